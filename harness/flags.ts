@@ -1,0 +1,59 @@
+/**
+ * The Chromium command-line flags muonlab launches with, and where the browser is looked for.
+ * Shared by the CLI (harness/browser.ts) and the vitest browser project (vite.config.ts) so tests
+ * run on exactly the configuration users get.
+ */
+import { existsSync } from 'node:fs';
+
+/**
+ * WebGPU on (SwiftShader when there is no GPU), and nothing that phones home: on a machine with a
+ * closed network Chromium otherwise retries background connections for its whole life.
+ * `--no-sandbox` is only added when running as root (Chromium refuses to start otherwise).
+ */
+export function defaultBrowserArgs(): string[] {
+  const args = [
+    '--enable-unsafe-webgpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ];
+  if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
+  return args;
+}
+
+export interface BrowserLocation {
+  path: string;
+  source: 'CHROMIUM_PATH' | 'system' | 'playwright';
+}
+
+const SYSTEM_CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/opt/google/chrome/chrome',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
+
+/**
+ * Finds a Chromium/Chrome: `CHROMIUM_PATH`, then system locations, then Playwright's own download
+ * (`playwrightPath`, when the caller has it). Returns null when none exists.
+ */
+export function findChromium(playwrightPath?: string): BrowserLocation | null {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) {
+      throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist; point it at a Chromium or Chrome executable`);
+    }
+    return { path: fromEnv, source: 'CHROMIUM_PATH' };
+  }
+  for (const path of SYSTEM_CANDIDATES) if (existsSync(path)) return { path, source: 'system' };
+  if (playwrightPath && existsSync(playwrightPath)) return { path: playwrightPath, source: 'playwright' };
+  return null;
+}
+
+export const INSTALL_ADVICE =
+  'No Chromium or Chrome was found. Install one — on Debian/Ubuntu: `sudo apt-get install -y chromium` — ' +
+  'or set CHROMIUM_PATH to a Chromium/Chrome executable (version 113 or later, WebGPU enabled).';

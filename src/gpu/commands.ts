@@ -1,0 +1,129 @@
+/**
+ * Recording kernel dispatches into one command buffer. A training step is many kernels and one
+ * submit; each kernel is a compute pass (so the profiler can time it), its bind group and uniform
+ * buffer are created under a validation error scope, and a failure becomes an Error that names the
+ * kernel instead of an uncaptured console message.
+ */
+import { assertDeviceAlive, type Gpu } from './device';
+import { checkKernelArgs, packUniforms } from './reflect';
+import type { TimestampProfiler, PassTiming } from './profiler';
+import { bindGroupLayoutFor, getPipeline, kernelInfo, type KernelDefinition, type OverrideConstants } from './registry';
+
+export interface KernelDispatch {
+  kernel: KernelDefinition;
+  constants?: OverrideConstants;
+  /** Storage (and uniform) buffers by binding name. */
+  buffers: Record<string, GPUBuffer>;
+  /** Values of the uniform struct, by binding name then field name; buffers are made for them. */
+  uniforms?: Record<string, Record<string, number>>;
+  workgroups: [number, number, number];
+  /** Name in the profile; defaults to the entry point. */
+  label?: string;
+}
+
+export class CommandRecorder {
+  readonly encoder: GPUCommandEncoder;
+  private readonly transient: GPUBuffer[] = [];
+  private readonly scopes: { kernel: string; error: Promise<GPUError | null> }[] = [];
+  private submitted = false;
+  /** Kernel names in dispatch order (what a step did). */
+  readonly dispatched: string[] = [];
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly profiler?: TimestampProfiler,
+    label = 'muonlab commands',
+  ) {
+    this.encoder = gpu.device.createCommandEncoder({ label });
+  }
+
+  /** Records one dispatch. Checks buffers against the shader's bindings first (throws by name). */
+  async dispatch(call: KernelDispatch): Promise<void> {
+    if (this.submitted) throw new Error('CommandRecorder: already submitted');
+    assertDeviceAlive(this.gpu, call.kernel.entryPoint);
+    const info = kernelInfo(call.kernel);
+    const { device } = this.gpu;
+    const buffers: Record<string, GPUBuffer> = { ...call.buffers };
+    for (const [name, values] of Object.entries(call.uniforms ?? {})) {
+      const data = packUniforms(info, name, values);
+      const ubo = device.createBuffer({
+        label: `${info.name}.${name}`,
+        size: data.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(ubo, 0, data);
+      this.transient.push(ubo);
+      buffers[name] = ubo;
+    }
+    checkKernelArgs(info, Object.fromEntries(Object.entries(buffers).map(([k, b]) => [k, { buffer: b }])));
+    for (const [axis, n] of call.workgroups.entries()) {
+      const max = this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+      if (n > max) throw new RangeError(`${info.name}: ${n} workgroups along ${'xyz'[axis]} exceed the device limit ${max}`);
+    }
+    const pipeline = await getPipeline(this.gpu, call.kernel, call.constants);
+    const label = call.label ?? info.name;
+    device.pushErrorScope('validation');
+    const bindGroup = device.createBindGroup({
+      label: `${label} bind group`,
+      layout: bindGroupLayoutFor(this.gpu, call.kernel),
+      entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.name] } })),
+    });
+    if (call.workgroups.every((n) => n > 0)) {
+      const pass = this.encoder.beginComputePass({ label, timestampWrites: this.profiler?.timestampWrites(label) });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...call.workgroups);
+      pass.end();
+      this.dispatched.push(label);
+    }
+    this.scopes.push({ kernel: label, error: device.popErrorScope() });
+  }
+
+  /** Keeps a buffer alive until the work is submitted, then destroys it. */
+  own(buffer: GPUBuffer): GPUBuffer {
+    this.transient.push(buffer);
+    return buffer;
+  }
+
+  /**
+   * Submits everything recorded, waits until the GPU is done, and returns the pass timings (empty
+   * without a profiler). Throws the first validation error with the kernel that caused it.
+   */
+  async submit(): Promise<PassTiming[]> {
+    if (this.submitted) throw new Error('CommandRecorder: already submitted');
+    this.submitted = true;
+    const { device } = this.gpu;
+    const timing = this.profiler?.resolve(this.encoder);
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    device.queue.submit([this.encoder.finish()]);
+    const oom = await device.popErrorScope();
+    const submitError = await device.popErrorScope();
+    for (const scope of this.scopes) {
+      const error = await scope.error;
+      if (error) throw new Error(`${scope.kernel}: WebGPU validation error: ${error.message}`);
+    }
+    if (oom) throw new Error(`out of GPU memory running ${this.dispatched.join(', ')}: ${oom.message}`);
+    if (submitError) throw new Error(`submit of ${this.dispatched.join(', ')} failed: ${submitError.message}`);
+    await device.queue.onSubmittedWorkDone();
+    for (const b of this.transient) b.destroy();
+    assertDeviceAlive(this.gpu, this.dispatched.join(', ') || 'submit');
+    return timing ? await timing.read() : [];
+  }
+}
+
+/**
+ * Runs `record` in a fresh recorder and submits it: the one-shot form of a kernel call.
+ *
+ * @example
+ * await runCommands(gpu, (rec) => matmul(rec, { a, b, c }));
+ */
+export async function runCommands(
+  gpu: Gpu,
+  record: (rec: CommandRecorder) => Promise<void>,
+  profiler?: TimestampProfiler,
+): Promise<PassTiming[]> {
+  const rec = new CommandRecorder(gpu, profiler);
+  await record(rec);
+  return rec.submit();
+}

@@ -1,0 +1,193 @@
+/**
+ * The one tensor shape every kernel speaks: `[batch, rows, cols]`, row-major, one matrix per run.
+ *
+ * Element (b, i, j) lives at `offset + b·batchStride + i·cols + j` (in elements, not bytes).
+ * `batchStride = 0` means one matrix shared by every run of the batch (an embedding table, say);
+ * a contiguous sub-range of runs is a view with a larger offset and a smaller batch — no copy.
+ */
+import type { Gpu } from './device';
+
+export type DType = 'f32' | 'u32' | 'i32';
+
+/** Where a tensor's elements live and how they are laid out. Plain data: views are cheap. */
+export interface TensorLayout {
+  batch: number;
+  rows: number;
+  cols: number;
+  /** Elements between consecutive matrices of the batch; 0 = shared by all runs. */
+  batchStride: number;
+  /** First element of matrix 0. */
+  offset: number;
+  dtype: DType;
+}
+
+export interface Tensor extends TensorLayout {
+  buffer: GPUBuffer;
+  label: string;
+}
+
+export const BYTES_PER_ELEMENT = 4;
+
+/** Number of elements a layout touches, from element 0 of its buffer: what the buffer must hold. */
+export function requiredElements(t: TensorLayout): number {
+  if (t.batch === 0 || t.rows === 0 || t.cols === 0) return t.offset;
+  return t.offset + (t.batch - 1) * t.batchStride + t.rows * t.cols;
+}
+
+/** Checks a layout is well formed; throws naming `what` (e.g. "matmul operand A"). */
+export function validateLayout(t: TensorLayout, what: string): void {
+  for (const key of ['batch', 'rows', 'cols', 'batchStride', 'offset'] as const) {
+    const v = t[key];
+    if (!Number.isInteger(v) || v < 0) {
+      throw new RangeError(`${what}: ${key} must be a non-negative integer, got ${v}`);
+    }
+  }
+  if (t.batchStride !== 0 && t.batchStride < t.rows * t.cols && t.batch > 1) {
+    throw new RangeError(
+      `${what}: batchStride ${t.batchStride} is smaller than one matrix (${t.rows}×${t.cols}); ` +
+        'matrices of different runs would overlap (use 0 to share one matrix)',
+    );
+  }
+}
+
+export interface CreateTensorOptions {
+  batch?: number;
+  rows: number;
+  cols: number;
+  dtype?: DType;
+  label: string;
+  /** Extra usages (STORAGE | COPY_SRC | COPY_DST are always set). */
+  usage?: GPUBufferUsageFlags;
+}
+
+/**
+ * Allocates a contiguous `[batch, rows, cols]` tensor (zero-filled, as WebGPU guarantees).
+ *
+ * @example
+ * const w = createTensor(gpu, { batch: 16, rows: 64, cols: 64, label: 'W' });
+ */
+export function createTensor(gpu: Gpu, options: CreateTensorOptions): Tensor {
+  const batch = options.batch ?? 1;
+  const layout: TensorLayout = {
+    batch,
+    rows: options.rows,
+    cols: options.cols,
+    batchStride: batch > 1 ? options.rows * options.cols : 0,
+    offset: 0,
+    dtype: options.dtype ?? 'f32',
+  };
+  validateLayout(layout, `tensor "${options.label}"`);
+  const bytes = Math.max(16, requiredElements(layout) * BYTES_PER_ELEMENT);
+  const maxBytes = gpu.limits.maxBufferSize ?? Infinity;
+  if (bytes > maxBytes) {
+    throw new RangeError(
+      `tensor "${options.label}" needs ${bytes} bytes, above this device's maxBufferSize ${maxBytes}`,
+    );
+  }
+  const buffer = gpu.device.createBuffer({
+    label: options.label,
+    size: alignTo(bytes, 4),
+    usage:
+      GPUBufferUsage.STORAGE |
+      GPUBufferUsage.COPY_SRC |
+      GPUBufferUsage.COPY_DST |
+      (options.usage ?? 0),
+  });
+  return { ...layout, buffer, label: options.label };
+}
+
+type HostArray = Float32Array | Uint32Array | Int32Array | Float64Array | number[];
+
+function toHost(dtype: DType, data: HostArray): Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> {
+  if (dtype === 'f32') return Float32Array.from(data as ArrayLike<number>);
+  if (dtype === 'u32') return Uint32Array.from(data as ArrayLike<number>);
+  return Int32Array.from(data as ArrayLike<number>);
+}
+
+/**
+ * Creates a tensor and fills it from host data laid out contiguously (`batch·rows·cols` values).
+ *
+ * @example
+ * const a = uploadTensor(gpu, { rows: 2, cols: 2, label: 'A' }, [1, 2, 3, 4]);
+ */
+export function uploadTensor(gpu: Gpu, options: CreateTensorOptions, data: HostArray): Tensor {
+  const t = createTensor(gpu, options);
+  writeTensor(gpu, t, data);
+  return t;
+}
+
+/** Writes contiguous host data into a tensor (any view: each matrix is written at its place). */
+export function writeTensor(gpu: Gpu, t: Tensor, data: HostArray): void {
+  const perMatrix = t.rows * t.cols;
+  const matrices = t.batchStride === 0 ? 1 : t.batch;
+  if (data.length !== matrices * perMatrix) {
+    throw new RangeError(
+      `writeTensor "${t.label}": expected ${matrices}×${t.rows}×${t.cols} = ${matrices * perMatrix} values, got ${data.length}`,
+    );
+  }
+  const host = toHost(t.dtype, data);
+  for (let b = 0; b < matrices; b++) {
+    gpu.device.queue.writeBuffer(
+      t.buffer,
+      (t.offset + b * t.batchStride) * BYTES_PER_ELEMENT,
+      host,
+      b * perMatrix,
+      perMatrix,
+    );
+  }
+}
+
+/** Reads a tensor back as contiguous host data (`batch·rows·cols` values; 1 matrix if shared). */
+export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array | Uint32Array | Int32Array> {
+  const perMatrix = t.rows * t.cols;
+  const matrices = t.batchStride === 0 ? 1 : t.batch;
+  const bytes = matrices * perMatrix * BYTES_PER_ELEMENT;
+  const staging = gpu.device.createBuffer({
+    label: `readback ${t.label}`,
+    size: Math.max(4, bytes),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const encoder = gpu.device.createCommandEncoder({ label: `readback ${t.label}` });
+  for (let b = 0; b < matrices; b++) {
+    encoder.copyBufferToBuffer(
+      t.buffer,
+      (t.offset + b * t.batchStride) * BYTES_PER_ELEMENT,
+      staging,
+      b * perMatrix * BYTES_PER_ELEMENT,
+      perMatrix * BYTES_PER_ELEMENT,
+    );
+  }
+  gpu.device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const copy = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  if (t.dtype === 'u32') return new Uint32Array(copy);
+  if (t.dtype === 'i32') return new Int32Array(copy);
+  return new Float32Array(copy);
+}
+
+/**
+ * A view of runs `[start, start + count)` of a batched tensor, without copying.
+ *
+ * @example
+ * const adamRuns = runRange(w, 4, 8); // runs 4..11 of a 16-run sweep
+ */
+export function runRange<T extends TensorLayout>(t: T, start: number, count: number): T {
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > t.batch) {
+    throw new RangeError(`runRange: runs [${start}, ${start + count}) are outside the batch of ${t.batch}`);
+  }
+  return { ...t, offset: t.offset + start * t.batchStride, batch: count };
+}
+
+/** The same matrix seen by `batch` runs (batch stride 0): share one operand across a batch. */
+export function broadcastRuns<T extends TensorLayout>(t: T, batch: number): T {
+  if (t.batch !== 1 && t.batchStride !== 0) {
+    throw new RangeError(`broadcastRuns: only a single matrix can be shared, this tensor has batch ${t.batch}`);
+  }
+  return { ...t, batch, batchStride: 0 };
+}
+
+export function alignTo(n: number, alignment: number): number {
+  return Math.ceil(n / alignment) * alignment;
+}

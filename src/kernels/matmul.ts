@@ -1,0 +1,138 @@
+/**
+ * Batched `C = α·op(A)·op(B) + β·C` on the GPU (shaders/matmul.wgsl, shaders/matmul_vec4.wgsl).
+ * CPU twin: src/cpu/matmul.ts (same operands). Variants and the choice between them:
+ *
+ * - `register-blocked`       any shape; barrier-free 4×4 blocks, bounds-checked scalar loads.
+ * - `register-blocked-vec4`  aligned shapes only (M, N, K, offsets, strides ≡ 0 mod 4); vec4 loads,
+ *                            no bounds checks in the loop. The fast one on SwiftShader.
+ * - `workgroup-tiled`        any shape; 64×64 tiles through workgroup memory (the classic GPU design).
+ *
+ * The variant comes from the caller, else from the per-device choice table (set from measured
+ * warm-ups, see src/kernels/variants.ts), else the static default (vec4 when aligned).
+ */
+import type { CommandRecorder } from '../gpu/commands';
+import { defineKernel, type KernelDefinition } from '../gpu/registry';
+import { BYTES_PER_ELEMENT, requiredElements, type Tensor } from '../gpu/tensor';
+import { matmulShape, type MatmulOperands, type MatmulShape } from './matmulShape';
+import { chosenVariant } from './variants';
+import matmulSource from '../../shaders/matmul.wgsl?raw';
+import matmulVec4Source from '../../shaders/matmul_vec4.wgsl?raw';
+
+export type MatmulVariantName = 'register-blocked' | 'register-blocked-vec4' | 'workgroup-tiled';
+
+export interface MatmulVariant {
+  name: MatmulVariantName;
+  kernel: KernelDefinition;
+  /** C elements covered by one workgroup: [columns, rows]. */
+  workgroupTile: [number, number];
+  supports(shape: MatmulShape, args: MatmulOperands<Tensor>): boolean;
+}
+
+const any = () => true;
+
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = [
+  {
+    name: 'register-blocked',
+    kernel: defineKernel({ module: 'matmul', entryPoint: 'matmul_register_blocked', source: matmulSource }),
+    workgroupTile: [32, 32],
+    supports: any,
+  },
+  {
+    name: 'register-blocked-vec4',
+    kernel: defineKernel({ module: 'matmul_vec4', entryPoint: 'matmul_register_blocked_vec4', source: matmulVec4Source }),
+    workgroupTile: [32, 32],
+    supports: (shape, args) => isAligned(shape, args),
+  },
+  {
+    name: 'workgroup-tiled',
+    kernel: defineKernel({ module: 'matmul', entryPoint: 'matmul_workgroup_tiled', source: matmulSource }),
+    workgroupTile: [64, 64],
+    supports: any,
+  },
+];
+
+export function matmulVariant(name: string): MatmulVariant {
+  const v = MATMUL_VARIANTS.find((x) => x.name === name);
+  if (!v) throw new RangeError(`matmul: unknown variant "${name}"; variants: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`);
+  return v;
+}
+
+/** vec4 addressing needs every dimension, offset and batch stride to be a multiple of 4. */
+export function isAligned(shape: MatmulShape, args: MatmulOperands<{ offset: number }>): boolean {
+  const values = [shape.M, shape.N, shape.K, shape.batchStrideA, shape.batchStrideB, shape.batchStrideC,
+    args.a.offset, args.b.offset, args.c.offset];
+  return values.every((v) => v % 4 === 0);
+}
+
+/** Shape class for the variant choice: alignment × size (small below 2^21 multiply-adds ≈ 128³). */
+export function matmulShapeClass(shape: MatmulShape, aligned: boolean): string {
+  const size = shape.M * shape.N * shape.K >= 2 ** 21 ? 'large' : 'small';
+  return `${aligned ? 'aligned' : 'unaligned'}-${size}`;
+}
+
+export const MATMUL_SHAPE_CLASSES = ['aligned-small', 'aligned-large', 'unaligned-small', 'unaligned-large'] as const;
+
+export interface MatmulOptions {
+  /** Force a variant (tests, benchmarks); otherwise the device's choice for this shape class. */
+  variant?: MatmulVariantName;
+  label?: string;
+}
+
+/**
+ * Records `C = α·op(A)·op(B) + β·C` for a batch of products into `rec`. Returns the variant used.
+ *
+ * @example
+ * // 16 runs, each W_r (d×d) times a shared embedding block E (d×n):
+ * await matmul(rec, { a: w, b: e, c: h });          // e has batch 1: shared
+ * await matmul(rec, { a: rsd, b: e, c: g, transB: true, alpha: 1 / n });
+ */
+export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>, options: MatmulOptions = {}): Promise<MatmulVariantName> {
+  const shape = matmulShape(args);
+  for (const [name, t] of [['A', args.a], ['B', args.b], ['C', args.c]] as const) {
+    const need = requiredElements(t) * BYTES_PER_ELEMENT;
+    if (need > t.buffer.size) {
+      throw new RangeError(`matmul operand ${name}: layout needs ${need} bytes but buffer "${t.label}" has ${t.buffer.size}`);
+    }
+  }
+  const aligned = isAligned(shape, args);
+  const name: MatmulVariantName = options.variant ??
+    (chosenVariant(rec.gpu, 'matmul', matmulShapeClass(shape, aligned)) as MatmulVariantName | undefined) ??
+    (aligned ? 'register-blocked-vec4' : 'register-blocked');
+  const variant = matmulVariant(name);
+  if (!variant.supports(shape, args)) {
+    throw new RangeError(
+      `matmul variant ${name} needs M, N, K, offsets and batch strides that are multiples of 4; ` +
+        `got M=${shape.M} N=${shape.N} K=${shape.K} (use register-blocked or workgroup-tiled)`,
+    );
+  }
+  const [tileCols, tileRows] = variant.workgroupTile;
+  await rec.dispatch({
+    kernel: variant.kernel,
+    label: options.label ?? `matmul:${name}`,
+    constants: { TRANS_A: Boolean(args.transA), TRANS_B: Boolean(args.transB) },
+    buffers: { a: args.a.buffer, b: args.b.buffer, c: args.c.buffer },
+    uniforms: {
+      params: {
+        M: shape.M,
+        N: shape.N,
+        K: shape.K,
+        batch: shape.batch,
+        offsetA: args.a.offset,
+        offsetB: args.b.offset,
+        offsetC: args.c.offset,
+        batchStrideA: shape.batchStrideA,
+        batchStrideB: shape.batchStrideB,
+        batchStrideC: shape.batchStrideC,
+        alpha: args.alpha ?? 1,
+        beta: args.beta ?? 0,
+      },
+    },
+    workgroups: [Math.ceil(shape.N / tileCols), Math.ceil(shape.M / tileRows), shape.batch],
+  });
+  return name;
+}
+
+/** Multiply-adds ×2 of a call: the FLOP count benchmarks divide by. */
+export function matmulFlops(shape: Pick<MatmulShape, 'M' | 'N' | 'K' | 'batch'>): number {
+  return 2 * shape.M * shape.N * shape.K * shape.batch;
+}
