@@ -1,0 +1,44 @@
+/**
+ * The kernel families the CLI and the page can check and benchmark (`muonlab check matmul`,
+ * `muonlab bench matmul`). Each family contributes a validate step (GPU vs CPU twin, one row per
+ * variant × case) and a benchmark (median timestamp-query times per variant × shape).
+ */
+import type { Gpu } from '../gpu/device';
+import type { CheckRow } from './matmulCheck';
+
+export type { CheckRow };
+
+export interface BenchRow {
+  kernel: string;
+  variant: string;
+  /** Human-readable shape, e.g. "1024x1024x1024" or "16 x 128x128x128". */
+  shape: string;
+  /** Timed runs after warm-up (fewer for clearly slow variants: stated here, not hidden). */
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  /** First run including pipeline compilation (wall clock), reported apart from the median. */
+  firstRunMs: number;
+  flops: number;
+  gflops: number;
+  /** 'timestamp-query' or 'wall-clock' (no timestamp feature). */
+  timing: 'timestamp-query' | 'wall-clock';
+  /** The variant the registry picks for this shape on this device. */
+  chosen?: boolean;
+  note?: string;
+}
+
+export interface BenchOptions {
+  /** Timed runs per case (default 10). */
+  runs?: number;
+  variants?: string[];
+  /** Only shapes whose label contains one of these strings. */
+  shapes?: string[];
+  onProgress?: (message: string) => void;
+}
+
+export interface KernelFamily {
+  name: string;
+  check(gpu: Gpu, options?: { scope?: 'full' | 'quick' }): Promise<CheckRow[]>;
+  bench(gpu: Gpu, options?: BenchOptions): Promise<BenchRow[]>;
+}
