@@ -25,7 +25,18 @@ const alias = { wgsl_reflect: 'wgsl_reflect/wgsl_reflect.module.js' };
 
 export default defineConfig({
   resolve: { alias },
-  build: { outDir: 'dist/app', target: 'es2022', emptyOutDir: true },
+  build: {
+    outDir: 'dist/app',
+    target: 'es2022',
+    emptyOutDir: true,
+    rollupOptions: {
+      // zod's sources carry comments in positions Rollup cannot use as annotations; harmless noise.
+      onwarn(warning, warn) {
+        if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('node_modules')) return;
+        warn(warning);
+      },
+    },
+  },
   server: { host: '127.0.0.1' },
   test: {
     provide: { ci: Boolean(process.env.CI) },

@@ -72,6 +72,19 @@ export function matmulShapeClass(shape: MatmulShape, aligned: boolean): string {
 
 export const MATMUL_SHAPE_CLASSES = ['aligned-small', 'aligned-large', 'unaligned-small', 'unaligned-large'] as const;
 
+/**
+ * The static default, used when neither the caller nor the device's choice table names a variant:
+ * the barrier-free vec4 kernel for aligned shapes, the bounds-checked register-blocked one otherwise.
+ * The one rule `matmul()` and the benchmark's `chosen` column share.
+ *
+ * @example
+ * defaultMatmulVariant({ M: 1024, N: 1024, K: 1024, batch: 1, batchStrideA: 0, batchStrideB: 0, batchStrideC: 0 }, true);
+ * // → 'register-blocked-vec4'
+ */
+export function defaultMatmulVariant(_shape: MatmulShape, aligned: boolean): MatmulVariantName {
+  return aligned ? 'register-blocked-vec4' : 'register-blocked';
+}
+
 export interface MatmulOptions {
   /** Force a variant (tests, benchmarks); otherwise the device's choice for this shape class. */
   variant?: MatmulVariantName;
@@ -97,7 +110,7 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
   const aligned = isAligned(shape, args);
   const name: MatmulVariantName = options.variant ??
     (chosenVariant(rec.gpu, 'matmul', matmulShapeClass(shape, aligned)) as MatmulVariantName | undefined) ??
-    (aligned ? 'register-blocked-vec4' : 'register-blocked');
+    defaultMatmulVariant(shape, aligned);
   const variant = matmulVariant(name);
   if (!variant.supports(shape, args)) {
     throw new RangeError(

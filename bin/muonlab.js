@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Entry of the `muonlab` command (package.json "bin"): runs the TypeScript CLI directly through
+// tsx, so `npx muonlab` works right after `npm ci` with no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../harness/cli.ts');
+process.exitCode = await main(process.argv.slice(2));

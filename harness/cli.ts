@@ -1,0 +1,293 @@
+/**
+ * The `muonlab` command line. Every command runs the same TypeScript as the page, inside headless
+ * Chromium (harness/session.ts); this side parses arguments, prints tables and writes result files.
+ *
+ * --json FILE writes the result as JSON (versioned schema); a bare --json prints it instead of the table.
+Exit codes: 0 ok · 1 a check failed or an error · 2 no WebGPU adapter (reason printed) · 64 bad usage.
+ */
+import { readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import {
+  BenchReportSchema,
+  CheckReportSchema,
+  EnvRecordSchema,
+  type BenchReport,
+  type CheckReport,
+  type EnvRecord,
+  type VariantSelection,
+} from '../src/experiments/results';
+import type { BenchRow, CheckRow } from '../src/kernels/families';
+import { KERNEL_NAMES } from '../src/kernels/names';
+import { runId, writeJsonAtomic } from './files';
+import { formatTable } from './table';
+import { PROJECT_ROOT } from './server';
+import { NoAdapterError, openSession, type Session } from './session';
+import { applyVariantChoices } from './variantCache';
+
+const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
+
+Usage:
+  muonlab env [--json [FILE]]                browser, adapter, features, limits, flags, kernel variants
+  muonlab check [kernel…] [--json FILE]      GPU vs Float64 CPU reference, one row per case; exit 1 on a failure
+  muonlab bench [kernel…] [--json FILE] [--runs N] [--variant NAME…] [--shape TEXT…]
+                                             median timestamp-query kernel times and GFLOP/s per variant
+  muonlab start [--out DIR]                  the main job: check + bench, results in runs/<id>/
+
+Kernels: ${KERNEL_NAMES.join(', ')} (default: all)
+
+Browser options (every command):
+  --browser-arg FLAG          extra Chromium flag (repeatable), e.g. --browser-arg=--enable-dawn-features=disable_robustness
+  --no-default-browser-args   drop muonlab's default flags (then pass your own)
+  --headed                    show the browser window
+  --reselect                  re-measure the kernel variant choice instead of using the cache
+Environment: CHROMIUM_PATH=/path/to/chrome picks the browser; MUONLAB_CACHE_DIR moves the variant cache.
+
+--json FILE writes the result as JSON (versioned schema); a bare --json prints it instead of the table.
+Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad arguments.
+`;
+
+class UsageError extends Error {}
+
+const COMMANDS = ['env', 'check', 'bench', 'start', 'help'] as const;
+
+const OptionsSchema = z.object({
+  command: z.enum(COMMANDS),
+  kernels: z.array(z.enum(KERNEL_NAMES)),
+  json: z.string().min(1).optional(),
+  runs: z.coerce.number().int().min(1).max(1000).optional(),
+  out: z.string().min(1).optional(),
+  variant: z.array(z.string()).optional(),
+  shape: z.array(z.string()).optional(),
+});
+
+type Options = z.infer<typeof OptionsSchema> & {
+  browserArgs: string[];
+  noDefaultArgs: boolean;
+  headed: boolean;
+  reselect: boolean;
+};
+
+export function parseCommandLine(argv: string[]): Options {
+  // A bare `--json` (last, or followed by another flag) means "JSON to stdout".
+  argv = argv.map((a, i) => (a === '--json' && (i === argv.length - 1 || argv[i + 1].startsWith('-')) ? '--json=-' : a));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'string' },
+        runs: { type: 'string' },
+        out: { type: 'string' },
+        variant: { type: 'string', multiple: true },
+        shape: { type: 'string', multiple: true },
+        'browser-arg': { type: 'string', multiple: true },
+        'no-default-browser-args': { type: 'boolean' },
+        headed: { type: 'boolean' },
+        reselect: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [command = 'help', ...kernels] = parsed.positionals;
+  const v = parsed.values;
+  const result = OptionsSchema.safeParse({
+    command: v.help ? 'help' : command,
+    kernels,
+    json: v.json,
+    runs: v.runs,
+    out: v.out,
+    variant: v.variant,
+    shape: v.shape,
+  });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const field = issue.path[0] === 'kernels' ? 'kernel' : issue.path[0] === 'command' ? 'command' : `--${String(issue.path[0])}`;
+      const got = issue.path.length ? JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k as string], { command, kernels, ...v })) : '';
+      const allowed = issue.code === 'invalid_value' ? ` (allowed: ${(issue.values as unknown[]).join(', ')})` : '';
+      return `${field}${got ? ` = ${got}` : ''}: ${issue.message}${allowed}`;
+    });
+    throw new UsageError(lines.join('\n'));
+  }
+  return {
+    ...result.data,
+    browserArgs: v['browser-arg'] ?? [],
+    noDefaultArgs: Boolean(v['no-default-browser-args']),
+    headed: Boolean(v.headed),
+    reselect: Boolean(v.reselect),
+  };
+}
+
+function progress(message: string): void {
+  process.stderr.write(`  … ${message}\n`);
+}
+
+async function withSession<T>(options: Options, fn: (session: Session, variants: VariantSelection) => Promise<T>): Promise<T> {
+  const session = await openSession({
+    browserArgs: options.browserArgs,
+    noDefaultArgs: options.noDefaultArgs,
+    headed: options.headed,
+    log: progress,
+    onProgress: progress,
+  });
+  try {
+    const variants = await applyVariantChoices(session, { reselect: options.reselect, log: progress });
+    return await fn(session, variants);
+  } finally {
+    await session.close();
+  }
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function envRecord(session: Session, variants: VariantSelection): EnvRecord {
+  return EnvRecordSchema.parse({
+    schema: 'muonlab.env/1',
+    createdAt: new Date().toISOString(),
+    muonlabVersion: packageVersion(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    browser: { path: session.location.path, source: session.location.source, version: session.browserVersion, userAgent: session.env.userAgent },
+    flags: session.flags,
+    adapter: session.env.adapter,
+    features: session.env.features,
+    limits: session.env.limits,
+    variants,
+  });
+}
+
+function printEnv(env: EnvRecord): void {
+  const a = env.adapter;
+  console.log(`browser   ${env.browser.version} (${env.browser.path}, ${env.browser.source})`);
+  console.log(`flags     ${env.flags.join(' ')}`);
+  console.log(`adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}`);
+  console.log(`features  ${env.features.join(', ')}`);
+  const l = env.limits;
+  console.log(`limits    maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
+    `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`);
+  if (env.variants) {
+    console.log(`variants  ${env.variants.source === "cache" ? "from the cache, " : ""}measured ${env.variants.measuredAt}`);
+    for (const [family, classes] of Object.entries(env.variants.table)) {
+      for (const [shapeClass, variant] of Object.entries(classes)) console.log(`          ${family} ${shapeClass}: ${variant}`);
+    }
+  }
+}
+
+function printCheck(rows: CheckRow[]): void {
+  console.log(formatTable(
+    ['kernel', 'variant', 'case', 'max |err|', 'err/allowed', 'result'],
+    rows.map((r) => [r.kernel, r.variant, r.caseId, fmt(r.maxAbsError, 2), fmt(r.worstRatio, 3), r.pass ? 'pass' : `FAIL${r.error ? `: ${r.error}` : ''}`]),
+  ));
+  const failed = rows.filter((r) => !r.pass).length;
+  console.log(`${rows.length - failed} passed, ${failed} failed`);
+}
+
+function printBench(rows: BenchRow[]): void {
+  console.log(formatTable(
+    ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'chosen', 'note'],
+    rows.map((r) => [r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.minMs.toFixed(3), r.firstRunMs.toFixed(0), r.gflops.toFixed(2), r.chosen ? '*' : '', r.note ?? '']),
+  ));
+}
+
+/**
+ * `--json -` prints the JSON instead of the table (returns true); `--json FILE` writes the file
+ * (atomically) and the table is still printed.
+ */
+function emitJson(target: string | undefined, value: unknown): boolean {
+  if (target === undefined) return false;
+  if (target === '-') {
+    console.log(JSON.stringify(value, null, 2));
+    return true;
+  }
+  writeJsonAtomic(resolve(target), value);
+  console.error(`wrote ${target}`);
+  return false;
+}
+
+function fmt(x: number | null, digits: number): string {
+  return x === null || !Number.isFinite(x) ? '—' : x.toExponential(digits);
+}
+
+async function runCheck(session: Session, kernels: string[]): Promise<CheckReport> {
+  const rows = await session.call('check', kernels, 'full');
+  const failed = rows.filter((r) => !r.pass).length;
+  return CheckReportSchema.parse({ schema: 'muonlab.check/1', createdAt: new Date().toISOString(), kernels, passed: rows.length - failed, failed, rows });
+}
+
+async function runBench(session: Session, variants: VariantSelection, options: Options, kernels: string[]): Promise<BenchReport> {
+  const rows = await session.call('bench', kernels, { runs: options.runs, variants: options.variant, shapes: options.shape });
+  return BenchReportSchema.parse({ schema: 'muonlab.bench/1', createdAt: new Date().toISOString(), kernels, env: envRecord(session, variants), rows });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: Options;
+  try {
+    options = parseCommandLine(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`muonlab: ${err.message}\n\n${USAGE}`);
+      return 64;
+    }
+    throw err;
+  }
+  const kernels = options.kernels.length ? options.kernels : KERNEL_NAMES;
+  try {
+    switch (options.command) {
+      case 'help':
+        console.log(USAGE);
+        return 0;
+      case 'env':
+        return await withSession(options, async (session, variants) => {
+          const env = envRecord(session, variants);
+          if (!emitJson(options.json, env)) printEnv(env);
+          return 0;
+        });
+      case 'check':
+        return await withSession(options, async (session) => {
+          const report = await runCheck(session, kernels);
+          if (!emitJson(options.json, report)) printCheck(report.rows);
+          return report.failed === 0 ? 0 : 1;
+        });
+      case 'bench':
+        return await withSession(options, async (session, variants) => {
+          const report = await runBench(session, variants, options, kernels);
+          if (!emitJson(options.json, report)) printBench(report.rows);
+          return 0;
+        });
+      case 'start':
+        return await withSession(options, async (session, variants) => {
+          const dir = resolve(options.out ?? join(process.cwd(), 'runs'), runId('kernels'));
+          const env = envRecord(session, variants);
+          writeJsonAtomic(join(dir, 'env.json'), env);
+          printEnv(env);
+          console.log('\nchecking every kernel against the Float64 CPU reference…');
+          const check = await runCheck(session, kernels);
+          writeJsonAtomic(join(dir, 'check.json'), check);
+          const failures = check.rows.filter((r) => !r.pass);
+          console.log(`${check.passed} passed, ${check.failed} failed${failures.length ? '' : ' (full table: muonlab check)'}`);
+          if (failures.length) printCheck(failures);
+          console.log('\nbenchmarking the chosen variants…');
+          const bench = await runBench(session, variants, { ...options, runs: options.runs ?? 5 }, kernels);
+          const chosen = { ...bench, rows: bench.rows.filter((r) => r.chosen) };
+          writeJsonAtomic(join(dir, 'bench.json'), bench);
+          printBench(chosen.rows);
+          console.log(`\nresults: ${relative(process.cwd(), dir) || '.'}/ (env.json, check.json, bench.json)`);
+          return check.failed === 0 ? 0 : 1;
+        });
+    }
+  } catch (err) {
+    if (err instanceof NoAdapterError) {
+      console.error(`muonlab: no WebGPU adapter (${err.reason})\n${err.message}`);
+      return 2;
+    }
+    console.error(`muonlab: ${(err as Error).stack ?? err}`);
+    return 1;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * One headless Chromium with the muonlab page loaded: the Node end of the Node ⇄ page protocol.
+ * Methods of `window.muonlab` (src/ui/automation.ts) are called with JSON arguments; progress
+ * messages come back while they run. A missing browser, disabled WebGPU or a null adapter becomes
+ * a NoAdapterError with the reason and what to do (the CLI exits 2 on it).
+ */
+import { chromium, type Browser, type Page } from 'playwright';
+import type { MuonlabPageApi, PageEnv } from '../src/ui/automation';
+import { defaultBrowserArgs, findChromium, INSTALL_ADVICE, type BrowserLocation } from './flags';
+import { ensureAppBuilt, serveStatic, type StaticServer } from './server';
+
+export type NoAdapterReason = 'no-browser' | 'webgpu-disabled' | 'adapter-null' | 'device-request-failed';
+
+export class NoAdapterError extends Error {
+  constructor(
+    readonly reason: NoAdapterReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NoAdapterError';
+  }
+}
+
+export interface SessionOptions {
+  /** Extra Chromium flags (`--browser-arg`), appended after the defaults. */
+  browserArgs?: string[];
+  /** Drop the default flags (then give your own with browserArgs). */
+  noDefaultArgs?: boolean;
+  headed?: boolean;
+  log?: (message: string) => void;
+  onProgress?: (message: string) => void;
+}
+
+type ApiMethod = Exclude<keyof MuonlabPageApi, 'ready'>;
+
+export interface Session {
+  browser: Browser;
+  page: Page;
+  location: BrowserLocation;
+  browserVersion: string;
+  flags: string[];
+  env: PageEnv;
+  call<M extends ApiMethod>(method: M, ...args: Parameters<MuonlabPageApi[M]>): Promise<Awaited<ReturnType<MuonlabPageApi[M]>>>;
+  close(): Promise<void>;
+}
+
+function locateBrowser(): BrowserLocation {
+  let playwrightPath: string | undefined;
+  try {
+    playwrightPath = chromium.executablePath();
+  } catch {
+    playwrightPath = undefined;
+  }
+  let found: BrowserLocation | null;
+  try {
+    found = findChromium(playwrightPath);
+  } catch (err) {
+    throw new NoAdapterError('no-browser', (err as Error).message);
+  }
+  if (!found) throw new NoAdapterError('no-browser', INSTALL_ADVICE);
+  return found;
+}
+
+/**
+ * Launches Chromium, serves and opens the page, and checks the adapter.
+ *
+ * @example
+ * const session = await openSession({ onProgress: console.log });
+ * const rows = await session.call('check', ['matmul']);
+ * await session.close();
+ */
+export async function openSession(options: SessionOptions = {}): Promise<Session> {
+  const log = options.log ?? (() => {});
+  const location = locateBrowser();
+  const flags = [...(options.noDefaultArgs ? [] : defaultBrowserArgs()), ...(options.browserArgs ?? [])];
+  const appDir = await ensureAppBuilt(log);
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  try {
+    server = await serveStatic(appDir);
+    log(`launching ${location.path} (${location.source})`);
+    browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags });
+    const page = await browser.newPage();
+    page.on('pageerror', (err) => log(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') log(`page console: ${msg.text()}`);
+    });
+    await page.exposeFunction('muonlabProgress', (message: string) => options.onProgress?.(message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.muonlab?.ready === true, undefined, { timeout: 60_000 });
+    const env = await page.evaluate(() => window.muonlab!.env());
+    if (!env.ok) {
+      // Chromium on Linux exposes navigator.gpu but returns a null adapter until WebGPU is enabled
+      // with --enable-unsafe-webgpu: without that flag, a null adapter means "disabled".
+      const flagMissing = !flags.includes('--enable-unsafe-webgpu');
+      const reason: NoAdapterReason =
+        env.reason === 'no-webgpu' || (env.reason === 'no-adapter' && flagMissing)
+          ? 'webgpu-disabled'
+          : env.reason === 'no-adapter'
+            ? 'adapter-null'
+            : 'device-request-failed';
+      const advice =
+        reason === 'webgpu-disabled'
+          ? `Chromium was found (${location.path}) but WebGPU is disabled in it${flagMissing ? ' (the flag --enable-unsafe-webgpu is missing: --no-default-browser-args removed it; add --browser-arg=--enable-unsafe-webgpu)' : ' — this build may lack WebGPU (needs Chromium ≥ 113)'}.`
+          : reason === 'adapter-null'
+            ? `Chromium was found (${location.path}) with WebGPU enabled, but requestAdapter() returned null: no GPU and no SwiftShader fallback. Debian/Ubuntu's "chromium" package ships SwiftShader; with a GPU, check its drivers (chrome://gpu).`
+            : `Chromium was found (${location.path}) but the device request failed.`;
+      throw new NoAdapterError(reason, reason === 'webgpu-disabled' ? advice : `${env.message}\n${advice}`);
+    }
+    const browserVersion = browser.version();
+    const srv = server;
+    const b = browser;
+    return {
+      browser,
+      page,
+      location,
+      browserVersion,
+      flags,
+      env,
+      call: (method, ...args) =>
+        page.evaluate(
+          ([m, a]) => (window.muonlab as unknown as Record<string, (...x: unknown[]) => unknown>)[m](...a),
+          [method, args] as [string, unknown[]],
+        ) as never,
+      close: async () => {
+        await b.close();
+        await srv.close();
+      },
+    };
+  } catch (err) {
+    await browser?.close();
+    await server?.close();
+    throw err;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Versioned schemas of everything muonlab writes to disk (DESIGN.md "Results are versioned
+ * schemas"). A file carries `schema: "<name>/<version>"`; readers parse with these, so an old or
+ * foreign file fails with the field that is wrong instead of being misread. Later issues add the
+ * experiment records (metrics.jsonl lines, summary.json predictions) here.
+ */
+import { z } from 'zod';
+
+export const AdapterSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  isFallbackAdapter: z.boolean(),
+  subgroupMinSize: z.number().optional(),
+  subgroupMaxSize: z.number().optional(),
+});
+
+export const VariantTableSchema = z.record(z.string(), z.record(z.string(), z.string()));
+
+/** How the variant table was obtained, with the warm-up figures behind each choice. */
+export const VariantSelectionSchema = z.object({
+  table: VariantTableSchema,
+  /** family → variant → passed the quick validation on this adapter. */
+  validated: z.record(z.string(), z.record(z.string(), z.boolean())),
+  /** family → shape class → variant → median ms of the warm-up (only validated variants). */
+  warmupMs: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))),
+  source: z.enum(['measured', 'cache']),
+  measuredAt: z.string(),
+});
+
+export const EnvRecordSchema = z.object({
+  schema: z.literal('muonlab.env/1'),
+  createdAt: z.string(),
+  muonlabVersion: z.string(),
+  node: z.string(),
+  platform: z.string(),
+  browser: z.object({ path: z.string(), source: z.string(), version: z.string(), userAgent: z.string() }),
+  flags: z.array(z.string()),
+  adapter: AdapterSchema,
+  features: z.array(z.string()),
+  limits: z.record(z.string(), z.number()),
+  variants: VariantSelectionSchema.optional(),
+});
+
+export const CheckRowSchema = z.object({
+  kernel: z.string(),
+  variant: z.string(),
+  caseId: z.string(),
+  pass: z.boolean(),
+  maxAbsError: z.number().nullable(),
+  worstRatio: z.number().nullable(),
+  error: z.string().optional(),
+});
+
+export const CheckReportSchema = z.object({
+  schema: z.literal('muonlab.check/1'),
+  createdAt: z.string(),
+  kernels: z.array(z.string()),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  rows: z.array(CheckRowSchema),
+});
+
+export const BenchRowSchema = z.object({
+  kernel: z.string(),
+  variant: z.string(),
+  shape: z.string(),
+  runs: z.number().int(),
+  medianMs: z.number(),
+  minMs: z.number(),
+  firstRunMs: z.number(),
+  flops: z.number(),
+  gflops: z.number(),
+  timing: z.enum(['timestamp-query', 'wall-clock']),
+  chosen: z.boolean().optional(),
+  note: z.string().optional(),
+});
+
+export const BenchReportSchema = z.object({
+  schema: z.literal('muonlab.bench/1'),
+  createdAt: z.string(),
+  kernels: z.array(z.string()),
+  env: EnvRecordSchema,
+  rows: z.array(BenchRowSchema),
+});
+
+export type EnvRecord = z.infer<typeof EnvRecordSchema>;
+export type VariantSelection = z.infer<typeof VariantSelectionSchema>;
+export type CheckReport = z.infer<typeof CheckReportSchema>;
+export type BenchReport = z.infer<typeof BenchReportSchema>;
+
+/** JSON cannot hold NaN/Infinity: numbers that are not finite are written as null. */
+export function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}

@@ -1,0 +1,59 @@
+/**
+ * Timing one piece of GPU work the way benchmarks report it: a first run (pipeline compilation
+ * included, wall clock) apart, then `runs` timed repetitions, each its own submit, timed with
+ * timestamp queries when the device has them (wall clock around submit → done otherwise).
+ */
+import { CommandRecorder } from './commands';
+import type { Gpu } from './device';
+import { median, TimestampProfiler } from './profiler';
+
+export interface KernelTiming {
+  firstRunMs: number;
+  samplesMs: number[];
+  medianMs: number;
+  minMs: number;
+  timing: 'timestamp-query' | 'wall-clock';
+}
+
+/**
+ * @example
+ * const t = await measureKernel(gpu, (rec) => matmul(rec, { a, b, c }), { runs: 10 });
+ * console.log(t.medianMs);
+ */
+export async function measureKernel(
+  gpu: Gpu,
+  record: (rec: CommandRecorder) => Promise<unknown>,
+  options: { runs: number },
+): Promise<KernelTiming> {
+  const profiler = gpu.hasTimestamps ? new TimestampProfiler(gpu) : undefined;
+  try {
+    const once = async (): Promise<number> => {
+      const rec = new CommandRecorder(gpu, profiler, 'measureKernel');
+      const t0 = performance.now();
+      await record(rec);
+      const passes = await rec.submit();
+      const wall = performance.now() - t0;
+      if (!profiler) return wall;
+      // A run may be several passes (kernels): its time is their sum. All dropped (quantized to 0)
+      // → NaN, filtered out below rather than counted as free.
+      return passes.length ? passes.reduce((s, p) => s + p.ns, 0) / 1e6 : NaN;
+    };
+    const t0 = performance.now();
+    await once();
+    const firstRunMs = performance.now() - t0;
+    const samplesMs: number[] = [];
+    for (let i = 0; i < options.runs; i++) {
+      const ms = await once();
+      if (Number.isFinite(ms)) samplesMs.push(ms);
+    }
+    return {
+      firstRunMs,
+      samplesMs,
+      medianMs: median(samplesMs),
+      minMs: samplesMs.length ? Math.min(...samplesMs) : NaN,
+      timing: profiler ? 'timestamp-query' : 'wall-clock',
+    };
+  } finally {
+    profiler?.destroy();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Every kernel family the CLI and the page can validate and benchmark, by name.
+ */
+import type { KernelFamily } from './families';
+import { checkMatmul } from './matmulCheck';
+import { benchMatmul } from './matmulBench';
+import { KERNEL_NAMES } from './names';
+
+export const KERNEL_FAMILIES: readonly KernelFamily[] = [
+  { name: 'matmul', check: (gpu, o) => checkMatmul(gpu, o), bench: (gpu, o) => benchMatmul(gpu, o) },
+];
+
+export { KERNEL_NAMES };
+
+if (KERNEL_FAMILIES.map((f) => f.name).join() !== KERNEL_NAMES.join()) {
+  throw new Error('src/kernels/names.ts and KERNEL_FAMILIES disagree: add the family to both');
+}
+
+export function kernelFamily(name: string): KernelFamily {
+  const family = KERNEL_FAMILIES.find((f) => f.name === name);
+  if (!family) throw new RangeError(`unknown kernel "${name}"; kernels: ${KERNEL_NAMES.join(', ')}`);
+  return family;
+}
