@@ -237,7 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const kernels = options.kernels.length ? options.kernels : KERNEL_NAMES;
+  const kernels: string[] = options.kernels.length ? options.kernels : [...KERNEL_NAMES];
   try {
     switch (options.command) {
       case 'help':

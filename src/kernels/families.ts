@@ -4,9 +4,18 @@
  * variant × case) and a benchmark (median timestamp-query times per variant × shape).
  */
 import type { Gpu } from '../gpu/device';
-import type { CheckRow } from './matmulCheck';
 
-export type { CheckRow };
+/** One validated case: GPU against the CPU twin. Errors are null when not finite (JSON-safe). */
+export interface CheckRow {
+  kernel: string;
+  variant: string;
+  caseId: string;
+  pass: boolean;
+  maxAbsError: number | null;
+  /** Largest error / allowed error over the case's elements (≤ 1 passes). */
+  worstRatio: number | null;
+  error?: string;
+}
 
 export interface BenchRow {
   kernel: string;

@@ -13,6 +13,8 @@ import { matmulCpu } from '../cpu/matmul';
 import { randomF32 } from '../cpu/random';
 import { isAligned, matmul, MATMUL_VARIANTS, type MatmulVariantName } from './matmul';
 import { matmulShape } from './matmulShape';
+import type { CheckRow } from './families';
+import { finiteOrNull } from '../experiments/results';
 
 export interface MatmulCase {
   M: number;
@@ -161,16 +163,7 @@ export function matmulTolerance(r: Pick<MatmulCaseResult, 'magnitude' | 'K'>): T
   return { atol: r.magnitude.map((m) => gamma * m), rtol: 0 };
 }
 
-export interface CheckRow {
-  kernel: string;
-  variant: string;
-  caseId: string;
-  pass: boolean;
-  maxAbsError: number;
-  /** Largest error / allowed error over the case's elements (≤ 1 passes). */
-  worstRatio: number;
-  error?: string;
-}
+export type { CheckRow };
 
 /** Runs the suite for the given variants (default all) and returns one row per (variant, case). */
 export async function checkMatmul(gpu: Gpu, options: { variants?: MatmulVariantName[]; scope?: 'full' | 'quick' } = {}): Promise<CheckRow[]> {
@@ -183,9 +176,9 @@ export async function checkMatmul(gpu: Gpu, options: { variants?: MatmulVariantN
       try {
         const r = await runMatmulCase(gpu, c, variant);
         const cmp: Comparison = compareToReference(r.got, r.want, matmulTolerance(r));
-        rows.push({ kernel: 'matmul', variant, caseId, pass: cmp.pass, maxAbsError: cmp.maxAbsError, worstRatio: cmp.worstRatio });
+        rows.push({ kernel: 'matmul', variant, caseId, pass: cmp.pass, maxAbsError: finiteOrNull(cmp.maxAbsError), worstRatio: finiteOrNull(cmp.worstRatio) });
       } catch (err) {
-        rows.push({ kernel: 'matmul', variant, caseId, pass: false, maxAbsError: NaN, worstRatio: NaN, error: (err as Error).message });
+        rows.push({ kernel: 'matmul', variant, caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
       }
     }
   }

@@ -1,0 +1,28 @@
+/**
+ * muonlab's public library API (`import { … } from 'muonlab'`, bundled with Vite or any bundler
+ * that understands `?raw` shader imports).
+ */
+export { requestGpu, GpuUnavailableError, type Gpu, type AdapterDescription } from './gpu/device';
+export {
+  createTensor,
+  uploadTensor,
+  writeTensor,
+  readTensor,
+  runRange,
+  broadcastRuns,
+  type Tensor,
+  type TensorLayout,
+  type DType,
+} from './gpu/tensor';
+export { CommandRecorder, runCommands, type KernelDispatch } from './gpu/commands';
+export { defineKernel, listKernels, type KernelDefinition } from './gpu/registry';
+export { reflectKernel, checkKernelArgs, type KernelInfo } from './gpu/reflect';
+export { TimestampProfiler, median, summarizeTimings } from './gpu/profiler';
+export { measureKernel } from './gpu/timing';
+export { matmul, MATMUL_VARIANTS, type MatmulVariantName } from './kernels/matmul';
+export { setVariantChoices, variantChoices } from './kernels/variants';
+export { selectVariants } from './kernels/selectVariants';
+export { hostTensor, type HostTensor } from './cpu/hostTensor';
+export { matmulCpu } from './cpu/matmul';
+export { gatherRowsCpu } from './cpu/gather';
+export { compareToReference, type Tolerance } from './cpu/compare';
