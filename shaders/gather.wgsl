@@ -31,7 +31,9 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   let item = index[params.offsetIndex + batch * params.batchStrideIndex + row];
   let dst = params.offsetOut + batch * params.batchStrideOut + row * params.cols + col;
   if (item >= params.srcRows) {
-    out[dst] = bitcast<f32>(0x7fc00000u);
+    // Through a runtime value: a constant-expression bitcast to NaN is a compile error in WGSL.
+    let quietNan = 0x7fc00000u;
+    out[dst] = bitcast<f32>(quietNan);
     return;
   }
   out[dst] = src[params.offsetSrc + batch * params.batchStrideSrc + item * params.cols + col];

@@ -176,12 +176,9 @@ describe('matmulCpu: batches', () => {
     expect(matrices(cFull)).toEqual([[[-1, -1], [-1, -1]], [[19, 22], [43, 50]], SWAP]);
   });
 
-  // KNOWN BUG in src/cpu/matmul.ts (reported, not owned here): matmulShape treats a batch-1 operand
-  // as shared (batch stride 0) whatever stride it stores, and the GPU kernel uses that 0, but
-  // matmulCpu indexes with the operand's own `batchStride`, so run 1 reads A's *next* stored matrix
-  // (SWAP instead of P). `test.fails` keeps the suite green while documenting it; when matmulCpu
-  // uses matmulShape's strides this starts failing — then turn it back into `test`.
-  test.fails('a batch-1 view shared across a sub-range: A = run 1 of 3 (runRange count 1), C = runs 0..1', () => {
+  // matmulShape treats a batch-1 operand as shared (batch stride 0) whatever stride it stores, and
+  // so do the GPU kernel and matmulCpu: run 1 must not read A's next stored matrix (SWAP).
+  test('a batch-1 view shared across a sub-range: A = run 1 of 3 (runRange count 1), C = runs 0..1', () => {
     // Both runs must use A = P: run 0 P·Q = [[19,22],[43,50]], run 1 P·I = P.
     const aView = runRange(t([I, P, SWAP]), 1, 1);
     expect(aView.batchStride).toBe(4); // a view of batch 1 keeps the stride of its parent

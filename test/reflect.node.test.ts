@@ -38,8 +38,12 @@ describe('every shader reflects', () => {
     expect(Object.keys(shaders).length).toBeGreaterThanOrEqual(3);
   });
 
-  for (const [path, source] of Object.entries(shaders)) {
+  // Update kernels (shaders/optim_*.wgsl) use RunParams without declaring it: they are compiled
+  // with the struct from shaders/run_params.wgsl prepended (withRunParams), and reflected so here.
+  const runParamsStruct = /struct RunParams \{[^}]*\}/.exec(shaderFile('run_params'))![0];
+  for (const [path, raw] of Object.entries(shaders)) {
     const file = path.replace('../', '');
+    const source = /\bRunParams\b/.test(raw) && !/struct RunParams\b/.test(raw) ? `${runParamsStruct}\n${raw}` : raw;
     const entries = new WgslReflect(source).entry.compute.map((e) => e.name);
 
     test(`${file} declares at least one @compute entry point`, () => {

@@ -10,8 +10,12 @@ import { matmulShape, type MatmulOperands } from '../kernels/matmulShape';
  * matmulCpu({ a, b, c, transB: true, alpha: 2 }); // c ← 2·a·bᵀ
  */
 export function matmulCpu(args: MatmulOperands<HostTensor>): void {
-  const { M, N, K, batch } = matmulShape(args);
-  const { a, b, c } = args;
+  // Strides from the shape rules, not the operands: a batch-1 operand is shared (stride 0) even
+  // when it is a one-run view of a batched tensor, exactly as on the GPU.
+  const { M, N, K, batch, batchStrideA, batchStrideB, batchStrideC } = matmulShape(args);
+  const a = { ...args.a, batchStride: batchStrideA };
+  const b = { ...args.b, batchStride: batchStrideB };
+  const c = { ...args.c, batchStride: batchStrideC };
   const alpha = args.alpha ?? 1;
   const beta = args.beta ?? 0;
   const opA = (r: number, m: number, k: number) =>

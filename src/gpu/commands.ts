@@ -44,8 +44,18 @@ export class CommandRecorder {
     const info = kernelInfo(call.kernel);
     const { device } = this.gpu;
     const buffers: Record<string, GPUBuffer> = { ...call.buffers };
-    for (const [name, values] of Object.entries(call.uniforms ?? {})) {
-      const data = packUniforms(info, name, values);
+    // Everything is checked before any GPU object is made, so a rejected call leaks nothing.
+    const packed = Object.entries(call.uniforms ?? {}).map(([name, values]) => [name, packUniforms(info, name, values)] as const);
+    const fakeUniform = (data: ArrayBuffer) => ({ size: data.byteLength, usage: GPUBufferUsage.UNIFORM, label: 'uniforms' });
+    checkKernelArgs(info, {
+      ...Object.fromEntries(Object.entries(buffers).map(([k, b]) => [k, { buffer: b }])),
+      ...Object.fromEntries(packed.map(([name, data]) => [name, { buffer: fakeUniform(data) }])),
+    });
+    for (const [axis, n] of call.workgroups.entries()) {
+      const max = this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+      if (n > max) throw new RangeError(`${info.name}: ${n} workgroups along ${'xyz'[axis]} exceed the device limit ${max}`);
+    }
+    for (const [name, data] of packed) {
       const ubo = device.createBuffer({
         label: `${info.name}.${name}`,
         size: data.byteLength,
@@ -54,11 +64,6 @@ export class CommandRecorder {
       device.queue.writeBuffer(ubo, 0, data);
       this.transient.push(ubo);
       buffers[name] = ubo;
-    }
-    checkKernelArgs(info, Object.fromEntries(Object.entries(buffers).map(([k, b]) => [k, { buffer: b }])));
-    for (const [axis, n] of call.workgroups.entries()) {
-      const max = this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-      if (n > max) throw new RangeError(`${info.name}: ${n} workgroups along ${'xyz'[axis]} exceed the device limit ${max}`);
     }
     const pipeline = await getPipeline(this.gpu, call.kernel, call.constants);
     const label = call.label ?? info.name;

@@ -49,8 +49,14 @@ export function kernelInfo(def: KernelDefinition): KernelInfo {
   return info;
 }
 
+interface CompiledModule {
+  module: GPUShaderModule;
+  /** The compiler's error messages, asked for once: Chromium may never settle a second request. */
+  errors: Promise<string>;
+}
+
 interface DeviceKernelCache {
-  modules: Map<string, GPUShaderModule>;
+  modules: Map<string, CompiledModule>;
   layouts: Map<string, GPUBindGroupLayout>;
   pipelines: Map<string, Promise<GPUComputePipeline>>;
 }
@@ -116,12 +122,24 @@ async function compilePipeline(
       throw new Error(`${def.entryPoint}: unknown override constant "${name}"; the shader declares ${info.overrides.join(', ') || 'none'}`);
     }
   }
-  let module = cache.modules.get(def.module);
-  if (!module) {
-    module = gpu.device.createShaderModule({ label: `shaders/${def.module}.wgsl`, code: def.source });
-    cache.modules.set(def.module, module);
-  }
   const device = gpu.device;
+  let compiled = cache.modules.get(def.module);
+  if (!compiled) {
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ label: `shaders/${def.module}.wgsl`, code: def.source });
+    void device.popErrorScope(); // reported through `errors` below, not as an uncaptured error
+    const errors = module.getCompilationInfo().then((info) =>
+      info.messages
+        .filter((m) => m.type === 'error')
+        .map((m) => `shaders/${def.module}.wgsl:${m.lineNum}:${m.linePos} ${m.message}`)
+        .join('\n'),
+    );
+    compiled = { module, errors };
+    cache.modules.set(def.module, compiled);
+  }
+  const compileErrors = await compiled.errors;
+  if (compileErrors) throw new Error(`${def.entryPoint}: shader does not compile:\n${compileErrors}`);
+  const module = compiled.module;
   device.pushErrorScope('validation');
   const layout = device.createPipelineLayout({
     label: `${def.entryPoint} pipeline layout`,
@@ -136,12 +154,7 @@ async function compilePipeline(
       compute: { module, entryPoint: def.entryPoint, constants: constantValues },
     });
   } catch (err) {
-    const info = await module.getCompilationInfo();
-    const messages = info.messages
-      .filter((m) => m.type === 'error')
-      .map((m) => `shaders/${def.module}.wgsl:${m.lineNum}:${m.linePos} ${m.message}`)
-      .join('\n');
-    throw new Error(`${def.entryPoint}: pipeline creation failed: ${(err as Error).message}${messages ? `\n${messages}` : ''}`);
+    throw new Error(`${def.entryPoint}: pipeline creation failed: ${(err as Error).message}`);
   } finally {
     const scoped = await device.popErrorScope();
     if (scoped) console.error(`${def.entryPoint}: ${scoped.message}`);

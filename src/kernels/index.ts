@@ -4,10 +4,12 @@
 import type { KernelFamily } from './families';
 import { checkMatmul } from './matmulCheck';
 import { benchMatmul } from './matmulBench';
+import { benchGather, checkGather } from './gatherCheck';
 import { KERNEL_NAMES } from './names';
 
 export const KERNEL_FAMILIES: readonly KernelFamily[] = [
   { name: 'matmul', check: (gpu, o) => checkMatmul(gpu, o), bench: (gpu, o) => benchMatmul(gpu, o) },
+  { name: 'gather', check: (gpu) => checkGather(gpu), bench: (gpu, o) => benchGather(gpu, o) },
 ];
 
 export { KERNEL_NAMES };
