@@ -20,7 +20,7 @@ struct RunParams {
   step: u32,          // steps taken so far (t − 1 during step t)
   diverged: u32,      // 0 = running, 1 = frozen
   divergedAtStep: u32,
-  flags: u32,         // bit 0: nesterov
+  flags: u32,         // bit 0: nesterov; bit 1: EMA momentum (Muon); bit 2: decoupled weight decay (AdamW)
   seed: u32,          // runSeed (low 32 bits) for in-kernel sampling
   reserved: u32,
 }

@@ -40,7 +40,7 @@ describe('every shader reflects', () => {
 
   // Update kernels (shaders/optim_*.wgsl) use RunParams without declaring it: they are compiled
   // with the struct from shaders/run_params.wgsl prepended (withRunParams), and reflected so here.
-  const runParamsStruct = /struct RunParams \{[^}]*\}/.exec(shaderFile('run_params'))![0];
+  const runParamsStruct = /struct RunParams \{[\s\S]*?\n\}/.exec(shaderFile('run_params'))![0];
   for (const [path, raw] of Object.entries(shaders)) {
     const file = path.replace('../', '');
     const source = /\bRunParams\b/.test(raw) && !/struct RunParams\b/.test(raw) ? `${runParamsStruct}\n${raw}` : raw;

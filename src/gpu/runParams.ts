@@ -15,6 +15,22 @@ export interface RunParamField {
   type: 'f32' | 'u32';
 }
 
+/**
+ * The `struct RunParams { … }` declaration alone, cut from shaders/run_params.wgsl, so that kernels
+ * reading the buffer (shaders/optim_*.wgsl) are compiled with the one definition prepended
+ * (`withRunParams`) instead of a copy that could drift.
+ */
+export const RUN_PARAMS_STRUCT_WGSL: string = (() => {
+  const match = /struct RunParams \{[\s\S]*?\n\}/.exec(runParamsSource);
+  if (!match) throw new Error('shaders/run_params.wgsl must declare struct RunParams');
+  return match[0];
+})();
+
+/** A shader source with the RunParams struct prepended (it must use, not declare, RunParams). */
+export function withRunParams(source: string): string {
+  return `${RUN_PARAMS_STRUCT_WGSL}\n\n${source}`;
+}
+
 const reflected = new WgslReflect(runParamsSource).structs.find((s) => s.name === 'RunParams');
 if (!reflected) throw new Error('shaders/run_params.wgsl must declare struct RunParams');
 
