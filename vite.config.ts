@@ -29,6 +29,8 @@ export default defineConfig({
     outDir: 'dist/app',
     target: 'es2022',
     emptyOutDir: true,
+    // One page that carries every kernel and the CPU references: a large chunk is expected.
+    chunkSizeWarningLimit: 4096,
     rollupOptions: {
       // zod's sources carry comments in positions Rollup cannot use as annotations; harmless noise.
       onwarn(warning, warn) {

@@ -25,6 +25,8 @@ import { formatTable } from './table';
 import { PROJECT_ROOT } from './server';
 import { NoAdapterError, openSession, type Session } from './session';
 import { applyVariantChoices } from './variantCache';
+import { experimentJsonSchema } from '../src/experiments/config';
+import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
 
 const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
 
@@ -34,6 +36,10 @@ Usage:
   muonlab bench [kernel…] [--json FILE] [--runs N] [--variant NAME…] [--shape TEXT…]
                                              median timestamp-query kernel times and GFLOP/s per variant
   muonlab start [--out DIR]                  the main job: check + bench, results in runs/<id>/
+  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume]
+                                             train every cell of an experiment config (sweep), streaming
+                                             metrics.jsonl per cell; --resume skips finished cells
+  muonlab schema                             the experiment config's JSON Schema (for editors)
 
 Kernels: ${KERNEL_NAMES.join(', ')} (default: all)
 
@@ -50,16 +56,20 @@ Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad
 
 class UsageError extends Error {}
 
-const COMMANDS = ['env', 'check', 'bench', 'start', 'help'] as const;
+const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'schema', 'help'] as const;
 
 const OptionsSchema = z.object({
   command: z.enum(COMMANDS),
-  kernels: z.array(z.enum(KERNEL_NAMES)),
+  /** Positionals after the command: kernel names (check, bench) or the config file (run). */
+  positionals: z.array(z.string()),
   json: z.string().min(1).optional(),
   runs: z.coerce.number().int().min(1).max(1000).optional(),
   out: z.string().min(1).optional(),
   variant: z.array(z.string()).optional(),
   shape: z.array(z.string()).optional(),
+  set: z.array(z.string()).optional(),
+  shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n such as 1/4').optional(),
+  resume: z.boolean().optional(),
 });
 
 type Options = z.infer<typeof OptionsSchema> & {
@@ -84,6 +94,9 @@ export function parseCommandLine(argv: string[]): Options {
         out: { type: 'string' },
         variant: { type: 'string', multiple: true },
         shape: { type: 'string', multiple: true },
+        set: { type: 'string', multiple: true },
+        shard: { type: 'string' },
+        resume: { type: 'boolean' },
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
@@ -94,21 +107,31 @@ export function parseCommandLine(argv: string[]): Options {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const [command = 'help', ...kernels] = parsed.positionals;
+  const [command = 'help', ...positionals] = parsed.positionals;
   const v = parsed.values;
   const result = OptionsSchema.safeParse({
     command: v.help ? 'help' : command,
-    kernels,
+    positionals,
     json: v.json,
     runs: v.runs,
     out: v.out,
     variant: v.variant,
     shape: v.shape,
+    set: v.set,
+    shard: v.shard,
+    resume: v.resume,
   });
+  if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
+    const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
+    if (unknown.length) throw new UsageError(`kernel = ${JSON.stringify(unknown[0])}: unknown kernel (allowed: ${KERNEL_NAMES.join(', ')})`);
+  }
+  if (result.success && result.data.command === 'run' && result.data.positionals.length !== 1) {
+    throw new UsageError('run: give exactly one experiment config file (muonlab run CONFIG.json)');
+  }
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const field = issue.path[0] === 'kernels' ? 'kernel' : issue.path[0] === 'command' ? 'command' : `--${String(issue.path[0])}`;
-      const got = issue.path.length ? JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k as string], { command, kernels, ...v })) : '';
+      const field = issue.path[0] === 'command' ? 'command' : `--${String(issue.path[0])}`;
+      const got = issue.path.length ? JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k as string], { command, ...v })) : '';
       const allowed = issue.code === 'invalid_value' ? ` (allowed: ${(issue.values as unknown[]).join(', ')})` : '';
       return `${field}${got ? ` = ${got}` : ''}: ${issue.message}${allowed}`;
     });
@@ -226,6 +249,50 @@ async function runBench(session: Session, variants: VariantSelection, options: O
   return BenchReportSchema.parse({ schema: 'muonlab.bench/1', createdAt: new Date().toISOString(), kernels, env: envRecord(session, variants), rows });
 }
 
+async function runExperiment(options: Options): Promise<number> {
+  const config = loadExperiment(options.positionals[0], options.set ?? []);
+  const plan = planRun(config, { out: options.out ?? join(process.cwd(), 'runs'), shard: options.shard, resume: options.resume });
+  console.log(`${config.name}: ${plan.cells.length} cell(s), ${plan.todo.length} to run here → ${relative(process.cwd(), plan.root) || '.'}/`);
+  if (plan.todo.length === 0) return 0;
+  const dirs = new Map(plan.todo.map((c) => [c.id, cellDirectory(plan.root, c)]));
+  let done = 0;
+  const bar = (event: { cell: string; step: number; steps: number; etaMs: number | null }) => {
+    const eta = event.etaMs === null ? '…' : `${Math.round(event.etaMs / 1000)}s`;
+    const line = `cell ${done + 1}/${plan.todo.length} ${event.cell}  step ${event.step}/${event.steps}  ETA ${eta}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, process.stderr.columns - 1).padEnd(Math.min(process.stderr.columns - 1, 100))}`);
+    else if (event.step === event.steps || event.step % 10 === 0) process.stderr.write(`  … ${line}\n`);
+  };
+  const session = await openSession({
+    browserArgs: options.browserArgs,
+    noDefaultArgs: options.noDefaultArgs,
+    headed: options.headed,
+    log: progress,
+    onProgress: progress,
+    onTrainProgress: bar,
+    onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
+    onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
+  });
+  try {
+    const variants = await applyVariantChoices(session, { reselect: options.reselect, log: progress });
+    writeJsonAtomic(join(plan.root, 'config.json'), config);
+    writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
+    for (const cell of plan.todo) {
+      const dir = dirs.get(cell.id)!;
+      beginCell(dir, cell);
+      const summary = await session.call('runCell', cell.config, cell.id);
+      finishCell(dir, summary);
+      done++;
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      const diverged = summary.runs.filter((r) => r.diverged).length;
+      console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
+    }
+  } finally {
+    await session.close();
+  }
+  console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let options: Options;
   try {
@@ -237,12 +304,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const kernels: string[] = options.kernels.length ? options.kernels : [...KERNEL_NAMES];
+  const kernels: string[] = options.positionals.length ? options.positionals : [...KERNEL_NAMES];
   try {
     switch (options.command) {
       case 'help':
         console.log(USAGE);
         return 0;
+      case 'schema':
+        console.log(JSON.stringify(experimentJsonSchema(), null, 2));
+        return 0;
+      case 'run':
+        return await runExperiment(options);
       case 'env':
         return await withSession(options, async (session, variants) => {
           const env = envRecord(session, variants);

@@ -5,7 +5,8 @@
  * a NoAdapterError with the reason and what to do (the CLI exits 2 on it).
  */
 import { chromium, type Browser, type Page } from 'playwright';
-import type { MuonlabPageApi, PageEnv } from '../src/ui/automation';
+import type { EncodedPerItem, MuonlabPageApi, PageEnv } from '../src/ui/automation';
+import type { TrainMetricsRecord, TrainProgress } from '../src/train/records';
 import { defaultBrowserArgs, findChromium, INSTALL_ADVICE, type BrowserLocation } from './flags';
 import { ensureAppBuilt, serveStatic, type StaticServer } from './server';
 
@@ -29,6 +30,10 @@ export interface SessionOptions {
   headed?: boolean;
   log?: (message: string) => void;
   onProgress?: (message: string) => void;
+  /** Training streams (`muonlab run`): each arrives as soon as the page has it. */
+  onTrainProgress?: (event: TrainProgress) => void;
+  onRecord?: (cell: string, record: TrainMetricsRecord) => void;
+  onPerItem?: (cell: string, arrays: EncodedPerItem) => void;
 }
 
 type ApiMethod = Exclude<keyof MuonlabPageApi, 'ready'>;
@@ -86,6 +91,9 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       if (msg.type() === 'error') log(`page console: ${msg.text()}`);
     });
     await page.exposeFunction('muonlabProgress', (message: string) => options.onProgress?.(message));
+    await page.exposeFunction('muonlabTrainProgress', (event: TrainProgress) => options.onTrainProgress?.(event));
+    await page.exposeFunction('muonlabRecord', (cell: string, record: TrainMetricsRecord) => options.onRecord?.(cell, record));
+    await page.exposeFunction('muonlabPerItem', (cell: string, arrays: EncodedPerItem) => options.onPerItem?.(cell, arrays));
     await page.goto(server.url);
     await page.waitForFunction(() => window.muonlab?.ready === true, undefined, { timeout: 60_000 });
     const env = await page.evaluate(() => window.muonlab!.env());

@@ -26,3 +26,22 @@ export { hostTensor, type HostTensor } from './cpu/hostTensor';
 export { matmulCpu } from './cpu/matmul';
 export { gatherRowsCpu } from './cpu/gather';
 export { compareToReference, type Tolerance } from './cpu/compare';
+export { trainCell } from './train/trainCell';
+export {
+  isMetricStep,
+  rankOrder,
+  itemBuckets,
+  stopDecision,
+  type StopReason,
+  type StopRules,
+} from './train/rules';
+export type {
+  CellResult,
+  PerItemArrays,
+  RunInfo,
+  RunOutcome,
+  TrainHooks,
+  TrainMetricsRecord,
+  TrainOptions,
+  TrainProgress,
+} from './train/records';

@@ -9,6 +9,9 @@ import type { BenchOptions, BenchRow, CheckRow } from '../kernels/families';
 import { kernelFamily } from '../kernels';
 import { selectVariants, type SelectionResult } from '../kernels/selectVariants';
 import { setVariantChoices, variantChoices, type VariantTable } from '../kernels/variants';
+import type { ExperimentConfigInput } from '../experiments/config';
+import { trainCell } from '../train/trainCell';
+import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
 
 export interface PageEnv {
   ok: true;
@@ -26,6 +29,25 @@ export interface PageUnavailable {
   userAgent: string;
 }
 
+/** Per-item arrays crossing to Node: typed arrays as base64 of their little-endian bytes. */
+export interface EncodedPerItem {
+  run: number;
+  step: number;
+  pCorrect: string;
+  correct: string;
+  loss: string;
+}
+
+/** What `runCell` returns (its records were already streamed through `muonlabRecord`). */
+export interface CellSummary {
+  cell: string;
+  runs: Omit<RunOutcome, 'schedule'>[];
+  steps: number;
+  stopped: string;
+  elapsedMs: number;
+  finalPerItem: EncodedPerItem[];
+}
+
 export interface MuonlabPageApi {
   ready: true;
   env(): Promise<PageEnv | PageUnavailable>;
@@ -33,17 +55,38 @@ export interface MuonlabPageApi {
   selectVariants(): Promise<SelectionResult>;
   check(kernels: string[], scope?: 'full' | 'quick'): Promise<CheckRow[]>;
   bench(kernels: string[], options?: Omit<BenchOptions, 'onProgress'>): Promise<BenchRow[]>;
+  /** Trains one sweep cell; records stream to `muonlabRecord` as they are read back. */
+  runCell(config: ExperimentConfigInput, cell: string): Promise<CellSummary>;
 }
 
 declare global {
   interface Window {
     muonlab?: MuonlabPageApi;
     muonlabProgress?: (message: string) => void;
+    muonlabTrainProgress?: (event: TrainProgress) => void;
+    muonlabRecord?: (cell: string, record: TrainMetricsRecord) => void;
+    muonlabPerItem?: (cell: string, arrays: EncodedPerItem) => void;
   }
 }
 
 function progress(message: string): void {
   window.muonlabProgress?.(message);
+}
+
+/** JSON has no NaN/±Infinity: they cross as null rather than silently as 0 or a string. */
+function jsonSafe<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
+}
+
+function base64(bytes: ArrayBufferView): string {
+  const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let s = '';
+  for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function encodePerItem(a: PerItemArrays): EncodedPerItem {
+  return { run: a.run, step: a.step, pCorrect: base64(a.pCorrect), correct: base64(a.correct), loss: base64(a.loss) };
 }
 
 /** Installs `window.muonlab`; the GPU is acquired on first use and shared by every call. */
@@ -90,6 +133,24 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         rows.push(...(await kernelFamily(name).bench(gpu, { ...options, onProgress: progress })));
       }
       return rows;
+    },
+    async runCell(config, cell) {
+      const gpu = await gpuPromise;
+      const perItem = Boolean(config.metrics?.perItem);
+      const result = await trainCell(gpu, config, {
+        cell,
+        onProgress: (event) => window.muonlabTrainProgress?.(event),
+        onRecord: (record) => window.muonlabRecord?.(cell, jsonSafe(record)),
+        onPerItem: perItem ? (arrays) => window.muonlabPerItem?.(cell, encodePerItem(arrays)) : undefined,
+      });
+      return jsonSafe({
+        cell,
+        runs: result.runs.map(({ schedule: _schedule, ...run }) => run),
+        steps: result.steps,
+        stopped: result.stopped,
+        elapsedMs: result.elapsedMs,
+        finalPerItem: (result.finalPerItem?.runs ?? []).map(encodePerItem),
+      });
     },
   };
   window.muonlab = api;

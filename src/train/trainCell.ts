@@ -1,0 +1,394 @@
+/**
+ * The training scheduler: one sweep cell (an ExperimentConfig without sweep axes) — every optimizer
+ * entry × runSeed — trained entirely on the GPU (DESIGN "The data path of one training step").
+ *
+ * Runs are grouped by optimizer kernel (entries of the same optimizer and orth share one batch:
+ * their learning rates and betas are per-run parameters); each group has one batched W
+ * [R_g, dOut, dIn] from W_0 = 0, its gradient G, its run-parameters buffer and its optimizer. Step t
+ * is one command buffer for all groups:
+ *
+ *   population: softmaxGrad(W_t, weights p) → outputs at W_t and G;  optimizer(G);  advanceRuns
+ *   minibatch:  sampleMinibatch(step t) → softmaxGrad(W_t, draws) → G;  at metric steps also a
+ *               population softmaxGrad(W_t) for the evaluation;  optimizer(G);  advanceRuns
+ *
+ * At metric steps (t % metrics.every = 0 and the last step) the per-item outputs and the run
+ * parameters (copied before the update, so the flags describe W_t) are copied to staging buffers in
+ * the same command buffer and read after it finishes; nothing else leaves the GPU. A run whose
+ * update is non-finite is frozen by the update kernels; one whose loss is non-finite is frozen here
+ * (its diverged flag written into the run-parameters buffer). A diverged run gets one record with
+ * `diverged: true` and none after it; the others go on.
+ */
+import { CommandRecorder } from '../gpu/commands';
+import type { Gpu } from '../gpu/device';
+import { advanceRuns, createRunParams, RUN_PARAM_FIELDS, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
+import { BYTES_PER_ELEMENT, createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
+import { softmaxGrad, type SoftmaxGradResult } from '../kernels/softmaxGrad';
+import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
+import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
+import { singularValues } from '../cpu/polar';
+import { createOptimizer, parseOptimizerConfig, runParamsFor, writeListLearningRates, type GpuEmbeddings, type GpuOptimizer, type OptimizerConfig } from '../optim';
+import { parseExperimentConfig, type ExperimentConfig, type ExperimentConfigInput } from '../experiments/config';
+import { denseEmbedding } from '../task/embeddings';
+import { createGpuTask, sampleMinibatch, type GpuTask } from '../task/taskGpu';
+import type { GpuMuon } from '../optim/muon';
+import type { ExactReport } from '../kernels/newtonSchulz';
+import { etaMs, isMetricStep, itemBuckets, rankOf, rankOrder, stopDecision, weightedLoss, type RunSnapshot, type StopReason } from './rules';
+import type { CellResult, PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord, TrainOptions } from './records';
+
+const OUTPUT_COLUMNS = 5;
+const COL_LOSS = 1;
+const COL_PTRUE = 3;
+const COL_CORRECT = 4;
+
+interface RunGroup {
+  key: string;
+  config: OptimizerConfig;
+  runs: RunInfo[];
+  W: Tensor;
+  G: Tensor;
+  params: RunParamsBuffer;
+  optimizer: GpuOptimizer;
+  /** Minibatch mode: runSeeds [R_g,1,1], draws [R_g,B,1], the evaluation's gradient scratch. */
+  seeds?: Tensor;
+  items?: Tensor;
+  labels?: Tensor;
+  evalG?: Tensor;
+}
+
+/** Buffers copied out during a step and mapped after it. */
+class Readback {
+  private readonly slots: { staging: GPUBuffer; data?: ArrayBuffer }[] = [];
+  constructor(private readonly gpu: Gpu) {}
+
+  copy(encoder: GPUCommandEncoder, src: GPUBuffer, offsetBytes: number, bytes: number, label: string): number {
+    const staging = this.gpu.device.createBuffer({ label: `readback ${label}`, size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.slots.push({ staging });
+    encoder.copyBufferToBuffer(src, offsetBytes, staging, 0, bytes);
+    return this.slots.length - 1;
+  }
+
+  async mapAll(): Promise<void> {
+    await Promise.all(this.slots.map(async (s) => {
+      await s.staging.mapAsync(GPUMapMode.READ);
+      s.data = s.staging.getMappedRange().slice(0);
+      s.staging.unmap();
+    }));
+  }
+
+  get(slot: number): ArrayBuffer {
+    const d = this.slots[slot].data;
+    if (!d) throw new Error('Readback: not mapped yet');
+    return d;
+  }
+
+  destroy(): void {
+    for (const s of this.slots) s.staging.destroy();
+  }
+}
+
+/** The optimizer kernel a config needs: entries with equal keys can share one batch. */
+function kernelKey(config: OptimizerConfig): string {
+  switch (config.name) {
+    case 'muon':
+      return `muon:${JSON.stringify(config.orth)}`;
+    case 'muon-reg':
+      return `muon-reg:${config.maxIterations}`;
+    default:
+      return config.name;
+  }
+}
+
+function fieldOffset(name: string): number {
+  const f = RUN_PARAM_FIELDS.find((x) => x.name === name);
+  if (!f) throw new Error(`run params: no field ${name}`);
+  return f.offset;
+}
+
+/**
+ * Runs one cell: every optimizer × runSeed of `config`, T = training.steps steps, metrics at their
+ * cadence. Returns the records, the final per-item arrays and why it stopped.
+ *
+ * @example
+ * const result = await trainCell(gpu, parseExperimentConfig(json), {
+ *   onProgress: (e) => console.log(e.step, '/', e.steps), onRecord: (r) => lines.push(JSON.stringify(r)) });
+ */
+export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentConfigInput, hooks: TrainHooks = {}, options: TrainOptions = {}): Promise<CellResult> {
+  const config = parseExperimentConfig(input);
+  if (config.sweep.length > 0) throw new RangeError(`trainCell: "${config.name}" has sweep axes; expand it into cells first (expandSweep)`);
+  const cell = hooks.cell ?? config.name;
+  const { N, dIn, dOut } = config.task;
+  const T = config.training.steps;
+  const minibatch = config.training.mode === 'minibatch';
+  const B = config.training.batchSize ?? 0;
+  const seeds = config.training.runSeeds;
+  const dims = { d_in: dIn, d_out: dOut, N };
+
+  if (options.task) {
+    const c = options.task.config;
+    if (c.N !== N || c.dIn !== dIn || c.dOut !== dOut || c.embedding !== config.task.embedding || c.taskSeed !== config.task.taskSeed) {
+      throw new RangeError(`trainCell: options.task (N ${c.N}, ${c.dIn}→${c.dOut}, ${c.embedding}, taskSeed ${c.taskSeed}) is not the config's task`);
+    }
+  }
+  // Everything parsed and resolved before any GPU object exists, so a bad config leaks nothing.
+  const runs: RunInfo[] = [];
+  const initial: Partial<RunParamValues>[] = [];
+  config.optimizers.forEach((entry, k) => {
+    const { label, ...raw } = entry as typeof entry & { label?: string };
+    const cfg = parseOptimizerConfig(raw, `optimizers.${k}`);
+    seeds.forEach((runSeed, s) => {
+      const { params, schedule } = runParamsFor(cfg, { rows: dOut, cols: dIn, dims, steps: T, seed: runSeed });
+      runs.push({ run: runs.length, optimizer: label ?? cfg.name, optimizerName: cfg.name, optimizerIndex: k, runSeed, seedIndex: s, config: cfg, schedule });
+      initial.push(params);
+    });
+  });
+
+  const ownsTask = !options.task;
+  const task: GpuTask = options.task ?? (await createGpuTask(gpu, config.task));
+  const groups: RunGroup[] = [];
+  const extraTensors: Tensor[] = [];
+  try {
+    const p = task.frequencies;
+    const order = rankOrder(p);
+    const ranks = rankOf(order);
+    const evalItems = Math.min(N, config.metrics.evalItems ?? N);
+    const evalOrder = order.subarray(0, evalItems);
+    const buckets = itemBuckets(config.task, ranks);
+    const evalBuckets = Array.from(evalOrder, (i) => buckets[i]);
+
+    let traEmbeddings: GpuEmbeddings | undefined;
+    const embeddingsForTra = (): GpuEmbeddings => {
+      if (traEmbeddings) return traEmbeddings;
+      const emb = task.embeddings;
+      if (emb.kind === 'dense') traEmbeddings = { input: emb.E, output: emb.Et };
+      else {
+        const up = (side: 'in' | 'out', d: number) => {
+          const t = uploadTensor(gpu, { rows: N, cols: d, label: `tra-signgd ${side} embeddings (${emb.kind})` }, denseEmbedding(emb.kind, side, N, d, config.task.taskSeed));
+          extraTensors.push(t);
+          return t;
+        };
+        traEmbeddings = { input: up('in', dIn), output: up('out', dOut) };
+      }
+      return traEmbeddings;
+    };
+
+    const byKey = new Map<string, RunInfo[]>();
+    for (const r of runs) {
+      const key = kernelKey(r.config);
+      byKey.set(key, [...(byKey.get(key) ?? []), r]);
+    }
+    for (const [key, members] of byKey) {
+      const Rg = members.length;
+      const shape = { batch: Rg, rows: dOut, cols: dIn };
+      const group: Partial<RunGroup> & { key: string; runs: RunInfo[] } = { key, runs: members, config: members[0].config };
+      groups.push(group as RunGroup);
+      group.W = createTensor(gpu, { ...shape, label: `W (${key}, ${Rg} runs)` });
+      group.G = createTensor(gpu, { ...shape, label: `G (${key})` });
+      group.params = createRunParams(gpu, members.map((r) => initial[r.run]), `run params (${key})`);
+      group.optimizer = createOptimizer(gpu, members[0].config, shape, members[0].config.name === 'tra-signgd' ? { embeddings: embeddingsForTra() } : {});
+      if (minibatch) {
+        group.seeds = uploadTensor(gpu, { batch: Rg, rows: 1, cols: 1, dtype: 'u32', label: `runSeeds (${key})` }, members.map((r) => r.runSeed));
+        group.items = createTensor(gpu, { batch: Rg, rows: B, cols: 1, dtype: 'u32', label: `minibatch items (${key})` });
+        group.labels = createTensor(gpu, { batch: Rg, rows: B, cols: 1, dtype: 'u32', label: `minibatch labels (${key})` });
+        group.evalG = createTensor(gpu, { ...shape, label: `evaluation gradient (${key})` });
+      }
+    }
+
+    const records: TrainMetricsRecord[] = [];
+    const history: RunSnapshot[][] = runs.map(() => []);
+    const outcome = runs.map((r) => ({ diverged: false, divergedAtStep: null as number | null, reported: false, crossing: {} as Record<string, number | null> }));
+    for (const o of outcome) for (const tau of config.metrics.tau) o.crossing[String(tau)] = null;
+    let finalPerItem: CellResult['finalPerItem'] = null;
+    let stopped: StopReason = 'steps';
+    let lastStep = 0;
+    const started = performance.now();
+    const gradOptions = { chunkSize: options.chunkSize, queryBlock: options.queryBlock };
+    const isoOn = config.metrics.isotropy;
+
+    for (let t = 0; t <= T; t++) {
+      if (hooks.signal?.aborted) {
+        stopped = 'cancelled';
+        break;
+      }
+      const metric = isMetricStep(t, config.metrics.every, T);
+      const update = t < T;
+      if (update) for (const g of groups) writeListLearningRates(gpu, g.params, g.runs.map((r) => r.schedule), t + 1);
+      const rec = new CommandRecorder(gpu, undefined, `train ${cell} step ${t}`);
+      const transient: SoftmaxGradResult[] = [];
+      const readback = new Readback(gpu);
+      const slots = groups.map(() => ({ outputs: -1, minibatch: -1, params: -1, wBefore: -1, wAfter: -1 }));
+      const exactReports: (ExactReport | undefined)[] = groups.map(() => undefined);
+      try {
+        for (const [gi, g] of groups.entries()) {
+          const Rg = g.runs.length;
+          const common = { W: g.W, embeddings: task.embeddings, noise: config.task.noise, noiseTarget: config.task.noiseTarget, ...gradOptions };
+          let evaluation: SoftmaxGradResult | undefined;
+          if (!minibatch) {
+            evaluation = await softmaxGrad(rec, { ...common, G: g.G, targets: { kind: 'population', weights: task.weights } });
+            transient.push(evaluation);
+          } else {
+            if (update) {
+              await sampleMinibatch(rec, { seeds: g.seeds!, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise: config.task.noise, step: t, items: g.items!, labels: g.labels! });
+              const mb = await softmaxGrad(rec, { ...common, G: g.G, targets: { kind: 'minibatch', items: g.items!, labels: g.labels! } });
+              transient.push(mb);
+              if (metric) slots[gi].minibatch = readback.copy(rec.encoder, mb.outputs.buffer, 0, Rg * B * OUTPUT_COLUMNS * BYTES_PER_ELEMENT, 'minibatch outputs');
+            }
+            if (metric) {
+              evaluation = await softmaxGrad(rec, { ...common, G: g.evalG!, targets: { kind: 'population', weights: task.weights } });
+              transient.push(evaluation);
+            }
+          }
+          if (metric) {
+            slots[gi].outputs = readback.copy(rec.encoder, evaluation!.outputs.buffer, 0, Rg * N * OUTPUT_COLUMNS * BYTES_PER_ELEMENT, 'outputs');
+            slots[gi].params = readback.copy(rec.encoder, g.params.buffer, 0, Rg * RUN_PARAMS_BYTES, 'run params');
+            if (isoOn) slots[gi].wBefore = readback.copy(rec.encoder, g.W.buffer, 0, Rg * dOut * dIn * BYTES_PER_ELEMENT, 'W');
+          }
+          if (update) {
+            await g.optimizer.step(rec, { w: g.W, g: g.G, params: g.params });
+            await advanceRuns(rec, g.params);
+            if (metric && isoOn) slots[gi].wAfter = readback.copy(rec.encoder, g.W.buffer, 0, Rg * dOut * dIn * BYTES_PER_ELEMENT, 'W after');
+          }
+        }
+        await rec.submit();
+        if (metric) await readback.mapAll();
+        if (metric && update) {
+          for (const [gi, g] of groups.entries()) {
+            const c = g.config;
+            if (c.name === 'muon' && c.orth === 'exact') exactReports[gi] = await (g.optimizer as GpuMuon).exactReport();
+          }
+        }
+      } catch (err) {
+        readback.destroy();
+        throw err;
+      } finally {
+        for (const r of transient) r.destroy();
+      }
+
+      let stop: StopReason | null = null;
+      try {
+        if (metric) {
+          const perItemNow: PerItemArrays[] = [];
+          for (const [gi, g] of groups.entries()) {
+            const outputs = new Float32Array(readback.get(slots[gi].outputs));
+            const params = unpackRunParams(readback.get(slots[gi].params), g.runs.length);
+            const mbOut = slots[gi].minibatch >= 0 ? new Float32Array(readback.get(slots[gi].minibatch)) : undefined;
+            const wBefore = slots[gi].wBefore >= 0 ? new Float32Array(readback.get(slots[gi].wBefore)) : undefined;
+            const wAfter = slots[gi].wAfter >= 0 ? new Float32Array(readback.get(slots[gi].wAfter)) : undefined;
+            for (const [k, run] of g.runs.entries()) {
+              const base = k * N * OUTPUT_COLUMNS;
+              const pCorrect = new Float32Array(N);
+              const correct = new Uint8Array(N);
+              const itemLoss = new Float32Array(N);
+              for (let i = 0; i < N; i++) {
+                pCorrect[i] = outputs[base + i * OUTPUT_COLUMNS + COL_PTRUE];
+                correct[i] = outputs[base + i * OUTPUT_COLUMNS + COL_CORRECT] > 0.5 ? 1 : 0;
+                itemLoss[i] = outputs[base + i * OUTPUT_COLUMNS + COL_LOSS];
+              }
+              const arrays: PerItemArrays = { run: run.run, step: t, pCorrect, correct, loss: itemLoss };
+              perItemNow.push(arrays);
+              const o = outcome[run.run];
+              const loss = weightedLoss(p, outputs, base, OUTPUT_COLUMNS, COL_LOSS);
+              if (params[k].diverged && !o.diverged) {
+                o.diverged = true;
+                o.divergedAtStep = params[k].divergedAtStep;
+              }
+              if (!o.diverged && !Number.isFinite(loss)) {
+                // Freeze it from the next step on (the update kernels skip runs with the flag set).
+                const at = g.params.buffer;
+                const rowBase = k * RUN_PARAMS_BYTES;
+                gpu.device.queue.writeBuffer(at, rowBase + fieldOffset('diverged'), new Uint32Array([1]));
+                gpu.device.queue.writeBuffer(at, rowBase + fieldOffset('divergedAtStep'), new Uint32Array([t]));
+                o.diverged = true;
+                o.divergedAtStep = t;
+              }
+              history[run.run].push({ step: t, loss, capacity: 0, diverged: o.diverged });
+              if (o.reported) continue;
+              const pEval = Float32Array.from(evalOrder, (i) => pCorrect[i]);
+              const cEval = Uint8Array.from(evalOrder, (i) => correct[i]);
+              const gap = balanceGap(pEval);
+              const cap = capacity(cEval);
+              history[run.run][history[run.run].length - 1].capacity = cap;
+              for (const tau of config.metrics.tau) {
+                if (o.crossing[String(tau)] === null && gap.max >= 1 - tau) o.crossing[String(tau)] = t;
+              }
+              const record: TrainMetricsRecord = {
+                run: run.run,
+                optimizer: run.optimizer,
+                optimizerName: run.optimizerName,
+                runSeed: run.runSeed,
+                step: t,
+                lr: params[k].lr,
+                loss,
+                evalItems,
+                capacity: cap,
+                capacityPrefix: capacityPrefix(cEval),
+                delta: gap.delta,
+                maxPCorrect: gap.max,
+                minPCorrect: gap.min,
+                buckets: bucketStats(pEval, cEval, evalBuckets),
+                diverged: o.diverged,
+                divergedAtStep: o.divergedAtStep,
+              };
+              if (mbOut) {
+                let s = 0;
+                for (let b = 0; b < B; b++) s += mbOut[(k * B + b) * OUTPUT_COLUMNS + COL_LOSS];
+                record.minibatchLoss = s / B;
+              }
+              if (wBefore) record.isotropy = runIsotropy(wBefore, wAfter, k, dOut, dIn);
+            const exact = exactReports[gi];
+            if (exact) record.orthExact = { steps: exact.steps[k], stepChange: exact.stepChange[k] };
+              if (o.diverged) o.reported = true;
+              records.push(record);
+              hooks.onRecord?.(record);
+              hooks.onPerItem?.(arrays);
+            }
+          }
+          perItemNow.sort((a, b) => a.run - b.run);
+          finalPerItem = { step: t, runs: perItemNow };
+          lastStep = t;
+          stop = stopDecision(history, config.training.stop);
+        }
+      } finally {
+        readback.destroy();
+      }
+      const elapsedMs = performance.now() - started;
+      hooks.onProgress?.({ cell, step: t, steps: T, elapsedMs, etaMs: etaMs(elapsedMs, t + 1, T + 1) });
+      if (stop) {
+        stopped = stop;
+        break;
+      }
+    }
+
+    const runsOut: RunOutcome[] = runs.map((r) => ({
+      ...r,
+      diverged: outcome[r.run].diverged,
+      divergedAtStep: outcome[r.run].divergedAtStep,
+      firstCrossing: outcome[r.run].crossing,
+    }));
+    return { cell, runs: runsOut, records, finalPerItem, steps: lastStep, stopped, elapsedMs: performance.now() - started };
+  } finally {
+    for (const g of groups) {
+      g.optimizer?.destroy();
+      for (const t of [g.W, g.G, g.seeds, g.items, g.labels, g.evalG]) t?.buffer.destroy();
+      g.params?.buffer.destroy();
+    }
+    for (const t of extraTensors) t.buffer.destroy();
+    if (ownsTask) task.destroy();
+  }
+}
+
+/** Isotropy of W_t and of the update W_t − W_{t+1} (∝ η·D; isotropy is scale-free) of run k. */
+function runIsotropy(before: Float32Array, after: Float32Array | undefined, k: number, rows: number, cols: number): { w: Isotropy; update: Isotropy | null } {
+  const n = rows * cols;
+  const of = (x: ArrayLike<number>) => {
+    const sigma = Array.from(singularValues(x, rows, cols));
+    return isotropy(sigma, { threshold: singularValueThreshold(sigma, rows, cols, F32_EPSILON) });
+  };
+  const w = before.subarray(k * n, (k + 1) * n);
+  let update: Isotropy | null = null;
+  if (after) {
+    const d = new Float64Array(n);
+    for (let i = 0; i < n; i++) d[i] = w[i] - after[k * n + i];
+    update = of(d);
+  }
+  return { w: of(w), update };
+}

@@ -1,0 +1,65 @@
+// `muonlab run` planning on the Node side: --set overrides, shards, --resume, record files.
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parseExperimentConfig } from '../src/experiments/config';
+import { appendRecord, applyOverrides, beginCell, cellDirectory, loadExperiment, planRun } from '../harness/run';
+
+const raw = {
+  name: 'plan-test',
+  task: { N: 12, dIn: 12, dOut: 12, embedding: 'identity' },
+  optimizers: [{ name: 'gd', lr: 1 }],
+  training: { steps: 2 },
+  sweep: [{ path: 'task.taskSeed', values: [1, 2, 3] }],
+};
+
+describe('run planning', () => {
+  test('--set parses JSON values, falls back to strings, creates missing objects', () => {
+    const out = applyOverrides(raw, ['training.steps=5', 'optimizers.0.lr="sqrt(d)"', 'description=hello world', 'metrics.every=2']);
+    expect((out.training as { steps: number }).steps).toBe(5);
+    expect((out.optimizers as { lr: string }[])[0].lr).toBe('sqrt(d)');
+    expect(out.description).toBe('hello world');
+    expect(out.metrics).toEqual({ every: 2 });
+    expect(raw.training.steps).toBe(2); // the input is not mutated
+    expect(() => applyOverrides(raw, ['steps'])).toThrow(/expected path=value/);
+  });
+
+  test('a bad override fails validation naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'muonlab-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify(raw));
+    expect(() => loadExperiment(file, ['task.embedding=random'])).toThrow(/task\.embedding/);
+    expect(() => loadExperiment(join(dir, 'missing.json'))).toThrow(/cannot read experiment config/);
+  });
+
+  test('--resume skips cells with a summary.json; shards partition the cells', () => {
+    const out = mkdtempSync(join(tmpdir(), 'muonlab-'));
+    const config = parseExperimentConfig(raw);
+    const first = planRun(config, { out });
+    expect(first.todo.map((c) => c.index)).toEqual([0, 1, 2]);
+    const dir = cellDirectory(first.root, first.cells[1]);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'summary.json'), '{}');
+    expect(planRun(config, { out, resume: true }).todo.map((c) => c.index)).toEqual([0, 2]);
+    expect(planRun(config, { out }).todo).toHaveLength(3);
+    const shards = [1, 2].flatMap((i) => planRun(config, { out, shard: `${i}/2` }).todo.map((c) => c.index));
+    expect(shards.sort()).toEqual([0, 1, 2]);
+  });
+
+  test('records are appended as JSON lines with schema and cell', () => {
+    const out = mkdtempSync(join(tmpdir(), 'muonlab-'));
+    const config = parseExperimentConfig(raw);
+    const plan = planRun(config, { out });
+    const dir = cellDirectory(plan.root, plan.cells[0]);
+    beginCell(dir, plan.cells[0]);
+    appendRecord(dir, plan.cells[0].id, { run: 0, step: 0, loss: 2.5 });
+    appendRecord(dir, plan.cells[0].id, { run: 0, step: 1, loss: 1.5 });
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { schema: 'muonlab.metrics/1', cell: 'task.taskSeed=1', run: 0, step: 0, loss: 2.5 },
+      { schema: 'muonlab.metrics/1', cell: 'task.taskSeed=1', run: 0, step: 1, loss: 1.5 },
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).task.taskSeed).toBe(1);
+  });
+});
