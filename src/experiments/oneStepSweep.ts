@@ -1,0 +1,168 @@
+/**
+ * One-step step-size sweeps from W₀ = 0 ([B] §5): for every optimizer of SPEC §2 the first update
+ * from zero is linear in η — W₁(η) = −η·D with D the first direction (G, sign(G), orth(G), Adam's
+ * m̂/(√v̂+ε)) — so D is computed once on the GPU with η = 1 and each η is then a forward evaluation
+ * of −η·D. The per-item p̂(y(i)|i) at each η come from the GPU's softmax kernel; the search over η
+ * evaluates 16 step sizes per program (one batched forward), which narrows a bracket 16× per round.
+ */
+import { runCommands } from '../gpu/commands';
+import type { Gpu } from '../gpu/device';
+import { createRunParams } from '../gpu/runParams';
+import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
+import { computeSoftmaxGrad, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
+import type { ExtremeRecall } from '../metrics/balance';
+import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/index';
+import type { GpuTask } from '../task/taskGpu';
+
+const P_TRUE = SOFTMAX_OUTPUT_COLUMNS.indexOf('pTrue');
+
+export interface OneStepDirection {
+  /** D (dOut × dIn, row-major) in f32, as the GPU computed it. */
+  direction: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * The first update direction D of an optimizer from W₀ = 0 (population gradient): W₁ = −1·D.
+ *
+ * @example
+ * const { direction } = await firstDirection(gpu, task, { name: 'muon', orth: 'exact', momentum: 0 });
+ */
+export async function firstDirection(gpu: Gpu, task: GpuTask, optimizer: Record<string, unknown>): Promise<OneStepDirection> {
+  const { N, dIn, dOut } = task.config;
+  const config = parseOptimizerConfig({ ...optimizer, lr: 1 });
+  const w = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step W' });
+  const g = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step G' });
+  const params = createRunParams(gpu, [runParamsFor(config, { rows: dOut, cols: dIn, dims: { d_in: dIn, d_out: dOut, N }, steps: 1 }).params]);
+  const opt = createOptimizer(gpu, config, { batch: 1, rows: dOut, cols: dIn });
+  try {
+    const grad = await computeSoftmaxGrad(gpu, {
+      W: w, embeddings: task.embeddings, G: g,
+      targets: { kind: 'population', weights: task.weights },
+      noise: task.config.noise, noiseTarget: task.config.noiseTarget,
+    }, { checkFinite: false });
+    grad.destroy();
+    await runCommands(gpu, (rec) => opt.step(rec, { w, g, params }));
+    const w1 = (await readTensor(gpu, w)) as Float32Array;
+    return { direction: w1.map((x) => -x), rows: dOut, cols: dIn };
+  } finally {
+    opt.destroy();
+    for (const t of [w, g]) t.buffer.destroy();
+    params.buffer.destroy();
+  }
+}
+
+/**
+ * Evaluates p̂(y(i)|i) of every item at W = −η·D for several η at once (one batched forward).
+ * Returns one Float32Array of N values per η.
+ */
+export async function recallAtStepSizes(gpu: Gpu, task: GpuTask, d: OneStepDirection, etas: readonly number[]): Promise<Float32Array[]> {
+  const R = etas.length;
+  const w: Tensor = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep W' });
+  const g: Tensor = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep G' });
+  try {
+    const host = new Float32Array(R * d.direction.length);
+    etas.forEach((eta, r) => {
+      for (let k = 0; k < d.direction.length; k++) host[r * d.direction.length + k] = -eta * d.direction[k];
+    });
+    writeTensor(gpu, w, host);
+    const result = await computeSoftmaxGrad(gpu, {
+      W: w, embeddings: task.embeddings, G: g,
+      targets: { kind: 'population', weights: task.weights },
+      noise: task.config.noise, noiseTarget: task.config.noiseTarget,
+    }, { checkFinite: false });
+    try {
+      const out = (await readTensor(gpu, result.outputs)) as Float32Array;
+      const Q = result.queries;
+      const cols = SOFTMAX_OUTPUT_COLUMNS.length;
+      return etas.map((_eta, r) => {
+        const p = new Float32Array(Q);
+        for (let i = 0; i < Q; i++) p[i] = out[(r * Q + i) * cols + P_TRUE];
+        return p;
+      });
+    } finally {
+      result.destroy();
+    }
+  } finally {
+    w.buffer.destroy();
+    g.buffer.destroy();
+  }
+}
+
+function extremes(p: Float32Array): ExtremeRecall {
+  let max = -Infinity;
+  let min = Infinity;
+  for (const v of p) {
+    max = Math.max(max, v);
+    min = Math.min(min, v);
+  }
+  return { max, min };
+}
+
+export interface SweepBalance {
+  tau: number;
+  /** Smallest η with max_i p̂ ≥ 1 − τ, to |max − (1 − τ)| ≤ tolerance. */
+  etaTau: number;
+  /** min_i p̂ at η_τ (first crossing). */
+  rho: number;
+  maxAtEta: number;
+  /** inf of min_i p̂ over the scanned η ≥ η_τ ([B]'s definition), and where. */
+  rhoInfimum: number;
+  etaInfimum: number;
+  forwardPasses: number;
+}
+
+/**
+ * ϱ_τ and η_τ of a one-step direction by a 16-way bracketing search on the GPU's p̂ values, then the
+ * infimum of min p̂ over a log grid of η from η_τ to 1000·η_τ.
+ */
+export async function sweepBalance(gpu: Gpu, task: GpuTask, d: OneStepDirection, tau: number, options: { tolerance?: number; lanes?: number } = {}): Promise<SweepBalance> {
+  if (!(tau > 0 && tau < 1)) throw new RangeError(`sweepBalance: tau must be in (0, 1), got ${tau}`);
+  const target = 1 - tau;
+  const tolerance = options.tolerance ?? 1e-5;
+  const lanes = options.lanes ?? 16;
+  let passes = 0;
+  const evaluate = async (etas: number[]) => {
+    passes++;
+    return (await recallAtStepSizes(gpu, task, d, etas)).map(extremes);
+  };
+  // Bracket on a doubling grid: lo has max < target, hi has max ≥ target.
+  let lo = 0;
+  let hi = NaN;
+  for (let start = 1e-3; Number.isNaN(hi); start *= 2 ** lanes) {
+    if (start > 1e30) throw new Error(`sweepBalance: max p̂ never reaches 1 − τ = ${target} (η up to 1e30)`);
+    const etas = Array.from({ length: lanes }, (_, k) => start * 2 ** k);
+    const r = await evaluate(etas);
+    const k = r.findIndex((x) => x.max >= target);
+    if (k < 0) lo = etas[lanes - 1];
+    else {
+      hi = etas[k];
+      lo = k > 0 ? etas[k - 1] : lo;
+    }
+  }
+  let best = { eta: hi, ...(await evaluate([hi]))[0] };
+  for (let round = 0; round < 40 && Math.abs(best.max - target) > tolerance; round++) {
+    const etas = Array.from({ length: lanes }, (_, k) => lo + ((hi - lo) * (k + 1)) / (lanes + 1));
+    const r = await evaluate(etas);
+    const k = r.findIndex((x) => x.max >= target);
+    if (k >= 0) {
+      hi = etas[k];
+      lo = k > 0 ? etas[k - 1] : lo;
+      best = { eta: hi, ...r[k] };
+    } else lo = etas[lanes - 1];
+    const below = k > 0 ? r[k - 1] : k < 0 ? r[lanes - 1] : undefined;
+    if (below && Math.abs(below.max - target) <= tolerance) best = { eta: k > 0 ? etas[k - 1] : etas[lanes - 1], ...below };
+  }
+  const grid = Array.from({ length: lanes }, (_, k) => best.eta * 1000 ** ((k + 1) / lanes));
+  const scan = await evaluate(grid);
+  let rhoInfimum = best.min;
+  let etaInfimum = best.eta;
+  scan.forEach((x, k) => {
+    if (x.max >= target && x.min < rhoInfimum) {
+      rhoInfimum = x.min;
+      etaInfimum = grid[k];
+    }
+  });
+  return { tau, etaTau: best.eta, rho: best.min, maxAtEta: best.max, rhoInfimum, etaInfimum, forwardPasses: passes };
+}
