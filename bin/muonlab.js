@@ -4,5 +4,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `muonlab presets | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../harness/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

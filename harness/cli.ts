@@ -20,12 +20,14 @@ import {
 } from '../src/experiments/results';
 import type { BenchRow, CheckRow } from '../src/kernels/families';
 import { KERNEL_NAMES } from '../src/kernels/names';
-import { runId, writeJsonAtomic } from './files';
+import { runId, writeFileAtomic, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { PROJECT_ROOT } from './server';
 import { NoAdapterError, openSession, type Session } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
+import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
+import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
 
 const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
@@ -35,10 +37,15 @@ Usage:
   muonlab check [kernel…] [--json FILE]      GPU vs Float64 CPU reference, one row per case; exit 1 on a failure
   muonlab bench [kernel…] [--json FILE] [--runs N] [--variant NAME…] [--shape TEXT…]
                                              median timestamp-query kernel times and GFLOP/s per variant
-  muonlab start [--out DIR]                  the main job: check + bench, results in runs/<id>/
+  muonlab start [--out DIR]                  the main job: kernel checks, then the headline presets
+                                             (b-balance-onestep, c-capacity-onestep) at quick scale
+  muonlab run PRESET [--scale ci|quick|full] [--out DIR]
+                                             run one of the papers' experiments: summary.json (predicted vs
+                                             measured), report.md, plots/*.svg in runs/<preset>-<scale>/
   muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume]
                                              train every cell of an experiment config (sweep), streaming
                                              metrics.jsonl per cell; --resume skips finished cells
+  muonlab presets                            the presets, their predictions and the sizes of each scale
   muonlab schema                             the experiment config's JSON Schema (for editors)
 
 Kernels: ${KERNEL_NAMES.join(', ')} (default: all)
@@ -56,7 +63,7 @@ Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad
 
 class UsageError extends Error {}
 
-const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'schema', 'help'] as const;
+const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'presets', 'schema', 'help'] as const;
 
 const OptionsSchema = z.object({
   command: z.enum(COMMANDS),
@@ -70,6 +77,7 @@ const OptionsSchema = z.object({
   set: z.array(z.string()).optional(),
   shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n such as 1/4').optional(),
   resume: z.boolean().optional(),
+  scale: z.enum(SCALES).optional(),
 });
 
 type Options = z.infer<typeof OptionsSchema> & {
@@ -97,6 +105,7 @@ export function parseCommandLine(argv: string[]): Options {
         set: { type: 'string', multiple: true },
         shard: { type: 'string' },
         resume: { type: 'boolean' },
+        scale: { type: 'string' },
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
@@ -120,6 +129,7 @@ export function parseCommandLine(argv: string[]): Options {
     set: v.set,
     shard: v.shard,
     resume: v.resume,
+    scale: v.scale,
   });
   if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
     const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
@@ -249,6 +259,35 @@ async function runBench(session: Session, variants: VariantSelection, options: O
   return BenchReportSchema.parse({ schema: 'muonlab.bench/1', createdAt: new Date().toISOString(), kernels, env: envRecord(session, variants), rows });
 }
 
+function printPresets(): void {
+  for (const name of PRESET_NAMES) {
+    const p = PRESET_CATALOG[name];
+    console.log(`${p.name} — ${p.title}\n  ${p.paper}`);
+    for (const prediction of p.predictions) console.log(`  • ${prediction}`);
+    for (const scale of SCALES) console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes} (${p.scales[scale].estimate})`);
+    console.log('');
+  }
+}
+
+/** Runs a preset in the page and writes summary.json, report.md and plots; prints the predictions. */
+async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined): Promise<PresetReport> {
+  const dir = resolve(out ?? join(process.cwd(), 'runs'), `${name}-${scale}`);
+  writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
+  console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
+  const report = await session.call('runPreset', name, scale);
+  for (const plot of report.plots) writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
+  const { plots, markdown, ...summary } = report;
+  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`) });
+  writeFileAtomic(join(dir, 'report.md'), markdown);
+  console.log(formatTable(
+    ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
+    report.predictions.map((p) => [p.name, typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted, p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4), p.tolerance, p.agrees ? 'yes' : 'NO']),
+  ));
+  const disagree = report.predictions.filter((p) => !p.agrees).length;
+  console.log(`${disagree === 0 ? 'all predictions agree' : `${disagree} prediction(s) DISAGREE`} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  return report;
+}
+
 async function runExperiment(options: Options): Promise<number> {
   const config = loadExperiment(options.positionals[0], options.set ?? []);
   const plan = planRun(config, { out: options.out ?? join(process.cwd(), 'runs'), shard: options.shard, resume: options.resume });
@@ -313,7 +352,19 @@ export async function main(argv: string[]): Promise<number> {
       case 'schema':
         console.log(JSON.stringify(experimentJsonSchema(), null, 2));
         return 0;
+      case 'presets':
+        printPresets();
+        return 0;
       case 'run':
+        if ((PRESET_NAMES as string[]).includes(options.positionals[0])) {
+          return await withSession(options, async (session, variants) => {
+            const report = await runPresetToDisk(session, variants, options.positionals[0], options.scale ?? 'quick', options.out);
+            return report.predictions.every((p) => p.agrees) ? 0 : 1;
+          });
+        }
+        if (!options.positionals[0].endsWith('.json')) {
+          throw new UsageError(`run: "${options.positionals[0]}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
+        }
         return await runExperiment(options);
       case 'env':
         return await withSession(options, async (session, variants) => {
@@ -335,26 +386,38 @@ export async function main(argv: string[]): Promise<number> {
         });
       case 'start':
         return await withSession(options, async (session, variants) => {
-          const dir = resolve(options.out ?? join(process.cwd(), 'runs'), runId('kernels'));
+          const root = resolve(options.out ?? join(process.cwd(), 'runs'));
+          const dir = join(root, runId('kernels'));
           const env = envRecord(session, variants);
           writeJsonAtomic(join(dir, 'env.json'), env);
           printEnv(env);
           console.log('\nchecking every kernel against the Float64 CPU reference…');
           const check = await runCheck(session, kernels);
           writeJsonAtomic(join(dir, 'check.json'), check);
-          const failures = check.rows.filter((r) => !r.pass);
-          console.log(`${check.passed} passed, ${check.failed} failed${failures.length ? '' : ' (full table: muonlab check)'}`);
-          if (failures.length) printCheck(failures);
-          console.log('\nbenchmarking the chosen variants…');
-          const bench = await runBench(session, variants, { ...options, runs: options.runs ?? 5 }, kernels);
-          const chosen = { ...bench, rows: bench.rows.filter((r) => r.chosen) };
-          writeJsonAtomic(join(dir, 'bench.json'), bench);
-          printBench(chosen.rows);
-          console.log(`\nresults: ${relative(process.cwd(), dir) || '.'}/ (env.json, check.json, bench.json)`);
+          console.log(`${check.passed} passed, ${check.failed} failed (table: muonlab check; file: ${relative(process.cwd(), join(dir, 'check.json'))})`);
+          if (check.failed) printCheck(check.rows.filter((r) => !r.pass));
+          const scale = options.scale ?? 'quick';
+          const reports: string[] = [];
+          let disagreements = 0;
+          for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
+            const report = await runPresetToDisk(session, variants, name, scale, root);
+            disagreements += report.predictions.filter((p) => !p.agrees).length;
+            reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
+          }
+          console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);
+          if (disagreements) console.log(`${disagreements} prediction(s) disagree with the measurements: see the reports.`);
           return check.failed === 0 ? 0 : 1;
         });
     }
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`muonlab: ${err.message}`);
+      return 64;
+    }
+    if (err instanceof RangeError || err instanceof SyntaxError) {
+      console.error(`muonlab: ${err.message}`);
+      return 1;
+    }
     if (err instanceof NoAdapterError) {
       console.error(`muonlab: no WebGPU adapter (${err.reason})\n${err.message}`);
       return 2;

@@ -15,6 +15,8 @@ import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/in
 import type { GpuTask } from '../task/taskGpu';
 
 const P_TRUE = SOFTMAX_OUTPUT_COLUMNS.indexOf('pTrue');
+const CORRECT = SOFTMAX_OUTPUT_COLUMNS.indexOf('correct');
+const LOSS = SOFTMAX_OUTPUT_COLUMNS.indexOf('loss');
 
 export interface OneStepDirection {
   /** D (dOut × dIn, row-major) in f32, as the GPU computed it. */
@@ -24,33 +26,53 @@ export interface OneStepDirection {
 }
 
 /**
- * The first update direction D of an optimizer from W₀ = 0 (population gradient): W₁ = −1·D.
+ * The first update directions D of several optimizers from W₀ = 0 (W₁ = −1·D), sharing one
+ * population gradient: at W₀ = 0 every optimizer sees the same G, so it is computed once.
  *
  * @example
- * const { direction } = await firstDirection(gpu, task, { name: 'muon', orth: 'exact', momentum: 0 });
+ * const [gd, muon] = await firstDirections(gpu, task, [{ name: 'gd' }, { name: 'muon', orth: 'exact', momentum: 0 }]);
  */
-export async function firstDirection(gpu: Gpu, task: GpuTask, optimizer: Record<string, unknown>): Promise<OneStepDirection> {
+export async function firstDirections(gpu: Gpu, task: GpuTask, optimizers: readonly Record<string, unknown>[]): Promise<OneStepDirection[]> {
   const { N, dIn, dOut } = task.config;
-  const config = parseOptimizerConfig({ ...optimizer, lr: 1 });
-  const w = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step W' });
-  const g = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step G' });
-  const params = createRunParams(gpu, [runParamsFor(config, { rows: dOut, cols: dIn, dims: { d_in: dIn, d_out: dOut, N }, steps: 1 }).params]);
-  const opt = createOptimizer(gpu, config, { batch: 1, rows: dOut, cols: dIn });
+  const w0 = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'W0' });
+  const g0 = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'G at W0' });
+  let gradient: Float32Array;
   try {
     const grad = await computeSoftmaxGrad(gpu, {
-      W: w, embeddings: task.embeddings, G: g,
+      W: w0, embeddings: task.embeddings, G: g0,
       targets: { kind: 'population', weights: task.weights },
       noise: task.config.noise, noiseTarget: task.config.noiseTarget,
     }, { checkFinite: false });
     grad.destroy();
-    await runCommands(gpu, (rec) => opt.step(rec, { w, g, params }));
-    const w1 = (await readTensor(gpu, w)) as Float32Array;
-    return { direction: w1.map((x) => -x), rows: dOut, cols: dIn };
+    gradient = (await readTensor(gpu, g0)) as Float32Array;
   } finally {
-    opt.destroy();
-    for (const t of [w, g]) t.buffer.destroy();
-    params.buffer.destroy();
+    w0.buffer.destroy();
+    g0.buffer.destroy();
   }
+  const directions: OneStepDirection[] = [];
+  for (const optimizer of optimizers) {
+    const config = parseOptimizerConfig({ ...optimizer, lr: 1 });
+    const w = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step W' });
+    const g = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step G' });
+    const params = createRunParams(gpu, [runParamsFor(config, { rows: dOut, cols: dIn, dims: { d_in: dIn, d_out: dOut, N }, steps: 1 }).params]);
+    const opt = createOptimizer(gpu, config, { batch: 1, rows: dOut, cols: dIn });
+    try {
+      writeTensor(gpu, g, gradient);
+      await runCommands(gpu, (rec) => opt.step(rec, { w, g, params }));
+      const w1 = (await readTensor(gpu, w)) as Float32Array;
+      directions.push({ direction: w1.map((x) => -x), rows: dOut, cols: dIn });
+    } finally {
+      opt.destroy();
+      for (const t of [w, g]) t.buffer.destroy();
+      params.buffer.destroy();
+    }
+  }
+  return directions;
+}
+
+/** One optimizer's first direction (see firstDirections). */
+export async function firstDirection(gpu: Gpu, task: GpuTask, optimizer: Record<string, unknown>): Promise<OneStepDirection> {
+  return (await firstDirections(gpu, task, [optimizer]))[0];
 }
 
 /**
@@ -58,13 +80,32 @@ export async function firstDirection(gpu: Gpu, task: GpuTask, optimizer: Record<
  * Returns one Float32Array of N values per η.
  */
 export async function recallAtStepSizes(gpu: Gpu, task: GpuTask, d: OneStepDirection, etas: readonly number[]): Promise<Float32Array[]> {
-  const R = etas.length;
+  return (await evaluateAtStepSizes(gpu, task, etas.map((eta) => ({ direction: d, eta })))).map((r) => r.pCorrect);
+}
+
+export interface ItemEvaluation {
+  /** p̂(y(i)|i) per item. */
+  pCorrect: Float32Array;
+  /** 1 where the true output is the strict argmax. */
+  correct: Uint8Array;
+  /** −log p̂ per item (stable form). */
+  loss: Float32Array;
+}
+
+/**
+ * Per-item recall of W = −η·D for several (D, η) pairs in one batched forward on the GPU.
+ */
+export async function evaluateAtStepSizes(gpu: Gpu, task: GpuTask, points: readonly { direction: OneStepDirection; eta: number }[]): Promise<ItemEvaluation[]> {
+  const R = points.length;
+  const d = points[0].direction;
   const w: Tensor = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep W' });
   const g: Tensor = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep G' });
   try {
-    const host = new Float32Array(R * d.direction.length);
-    etas.forEach((eta, r) => {
-      for (let k = 0; k < d.direction.length; k++) host[r * d.direction.length + k] = -eta * d.direction[k];
+    const size = d.direction.length;
+    const host = new Float32Array(R * size);
+    points.forEach(({ direction, eta }, r) => {
+      if (direction.direction.length !== size) throw new RangeError('evaluateAtStepSizes: directions of different shapes');
+      for (let k = 0; k < size; k++) host[r * size + k] = -eta * direction.direction[k];
     });
     writeTensor(gpu, w, host);
     const result = await computeSoftmaxGrad(gpu, {
@@ -76,10 +117,17 @@ export async function recallAtStepSizes(gpu: Gpu, task: GpuTask, d: OneStepDirec
       const out = (await readTensor(gpu, result.outputs)) as Float32Array;
       const Q = result.queries;
       const cols = SOFTMAX_OUTPUT_COLUMNS.length;
-      return etas.map((_eta, r) => {
-        const p = new Float32Array(Q);
-        for (let i = 0; i < Q; i++) p[i] = out[(r * Q + i) * cols + P_TRUE];
-        return p;
+      return points.map((_point, r) => {
+        const pCorrect = new Float32Array(Q);
+        const correct = new Uint8Array(Q);
+        const loss = new Float32Array(Q);
+        for (let i = 0; i < Q; i++) {
+          const row = (r * Q + i) * cols;
+          pCorrect[i] = out[row + P_TRUE];
+          correct[i] = out[row + CORRECT] > 0.5 ? 1 : 0;
+          loss[i] = out[row + LOSS];
+        }
+        return { pCorrect, correct, loss };
       });
     } finally {
       result.destroy();

@@ -11,6 +11,8 @@ import { selectVariants, type SelectionResult } from '../kernels/selectVariants'
 import { setVariantChoices, variantChoices, type VariantTable } from '../kernels/variants';
 import type { ExperimentConfigInput } from '../experiments/config';
 import { trainCell } from '../train/trainCell';
+import { presetByName } from '../experiments/presets/index';
+import type { PresetReport, Scale } from '../experiments/presets/types';
 import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
 
 export interface PageEnv {
@@ -57,6 +59,8 @@ export interface MuonlabPageApi {
   bench(kernels: string[], options?: Omit<BenchOptions, 'onProgress'>): Promise<BenchRow[]>;
   /** Trains one sweep cell; records stream to `muonlabRecord` as they are read back. */
   runCell(config: ExperimentConfigInput, cell: string): Promise<CellSummary>;
+  /** Runs a named preset (SPEC §5) at a scale; progress through `muonlabProgress`. */
+  runPreset(name: string, scale: Scale): Promise<PresetReport>;
 }
 
 declare global {
@@ -133,6 +137,10 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         rows.push(...(await kernelFamily(name).bench(gpu, { ...options, onProgress: progress })));
       }
       return rows;
+    },
+    async runPreset(name, scale) {
+      const gpu = await gpuPromise;
+      return jsonSafe(await presetByName(name).run(gpu, scale, progress));
     },
     async runCell(config, cell) {
       const gpu = await gpuPromise;

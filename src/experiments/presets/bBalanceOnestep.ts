@@ -1,0 +1,151 @@
+/**
+ * `b-balance-onestep` ([B] §5, SPEC §4): one population step from W₀ = 0 on two-class frequencies,
+ * sweeping η; balance ϱ_τ and η_τ per optimizer × embedding, Δ against loss along the sweep.
+ * Predictions: GD's ϱ is poor and the same for both embeddings (closed form); Muon's is near
+ * perfect on both; SignGD equals Muon on `identity` and collapses on `coupled-rotation`; Adam with
+ * β1 = β2 = 0 and ε = 1e-12 behaves as SignGD.
+ */
+import type { Gpu } from '../../gpu/device';
+import { createGpuTask } from '../../task/taskGpu';
+import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance } from '../oneStepSweep';
+import { renderPlot } from '../svgPlot';
+import { PRESET_CATALOG } from './catalog';
+import { markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+
+const SIZES: Record<Scale, { N: number; headCount: number }> = {
+  ci: { N: 300, headCount: 60 },
+  quick: { N: 600, headCount: 120 },
+  full: { N: 999, headCount: 201 },
+};
+const HEAD_MASS = 0.8;
+const TAUS = [0.1, 0.01];
+const EMBEDDINGS = ['identity', 'coupled-rotation'] as const;
+
+const OPTIMIZERS: { label: string; config: Record<string, unknown> }[] = [
+  { label: 'GD', config: { name: 'gd' } },
+  { label: 'SignGD', config: { name: 'signgd' } },
+  { label: 'Muon exact', config: { name: 'muon', orth: 'exact', momentum: 0 } },
+  { label: 'Muon ns5', config: { name: 'muon', orth: 'ns5', momentum: 0 } },
+  // β1 = β2 = 0 turns Adam into SignGD up to ε; [B]'s smallest gradient entries are ≈ 2.5e-7, so
+  // ε must be far below that (SPEC §2).
+  { label: 'Adam (β=0, ε=1e-12)', config: { name: 'adam', beta1: 0, beta2: 0, eps: 1e-12 } },
+];
+
+/** GD's exact one-step balance: ϱ_τ = x/(x + N − 1), x = ((1−τ)(N−1)/τ)^r, r = p_tail/p_head. */
+export function gdClosedForm(N: number, headCount: number, headMass: number, tau: number): { rho: number; etaTau: number } {
+  const pHead = headMass / headCount;
+  const pTail = (1 - headMass) / (N - headCount);
+  const base = ((1 - tau) * (N - 1)) / tau;
+  const x = base ** (pTail / pHead);
+  return { rho: x / (x + N - 1), etaTau: Math.log(base) / pHead };
+}
+
+export const bBalanceOnestep: Preset = {
+  ...PRESET_CATALOG['b-balance-onestep'],
+  async run(gpu: Gpu, scale: Scale, progress: (message: string) => void) {
+    const started = performance.now();
+    const { N, headCount } = SIZES[scale];
+    const measurements: Record<string, unknown>[] = [];
+    const balance = new Map<string, SweepBalance>();
+    const curves: { name: string; points: [number, number][] }[] = [];
+    for (const embedding of EMBEDDINGS) {
+      progress(`${embedding}: first directions`);
+      const task = await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount, headMass: HEAD_MASS } });
+      try {
+        const directions = await firstDirections(gpu, task, OPTIMIZERS.map((o) => o.config));
+        for (const [k, opt] of OPTIMIZERS.entries()) {
+          for (const tau of TAUS) {
+            progress(`${embedding}: ${opt.label} ϱ_${tau}`);
+            const r = await sweepBalance(gpu, task, directions[k], tau);
+            balance.set(`${opt.label}|${embedding}|${tau}`, r);
+            measurements.push({ kind: 'balance', optimizer: opt.label, embedding, ...r });
+          }
+          // Δ against population loss along the sweep, η from 0.01·η_0.1 to 10·η_0.01 (log grid).
+          const lo = balance.get(`${opt.label}|${embedding}|0.1`)!.etaTau / 100;
+          const hi = balance.get(`${opt.label}|${embedding}|0.01`)!.etaTau * 10;
+          const etas = Array.from({ length: 16 }, (_, i) => lo * (hi / lo) ** (i / 15));
+          const evals = await evaluateAtStepSizes(gpu, task, etas.map((eta) => ({ direction: directions[k], eta })));
+          const points: [number, number][] = evals.map((e) => {
+            let loss = 0;
+            let max = -Infinity;
+            let min = Infinity;
+            e.pCorrect.forEach((p, i) => {
+              loss += task.frequencies[i] * e.loss[i];
+              max = Math.max(max, p);
+              min = Math.min(min, p);
+            });
+            return [loss, max - min];
+          });
+          curves.push({ name: `${opt.label} (${embedding})`, points });
+          measurements.push({ kind: 'delta-vs-loss', optimizer: opt.label, embedding, etas, points });
+        }
+      } finally {
+        task.destroy();
+      }
+    }
+    const predictions: PredictionRecord[] = [];
+    const get = (label: string, embedding: string, tau: number) => balance.get(`${label}|${embedding}|${tau}`)!;
+    for (const tau of TAUS) {
+      const exact = gdClosedForm(N, headCount, HEAD_MASS, tau);
+      for (const embedding of EMBEDDINGS) {
+        const gd = get('GD', embedding, tau);
+        predictions.push({ name: `GD ϱ_${tau} (${embedding})`, formula: 'x/(x+N−1), x = ((1−τ)(N−1)/τ)^(p_tail/p_head)', predicted: exact.rho, measured: gd.rho, tolerance: '1% relative', agrees: Math.abs(gd.rho / exact.rho - 1) <= 0.01 });
+        predictions.push({ name: `GD η_${tau} (${embedding})`, formula: 'ln((1−τ)(N−1)/τ)/p_head', predicted: exact.etaTau, measured: gd.etaTau, tolerance: '1% relative', agrees: Math.abs(gd.etaTau / exact.etaTau - 1) <= 0.01 });
+        const bound = 1 - tau * (1 + (2 * Math.log(N)) / N);
+        const muon = get('Muon exact', embedding, tau);
+        predictions.push({ name: `Muon exact ϱ_${tau} (${embedding})`, formula: '≥ 1 − τ(1 + 2 ln N/N)', predicted: bound, measured: muon.rho, tolerance: 'lower bound', agrees: muon.rho >= bound });
+        const sign = get('SignGD', embedding, tau);
+        const adam = get('Adam (β=0, ε=1e-12)', embedding, tau);
+        predictions.push({ name: `Adam(β=0) − SignGD ϱ_${tau} (${embedding})`, formula: 'Adam with β1 = β2 = 0 is SignGD', predicted: 0, measured: adam.rho - sign.rho, tolerance: '±0.01', agrees: Math.abs(adam.rho - sign.rho) <= 0.01 });
+      }
+      const gdId = get('GD', 'identity', tau).rho;
+      const gdCr = get('GD', 'coupled-rotation', tau).rho;
+      predictions.push({ name: `GD ϱ_${tau}: identity vs coupled-rotation`, formula: 'identical (the closed form does not depend on the embedding)', predicted: 0, measured: gdCr / gdId - 1, tolerance: '1% relative', agrees: Math.abs(gdCr / gdId - 1) <= 0.01 });
+    }
+    const signId = get('SignGD', 'identity', 0.1).rho;
+    const muonId = get('Muon exact', 'identity', 0.1).rho;
+    predictions.push({ name: 'SignGD − Muon ϱ_0.1 (identity)', formula: 'SignGD = Muon on identity embeddings', predicted: 0, measured: signId - muonId, tolerance: '±0.01', agrees: Math.abs(signId - muonId) <= 0.01 });
+    const signCr = get('SignGD', 'coupled-rotation', 0.1);
+    predictions.push({ name: 'SignGD ϱ_0.1 (coupled-rotation)', formula: 'collapses: far below Muon', predicted: '< 0.5', measured: signCr.rho, tolerance: '< 0.5', agrees: signCr.rho < 0.5 });
+
+    const rows = [...balance.entries()].map(([key, r]) => {
+      const [label, embedding, tau] = key.split('|');
+      return [label, embedding, tau, r.rho, r.etaTau, r.rhoInfimum];
+    });
+    const plot = renderPlot({
+      title: `Δ vs population loss along a one-step η sweep (N = ${N})`,
+      xLabel: 'population loss', yLabel: 'Δ = max p̂ − min p̂', xLog: true,
+      series: curves.map((c) => ({ ...c, dashed: c.name.includes('coupled') })),
+    });
+    const markdown = [
+      `# b-balance-onestep (${scale})`,
+      '',
+      `${this.paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`,
+      '',
+      '## Predictions',
+      '',
+      predictionsMarkdown(predictions),
+      '',
+      predictions.every((p) => p.agrees) ? 'Every prediction agrees with the measurement.' : `**${predictions.filter((p) => !p.agrees).length} prediction(s) disagree with the measurement** (rows marked NO).`,
+      '',
+      '## Balance per optimizer',
+      '',
+      markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
+      '',
+      '![Δ vs loss](plots/delta-vs-loss.svg)',
+      '',
+    ].join('\n');
+    return {
+      schema: 'muonlab.preset-summary/1',
+      preset: this.name,
+      scale,
+      createdAt: new Date().toISOString(),
+      settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS },
+      predictions,
+      measurements,
+      plots: [{ name: 'delta-vs-loss', svg: plot }],
+      markdown,
+      elapsedMs: performance.now() - started,
+    };
+  },
+};

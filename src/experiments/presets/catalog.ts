@@ -1,0 +1,43 @@
+/**
+ * What each preset is and checks, without its code: Node-safe (no shader imports), so the CLI can
+ * list presets, validate names and plan scales before a browser exists.
+ */
+import type { PresetInfo } from './types';
+
+export const PRESET_CATALOG = {
+  'b-balance-onestep': {
+    name: 'b-balance-onestep',
+    title: 'Balance after one step: GD vs SignGD vs Muon vs Adam on head/tail items',
+    paper: '[B] Wang et al., Muon Outperforms Adam in Tail-End Associative Memory Learning (arXiv 2509.26030), §5',
+    predictions: [
+      "GD's ϱ_τ equals the closed form x/(x+N−1) and is the same for identity and coupled-rotation embeddings",
+      "Muon's ϱ_τ ≥ 1 − τ(1 + 2 ln N/N) on both embeddings",
+      'SignGD ≈ Muon on identity; SignGD collapses (ϱ_0.1 < 0.5) on coupled-rotation',
+      'Adam with β1 = β2 = 0, ε = 1e-12 matches SignGD',
+    ],
+    scales: {
+      ci: { sizes: 'N = d = 300, 60 head items', estimate: '≈ 20 s on SwiftShader' },
+      quick: { sizes: 'N = d = 600, 120 head items', estimate: 'a few minutes on SwiftShader' },
+      full: { sizes: "N = d = 999, 201 head items ([B]'s size)", estimate: 'minutes on a GPU' },
+  },
+  },
+  'c-capacity-onestep': {
+    name: 'c-capacity-onestep',
+    title: 'Storage capacity after one step: Muon ≈ d^{1+1/(2a)} vs GD ≈ d^{1/(2a)}',
+    paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 2',
+    predictions: [
+      "Muon's recovered-item count grows as d^{1+1/(2a)}",
+      "GD's grows as d^{1/(2a)} (derived from the model)",
+      'Muon recovers more items than GD at every d',
+      'Exponents across a follow c1 + c2/a: Muon ≈ (1, 1/2), GD ≈ (0, 1/2)',
+    ],
+    scales: {
+      ci: { sizes: 'N = 4096, d ∈ {64, 128, 256}, a = 1.5, 4 task seeds', estimate: '≈ 2–3 min on SwiftShader' },
+      quick: { sizes: 'N = 4096, d ∈ {64, 128, 256}, a ∈ {1.25, 1.5, 2}, 2 task seeds', estimate: '≈ 4–6 min on SwiftShader' },
+      full: { sizes: 'N = 100,000, d ∈ {64 … 1024}, a ∈ {1.25 … 3}, 16 repeats ([C] Fig. 2)', estimate: 'hours on a GPU; not for CPU adapters' },
+  },
+  },
+} satisfies Record<string, PresetInfo>;
+
+export type PresetName = keyof typeof PRESET_CATALOG;
+export const PRESET_NAMES = Object.keys(PRESET_CATALOG) as PresetName[];

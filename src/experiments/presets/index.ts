@@ -1,0 +1,16 @@
+/** The presets the page can run, by name (SPEC §5). Metadata lives in catalog.ts (Node-safe). */
+import { bBalanceOnestep } from './bBalanceOnestep';
+import { cCapacityOnestep } from './cCapacityOnestep';
+import type { PresetName } from './catalog';
+import type { Preset } from './types';
+
+export const PRESETS: Record<PresetName, Preset> = {
+  'b-balance-onestep': bBalanceOnestep,
+  'c-capacity-onestep': cCapacityOnestep,
+};
+
+export function presetByName(name: string): Preset {
+  const preset = (PRESETS as Record<string, Preset>)[name];
+  if (!preset) throw new RangeError(`unknown preset "${name}"; presets: ${Object.keys(PRESETS).join(', ')}`);
+  return preset;
+}
