@@ -1,19 +1,35 @@
 /**
  * The Node-side cache of kernel variant choices. The page's origin changes with its port, so the
  * browser cannot keep this; here it is keyed by what changes the ranking: the adapter, the browser
- * version and the flags (e.g. --enable-dawn-features=disable_robustness speeds up some variants).
+ * version, the flags and the kernels' sources (e.g. --enable-dawn-features=disable_robustness speeds up some variants).
  * Location: $MUONLAB_CACHE_DIR, else $XDG_CACHE_HOME/muonlab, else ~/.cache/muonlab.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { VariantSelectionSchema, type VariantSelection } from '../src/experiments/results';
 import { writeJsonAtomic } from './files';
+import { PROJECT_ROOT } from './server';
 import type { Session } from './session';
 
 export function cacheDir(): string {
   return process.env.MUONLAB_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'muonlab');
+}
+
+/**
+ * Digest of what defines the variants: every shader and the kernel entries (src/kernels/*.ts). A
+ * changed kernel or a new variant must be measured again, not served from an old choice.
+ */
+function kernelSourcesDigest(): string {
+  const hash = createHash('sha256');
+  for (const dir of ['shaders', join('src', 'kernels')]) {
+    for (const name of readdirSync(join(PROJECT_ROOT, dir)).sort()) {
+      hash.update(name);
+      hash.update(readFileSync(join(PROJECT_ROOT, dir, name)));
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 export function variantCacheKey(session: Pick<Session, 'env' | 'browserVersion' | 'flags'>): string {
@@ -22,6 +38,7 @@ export function variantCacheKey(session: Pick<Session, 'env' | 'browserVersion' 
     adapter: [a.vendor, a.architecture, a.device, a.description, a.isFallbackAdapter],
     browser: session.browserVersion,
     flags: [...session.flags].sort(),
+    kernels: kernelSourcesDigest(),
   });
   return createHash('sha256').update(material).digest('hex').slice(0, 16);
 }
