@@ -53,6 +53,7 @@ Kernels: ${KERNEL_NAMES.join(', ')} (default: all)
 Browser options (every command):
   --browser-arg FLAG          extra Chromium flag (repeatable), e.g. --browser-arg=--enable-dawn-features=disable_robustness
   --no-default-browser-args   drop muonlab's default flags (then pass your own)
+  --robust                    keep Dawn's robustness checks (default flags disable them; slower kernels)
   --headed                    show the browser window
   --reselect                  re-measure the kernel variant choice instead of using the cache
 Environment: CHROMIUM_PATH=/path/to/chrome picks the browser; MUONLAB_CACHE_DIR moves the variant cache.
@@ -84,6 +85,7 @@ type Options = z.infer<typeof OptionsSchema> & {
   browserArgs: string[];
   noDefaultArgs: boolean;
   headed: boolean;
+  robust: boolean;
   reselect: boolean;
 };
 
@@ -109,6 +111,7 @@ export function parseCommandLine(argv: string[]): Options {
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
+        robust: { type: 'boolean' },
         reselect: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -152,6 +155,7 @@ export function parseCommandLine(argv: string[]): Options {
     browserArgs: v['browser-arg'] ?? [],
     noDefaultArgs: Boolean(v['no-default-browser-args']),
     headed: Boolean(v.headed),
+    robust: Boolean(v.robust),
     reselect: Boolean(v.reselect),
   };
 }
@@ -164,6 +168,7 @@ async function withSession<T>(options: Options, fn: (session: Session, variants:
   const session = await openSession({
     browserArgs: options.browserArgs,
     noDefaultArgs: options.noDefaultArgs,
+    robust: options.robust,
     headed: options.headed,
     log: progress,
     onProgress: progress,
@@ -304,6 +309,7 @@ async function runExperiment(options: Options): Promise<number> {
   const session = await openSession({
     browserArgs: options.browserArgs,
     noDefaultArgs: options.noDefaultArgs,
+    robust: options.robust,
     headed: options.headed,
     log: progress,
     onProgress: progress,

@@ -27,6 +27,8 @@ export interface SessionOptions {
   browserArgs?: string[];
   /** Drop the default flags (then give your own with browserArgs). */
   noDefaultArgs?: boolean;
+  /** Keep Dawn's robustness checks (omit --enable-dawn-features=disable_robustness). */
+  robust?: boolean;
   headed?: boolean;
   log?: (message: string) => void;
   onProgress?: (message: string) => void;
@@ -77,7 +79,7 @@ function locateBrowser(): BrowserLocation {
 export async function openSession(options: SessionOptions = {}): Promise<Session> {
   const log = options.log ?? (() => {});
   const location = locateBrowser();
-  const flags = [...(options.noDefaultArgs ? [] : defaultBrowserArgs()), ...(options.browserArgs ?? [])];
+  const flags = [...(options.noDefaultArgs ? [] : defaultBrowserArgs({ robust: options.robust })), ...(options.browserArgs ?? [])];
   const appDir = await ensureAppBuilt(log);
   let server: StaticServer | undefined;
   let browser: Browser | undefined;

@@ -58,7 +58,7 @@ export function matmulVariant(name: string): MatmulVariant {
 }
 
 /** vec4 addressing needs every dimension, offset and batch stride to be a multiple of 4. */
-export function isAligned(shape: MatmulShape, args: MatmulOperands<{ offset: number }>): boolean {
+export function isAligned(shape: MatmulShape, args: { a: { offset: number }; b: { offset: number }; c: { offset: number } }): boolean {
   const values = [shape.M, shape.N, shape.K, shape.batchStrideA, shape.batchStrideB, shape.batchStrideC,
     args.a.offset, args.b.offset, args.c.offset];
   return values.every((v) => v % 4 === 0);
@@ -113,9 +113,15 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
     defaultMatmulVariant(shape, aligned);
   const variant = matmulVariant(name);
   if (!variant.supports(shape, args)) {
+    const values: Record<string, number> = {
+      M: shape.M, N: shape.N, K: shape.K,
+      'A offset': args.a.offset, 'B offset': args.b.offset, 'C offset': args.c.offset,
+      'A batch stride': shape.batchStrideA, 'B batch stride': shape.batchStrideB, 'C batch stride': shape.batchStrideC,
+    };
+    const bad = Object.entries(values).filter(([, v]) => v % 4 !== 0).map(([k, v]) => `${k} = ${v}`);
     throw new RangeError(
       `matmul variant ${name} needs M, N, K, offsets and batch strides that are multiples of 4; ` +
-        `got M=${shape.M} N=${shape.N} K=${shape.K} (use register-blocked or workgroup-tiled)`,
+        `not aligned: ${bad.join(', ')} (use register-blocked or workgroup-tiled)`,
     );
   }
   const [tileCols, tileRows] = variant.workgroupTile;
