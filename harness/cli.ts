@@ -23,7 +23,7 @@ import { KERNEL_NAMES } from '../src/kernels/names';
 import { runId, writeFileAtomic, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { PROJECT_ROOT } from './server';
-import { NoAdapterError, openSession, type Session } from './session';
+import { NoAdapterError, openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
@@ -164,7 +164,12 @@ function progress(message: string): void {
   process.stderr.write(`  … ${message}\n`);
 }
 
-async function withSession<T>(options: Options, fn: (session: Session, variants: VariantSelection) => Promise<T>): Promise<T> {
+/** Opens a session with the command line's browser options, chooses kernel variants, runs `fn`. */
+async function withSession<T>(
+  options: Options,
+  fn: (session: Session, variants: VariantSelection) => Promise<T>,
+  streams: Pick<SessionOptions, 'onTrainProgress' | 'onRecord' | 'onPerItem'> = {},
+): Promise<T> {
   const session = await openSession({
     browserArgs: options.browserArgs,
     noDefaultArgs: options.noDefaultArgs,
@@ -172,6 +177,7 @@ async function withSession<T>(options: Options, fn: (session: Session, variants:
     headed: options.headed,
     log: progress,
     onProgress: progress,
+    ...streams,
   });
   try {
     const variants = await applyVariantChoices(session, { reselect: options.reselect, log: progress });
@@ -306,34 +312,28 @@ async function runExperiment(options: Options): Promise<number> {
     if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, process.stderr.columns - 1).padEnd(Math.min(process.stderr.columns - 1, 100))}`);
     else if (event.step === event.steps || event.step % 10 === 0) process.stderr.write(`  … ${line}\n`);
   };
-  const session = await openSession({
-    browserArgs: options.browserArgs,
-    noDefaultArgs: options.noDefaultArgs,
-    robust: options.robust,
-    headed: options.headed,
-    log: progress,
-    onProgress: progress,
-    onTrainProgress: bar,
-    onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
-    onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
-  });
-  try {
-    const variants = await applyVariantChoices(session, { reselect: options.reselect, log: progress });
-    writeJsonAtomic(join(plan.root, 'config.json'), config);
-    writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
-    for (const cell of plan.todo) {
-      const dir = dirs.get(cell.id)!;
-      beginCell(dir, cell);
-      const summary = await session.call('runCell', cell.config, cell.id);
-      finishCell(dir, summary);
-      done++;
-      if (process.stderr.isTTY) process.stderr.write('\n');
-      const diverged = summary.runs.filter((r) => r.diverged).length;
-      console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
-    }
-  } finally {
-    await session.close();
-  }
+  await withSession(
+    options,
+    async (session, variants) => {
+      writeJsonAtomic(join(plan.root, 'config.json'), config);
+      writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
+      for (const cell of plan.todo) {
+        const dir = dirs.get(cell.id)!;
+        beginCell(dir, cell);
+        const summary = await session.call('runCell', cell.config, cell.id);
+        finishCell(dir, summary);
+        done++;
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        const diverged = summary.runs.filter((r) => r.diverged).length;
+        console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
+      }
+    },
+    {
+      onTrainProgress: bar,
+      onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
+      onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
+    },
+  );
   console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
   return 0;
 }

@@ -10,7 +10,7 @@ import { createGpuTask } from '../../task/taskGpu';
 import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
 
 const SIZES: Record<Scale, { N: number; headCount: number }> = {
   ci: { N: 300, headCount: 60 },
@@ -126,7 +126,7 @@ export const bBalanceOnestep: Preset = {
       '',
       predictionsMarkdown(predictions),
       '',
-      predictions.every((p) => p.agrees) ? 'Every prediction agrees with the measurement.' : `**${predictions.filter((p) => !p.agrees).length} prediction(s) disagree with the measurement** (rows marked NO).`,
+      agreementSentence(predictions),
       '',
       '## Balance per optimizer',
       '',

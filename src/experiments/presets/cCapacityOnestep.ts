@@ -14,7 +14,7 @@ import { polarFactor } from '../../cpu/polar';
 import { evaluateAtStepSizes, firstDirections } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
 
 const SETTINGS: Record<Scale, { N: number; ds: number[]; as: number[]; seeds: number }> = {
   ci: { N: 4096, ds: [64, 128, 256], as: [1.5], seeds: 4 },
@@ -139,7 +139,7 @@ export const cCapacityOnestep: Preset = {
       '',
       predictionsMarkdown(predictions),
       '',
-      predictions.every((p) => p.agrees) ? 'Every prediction agrees with the measurement.' : `**${predictions.filter((p) => !p.agrees).length} prediction(s) disagree with the measurement** (rows marked NO).`,
+      agreementSentence(predictions),
       '',
       '## Mean recovered items',
       '',

@@ -62,3 +62,11 @@ export function predictionsMarkdown(predictions: readonly PredictionRecord[]): s
     predictions.map((p) => [p.name, p.formula, typeof p.predicted === 'number' ? p.predicted : p.predicted, p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured, p.tolerance, p.agrees ? 'yes' : '**NO**']),
   );
 }
+
+/** The report's verdict line: says plainly when predictions and measurements disagree. */
+export function agreementSentence(predictions: readonly PredictionRecord[]): string {
+  const disagree = predictions.filter((p) => !p.agrees).length;
+  return disagree === 0
+    ? 'Every prediction agrees with the measurement.'
+    : `**${disagree} prediction(s) disagree with the measurement** (rows marked NO).`;
+}
