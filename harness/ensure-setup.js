@@ -68,7 +68,7 @@ if (!found) {
   if (isRoot && hasApt) {
     say('no Chromium found: installing Debian/Ubuntu package "chromium" (ships SwiftShader for WebGPU without a GPU)…');
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium']);
+    run('apt-get', ['install', '-y', '-qq', 'chromium']);
     found = locate();
   }
   if (!found) {
