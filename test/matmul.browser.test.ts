@@ -9,7 +9,7 @@
 // it cannot justify and a dropped or doubled term (error ~ |aₖbₖ| ≫ γ·Σ|aᵢbᵢ| for K ≤ 256) fails.
 import { describe, expect, test } from 'vitest';
 import { compareToReference, F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
-import { MATMUL_VARIANTS } from '../src/kernels/matmul';
+import { MATMUL_VARIANTS, matmulVariantAvailable } from '../src/kernels/matmul';
 import { matmulCaseId, matmulCases, runMatmulCase, variantSupportsCase } from '../src/kernels/matmulCheck';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
@@ -25,6 +25,10 @@ for (const variant of MATMUL_VARIANTS) {
       test(matmulCaseId(c), async (ctx) => {
         const gpu = await gpuOrSkip(ctx);
         if (!gpu) return;
+        if (!matmulVariantAvailable(gpu, variant)) {
+          ctx.skip(`${variant.name} needs the "${variant.requires}" feature, which this adapter lacks`);
+          return;
+        }
         const r = await withErrorScopes(gpu, () => runMatmulCase(gpu, c, variant.name));
         const cmp = compareToReference(r.got, r.want, toleranceFor(r.magnitude, r.K));
         expect(cmp.nonFinite, 'non-finite outputs').toBe(0);

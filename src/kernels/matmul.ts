@@ -1,24 +1,37 @@
 /**
- * Batched `C = α·op(A)·op(B) + β·C` on the GPU (shaders/matmul.wgsl, shaders/matmul_vec4.wgsl).
- * CPU twin: src/cpu/matmul.ts (same operands). Variants and the choice between them:
+ * Batched `C = α·op(A)·op(B) + β·C` on the GPU (shaders/matmul*.wgsl). CPU twin: src/cpu/matmul.ts
+ * (same operands). Variants and the choice between them:
  *
  * - `register-blocked`       any shape; barrier-free 4×4 blocks, bounds-checked scalar loads.
- * - `register-blocked-vec4`  aligned shapes only (M, N, K, offsets, strides ≡ 0 mod 4); vec4 loads,
- *                            no bounds checks in the loop. The fast one on SwiftShader.
+ * - `register-blocked-vec4`  aligned shapes only (M, N, K, offsets, strides ≡ 0 mod 4); 4×4 blocks,
+ *                            vec4 loads, no bounds checks in the loop.
+ * - `register-blocked-16x16` any shape; barrier-free 16×16 blocks per invocation (4× fewer loads
+ *                            per FLOP than 4×4), clamped loads, no bounds checks in the loop.
+ * - `register-blocked-quad`  any shape, needs the `subgroups` feature; 8×32 blocks, the four
+ *                            invocations of a quad share their B loads (quadBroadcast). The fastest
+ *                            on SwiftShader (see bench/README.md).
  * - `workgroup-tiled`        any shape; 64×64 tiles through workgroup memory (the classic GPU design).
  *
  * The variant comes from the caller, else from the per-device choice table (set from measured
- * warm-ups, see src/kernels/variants.ts), else the static default (vec4 when aligned).
+ * warm-ups, see src/kernels/variants.ts), else the static default (`defaultMatmulVariant`).
  */
 import type { CommandRecorder } from '../gpu/commands';
+import type { Gpu } from '../gpu/device';
 import { defineKernel, type KernelDefinition } from '../gpu/registry';
 import { BYTES_PER_ELEMENT, requiredElements, type Tensor } from '../gpu/tensor';
 import { matmulShape, type MatmulOperands, type MatmulShape } from './matmulShape';
 import { chosenVariant } from './variants';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import matmulVec4Source from '../../shaders/matmul_vec4.wgsl?raw';
+import matmulBlockedSource from '../../shaders/matmul_blocked.wgsl?raw';
+import matmulBlockedQuadSource from '../../shaders/matmul_blocked_quad.wgsl?raw';
 
-export type MatmulVariantName = 'register-blocked' | 'register-blocked-vec4' | 'workgroup-tiled';
+export type MatmulVariantName =
+  | 'register-blocked'
+  | 'register-blocked-vec4'
+  | 'register-blocked-16x16'
+  | 'register-blocked-quad'
+  | 'workgroup-tiled';
 
 export interface MatmulVariant {
   name: MatmulVariantName;
@@ -26,6 +39,8 @@ export interface MatmulVariant {
   /** C elements covered by one workgroup: [columns, rows]. */
   workgroupTile: [number, number];
   supports(shape: MatmulShape, args: MatmulOperands<Tensor>): boolean;
+  /** A device feature the kernel needs; without it the variant is not offered (see matmulVariantAvailable). */
+  requires?: 'subgroups';
 }
 
 const any = () => true;
@@ -44,6 +59,19 @@ export const MATMUL_VARIANTS: readonly MatmulVariant[] = [
     supports: (shape, args) => isAligned(shape, args),
   },
   {
+    name: 'register-blocked-16x16',
+    kernel: defineKernel({ module: 'matmul_blocked', entryPoint: 'matmul_register_blocked_16x16', source: matmulBlockedSource }),
+    workgroupTile: [16, 64],
+    supports: any,
+  },
+  {
+    name: 'register-blocked-quad',
+    kernel: defineKernel({ module: 'matmul_blocked_quad', entryPoint: 'matmul_register_blocked_quad', source: matmulBlockedQuadSource }),
+    workgroupTile: [32, 32],
+    supports: any,
+    requires: 'subgroups',
+  },
+  {
     name: 'workgroup-tiled',
     kernel: defineKernel({ module: 'matmul', entryPoint: 'matmul_workgroup_tiled', source: matmulSource }),
     workgroupTile: [64, 64],
@@ -55,6 +83,18 @@ export function matmulVariant(name: string): MatmulVariant {
   const v = MATMUL_VARIANTS.find((x) => x.name === name);
   if (!v) throw new RangeError(`matmul: unknown variant "${name}"; variants: ${MATMUL_VARIANTS.map((x) => x.name).join(', ')}`);
   return v;
+}
+
+/**
+ * Whether this device can run a variant: those that need a feature (subgroups) are offered only where
+ * the device has it.
+ *
+ * @example
+ * const offered = MATMUL_VARIANTS.filter((v) => matmulVariantAvailable(gpu, v));
+ */
+export function matmulVariantAvailable(gpu: Pick<Gpu, 'hasSubgroups'>, variant: MatmulVariant | MatmulVariantName): boolean {
+  const v = typeof variant === 'string' ? matmulVariant(variant) : variant;
+  return v.requires !== 'subgroups' || gpu.hasSubgroups;
 }
 
 /** vec4 addressing needs every dimension, offset and batch stride to be a multiple of 4. */
@@ -73,16 +113,17 @@ export function matmulShapeClass(shape: MatmulShape, aligned: boolean): string {
 export const MATMUL_SHAPE_CLASSES = ['aligned-small', 'aligned-large', 'unaligned-small', 'unaligned-large'] as const;
 
 /**
- * The static default, used when neither the caller nor the device's choice table names a variant:
- * the barrier-free vec4 kernel for aligned shapes, the bounds-checked register-blocked one otherwise.
- * The one rule `matmul()` and the benchmark's `chosen` column share.
+ * The static default, used when neither the caller nor the device's choice table names a variant —
+ * the one rule `matmul()` and the benchmark's `chosen` column share. The fastest variant measured on
+ * a CPU adapter (SwiftShader), for every shape and alignment: `register-blocked-quad` where the device
+ * has subgroups, else `register-blocked-16x16`. Real GPUs rank the variants the other way round
+ * (workgroup-tiled first); there the measured choice table, not this default, should decide.
  *
  * @example
- * defaultMatmulVariant({ M: 1024, N: 1024, K: 1024, batch: 1, batchStrideA: 0, batchStrideB: 0, batchStrideC: 0 }, true);
- * // → 'register-blocked-vec4'
+ * defaultMatmulVariant(gpu); // 'register-blocked-quad' on SwiftShader in Chrome
  */
-export function defaultMatmulVariant(_shape: MatmulShape, aligned: boolean): MatmulVariantName {
-  return aligned ? 'register-blocked-vec4' : 'register-blocked';
+export function defaultMatmulVariant(gpu: Pick<Gpu, 'hasSubgroups'>): MatmulVariantName {
+  return gpu.hasSubgroups ? 'register-blocked-quad' : 'register-blocked-16x16';
 }
 
 export interface MatmulOptions {
@@ -110,8 +151,11 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
   const aligned = isAligned(shape, args);
   const name: MatmulVariantName = options.variant ??
     (chosenVariant(rec.gpu, 'matmul', matmulShapeClass(shape, aligned)) as MatmulVariantName | undefined) ??
-    defaultMatmulVariant(shape, aligned);
+    defaultMatmulVariant(rec.gpu);
   const variant = matmulVariant(name);
+  if (!matmulVariantAvailable(rec.gpu, variant)) {
+    throw new RangeError(`matmul variant ${name} needs the WebGPU "${variant.requires}" feature, which this device does not have`);
+  }
   if (!variant.supports(shape, args)) {
     const values: Record<string, number> = {
       M: shape.M, N: shape.N, K: shape.K,
@@ -121,7 +165,7 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
     const bad = Object.entries(values).filter(([, v]) => v % 4 !== 0).map(([k, v]) => `${k} = ${v}`);
     throw new RangeError(
       `matmul variant ${name} needs M, N, K, offsets and batch strides that are multiples of 4; ` +
-        `not aligned: ${bad.join(', ')} (use register-blocked or workgroup-tiled)`,
+        `not aligned: ${bad.join(', ')} (register-blocked-16x16, register-blocked-quad, register-blocked and workgroup-tiled take any shape)`,
     );
   }
   const [tileCols, tileRows] = variant.workgroupTile;

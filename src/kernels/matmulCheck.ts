@@ -11,7 +11,7 @@ import { compareToReference, F32_UNIT_ROUNDOFF, type Comparison, type Tolerance 
 import { hostTensor, type HostTensor } from '../cpu/hostTensor';
 import { matmulCpu } from '../cpu/matmul';
 import { randomF32 } from '../cpu/random';
-import { isAligned, matmul, MATMUL_VARIANTS, type MatmulVariantName } from './matmul';
+import { matmul, MATMUL_VARIANTS, matmulVariant, matmulVariantAvailable, type MatmulVariantName } from './matmul';
 import { matmulShape } from './matmulShape';
 import type { CheckRow } from './families';
 import { finiteOrNull } from '../experiments/results';
@@ -83,7 +83,7 @@ export function matmulCases(scope: 'full' | 'quick' = 'full'): MatmulCase[] {
 export function variantSupportsCase(variant: MatmulVariantName, c: MatmulCase): boolean {
   const layout = caseLayouts(c);
   const args = { a: layout.a, b: layout.b, c: layout.c, transA: c.transA, transB: c.transB };
-  return variant !== 'register-blocked-vec4' || isAligned(matmulShape(args), args);
+  return matmulVariant(variant).supports(matmulShape(args), args as never);
 }
 
 interface Layout {
@@ -168,7 +168,7 @@ export type { CheckRow };
 /** Runs the suite for the given variants (default all) and returns one row per (variant, case). */
 export async function checkMatmul(gpu: Gpu, options: { variants?: MatmulVariantName[]; scope?: 'full' | 'quick' } = {}): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
-  const variants = options.variants ?? MATMUL_VARIANTS.map((v) => v.name);
+  const variants = options.variants ?? MATMUL_VARIANTS.filter((v) => matmulVariantAvailable(gpu, v)).map((v) => v.name);
   for (const variant of variants) {
     for (const c of matmulCases(options.scope)) {
       if (!variantSupportsCase(variant, c)) continue;

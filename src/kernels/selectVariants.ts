@@ -9,7 +9,7 @@ import type { Gpu } from '../gpu/device';
 import { createTensor, type Tensor } from '../gpu/tensor';
 import { measureKernel } from '../gpu/timing';
 import { randomF32 } from '../cpu/random';
-import { isAligned, matmul, MATMUL_VARIANTS, matmulShapeClass, type MatmulVariantName } from './matmul';
+import { isAligned, matmul, MATMUL_VARIANTS, matmulShapeClass, matmulVariantAvailable, type MatmulVariantName } from './matmul';
 import { checkMatmul } from './matmulCheck';
 import { matmulShape } from './matmulShape';
 import { setVariantChoices, type VariantTable } from './variants';
@@ -36,7 +36,7 @@ export interface SelectionResult {
  */
 export async function selectVariants(gpu: Gpu, onProgress: (message: string) => void = () => {}): Promise<SelectionResult> {
   const validated: Record<string, boolean> = {};
-  for (const v of MATMUL_VARIANTS) {
+  for (const v of MATMUL_VARIANTS.filter((x) => matmulVariantAvailable(gpu, x))) {
     onProgress(`validating matmul ${v.name}`);
     const rows = await checkMatmul(gpu, { variants: [v.name], scope: 'quick' });
     validated[v.name] = rows.length > 0 && rows.every((r) => r.pass);
