@@ -78,6 +78,8 @@ export interface TrainHooks {
   cell?: string;
   /** Cancels between steps; the cell then returns with `stopped: 'cancelled'`. */
   signal?: AbortSignal;
+  /** Awaited before each step (ahead of the cancel check): a promise that is still pending pauses the cell. */
+  whilePaused?(): Promise<void> | void;
   onProgress?(event: TrainProgress): void;
   /** Each record as soon as it is read back. */
   onRecord?(record: TrainMetricsRecord): void;

@@ -205,6 +205,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     const isoOn = config.metrics.isotropy;
 
     for (let t = 0; t <= T; t++) {
+      if (hooks.whilePaused) await hooks.whilePaused();
       if (hooks.signal?.aborted) {
         stopped = 'cancelled';
         break;
