@@ -75,6 +75,9 @@ export const BenchRowSchema = z.object({
   timing: z.enum(['timestamp-query', 'wall-clock']),
   chosen: z.boolean().optional(),
   note: z.string().optional(),
+  bytes: z.number().optional(),
+  gbps: z.number().optional(),
+  peakFraction: z.number().nullable().optional(),
 });
 
 export const BenchReportSchema = z.object({
@@ -83,6 +86,8 @@ export const BenchReportSchema = z.object({
   kernels: z.array(z.string()),
   env: EnvRecordSchema,
   rows: z.array(BenchRowSchema),
+  /** This adapter's FMA peak and copy bandwidth (src/kernels/fmaPeak.ts), the base of peakFraction. */
+  peak: z.object({ gflops: z.number(), gbps: z.number().nullable() }).nullable().optional(),
 });
 
 export type EnvRecord = z.infer<typeof EnvRecordSchema>;

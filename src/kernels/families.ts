@@ -35,6 +35,11 @@ export interface BenchRow {
   /** The variant the registry picks for this shape on this device. */
   chosen?: boolean;
   note?: string;
+  /** Bytes moved per run and GB/s, where the family declares them (bandwidth-bound kernels). */
+  bytes?: number;
+  gbps?: number;
+  /** gflops ÷ this adapter's FMA peak (src/kernels/fmaPeak.ts); null when unknown. */
+  peakFraction?: number | null;
 }
 
 export interface BenchOptions {

@@ -12,6 +12,7 @@ import { benchOptimizers } from '../optim/optimBench';
 import { benchPhilox, checkPhilox } from './philoxCheck';
 import { checkSoftmaxGrad } from './softmaxGradCheck';
 import { benchSoftmaxGrad } from './softmaxGradBench';
+import { benchFmaPeak, checkFmaPeak } from './fmaPeakCheck';
 import { KERNEL_NAMES } from './names';
 
 export const KERNEL_FAMILIES: readonly KernelFamily[] = [
@@ -21,6 +22,7 @@ export const KERNEL_FAMILIES: readonly KernelFamily[] = [
   { name: 'optimizers', check: (gpu, o) => checkOptimizers(gpu, o), bench: (gpu, o) => benchOptimizers(gpu, o) },
   { name: 'philox', check: (gpu) => checkPhilox(gpu), bench: (gpu, o) => benchPhilox(gpu, o) },
   { name: 'softmax-grad', check: (gpu, o) => checkSoftmaxGrad(gpu, o), bench: (gpu, o) => benchSoftmaxGrad(gpu, o) },
+  { name: 'fma-peak', check: (gpu) => checkFmaPeak(gpu), bench: (gpu, o) => benchFmaPeak(gpu, o) },
 ];
 
 export { KERNEL_NAMES };
