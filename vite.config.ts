@@ -24,6 +24,8 @@ function browserExecutable(): string | undefined {
 const alias = { wgsl_reflect: 'wgsl_reflect/wgsl_reflect.module.js' };
 
 export default defineConfig({
+  // Relative asset URLs: the static build (dist/app) works from any folder of any static host.
+  base: './',
   resolve: { alias },
   build: {
     outDir: 'dist/app',

@@ -1,9 +1,29 @@
 /**
- * The web page's entry: shows the adapter (or an actionable message when WebGPU is missing), offers
- * kernel checks and benchmarks, and installs the automation API the CLI drives headless.
+ * The web page's entry: the adapter panel (or an actionable message when WebGPU is missing), the
+ * experiment panel (presets, config form + JSON editor, run / pause / cancel, share link, exports),
+ * the live plots, kernel checks and benchmarks, and the automation API the CLI drives headless.
  */
 import { requestGpu, type Gpu } from '../gpu/device';
+import { showAdapter } from './adapterPanel';
 import { installAutomationApi } from './automation';
+import { installExperimentPanel } from './experimentPanel';
+import { PageRunner } from './pageRunner';
+import { PlotPanel } from './plotPanel';
+import type { RunState } from './runState';
+
+/** What the page's own tests read (never needed by users). */
+export interface MuonlabPageDebug {
+  state(): RunState;
+  plotDraws(): number;
+  /** Destroys the GPU device, as a driver reset would (tests of the device-lost path). */
+  loseDevice(): Promise<void>;
+}
+
+declare global {
+  interface Window {
+    muonlabPage?: MuonlabPageDebug;
+  }
+}
 
 const gpuPromise: Promise<Gpu> = requestGpu();
 gpuPromise.catch(() => {}); // reported by showAdapter(); not an unhandled rejection
@@ -14,43 +34,39 @@ const log = document.querySelector<HTMLPreElement>('#log')!;
 const checkButton = document.querySelector<HTMLButtonElement>('#run-check')!;
 const benchButton = document.querySelector<HTMLButtonElement>('#run-bench')!;
 
-function element(tag: string, text: string, className?: string): HTMLElement {
-  const el = document.createElement(tag);
-  el.textContent = text;
-  if (className) el.className = className;
-  return el;
-}
+let panel: { refresh(): void } | undefined;
+const runner = new PageRunner(gpuPromise, () => {
+  panel?.refresh();
+  plots.request();
+});
+const plots = new PlotPanel(document.querySelector<HTMLElement>('#plot-grid')!, () => runner.state, () => {
+  const s = runner.state.source;
+  return s?.kind === 'preset' ? `${s.preset}-${s.scale}` : s?.kind === 'config' ? String((s.config as { name?: string }).name ?? 'run') : 'run';
+});
 
-async function showAdapter(): Promise<void> {
-  const env = await api.env();
-  adapterSection.replaceChildren(element('h2', 'Adapter'));
-  if (!env.ok) {
-    adapterSection.append(element('p', `WebGPU unavailable (${env.reason}): ${env.message}`, 'error'));
-    return;
-  }
-  const a = env.adapter;
-  const table = document.createElement('table');
-  const rows: [string, string][] = [
-    ['vendor', a.vendor || '—'],
-    ['architecture', a.architecture || '—'],
-    ['fallback adapter', a.isFallbackAdapter ? 'yes (CPU emulation: expect a few GFLOP/s)' : 'no'],
-    ['features', env.features.join(', ')],
-    ['max storage binding', `${(env.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`],
-    ['max workgroup storage', `${(env.limits.maxComputeWorkgroupStorageSize / 1024).toFixed(0)} KiB`],
-  ];
-  for (const [k, v] of rows) {
-    const tr = document.createElement('tr');
-    tr.append(element('th', k), element('td', v));
-    table.append(tr);
-  }
-  adapterSection.append(table);
+const gpuReady = showAdapter(adapterSection, api).catch((err) => {
+  const p = document.createElement('p');
+  p.className = 'error';
+  p.textContent = `Error: ${(err as Error).message}`;
+  adapterSection.append(p);
+  return false;
+});
+
+panel = installExperimentPanel({ runner, gpuReady, env: () => api.env() });
+
+gpuReady.then(async (ok) => {
+  if (!ok) return;
   const gpu = await gpuPromise;
   gpu.lost.then((info) => {
-    adapterSection.append(element('p', `The GPU device was lost (${info.reason}): ${info.message}. Reload the page to start again.`, 'error'));
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.id = 'device-lost';
+    p.textContent = `The GPU device was lost (${info.reason || 'unknown'}: ${info.message}). Results read back so far stay on the page and can be exported; reload the page to start again.`;
+    adapterSection.append(p);
   });
   checkButton.disabled = false;
   benchButton.disabled = false;
-}
+});
 
 window.muonlabProgress ??= (message: string) => {
   log.textContent += `${message}\n`;
@@ -72,6 +88,8 @@ benchButton.addEventListener('click', async () => {
   benchButton.disabled = false;
 });
 
-showAdapter().catch((err) => {
-  adapterSection.append(element('p', `Error: ${(err as Error).message}`, 'error'));
-});
+window.muonlabPage = {
+  state: () => runner.state,
+  plotDraws: () => plots.draws,
+  loseDevice: async () => (await gpuPromise).device.destroy(),
+};
