@@ -76,6 +76,9 @@ struct ChunkParams {
   first: u32,
   population: u32,
   indexBatchStride: u32,
+  // Item of local query 0 in a population (0 when the state covers every query; q0 when a staged
+  // block's state is block-local).
+  itemBase: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> scratch: array<f32>;
@@ -94,8 +97,8 @@ fn softmax_chunk_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
   let run = row / chunk.blockRows;
   let qi = row - run * chunk.blockRows;
   let q = chunk.queryBase + qi;
-  var y = q;
-  var lab = q;
+  var y = chunk.itemBase + q;
+  var lab = y;
   if (chunk.population == 0u) {
     y = items[run * chunk.indexBatchStride + q];
     lab = labels[run * chunk.indexBatchStride + q];
@@ -184,7 +187,8 @@ fn softmax_chunk_update_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @bui
   let run = group / groupsPerRun;
   let qi = (group - run * groupsPerRun) * 4u;
   let q0 = chunk4.queryBase + qi;
-  var y = vec4<u32>(q0, q0 + 1u, q0 + 2u, q0 + 3u);
+  let item0 = chunk4.itemBase + q0;
+  var y = vec4<u32>(item0, item0 + 1u, item0 + 2u, item0 + 3u);
   var lab = y;
   if (chunk4.population == 0u) {
     let ib = run * chunk4.indexBatchStride + q0;
@@ -275,6 +279,10 @@ struct FinalizeParams {
   useItemWeights: u32,
   noise: f32,
   constWeight: f32,
+  // 1: fin_et holds each query's own target row (staged path), row = run·targetRunStride + q;
+  // 0: fin_et is the whole item-major Ẽ, indexed by the query's item or label.
+  stagedTargets: u32,
+  targetRunStride: u32,
 }
 
 @group(0) @binding(0) var<storage, read> fin_state: array<f32>;
@@ -340,7 +348,14 @@ fn softmax_finalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     let o = fin_o[base + k] * inv;
     fin_o[base + k] = o;
     var wanted: f32;
-    if (fin.sampled != 0u) {
+    if (fin.stagedTargets != 0u) {
+      let own = fin_et[(run * fin.targetRunStride + q) * fin.dOut + k];
+      if (fin.sampled != 0u) {
+        wanted = own;
+      } else {
+        wanted = (1.0 - fin.noise) * own + fin.noise * fin_ebar[k];
+      }
+    } else if (fin.sampled != 0u) {
       wanted = fin_et[lab * fin.dOut + k];
     } else {
       wanted = (1.0 - fin.noise) * fin_et[y * fin.dOut + k] + fin.noise * fin_ebar[k];
@@ -350,7 +365,10 @@ fn softmax_finalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 }
 
 // ---------------------------------------------------------------------------------------------
-// identity_softmax_grad: one invocation per (run, item column). logits[r, j, i] = z_ij.
+// identity_softmax_grad: one invocation per (run, item column). logits[r, j, i] = z_ij, read at
+// logitsOffset + r·logitsStride (W may be a view); the gradient likewise at gradOffset + r·gradStride.
+// With writeO = 1 it also writes o_i = p̂(·|i) (for E = Ẽ = I, o_i is the softmax column itself)
+// as row i of id_o ([R, N, N], query-major: id_o[(r·N + i)·N + j] = p̂(j|i)).
 // mode 0: population (query = item i, weight weights[i]); 1: minibatch, expected targets;
 // 2: minibatch, sampled labels. A minibatch column sums every draw of its item, so one invocation
 // owns the column and no two invocations write the same G entry.
@@ -362,6 +380,11 @@ struct IdentityParams {
   batchSize: u32,
   indexBatchStride: u32,
   noise: f32,
+  logitsOffset: u32,
+  logitsStride: u32,
+  gradOffset: u32,
+  gradStride: u32,
+  writeO: u32,
 }
 
 @group(0) @binding(0) var<storage, read> id_logits: array<f32>;
@@ -371,6 +394,7 @@ struct IdentityParams {
 @group(0) @binding(4) var<storage, read_write> id_grad: array<f32>;
 @group(0) @binding(5) var<storage, read_write> id_out: array<f32>;
 @group(0) @binding(6) var<uniform> ident: IdentityParams;
+@group(0) @binding(7) var<storage, read_write> id_o: array<f32>;
 
 fn write_outputs(row: u32, lse: f32, loss: f32, zy: f32, nll_y: f32, correct: bool) {
   let ob = row * OUT_STRIDE;
@@ -390,7 +414,8 @@ fn identity_softmax_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
   }
   let run = flat / N;
   let i = flat - run * N;
-  let zb = run * N * N;
+  let zb = ident.logitsOffset + run * ident.logitsStride;
+  let gb = ident.gradOffset + run * ident.gradStride;
   var m = NEG_HUGE;
   var mx = NEG_HUGE;
   var zsum = 0.0;
@@ -456,14 +481,17 @@ fn identity_softmax_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
         t += 1.0 - noise;
       }
     }
-    id_grad[zb + j * N + i] = w * (p - t);
+    id_grad[gb + j * N + i] = w * (p - t);
+    if (ident.writeO != 0u) {
+      id_o[(run * N + i) * N + j] = p;
+    }
   }
   if (ident.mode == 2u) {
     let ib = run * ident.indexBatchStride;
     let step = 1.0 / f32(ident.batchSize);
     for (var b = 0u; b < ident.batchSize; b++) {
       if (id_items[ib + b] == i) {
-        let at = zb + id_labels[ib + b] * N + i;
+        let at = gb + id_labels[ib + b] * N + i;
         id_grad[at] = id_grad[at] - step;
       }
     }
@@ -473,6 +501,7 @@ fn identity_softmax_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin
 // ---------------------------------------------------------------------------------------------
 // block3_transform: Y = (I ⊗ L) · X · (I ⊗ Q)ᵀ for n×n matrices (n divisible by 3), batched over
 // runs: Y[3p+a, 3s+b] = Σ_{a',b'} L[a][a'] · X[3p+a', 3s+b'] · Q[b][b']. One invocation per entry.
+// X of run r starts at srcOffset + r·srcStride, Y at dstOffset + r·dstStride (views of W or G).
 
 struct Block3Params {
   n: u32,
@@ -483,6 +512,10 @@ struct Block3Params {
   q00: f32, q01: f32, q02: f32,
   q10: f32, q11: f32, q12: f32,
   q20: f32, q21: f32, q22: f32,
+  srcOffset: u32,
+  srcStride: u32,
+  dstOffset: u32,
+  dstStride: u32,
 }
 
 @group(0) @binding(0) var<storage, read> block_src: array<f32>;
@@ -512,7 +545,7 @@ fn block3_transform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     vec3<f32>(blocks.q00, blocks.q10, blocks.q20),
     vec3<f32>(blocks.q01, blocks.q11, blocks.q21),
     vec3<f32>(blocks.q02, blocks.q12, blocks.q22));
-  let base = run * n * n;
+  let base = blocks.srcOffset + run * blocks.srcStride;
   var y = 0.0;
   for (var a2 = 0u; a2 < 3u; a2++) {
     var inner = 0.0;
@@ -521,7 +554,7 @@ fn block3_transform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     }
     y += L[a2][a] * inner;
   }
-  block_dst[base + flat - run * n * n] = y;
+  block_dst[blocks.dstOffset + run * blocks.dstStride + rc] = y;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -546,4 +579,75 @@ fn count_nonfinite(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   if ((finite_bits[finite.offset + k] & 0x7f800000u) == 0x7f800000u) {
     atomicAdd(&finite_counter[0], 1u);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather_rows_in_chunk (staged path): rows of an item-major table arrive one chunk at a time
+// (rows [chunkBase, chunkBase + chunkRows) copied into gather_src); every query whose index falls in
+// the chunk copies its row. One invocation per (run, query of the block); after all chunks every
+// query has its row. gather_out[(run·blockRows + q)·cols + k].
+
+struct GatherChunkParams {
+  rows: u32,
+  blockRows: u32,
+  cols: u32,
+  chunkBase: u32,
+  chunkRows: u32,
+  indexRunStride: u32,
+}
+
+@group(0) @binding(0) var<storage, read> gather_src: array<f32>;
+@group(0) @binding(1) var<storage, read> gather_index: array<u32>;
+@group(0) @binding(2) var<storage, read_write> gather_out: array<f32>;
+@group(0) @binding(3) var<uniform> gchunk: GatherChunkParams;
+
+@compute @workgroup_size(64, 1, 1)
+fn gather_rows_in_chunk(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let row = flat_index(gid, groups);
+  if (row >= gchunk.rows) {
+    return;
+  }
+  let run = row / gchunk.blockRows;
+  let q = row - run * gchunk.blockRows;
+  let idx = gather_index[run * gchunk.indexRunStride + q];
+  // Unsigned wrap-around makes indices below the chunk large, so one comparison suffices.
+  let local = idx - gchunk.chunkBase;
+  if (local >= gchunk.chunkRows) {
+    return;
+  }
+  for (var k = 0u; k < gchunk.cols; k++) {
+    gather_out[row * gchunk.cols + k] = gather_src[local * gchunk.cols + k];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// accumulate_column_mean (staged path): ē += scale · Σ_rows chunk[row, ·] for one chunk of an
+// item-major table (first = 1 starts from 0). One invocation per column.
+
+struct ColumnChunkParams {
+  rows: u32,
+  cols: u32,
+  first: u32,
+  scale: f32,
+}
+
+@group(0) @binding(0) var<storage, read> colmean_src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> colmean_out: array<f32>;
+@group(0) @binding(2) var<uniform> colchunk: ColumnChunkParams;
+
+@compute @workgroup_size(64, 1, 1)
+fn accumulate_column_mean(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let k = flat_index(gid, groups);
+  if (k >= colchunk.cols) {
+    return;
+  }
+  var sum = 0.0;
+  for (var r = 0u; r < colchunk.rows; r++) {
+    sum += colmean_src[r * colchunk.cols + k];
+  }
+  var acc = 0.0;
+  if (colchunk.first == 0u) {
+    acc = colmean_out[k];
+  }
+  colmean_out[k] = acc + colchunk.scale * sum;
 }

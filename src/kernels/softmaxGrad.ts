@@ -4,33 +4,46 @@
  * o_q = Σ_j p̂(j|q) ẽ_j, and G = (O − Ẽ*)·diag(w)·E_qᵀ. CPU twin: src/cpu/softmaxGrad.ts.
  *
  * Dense embeddings (gaussian, orthonormal) stream over the N outputs in chunks with an online
- * softmax (shaders/softmax_grad.wgsl describes the recurrence). The logits of one query block × one
- * output chunk live in a scratch buffer sized about max(2·Q·dOut, 2^16) elements per run, so memory is
- * O((N + d)·d) and no N×N or Q×N buffer exists. The two block products are the registry's matmul
- * (whatever variant it picks for the shapes), the softmax bookkeeping is two light kernels.
+ * softmax (src/kernels/softmaxGradDense.ts; shaders/softmax_grad.wgsl describes the recurrence). The
+ * logits of one query block × one output chunk live in a scratch buffer of about
+ * max(2·Q·dOut, 2^16) elements per run, so memory is O((N + d)·d) and no N×N or Q×N buffer exists.
  * Identity embeddings are applied structurally (logits = W's entries, O(N²)); coupled-rotation as
- * 3×3 block rotations around that same kernel.
+ * 3×3 block rotations around that same kernel (src/kernels/softmaxGradStructural.ts).
  *
- * Output tensor columns per query (`outputs`, [R, Q, 5]): lse, loss, zTrue, pTrue, correct (0/1).
+ * Sizes: a buffer that would exceed the binding limit (maxStorageBufferBindingSize, or a smaller
+ * `maxBindingBytes`) is not an error — the work is staged in run groups, query blocks and output
+ * chunks through buffers that fit one binding. Only one buffer beyond maxBufferSize is an error,
+ * naming the limit and the largest N that fits.
+ *
+ * Buffers come from a workspace: pass `workspace` (createSoftmaxGradWorkspace) to reuse them across
+ * calls (the scheduler does, every step); without one each call has its own, freed by `destroy()`.
+ *
+ * W and G may be views (offsets, run ranges: any layout matmul accepts); G must not be shared
+ * between runs. Output tensor columns per query (`outputs`, [R, Q, 5]): lse, loss, zTrue, pTrue,
+ * correct (0/1).
  */
 import { runCommands, type CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
-import { defineKernel } from '../gpu/registry';
-import { BYTES_PER_ELEMENT, readTensor, type DType, type Tensor } from '../gpu/tensor';
+import { readTensor, requiredElements, BYTES_PER_ELEMENT, type Tensor } from '../gpu/tensor';
 import { validateNoise } from '../task/noise';
-import { columnMean, type TaskEmbeddings } from '../task/taskGpu';
-import { gatherRows } from './gather';
-import { matmul } from './matmul';
+import type { TaskEmbeddings } from '../task/taskGpu';
 import { linearWorkgroups } from './philox';
-import softmaxGradSource from '../../shaders/softmax_grad.wgsl?raw';
+import { recordDense } from './softmaxGradDense';
+import { COUNT_NONFINITE_KERNEL } from './softmaxGradKernels';
+import { recordStructural } from './softmaxGradStructural';
+import { CallBuffers, SoftmaxGradWorkspace } from './softmaxGradWorkspace';
 
-const kernel = (entryPoint: string) => defineKernel({ module: 'softmax_grad', entryPoint, source: softmaxGradSource });
-export const SOFTMAX_CHUNK_UPDATE_KERNEL = kernel('softmax_chunk_update');
-export const SOFTMAX_CHUNK_UPDATE_VEC4_KERNEL = kernel('softmax_chunk_update_vec4');
-export const SOFTMAX_FINALIZE_KERNEL = kernel('softmax_finalize');
-export const IDENTITY_SOFTMAX_GRAD_KERNEL = kernel('identity_softmax_grad');
-export const BLOCK3_TRANSFORM_KERNEL = kernel('block3_transform');
-export const COUNT_NONFINITE_KERNEL = kernel('count_nonfinite');
+export {
+  SOFTMAX_CHUNK_UPDATE_KERNEL,
+  SOFTMAX_CHUNK_UPDATE_VEC4_KERNEL,
+  SOFTMAX_FINALIZE_KERNEL,
+  IDENTITY_SOFTMAX_GRAD_KERNEL,
+  BLOCK3_TRANSFORM_KERNEL,
+  COUNT_NONFINITE_KERNEL,
+  GATHER_ROWS_IN_CHUNK_KERNEL,
+  ACCUMULATE_COLUMN_MEAN_KERNEL,
+} from './softmaxGradKernels';
+export { createSoftmaxGradWorkspace, SoftmaxGradWorkspace } from './softmaxGradWorkspace';
 
 /** Columns of the per-query output tensor. */
 export const SOFTMAX_OUTPUT_COLUMNS = ['lse', 'loss', 'zTrue', 'pTrue', 'correct'] as const;
@@ -42,8 +55,6 @@ export const SOFTMAX_OUTPUT_COLUMNS = ['lse', 'loss', 'zTrue', 'pTrue', 'correct
  * invocations, the two block matmuls keep large outputs, and there are few dispatches.
  */
 export const DEFAULT_CHUNK_SIZE = 128;
-/** Minimum scratch elements per run (small problems still get reasonably large matmuls). */
-const MIN_SCRATCH = 1 << 16;
 /** Conservative bytes counted per dispatch for its transient uniform buffer. */
 const UNIFORM_BYTES_PER_DISPATCH = 256;
 
@@ -52,10 +63,10 @@ export type SoftmaxTargets =
   | { kind: 'minibatch'; items: Tensor; labels: Tensor };
 
 export interface SoftmaxGradArgs {
-  /** [R, dOut, dIn], offset 0, contiguous. */
+  /** [R, dOut, dIn]; any view matmul accepts (offset, run stride). */
   W: Tensor;
   embeddings: TaskEmbeddings;
-  /** Result [R, dOut, dIn], offset 0, contiguous. */
+  /** Result [R, dOut, dIn]; any view with one matrix per run. */
   G: Tensor;
   targets: SoftmaxTargets;
   noise: number;
@@ -64,31 +75,51 @@ export interface SoftmaxGradArgs {
   chunkSize?: number;
   /** Queries per block (default: scratch of about max(2·Q·dOut, 2^16) elements per run). */
   queryBlock?: number;
+  /**
+   * Caps the bytes one binding may cover (default and maximum: the device's
+   * maxStorageBufferBindingSize). Larger operands and work buffers are staged in pieces; tests use a
+   * small cap to exercise that path.
+   */
+  maxBindingBytes?: number;
+  /**
+   * Also compute o for identity and coupled-rotation embeddings (an [R, N, N] buffer as large as W;
+   * off by default because the structural update does not need it). Dense embeddings always give o.
+   */
+  computeO?: boolean;
+  /** Buffers reused across calls (see createSoftmaxGradWorkspace); default: this call's own. */
+  workspace?: SoftmaxGradWorkspace;
 }
 
 export interface SoftmaxGradMemory {
-  /** Bytes of the buffers this call created (scratch, H, O, state, outputs, …) and dispatch uniforms. */
+  /** Bytes of the buffers this call used (scratch, H, O, state, outputs, …) and dispatch uniforms. */
   createdBytes: number;
   /** Bytes of the caller's operands (W, G, embeddings, weights / draws). */
   operandBytes: number;
   /** createdBytes + operandBytes: everything alive while the call's work runs. */
   peakBytes: number;
-  /** Buffers created, by label, in bytes. */
+  /** Buffers used, by role, in bytes. */
   buffers: Record<string, number>;
 }
 
 export interface SoftmaxGradResult {
   /** [R, Q, 5] per-query outputs (SOFTMAX_OUTPUT_COLUMNS). */
   outputs: Tensor;
-  /** [R, Q, dOut] o_q (dense embeddings only). */
+  /** [R, Q, dOut] o_q (dense embeddings always; identity / coupled-rotation with `computeO`). */
   o?: Tensor;
   queries: number;
   runs: number;
-  /** Chunks and query blocks the outputs were processed in. */
+  /** Chunks and query blocks the outputs were processed in (structural path: 1 and 1). */
   chunks: number;
   blocks: number;
+  /** Groups of runs processed one after another (1 unless staged). */
+  runGroups: number;
+  /** True when some buffer exceeded the binding limit and the work was staged through copies. */
+  staged: boolean;
   memory: SoftmaxGradMemory;
-  /** Frees every buffer the call created (after the recorder was submitted and results read). */
+  /**
+   * Frees the call's buffers (after the recorder was submitted and results read). With a caller's
+   * workspace it does nothing: the workspace owns them until its `dispose()`.
+   */
   destroy(): void;
 }
 
@@ -96,54 +127,23 @@ function tensorBytes(t: Tensor): number {
   return t.buffer.size;
 }
 
-class Allocator {
-  readonly created: Tensor[] = [];
-  readonly buffers: Record<string, number> = {};
-  bytes = 0;
-  dispatches = 0;
-  constructor(private readonly gpu: Gpu) {}
-
-  /**
-   * A [batch, rows, cols] tensor; `largestN` explains the limit in the error when one buffer would
-   * exceed maxBufferSize.
-   */
-  tensor(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number, dtype: DType = 'f32'): Tensor {
-    const bytes = Math.max(16, batch * rows * cols * BYTES_PER_ELEMENT);
-    for (const name of ['maxBufferSize', 'maxStorageBufferBindingSize'] as const) {
-      const limit = this.gpu.limits[name] ?? Infinity;
-      if (bytes > limit) {
-        throw new RangeError(
-          `softmaxGrad: buffer "${label}" (${batch}×${rows}×${cols}) needs ${bytes} bytes, above this device's ${name} ` +
-            `${limit}; the largest N that fits is ${Math.floor(largestN(limit))}`,
-        );
-      }
-    }
-    const buffer = this.gpu.device.createBuffer({
-      label: `softmaxGrad ${label}`,
-      size: Math.ceil(bytes / 4) * 4,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
-    const t: Tensor = { buffer, label, batch, rows, cols, batchStride: batch > 1 ? rows * cols : 0, offset: 0, dtype };
-    this.created.push(t);
-    this.buffers[label] = (this.buffers[label] ?? 0) + buffer.size;
-    this.bytes += buffer.size;
-    return t;
-  }
-
-  destroy(): void {
-    for (const t of this.created) t.buffer.destroy();
-  }
-}
-
-function requireContiguous(t: Tensor, name: string, batch: number, rows: number, cols: number): void {
+function requireOperand(t: Tensor, name: string, batch: number, rows: number, cols: number, output: boolean): void {
   if (t.dtype !== 'f32') throw new TypeError(`softmaxGrad: ${name} must be f32, got ${t.dtype}`);
   if (t.rows !== rows || t.cols !== cols) {
     throw new RangeError(`softmaxGrad: ${name} is ${t.rows}×${t.cols}, expected ${rows}×${cols} (dOut × dIn of the embeddings)`);
   }
   if (t.batch !== batch) throw new RangeError(`softmaxGrad: ${name} has batch ${t.batch}, expected ${batch} (W's runs)`);
-  if (t.offset !== 0 || (batch > 1 && t.batchStride !== rows * cols)) {
-    throw new RangeError(`softmaxGrad: ${name} must be a contiguous offset-0 tensor (not a run-range view)`);
+  for (const key of ['offset', 'batchStride'] as const) {
+    if (!Number.isInteger(t[key]) || t[key] < 0) throw new RangeError(`softmaxGrad: ${name}.${key} must be a non-negative integer, got ${t[key]}`);
   }
+  if (batch > 1 && t.batchStride !== 0 && t.batchStride < rows * cols) {
+    throw new RangeError(`softmaxGrad: ${name}.batchStride ${t.batchStride} is smaller than one ${rows}×${cols} matrix (runs would overlap)`);
+  }
+  if (output && batch > 1 && t.batchStride === 0) {
+    throw new RangeError(`softmaxGrad: ${name}.batchStride is 0: every run would write the same matrix (give each run its own)`);
+  }
+  const need = requiredElements(t) * BYTES_PER_ELEMENT;
+  if (need > t.buffer.size) throw new RangeError(`softmaxGrad: ${name} ("${t.label}") layout needs ${need} bytes but its buffer has ${t.buffer.size}`);
 }
 
 /** Shape and argument checks shared by every path; returns (runs, queries). */
@@ -165,14 +165,14 @@ function validate(args: SoftmaxGradArgs): { R: number; Q: number } {
     if (emb.E.rows !== N || emb.E.cols !== dIn) throw new RangeError(`softmaxGrad: embeddings.E is ${emb.E.rows}×${emb.E.cols}, expected N×dIn = ${N}×${dIn}`);
     if (emb.Et.rows !== N || emb.Et.cols !== dOut) throw new RangeError(`softmaxGrad: embeddings.Et is ${emb.Et.rows}×${emb.Et.cols}, expected N×dOut = ${N}×${dOut}`);
     if (emb.E.batch !== 1 || emb.Et.batch !== 1) throw new RangeError('softmaxGrad: embedding tables are shared by all runs (batch 1)');
-    if (emb.Et.offset !== 0) throw new RangeError('softmaxGrad: embeddings.Et must start at offset 0');
   }
   const R = args.W.batch;
-  if (R < 1) throw new RangeError('softmaxGrad: W has no runs');
+  if (!Number.isInteger(R) || R < 1) throw new RangeError(`softmaxGrad: W has no runs (batch ${R})`);
   if (args.W.cols !== dIn) throw new RangeError(`softmaxGrad: W has ${args.W.cols} columns but the input embeddings have dIn = ${dIn}`);
   if (args.W.rows !== dOut) throw new RangeError(`softmaxGrad: W has ${args.W.rows} rows but the output embeddings have dOut = ${dOut}`);
-  requireContiguous(args.W, 'W', R, dOut, dIn);
-  requireContiguous(args.G, 'G', R, dOut, dIn);
+  requireOperand(args.W, 'W', R, dOut, dIn, false);
+  requireOperand(args.G, 'G', R, dOut, dIn, true);
+  if (args.G.buffer === args.W.buffer) throw new RangeError('softmaxGrad: G must not share W\'s buffer');
   const t = args.targets;
   let Q: number;
   if (t.kind === 'population') {
@@ -181,20 +181,27 @@ function validate(args: SoftmaxGradArgs): { R: number; Q: number } {
     }
     if (t.weights.offset !== 0) throw new RangeError('softmaxGrad: targets.weights must start at offset 0');
     Q = N;
-  } else {
+  } else if (t.kind === 'minibatch') {
     Q = t.items.rows;
     for (const [name, x] of [['items', t.items], ['labels', t.labels]] as const) {
       if (x.dtype !== 'u32') throw new TypeError(`softmaxGrad: targets.${name} must be u32, got ${x.dtype}`);
       if (x.rows !== Q || x.cols !== 1) throw new RangeError(`softmaxGrad: targets.${name} must be [R, B, 1] with B = ${Q}, got ${x.rows}×${x.cols}`);
       if (x.batch !== R && !(x.batch === 1 || x.batchStride === 0)) throw new RangeError(`softmaxGrad: targets.${name} has batch ${x.batch}, expected ${R} or 1`);
       if (x.offset !== 0) throw new RangeError(`softmaxGrad: targets.${name} must start at offset 0`);
+      if (x.batch > 1 && x.batchStride !== 0 && x.batchStride !== Q) throw new RangeError(`softmaxGrad: targets.${name} must be contiguous per run (batchStride ${Q}), got ${x.batchStride}`);
     }
-    if (Q < 1) throw new RangeError('softmaxGrad: a minibatch needs at least one draw');
+    if (t.labels.batch > 1 !== t.items.batch > 1) throw new RangeError('softmaxGrad: targets.items and targets.labels must both be per run or both shared');
+    if (Q < 1) throw new RangeError('softmaxGrad: targets.items: a minibatch needs at least one draw');
+  } else {
+    throw new RangeError(`softmaxGrad: targets.kind must be 'population' or 'minibatch', got ${String((t as { kind?: unknown }).kind)}`);
   }
   const chunk = args.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`softmaxGrad: chunkSize must be a positive integer, got ${chunk}`);
   if (args.queryBlock !== undefined && (!Number.isInteger(args.queryBlock) || args.queryBlock < 1)) {
     throw new RangeError(`softmaxGrad: queryBlock must be a positive integer, got ${args.queryBlock}`);
+  }
+  if (args.maxBindingBytes !== undefined && (!Number.isInteger(args.maxBindingBytes) || args.maxBindingBytes < 16)) {
+    throw new RangeError(`softmaxGrad: maxBindingBytes must be an integer ≥ 16, got ${args.maxBindingBytes}`);
   }
   return { R, Q };
 }
@@ -208,8 +215,8 @@ function operandBytes(args: SoftmaxGradArgs): number {
 }
 
 /**
- * Records the gradient for a batch of runs into `rec`. Buffers it creates stay alive until
- * `destroy()` on the result (after submit and readback).
+ * Records the gradient for a batch of runs into `rec`. The buffers it uses stay alive until
+ * `destroy()` on the result (after submit and readback), or until the workspace is disposed.
  *
  * @example
  * const r = await softmaxGrad(rec, { W, G, embeddings: task.embeddings,
@@ -219,209 +226,52 @@ function operandBytes(args: SoftmaxGradArgs): number {
  * r.destroy();
  */
 export async function softmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs): Promise<SoftmaxGradResult> {
-  const alloc = new Allocator(rec.gpu);
+  if (args.workspace && args.workspace.gpu !== rec.gpu) throw new RangeError('softmaxGrad: workspace belongs to another device');
+  const own = args.workspace ? undefined : new SoftmaxGradWorkspace(rec.gpu);
+  const alloc = new CallBuffers(args.workspace ?? own!);
   try {
-    return await recordSoftmaxGrad(rec, args, alloc);
+    return await recordSoftmaxGrad(rec, args, alloc, () => own?.dispose());
   } catch (err) {
-    alloc.destroy();
+    own?.dispose();
     throw err;
   }
 }
 
-async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, alloc: Allocator): Promise<SoftmaxGradResult> {
+async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, alloc: CallBuffers, destroy: () => void): Promise<SoftmaxGradResult> {
   const { R, Q } = validate(args);
-  // Operands are bound whole: one beyond the binding limit cannot be used (chunked binding of the
-  // operands is not implemented; the buffers this call creates are checked as they are made).
-  const bindLimit = rec.gpu.limits.maxStorageBufferBindingSize ?? Infinity;
-  const bound: [string, Tensor][] = [['W', args.W], ['G', args.G]];
-  if (args.embeddings.kind === 'dense') bound.push(['embeddings.E', args.embeddings.E], ['embeddings.Et', args.embeddings.Et]);
-  for (const [name, t] of bound) {
-    if (t.buffer.size > bindLimit) {
-      throw new RangeError(`softmaxGrad: ${name} ("${t.label}") is ${t.buffer.size} bytes, above this device's maxStorageBufferBindingSize ${bindLimit}`);
-    }
-  }
-  const dispatch: CommandRecorder['dispatch'] = async (call) => {
-    alloc.dispatches++;
-    return rec.dispatch(call);
-  };
+  const deviceLimit = rec.gpu.limits.maxStorageBufferBindingSize ?? Infinity;
+  const bindLimit = Math.min(deviceLimit, args.maxBindingBytes ?? Infinity);
   const emb = args.embeddings;
-  const N = emb.N;
-  const dOut = emb.dOut;
-  const perQueryLimit = (perQuery: number) => (limit: number) => limit / (BYTES_PER_ELEMENT * perQuery);
-  const outputs = alloc.tensor('outputs', R, Q, 5, perQueryLimit(5 * R));
   const t = args.targets;
-  const sampled = t.kind === 'minibatch' && args.noiseTarget === 'sampled';
-  const dummyU32 = () => alloc.tensor('unused index', 1, 1, 1, () => Infinity, 'u32');
-  const dummyF32 = () => alloc.tensor('unused weights', 1, 1, 1, () => Infinity);
-  const items = t.kind === 'minibatch' ? t.items : dummyU32();
-  const labels = t.kind === 'minibatch' ? t.labels : items;
-  const indexBatchStride = t.kind === 'minibatch' && t.items.batch > 1 ? t.items.batchStride : 0;
-  if (t.kind === 'minibatch' && t.labels.batch > 1 !== t.items.batch > 1) {
-    throw new RangeError('softmaxGrad: targets.items and targets.labels must both be per run or both shared');
-  }
+  const outputs = alloc.tensor('outputs', R, Q, 5, (limit) => limit / (BYTES_PER_ELEMENT * 5 * R));
+  let o: Tensor | undefined;
   let chunks = 1;
   let blocks = 1;
-  let o: Tensor | undefined;
-
-  if (emb.kind === 'identity' || emb.kind === 'coupled-rotation') {
-    const square = (limit: number) => Math.sqrt(limit / (BYTES_PER_ELEMENT * R));
-    let logits = args.W;
-    let grad = args.G;
-    const [Rin, Rout] = emb.kind === 'coupled-rotation' ? [emb.blockIn, emb.blockOut] : [[], []];
-    const transpose = (m: readonly number[]) => [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]];
-    const blockUniform = (L: readonly number[], Qm: readonly number[]) => {
-      const u: Record<string, number> = { n: N, runs: R };
-      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
-        u[`l${a}${b}`] = L[3 * a + b];
-        u[`q${a}${b}`] = Qm[3 * a + b];
-      }
-      return u;
-    };
-    if (emb.kind === 'coupled-rotation') {
-      // M = Ẽᵀ W E: logits in embedding coordinates (z_ij = M_ji).
-      logits = alloc.tensor('rotated logits', R, N, N, square);
-      grad = alloc.tensor('gradient in embedding coordinates', R, N, N, square);
-      await dispatch({
-        kernel: BLOCK3_TRANSFORM_KERNEL,
-        label: 'block3_transform:logits',
-        buffers: { block_src: args.W.buffer, block_dst: logits.buffer },
-        uniforms: { blocks: blockUniform(transpose(Rout), transpose(Rin)) },
-        workgroups: linearWorkgroups(rec.gpu, R * N * N),
-      });
-    }
-    await dispatch({
-      kernel: IDENTITY_SOFTMAX_GRAD_KERNEL,
-      buffers: {
-        id_logits: logits.buffer,
-        id_weights: t.kind === 'population' ? t.weights.buffer : dummyF32().buffer,
-        id_items: items.buffer,
-        id_labels: labels.buffer,
-        id_grad: grad.buffer,
-        id_out: outputs.buffer,
+  let runGroups = 1;
+  let staged = false;
+  if (emb.kind === 'dense') {
+    const r = await recordDense(
+      rec,
+      {
+        emb, W: args.W, G: args.G, outputs, targets: t, Q, noise: args.noise, sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
+        chunkSize: args.chunkSize ?? DEFAULT_CHUNK_SIZE, queryBlock: args.queryBlock, bindLimit,
       },
-      uniforms: {
-        ident: {
-          N,
-          runs: R,
-          mode: t.kind === 'population' ? 0 : sampled ? 2 : 1,
-          batchSize: Q,
-          indexBatchStride,
-          noise: args.noise,
-        },
-      },
-      workgroups: linearWorkgroups(rec.gpu, R * N),
-    });
-    if (emb.kind === 'coupled-rotation') {
-      // G = Ẽ Γ Eᵀ.
-      await dispatch({
-        kernel: BLOCK3_TRANSFORM_KERNEL,
-        label: 'block3_transform:gradient',
-        buffers: { block_src: grad.buffer, block_dst: args.G.buffer },
-        uniforms: { blocks: blockUniform(Rout, Rin) },
-        workgroups: linearWorkgroups(rec.gpu, R * N * N),
-      });
-    }
+      alloc,
+    );
+    ({ o, chunks, blocks, runGroups, staged } = r);
   } else {
-    const { E, Et } = emb;
-    const dIn = emb.dIn;
-    const rowsLimit = (perRow: number) => (limit: number) => limit / (BYTES_PER_ELEMENT * perRow);
-    // Queries' input embeddings: the table itself (population) or the drawn rows (minibatch).
-    let Eq: Tensor = E;
-    if (t.kind === 'minibatch') {
-      Eq = alloc.tensor('minibatch E rows', R, Q, dIn, rowsLimit(R * dIn));
-      alloc.dispatches++;
-      await gatherRows(rec, { src: E, index: t.items, out: Eq });
-    }
-    const H = alloc.tensor('queries H = W·e (then residual)', R, Q, dOut, rowsLimit(R * dOut));
-    o = alloc.tensor('o', R, Q, dOut, rowsLimit(R * dOut));
-    const state = alloc.tensor('online softmax state', R, Q, 8, rowsLimit(8 * R));
-    const ebar = alloc.tensor('mean output embedding', 1, 1, dOut, () => Infinity);
-    if (args.noise > 0 && !sampled) {
-      alloc.dispatches++;
-      await columnMean(rec, Et, ebar);
-    }
-    alloc.dispatches++;
-    await matmul(rec, { a: Eq, b: args.W, c: H, transB: true }, { label: 'softmaxGrad:H' });
-    const C = Math.min(args.chunkSize ?? DEFAULT_CHUNK_SIZE, N);
-    // Scratch of about 2·Q·dOut elements per run (as much as O and H together): memory stays
-    // O((N + d)·d) and, at N = 4096, d = 64, every query fits one block (fewest dispatches).
-    const Qb = Math.min(Q, args.queryBlock ?? Math.max(1, Math.floor(Math.max(2 * Q * dOut, MIN_SCRATCH) / C)));
-    const scratch = alloc.tensor('logits scratch (query block × chunk)', R, Qb, C, () => N);
-    chunks = Math.ceil(N / C);
-    blocks = Math.ceil(Q / Qb);
-    const runStride = (perRun: number) => (R > 1 ? perRun : 0);
-    for (let q0 = 0; q0 < Q; q0 += Qb) {
-      const qb = Math.min(Qb, Q - q0);
-      const Hblk: Tensor = { ...H, rows: qb, offset: q0 * dOut, batchStride: runStride(Q * dOut) };
-      const Oblk: Tensor = { ...o, rows: qb, offset: q0 * dOut, batchStride: runStride(Q * dOut) };
-      for (let j0 = 0; j0 < N; j0 += C) {
-        const c = Math.min(C, N - j0);
-        const EtChunk: Tensor = { ...Et, rows: c, offset: Et.offset + j0 * dOut, batchStride: 0 };
-        // Logits transposed (chunk × block): see softmax_chunk_update on why.
-        const S: Tensor = { ...scratch, rows: c, cols: qb, offset: 0, batchStride: runStride(Qb * C) };
-        alloc.dispatches++;
-        await matmul(rec, { a: EtChunk, b: Hblk, c: S, transB: true }, { label: 'softmaxGrad:logits' });
-        // Blocks of a multiple of 4 queries take the vec4 form (4 queries per invocation).
-        const vec4 = qb % 4 === 0 && (Qb * C) % 4 === 0;
-        await dispatch({
-          kernel: vec4 ? SOFTMAX_CHUNK_UPDATE_VEC4_KERNEL : SOFTMAX_CHUNK_UPDATE_KERNEL,
-          buffers: vec4
-            ? { scratch4: scratch.buffer, o_acc4: o.buffer, state4: state.buffer, items4: items.buffer, labels4: labels.buffer }
-            : { scratch: scratch.buffer, o_acc: o.buffer, state: state.buffer, items: items.buffer, labels: labels.buffer },
-          uniforms: {
-            [vec4 ? 'chunk4' : 'chunk']: {
-              rows: vec4 ? (R * qb) / 4 : R * qb,
-              blockRows: qb,
-              queries: Q,
-              queryBase: q0,
-              chunkCols: c,
-              scratchStride: qb,
-              scratchBatch: Qb * C,
-              chunkBase: j0,
-              dOut,
-              first: j0 === 0 ? 1 : 0,
-              population: t.kind === 'population' ? 1 : 0,
-              indexBatchStride,
-            },
-          },
-          workgroups: linearWorkgroups(rec.gpu, vec4 ? (R * qb) / 4 : R * qb),
-        });
-        alloc.dispatches++;
-        await matmul(rec, { a: S, b: EtChunk, c: Oblk, transA: true, beta: 1 }, { label: 'softmaxGrad:p·Ẽ' });
-      }
-    }
-    await dispatch({
-      kernel: SOFTMAX_FINALIZE_KERNEL,
-      buffers: {
-        fin_state: state.buffer,
-        fin_o: o.buffer,
-        fin_residual: H.buffer,
-        fin_et: Et.buffer,
-        fin_ebar: ebar.buffer,
-        fin_weights: t.kind === 'population' ? t.weights.buffer : dummyF32().buffer,
-        fin_items: items.buffer,
-        fin_labels: labels.buffer,
-        fin_out: outputs.buffer,
+    const r = await recordStructural(
+      rec,
+      {
+        emb, W: args.W, G: args.G, outputs, Q, noise: args.noise, sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
+        weights: t.kind === 'population' ? t.weights : undefined,
+        items: t.kind === 'minibatch' ? t.items : undefined,
+        labels: t.kind === 'minibatch' ? t.labels : undefined,
+        computeO: Boolean(args.computeO), bindLimit,
       },
-      uniforms: {
-        fin: {
-          rows: R * Q,
-          queries: Q,
-          dOut,
-          N,
-          population: t.kind === 'population' ? 1 : 0,
-          sampled: sampled ? 1 : 0,
-          indexBatchStride,
-          useItemWeights: t.kind === 'population' ? 1 : 0,
-          noise: args.noise,
-          constWeight: 1 / Q,
-        },
-      },
-      workgroups: linearWorkgroups(rec.gpu, R * Q),
-    });
-    // G = Rsdᵀ · E_q (the residual now lives in H's buffer).
-    alloc.dispatches++;
-    await matmul(rec, { a: H, b: Eq, c: args.G, transA: true }, { label: 'softmaxGrad:G' });
+      alloc,
+    );
+    ({ o, runGroups, staged } = r);
   }
   const createdBytes = alloc.bytes + alloc.dispatches * UNIFORM_BYTES_PER_DISPATCH;
   const operands = operandBytes(args);
@@ -432,8 +282,10 @@ async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, al
     runs: R,
     chunks,
     blocks,
+    runGroups,
+    staged,
     memory: { createdBytes, operandBytes: operands, peakBytes: createdBytes + operands, buffers: alloc.buffers },
-    destroy: () => alloc.destroy(),
+    destroy,
   };
 }
 
@@ -451,18 +303,23 @@ export async function assertFiniteTensors(gpu: Gpu, tensors: Record<string, Tens
   try {
     await runCommands(gpu, async (rec) => {
       for (const [i, [, t]] of entries.entries()) {
-        const count = (t.batchStride === 0 ? 1 : t.batch) * t.rows * t.cols;
-        if (t.dtype !== 'f32' || count === 0) continue;
-        if (t.batch > 1 && t.batchStride !== t.rows * t.cols) throw new RangeError(`assertFiniteTensors: "${t.label}" must be contiguous`);
-        // One counter slot per tensor: bind the slot's 4 bytes by offset via a copy afterwards.
+        const perMatrix = t.rows * t.cols;
+        const matrices = t.batchStride === 0 ? 1 : t.batch;
+        if (t.dtype !== 'f32' || perMatrix === 0) continue;
+        // One counter slot per tensor, copied into its place afterwards; one dispatch per matrix of a
+        // strided view (one in all when the matrices are contiguous).
         const slot = gpu.device.createBuffer({ label: 'non-finite counter', size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
         rec.own(slot);
-        await rec.dispatch({
-          kernel: COUNT_NONFINITE_KERNEL,
-          buffers: { finite_bits: t.buffer, finite_counter: slot },
-          uniforms: { finite: { count, offset: t.offset } },
-          workgroups: linearWorkgroups(gpu, count),
-        });
+        const contiguous = matrices === 1 || t.batchStride === perMatrix;
+        const pieces = contiguous ? [{ offset: t.offset, count: matrices * perMatrix }] : Array.from({ length: matrices }, (_, b) => ({ offset: t.offset + b * t.batchStride, count: perMatrix }));
+        for (const piece of pieces) {
+          await rec.dispatch({
+            kernel: COUNT_NONFINITE_KERNEL,
+            buffers: { finite_bits: t.buffer, finite_counter: slot },
+            uniforms: { finite: piece },
+            workgroups: linearWorkgroups(gpu, piece.count),
+          });
+        }
         rec.encoder.copyBufferToBuffer(slot, 0, counter, i * 4, 4);
       }
     });
