@@ -6,7 +6,7 @@
  */
 import { assertDeviceAlive, type Gpu } from './device';
 import { checkKernelArgs, packUniforms } from './reflect';
-import type { TimestampProfiler, PassTiming } from './profiler';
+import { ambientProfiler, type TimestampProfiler, type PassTiming } from './profiler';
 import { bindGroupLayoutFor, getPipeline, kernelInfo, type KernelDefinition, type OverrideConstants } from './registry';
 
 export interface KernelDispatch {
@@ -34,6 +34,7 @@ export class CommandRecorder {
     readonly profiler?: TimestampProfiler,
     label = 'muonlab commands',
   ) {
+    this.profiler = profiler ?? ambientProfiler(gpu); // profiling a whole preset (src/gpu/profiler.ts)
     this.encoder = gpu.device.createCommandEncoder({ label });
   }
 
@@ -74,7 +75,7 @@ export class CommandRecorder {
       entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.name] } })),
     });
     if (call.workgroups.every((n) => n > 0)) {
-      const pass = this.encoder.beginComputePass({ label, timestampWrites: this.profiler?.timestampWrites(label) });
+      const pass = this.encoder.beginComputePass({ label, timestampWrites: this.profiler?.timestampWrites(label, call) });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(...call.workgroups);
@@ -91,10 +92,15 @@ export class CommandRecorder {
   }
 
   /**
-   * Submits everything recorded, waits until the GPU is done, and returns the pass timings (empty
-   * without a profiler). Throws the first validation error with the kernel that caused it.
+   * Submits everything recorded and checks the error scopes (a round trip to the GPU process, not
+   * a wait for the GPU: validation and out-of-memory errors are known at encode/submit time), so a
+   * bad call still throws with the kernel that caused it. It does not wait for the GPU to finish
+   * unless `wait: true` (wall-clock timing, or work that must be complete before a host read that
+   * does not map); mapping a buffer waits for the work before it anyway. With a profiler it waits
+   * for the timestamps and returns the pass timings (empty without one). Transient buffers are
+   * destroyed right after the submit: WebGPU keeps their memory until the submitted work is done.
    */
-  async submit(): Promise<PassTiming[]> {
+  async submit(options: { wait?: boolean } = {}): Promise<PassTiming[]> {
     if (this.submitted) throw new Error('CommandRecorder: already submitted');
     this.submitted = true;
     const { device } = this.gpu;
@@ -102,6 +108,7 @@ export class CommandRecorder {
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
     device.queue.submit([this.encoder.finish()]);
+    for (const b of this.transient) b.destroy();
     const oom = await device.popErrorScope();
     const submitError = await device.popErrorScope();
     for (const scope of this.scopes) {
@@ -110,15 +117,15 @@ export class CommandRecorder {
     }
     if (oom) throw new Error(`out of GPU memory running ${this.dispatched.join(', ')}: ${oom.message}`);
     if (submitError) throw new Error(`submit of ${this.dispatched.join(', ')} failed: ${submitError.message}`);
-    await device.queue.onSubmittedWorkDone();
-    for (const b of this.transient) b.destroy();
+    if (options.wait) await device.queue.onSubmittedWorkDone();
     assertDeviceAlive(this.gpu, this.dispatched.join(', ') || 'submit');
     return timing ? await timing.read() : [];
   }
 }
 
 /**
- * Runs `record` in a fresh recorder and submits it: the one-shot form of a kernel call.
+ * Runs `record` in a fresh recorder, submits it and waits until the GPU is done: the one-shot form
+ * of a kernel call (checks and tests; the scheduler submits without waiting).
  *
  * @example
  * await runCommands(gpu, (rec) => matmul(rec, { a, b, c }));
@@ -130,5 +137,5 @@ export async function runCommands(
 ): Promise<PassTiming[]> {
   const rec = new CommandRecorder(gpu, profiler);
   await record(rec);
-  return rec.submit();
+  return rec.submit({ wait: true });
 }

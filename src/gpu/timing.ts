@@ -31,7 +31,7 @@ export async function measureKernel(
       const rec = new CommandRecorder(gpu, profiler, 'measureKernel');
       const t0 = performance.now();
       await record(rec);
-      const passes = await rec.submit();
+      const passes = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
       const wall = performance.now() - t0;
       if (!profiler) return wall;
       // A run may be several passes (kernels): its time is their sum. All dropped (quantized to 0)

@@ -297,7 +297,7 @@ async function benchShape(
       const rec = new CommandRecorder(gpu, timed ? profiler : undefined, `bench gather ${s.label}`);
       const start = performance.now();
       await gatherRows(rec, { src, index, out }, { label });
-      const timings = await rec.submit();
+      const timings = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
       const wallMs = performance.now() - start;
       if (!timed || !profiler) return wallMs;
       // Every pass of the call (one unless rows exceed a dispatch); none left = all dropped → NaN.

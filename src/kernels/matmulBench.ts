@@ -143,7 +143,7 @@ async function benchCase(
       const rec = new CommandRecorder(gpu, profiler, `bench ${label} ${s.label}`);
       const start = performance.now();
       await matmul(rec, args, { variant: variantName, label });
-      const timings = await rec.submit();
+      const timings = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
       const wallMs = performance.now() - start;
       const pass = timings.find((t) => t.label === label);
       return { wallMs, kernelMs: pass ? pass.ns / 1e6 : NaN };

@@ -55,7 +55,7 @@ async function time(gpu: Gpu, profiler: TimestampProfiler | undefined, runs: num
     const rec = new CommandRecorder(gpu, timed ? profiler : undefined, 'bench newton-schulz');
     const t0 = performance.now();
     await record(rec);
-    const passes = await rec.submit();
+    const passes = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
     return { wall: performance.now() - t0, passes };
   };
   const first = await once(false);

@@ -78,7 +78,7 @@ export async function benchPhilox(gpu: Gpu, options: BenchOptions = {}): Promise
         const rec = new CommandRecorder(gpu, timed ? profiler : undefined, 'bench philox');
         const t0 = performance.now();
         await philoxFill(rec, { out, count, seed: 1, stream: PHILOX_STREAMS.test, mode });
-        const passes = await rec.submit();
+        const passes = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
         return timed && profiler ? passes.reduce((s, p) => s + p.ns, 0) / 1e6 : performance.now() - t0;
       };
       const firstRunMs = await once(false);

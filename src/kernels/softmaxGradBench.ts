@@ -53,7 +53,7 @@ async function timeInterleaved(gpu: Gpu, runs: number, records: Record_[], profi
     const rec = new CommandRecorder(gpu, timed ? profiler : undefined, 'bench softmax-grad');
     const t0 = performance.now();
     const cleanup = await record(rec);
-    const passes = await rec.submit();
+    const passes = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
     const wall = performance.now() - t0;
     cleanup?.();
     return { wall, passes };

@@ -20,6 +20,8 @@ const updateKernel = defineKernel({ module: 'optim_muon', entryPoint: 'muon_upda
 export interface GpuMuon extends GpuOptimizer {
   /** For orth = 'exact': per-run steps and achieved step change of the last call (after submit). */
   exactReport(): Promise<ExactReport | undefined>;
+  /** For orth = 'exact': the R × EXACT_MAX_STEPS squared step changes the last call wrote (what exactReport reads), to copy out without a stall. */
+  readonly exactDeltas?: GPUBuffer;
 }
 
 export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): GpuMuon {
@@ -46,6 +48,7 @@ export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): Gp
         { shape: uniforms });
     },
     exactReport: async () => (orth === 'exact' ? readExactReport(gpu, workspace) : undefined),
+    exactDeltas: orth === 'exact' ? workspace.deltas : undefined,
     destroy: () => {
       for (const t of [momentum, input, direction]) t.buffer.destroy();
       workspace.destroy();

@@ -9,6 +9,7 @@ import type { OptimizerConfig } from '../optim/config';
 import type { ResolvedSchedule } from '../optim/schedule';
 import type { GpuTask } from '../task/taskGpu';
 import type { StopReason } from './rules';
+import type { RunProfile } from '../gpu/runProfile';
 
 /** One run of the cell: an optimizer entry × a runSeed. Run index = entry·seeds + seed index. */
 export interface RunInfo {
@@ -93,6 +94,13 @@ export interface TrainOptions {
   /** Passed to softmaxGrad (tests force chunking with it). */
   chunkSize?: number;
   queryBlock?: number;
+  /**
+   * 'pipelined' (default): a metric step's readback is consumed after the next metric step was
+   * submitted, so the queue never waits for the host; 'synchronous': consumed at once (same results).
+   */
+  readback?: 'pipelined' | 'synchronous';
+  /** Per-kernel GPU time from timestamp queries (CellResult.profile); steps then wait for the GPU. */
+  profile?: boolean;
 }
 
 export interface RunOutcome extends RunInfo {
@@ -112,4 +120,6 @@ export interface CellResult {
   steps: number;
   stopped: StopReason;
   elapsedMs: number;
+  /** With options.profile: per-kernel GPU time of every step (src/gpu/runProfile.ts). */
+  profile?: RunProfile;
 }

@@ -12,15 +12,19 @@
  *               population softmaxGrad(W_t) for the evaluation;  optimizer(G);  advanceRuns
  *
  * At metric steps (t % metrics.every = 0 and the last step) the per-item outputs and the run
- * parameters (copied before the update, so the flags describe W_t) are copied to staging buffers in
- * the same command buffer and read after it finishes; nothing else leaves the GPU. A run whose
- * update is non-finite is frozen by the update kernels; one whose loss is non-finite is frozen here
- * (its diverged flag written into the run-parameters buffer). A diverged run gets one record with
- * `diverged: true` and none after it; the others go on.
+ * parameters (copied before the update, so the flags describe W_t) are copied into one of two sets
+ * of staging buffers in the same command buffer (src/train/readback.ts); the set is mapped while the
+ * next steps are encoded and submitted, and consumed after the next metric step was submitted, so
+ * the queue never waits for the host (`options.readback: 'synchronous'` consumes it at once: same
+ * results). Submits do not wait for the GPU; at most MAX_STEPS_IN_FLIGHT steps are queued. A run
+ * whose update is non-finite is frozen by the update kernels; one whose loss is non-finite by the
+ * loss guard (src/train/freezeNonFinite.ts) in the same command buffer — no readback needed. A
+ * diverged run gets one record with `diverged: true` and none after it; the others go on. A stop
+ * rule decided at a metric step drops the readbacks of the steps already queued after it.
  */
 import { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
-import { advanceRuns, createRunParams, RUN_PARAM_FIELDS, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
+import { advanceRuns, createRunParams, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
 import { BYTES_PER_ELEMENT, createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
 import { softmaxGrad, type SoftmaxGradResult } from '../kernels/softmaxGrad';
 import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
@@ -31,9 +35,12 @@ import { parseExperimentConfig, type ExperimentConfig, type ExperimentConfigInpu
 import { denseEmbedding } from '../task/embeddings';
 import { createGpuTask, sampleMinibatch, type GpuTask } from '../task/taskGpu';
 import type { GpuMuon } from '../optim/muon';
-import type { ExactReport } from '../kernels/newtonSchulz';
+import { EXACT_MAX_STEPS, exactStopStep } from '../cpu/newtonSchulz';
+import { freezeNonFiniteLoss } from './freezeNonFinite';
+import { ReadbackRing, type StagingSet } from './readback';
 import { etaMs, isMetricStep, itemBuckets, rankOf, rankOrder, stopDecision, weightedLoss, type RunSnapshot, type StopReason } from './rules';
 import type { CellResult, PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord, TrainOptions } from './records';
+import { startRunProfile } from '../gpu/runProfile';
 
 const OUTPUT_COLUMNS = 5;
 const COL_LOSS = 1;
@@ -55,35 +62,18 @@ interface RunGroup {
   evalG?: Tensor;
 }
 
-/** Buffers copied out during a step and mapped after it. */
-class Readback {
-  private readonly slots: { staging: GPUBuffer; data?: ArrayBuffer }[] = [];
-  constructor(private readonly gpu: Gpu) {}
+/**
+ * Encoding may run this many steps ahead of the GPU: enough to keep the queue fed while the host
+ * encodes, few enough that progress, ETA and cancellation stay close to what the GPU has done.
+ */
+const MAX_STEPS_IN_FLIGHT = 3;
 
-  copy(encoder: GPUCommandEncoder, src: GPUBuffer, offsetBytes: number, bytes: number, label: string): number {
-    const staging = this.gpu.device.createBuffer({ label: `readback ${label}`, size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.slots.push({ staging });
-    encoder.copyBufferToBuffer(src, offsetBytes, staging, 0, bytes);
-    return this.slots.length - 1;
-  }
-
-  async mapAll(): Promise<void> {
-    await Promise.all(this.slots.map(async (s) => {
-      await s.staging.mapAsync(GPUMapMode.READ);
-      s.data = s.staging.getMappedRange().slice(0);
-      s.staging.unmap();
-    }));
-  }
-
-  get(slot: number): ArrayBuffer {
-    const d = this.slots[slot].data;
-    if (!d) throw new Error('Readback: not mapped yet');
-    return d;
-  }
-
-  destroy(): void {
-    for (const s of this.slots) s.staging.destroy();
-  }
+/** The GPU `exact` polar iteration's stop decisions from its copied step changes (as readExactReport). */
+function exactReportFrom(data: ArrayBuffer, runs: number): { steps: number[]; stepChange: number[] } {
+  const squared = new Float32Array(data);
+  const deltas = Array.from({ length: runs }, (_, r) => Array.from(squared.subarray(r * EXACT_MAX_STEPS, (r + 1) * EXACT_MAX_STEPS), Math.sqrt));
+  const steps = deltas.map((d) => exactStopStep(d));
+  return { steps, stepChange: deltas.map((d, r) => d[steps[r] - 1]) };
 }
 
 /** The optimizer kernel a config needs: entries with equal keys can share one batch. */
@@ -96,12 +86,6 @@ function kernelKey(config: OptimizerConfig): string {
     default:
       return config.name;
   }
-}
-
-function fieldOffset(name: string): number {
-  const f = RUN_PARAM_FIELDS.find((x) => x.name === name);
-  if (!f) throw new Error(`run params: no field ${name}`);
-  return f.offset;
 }
 
 /**
@@ -143,9 +127,12 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
   });
 
   const ownsTask = !options.task;
+  // Profiling (options.profile): timestamp queries around every pass; off, nothing is made.
+  const profiling = options.profile ? startRunProfile(gpu, cell) : undefined;
   const task: GpuTask = options.task ?? (await createGpuTask(gpu, config.task));
   const groups: RunGroup[] = [];
   const extraTensors: Tensor[] = [];
+  const rings: ReadbackRing[] = [];
   try {
     const p = task.frequencies;
     const order = rankOrder(p);
@@ -204,7 +191,120 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     const gradOptions = { chunkSize: options.chunkSize, queryBlock: options.queryBlock };
     const isoOn = config.metrics.isotropy;
 
-    for (let t = 0; t <= T; t++) {
+    const depth = options.readback === 'synchronous' ? 1 : 2;
+    const ring = new ReadbackRing(gpu, depth, cell);
+    rings.push(ring);
+    /** Metric steps submitted and not consumed yet, oldest first (at most depth − 1 after each step). */
+    const pending: { t: number; set: StagingSet; update: boolean }[] = [];
+    /** Steps submitted whose progress event is not out yet (see flushProgress). */
+    const progressQueue: number[] = [];
+    /** onSubmittedWorkDone of the steps in flight: bounds how far encoding runs ahead of the GPU. */
+    const inFlight: Promise<void>[] = [];
+    let consumedUpTo = -1;
+
+    // A step's progress goes out once no earlier metric step is still unread: such a readback may
+    // stop the cell (target loss, capacity stall) at its own step, and later steps would not count.
+    const flushProgress = () => {
+      while (progressQueue.length > 0) {
+        const s = progressQueue[0];
+        if (s > consumedUpTo && pending.some((p) => p.t < s)) break;
+        progressQueue.shift();
+        const elapsedMs = performance.now() - started;
+        hooks.onProgress?.({ cell, step: s, steps: T, elapsedMs, etaMs: etaMs(elapsedMs, s + 1, T + 1) });
+      }
+    };
+
+    /** Turns the oldest pending readback into records; returns the stop rules' decision at its step. */
+    const consumeOldest = async (): Promise<StopReason | null> => {
+      const { t, set, update } = pending[0];
+      await set.ready();
+      pending.shift();
+      try {
+        const perItemNow: PerItemArrays[] = [];
+        for (const [gi, g] of groups.entries()) {
+          const outputs = new Float32Array(set.get(`outputs ${gi}`));
+          const params = unpackRunParams(set.get(`params ${gi}`), g.runs.length);
+          const mbOut = set.has(`minibatch ${gi}`) ? new Float32Array(set.get(`minibatch ${gi}`)) : undefined;
+          const wBefore = set.has(`W ${gi}`) ? new Float32Array(set.get(`W ${gi}`)) : undefined;
+          const wAfter = set.has(`W after ${gi}`) ? new Float32Array(set.get(`W after ${gi}`)) : undefined;
+          const exact = update && set.has(`exact ${gi}`) ? exactReportFrom(set.get(`exact ${gi}`), g.runs.length) : undefined;
+          for (const [k, run] of g.runs.entries()) {
+            const base = k * N * OUTPUT_COLUMNS;
+            const pCorrect = new Float32Array(N);
+            const correct = new Uint8Array(N);
+            const itemLoss = new Float32Array(N);
+            for (let i = 0; i < N; i++) {
+              pCorrect[i] = outputs[base + i * OUTPUT_COLUMNS + COL_PTRUE];
+              correct[i] = outputs[base + i * OUTPUT_COLUMNS + COL_CORRECT] > 0.5 ? 1 : 0;
+              itemLoss[i] = outputs[base + i * OUTPUT_COLUMNS + COL_LOSS];
+            }
+            const arrays: PerItemArrays = { run: run.run, step: t, pCorrect, correct, loss: itemLoss };
+            perItemNow.push(arrays);
+            const o = outcome[run.run];
+            const loss = weightedLoss(p, outputs, base, OUTPUT_COLUMNS, COL_LOSS);
+            if (params[k].diverged && !o.diverged) {
+              o.diverged = true;
+              o.divergedAtStep = params[k].divergedAtStep;
+            }
+            // The GPU's loss guard froze it in step t's command buffer (after the update), so the
+            // flag shows in the next readback of the run parameters; the record says so now.
+            if (!o.diverged && !Number.isFinite(loss)) {
+              o.diverged = true;
+              o.divergedAtStep = t;
+            }
+            history[run.run].push({ step: t, loss, capacity: 0, diverged: o.diverged });
+            if (o.reported) continue;
+            const pEval = Float32Array.from(evalOrder, (i) => pCorrect[i]);
+            const cEval = Uint8Array.from(evalOrder, (i) => correct[i]);
+            const gap = balanceGap(pEval);
+            const cap = capacity(cEval);
+            history[run.run][history[run.run].length - 1].capacity = cap;
+            for (const tau of config.metrics.tau) {
+              if (o.crossing[String(tau)] === null && gap.max >= 1 - tau) o.crossing[String(tau)] = t;
+            }
+            const record: TrainMetricsRecord = {
+              run: run.run,
+              optimizer: run.optimizer,
+              optimizerName: run.optimizerName,
+              runSeed: run.runSeed,
+              step: t,
+              lr: params[k].lr,
+              loss,
+              evalItems,
+              capacity: cap,
+              capacityPrefix: capacityPrefix(cEval),
+              delta: gap.delta,
+              maxPCorrect: gap.max,
+              minPCorrect: gap.min,
+              buckets: bucketStats(pEval, cEval, evalBuckets),
+              diverged: o.diverged,
+              divergedAtStep: o.divergedAtStep,
+            };
+            if (mbOut) {
+              let s = 0;
+              for (let b = 0; b < B; b++) s += mbOut[(k * B + b) * OUTPUT_COLUMNS + COL_LOSS];
+              record.minibatchLoss = s / B;
+            }
+            if (wBefore) record.isotropy = runIsotropy(wBefore, wAfter, k, dOut, dIn);
+            if (exact) record.orthExact = { steps: exact.steps[k], stepChange: exact.stepChange[k] };
+            if (o.diverged) o.reported = true;
+            records.push(record);
+            hooks.onRecord?.(record);
+            hooks.onPerItem?.(arrays);
+          }
+        }
+        perItemNow.sort((a, b) => a.run - b.run);
+        finalPerItem = { step: t, runs: perItemNow };
+        lastStep = t;
+        consumedUpTo = t;
+        return stopDecision(history, config.training.stop);
+      } finally {
+        set.release();
+      }
+    };
+
+    let stop: StopReason | null = null;
+    for (let t = 0; t <= T && !stop; t++) {
       if (hooks.whilePaused) await hooks.whilePaused();
       if (hooks.signal?.aborted) {
         stopped = 'cancelled';
@@ -213,11 +313,9 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
       const metric = isMetricStep(t, config.metrics.every, T);
       const update = t < T;
       if (update) for (const g of groups) writeListLearningRates(gpu, g.params, g.runs.map((r) => r.schedule), t + 1);
-      const rec = new CommandRecorder(gpu, undefined, `train ${cell} step ${t}`);
+      const rec = new CommandRecorder(gpu, profiling?.profiler, `train ${cell} step ${t}`);
       const transient: SoftmaxGradResult[] = [];
-      const readback = new Readback(gpu);
-      const slots = groups.map(() => ({ outputs: -1, minibatch: -1, params: -1, wBefore: -1, wAfter: -1 }));
-      const exactReports: (ExactReport | undefined)[] = groups.map(() => undefined);
+      const set = metric ? ring.acquire() : undefined;
       try {
         for (const [gi, g] of groups.entries()) {
           const Rg = g.runs.length;
@@ -231,142 +329,65 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
               await sampleMinibatch(rec, { seeds: g.seeds!, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise: config.task.noise, step: t, items: g.items!, labels: g.labels! });
               const mb = await softmaxGrad(rec, { ...common, G: g.G, targets: { kind: 'minibatch', items: g.items!, labels: g.labels! } });
               transient.push(mb);
-              if (metric) slots[gi].minibatch = readback.copy(rec.encoder, mb.outputs.buffer, 0, Rg * B * OUTPUT_COLUMNS * BYTES_PER_ELEMENT, 'minibatch outputs');
+              if (set) set.copy(rec.encoder, `minibatch ${gi}`, mb.outputs.buffer, 0, Rg * B * OUTPUT_COLUMNS * BYTES_PER_ELEMENT);
             }
             if (metric) {
               evaluation = await softmaxGrad(rec, { ...common, G: g.evalG!, targets: { kind: 'population', weights: task.weights } });
               transient.push(evaluation);
             }
           }
-          if (metric) {
-            slots[gi].outputs = readback.copy(rec.encoder, evaluation!.outputs.buffer, 0, Rg * N * OUTPUT_COLUMNS * BYTES_PER_ELEMENT, 'outputs');
-            slots[gi].params = readback.copy(rec.encoder, g.params.buffer, 0, Rg * RUN_PARAMS_BYTES, 'run params');
-            if (isoOn) slots[gi].wBefore = readback.copy(rec.encoder, g.W.buffer, 0, Rg * dOut * dIn * BYTES_PER_ELEMENT, 'W');
+          if (set) {
+            set.copy(rec.encoder, `outputs ${gi}`, evaluation!.outputs.buffer, 0, Rg * N * OUTPUT_COLUMNS * BYTES_PER_ELEMENT);
+            set.copy(rec.encoder, `params ${gi}`, g.params.buffer, 0, Rg * RUN_PARAMS_BYTES);
+            if (isoOn) set.copy(rec.encoder, `W ${gi}`, g.W.buffer, 0, Rg * dOut * dIn * BYTES_PER_ELEMENT);
           }
           if (update) {
             await g.optimizer.step(rec, { w: g.W, g: g.G, params: g.params });
             await advanceRuns(rec, g.params);
-            if (metric && isoOn) slots[gi].wAfter = readback.copy(rec.encoder, g.W.buffer, 0, Rg * dOut * dIn * BYTES_PER_ELEMENT, 'W after');
+            const exactDeltas = (g.optimizer as Partial<GpuMuon>).exactDeltas;
+            if (set && exactDeltas) set.copy(rec.encoder, `exact ${gi}`, exactDeltas, 0, Rg * EXACT_MAX_STEPS * BYTES_PER_ELEMENT);
+            if (set && isoOn) set.copy(rec.encoder, `W after ${gi}`, g.W.buffer, 0, Rg * dOut * dIn * BYTES_PER_ELEMENT);
+          }
+          // After the update, as the host-side freeze used to land: W_{t+1} is already taken, the
+          // run is frozen from step t + 1 on.
+          if (evaluation) {
+            await freezeNonFiniteLoss(rec, { params: g.params, outputs: evaluation.outputs, weights: task.weights, items: N, columns: OUTPUT_COLUMNS, lossColumn: COL_LOSS, step: t });
           }
         }
+        if (inFlight.length >= MAX_STEPS_IN_FLIGHT) await inFlight.shift();
         await rec.submit();
-        if (metric) await readback.mapAll();
-        if (metric && update) {
-          for (const [gi, g] of groups.entries()) {
-            const c = g.config;
-            if (c.name === 'muon' && c.orth === 'exact') exactReports[gi] = await (g.optimizer as GpuMuon).exactReport();
-          }
-        }
-      } catch (err) {
-        readback.destroy();
-        throw err;
+        inFlight.push(gpu.device.queue.onSubmittedWorkDone().catch(() => undefined));
       } finally {
         for (const r of transient) r.destroy();
       }
-
-      let stop: StopReason | null = null;
-      try {
-        if (metric) {
-          const perItemNow: PerItemArrays[] = [];
-          for (const [gi, g] of groups.entries()) {
-            const outputs = new Float32Array(readback.get(slots[gi].outputs));
-            const params = unpackRunParams(readback.get(slots[gi].params), g.runs.length);
-            const mbOut = slots[gi].minibatch >= 0 ? new Float32Array(readback.get(slots[gi].minibatch)) : undefined;
-            const wBefore = slots[gi].wBefore >= 0 ? new Float32Array(readback.get(slots[gi].wBefore)) : undefined;
-            const wAfter = slots[gi].wAfter >= 0 ? new Float32Array(readback.get(slots[gi].wAfter)) : undefined;
-            for (const [k, run] of g.runs.entries()) {
-              const base = k * N * OUTPUT_COLUMNS;
-              const pCorrect = new Float32Array(N);
-              const correct = new Uint8Array(N);
-              const itemLoss = new Float32Array(N);
-              for (let i = 0; i < N; i++) {
-                pCorrect[i] = outputs[base + i * OUTPUT_COLUMNS + COL_PTRUE];
-                correct[i] = outputs[base + i * OUTPUT_COLUMNS + COL_CORRECT] > 0.5 ? 1 : 0;
-                itemLoss[i] = outputs[base + i * OUTPUT_COLUMNS + COL_LOSS];
-              }
-              const arrays: PerItemArrays = { run: run.run, step: t, pCorrect, correct, loss: itemLoss };
-              perItemNow.push(arrays);
-              const o = outcome[run.run];
-              const loss = weightedLoss(p, outputs, base, OUTPUT_COLUMNS, COL_LOSS);
-              if (params[k].diverged && !o.diverged) {
-                o.diverged = true;
-                o.divergedAtStep = params[k].divergedAtStep;
-              }
-              if (!o.diverged && !Number.isFinite(loss)) {
-                // Freeze it from the next step on (the update kernels skip runs with the flag set).
-                const at = g.params.buffer;
-                const rowBase = k * RUN_PARAMS_BYTES;
-                gpu.device.queue.writeBuffer(at, rowBase + fieldOffset('diverged'), new Uint32Array([1]));
-                gpu.device.queue.writeBuffer(at, rowBase + fieldOffset('divergedAtStep'), new Uint32Array([t]));
-                o.diverged = true;
-                o.divergedAtStep = t;
-              }
-              history[run.run].push({ step: t, loss, capacity: 0, diverged: o.diverged });
-              if (o.reported) continue;
-              const pEval = Float32Array.from(evalOrder, (i) => pCorrect[i]);
-              const cEval = Uint8Array.from(evalOrder, (i) => correct[i]);
-              const gap = balanceGap(pEval);
-              const cap = capacity(cEval);
-              history[run.run][history[run.run].length - 1].capacity = cap;
-              for (const tau of config.metrics.tau) {
-                if (o.crossing[String(tau)] === null && gap.max >= 1 - tau) o.crossing[String(tau)] = t;
-              }
-              const record: TrainMetricsRecord = {
-                run: run.run,
-                optimizer: run.optimizer,
-                optimizerName: run.optimizerName,
-                runSeed: run.runSeed,
-                step: t,
-                lr: params[k].lr,
-                loss,
-                evalItems,
-                capacity: cap,
-                capacityPrefix: capacityPrefix(cEval),
-                delta: gap.delta,
-                maxPCorrect: gap.max,
-                minPCorrect: gap.min,
-                buckets: bucketStats(pEval, cEval, evalBuckets),
-                diverged: o.diverged,
-                divergedAtStep: o.divergedAtStep,
-              };
-              if (mbOut) {
-                let s = 0;
-                for (let b = 0; b < B; b++) s += mbOut[(k * B + b) * OUTPUT_COLUMNS + COL_LOSS];
-                record.minibatchLoss = s / B;
-              }
-              if (wBefore) record.isotropy = runIsotropy(wBefore, wAfter, k, dOut, dIn);
-            const exact = exactReports[gi];
-            if (exact) record.orthExact = { steps: exact.steps[k], stepChange: exact.stepChange[k] };
-              if (o.diverged) o.reported = true;
-              records.push(record);
-              hooks.onRecord?.(record);
-              hooks.onPerItem?.(arrays);
-            }
-          }
-          perItemNow.sort((a, b) => a.run - b.run);
-          finalPerItem = { step: t, runs: perItemNow };
-          lastStep = t;
-          stop = stopDecision(history, config.training.stop);
-        }
-      } finally {
-        readback.destroy();
+      if (set) {
+        set.startMap();
+        pending.push({ t, set, update });
       }
-      const elapsedMs = performance.now() - started;
-      hooks.onProgress?.({ cell, step: t, steps: T, elapsedMs, etaMs: etaMs(elapsedMs, t + 1, T + 1) });
-      if (stop) {
-        stopped = stop;
-        break;
-      }
+      progressQueue.push(t);
+      flushProgress();
+      while (pending.length > depth - 1 && !stop) stop = await consumeOldest();
+      if (!stop) flushProgress();
     }
-
+    // The end (or a cancel): read what is still pending, unless a stop rule already ended the cell
+    // at an earlier step (then later steps' readbacks are dropped).
+    while (pending.length > 0 && !stop) stop = await consumeOldest();
+    if (stop) {
+      stopped = stop;
+      progressQueue.splice(0, progressQueue.length, ...progressQueue.filter((s) => s <= consumedUpTo));
+      pending.length = 0;
+    }
+    flushProgress();
     const runsOut: RunOutcome[] = runs.map((r) => ({
       ...r,
       diverged: outcome[r.run].diverged,
       divergedAtStep: outcome[r.run].divergedAtStep,
       firstCrossing: outcome[r.run].crossing,
     }));
-    return { cell, runs: runsOut, records, finalPerItem, steps: lastStep, stopped, elapsedMs: performance.now() - started };
+    return { cell, runs: runsOut, records, finalPerItem, steps: lastStep, stopped, elapsedMs: performance.now() - started, ...(profiling ? { profile: profiling.summarize() } : {}) };
   } finally {
+    // Mappings still in flight (an error, or a stop rule that dropped later readbacks) settle first.
+    for (const ring of rings) await ring.destroy();
     for (const g of groups) {
       g.optimizer?.destroy();
       for (const t of [g.W, g.G, g.seeds, g.items, g.labels, g.evalG]) t?.buffer.destroy();
@@ -374,6 +395,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     }
     for (const t of extraTensors) t.buffer.destroy();
     if (ownsTask) task.destroy();
+    profiling?.destroy();
   }
 }
 
