@@ -159,7 +159,7 @@ function capacityPlot(state: RunState, colors: Map<string, string>): LivePlotSpe
         series.push({ name: `${label} fit`, color, style: 'line', points: xs.map((d): [number, number] => [d, Math.exp(fit.intercept) * d ** fit.slope]) });
         const freq = rows[0].cell.config.task.frequency;
         const slope = freq.kind === 'power' ? predictedSlope(rows[0].r.optimizerName, freq.powerExponent) : null;
-        notes.push(`${label} ${fit.slope.toFixed(2)}${slope !== null ? ` (pred. ${slope.toFixed(2)})` : ''}`);
+        notes.push(`${label} ${fit.slope.toFixed(2)}${slope !== null ? ` ([C] one-step: ${slope.toFixed(2)})` : ''}`);
         if (slope !== null) {
           // The predicted slope through the fit's centre (geometric means), so only the slope is compared.
           const lx = positive.reduce((s, p) => s + Math.log(p[0]), 0) / positive.length;
@@ -210,7 +210,7 @@ function spectraPlot(state: RunState, colors: Map<string, string>): LivePlotSpec
   return {
     id: 'spectra',
     title: cell ? `Singular-value energy of W and of the update (step ${step})` : 'Singular-value energy of W and of the update',
-    subtitle: cell ? notes.join(' · ') : 'set metrics.isotropy: true to record spectra',
+    subtitle: cell ? notes.join('\n') : 'set metrics.isotropy: true to record spectra',
     xLabel: 'k (singular value rank)',
     yLabel: 'σ_k² / Σσ²',
     yLog: true,

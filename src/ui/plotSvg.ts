@@ -22,7 +22,7 @@ export interface LiveSeries {
 export interface LivePlotSpec {
   id: string;
   title: string;
-  /** A second title line: fitted slopes, isotropy numbers, what is missing. */
+  /** Lines under the title ('\n' separates them): fitted slopes, isotropy numbers, what is missing. */
   subtitle?: string;
   xLabel: string;
   yLabel: string;
@@ -94,7 +94,8 @@ function ticksOf(scale: ScaleContinuousNumeric<number, number>, log: boolean): n
 export function renderLivePlot(spec: LivePlotSpec): string {
   const width = spec.width ?? 560;
   const height = spec.height ?? 340;
-  const margin = { left: 64, right: 170, top: spec.subtitle ? 46 : 32, bottom: 46 };
+  const subtitle = spec.subtitle ? spec.subtitle.split('\n') : [];
+  const margin = { left: 64, right: 170, top: 32 + 14 * subtitle.length, bottom: 46 };
   const xLog = Boolean(spec.xLog);
   const yLog = Boolean(spec.yLog);
   const xs: number[] = [];
@@ -111,7 +112,7 @@ export function renderLivePlot(spec: LivePlotSpec): string {
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="live-plot" data-plot="${escapeXml(spec.id)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${(x0 + x1) / 2}" y="18" text-anchor="middle" font-size="13" font-weight="600">${escapeXml(spec.title)}</text>`);
-  if (spec.subtitle) parts.push(`<text x="${(x0 + x1) / 2}" y="34" text-anchor="middle" fill="#444">${escapeXml(spec.subtitle)}</text>`);
+  subtitle.forEach((text, i) => parts.push(`<text x="${(x0 + x1) / 2}" y="${34 + 14 * i}" text-anchor="middle" fill="#444">${escapeXml(text)}</text>`));
   parts.push(`<g class="axes" stroke="#444" fill="none"><line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}"/><line x1="${x0}" y1="${y0}" x2="${x0}" y2="${y1}"/></g>`);
   for (const t of ticksOf(x, xLog)) parts.push(`<g class="tick"><line x1="${x(t)}" y1="${y0}" x2="${x(t)}" y2="${y0 + 4}" stroke="#444"/><text x="${x(t)}" y="${y0 + 16}" text-anchor="middle">${formatTick(t)}</text></g>`);
   for (const t of ticksOf(y, yLog)) parts.push(`<g class="tick"><line x1="${x0 - 4}" y1="${y(t)}" x2="${x0}" y2="${y(t)}" stroke="#444"/><text x="${x0 - 7}" y="${y(t) + 4}" text-anchor="end">${formatTick(t)}</text></g>`);

@@ -1,0 +1,374 @@
+/**
+ * Playwright tests of the web page (index.html + src/ui/) in headless Chromium, against the static
+ * build (`vite build` → dist/app, served on 127.0.0.1 like the CLI does). They drive the page as a
+ * person would — select, type, click, download — and check what it shows: the adapter, inline
+ * validation errors by path, a run of the example config at CI size to completion with every live
+ * plot's series (counted in the SVG DOM and found as coloured pixels in a screenshot of each plot),
+ * exports (tidy CSV rows equal to the streamed metric records, JSON, SVG, PNG), pause / cancel,
+ * device loss mid-run (records kept, exportable), and the WebGPU-missing message.
+ *
+ * Expected series and counts come from the config (steps, metric cadence, seeds, sweep) and from the
+ * records the page streamed to Node through `window.muonlabRecord`, never from the plotting code.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright';
+import { defaultBrowserArgs, findChromium } from '../harness/flags';
+import { ensureAppBuilt, serveStatic, type StaticServer } from '../harness/server';
+import { EXAMPLE_CONFIG } from '../src/ui/exampleConfig';
+import type { TrainMetricsRecord } from '../src/train/records';
+
+const CI = Boolean(process.env.CI);
+const browserPath = findChromium()?.path;
+
+/** Metric steps of a config: t = 0, every k-th step and the last (SPEC: metrics.every). */
+function metricSteps(steps: number, every: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t <= steps; t++) if (t === steps || t % every === 0) out.push(t);
+  return out;
+}
+
+/** RFC 4180 CSV (quoted fields, doubled quotes, CRLF). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"', i++);
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') (row.push(field), (field = ''));
+    else if (c === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
+    else if (c !== '\r') field += c;
+  }
+  if (field !== '' || row.length) (row.push(field), rows.push(row));
+  return rows;
+}
+
+interface PageHandle {
+  page: Page;
+  records: { cell: string; record: TrainMetricsRecord }[];
+}
+
+let server: StaticServer;
+let browser: Browser;
+
+async function openPage(hash = ''): Promise<PageHandle> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  const records: PageHandle['records'] = [];
+  await page.exposeFunction('muonlabRecord', (cell: string, record: TrainMetricsRecord) => records.push({ cell, record }));
+  await page.goto(`${server.url}${hash}`);
+  await page.waitForFunction(() => window.muonlabPage !== undefined, undefined, { timeout: 30_000 });
+  expect(errors, 'uncaught page errors').toEqual([]);
+  return { page, records };
+}
+
+async function waitForStatus(page: Page, statuses: string[], timeout = 60_000): Promise<string> {
+  await page.waitForFunction((s) => s.includes(document.querySelector('#run-status')?.getAttribute('data-status') ?? ''), statuses, { timeout });
+  return (await page.getAttribute('#run-status', 'data-status'))!;
+}
+
+async function download(page: Page, selector: string): Promise<{ name: string; bytes: Buffer }> {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(selector)]);
+  const path = await dl.path();
+  return { name: dl.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+/**
+ * Pixel statistics of a PNG, decoded in the page (a real image decoder): the luminance standard
+ * deviation, and for each colour how many pixels lie within RGB distance 60 of it.
+ */
+async function pixelStats(page: Page, png: Buffer, colours: string[]): Promise<{ stdev: number; counts: number[] }> {
+  return page.evaluate(
+    async ({ b64, colours }) => {
+      const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
+      const bmp = await createImageBitmap(blob);
+      const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(bmp, 0, 0);
+      const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+      const rgb = colours.map((c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)));
+      const counts = colours.map(() => 0);
+      let sum = 0;
+      let sum2 = 0;
+      const n = d.length / 4;
+      for (let i = 0; i < d.length; i += 4) {
+        const lum = 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2];
+        sum += lum;
+        sum2 += lum * lum;
+        rgb.forEach(([r, g, b], k) => {
+          if (Math.hypot(d[i] - r, d[i + 1] - g, d[i + 2] - b) < 60) counts[k]++;
+        });
+      }
+      return { stdev: Math.sqrt(Math.max(0, sum2 / n - (sum / n) ** 2)), counts };
+    },
+    { b64: png.toString('base64'), colours },
+  );
+}
+
+const canRun = Boolean(browserPath) || CI;
+
+describe.skipIf(!canRun)('the web page in headless Chromium', () => {
+  let gpuOk = true;
+
+  beforeAll(async () => {
+    if (!browserPath) throw new Error('CI=true but no Chromium was found: install chromium or set CHROMIUM_PATH');
+    const dir = await ensureAppBuilt();
+    server = await serveStatic(dir);
+    browser = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs() });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads and shows the adapter', async (ctx) => {
+    const { page } = await openPage();
+    const env = await page.evaluate(() => window.muonlab!.env());
+    if (!env.ok) {
+      gpuOk = false;
+      // Without an adapter the page must say so (and CI must fail: it has SwiftShader).
+      await page.locator('#gpu-message').waitFor({ timeout: 10_000 });
+      expect(CI, `no WebGPU adapter: ${env.message}`).toBe(false);
+      ctx.skip();
+      return;
+    }
+    await page.waitForSelector('#adapter-table');
+    const cell = async (key: string) => (await page.textContent(`#adapter-table tr[data-key="${key}"] td`))!.trim();
+    expect(await cell('vendor')).toBe(env.adapter.vendor || '—');
+    expect(await cell('architecture')).toBe(env.adapter.architecture || '—');
+    expect((await cell('fallback adapter')).startsWith(env.adapter.isFallbackAdapter ? 'yes' : 'no')).toBe(true);
+    expect(await cell('max storage binding')).toBe(`${(env.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+    expect(await page.isVisible('#gpu-message')).toBe(false);
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    await page.close();
+  }, 60_000);
+
+  it('shows validation errors inline by path, and the form edits the JSON', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    const { page } = await openPage();
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    // The form, generated from the schema, writes what it edits into the JSON editor.
+    await page.fill('#config-form [data-path="training.steps"]', '7');
+    await page.dispatchEvent('#config-form [data-path="training.steps"]', 'change');
+    expect(JSON.parse(await page.inputValue('#config-json')).training.steps).toBe(7);
+    await page.selectOption('#config-form [data-path="task.embedding"]', 'identity');
+    // identity needs dIn = dOut = N: the schema's refinement names both fields.
+    await page.waitForSelector('#config-errors li[data-path="task.dIn"]');
+
+    const bad = { ...EXAMPLE_CONFIG, task: { ...EXAMPLE_CONFIG.task, N: -3 }, optimizers: [{ name: 'lion', lr: 1 }] };
+    await page.fill('#config-json', JSON.stringify(bad, null, 2));
+    const taskN = page.locator('#config-errors li[data-path="task.N"]');
+    await taskN.waitFor();
+    expect(await taskN.textContent()).toMatch(/task\.N: .*>=\s*1/);
+    const name = (await page.textContent('#config-errors li[data-path="optimizers.0.name"]'))!;
+    expect(name).toContain('allowed:');
+    for (const o of ['gd', 'adam', 'muon', 'signgd']) expect(name).toContain(o);
+    expect(await page.isVisible('#config-errors')).toBe(true);
+    expect(await page.isDisabled('#run-start')).toBe(true);
+    // The form marks the offending field.
+    expect(await page.getAttribute('#config-form [data-path="task.N"]', 'class')).toContain('invalid');
+
+    await page.fill('#config-json', '{\n  "name": "x",\n  "task": {\n}}}');
+    const syntax = (await page.locator('#config-errors li[data-path="(json)"]').textContent())!;
+    expect(syntax).toMatch(/line \d+, column \d+/);
+    await page.close();
+  }, 60_000);
+
+  it('runs the example config from a share link to completion with every plot drawn, and exports match the records', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    // The link the page offers for its config, opened in a fresh page, starts the same run.
+    const first = await openPage();
+    await first.page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    const href = (await first.page.getAttribute('#share-link', 'href'))!;
+    await first.page.close();
+    expect(href).toMatch(/#config=[\w-]+&run=1$/);
+    const { page, records } = await openPage(href.slice(href.indexOf('#')));
+    expect(JSON.parse(await page.inputValue('#config-json'))).toEqual(EXAMPLE_CONFIG);
+    expect(await waitForStatus(page, ['done', 'failed', 'device-lost'], 90_000)).toBe('done');
+    await page.waitForTimeout(400); // the last throttled redraw
+
+    // What the config implies: 2 cells (zipped d sweep) × 2 optimizers × 2 seeds, 7 metric steps.
+    const steps = metricSteps(EXAMPLE_CONFIG.training.steps, EXAMPLE_CONFIG.metrics!.every!);
+    const cells = EXAMPLE_CONFIG.sweep![0].values.length;
+    const optimizers = EXAMPLE_CONFIG.optimizers.map((o) => o.label ?? o.name);
+    const seeds = EXAMPLE_CONFIG.training.runSeeds!.length;
+    expect(records.length).toBe(cells * optimizers.length * seeds * steps.length);
+
+    const series = await page.$$eval('.plot svg g.series', (gs) =>
+      gs.map((g) => ({
+        plot: g.closest('svg')!.getAttribute('data-plot')!,
+        name: g.getAttribute('data-series')!,
+        points: Number(g.getAttribute('data-points')),
+        band: Number(g.getAttribute('data-band-points')),
+        paths: g.querySelectorAll('path.line').length,
+        bands: g.querySelectorAll('path.band').length,
+        circles: g.querySelectorAll('circle').length,
+        colour: (g.querySelector('path.line') ?? g.querySelector('circle'))?.getAttribute(g.querySelector('path.line') ? 'stroke' : 'fill') ?? '',
+      })),
+    );
+    const of = (plot: string) => series.filter((s) => s.plot === plot);
+    // Loss: one line per cell × optimizer over every metric step, with a seed band.
+    expect(of('loss')).toHaveLength(cells * optimizers.length);
+    for (const s of of('loss')) {
+      expect(s.points, s.name).toBe(steps.length);
+      expect([s.paths, s.bands, s.band]).toEqual([1, 1, steps.length]);
+    }
+    // Head and tail bucket per optimizer, for pCorrect and accuracy.
+    for (const plot of ['bucket-pcorrect', 'bucket-accuracy']) {
+      expect(of(plot)).toHaveLength(optimizers.length * 2);
+      for (const s of of(plot)) expect([s.points, s.paths], `${plot} ${s.name}`).toEqual([steps.length, 1]);
+    }
+    // Δ vs loss: every record of an optimizer is a point.
+    for (const o of optimizers) {
+      const s = of('delta-loss').find((x) => x.name === o)!;
+      expect(s.circles).toBe(records.filter((r) => r.record.optimizer === o).length);
+    }
+    // Capacity vs d: one point per d per optimizer, plus fit and predicted lines where every final capacity > 0.
+    let fitted = 0;
+    for (const o of optimizers) {
+      expect(of('capacity-d').find((x) => x.name === o)!.circles).toBe(cells);
+      const finals = records.filter((r) => r.record.optimizer === o && r.record.step === steps[steps.length - 1]);
+      if (finals.every((r) => r.record.capacity > 0)) {
+        fitted++;
+        expect(of('capacity-d').find((x) => x.name === `${o} fit`)?.paths).toBe(1);
+        expect(of('capacity-d').find((x) => x.name === `${o} predicted`)?.paths).toBe(1);
+      }
+    }
+    expect(fitted, 'the example config recovers items at both d for some optimizer').toBeGreaterThan(0);
+    // Spectra: W and the update of each optimizer, one point per recorded top-k energy share.
+    // The plot shows the latest cell's first seed at its latest step with an update.
+    const lastCell = records.at(-1)!.cell;
+    const lastIso = (o: string) =>
+      records.filter((r) => r.cell === lastCell && r.record.optimizer === o && r.record.runSeed === EXAMPLE_CONFIG.training.runSeeds![0] && r.record.isotropy?.update).at(-1)!.record.isotropy!;
+    for (const o of optimizers) {
+      expect(of('spectra').find((x) => x.name === `${o} W`)!.points).toBe(lastIso(o).w.topE.length);
+      expect(of('spectra').find((x) => x.name === `${o} update`)!.points).toBe(lastIso(o).update!.topE.length);
+    }
+
+    // Pixels: each plot's screenshot has contrast and every series' own colour (text is grey/black).
+    for (const plot of ['loss', 'bucket-pcorrect', 'bucket-accuracy', 'delta-loss', 'capacity-d', 'spectra']) {
+      const png = await page.locator(`.plot svg[data-plot="${plot}"]`).screenshot();
+      const colours = [...new Set(of(plot).map((s) => s.colour))];
+      expect(colours.length, plot).toBeGreaterThanOrEqual(2);
+      const stats = await pixelStats(page, png, colours);
+      expect(stats.stdev, `${plot} luminance stdev`).toBeGreaterThan(5);
+      stats.counts.forEach((n, k) => expect(n, `${plot}: pixels of ${colours[k]}`).toBeGreaterThan(40));
+    }
+
+    // Tidy CSV: one row per cell × run × step × metric; values equal the streamed records.
+    const csv = await download(page, '#export-csv');
+    expect(csv.name).toBe(`${EXAMPLE_CONFIG.name}.csv`);
+    const [header, ...rows] = parseCsv(csv.bytes.toString('utf8'));
+    expect(header).toEqual(['cell', 'run', 'optimizer', 'runSeed', 'step', 'metric', 'value']);
+    const byKey = new Map<string, Map<string, string>>();
+    for (const [cell, run, , , step, metric, value] of rows) {
+      const key = `${cell}|${run}|${step}`;
+      if (!byKey.has(key)) byKey.set(key, new Map());
+      expect(byKey.get(key)!.has(metric), `duplicate row ${key} ${metric}`).toBe(false);
+      byKey.get(key)!.set(metric, value);
+    }
+    expect(byKey.size).toBe(records.length);
+    let expectedRows = 0;
+    for (const { cell, record } of records) {
+      const m = byKey.get(`${cell}|${record.run}|${record.step}`)!;
+      expect(m, `${cell} run ${record.run} step ${record.step}`).toBeDefined();
+      const scalars: [string, number][] = [['loss', record.loss], ['lr', record.lr], ['capacity', record.capacity], ['capacityPrefix', record.capacityPrefix], ['delta', record.delta], ['maxPCorrect', record.maxPCorrect], ['minPCorrect', record.minPCorrect], ['evalItems', record.evalItems]];
+      if (record.minibatchLoss !== undefined) scalars.push(['minibatchLoss', record.minibatchLoss]);
+      for (const b of record.buckets) scalars.push([`bucket.${b.bucket}.meanPCorrect`, b.meanPCorrect], [`bucket.${b.bucket}.accuracy`, b.accuracy], [`bucket.${b.bucket}.items`, b.items]);
+      const iso = record.isotropy!;
+      scalars.push(['isotropy.w.eRank', iso.w.eRank], ...iso.w.topE.map((e, k): [string, number] => [`isotropy.w.topE.${k + 1}`, e]));
+      if (iso.update) scalars.push(['isotropy.update.eRank', iso.update.eRank]);
+      for (const [metric, value] of scalars) expect(Number(m.get(metric)), `${cell} run ${record.run} step ${record.step} ${metric}`).toBe(value);
+      expect(m.get('diverged')).toBe(record.diverged ? '1' : '0');
+      // Every field of the record, flattened: 8 scalars + diverged + divergedAtStep (+ minibatchLoss),
+      // 3 per bucket, isotropy n/hNorm/eRank/q75over25 + topE for W and the update.
+      expectedRows += 10 + (record.minibatchLoss !== undefined ? 1 : 0) + 3 * record.buckets.length + 4 + iso.w.topE.length + (iso.update ? 4 + iso.update.topE.length : 0);
+    }
+    expect(rows.length).toBe(expectedRows);
+
+    // JSON: the config and every record; SVG and PNG of a plot.
+    const json = JSON.parse((await download(page, '#export-json')).bytes.toString('utf8'));
+    expect(json.schema).toBe('muonlab.page-run/1');
+    expect(json.source.config).toEqual(EXAMPLE_CONFIG);
+    expect(json.cells.reduce((n: number, c: { records: unknown[] }) => n + c.records.length, 0)).toBe(records.length);
+    const svg = (await download(page, '.plot[data-plot-id="loss"] button[data-export="svg"]')).bytes.toString('utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/class="series"/g)).toHaveLength(cells * optimizers.length);
+    const png = (await download(page, '.plot[data-plot-id="loss"] button[data-export="png"]')).bytes;
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const pngStats = await pixelStats(page, png, [of('loss')[0].colour]);
+    expect(pngStats.counts[0]).toBeGreaterThan(40);
+    await page.close();
+  }, 120_000);
+
+  it('pauses, resumes and cancels a run, keeping what was read back', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    // Long enough (400 steps) that it cannot finish while the test looks at it.
+    const long = { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 400 } };
+    const { page, records } = await openPage();
+    await page.fill('#config-json', JSON.stringify(long));
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    await page.click('#run-start');
+    await expect.poll(() => records.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.click('#run-pause');
+    expect(await waitForStatus(page, ['paused', 'done', 'failed'])).toBe('paused');
+    await page.waitForTimeout(300); // the step in flight finishes
+    const held = records.length;
+    await page.waitForTimeout(1500);
+    expect(records.length, 'no records while paused').toBe(held);
+    await page.click('#run-pause'); // Resume
+    await expect.poll(() => records.length, { timeout: 30_000 }).toBeGreaterThan(held);
+    await page.click('#run-cancel');
+    expect(await waitForStatus(page, ['cancelled', 'done', 'failed'])).toBe('cancelled');
+    const total = long.sweep!.length * long.optimizers.length * long.training.runSeeds!.length * metricSteps(long.training.steps, long.metrics!.every!).length;
+    expect(records.length).toBeLessThan(total);
+    expect(await page.textContent('#run-status')).toContain(`cancelled after ${records.length} records`);
+    expect(await page.isDisabled('#export-csv')).toBe(false);
+    await page.close();
+  }, 60_000);
+
+  it('keeps the run and says so when the device is lost mid-run', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    const long = { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 400 } };
+    const { page, records } = await openPage();
+    await page.fill('#config-json', JSON.stringify(long));
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    await page.click('#run-start');
+    await expect.poll(() => records.length, { timeout: 30_000 }).toBeGreaterThan(3);
+    await page.evaluate(() => window.muonlabPage!.loseDevice());
+    expect(await waitForStatus(page, ['device-lost', 'failed', 'done'])).toBe('device-lost');
+    const message = page.locator('#run-message');
+    expect(await message.isVisible()).toBe(true);
+    expect(await message.textContent()).toMatch(/device was lost.*kept.*export/i);
+    expect(await page.isVisible('#device-lost')).toBe(true);
+    const csv = await download(page, '#export-csv');
+    const keys = new Set(parseCsv(csv.bytes.toString('utf8')).slice(1).map(([cell, run, , , step]) => `${cell}|${run}|${step}`));
+    expect(keys).toEqual(new Set(records.map((r) => `${r.cell}|${r.record.run}|${r.record.step}`)));
+    await page.close();
+  }, 60_000);
+
+  it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
+    const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });
+    try {
+      const page = await noGpu.newPage();
+      await page.goto(server.url);
+      const box = page.locator('#gpu-message');
+      await box.waitFor({ timeout: 30_000 });
+      expect(['no-webgpu', 'no-adapter']).toContain(await box.getAttribute('data-reason'));
+      expect(await box.textContent()).toMatch(/WebGPU .*(missing|no adapter)/);
+      expect(await box.textContent()).toContain('--enable-unsafe-webgpu');
+      expect(await page.isDisabled('#run-start')).toBe(true);
+      expect(await page.textContent('#run-status')).toContain('waiting for a GPU device');
+    } finally {
+      await noGpu.close();
+    }
+  }, 60_000);
+});
