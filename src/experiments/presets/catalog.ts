@@ -37,6 +37,21 @@ export const PRESET_CATALOG = {
       full: { sizes: 'N = 100,000, d ∈ {64 … 1024}, a ∈ {1.25 … 3}, 16 repeats ([C] Fig. 2)', estimate: 'hours on a GPU; not for CPU adapters' },
   },
   },
+  'c-critical-batch': {
+    name: 'c-critical-batch',
+    title: "Critical batch size of one minibatch step: Muon's ≈ d^{a+1/2} vs SGD's ≈ √d",
+    paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 3',
+    predictions: [
+      'One step with minibatch B recovers ≈ min(d^{1+1/(2a)}, B^{1/a}) items with Muon',
+      "Muon's critical batch (where capacity saturates) grows as d^{a+1/2}",
+      "SGD's critical batch grows as √d, far below Muon's",
+    ],
+    scales: {
+      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 40 s on SwiftShader (measured)' },
+      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: 'a few minutes on SwiftShader' },
+      full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
+    },
+  },
 } satisfies Record<string, PresetInfo>;
 
 export type PresetName = keyof typeof PRESET_CATALOG;

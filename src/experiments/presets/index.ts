@@ -1,12 +1,14 @@
 /** The presets the page can run, by name (SPEC §5). Metadata lives in catalog.ts (Node-safe). */
 import { bBalanceOnestep } from './bBalanceOnestep';
 import { cCapacityOnestep } from './cCapacityOnestep';
+import { cCriticalBatch } from './cCriticalBatch';
 import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
 export const PRESETS: Record<PresetName, Preset> = {
   'b-balance-onestep': bBalanceOnestep,
   'c-capacity-onestep': cCapacityOnestep,
+  'c-critical-batch': cCriticalBatch,
 };
 
 export function presetByName(name: string): Preset {
