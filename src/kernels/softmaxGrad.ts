@@ -104,7 +104,11 @@ export interface SoftmaxGradMemory {
 export interface SoftmaxGradResult {
   /** [R, Q, 5] per-query outputs (SOFTMAX_OUTPUT_COLUMNS). */
   outputs: Tensor;
-  /** [R, Q, dOut] o_q (dense embeddings always; identity / coupled-rotation with `computeO`). */
+  /**
+   * o_q = Σ_j p̂(j|q) ẽ_j. Dense embeddings: [R, Q, dOut], one row per query, always. Identity and
+   * coupled-rotation with `computeO`: [R, N, N], one row per item (for a minibatch, draw b's o is
+   * row items[b]: the structural kernel computes every item's softmax anyway).
+   */
   o?: Tensor;
   queries: number;
   runs: number;
@@ -333,8 +337,24 @@ export async function assertFiniteTensors(gpu: Gpu, tensors: Record<string, Tens
 }
 
 /**
- * One-shot form: checks W and the embedding tables are finite, records, submits and returns the
- * result (its buffers still alive: read them, then `destroy()`).
+ * Checks population weights read back from the GPU: finite, non-negative, summing to 1 within the
+ * f32 rounding of N values (N·2^-24 relative, plus 1e-9). Throws naming `targets.weights`.
+ */
+export function assertWeights(w: ArrayLike<number>): void {
+  let sum = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (!Number.isFinite(w[i])) throw new RangeError(`softmaxGrad: targets.weights[${i}] is ${w[i]}: frequencies must be finite`);
+    if (w[i] < 0) throw new RangeError(`softmaxGrad: targets.weights[${i}] is ${w[i]}: frequencies must be non-negative`);
+    sum += w[i];
+  }
+  const tol = w.length * 2 ** -24 + 1e-9;
+  if (!(Math.abs(sum - 1) <= tol)) throw new RangeError(`softmaxGrad: targets.weights must sum to 1 (within ${tol.toExponential(2)}), got ${sum}`);
+}
+
+/**
+ * One-shot form: checks W, the embedding tables and the population weights (finite; weights
+ * non-negative and summing to 1), records, submits and returns the result (its buffers still alive:
+ * read them, then `destroy()`).
  */
 export async function computeSoftmaxGrad(gpu: Gpu, args: SoftmaxGradArgs, options: { checkFinite?: boolean } = {}): Promise<SoftmaxGradResult> {
   validate(args);
@@ -344,8 +364,8 @@ export async function computeSoftmaxGrad(gpu: Gpu, args: SoftmaxGradArgs, option
       tensors['embeddings.E'] = args.embeddings.E;
       tensors['embeddings.Et'] = args.embeddings.Et;
     }
-    if (args.targets.kind === 'population') tensors['targets.weights'] = args.targets.weights;
     await assertFiniteTensors(gpu, tensors);
+    if (args.targets.kind === 'population') assertWeights(await readTensor(gpu, args.targets.weights));
   }
   let result: SoftmaxGradResult | undefined;
   await runCommands(gpu, async (rec) => {

@@ -7,7 +7,7 @@
  */
 import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
-import { createTensor, readTensor, uploadTensor, type Tensor } from '../gpu/tensor';
+import { createTensor, readTensor, uploadTensor, writeTensor, type Tensor } from '../gpu/tensor';
 import { compareToReference, F32_UNIT_ROUNDOFF, type Comparison } from '../cpu/compare';
 import { seededUniform } from '../cpu/random';
 import { softmaxGradCpu, type SoftmaxGradCpuResult } from '../cpu/softmaxGrad';
@@ -38,6 +38,12 @@ export interface SoftmaxGradCase {
   wScale?: number;
   pattern?: LogitPattern;
   seed?: number;
+  /** Cap on one binding's bytes: forces the staged path (run groups, query blocks, copied chunks). */
+  maxBindingBytes?: number;
+  /** Ask the structural paths for o too (dense paths always give it). */
+  computeO?: boolean;
+  /** W and G as views: offset 5 and 7 elements into larger buffers, run strides padded by 3. */
+  view?: boolean;
 }
 
 export function softmaxGradCaseId(c: SoftmaxGradCase): string {
@@ -48,10 +54,31 @@ export function softmaxGradCaseId(c: SoftmaxGradCase): string {
   if (c.chunkSize) id += `,chunk=${c.chunkSize}`;
   if (c.queryBlock) id += `,block=${c.queryBlock}`;
   if (c.pattern) id += `,${c.pattern}`;
+  if (c.maxBindingBytes) id += `,binding≤${c.maxBindingBytes}`;
+  if (c.computeO) id += ',o';
+  if (c.view) id += ',view';
   return id;
 }
 
 const power = { kind: 'power', powerExponent: 1.2 } as const;
+
+/**
+ * The staged path (a binding cap far below the operands): every case has an unstaged twin (the same
+ * case without `maxBindingBytes`) that the tests compare it with.
+ */
+export const STAGED_CASES: readonly SoftmaxGradCase[] = [
+  // E, Ẽ, H, o beyond 64 KiB: 9 query blocks of 128, 9 chunks of 128.
+  { embedding: 'gaussian', N: 1031, dIn: 67, dOut: 32, runs: 1, noise: 0, noiseTarget: 'expected', frequency: power, maxBindingBytes: 65536 },
+  // Runs in groups of 2 (W is 3 × 384 bytes), blocks of 2 queries, E rows gathered chunk by chunk, sampled labels.
+  { embedding: 'gaussian', N: 257, dIn: 32, dOut: 3, runs: 3, batch: 40, noise: 0.2, noiseTarget: 'sampled', chunkSize: 64, maxBindingBytes: 1024 },
+  // One run per group, ē accumulated chunk by chunk, expected targets, W and G views.
+  { embedding: 'gaussian', N: 97, dIn: 13, dOut: 21, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'expected', frequency: power, chunkSize: 40, maxBindingBytes: 2048, view: true },
+  // Population with noise, W staged one run at a time.
+  { embedding: 'orthonormal', N: 50, dIn: 64, dOut: 50, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: { kind: 'hierarchical', groups: 5, groupExponent: 1 }, maxBindingBytes: 16384 },
+  // Structural paths in run groups of 2 (one 48×48 matrix is 9216 bytes).
+  { embedding: 'identity', N: 48, dIn: 48, dOut: 48, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'sampled', frequency: power, maxBindingBytes: 18432, computeO: true },
+  { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, maxBindingBytes: 18432, computeO: true, view: true },
+];
 
 /** The suite. `quick` keeps one case per path (dense, identity, coupled, chunked, minibatch). */
 export function softmaxGradCases(scope: 'full' | 'quick' = 'full'): SoftmaxGradCase[] {
@@ -90,6 +117,14 @@ export function softmaxGradCases(scope: 'full' | 'quick' = 'full'): SoftmaxGradC
     { embedding: 'dense-identity', N: 64, dIn: 64, dOut: 64, ...pop, pattern: 'tiny-loss-margin-25' },
     { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, pattern: 'extreme-200' },
     { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, pattern: 'tiny-loss-margin-25' },
+    // o on the structural paths (identity: the softmax itself; coupled-rotation: rotated once more).
+    { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, frequency: power, computeO: true },
+    { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, computeO: true },
+    // W and G as views (offsets, padded run strides).
+    { embedding: 'gaussian', N: 97, dIn: 13, dOut: 21, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'sampled', frequency: power, chunkSize: 40, view: true },
+    { embedding: 'identity', N: 48, dIn: 48, dOut: 48, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'sampled', frequency: power, view: true },
+    { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, view: true },
+    ...STAGED_CASES,
   ];
   // noise on/off × noiseTarget × population/minibatch × R ∈ {1, 3}, on a small gaussian task and on
   // the identity path (every combination valid: population ignores noiseTarget, so it appears once).
@@ -118,7 +153,15 @@ export interface SoftmaxGradCaseResult {
   absE: Float64Array;
   chunks: number;
   memory: SoftmaxGradResult['memory'];
+  staged: boolean;
+  runGroups: number;
+  blocks: number;
+  /** Elements of G's buffer outside its view that changed (view cases; must be 0). */
+  viewPaddingChanged: number;
 }
+
+/** What the padding around view cases' W and G holds. */
+const VIEW_SENTINEL = 7.25;
 
 function patternW(pattern: LogitPattern, N: number, next: () => number): Float32Array {
   // W[j, i] = z_ij (dOut × dIn = N × N).
@@ -192,8 +235,23 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     } else {
       for (let i = 0; i < wHost.length; i++) wHost[i] = wScale * (2 * next() - 1);
     }
-    const W = keep(uploadTensor(gpu, { batch: R, rows: dOut, cols: dIn, label: 'W' }, wHost));
-    const G = keep(createTensor(gpu, { batch: R, rows: dOut, cols: dIn, label: 'G' }));
+    let W: Tensor;
+    let G: Tensor;
+    if (c.view) {
+      // Views into larger buffers: W at offset 5, G at offset 7, run strides padded by 3 elements.
+      const stride = dOut * dIn + 3;
+      const padded = (label: string, offset: number) => {
+        const t = keep(createTensor(gpu, { rows: 1, cols: offset + R * stride, label }));
+        writeTensor(gpu, t, new Float32Array(offset + R * stride).fill(VIEW_SENTINEL));
+        return { ...t, batch: R, rows: dOut, cols: dIn, offset, batchStride: R > 1 ? stride : 0 };
+      };
+      W = padded('W (view)', 5);
+      G = padded('G (view)', 7);
+      writeTensor(gpu, W, wHost);
+    } else {
+      W = keep(uploadTensor(gpu, { batch: R, rows: dOut, cols: dIn, label: 'W' }, wHost));
+      G = keep(createTensor(gpu, { batch: R, rows: dOut, cols: dIn, label: 'G' }));
+    }
     let targets: Parameters<typeof softmaxGrad>[1]['targets'];
     let cpuTargets: Parameters<typeof softmaxGradCpu>[0]['targets'];
     const weights32 = Float32Array.from(task.frequencies);
@@ -218,20 +276,42 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     await runCommands(gpu, async (rec) => {
       result = await softmaxGrad(rec, {
         W, G, embeddings, targets, noise: c.noise, noiseTarget: c.noiseTarget, chunkSize: c.chunkSize, queryBlock: c.queryBlock,
+        maxBindingBytes: c.maxBindingBytes, computeO: c.computeO,
       });
     });
     const outputs = (await readTensor(gpu, result!.outputs)) as Float32Array;
+    let o = result!.o ? ((await readTensor(gpu, result!.o)) as Float32Array) : undefined;
+    if (o && embeddings.kind !== 'dense' && cpuTargets.kind === 'minibatch') {
+      // The structural o is per item ([R, N, N]); a draw's o is its item's row.
+      const B = cpuTargets.batchSize;
+      const rows = new Float32Array(R * B * dOut);
+      for (let r = 0; r < R; r++) {
+        for (let b = 0; b < B; b++) rows.set(o.subarray((r * N + cpuTargets.items[r * B + b]) * dOut, (r * N + cpuTargets.items[r * B + b] + 1) * dOut), (r * B + b) * dOut);
+      }
+      o = rows;
+    }
     const Q = result!.queries;
     const column = (k: number) => Float32Array.from({ length: R * Q }, (_, i) => outputs[i * 5 + k]);
     const got = {
       lse: column(0), loss: column(1), zTrue: column(2), pTrue: column(3), correct: column(4),
       G: (await readTensor(gpu, G)) as Float32Array,
-      o: result!.o ? ((await readTensor(gpu, result!.o)) as Float32Array) : undefined,
+      o,
     };
+    // Elements of G's buffer outside the view must be untouched.
+    let viewPaddingChanged = 0;
+    if (c.view) {
+      const all = await readTensor(gpu, { ...G, batch: 1, rows: 1, cols: G.buffer.size / 4, offset: 0, batchStride: 0 });
+      const inside = new Uint8Array(all.length);
+      for (let r = 0; r < R; r++) inside.fill(1, G.offset + r * G.batchStride, G.offset + r * G.batchStride + dOut * dIn);
+      for (let i = 0; i < all.length; i++) if (!inside[i] && all[i] !== VIEW_SENTINEL) viewPaddingChanged++;
+    }
     const ref = softmaxGradCpu({ runs: R, N, dIn, dOut, W: wHost, E, Et, targets: cpuTargets, noise: c.noise, noiseTarget: c.noiseTarget });
     const absEtMax = new Float64Array(dOut);
     for (let j = 0; j < N; j++) for (let k = 0; k < dOut; k++) absEtMax[k] = Math.max(absEtMax[k], Math.abs(Et[j * dOut + k]));
-    return { c, ref, got, absEtMax, absE: E.map(Math.abs), chunks: result!.chunks, memory: result!.memory };
+    return {
+      c, ref, got, absEtMax, absE: E.map(Math.abs), chunks: result!.chunks, memory: result!.memory,
+      staged: result!.staged, runGroups: result!.runGroups, blocks: result!.blocks, viewPaddingChanged,
+    };
   } finally {
     result?.destroy();
     for (const t of created) t.buffer.destroy();
@@ -380,10 +460,11 @@ export async function checkSoftmaxGrad(gpu: Gpu, options: { scope?: 'full' | 'qu
       const parts = [cmp.lse, cmp.loss, cmp.zTrue, cmp.pTrue, cmp.G, ...(cmp.o ? [cmp.o] : [])];
       const worst = Math.max(...parts.map((p) => p.worstRatio));
       const maxAbs = Math.max(...parts.map((p) => p.maxAbsError));
-      const pass = parts.every((p) => p.pass) && cmp.correctMismatches === 0;
+      const pass = parts.every((p) => p.pass) && cmp.correctMismatches === 0 && r.viewPaddingChanged === 0;
       rows.push({
         kernel: 'softmax-grad', variant: 'online-chunked', caseId, pass, maxAbsError: finiteOrNull(maxAbs), worstRatio: finiteOrNull(worst),
         ...(cmp.correctMismatches ? { error: `${cmp.correctMismatches} recovered flags differ` } : {}),
+        ...(r.viewPaddingChanged ? { error: `${r.viewPaddingChanged} elements outside G's view changed` } : {}),
       });
     } catch (err) {
       rows.push({ kernel: 'softmax-grad', variant: 'online-chunked', caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });

@@ -37,6 +37,8 @@ export interface StructuralJob {
   computeO: boolean;
   /** Binding limit in bytes (device limit or the caller's cap). */
   bindLimit: number;
+  /** Runs the work buffers are sized for (staged groups: the full group size, so the last, smaller group reuses them). */
+  runCapacity?: number;
 }
 
 const IDENTITY3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -111,8 +113,9 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
     }
     const oGroup = await recordStructuralRuns(
       rec,
-      { ...job, W: view(Wst), G: view(Gst), outputs: view(outSt), items: itemsSt && perRunIndex ? view(itemsSt) : itemsSt, labels: labelsSt && perRunIndex ? view(labelsSt) : labelsSt },
+      { ...job, runCapacity: Rg, W: view(Wst), G: view(Gst), outputs: view(outSt), items: itemsSt && perRunIndex ? view(itemsSt) : itemsSt, labels: labelsSt && perRunIndex ? view(labelsSt) : labelsSt },
       alloc,
+      'o (staged runs)',
     );
     copyRows(rec.encoder, { t: view(Gst), run: 0, row: 0 }, { t: job.G, run: r0, row: 0 }, rg, N);
     copyRows(rec.encoder, { t: view(outSt), run: 0, row: 0 }, { t: job.outputs, run: r0, row: 0 }, rg, Q);
@@ -122,11 +125,16 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
 }
 
 /** The structural kernels for runs whose buffers are all bindable whole. */
-async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, alloc: CallBuffers): Promise<Tensor | undefined> {
+async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, alloc: CallBuffers, oLabel = 'o'): Promise<Tensor | undefined> {
   const { emb } = job;
   const R = job.W.batch;
   const N = emb.N;
   const square = (limit: number) => Math.sqrt(limit / (BYTES_PER_ELEMENT * R));
+  // A work buffer for runCapacity runs, seen as R runs.
+  const work = (label: string): Tensor => {
+    const t = alloc.tensor(label, job.runCapacity ?? R, N, N, square);
+    return { ...t, batch: R, batchStride: R > 1 ? N * N : 0 };
+  };
   const dispatch: CommandRecorder['dispatch'] = async (call) => {
     alloc.dispatches++;
     return rec.dispatch(call);
@@ -136,8 +144,8 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
   const coupled = emb.kind === 'coupled-rotation';
   if (coupled) {
     // M = Ẽᵀ W E: logits in embedding coordinates (z_ij = M_ji).
-    logits = alloc.tensor('rotated logits', R, N, N, square);
-    grad = alloc.tensor('gradient in embedding coordinates', R, N, N, square);
+    logits = work('rotated logits');
+    grad = work('gradient in embedding coordinates');
     await dispatch({
       kernel: BLOCK3_TRANSFORM_KERNEL,
       label: 'block3_transform:logits',
@@ -147,7 +155,7 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
     });
   }
   // p̂ columns as rows (query-major): o itself for identity, rotated once more for coupled-rotation.
-  const softmaxRows = job.computeO ? alloc.tensor(coupled ? 'softmax rows (o before rotation)' : 'o', R, N, N, square) : undefined;
+  const softmaxRows = job.computeO ? work(coupled ? 'softmax rows (o before rotation)' : oLabel) : undefined;
   const dummyU32 = () => alloc.tensor('unused index', 1, 1, 1, () => Infinity, 'u32');
   const items = job.items ?? dummyU32();
   const labels = job.labels ?? items;

@@ -71,14 +71,14 @@ export class CallBuffers {
   readonly buffers: Record<string, number> = {};
   bytes = 0;
   dispatches = 0;
-  private readonly uses = new Map<string, number>();
+  private readonly used = new Set<GPUBuffer>();
 
   constructor(readonly workspace: SoftmaxGradWorkspace) {}
 
   /**
-   * A contiguous [batch, rows, cols] tensor for role `label` (the n-th use of a label in one call is
-   * its own buffer). One buffer beyond maxBufferSize is an error naming the limit and the largest N
-   * that fits (`largestN(limit)`).
+   * A contiguous [batch, rows, cols] tensor for role `label`: the same role and size within a call
+   * (and across calls with a shared workspace) is the same buffer. One buffer beyond maxBufferSize
+   * is an error naming the limit and the largest N that fits (`largestN(limit)`).
    */
   tensor(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number, dtype: DType = 'f32'): Tensor {
     const bytes = Math.max(16, batch * rows * cols * BYTES_PER_ELEMENT);
@@ -89,12 +89,13 @@ export class CallBuffers {
           `${limit}; the largest N that fits is ${Math.floor(largestN(limit))}`,
       );
     }
-    const n = this.uses.get(label) ?? 0;
-    this.uses.set(label, n + 1);
     const size = alignTo(bytes, 4);
-    const buffer = this.workspace.acquire(`${label}#${n}:${size}:${dtype}`, label, size);
-    this.buffers[label] = (this.buffers[label] ?? 0) + size;
-    this.bytes += size;
+    const buffer = this.workspace.acquire(`${label}:${size}:${dtype}`, label, size);
+    if (!this.used.has(buffer)) {
+      this.used.add(buffer);
+      this.buffers[label] = (this.buffers[label] ?? 0) + size;
+      this.bytes += size;
+    }
     return { buffer, label, batch, rows, cols, batchStride: batch > 1 ? rows * cols : 0, offset: 0, dtype };
   }
 }
