@@ -52,6 +52,21 @@ export const PRESET_CATALOG = {
       full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
     },
   },
+  'a-noiseless': {
+    name: 'a-noiseless',
+    title: 'Noiseless training on identity embeddings: Muon ≈ N·e^{−ηt} in every group, GD ≈ N/(ηt) with lagging tail groups',
+    paper: '[A] Li, Wang, Zhong, Lu, Wang, Muon in Associative Memory Learning: Training Dynamics and Scaling Laws (arXiv 2602.05725)',
+    predictions: [
+      "Muon (exact): loss ≈ N·e^{−ηt} over 1e-4 ≤ L ≤ 0.1, every frequency group at the same rate",
+      "GD with η = 0.5/p_max: loss ≈ N/(ηt); group g's loss ≈ 1/(η·p_g·t), so the tail lags the head by M^b",
+      'TRA-SignGD with step η ≈ Muon with 2η',
+    ],
+    scales: {
+      ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 65 s on SwiftShader (measured)' },
+      quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: 'ESTIMATE_A_NOISELESS_QUICK' },
+      full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU; ≈ 10 s per Muon step on SwiftShader' },
+    },
+  },
 } satisfies Record<string, PresetInfo>;
 
 export type PresetName = keyof typeof PRESET_CATALOG;

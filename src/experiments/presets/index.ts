@@ -2,10 +2,12 @@
 import { bBalanceOnestep } from './bBalanceOnestep';
 import { cCapacityOnestep } from './cCapacityOnestep';
 import { cCriticalBatch } from './cCriticalBatch';
+import { aNoiseless } from './aNoiseless';
 import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
 export const PRESETS: Record<PresetName, Preset> = {
+  'a-noiseless': aNoiseless,
   'b-balance-onestep': bBalanceOnestep,
   'c-capacity-onestep': cCapacityOnestep,
   'c-critical-batch': cCriticalBatch,
