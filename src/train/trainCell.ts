@@ -26,7 +26,7 @@ import { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { advanceRuns, createRunParams, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
 import { BYTES_PER_ELEMENT, createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { softmaxGrad, type SoftmaxGradResult } from '../kernels/softmaxGrad';
+import { createSoftmaxGradWorkspace, softmaxGrad, type SoftmaxGradResult } from '../kernels/softmaxGrad';
 import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
 import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
 import { singularValues } from '../cpu/polar';
@@ -133,6 +133,8 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
   const groups: RunGroup[] = [];
   const extraTensors: Tensor[] = [];
   const rings: ReadbackRing[] = [];
+  // The gradient's work buffers, created at the first step and reused by every later one.
+  const gradWorkspace = createSoftmaxGradWorkspace(gpu);
   try {
     const p = task.frequencies;
     const order = rankOrder(p);
@@ -188,7 +190,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     let stopped: StopReason = 'steps';
     let lastStep = 0;
     const started = performance.now();
-    const gradOptions = { chunkSize: options.chunkSize, queryBlock: options.queryBlock };
+    const gradOptions = { chunkSize: options.chunkSize, queryBlock: options.queryBlock, workspace: gradWorkspace };
     const isoOn = config.metrics.isotropy;
 
     const depth = options.readback === 'synchronous' ? 1 : 2;
@@ -394,6 +396,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
       g.params?.buffer.destroy();
     }
     for (const t of extraTensors) t.buffer.destroy();
+    gradWorkspace.dispose();
     if (ownsTask) task.destroy();
     profiling?.destroy();
   }
