@@ -29,6 +29,8 @@ import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
+import { RunProfileSchema, type RunProfile } from '../src/gpu/runProfile';
+import { profileSummaryLine, profileTable } from '../src/gpu/profileTable';
 
 const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
 
@@ -39,12 +41,14 @@ Usage:
                                              median timestamp-query kernel times and GFLOP/s per variant
   muonlab start [--out DIR]                  the main job: kernel checks, then the headline presets
                                              (b-balance-onestep, c-capacity-onestep) at quick scale
-  muonlab run PRESET [--scale ci|quick|full] [--out DIR]
+  muonlab run PRESET [--scale ci|quick|full] [--out DIR] [--profile]
                                              run one of the papers' experiments: summary.json (predicted vs
                                              measured), report.md, plots/*.svg in runs/<preset>-<scale>/
-  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume]
+  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume] [--profile]
                                              train every cell of an experiment config (sweep), streaming
                                              metrics.jsonl per cell; --resume skips finished cells
+                                             --profile: per-kernel GPU time (timestamp queries), dispatches
+                                             per step, GFLOP/s, GB/s and % of the fma-peak → profile.json
   muonlab presets                            the presets, their predictions and the sizes of each scale
   muonlab schema                             the experiment config's JSON Schema (for editors)
 
@@ -79,6 +83,7 @@ const OptionsSchema = z.object({
   shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n such as 1/4').optional(),
   resume: z.boolean().optional(),
   scale: z.enum(SCALES).optional(),
+  profile: z.boolean().optional(),
 });
 
 type Options = z.infer<typeof OptionsSchema> & {
@@ -108,6 +113,7 @@ export function parseCommandLine(argv: string[]): Options {
         shard: { type: 'string' },
         resume: { type: 'boolean' },
         scale: { type: 'string' },
+        profile: { type: 'boolean' },
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
@@ -133,6 +139,7 @@ export function parseCommandLine(argv: string[]): Options {
     shard: v.shard,
     resume: v.resume,
     scale: v.scale,
+    profile: v.profile,
   });
   if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
     const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
@@ -234,10 +241,20 @@ function printCheck(rows: CheckRow[]): void {
 }
 
 function printBench(rows: BenchRow[]): void {
+  const ofPeak = (f: number | null | undefined) => (f === null || f === undefined ? '—' : `${(100 * f).toFixed(1)}%`);
   console.log(formatTable(
-    ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'chosen', 'note'],
-    rows.map((r) => [r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.minMs.toFixed(3), r.firstRunMs.toFixed(0), r.gflops.toFixed(2), r.chosen ? '*' : '', r.note ?? '']),
+    ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'of peak', 'chosen', 'note'],
+    rows.map((r) => [r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.minMs.toFixed(3), r.firstRunMs.toFixed(0), r.gflops.toFixed(2), ofPeak(r.peakFraction), r.chosen ? '*' : '', r.note ?? '']),
   ));
+}
+
+/** Writes profile.json (schema muonlab.profile/1) into `dir` and prints its table. */
+function writeProfile(dir: string, profile: RunProfile): void {
+  const parsed = RunProfileSchema.parse(profile);
+  writeJsonAtomic(join(dir, 'profile.json'), parsed);
+  const table = profileTable(parsed);
+  console.log(formatTable(table.headers, table.rows));
+  console.log(`${profileSummaryLine(parsed)}; file: ${relative(process.cwd(), join(dir, 'profile.json'))}`);
 }
 
 /**
@@ -267,7 +284,11 @@ async function runCheck(session: Session, kernels: string[]): Promise<CheckRepor
 
 async function runBench(session: Session, variants: VariantSelection, options: Options, kernels: string[]): Promise<BenchReport> {
   const rows = await session.call('bench', kernels, { runs: options.runs, variants: options.variant, shapes: options.shape });
-  return BenchReportSchema.parse({ schema: 'muonlab.bench/1', createdAt: new Date().toISOString(), kernels, env: envRecord(session, variants), rows });
+  const peak = await session.call('peak'); // measured once per device: the bench call already did
+  return BenchReportSchema.parse({
+    schema: 'muonlab.bench/1', createdAt: new Date().toISOString(), kernels, env: envRecord(session, variants), rows,
+    peak: { gflops: peak.gflops, gbps: peak.gbps },
+  });
 }
 
 function printPresets(): void {
@@ -281,13 +302,14 @@ function printPresets(): void {
 }
 
 /** Runs a preset in the page and writes summary.json, report.md and plots; prints the predictions. */
-async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined): Promise<PresetReport> {
+async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false): Promise<PresetReport> {
   const dir = resolve(out ?? join(process.cwd(), 'runs'), `${name}-${scale}`);
   writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
   console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
-  const report = await session.call('runPreset', name, scale);
+  const report = await session.call('runPreset', name, scale, { profile });
   for (const plot of report.plots) writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
-  const { plots, markdown, ...summary } = report;
+  const { plots, markdown, profile: runProfile, ...summary } = report;
+  if (runProfile) writeProfile(dir, runProfile);
   writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`) });
   writeFileAtomic(join(dir, 'report.md'), markdown);
   console.log(formatTable(
@@ -320,8 +342,9 @@ async function runExperiment(options: Options): Promise<number> {
       for (const cell of plan.todo) {
         const dir = dirs.get(cell.id)!;
         beginCell(dir, cell);
-        const summary = await session.call('runCell', cell.config, cell.id);
-        finishCell(dir, summary);
+        const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
+        finishCell(dir, { ...summary, profile: undefined });
+        if (summary.profile) writeProfile(dir, summary.profile);
         done++;
         if (process.stderr.isTTY) process.stderr.write('\n');
         const diverged = summary.runs.filter((r) => r.diverged).length;
@@ -364,7 +387,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         if ((PRESET_NAMES as string[]).includes(options.positionals[0])) {
           return await withSession(options, async (session, variants) => {
-            const report = await runPresetToDisk(session, variants, options.positionals[0], options.scale ?? 'quick', options.out);
+            const report = await runPresetToDisk(session, variants, options.positionals[0], options.scale ?? 'quick', options.out, options.profile);
             return report.predictions.every((p) => p.agrees) ? 0 : 1;
           });
         }

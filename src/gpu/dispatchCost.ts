@@ -50,6 +50,20 @@ export function dispatchCost(d: DispatchRecord): DispatchCost {
       };
     }
   }
+  if (e === 'gram_symmetric_quad') {
+    const p = uniform(d, 'params');
+    // C = X·Xᵀ symmetric: M(M+1)/2 dot products of length K (the triangle with the diagonal).
+    if (p) {
+      const copiesX = p.batchStrideA ? p.batch : 1;
+      return { flops: p.M * (p.M + 1) * p.K * p.batch, bytes: F32 * (p.M * p.K * copiesX + p.M * p.M * p.batch * (p.beta ? 2 : 1)), model: 'exact' };
+    }
+  }
+  if (e === 'block3_transform') {
+    const p = uniform(d, 'blocks');
+    // Y = L·S·Q per 3×3 block: two 3×3 products (54 multiply-adds) per 9 elements = 12 FLOPs per
+    // element; the kernel recomputes the inner product per output (24), which is not counted.
+    if (p) return { flops: 12 * p.n * p.n * p.runs, bytes: 2 * F32 * p.n * p.n * p.runs, model: 'exact' };
+  }
   if (e === 'ns_gram_vec4') {
     const g = uniform(d, 'gram');
     // C = X·Xᵀ symmetric: the upper triangle with the diagonal, M(M+1)/2 dot products of length K.

@@ -41,8 +41,11 @@ export const ProfileKernelSchema = z.object({
 export const RunProfileSchema = z.object({
   schema: z.literal('muonlab.profile/1'),
   name: z.string(),
-  /** 'train': one command buffer per training step; 'preset': every command buffer of a preset. */
-  source: z.enum(['train', 'preset']),
+  /**
+   * 'train': one command buffer per training step; 'preset' / 'page': every command buffer of a
+   * preset / of what the page ran while its profiler was on (a step is then one command buffer).
+   */
+  source: z.enum(['train', 'preset', 'page']),
   /** Command buffers profiled (steps). */
   steps: z.number().int(),
   timing: z.literal('timestamp-query'),
@@ -221,15 +224,25 @@ export function startRunProfile(gpu: Gpu, name: string, source: RunProfile['sour
  * steps are recorded deep inside it), one profile for all of it.
  */
 export async function profileAmbient<T>(gpu: Gpu, name: string, work: () => Promise<T>): Promise<{ result: T; profile: RunProfile }> {
+  const stop = startAmbientProfile(gpu);
+  try {
+    const result = await work();
+    return { result, profile: stop.collector.summarize({ name, source: 'preset' }) };
+  } finally {
+    stop.stop();
+  }
+}
+
+/**
+ * Turns ambient profiling on for this device until `stop()`: every command buffer recorded without
+ * an explicit profiler (the scheduler's steps included) goes into `collector`. The page's profiler
+ * view uses it to profile whatever run the page starts, without the run knowing.
+ */
+export function startAmbientProfile(gpu: Gpu): { collector: ProfileCollector; stop: () => void } {
   if (!gpu.hasTimestamps) {
     throw new RangeError(`profile: this adapter has no "timestamp-query" feature, so per-kernel GPU time cannot be measured (run without profile)`);
   }
   const collector = new ProfileCollector();
-  setAmbientProfiling(gpu, { capacityPairs: 2048, onRead: (s) => collector.add(s) });
-  try {
-    const result = await work();
-    return { result, profile: collector.summarize({ name, source: 'preset' }) };
-  } finally {
-    setAmbientProfiling(gpu, undefined);
-  }
+  setAmbientProfiling(gpu, { capacityPairs: 1024, onRead: (s) => collector.add(s) });
+  return { collector, stop: () => setAmbientProfiling(gpu, undefined) };
 }

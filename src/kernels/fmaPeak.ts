@@ -179,6 +179,22 @@ export function devicePeak(gpu: Gpu, options: PeakOptions = {}): Promise<PeakMea
   return peak;
 }
 
+/** Makes `peak` this device's remembered peak (the `fma-peak` bench row and the fractions agree). */
+export function rememberDevicePeak(gpu: Gpu, peak: PeakMeasurement): void {
+  peaks.set(gpu.device, Promise.resolve(peak));
+}
+
+/**
+ * Bench rows with `peakFraction` = gflops ÷ the FMA peak. Rows that count no FLOPs (data movement,
+ * mixed optimizer steps) and philox (its gflops column counts values, not FLOPs) get null.
+ */
+export function withPeakFractions<R extends { kernel: string; flops: number; gflops: number; peakFraction?: number | null }>(rows: readonly R[], peakGflops: number): R[] {
+  return rows.map((r) => ({
+    ...r,
+    peakFraction: r.peakFraction ?? (r.kernel === 'philox' || !(r.flops > 0) ? null : fractionOfPeak(r.gflops, peakGflops)),
+  }));
+}
+
 /** A GFLOP/s figure as a fraction of the peak; null when either is not a positive finite number. */
 export function fractionOfPeak(gflops: number, peakGflops: number | null | undefined): number | null {
   if (!peakGflops || !Number.isFinite(gflops) || !Number.isFinite(peakGflops) || peakGflops <= 0 || gflops < 0) return null;

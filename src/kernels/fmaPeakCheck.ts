@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor } from '../gpu/tensor';
 import { FMA_CHAINS, fmaChainStart, fmaPeakOutput } from '../cpu/fmaPeak';
 import type { BenchOptions, BenchRow, CheckRow } from './families';
-import { measureDevicePeak, recordFmaPeak } from './fmaPeak';
+import { measureDevicePeak, recordFmaPeak, rememberDevicePeak } from './fmaPeak';
 
 const U = 2 ** -24;
 
@@ -79,6 +79,7 @@ export async function checkFmaPeak(gpu: Gpu): Promise<CheckRow[]> {
 /** Bench rows: the FMA peak (GFLOP/s) and the copy bandwidth (GB/s) of this adapter. */
 export async function benchFmaPeak(gpu: Gpu, options: BenchOptions = {}): Promise<BenchRow[]> {
   const peak = await measureDevicePeak(gpu, { runs: options.runs ?? 5, onProgress: options.onProgress });
+  rememberDevicePeak(gpu, peak);
   const rows: BenchRow[] = [{
     kernel: 'fma-peak', variant: 'fma-vec4x8', shape: `${peak.fma.invocations} invocations × ${peak.fma.iterations} trips × ${FMA_CHAINS} chains`,
     runs: peak.fma.runs, medianMs: peak.fma.medianMs, minMs: peak.fma.minMs, firstRunMs: peak.fma.firstRunMs,

@@ -14,6 +14,8 @@ import { trainCell } from '../train/trainCell';
 import { presetByName } from '../experiments/presets/index';
 import type { PresetReport, Scale } from '../experiments/presets/types';
 import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
+import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak';
+import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 
 export interface PageEnv {
   ok: true;
@@ -48,6 +50,13 @@ export interface CellSummary {
   stopped: string;
   elapsedMs: number;
   finalPerItem: EncodedPerItem[];
+  /** With `{ profile: true }`: per-kernel GPU time of every step, with fractions of the device peak. */
+  profile?: RunProfile;
+}
+
+/** Options of runCell / runPreset: `profile` adds the run's per-kernel GPU profile. */
+export interface RunOptions {
+  profile?: boolean;
 }
 
 export interface MuonlabPageApi {
@@ -58,9 +67,11 @@ export interface MuonlabPageApi {
   check(kernels: string[], scope?: 'full' | 'quick'): Promise<CheckRow[]>;
   bench(kernels: string[], options?: Omit<BenchOptions, 'onProgress'>): Promise<BenchRow[]>;
   /** Trains one sweep cell; records stream to `muonlabRecord` as they are read back. */
-  runCell(config: ExperimentConfigInput, cell: string): Promise<CellSummary>;
+  runCell(config: ExperimentConfigInput, cell: string, options?: RunOptions): Promise<CellSummary>;
   /** Runs a named preset (SPEC §5) at a scale; progress through `muonlabProgress`. */
-  runPreset(name: string, scale: Scale): Promise<PresetReport>;
+  runPreset(name: string, scale: Scale, options?: RunOptions): Promise<PresetReport & { profile?: RunProfile }>;
+  /** This adapter's FMA peak and copy bandwidth (measured once per device). */
+  peak(): Promise<PeakMeasurement>;
 }
 
 declare global {
@@ -91,6 +102,12 @@ function base64(bytes: ArrayBufferView): string {
 
 function encodePerItem(a: PerItemArrays): EncodedPerItem {
   return { run: a.run, step: a.step, pCorrect: base64(a.pCorrect), correct: base64(a.correct), loss: base64(a.loss) };
+}
+
+/** A profile with fractions of this device's peak (measured once, after the run: not inside it). */
+async function withDevicePeak(gpu: Gpu, profile: RunProfile): Promise<RunProfile> {
+  const peak = await devicePeak(gpu, { onProgress: progress });
+  return withPeak(profile, { gflops: peak.gflops, gbps: peak.gbps });
 }
 
 /** Installs `window.muonlab`; the GPU is acquired on first use and shared by every call. */
@@ -136,13 +153,19 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
       for (const name of kernels) {
         rows.push(...(await kernelFamily(name).bench(gpu, { ...options, onProgress: progress })));
       }
-      return rows;
+      const peak = await devicePeak(gpu, { onProgress: progress });
+      return jsonSafe(withPeakFractions(rows, peak.gflops));
     },
-    async runPreset(name, scale) {
+    async runPreset(name, scale, options = {}) {
       const gpu = await gpuPromise;
-      return jsonSafe(await presetByName(name).run(gpu, scale, progress));
+      if (!options.profile) return jsonSafe(await presetByName(name).run(gpu, scale, progress));
+      const { result, profile } = await profileAmbient(gpu, `${name}-${scale}`, () => presetByName(name).run(gpu, scale, progress));
+      return jsonSafe({ ...result, profile: await withDevicePeak(gpu, profile) });
     },
-    async runCell(config, cell) {
+    async peak() {
+      return jsonSafe(await devicePeak(await gpuPromise, { onProgress: progress }));
+    },
+    async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;
       const perItem = Boolean(config.metrics?.perItem);
       const result = await trainCell(gpu, config, {
@@ -150,7 +173,8 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         onProgress: (event) => window.muonlabTrainProgress?.(event),
         onRecord: (record) => window.muonlabRecord?.(cell, jsonSafe(record)),
         onPerItem: perItem ? (arrays) => window.muonlabPerItem?.(cell, encodePerItem(arrays)) : undefined,
-      });
+      }, { profile: options.profile });
+      const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
       return jsonSafe({
         cell,
         runs: result.runs.map(({ schedule: _schedule, ...run }) => run),
@@ -158,6 +182,7 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         stopped: result.stopped,
         elapsedMs: result.elapsedMs,
         finalPerItem: (result.finalPerItem?.runs ?? []).map(encodePerItem),
+        ...(profile ? { profile } : {}),
       });
     },
   };
