@@ -1,6 +1,6 @@
 /**
- * Playwright tests of the web page (index.html + src/ui/) in headless Chromium, against the static
- * build (`vite build` → dist/app, served on 127.0.0.1 like the CLI does). They drive the page as a
+ * Playwright tests of the web page (index.html + src/ui/) in headless Chromium, against a static
+ * build (`vite build` → dist/page-test, served on 127.0.0.1 like the CLI serves dist/app). They drive the page as a
  * person would — select, type, click, download — and check what it shows: the adapter, inline
  * validation errors by path, a run of the example config at CI size to completion with every live
  * plot's series (counted in the SVG DOM and found as coloured pixels in a screenshot of each plot),
@@ -11,10 +11,11 @@
  * records the page streamed to Node through `window.muonlabRecord`, never from the plotting code.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright';
 import { defaultBrowserArgs, findChromium } from '../harness/flags';
-import { ensureAppBuilt, serveStatic, type StaticServer } from '../harness/server';
+import { PROJECT_ROOT, serveStatic, type StaticServer } from '../harness/server';
 import { EXAMPLE_CONFIG } from '../src/ui/exampleConfig';
 import type { TrainMetricsRecord } from '../src/train/records';
 
@@ -69,6 +70,14 @@ async function openPage(hash = ''): Promise<PageHandle> {
   return { page, records };
 }
 
+/**
+ * Clicks a button from inside the page. Playwright's click first waits for the element to be stable
+ * over animation frames, which a page busy training on SwiftShader grants only every few seconds.
+ */
+async function press(page: Page, selector: string): Promise<void> {
+  await page.$eval(selector, (b) => (b as HTMLButtonElement).click());
+}
+
 async function waitForStatus(page: Page, statuses: string[], timeout = 60_000): Promise<string> {
   await page.waitForFunction((s) => s.includes(document.querySelector('#run-status')?.getAttribute('data-status') ?? ''), statuses, { timeout });
   return (await page.getAttribute('#run-status', 'data-status'))!;
@@ -116,15 +125,22 @@ const canRun = Boolean(browserPath) || CI;
 
 describe.skipIf(!canRun)('the web page in headless Chromium', () => {
   let gpuOk = true;
+  /** The page that ran the example config; the pause and device-loss tests reuse it (compiled pipelines). */
+  let runPage: PageHandle | undefined;
 
   beforeAll(async () => {
     if (!browserPath) throw new Error('CI=true but no Chromium was found: install chromium or set CHROMIUM_PATH');
-    const dir = await ensureAppBuilt();
-    server = await serveStatic(dir);
+    // A build of its own (not dist/app): a CLI run elsewhere rebuilding dist/app mid-test cannot
+    // empty the folder this server reads, and the test always sees the current sources.
+    const { build } = await import('vite');
+    const outDir = join(PROJECT_ROOT, 'dist', 'page-test');
+    await build({ root: PROJECT_ROOT, configFile: join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir, emptyOutDir: true } });
+    server = await serveStatic(outDir);
     browser = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs() });
   }, 180_000);
 
   afterAll(async () => {
+    await runPage?.page.close();
     await browser?.close();
     await server?.close();
   });
@@ -306,39 +322,43 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const pngStats = await pixelStats(page, png, [of('loss')[0].colour]);
     expect(pngStats.counts[0]).toBeGreaterThan(40);
-    await page.close();
+    runPage = { page, records };
   }, 120_000);
 
   it('pauses, resumes and cancels a run, keeping what was read back', async (ctx) => {
     if (!gpuOk) return ctx.skip();
     // Long enough (400 steps) that it cannot finish while the test looks at it.
     const long = { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 400 } };
-    const { page, records } = await openPage();
+    // The page of the finished run: its pipelines are compiled, so this run starts at once.
+    if (!runPage) return ctx.skip();
+    const { page, records } = runPage;
+    records.length = 0;
     await page.fill('#config-json', JSON.stringify(long));
     await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
     await page.click('#run-start');
     await expect.poll(() => records.length, { timeout: 30_000 }).toBeGreaterThan(0);
-    await page.click('#run-pause');
+    await press(page, '#run-pause');
     expect(await waitForStatus(page, ['paused', 'done', 'failed'])).toBe('paused');
     await page.waitForTimeout(300); // the step in flight finishes
     const held = records.length;
     await page.waitForTimeout(1500);
     expect(records.length, 'no records while paused').toBe(held);
-    await page.click('#run-pause'); // Resume
+    await press(page, '#run-pause'); // Resume
     await expect.poll(() => records.length, { timeout: 30_000 }).toBeGreaterThan(held);
-    await page.click('#run-cancel');
+    await press(page, '#run-cancel');
     expect(await waitForStatus(page, ['cancelled', 'done', 'failed'])).toBe('cancelled');
     const total = long.sweep!.length * long.optimizers.length * long.training.runSeeds!.length * metricSteps(long.training.steps, long.metrics!.every!).length;
     expect(records.length).toBeLessThan(total);
     expect(await page.textContent('#run-status')).toContain(`cancelled after ${records.length} records`);
     expect(await page.isDisabled('#export-csv')).toBe(false);
-    await page.close();
   }, 60_000);
 
   it('keeps the run and says so when the device is lost mid-run', async (ctx) => {
     if (!gpuOk) return ctx.skip();
     const long = { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 400 } };
-    const { page, records } = await openPage();
+    if (!runPage) return ctx.skip();
+    const { page, records } = runPage;
+    records.length = 0;
     await page.fill('#config-json', JSON.stringify(long));
     await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
     await page.click('#run-start');
