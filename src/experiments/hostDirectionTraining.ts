@@ -48,6 +48,8 @@ export interface HostTrainingOptions {
   batchSize?: number;
   /** Minibatch mode: recall is evaluated on the top-k items by rank (default N). */
   evalItems?: number;
+  /** Minibatch mode: the steps whose W_t is evaluated (default every step; step 0 and the last always). */
+  evaluateAt?: (step: number) => boolean;
   /** Stop when every live run's capacity gained less than percent% over `window` steps (rules.ts). */
   stop?: StopRules;
   onStep?(step: number, steps: number): void;
@@ -131,7 +133,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
         } finally {
           result.destroy();
         }
-      } else {
+      } else if (t === 0 || !update || (options.evaluateAt?.(t) ?? true)) {
         const recall = await recallTopItems(gpu, task, w, evalItems);
         for (const x of recall) caps.push({ capacity: x.capacity, prefix: x.capacityPrefix, loss: null });
       }
@@ -146,7 +148,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
       });
       last = t;
       options.onStep?.(t, steps);
-      if (options.stop) {
+      if (options.stop && caps.length > 0) {
         const decision = stopDecision(history, options.stop);
         if (decision) {
           stopped = decision === 'cancelled' ? 'steps' : decision;

@@ -52,6 +52,21 @@ export const PRESET_CATALOG = {
       full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
     },
   },
+  'c-multistep': {
+    name: 'c-multistep',
+    title: 'Capacity after t population steps of Muon (η = 2√d): d^{2 − (1 − 1/(2a))^t}',
+    paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 4',
+    predictions: [
+      "Muon's recovered-item count after t steps grows as d^{2 − (1 − 1/(2a))^t}, t = 1 … 4",
+      'Long runs (stopped when capacity gains < 0.5% over 10 steps) approach d²',
+      'The paper sees deviations at small a and large t: reported, not hidden',
+    ],
+    scales: {
+      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, t ≤ 4; long run (≤ 40 steps) at d = 32', estimate: '≈ 40 s on SwiftShader' },
+      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, t ≤ 4; long runs (≤ 100 steps) at d ∈ {64, 128}; scheduler GPU-f32 series at d ∈ {64, 128}', estimate: 'several minutes on SwiftShader' },
+      full: { sizes: 'N = 250,000, a ∈ {1.25, 1.5, 2}, d ∈ {64 … 512}, 4 seeds, long runs ≤ 500 steps ([C] Fig. 4)', estimate: 'many hours on a GPU; not for CPU adapters' },
+    },
+  },
   'a-noiseless': {
     name: 'a-noiseless',
     title: 'Noiseless training on identity embeddings: Muon ≈ N·e^{−ηt} in every group, GD ≈ N/(ηt) with lagging tail groups',
@@ -65,6 +80,21 @@ export const PRESET_CATALOG = {
       ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 65 s on SwiftShader (measured)' },
       quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: 'ESTIMATE_A_NOISELESS_QUICK' },
       full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU; ≈ 10 s per Muon step on SwiftShader' },
+    },
+  },
+  'c-minibatch': {
+    name: 'c-minibatch',
+    title: 'Minibatch Muon and the sample limit (B·t)^{1/a}; GD with a rising step size vs Muon',
+    paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 5',
+    predictions: [
+      'With fresh minibatches Muon recovers at most the (B·t)^{1/a} distinct items it has seen',
+      'Distinct items seen grow as (B·t)^{1/a}',
+      'Population Muon (η = √d) recovers more items than GD rising from η_1 = 0.01√d',
+    ],
+    scales: {
+      ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 40 s on SwiftShader' },
+      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 2 seeds, top 1024 items', estimate: 'several minutes on SwiftShader' },
+      full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
     },
   },
 } satisfies Record<string, PresetInfo>;

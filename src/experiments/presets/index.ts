@@ -1,8 +1,10 @@
 /** The presets the page can run, by name (SPEC §5). Metadata lives in catalog.ts (Node-safe). */
+import { aNoiseless } from './aNoiseless';
 import { bBalanceOnestep } from './bBalanceOnestep';
 import { cCapacityOnestep } from './cCapacityOnestep';
 import { cCriticalBatch } from './cCriticalBatch';
-import { aNoiseless } from './aNoiseless';
+import { cMinibatch } from './cMinibatch';
+import { cMultistep } from './cMultistep';
 import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
@@ -11,6 +13,8 @@ export const PRESETS: Record<PresetName, Preset> = {
   'b-balance-onestep': bBalanceOnestep,
   'c-capacity-onestep': cCapacityOnestep,
   'c-critical-batch': cCriticalBatch,
+  'c-multistep': cMultistep,
+  'c-minibatch': cMinibatch,
 };
 
 export function presetByName(name: string): Preset {
