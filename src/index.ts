@@ -24,12 +24,37 @@ export { setVariantChoices, variantChoices } from './kernels/variants';
 export { selectVariants } from './kernels/selectVariants';
 export { gatherRows } from './kernels/gather';
 export { newtonSchulz, createNsWorkspace } from './kernels/newtonSchulz';
-export { softmaxGrad, computeSoftmaxGrad, SOFTMAX_OUTPUT_COLUMNS } from './kernels/softmaxGrad';
+export {
+  softmaxGrad,
+  computeSoftmaxGrad,
+  assertFiniteTensors,
+  createSoftmaxGradWorkspace,
+  SoftmaxGradWorkspace,
+  SOFTMAX_OUTPUT_COLUMNS,
+  DEFAULT_CHUNK_SIZE,
+  type SoftmaxGradArgs,
+  type SoftmaxGradResult,
+  type SoftmaxGradMemory,
+  type SoftmaxTargets,
+} from './kernels/softmaxGrad';
+export { softmaxGradCpu, type SoftmaxGradCpuArgs, type SoftmaxGradCpuResult } from './cpu/softmaxGrad';
 export { philoxFill } from './kernels/philox';
 export { sumSquares } from './kernels/reduce';
 export { createRunParams, readRunParams, advanceRuns, packRunParams, RUN_PARAM_FIELDS } from './gpu/runParams';
-export { createGpuTask, sampleMinibatch, type GpuTask, type TaskEmbeddings } from './task/taskGpu';
-export { parseTaskConfig, TaskConfigSchema, type TaskConfig } from './task/task';
+export { createGpuTask, sampleMinibatch, type GpuTask, type TaskEmbeddings, type SampleArgs } from './task/taskGpu';
+export {
+  parseTaskConfig,
+  TaskConfigSchema,
+  EMBEDDING_KINDS,
+  type TaskConfig,
+  type TaskConfigInput,
+  type EmbeddingKind,
+  type FrequencyConfig,
+} from './task/task';
+export { frequencies, validateFrequencies } from './task/frequencies';
+export { validateNoise, type NoiseTarget } from './task/noise';
+export { samplingThresholds, sampleMinibatchCpu } from './task/sampling';
+export { denseEmbedding, rotation3, COUPLED_ROTATION_IN, COUPLED_ROTATION_OUT } from './task/embeddings';
 export { createOptimizer, parseOptimizerConfig, runParamsFor, type GpuOptimizer, type OptimizerConfig } from './optim/index';
 export { parseExperimentConfig, ExperimentConfigSchema, experimentJsonSchema, type ExperimentConfig } from './experiments/config';
 export { expandSweep, shardCells } from './experiments/sweep';
