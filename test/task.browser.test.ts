@@ -97,3 +97,21 @@ describe('task on the GPU', () => {
     });
   }
 });
+
+describe('library index', () => {
+  // `import … from 'muonlab'` reaches the task and the softmax gradient (the index imports shaders,
+  // so this is a browser test).
+  test('exports the task and softmax-gradient API', async () => {
+    const lib = await import('../src/index');
+    const names = [
+      'createGpuTask', 'sampleMinibatch', 'parseTaskConfig', 'TaskConfigSchema', 'EMBEDDING_KINDS', 'frequencies',
+      'validateFrequencies', 'validateNoise', 'samplingThresholds', 'sampleMinibatchCpu', 'denseEmbedding', 'rotation3',
+      'COUPLED_ROTATION_IN', 'COUPLED_ROTATION_OUT', 'softmaxGrad', 'computeSoftmaxGrad', 'assertFiniteTensors',
+      'createSoftmaxGradWorkspace', 'SoftmaxGradWorkspace', 'SOFTMAX_OUTPUT_COLUMNS', 'DEFAULT_CHUNK_SIZE', 'softmaxGradCpu',
+    ];
+    const missing = names.filter((n) => (lib as Record<string, unknown>)[n] === undefined);
+    expect(missing).toEqual([]);
+    expect(lib.SOFTMAX_OUTPUT_COLUMNS).toEqual(['lse', 'loss', 'zTrue', 'pTrue', 'correct']);
+    expect(lib.EMBEDDING_KINDS).toEqual(['identity', 'orthonormal', 'gaussian', 'coupled-rotation']);
+  });
+});
