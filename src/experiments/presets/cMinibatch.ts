@@ -35,7 +35,7 @@ interface MinibatchSettings {
 
 export const MINIBATCH_SETTINGS: Record<Scale, MinibatchSettings> = {
   ci: { N: 2048, d: 64, a: 1.5, populationSteps: 4, minibatchSteps: 20, batches: [4, 16, 64], seeds: 1, evalItems: 512, evalSteps: [1, 2, 4, 6, 8, 12, 16] },
-  quick: { N: 4096, d: 64, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [4, 16, 64, 256], seeds: 2, evalItems: 1024, evalSteps: 'all' },
+  quick: { N: 4096, d: 64, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [4, 16, 64, 256], seeds: 1, evalItems: 1024, evalSteps: 'all' },
   full: { N: 100_000, d: 256, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [16, 64, 256, 1024, 4096], seeds: 4, evalItems: 16_384, evalSteps: 'all' },
 };
 

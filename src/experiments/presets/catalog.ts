@@ -48,7 +48,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 40 s on SwiftShader (measured)' },
-      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: 'a few minutes on SwiftShader' },
+      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: '≈ 11 min on SwiftShader (measured, with other tests running)' },
       full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
     },
   },
@@ -93,7 +93,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 40 s on SwiftShader' },
-      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 2 seeds, top 1024 items', estimate: 'several minutes on SwiftShader' },
+      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: 'several minutes on SwiftShader' },
       full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
     },
   },
