@@ -47,7 +47,7 @@ export const PRESET_CATALOG = {
       "SGD's critical batch grows as √d, far below Muon's",
     ],
     scales: {
-      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 40 s on SwiftShader (measured)' },
+      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 30–40 s on SwiftShader (measured 29 s and 38 s)' },
       quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: '≈ 11 min on SwiftShader (measured, with other tests running)' },
       full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
     },
@@ -62,7 +62,7 @@ export const PRESET_CATALOG = {
       'The paper sees deviations at small a and large t: reported, not hidden',
     ],
     scales: {
-      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, t ≤ 4; long run (≤ 40 steps) at d = 32', estimate: '≈ 40 s on SwiftShader' },
+      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, t ≤ 4; long run (≤ 40 steps) at d = 32', estimate: '≈ 1 min on SwiftShader (measured 59 s with another Chromium running)' },
       quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, t ≤ 4; long runs (≤ 100 steps) at d ∈ {64, 128}; scheduler GPU-f32 series at d ∈ {64, 128}', estimate: 'several minutes on SwiftShader' },
       full: { sizes: 'N = 250,000, a ∈ {1.25, 1.5, 2}, d ∈ {64 … 512}, 4 seeds, long runs ≤ 500 steps ([C] Fig. 4)', estimate: 'many hours on a GPU; not for CPU adapters' },
     },
@@ -92,7 +92,7 @@ export const PRESET_CATALOG = {
       'Population Muon (η = √d) recovers more items than GD rising from η_1 = 0.01√d',
     ],
     scales: {
-      ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 40 s on SwiftShader' },
+      ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 1 min on SwiftShader (measured 63 s with another Chromium running)' },
       quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: 'several minutes on SwiftShader' },
       full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
     },
