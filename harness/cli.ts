@@ -22,7 +22,7 @@ import type { BenchRow, CheckRow } from '../src/kernels/families';
 import { KERNEL_NAMES } from '../src/kernels/names';
 import { runId, writeFileAtomic, writeJsonAtomic } from './files';
 import { formatTable } from './table';
-import { PROJECT_ROOT } from './server';
+import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
 import { NoAdapterError, openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
@@ -51,6 +51,8 @@ Usage:
                                              per step, GFLOP/s, GB/s and % of the fma-peak → profile.json
   muonlab presets                            the presets, their predictions and the sizes of each scale
   muonlab schema                             the experiment config's JSON Schema (for editors)
+  muonlab serve                              build the web page (live plots, exports) and serve it on
+                                             127.0.0.1; prints the URL to open in Chrome (Ctrl-C stops)
 
 Kernels: ${KERNEL_NAMES.join(', ')} (default: all)
 
@@ -68,7 +70,7 @@ Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad
 
 class UsageError extends Error {}
 
-const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'presets', 'schema', 'help'] as const;
+const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'presets', 'schema', 'serve', 'help'] as const;
 
 const OptionsSchema = z.object({
   command: z.enum(COMMANDS),
@@ -381,6 +383,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'schema':
         console.log(JSON.stringify(experimentJsonSchema(), null, 2));
         return 0;
+      case 'serve': {
+        const server = await serveStatic(await ensureAppBuilt((m) => console.error(m)));
+        console.log(`muonlab page: ${server.url}  (open it in Chrome or Edge ≥ 113; Ctrl-C stops)`);
+        await new Promise<void>((done) => {
+          process.once('SIGINT', done);
+          process.once('SIGTERM', done);
+        });
+        await server.close();
+        return 0;
+      }
       case 'presets':
         printPresets();
         return 0;
