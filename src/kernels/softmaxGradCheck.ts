@@ -80,7 +80,7 @@ export const STAGED_CASES: readonly SoftmaxGradCase[] = [
   { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, maxBindingBytes: 18432, computeO: true, view: true },
 ];
 
-/** The suite. `quick` keeps one case per path (dense, identity, coupled, chunked, minibatch). */
+/** The suite. `quick` keeps one case per path (dense, identity, coupled, chunked, minibatch, staged). */
 export function softmaxGradCases(scope: 'full' | 'quick' = 'full'): SoftmaxGradCase[] {
   const pop = { runs: 1, noise: 0, noiseTarget: 'expected' as const };
   const quick: SoftmaxGradCase[] = [
@@ -88,6 +88,9 @@ export function softmaxGradCases(scope: 'full' | 'quick' = 'full'): SoftmaxGradC
     { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, frequency: power },
     { embedding: 'coupled-rotation', N: 3, dIn: 3, dOut: 3, ...pop },
     { embedding: 'gaussian', N: 257, dIn: 32, dOut: 3, runs: 3, batch: 40, noise: 0.2, noiseTarget: 'sampled', chunkSize: 64 },
+    // The staged path (binding cap) on a dense minibatch and a structural run group.
+    STAGED_CASES[2],
+    STAGED_CASES[5],
   ];
   if (scope === 'quick') return quick;
   const cases: SoftmaxGradCase[] = [
