@@ -178,17 +178,9 @@ fn step1(t: Tile, o: Operands, k: u32) -> Tile {
                    rowB(o.cb4, k), rowB(o.cb5, k), rowB(o.cb6, k), rowB(o.cb7, k));
 }
 
-// One quad per workgroup: 32 rows × 32 columns of C.
-@compute @workgroup_size(4, 1, 1)
-fn matmul_register_blocked_quad(@builtin(subgroup_invocation_id) sid: u32,
-                                @builtin(workgroup_id) wid: vec3<u32>) {
-  let lane = sid & 3u;
-  let m0 = wid.y * 32u + lane * 8u;
-  let n0 = wid.x * 32u;
-  let batch = wid.z;
-  let baseA = params.offsetA + batch * params.batchStrideA;
-  let baseB = params.offsetB + batch * params.batchStrideB;
-  let baseC = params.offsetC + batch * params.batchStrideC;
+// The 32×32 block of C at rows m0.., columns n0.. (this lane: rows m0 + 8·lane …), over all of K.
+fn productTile(baseA: u32, baseB: u32, rowBlock: u32, n0: u32, lane: u32) -> Tile {
+  let m0 = rowBlock + lane * 8u;
   let o = Operands(
     rowPartsA(baseA, m0), rowPartsA(baseA, m0 + 4u),
     colPartsB(baseB, n0), colPartsB(baseB, n0 + 4u), colPartsB(baseB, n0 + 8u), colPartsB(baseB, n0 + 12u),
@@ -205,5 +197,61 @@ fn matmul_register_blocked_quad(@builtin(subgroup_invocation_id) sid: u32,
   for (; k < params.K; k = k + 1u) {
     t = step1(t, o, k);
   }
-  storeTile(baseC, m0, n0, t);
+  return t;
+}
+
+// One quad per workgroup: 32 rows × 32 columns of C.
+@compute @workgroup_size(4, 1, 1)
+fn matmul_register_blocked_quad(@builtin(subgroup_invocation_id) sid: u32,
+                                @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = sid & 3u;
+  let n0 = wid.x * 32u;
+  let rowBlock = wid.y * 32u;
+  let batch = wid.z;
+  let t = productTile(params.offsetA + batch * params.batchStrideA, params.offsetB + batch * params.batchStrideB, rowBlock, n0, lane);
+  storeTile(params.offsetC + batch * params.batchStrideC, rowBlock + lane * 8u, n0, t);
+}
+
+// --- Symmetric products: C = α·op(A)·op(B) + β·C where the result is symmetric (M = N) ------------
+//
+// gram_symmetric_quad: the same kernel for products known to be symmetric — X·Xᵀ, Xᵀ·X (A and B
+// the same matrix) and S·S for a symmetric S — as needed by Newton–Schulz (src/kernels/
+// newtonSchulz.ts). Only the 32×32 tiles on or above the diagonal are launched (T·(T+1)/2 of T²
+// workgroups per matrix, T = ceil(M/32)); an off-diagonal tile is stored at its place and mirrored.
+// Element (i, j) and (j, i) of a diagonal tile are the same fma chain with the factors swapped, so
+// the result is exactly symmetric. With β ≠ 0 the mirrored store reads C at the mirrored place:
+// C must be symmetric too (Newton–Schulz passes a copy of A). Dispatch: [T·(T+1)/2, 1, batch].
+
+fn storeTileMirrored(base: u32, m0: u32, n0: u32, t: Tile) {
+  let blocks = array<mat4x4<f32>, 16>(
+    t.c00, t.c01, t.c02, t.c03, t.c04, t.c05, t.c06, t.c07,
+    t.c10, t.c11, t.c12, t.c13, t.c14, t.c15, t.c16, t.c17,
+  );
+  for (var g = 0u; g < 16u; g = g + 1u) {
+    let b = transpose(blocks[g]);
+    storeBlock(base, n0 + 4u * (g % 8u), m0 + 4u * (g / 8u), b);
+  }
+}
+
+@compute @workgroup_size(4, 1, 1)
+fn gram_symmetric_quad(@builtin(subgroup_invocation_id) sid: u32,
+                       @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = sid & 3u;
+  let batch = wid.z;
+  // Tile (tr, tc), tr ≤ tc, from the index over the upper triangle, row by row.
+  var q = wid.x;
+  var tr = 0u;
+  var rowLength = (params.M + 31u) / 32u;
+  while (q >= rowLength) {
+    q = q - rowLength;
+    tr = tr + 1u;
+    rowLength = rowLength - 1u;
+  }
+  let tc = tr + q;
+  let t = productTile(params.offsetA + batch * params.batchStrideA, params.offsetB + batch * params.batchStrideB, tr * 32u, tc * 32u, lane);
+  let baseC = params.offsetC + batch * params.batchStrideC;
+  storeTile(baseC, tr * 32u + lane * 8u, tc * 32u, t);
+  if (tr != tc) {
+    storeTileMirrored(baseC, tr * 32u + lane * 8u, tc * 32u, t);
+  }
 }

@@ -126,6 +126,18 @@ export function defaultMatmulVariant(gpu: Pick<Gpu, 'hasSubgroups'>): MatmulVari
   return gpu.hasSubgroups ? 'register-blocked-quad' : 'register-blocked-16x16';
 }
 
+/**
+ * The variant `matmul()` uses for these operands when the caller names none: the device's measured
+ * choice for the shape class, else `defaultMatmulVariant`.
+ *
+ * @example
+ * resolveMatmulVariant(gpu, { a: x, b: x, c: gram, transB: true }); // 'register-blocked-quad' on SwiftShader
+ */
+export function resolveMatmulVariant(gpu: Gpu, args: MatmulOperands<Tensor>, shape: MatmulShape = matmulShape(args)): MatmulVariantName {
+  return (chosenVariant(gpu, 'matmul', matmulShapeClass(shape, isAligned(shape, args))) as MatmulVariantName | undefined) ??
+    defaultMatmulVariant(gpu);
+}
+
 export interface MatmulOptions {
   /** Force a variant (tests, benchmarks); otherwise the device's choice for this shape class. */
   variant?: MatmulVariantName;
@@ -148,10 +160,7 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
       throw new RangeError(`matmul operand ${name}: layout needs ${need} bytes but buffer "${t.label}" has ${t.buffer.size}`);
     }
   }
-  const aligned = isAligned(shape, args);
-  const name: MatmulVariantName = options.variant ??
-    (chosenVariant(rec.gpu, 'matmul', matmulShapeClass(shape, aligned)) as MatmulVariantName | undefined) ??
-    defaultMatmulVariant(rec.gpu);
+  const name: MatmulVariantName = options.variant ?? resolveMatmulVariant(rec.gpu, args, shape);
   const variant = matmulVariant(name);
   if (!matmulVariantAvailable(rec.gpu, variant)) {
     throw new RangeError(`matmul variant ${name} needs the WebGPU "${variant.requires}" feature, which this device does not have`);

@@ -15,9 +15,12 @@
  * may not read and write one buffer through two bindings). The GPU `exact` adds a step-change
  * reduction and a selection kernel per step (Polar Express, stop rule, cap 12).
  *
- * X·Xᵀ and A·A = A·Aᵀ are symmetric: when every size is a multiple of 4 the symmetric Gram kernel
- * (shaders/newton_schulz.wgsl ns_gram_vec4) computes only the tiles on or above the diagonal, so a
- * square step costs ≈ 4d³ instead of 6d³ FLOPs (`symmetric: false` forces the plain matmul).
+ * X·Xᵀ and A·A = A·Aᵀ are symmetric: where the device has subgroups and the matmul would be the quad
+ * kernel anyway, they go through its symmetric form (src/kernels/symmetricGram.ts), which computes
+ * only the 32×32 tiles on or above the diagonal, so a square step costs ≈ 4d³ instead of 6d³ FLOPs at
+ * the same rate (`symmetric: false` forces the plain matmul). Batching: every pass covers the R
+ * matrices with dispatch z = matrix; measured in CPU time, a batched pass does the same work as R
+ * separate ones (bench/README.md).
  */
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
@@ -32,44 +35,15 @@ import {
   type NsSchedule,
   type NsScheduleSpec,
 } from '../cpu/newtonSchulz';
-import { matmul, type MatmulVariantName } from './matmul';
+import { matmul, resolveMatmulVariant, type MatmulVariantName } from './matmul';
 import { sumSquares } from './reduce';
+import { symmetricGram, symmetricGramAvailable } from './symmetricGram';
 import nsSource from '../../shaders/newton_schulz.wgsl?raw';
 
 const normalizeKernel = defineKernel({ module: 'newton_schulz', entryPoint: 'ns_normalize', source: nsSource });
 const selectKernel = defineKernel({ module: 'newton_schulz', entryPoint: 'ns_exact_select', source: nsSource });
-const gramKernel = defineKernel({ module: 'newton_schulz', entryPoint: 'ns_gram_vec4', source: nsSource });
 
-/** Whether the symmetric vec4 Gram kernel can take these operands (everything ≡ 0 mod 4). */
-function gramAligned(x: Tensor, c: Tensor): boolean {
-  return [x.rows, x.cols, x.offset, x.batchStride, c.offset, c.batchStride].every((v) => v % 4 === 0);
-}
-
-/**
- * C = α·X·Xᵀ + β·C (X·Xᵀ of the short side: Xᵀ·X when `trans`), symmetric: only tiles on or above
- * the diagonal are computed (half the FLOPs) and mirrored.
- */
-export async function symmetricGram(rec: CommandRecorder, args: { x: Tensor; c: Tensor; trans: boolean; alpha?: number; beta?: number; label?: string }): Promise<void> {
-  const { x, c, trans } = args;
-  const M = trans ? x.cols : x.rows;
-  const K = trans ? x.rows : x.cols;
-  if (c.rows !== M || c.cols !== M || c.batch !== x.batch) throw new RangeError(`symmetricGram: C is ${c.batch}×${c.rows}×${c.cols}, needs ${x.batch}×${M}×${M}`);
-  if (!gramAligned(x, c)) throw new RangeError('symmetricGram: rows, cols, offsets and batch strides must be multiples of 4');
-  const tiles = Math.ceil(M / 32);
-  await rec.dispatch({
-    kernel: gramKernel,
-    label: args.label ?? 'ns: symmetric gram',
-    constants: { TRANS: trans },
-    buffers: { gx: x.buffer, gc: c.buffer },
-    uniforms: {
-      gram: {
-        M, K, batch: x.batch, tiles, offsetX: x.offset, batchStrideX: x.batchStride, offsetC: c.offset, batchStrideC: c.batchStride,
-        alpha: args.alpha ?? 1, beta: args.beta ?? 0,
-      },
-    },
-    workgroups: [(tiles * (tiles + 1)) / 2, 1, x.batch],
-  });
-}
+export { symmetricGram };
 
 export type OrthSchedule = NsScheduleSpec | 'exact';
 
@@ -135,8 +109,10 @@ export interface NewtonSchulzArgs {
   /** Force a matmul variant (benchmarks); default: the device's choice per shape. */
   variant?: MatmulVariantName;
   /**
-   * Compute X·Xᵀ and A·A (= A·Aᵀ) with the symmetric Gram kernel, half their FLOPs (default: when
-   * the shapes are multiples of 4; false forces the plain matmul for all three products).
+   * Compute X·Xᵀ and A·A (= A·Aᵀ) with the symmetric Gram kernel, about half their FLOPs. Default:
+   * where the device has subgroups and the variant of the products is `register-blocked-quad` (the
+   * kernel it is a form of); true: wherever the device has subgroups; false: the plain matmul for all
+   * three products.
    */
   symmetric?: boolean;
 }
@@ -185,7 +161,8 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   const tall = rows > cols;
   const variant = args.variant ? { variant: args.variant } : {};
   const elementGroups = Math.ceil((rows * cols) / 64);
-  const symmetric = (args.symmetric ?? true) && gramAligned(ws.x[0], ws.gram);
+  const symmetric = symmetricGramAvailable(rec.gpu) && (args.symmetric ??
+    (args.variant ?? resolveMatmulVariant(rec.gpu, { a: ws.x[0], b: ws.x[0], c: ws.gram, transA: tall, transB: !tall })) === 'register-blocked-quad');
 
   await sumSquares(rec, { x: input, out: ws.norms });
   await rec.dispatch({
