@@ -17,6 +17,11 @@
 // `identity_softmax_grad` is the structural path (SPEC §1): with E = Ẽ = I the logits are W itself
 // (z_ij = W_ji) and G = (P − T)·diag(w), O(N²) per step. `block3_transform` rotates 3×3 blocks:
 // coupled-rotation embeddings run as M = ẼᵀWE → identity path → G = Ẽ Γ Eᵀ.
+//
+// Staged form (src/kernels/softmaxGradDense.ts, when a buffer would exceed the binding limit): the
+// same kernels on block-local buffers (itemBase, stagedTargets/targetRunStride select that), plus
+// `gather_rows_in_chunk` (a query's E or Ẽ row, picked out of the copied chunk that holds it) and
+// `accumulate_column_mean` (ē summed chunk by chunk).
 
 const NEG_HUGE: f32 = -3.0e38;
 // State slots per query.
