@@ -53,6 +53,7 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
   const exportJson = $<HTMLButtonElement>('#export-json');
   const exportCsv = $<HTMLButtonElement>('#export-csv');
   const presetReport = $<HTMLElement>('#preset-report');
+  const runLog = $<HTMLPreElement>('#run-log');
   const schema = experimentJsonSchema() as JsonSchema;
   let gpuOk = false;
   let configValid = false;
@@ -166,7 +167,8 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     table.innerHTML = '<tr><th>prediction</th><th>formula</th><th>predicted</th><th>measured</th><th>tolerance</th><th>agrees</th></tr>';
     for (const p of report.predictions) {
       const tr = document.createElement('tr');
-      for (const v of [p.name, p.formula, String(p.predicted), p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4), p.tolerance, p.agrees ? 'yes' : 'NO']) {
+      const num = (v: number | string) => (typeof v === 'number' ? String(+v.toPrecision(6)) : v);
+      for (const v of [p.name, p.formula, num(p.predicted), p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4), p.tolerance, p.agrees ? 'yes' : 'NO']) {
         tr.append(Object.assign(document.createElement('td'), { textContent: v }));
       }
       if (!p.agrees) tr.className = 'fail';
@@ -204,7 +206,9 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
           : p ? `${st.status} — cell ${p.cellIndex + 1}/${p.cells} (${p.cell}), step ${p.step}/${p.steps}; ${records} records` : `${st.status}…`;
         break;
       case 'done':
-        text = `done: ${records} records${st.presetReport ? `, ${st.presetReport.predictions.length} predictions in ${formatMs(st.presetReport.elapsedMs)}` : ''}`;
+        text = st.presetReport
+          ? `done: ${st.presetReport.predictions.length} predictions (${st.presetReport.predictions.filter((x) => !x.agrees).length} disagree) in ${formatMs(st.presetReport.elapsedMs)}`
+          : `done: ${records} records`;
         break;
       case 'cancelled':
         text = `cancelled after ${records} records (kept; exportable)`;
@@ -219,6 +223,8 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
       progress.value = p.cellIndex * (p.steps + 1) + p.step + 1;
     } else if (st.status === 'done') progress.value = progress.max;
     else progress.removeAttribute('value');
+    runLog.hidden = st.presetLog.length === 0;
+    runLog.textContent = st.presetLog.slice(-12).join('\n');
     message.hidden = st.message === null;
     message.textContent = st.message ?? '';
     message.dataset.status = st.status;

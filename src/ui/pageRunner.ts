@@ -119,7 +119,6 @@ export class PageRunner {
       const report = await Promise.race([
         preset.run(gpu, scale, (message) => {
           this.state.presetLog.push(message);
-          window.muonlabProgress?.(message);
           this.changed();
         }),
         lost,
