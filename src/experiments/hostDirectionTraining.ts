@@ -62,7 +62,7 @@ export interface HostStepRecord {
   step: number;
   capacity: number;
   capacityPrefix: number;
-  /** Population loss Σ p_i·loss_i (population mode only). */
+  /** Population loss Σ p_i·loss_i (population mode, or minibatch mode with every item evaluated). */
   loss: number | null;
   /** Minibatch mode: distinct items drawn in steps 1 … t. */
   distinctSeen: number | null;
@@ -80,7 +80,8 @@ export interface HostTrainingResult {
 }
 
 /**
- * Trains R runs of one task (same shapes) for up to `steps` steps, evaluating every step.
+ * Trains R runs of one task (same shapes) for up to `steps` steps, evaluating every step
+ * (minibatch mode: the steps `evaluateAt` picks, and always step 0 and the last).
  *
  * @example
  * const r = await trainWithHostDirections(gpu, task, { steps: 4,
@@ -135,7 +136,9 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
         }
       } else if (t === 0 || !update || (options.evaluateAt?.(t) ?? true)) {
         const recall = await recallTopItems(gpu, task, w, evalItems);
-        for (const x of recall) caps.push({ capacity: x.capacity, prefix: x.capacityPrefix, loss: null });
+        // Every item evaluated: the population loss Σ p_i·loss_i comes with it.
+        const lossOf = (x: (typeof recall)[number]) => (evalItems === N ? x.loss.reduce((s, l, q) => s + task.frequencies[x.items[q]] * l, 0) : null);
+        for (const x of recall) caps.push({ capacity: x.capacity, prefix: x.capacityPrefix, loss: lossOf(x) });
       }
       // The record of W_t: in minibatch mode the items drawn in steps 1 … t (sampler steps 0 … t−1).
       caps.forEach((c, r) => {
