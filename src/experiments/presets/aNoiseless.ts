@@ -150,7 +150,7 @@ export const aNoiseless: Preset = {
     const inside = inLossWindow(muon.loss);
     const ratios = muon.steps.map((t, k) => muon.loss[k] / (N * Math.exp(-eta * t))).filter((_r, k) => inside[k]);
     const worst = ratios.length ? Math.max(...ratios.map((r) => Math.abs(r - 1))) : NaN;
-    predictions.push({ name: `Muon loss / N·e^{−ηt} over ${MUON_WINDOW.lo} ≤ L ≤ ${MUON_WINDOW.hi}`, formula: 'L ≈ N·e^{−ηt}: max |ratio − 1|', predicted: 0, measured: worst, tolerance: '≤ 0.1', agrees: worst <= 0.1 });
+    predictions.push({ name: `Muon loss / N·e^{−ηt} over ${MUON_WINDOW.lo} ≤ L ≤ ${MUON_WINDOW.hi}`, formula: 'L ≈ N·e^{−ηt}: largest abs(ratio − 1)', predicted: 0, measured: worst, tolerance: '≤ 0.1', agrees: worst <= 0.1 });
     const total = fitDecayRate(muon.steps, muon.loss, inside);
     predictions.push({ name: 'Muon decay rate (population loss)', formula: 'rate = η', predicted: eta, measured: total.rate, ci: total.fit ? total.ci : null, tolerance: '10% relative', agrees: relative(total.rate, eta) <= RATE_TOLERANCE });
     const rates = groupDecayRates(muon);

@@ -78,7 +78,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 65 s on SwiftShader (measured)' },
-      quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: 'ESTIMATE_A_NOISELESS_QUICK' },
+      quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: '≈ 5 min on SwiftShader (measured 280 s)' },
       full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU; ≈ 10 s per Muon step on SwiftShader' },
     },
   },
@@ -95,6 +95,21 @@ export const PRESET_CATALOG = {
       ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 1 min on SwiftShader (measured 63 s with another Chromium running)' },
       quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: 'several minutes on SwiftShader' },
       full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
+    },
+  },
+  'b-balance-multistep': {
+    name: 'b-balance-multistep',
+    title: 'Balance along training: multi-step Muon stays balanced, GD does not, SignGD only on identity',
+    paper: '[B] Wang et al., Muon Outperforms Adam in Tail-End Associative Memory Learning (arXiv 2509.26030), §5',
+    predictions: [
+      "Muon's ϱ_τ along training ≥ 1 − τ(1 + 2 ln N/N), the same on identity and coupled-rotation",
+      "GD's ϱ_τ along training equals its Float64 per-item recurrence (poor, same for both embeddings)",
+      'SignGD: Δ = 0 on identity; less balanced than Muon on coupled-rotation; Adam reported',
+    ],
+    scales: {
+      ci: { sizes: 'N = d = 150, 30 head items, 13 steps, GD / SignGD / Muon exact / Adam × 2 embeddings', estimate: '≈ 35 s on SwiftShader (measured)' },
+      quick: { sizes: 'N = d = 300, 60 head items, 16 steps', estimate: 'ESTIMATE_BM_QUICK' },
+      full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps", estimate: 'minutes on a GPU' },
     },
   },
 } satisfies Record<string, PresetInfo>;

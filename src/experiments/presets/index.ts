@@ -5,10 +5,12 @@ import { cCapacityOnestep } from './cCapacityOnestep';
 import { cCriticalBatch } from './cCriticalBatch';
 import { cMinibatch } from './cMinibatch';
 import { cMultistep } from './cMultistep';
+import { bBalanceMultistep } from './bBalanceMultistep';
 import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
 export const PRESETS: Record<PresetName, Preset> = {
+  'b-balance-multistep': bBalanceMultistep,
   'a-noiseless': aNoiseless,
   'b-balance-onestep': bBalanceOnestep,
   'c-capacity-onestep': cCapacityOnestep,
