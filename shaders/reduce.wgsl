@@ -4,6 +4,8 @@
 // norms in tests. One workgroup per matrix keeps it one dispatch with no atomics (f32 has none);
 // the O(rows·cols) work is small next to the O(m²n) products it serves. Each lane sums a strided
 // slice, then a tree over the 64 partial sums: error ≲ (rows·cols/64 + 6)·u relative.
+// count_nonfinite writes the number of NaN/±Inf entries of matrix b (as an f32: exact below 2^24,
+// and never 0 when there is one) — the input validation of an optimizer step (src/optim/checkedStep.ts).
 
 struct ReduceParams {
   rows: u32,
@@ -50,5 +52,34 @@ fn sum_squares(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   }
   if (lid == 0u) {
     out[params.outOffset + b * params.outStride] = partial[0];
+  }
+}
+
+var<workgroup> counts: array<u32, 64>;
+
+fn nonFinite(v: f32) -> bool {
+  // Bit test, not a comparison: WGSL lets compilers assume comparisons never see NaN or Inf.
+  return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn count_nonfinite(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let b = wg.x;
+  let n = params.rows * params.cols;
+  let baseX = params.offsetX + b * params.batchStrideX;
+  var found = 0u;
+  for (var i = lid; i < n; i = i + 64u) {
+    found = found + select(0u, 1u, nonFinite(x[baseX + i]));
+  }
+  counts[lid] = found;
+  workgroupBarrier();
+  for (var stride = 32u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) {
+      counts[lid] = counts[lid] + counts[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    out[params.outOffset + b * params.outStride] = f32(counts[0]);
   }
 }

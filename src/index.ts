@@ -55,7 +55,7 @@ export { frequencies, validateFrequencies } from './task/frequencies';
 export { validateNoise, type NoiseTarget } from './task/noise';
 export { samplingThresholds, sampleMinibatchCpu } from './task/sampling';
 export { denseEmbedding, rotation3, COUPLED_ROTATION_IN, COUPLED_ROTATION_OUT } from './task/embeddings';
-export { createOptimizer, parseOptimizerConfig, runParamsFor, type GpuOptimizer, type OptimizerConfig } from './optim/index';
+export { createOptimizer, parseOptimizerConfig, runParamsFor, stepOptimizer, type GpuOptimizer, type OptimizerConfig, type StepOptions } from './optim/index';
 export { parseExperimentConfig, ExperimentConfigSchema, experimentJsonSchema, type ExperimentConfig } from './experiments/config';
 export { expandSweep, shardCells } from './experiments/sweep';
 export * from './metrics/isotropy';

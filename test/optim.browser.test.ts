@@ -14,7 +14,7 @@ import { frobeniusNorm } from '../src/cpu/newtonSchulz';
 import { regularizedPolar, spectralNorm } from '../src/cpu/polar';
 import { randomF32 } from '../src/cpu/random';
 import { conditionedMatrix } from '../src/kernels/newtonSchulzCheck';
-import { createOptimizer, parseOptimizerConfig, runParamsFor, writeListLearningRates, type OptimizerConfigInput } from '../src/optim';
+import { createOptimizer, parseOptimizerConfig, runParamsFor, stepOptimizer, writeListLearningRates, type OptimizerConfigInput } from '../src/optim';
 import { createMuonReg } from '../src/optim/muonReg';
 
 describe('optimizer step: GPU = CPU twin', () => {
@@ -217,6 +217,65 @@ describe('divergence: a run whose update becomes non-finite freezes, the others 
       expect(got.subarray(0, 2 * per).every(Number.isFinite)).toBe(true);
       // Runs 0 and 1 did take their second step.
       expect(Array.from(got.subarray(0, 2 * per))).not.toEqual(Array.from(afterOne.subarray(0, 2 * per)));
+    } finally {
+      opt.destroy();
+      for (const b of [params.buffer, w.buffer, gt.buffer]) b.destroy();
+    }
+  });
+});
+
+describe('bad input: a non-finite gradient handed to stepOptimizer is an error naming the field', () => {
+  test.for([
+    ['muon ns5', { name: 'muon', lr: 0.05, orth: 'ns5' }, Number.NaN],
+    ['adam', { name: 'adam', lr: 0.05 }, Number.NEGATIVE_INFINITY],
+  ] as [string, OptimizerConfigInput, number][])('%s, R = 3: a non-finite entry of run 2 at (1, 5) throws before any run is updated; checkFinite: false marks run 2 diverged', async ([, config, bad], ctx) => {
+    const gpu = await gpuOrSkip(ctx);
+    if (!gpu) return;
+    const shape = { batch: 3, rows: 8, cols: 12 };
+    const per = 96;
+    const cfg = parseOptimizerConfig(config);
+    const w0 = randomF32(3 * per, 41);
+    const g = randomF32(3 * per, 42);
+    g[2 * per + 1 * 12 + 5] = bad;
+    const params = createRunParams(gpu, [0, 1, 2].map(() => defaultRunParams(runParamsFor(cfg, shape).params)));
+    const w = uploadTensor(gpu, { ...shape, label: 'W' }, w0);
+    const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
+    const opt = createOptimizer(gpu, cfg, shape);
+    try {
+      await expect(stepOptimizer(gpu, opt, { w, g: gt, params })).rejects.toThrow(
+        new RegExp(`^gradient: non-finite value ${bad} at \\(1, 5\\) of run 2 \\(1 non-finite entry in 1 of 3 runs\\)`),
+      );
+      expect(Array.from(await readTensor(gpu, w)), 'no run was updated').toEqual(Array.from(w0));
+      expect((await readRunParams(gpu, params)).map((p) => [p.diverged, p.step])).toEqual([[0, 0], [0, 0], [0, 0]]);
+      // The scheduler's reading: no validation, the run with the bad gradient freezes, the others step.
+      await withErrorScopes(gpu, () => stepOptimizer(gpu, opt, { w, g: gt, params }, { checkFinite: false }));
+      const got = (await readTensor(gpu, w)) as Float32Array;
+      expect((await readRunParams(gpu, params)).map((p) => p.diverged)).toEqual([0, 0, 1]);
+      expect(Array.from(got.subarray(2 * per))).toEqual(Array.from(w0.subarray(2 * per)));
+      expect(Array.from(got.subarray(0, 2 * per))).not.toEqual(Array.from(w0.subarray(0, 2 * per)));
+      expect(got.every(Number.isFinite)).toBe(true);
+    } finally {
+      opt.destroy();
+      for (const b of [params.buffer, w.buffer, gt.buffer]) b.destroy();
+    }
+  });
+
+  test('finite gradients pass the check and the step equals the unchecked one (signgd, R = 2)', async (ctx) => {
+    const gpu = await gpuOrSkip(ctx);
+    if (!gpu) return;
+    const shape = { batch: 2, rows: 5, cols: 7 };
+    const cfg = parseOptimizerConfig({ name: 'signgd', lr: 0.25 });
+    const w0 = randomF32(70, 51);
+    const g = randomF32(70, 52).map((v, i) => (i === 3 ? 3.4028234663852886e38 : v)); // the largest finite f32 passes
+    const params = createRunParams(gpu, [0, 1].map(() => defaultRunParams(runParamsFor(cfg, shape).params)));
+    const w = uploadTensor(gpu, { ...shape, label: 'W' }, w0);
+    const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
+    const opt = createOptimizer(gpu, cfg, shape);
+    try {
+      await withErrorScopes(gpu, () => stepOptimizer(gpu, opt, { w, g: gt, params }));
+      const got = (await readTensor(gpu, w)) as Float32Array;
+      // W − 0.25·sign(G): one f32 subtraction of an exact power of two, |W| ≤ 1.
+      got.forEach((v, i) => expect(Math.abs(v - (w0[i] - 0.25 * Math.sign(g[i])))).toBeLessThanOrEqual(2 * F32_UNIT_ROUNDOFF * 1.25));
     } finally {
       opt.destroy();
       for (const b of [params.buffer, w.buffer, gt.buffer]) b.destroy();

@@ -9,7 +9,7 @@ import { F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
 import { hostTensor } from '../src/cpu/hostTensor';
 import { sumSquaresCpu } from '../src/cpu/reduce';
 import { randomF32 } from '../src/cpu/random';
-import { sumSquares } from '../src/kernels/reduce';
+import { countNonFinite, sumSquares } from '../src/kernels/reduce';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
 test('CPU twin by hand: [[1, 2], [3, 4]] → 30; minus [[1, 1], [1, 1]] → 14', () => {
@@ -46,5 +46,29 @@ test.for([
     want.forEach((w, i) => expect(Math.abs(got[i] - w), `sum ${i}`).toBeLessThanOrEqual(rel * w));
   } finally {
     for (const t of [x, y, out]) t.buffer.destroy();
+  }
+});
+
+test('count_nonfinite: NaN, +Inf and −Inf counted per matrix; the largest finite f32 and −0 are not', async (ctx) => {
+  const gpu = await gpuOrSkip(ctx);
+  if (!gpu) return;
+  const [rows, cols, stored] = [9, 15, 5];
+  const per = rows * cols;
+  const data = randomF32(stored * per, 3, -1, 1);
+  // Run 0 (outside the view) has a NaN that must not be counted; the view is runs 1..4.
+  data[7] = Number.NaN;
+  data[per + 3] = 3.4028234663852886e38; // max finite f32
+  data[per + 4] = -0;
+  data[2 * per + 0] = Number.NaN;
+  data[2 * per + per - 1] = Number.POSITIVE_INFINITY;
+  data[4 * per + 70] = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < 130; i += 2) data[3 * per + i] = Number.NaN; // 65 in one matrix: several lanes
+  const x = uploadTensor(gpu, { batch: stored, rows, cols, label: 'x' }, data);
+  const out = uploadTensor(gpu, { rows: 1, cols: 4, label: 'counts' }, new Float32Array(4).fill(-1));
+  try {
+    await withErrorScopes(gpu, () => runCommands(gpu, (rec) => countNonFinite(rec, { x: runRange(x, 1, 4), out: out.buffer })));
+    expect(Array.from(await readTensor(gpu, out))).toEqual([0, 2, 65, 1]);
+  } finally {
+    for (const t of [x, out]) t.buffer.destroy();
   }
 });

@@ -1,6 +1,7 @@
 /**
- * Batched sum of squares (shaders/reduce.wgsl), one value per matrix of a batch — ‖X_r‖²_F or
- * ‖X_r − Y_r‖²_F — in one dispatch. CPU twin: src/cpu/reduce.ts.
+ * Batched reductions (shaders/reduce.wgsl), one value per matrix of a batch in one dispatch: the sum
+ * of squares ‖X_r‖²_F or ‖X_r − Y_r‖²_F (CPU twin: src/cpu/reduce.ts), and the count of non-finite
+ * entries (input validation).
  */
 import type { CommandRecorder } from '../gpu/commands';
 import { defineKernel } from '../gpu/registry';
@@ -8,6 +9,7 @@ import type { Tensor } from '../gpu/tensor';
 import reduceSource from '../../shaders/reduce.wgsl?raw';
 
 const sumSquaresKernel = defineKernel({ module: 'reduce', entryPoint: 'sum_squares', source: reduceSource });
+const countNonFiniteKernel = defineKernel({ module: 'reduce', entryPoint: 'count_nonfinite', source: reduceSource });
 
 export interface SumSquaresArgs {
   x: Tensor;
@@ -28,10 +30,7 @@ export async function sumSquares(rec: CommandRecorder, args: SumSquaresArgs): Pr
   if (y && (y.rows !== x.rows || y.cols !== x.cols || (y.batchStride !== 0 && y.batch !== x.batch))) {
     throw new RangeError(`sumSquares: y is ${y.batch}×${y.rows}×${y.cols}, x is ${x.batch}×${x.rows}×${x.cols}`);
   }
-  const outStride = args.outStride ?? 1;
-  const outOffset = args.outOffset ?? 0;
-  const need = (outOffset + (x.batch - 1) * outStride + 1) * 4;
-  if (need > args.out.size) throw new RangeError(`sumSquares: output buffer of ${args.out.size} bytes, needs ${need}`);
+  const { outOffset, outStride } = outputPlacement('sumSquares', x, args);
   await rec.dispatch({
     kernel: sumSquaresKernel,
     label: y ? 'sum_squares(x − y)' : 'sum_squares',
@@ -47,4 +46,46 @@ export async function sumSquares(rec: CommandRecorder, args: SumSquaresArgs): Pr
     },
     workgroups: [x.batch, 1, 1],
   });
+}
+
+export interface CountNonFiniteArgs {
+  x: Tensor;
+  /** Receives matrix b's count (as f32) at element `outOffset + b·outStride`. */
+  out: GPUBuffer;
+  outOffset?: number;
+  outStride?: number;
+}
+
+/**
+ * Counts the NaN and ±Inf entries of every matrix of a batch (an exponent-bits test, so a compiler
+ * cannot fold it away); the counts are f32, exact below 2^24 and nonzero whenever one is present.
+ *
+ * @example
+ * await countNonFinite(rec, { x: gradient, out: counts }); // counts[b] = #non-finite in run b
+ */
+export async function countNonFinite(rec: CommandRecorder, args: CountNonFiniteArgs): Promise<void> {
+  const { x } = args;
+  if (x.dtype !== 'f32') throw new TypeError(`countNonFinite: x must be f32, got ${x.dtype}`);
+  const { outOffset, outStride } = outputPlacement('countNonFinite', x, args);
+  await rec.dispatch({
+    kernel: countNonFiniteKernel,
+    label: 'count_nonfinite',
+    buffers: { x: x.buffer, out: args.out },
+    uniforms: {
+      params: {
+        rows: x.rows, cols: x.cols, batch: x.batch,
+        offsetX: x.offset, batchStrideX: x.batchStride, offsetY: x.offset, batchStrideY: x.batchStride,
+        outOffset, outStride,
+      },
+    },
+    workgroups: [x.batch, 1, 1],
+  });
+}
+
+function outputPlacement(name: string, x: Tensor, args: { out: GPUBuffer; outOffset?: number; outStride?: number }): { outOffset: number; outStride: number } {
+  const outStride = args.outStride ?? 1;
+  const outOffset = args.outOffset ?? 0;
+  const need = (outOffset + (x.batch - 1) * outStride + 1) * 4;
+  if (need > args.out.size) throw new RangeError(`${name}: output buffer of ${args.out.size} bytes, needs ${need}`);
+  return { outOffset, outStride };
 }

@@ -7,6 +7,8 @@
  * const opt = createOptimizer(gpu, config, { batch: 16, rows: 64, cols: 64 });
  * const params = createRunParams(gpu, seeds.map((seed) => runParamsFor(config, { rows: 64, cols: 64, seed }).params));
  * await runCommands(gpu, async (rec) => { await opt.step(rec, { w, g, params }); await advanceRuns(rec, params); });
+ * // or, validating the gradient first (a NaN/±Inf entry throws naming `gradient`):
+ * await stepOptimizer(gpu, opt, { w, g, params });
  */
 import type { Gpu } from '../gpu/device';
 import type { OptimizerConfig } from './config';
@@ -21,6 +23,7 @@ import { createTraSignGd, type GpuEmbeddings } from './traSignGd';
 export * from './config';
 export * from './schedule';
 export { runParamsFor, writeListLearningRates, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
+export { assertFiniteGradient, stepOptimizer, type StepOptions } from './checkedStep';
 export { createAdam, createGd, createMuon, createMuonReg, createSignGd, createTraSignGd, type GpuEmbeddings };
 
 /** The GPU optimizer for a batch of runs that share a config's kind (and, for Muon, its orth). */
