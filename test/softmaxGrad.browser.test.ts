@@ -316,6 +316,42 @@ describe('bad input', () => {
     }
   });
 
+  test('device memory exhausted at a buffer: the error names it and about the largest N (simulated out-of-memory scope)', async (ctx) => {
+    const gpu = await gpuOrSkip(ctx);
+    if (!gpu) return;
+    const s = await setup(gpu);
+    // Exhausting real device memory would take the shared machine's RAM: instead the error scope
+    // around the creation of the "o" buffer reports an out-of-memory error.
+    const device = gpu.device;
+    const create = device.createBuffer.bind(device);
+    const pop = device.popErrorScope.bind(device);
+    let failNext = false;
+    device.createBuffer = (d: GPUBufferDescriptor) => {
+      if (d.label === 'softmaxGrad o') failNext = true;
+      return create(d);
+    };
+    device.popErrorScope = () => {
+      const p = pop();
+      if (!failNext) return p;
+      failNext = false;
+      return p.then(() => ({ message: 'simulated: not enough memory' }) as GPUError);
+    };
+    try {
+      let message = '';
+      await runCommands(gpu, async (rec) => {
+        await softmaxGrad(rec, s.args);
+      }).catch((err: Error) => (message = err.message));
+      expect(message).toMatch(/out of device memory creating buffer "o" \(288 bytes; 1 buffer\(s\) failed, this call needs \d+ bytes .*simulated: not enough memory\. .*about N = (\d+) would fit/);
+      const n = Number(/about N = (\d+)/.exec(message)![1]);
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBeLessThan(12);
+    } finally {
+      device.createBuffer = create;
+      device.popErrorScope = pop;
+      s.destroy();
+    }
+  });
+
   test('one buffer beyond maxBufferSize: the error names the limit and the largest N that fits', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;

@@ -234,11 +234,31 @@ export async function softmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs): 
   const own = args.workspace ? undefined : new SoftmaxGradWorkspace(rec.gpu);
   const alloc = new CallBuffers(args.workspace ?? own!);
   try {
-    return await recordSoftmaxGrad(rec, args, alloc, () => own?.dispose());
+    const result = await recordSoftmaxGrad(rec, args, alloc, () => own?.dispose());
+    await assertAllocated(alloc, args.embeddings.N);
+    return result;
   } catch (err) {
     own?.dispose();
     throw err;
   }
+}
+
+/**
+ * Throws when the device ran out of memory creating one of the call's buffers: names the buffer,
+ * the bytes this call needs, and — the work buffers being linear in N — about the largest N whose
+ * buffers fit in what could be allocated.
+ */
+async function assertAllocated(alloc: CallBuffers, N: number): Promise<void> {
+  const failures = await alloc.workspace.takeAllocationFailures();
+  if (failures.length === 0) return;
+  const failed = failures.reduce((a, f) => a + f.bytes, 0);
+  const allocated = Math.max(0, alloc.bytes - failed);
+  const first = failures[0];
+  throw new RangeError(
+    `softmaxGrad: out of device memory creating buffer "${first.label}" (${first.bytes} bytes; ${failures.length} buffer(s) failed, ` +
+      `this call needs ${alloc.bytes} bytes of work buffers besides its operands): ${first.message}. The work buffers grow linearly ` +
+      `in N, so about N = ${Math.floor((N * allocated) / alloc.bytes)} would fit in the ${allocated} bytes that could be allocated`,
+  );
 }
 
 async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, alloc: CallBuffers, destroy: () => void): Promise<SoftmaxGradResult> {

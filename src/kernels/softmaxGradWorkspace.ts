@@ -16,6 +16,8 @@ import { alignTo, BYTES_PER_ELEMENT, type DType, type Tensor } from '../gpu/tens
 export class SoftmaxGradWorkspace {
   private readonly held = new Map<string, GPUBuffer>();
   private disposed = false;
+  /** Out-of-memory error scopes of buffers created since the last `takeAllocationFailures`. */
+  private pending: { key: string; label: string; bytes: number; error: Promise<GPUError | null> }[] = [];
 
   constructor(readonly gpu: Gpu) {}
 
@@ -36,14 +38,36 @@ export class SoftmaxGradWorkspace {
     if (this.disposed) throw new Error('softmaxGrad: this workspace was disposed; create a new one');
     let buffer = this.held.get(key);
     if (!buffer) {
-      buffer = this.gpu.device.createBuffer({
+      // Device memory runs out at createBuffer (not at submit): each creation has its own scope.
+      const device = this.gpu.device;
+      device.pushErrorScope('out-of-memory');
+      buffer = device.createBuffer({
         label: `softmaxGrad ${label}`,
         size: bytes,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
+      this.pending.push({ key, label, bytes, error: device.popErrorScope() });
       this.held.set(key, buffer);
     }
     return buffer;
+  }
+
+  /**
+   * The buffers created since the last call that the device could not allocate (removed from the
+   * workspace and destroyed), in creation order.
+   */
+  async takeAllocationFailures(): Promise<{ label: string; bytes: number; message: string }[]> {
+    const pending = this.pending;
+    this.pending = [];
+    const failures: { label: string; bytes: number; message: string }[] = [];
+    for (const p of pending) {
+      const error = await p.error;
+      if (!error) continue;
+      failures.push({ label: p.label, bytes: p.bytes, message: error.message });
+      this.held.get(p.key)?.destroy();
+      this.held.delete(p.key);
+    }
+    return failures;
   }
 
   /** Destroys every buffer held; the workspace cannot be used afterwards. */
