@@ -112,6 +112,22 @@ export const PRESET_CATALOG = {
       full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps", estimate: 'minutes on a GPU' },
     },
   },
+  'b-isotropy': {
+    name: 'b-isotropy',
+    title: 'Spectral isotropy of W and of the update along training, per optimizer and step size',
+    paper: '[B] Wang et al., Muon Outperforms Adam in Tail-End Associative Memory Learning (arXiv 2509.26030), §4.2',
+    predictions: [
+      "Muon's update is isotropic: every nonzero σ = 1 (eRank = N − 1, Q75/25 = 1) at every step, η and embedding",
+      "GD's first update is not: its isotropy equals that of Ẽ(11ᵀ/N − I)diag(p)Eᵀ",
+      "SignGD's first update on coupled-rotation: 3×3 block σ_min/σ_max ≈ 0.247, whole update ≈ 0.001 at N = 999 (∝ 1/N)",
+      "Muon's weights end more isotropic (higher eRank) than GD's",
+    ],
+    scales: {
+      ci: { sizes: 'N = d = 150, 30 head items, 6 steps, 4 optimizers × 3 step sizes × 2 embeddings, isotropy every 2 steps', estimate: '≈ 1 min on SwiftShader (measured)' },
+      quick: { sizes: 'N = d = 300, 60 head items, 12 steps, 4 optimizers × 3 step sizes × 2 embeddings', estimate: 'ESTIMATE_ISO_QUICK' },
+      full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps, 5 step sizes", estimate: 'tens of minutes (the Float64 SVDs of 999 × 999 run on the CPU)' },
+    },
+  },
 } satisfies Record<string, PresetInfo>;
 
 export type PresetName = keyof typeof PRESET_CATALOG;

@@ -6,10 +6,12 @@ import { cCriticalBatch } from './cCriticalBatch';
 import { cMinibatch } from './cMinibatch';
 import { cMultistep } from './cMultistep';
 import { bBalanceMultistep } from './bBalanceMultistep';
+import { bIsotropy } from './bIsotropy';
 import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
 export const PRESETS: Record<PresetName, Preset> = {
+  'b-isotropy': bIsotropy,
   'b-balance-multistep': bBalanceMultistep,
   'a-noiseless': aNoiseless,
   'b-balance-onestep': bBalanceOnestep,
