@@ -341,6 +341,10 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(await waitForStatus(page, ['paused', 'done', 'failed'])).toBe('paused');
     await page.waitForTimeout(300); // the step in flight finishes
     const held = records.length;
+    // Live: mid-run the loss plot already shows the steps read back so far (the run is not over).
+    const livePoints = await page.$$eval('.plot svg[data-plot="loss"] g.series', (gs) => gs.map((g) => Number(g.getAttribute('data-points'))));
+    expect(livePoints.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(Math.max(...livePoints)).toBeLessThan(metricSteps(long.training.steps, long.metrics!.every!).length);
     await page.waitForTimeout(1500);
     expect(records.length, 'no records while paused').toBe(held);
     await press(page, '#run-pause'); // Resume
