@@ -29,6 +29,10 @@ import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
+import { defaultMergeOut, mergeRuns, summarizeSweep } from './merge';
+import { collectPresetResults, runPresetInCells, writePresetReport } from './presetRun';
+import { createProgressBar } from './progress';
+import { runValidation } from './validate';
 import { RunProfileSchema, type RunProfile } from '../src/gpu/runProfile';
 import { profileSummaryLine, profileTable } from '../src/gpu/profileTable';
 
@@ -41,12 +45,18 @@ Usage:
                                              median timestamp-query kernel times and GFLOP/s per variant
   muonlab start [--out DIR]                  the main job: kernel checks, then the headline presets
                                              (b-balance-onestep, c-capacity-onestep) at quick scale
-  muonlab run PRESET [--scale ci|quick|full] [--out DIR] [--profile]
+  muonlab run PRESET [--scale ci|quick|full] [--out DIR] [--shard i/n] [--resume] [--profile]
                                              run one of the papers' experiments: summary.json (predicted vs
-                                             measured), report.md, plots/*.svg in runs/<preset>-<scale>/
+                                             measured), report.md, plots/*.svg + *.png in runs/<preset>-<scale>/;
+                                             cells' raw results in cells/ (--resume skips finished ones)
   muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume] [--profile]
                                              train every cell of an experiment config (sweep), streaming
                                              metrics.jsonl per cell; --resume skips finished cells
+  muonlab run CONFIG.json --validate [--steps K]
+                                             the first K (3) steps on the GPU and the Float64 CPU reference,
+                                             re-synchronized each step: largest relative difference per quantity
+  muonlab merge DIR… [--out DIR]             combine --shard folders into one run; summaries and fits are
+                                             recomputed from the cells' raw results
                                              --profile: per-kernel GPU time (timestamp queries), dispatches
                                              per step, GFLOP/s, GB/s and % of the fma-peak → profile.json
   muonlab presets                            the presets, their predictions and the sizes of each scale
@@ -70,7 +80,7 @@ Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad
 
 class UsageError extends Error {}
 
-const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'presets', 'schema', 'serve', 'help'] as const;
+const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'merge', 'presets', 'schema', 'serve', 'help'] as const;
 
 const OptionsSchema = z.object({
   command: z.enum(COMMANDS),
@@ -84,6 +94,8 @@ const OptionsSchema = z.object({
   set: z.array(z.string()).optional(),
   shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n such as 1/4').optional(),
   resume: z.boolean().optional(),
+  validate: z.boolean().optional(),
+  steps: z.coerce.number().int().min(1).max(50).optional(),
   scale: z.enum(SCALES).optional(),
   profile: z.boolean().optional(),
 });
@@ -114,6 +126,8 @@ export function parseCommandLine(argv: string[]): Options {
         set: { type: 'string', multiple: true },
         shard: { type: 'string' },
         resume: { type: 'boolean' },
+        validate: { type: 'boolean' },
+        steps: { type: 'string' },
         scale: { type: 'string' },
         profile: { type: 'boolean' },
         'browser-arg': { type: 'string', multiple: true },
@@ -140,6 +154,8 @@ export function parseCommandLine(argv: string[]): Options {
     set: v.set,
     shard: v.shard,
     resume: v.resume,
+    validate: v.validate,
+    steps: v.steps,
     scale: v.scale,
     profile: v.profile,
   });
@@ -149,6 +165,9 @@ export function parseCommandLine(argv: string[]): Options {
   }
   if (result.success && result.data.command === 'run' && result.data.positionals.length !== 1) {
     throw new UsageError('run: give exactly one experiment config file (muonlab run CONFIG.json)');
+  }
+  if (result.success && result.data.command === 'merge' && result.data.positionals.length === 0) {
+    throw new UsageError('merge: give the run folders to combine (muonlab merge runs/a/NAME runs/b/NAME [--out DIR])');
   }
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -303,24 +322,30 @@ function printPresets(): void {
   }
 }
 
-/** Runs a preset in the page and writes summary.json, report.md and plots; prints the predictions. */
-async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false): Promise<PresetReport> {
+/**
+ * Runs a preset in the page and writes summary.json, report.md and plots (SVG + PNG); prints the
+ * predictions. Presets split into cells run cell by cell (results kept per cell: --shard, --resume);
+ * returns null when this shard's cells are done but other shards' are still missing.
+ */
+async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false, cellOptions: { shard?: string; resume?: boolean } = {}): Promise<PresetReport | null> {
   const dir = resolve(out ?? join(process.cwd(), 'runs'), `${name}-${scale}`);
   writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
   console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
-  const report = await session.call('runPreset', name, scale, { profile });
-  for (const plot of report.plots) writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
-  const { plots, markdown, profile: runProfile, ...summary } = report;
-  if (runProfile) writeProfile(dir, runProfile);
-  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`) });
-  writeFileAtomic(join(dir, 'report.md'), markdown);
-  console.log(formatTable(
-    ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
-    report.predictions.map((p) => [p.name, typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted, p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4), p.tolerance, p.agrees ? 'yes' : 'NO']),
-  ));
-  const disagree = report.predictions.filter((p) => !p.agrees).length;
-  console.log(`${disagree === 0 ? 'all predictions agree' : `${disagree} prediction(s) DISAGREE`} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
-  return report;
+  // --profile times the preset as one piece of work (its ambient profiler spans every cell).
+  const cells = profile ? null : await session.call('presetCells', name, scale);
+  if (!cells) {
+    if (cellOptions.shard || cellOptions.resume) {
+      throw new RangeError(`${name}: --shard and --resume need a preset split into cells; ${profile ? 'drop --profile (it runs the preset whole)' : 'this preset is not (cellular presets: b-balance-onestep, c-capacity-onestep)'}`);
+    }
+    const report = await session.call('runPreset', name, scale, { profile });
+    if (report.profile) writeProfile(dir, report.profile);
+    await writePresetReport(session.browser, dir, report);
+    return report;
+  }
+  return runPresetInCells(session, name, scale, dir, cells, {
+    ...cellOptions,
+    onCell: (done, total, cell) => progress(done < total ? `cell ${done + 1}/${total} ${cell.id}` : `${total} cell(s) done`),
+  });
 }
 
 async function runExperiment(options: Options): Promise<number> {
@@ -329,13 +354,7 @@ async function runExperiment(options: Options): Promise<number> {
   console.log(`${config.name}: ${plan.cells.length} cell(s), ${plan.todo.length} to run here → ${relative(process.cwd(), plan.root) || '.'}/`);
   if (plan.todo.length === 0) return 0;
   const dirs = new Map(plan.todo.map((c) => [c.id, cellDirectory(plan.root, c)]));
-  let done = 0;
-  const bar = (event: { cell: string; step: number; steps: number; etaMs: number | null }) => {
-    const eta = event.etaMs === null ? '…' : `${Math.round(event.etaMs / 1000)}s`;
-    const line = `cell ${done + 1}/${plan.todo.length} ${event.cell}  step ${event.step}/${event.steps}  ETA ${eta}`;
-    if (process.stderr.isTTY) process.stderr.write(`\r${line.slice(0, process.stderr.columns - 1).padEnd(Math.min(process.stderr.columns - 1, 100))}`);
-    else if (event.step === event.steps || event.step % 10 === 0) process.stderr.write(`  … ${line}\n`);
-  };
+  const bar = createProgressBar(plan.todo.length);
   await withSession(
     options,
     async (session, variants) => {
@@ -347,20 +366,45 @@ async function runExperiment(options: Options): Promise<number> {
         const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
         finishCell(dir, { ...summary, profile: undefined });
         if (summary.profile) writeProfile(dir, summary.profile);
-        done++;
-        if (process.stderr.isTTY) process.stderr.write('\n');
+        bar.cellDone(summary.elapsedMs);
         const diverged = summary.runs.filter((r) => r.diverged).length;
         console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
       }
     },
     {
-      onTrainProgress: bar,
+      onTrainProgress: (event) => bar.update(event),
       onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
       onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
     },
   );
+  bar.end();
+  // The root summary is recomputed from every finished cell's raw files (this run's and earlier ones).
+  const summary = summarizeSweep(plan.root);
+  writeJsonAtomic(join(plan.root, 'summary.json'), summary);
+  if (summary.missing.length) console.log(`${summary.missing.length} cell(s) not finished here (other shards?): combine with muonlab merge`);
   console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
   return 0;
+}
+
+/** `muonlab merge DIR…`: combines shard folders; a preset's report is recomputed in the page. */
+async function runMergeCommand(options: Options): Promise<number> {
+  const out = options.out ?? defaultMergeOut(options.positionals);
+  const merged = mergeRuns(options.positionals, out);
+  for (const [dir, n] of Object.entries(merged.copied)) console.log(`  ${relative(process.cwd(), dir) || '.'}: ${n} cell(s)`);
+  if (merged.missing.length) {
+    console.error(`muonlab: ${merged.missing.length} cell(s) have no result in any input: ${merged.missing.slice(0, 8).join(', ')}${merged.missing.length > 8 ? ', …' : ''}`);
+  }
+  if (merged.kind === 'preset' && merged.missing.length === 0) {
+    const m = merged.manifest!;
+    await withSession(options, async (session) => {
+      const { results } = collectPresetResults(merged.root, m.cells);
+      const report = await session.call('summarizePreset', m.preset, m.scale, results);
+      await writePresetReport(session.browser, merged.root, report);
+    });
+  }
+  if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);
+  console.log(`merged: ${relative(process.cwd(), merged.root) || '.'}/`);
+  return merged.missing.length ? 1 : 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -399,14 +443,23 @@ export async function main(argv: string[]): Promise<number> {
       case 'run':
         if ((PRESET_NAMES as string[]).includes(options.positionals[0])) {
           return await withSession(options, async (session, variants) => {
-            const report = await runPresetToDisk(session, variants, options.positionals[0], options.scale ?? 'quick', options.out, options.profile);
-            return report.predictions.every((p) => p.agrees) ? 0 : 1;
+            const report = await runPresetToDisk(session, variants, options.positionals[0], options.scale ?? 'quick', options.out, options.profile, { shard: options.shard, resume: options.resume });
+            return !report || report.predictions.every((p) => p.agrees) ? 0 : 1;
           });
         }
         if (!options.positionals[0].endsWith('.json')) {
           throw new UsageError(`run: "${options.positionals[0]}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
         }
+        if (options.validate) {
+          const config = loadExperiment(options.positionals[0], options.set ?? []);
+          return await withSession(options, async (session) => {
+            await runValidation(session, config, { out: options.out ?? join(process.cwd(), 'runs'), steps: options.steps });
+            return 0;
+          });
+        }
         return await runExperiment(options);
+      case 'merge':
+        return await runMergeCommand(options);
       case 'env':
         return await withSession(options, async (session, variants) => {
           const env = envRecord(session, variants);
@@ -442,7 +495,7 @@ export async function main(argv: string[]): Promise<number> {
           let disagreements = 0;
           for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
             const report = await runPresetToDisk(session, variants, name, scale, root);
-            disagreements += report.predictions.filter((p) => !p.agrees).length;
+            disagreements += (report?.predictions ?? []).filter((p) => !p.agrees).length;
             reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
           }
           console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);

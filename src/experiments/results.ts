@@ -99,3 +99,63 @@ export type BenchReport = z.infer<typeof BenchReportSchema>;
 export function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
+
+/** A preset's cell (src/experiments/presets/types.ts PresetCell) as stored on disk. */
+export const PresetCellSchema = z.object({ id: z.string().min(1), cost: z.number(), params: z.record(z.string(), z.unknown()) });
+
+/** `<preset>-<scale>/preset.json`: which preset, scale and cells the folder holds results for. */
+export const PresetRunManifestSchema = z.object({
+  schema: z.literal('muonlab.preset-run/1'),
+  preset: z.string(),
+  scale: z.enum(['ci', 'quick', 'full']),
+  cells: z.array(PresetCellSchema),
+});
+
+/** `<preset>-<scale>/cells/<id>/result.json`: one cell's raw result (what summaries are recomputed from). */
+export const PresetCellFileSchema = z.object({
+  schema: z.literal('muonlab.preset-cell/1'),
+  preset: z.string(),
+  scale: z.enum(['ci', 'quick', 'full']),
+  cell: PresetCellSchema,
+  result: z.record(z.string(), z.unknown()),
+  elapsedMs: z.number(),
+  createdAt: z.string(),
+});
+
+/** One run of one cell of a config sweep, recomputed from metrics.jsonl and the per-item files. */
+export const SweepRunSummarySchema = z.object({
+  run: z.number().int(),
+  optimizer: z.string(),
+  runSeed: z.number(),
+  lastStep: z.number().int(),
+  loss: z.number().nullable(),
+  /** The record's capacity (over metrics.evalItems). */
+  capacity: z.number(),
+  /** Recovered items over all N from the per-item `correct` file of the cell's last step (null without it). */
+  capacityAllItems: z.number().nullable(),
+  diverged: z.boolean(),
+  divergedAtStep: z.number().nullable(),
+});
+
+/** `summary.json` at a config run's root: every finished cell, and power-law fits along numeric axes. */
+export const SweepSummarySchema = z.object({
+  schema: z.literal('muonlab.sweep-summary/1'),
+  name: z.string(),
+  createdAt: z.string(),
+  cells: z.array(z.object({ id: z.string(), index: z.number().int(), point: z.record(z.string(), z.unknown()), runs: z.array(SweepRunSummarySchema) })),
+  /** Cells of the sweep with no finished result in this folder. */
+  missing: z.array(z.string()),
+  fits: z.array(z.object({
+    axis: z.string(),
+    optimizer: z.string(),
+    quantity: z.literal('capacity'),
+    slope: z.number(),
+    slopeCI: z.tuple([z.number().nullable(), z.number().nullable()]),
+    intercept: z.number(),
+    points: z.number().int(),
+  })),
+});
+
+export type PresetRunManifest = z.infer<typeof PresetRunManifestSchema>;
+export type PresetCellFile = z.infer<typeof PresetCellFileSchema>;
+export type SweepSummary = z.infer<typeof SweepSummarySchema>;

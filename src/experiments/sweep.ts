@@ -85,18 +85,27 @@ export function estimateCellCost(config: ExperimentConfig): number {
  * to the currently cheapest shard; ties by cell index). Every machine computes the same split.
  */
 export function shardCells(cells: readonly SweepCell[], shard: number, count: number): SweepCell[] {
+  return shardByCost(cells, (c) => estimateCellCost(c.config), shard, count);
+}
+
+/**
+ * The same split for any list (sweep cells, preset cells): `items` in their order, `cost(item)` the
+ * estimate; returns shard `shard` (1-based) of `count`, in the items' order.
+ */
+export function shardByCost<T>(items: readonly T[], cost: (item: T) => number, shard: number, count: number): T[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`--shard: the shard count must be an integer ≥ 1, got ${count}`);
   if (!Number.isInteger(shard) || shard < 1 || shard > count) throw new RangeError(`--shard: i must be in 1..${count}, got ${shard}`);
-  const order = [...cells].sort((a, b) => estimateCellCost(b.config) - estimateCellCost(a.config) || a.index - b.index);
+  const indexed = items.map((item, index) => ({ item, index, cost: cost(item) }));
+  const order = [...indexed].sort((a, b) => b.cost - a.cost || a.index - b.index);
   const load = new Array<number>(count).fill(0);
-  const assigned: SweepCell[][] = Array.from({ length: count }, () => []);
-  for (const cell of order) {
+  const assigned: (typeof indexed)[] = Array.from({ length: count }, () => []);
+  for (const entry of order) {
     let target = 0;
     for (let s = 1; s < count; s++) if (load[s] < load[target]) target = s;
-    assigned[target].push(cell);
-    load[target] += estimateCellCost(cell.config);
+    assigned[target].push(entry);
+    load[target] += entry.cost;
   }
-  return assigned[shard - 1].sort((a, b) => a.index - b.index);
+  return assigned[shard - 1].sort((a, b) => a.index - b.index).map((e) => e.item);
 }
 
 /** Parses `i/n` (1-based) from the command line. */

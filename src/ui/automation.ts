@@ -12,10 +12,12 @@ import { setVariantChoices, variantChoices, type VariantTable } from '../kernels
 import type { ExperimentConfigInput } from '../experiments/config';
 import { trainCell } from '../train/trainCell';
 import { presetByName } from '../experiments/presets/index';
-import type { PresetReport, Scale } from '../experiments/presets/types';
+import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../experiments/presets/types';
+import { validateConfig, type ValidationReport } from '../experiments/validate';
 import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
 import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
+import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
 
 export interface PageEnv {
   ok: true;
@@ -72,6 +74,19 @@ export interface MuonlabPageApi {
   runPreset(name: string, scale: Scale, options?: RunOptions): Promise<PresetReport & { profile?: RunProfile }>;
   /** This adapter's FMA peak and copy bandwidth (measured once per device). */
   peak(): Promise<PeakMeasurement>;
+  /** Page profiling (src/ui/pageProfile.ts): every command buffer the page records, until stopped. */
+  startProfiling(): Promise<void>;
+  stopProfiling(): Promise<RunProfile | null>;
+  /** The page profile so far (live while on), with peak fractions once the peak was measured. */
+  currentProfile(): Promise<RunProfile | null>;
+  /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
+  validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
+  /** A preset's independent cells at a scale (null: the preset has no cellular hook). */
+  presetCells(name: string, scale: Scale): Promise<PresetCell[] | null>;
+  /** Runs one cell of a cellular preset; returns its raw result (JSON). */
+  runPresetCell(name: string, scale: Scale, cell: PresetCell): Promise<Record<string, unknown>>;
+  /** The preset's report from every cell's raw result (for a resumed, sharded or merged run). */
+  summarizePreset(name: string, scale: Scale, results: PresetCellResult[]): Promise<PresetReport>;
 }
 
 declare global {
@@ -163,7 +178,32 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
       return jsonSafe({ ...result, profile: await withDevicePeak(gpu, profile) });
     },
     async peak() {
-      return jsonSafe(await devicePeak(await gpuPromise, { onProgress: progress }));
+      return jsonSafe(await measurePagePeak(await gpuPromise, progress));
+    },
+    async startProfiling() {
+      startPageProfiling(await gpuPromise);
+    },
+    async stopProfiling() {
+      return jsonSafe(stopPageProfiling());
+    },
+    async currentProfile() {
+      return jsonSafe(pageProfile());
+    },
+    async validate(config, steps) {
+      return jsonSafe(await validateConfig(await gpuPromise, config, { steps, progress }));
+    },
+    async presetCells(name, scale) {
+      return presetByName(name).cellular?.cells(scale) ?? null;
+    },
+    async runPresetCell(name, scale, cell) {
+      const cellular = presetByName(name).cellular;
+      if (!cellular) throw new RangeError(`preset ${name} is not split into cells`);
+      return jsonSafe(await cellular.runCell(await gpuPromise, scale, cell, progress));
+    },
+    async summarizePreset(name, scale, results) {
+      const cellular = presetByName(name).cellular;
+      if (!cellular) throw new RangeError(`preset ${name} is not split into cells`);
+      return jsonSafe(cellular.summarize(scale, results));
     },
     async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;

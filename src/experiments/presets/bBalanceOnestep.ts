@@ -10,7 +10,7 @@ import { createGpuTask } from '../../task/taskGpu';
 import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { agreementSentence, markdownTable, predictionsMarkdown, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
 
 const SIZES: Record<Scale, { N: number; headCount: number }> = {
   ci: { N: 300, headCount: 60 },
@@ -40,112 +40,143 @@ export function gdClosedForm(N: number, headCount: number, headMass: number, tau
   return { rho: x / (x + N - 1), etaTau: Math.log(base) / pHead };
 }
 
+/** One cell per embedding: its first directions, ϱ_τ sweeps and Δ-vs-loss curves (raw results). */
+interface EmbeddingResult {
+  balance: [string, SweepBalance][];
+  curves: { name: string; points: [number, number][] }[];
+  measurements: Record<string, unknown>[];
+}
+
+async function runEmbedding(gpu: Gpu, scale: Scale, embedding: (typeof EMBEDDINGS)[number], progress: (message: string) => void): Promise<EmbeddingResult> {
+  const { N, headCount } = SIZES[scale];
+  const balance: [string, SweepBalance][] = [];
+  const curves: EmbeddingResult['curves'] = [];
+  const measurements: Record<string, unknown>[] = [];
+  progress(`${embedding}: first directions`);
+  const task = await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount, headMass: HEAD_MASS } });
+  try {
+    const directions = await firstDirections(gpu, task, OPTIMIZERS.map((o) => o.config));
+    for (const [k, opt] of OPTIMIZERS.entries()) {
+      const mine = new Map<number, SweepBalance>();
+      for (const tau of TAUS) {
+        progress(`${embedding}: ${opt.label} ϱ_${tau}`);
+        const r = await sweepBalance(gpu, task, directions[k], tau);
+        mine.set(tau, r);
+        balance.push([`${opt.label}|${embedding}|${tau}`, r]);
+        measurements.push({ kind: 'balance', optimizer: opt.label, embedding, ...r });
+      }
+      // Δ against population loss along the sweep, η from 0.01·η_0.1 to 10·η_0.01 (log grid).
+      const lo = mine.get(0.1)!.etaTau / 100;
+      const hi = mine.get(0.01)!.etaTau * 10;
+      const etas = Array.from({ length: 16 }, (_, i) => lo * (hi / lo) ** (i / 15));
+      const evals = await evaluateAtStepSizes(gpu, task, etas.map((eta) => ({ direction: directions[k], eta })));
+      const points: [number, number][] = evals.map((e) => {
+        let loss = 0;
+        let max = -Infinity;
+        let min = Infinity;
+        e.pCorrect.forEach((p, i) => {
+          loss += task.frequencies[i] * e.loss[i];
+          max = Math.max(max, p);
+          min = Math.min(min, p);
+        });
+        return [loss, max - min];
+      });
+      curves.push({ name: `${opt.label} (${embedding})`, points });
+      measurements.push({ kind: 'delta-vs-loss', optimizer: opt.label, embedding, etas, points });
+    }
+  } finally {
+    task.destroy();
+  }
+  return { balance, curves, measurements };
+}
+
+/** Predictions, tables, plot and report from both embeddings' raw results (identity first). */
+function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetReport {
+  const { N, headCount } = SIZES[scale];
+  const ordered = resultsInOrder(cells(scale), results, 'b-balance-onestep').map((r) => r.result as unknown as EmbeddingResult);
+  const balance = new Map<string, SweepBalance>(ordered.flatMap((r) => r.balance));
+  const curves = ordered.flatMap((r) => r.curves);
+  const measurements = ordered.flatMap((r) => r.measurements);
+  const elapsedMs = results.reduce((s, r) => s + r.elapsedMs, 0);
+  const predictions: PredictionRecord[] = [];
+  const get = (label: string, embedding: string, tau: number) => balance.get(`${label}|${embedding}|${tau}`)!;
+  for (const tau of TAUS) {
+    const exact = gdClosedForm(N, headCount, HEAD_MASS, tau);
+    for (const embedding of EMBEDDINGS) {
+      const gd = get('GD', embedding, tau);
+      predictions.push({ name: `GD ϱ_${tau} (${embedding})`, formula: 'x/(x+N−1), x = ((1−τ)(N−1)/τ)^(p_tail/p_head)', predicted: exact.rho, measured: gd.rho, tolerance: '1% relative', agrees: Math.abs(gd.rho / exact.rho - 1) <= 0.01 });
+      predictions.push({ name: `GD η_${tau} (${embedding})`, formula: 'ln((1−τ)(N−1)/τ)/p_head', predicted: exact.etaTau, measured: gd.etaTau, tolerance: '1% relative', agrees: Math.abs(gd.etaTau / exact.etaTau - 1) <= 0.01 });
+      const bound = 1 - tau * (1 + (2 * Math.log(N)) / N);
+      const muon = get('Muon exact', embedding, tau);
+      predictions.push({ name: `Muon exact ϱ_${tau} (${embedding})`, formula: '≥ 1 − τ(1 + 2 ln N/N)', predicted: bound, measured: muon.rho, tolerance: 'lower bound', agrees: muon.rho >= bound });
+      const sign = get('SignGD', embedding, tau);
+      const adam = get('Adam (β=0, ε=1e-12)', embedding, tau);
+      predictions.push({ name: `Adam(β=0) − SignGD ϱ_${tau} (${embedding})`, formula: 'Adam with β1 = β2 = 0 is SignGD', predicted: 0, measured: adam.rho - sign.rho, tolerance: '±0.01', agrees: Math.abs(adam.rho - sign.rho) <= 0.01 });
+    }
+    const gdId = get('GD', 'identity', tau).rho;
+    const gdCr = get('GD', 'coupled-rotation', tau).rho;
+    predictions.push({ name: `GD ϱ_${tau}: identity vs coupled-rotation`, formula: 'identical (the closed form does not depend on the embedding)', predicted: 0, measured: gdCr / gdId - 1, tolerance: '1% relative', agrees: Math.abs(gdCr / gdId - 1) <= 0.01 });
+  }
+  const signId = get('SignGD', 'identity', 0.1).rho;
+  const muonId = get('Muon exact', 'identity', 0.1).rho;
+  predictions.push({ name: 'SignGD − Muon ϱ_0.1 (identity)', formula: 'SignGD = Muon on identity embeddings', predicted: 0, measured: signId - muonId, tolerance: '±0.01', agrees: Math.abs(signId - muonId) <= 0.01 });
+  const signCr = get('SignGD', 'coupled-rotation', 0.1);
+  predictions.push({ name: 'SignGD ϱ_0.1 (coupled-rotation)', formula: 'collapses: far below Muon', predicted: '< 0.5', measured: signCr.rho, tolerance: '< 0.5', agrees: signCr.rho < 0.5 });
+
+  const rows = [...balance.entries()].map(([key, r]) => {
+    const [label, embedding, tau] = key.split('|');
+    return [label, embedding, tau, r.rho, r.etaTau, r.rhoInfimum];
+  });
+  const plot = renderPlot({
+    title: `Δ vs population loss along a one-step η sweep (N = ${N})`,
+    xLabel: 'population loss', yLabel: 'Δ = max p̂ − min p̂', xLog: true,
+    series: curves.map((c) => ({ ...c, dashed: c.name.includes('coupled') })),
+  });
+  const markdown = [
+    `# b-balance-onestep (${scale})`,
+    '',
+    `${PRESET_CATALOG['b-balance-onestep'].paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`,
+    '',
+    '## Predictions',
+    '',
+    predictionsMarkdown(predictions),
+    '',
+    agreementSentence(predictions),
+    '',
+    '## Balance per optimizer',
+    '',
+    markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
+    '',
+    '![Δ vs loss](plots/delta-vs-loss.svg)',
+    '',
+  ].join('\n');
+  return {
+    schema: 'muonlab.preset-summary/1',
+    preset: 'b-balance-onestep',
+    scale,
+    createdAt: new Date().toISOString(),
+    settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS },
+    predictions,
+    measurements,
+    plots: [{ name: 'delta-vs-loss', svg: plot }],
+    markdown,
+    elapsedMs,
+  };
+}
+
+function cells(scale: Scale): PresetCell[] {
+  const { N } = SIZES[scale];
+  return EMBEDDINGS.map((embedding) => ({ id: embedding, cost: N ** 3, params: { embedding } }));
+}
+
+const cellular: CellularPreset = {
+  cells,
+  runCell: (gpu, scale, cell, progress) => runEmbedding(gpu, scale, cell.params.embedding as (typeof EMBEDDINGS)[number], progress) as unknown as Promise<Record<string, unknown>>,
+  summarize,
+};
+
 export const bBalanceOnestep: Preset = {
   ...PRESET_CATALOG['b-balance-onestep'],
-  async run(gpu: Gpu, scale: Scale, progress: (message: string) => void) {
-    const started = performance.now();
-    const { N, headCount } = SIZES[scale];
-    const measurements: Record<string, unknown>[] = [];
-    const balance = new Map<string, SweepBalance>();
-    const curves: { name: string; points: [number, number][] }[] = [];
-    for (const embedding of EMBEDDINGS) {
-      progress(`${embedding}: first directions`);
-      const task = await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount, headMass: HEAD_MASS } });
-      try {
-        const directions = await firstDirections(gpu, task, OPTIMIZERS.map((o) => o.config));
-        for (const [k, opt] of OPTIMIZERS.entries()) {
-          for (const tau of TAUS) {
-            progress(`${embedding}: ${opt.label} ϱ_${tau}`);
-            const r = await sweepBalance(gpu, task, directions[k], tau);
-            balance.set(`${opt.label}|${embedding}|${tau}`, r);
-            measurements.push({ kind: 'balance', optimizer: opt.label, embedding, ...r });
-          }
-          // Δ against population loss along the sweep, η from 0.01·η_0.1 to 10·η_0.01 (log grid).
-          const lo = balance.get(`${opt.label}|${embedding}|0.1`)!.etaTau / 100;
-          const hi = balance.get(`${opt.label}|${embedding}|0.01`)!.etaTau * 10;
-          const etas = Array.from({ length: 16 }, (_, i) => lo * (hi / lo) ** (i / 15));
-          const evals = await evaluateAtStepSizes(gpu, task, etas.map((eta) => ({ direction: directions[k], eta })));
-          const points: [number, number][] = evals.map((e) => {
-            let loss = 0;
-            let max = -Infinity;
-            let min = Infinity;
-            e.pCorrect.forEach((p, i) => {
-              loss += task.frequencies[i] * e.loss[i];
-              max = Math.max(max, p);
-              min = Math.min(min, p);
-            });
-            return [loss, max - min];
-          });
-          curves.push({ name: `${opt.label} (${embedding})`, points });
-          measurements.push({ kind: 'delta-vs-loss', optimizer: opt.label, embedding, etas, points });
-        }
-      } finally {
-        task.destroy();
-      }
-    }
-    const predictions: PredictionRecord[] = [];
-    const get = (label: string, embedding: string, tau: number) => balance.get(`${label}|${embedding}|${tau}`)!;
-    for (const tau of TAUS) {
-      const exact = gdClosedForm(N, headCount, HEAD_MASS, tau);
-      for (const embedding of EMBEDDINGS) {
-        const gd = get('GD', embedding, tau);
-        predictions.push({ name: `GD ϱ_${tau} (${embedding})`, formula: 'x/(x+N−1), x = ((1−τ)(N−1)/τ)^(p_tail/p_head)', predicted: exact.rho, measured: gd.rho, tolerance: '1% relative', agrees: Math.abs(gd.rho / exact.rho - 1) <= 0.01 });
-        predictions.push({ name: `GD η_${tau} (${embedding})`, formula: 'ln((1−τ)(N−1)/τ)/p_head', predicted: exact.etaTau, measured: gd.etaTau, tolerance: '1% relative', agrees: Math.abs(gd.etaTau / exact.etaTau - 1) <= 0.01 });
-        const bound = 1 - tau * (1 + (2 * Math.log(N)) / N);
-        const muon = get('Muon exact', embedding, tau);
-        predictions.push({ name: `Muon exact ϱ_${tau} (${embedding})`, formula: '≥ 1 − τ(1 + 2 ln N/N)', predicted: bound, measured: muon.rho, tolerance: 'lower bound', agrees: muon.rho >= bound });
-        const sign = get('SignGD', embedding, tau);
-        const adam = get('Adam (β=0, ε=1e-12)', embedding, tau);
-        predictions.push({ name: `Adam(β=0) − SignGD ϱ_${tau} (${embedding})`, formula: 'Adam with β1 = β2 = 0 is SignGD', predicted: 0, measured: adam.rho - sign.rho, tolerance: '±0.01', agrees: Math.abs(adam.rho - sign.rho) <= 0.01 });
-      }
-      const gdId = get('GD', 'identity', tau).rho;
-      const gdCr = get('GD', 'coupled-rotation', tau).rho;
-      predictions.push({ name: `GD ϱ_${tau}: identity vs coupled-rotation`, formula: 'identical (the closed form does not depend on the embedding)', predicted: 0, measured: gdCr / gdId - 1, tolerance: '1% relative', agrees: Math.abs(gdCr / gdId - 1) <= 0.01 });
-    }
-    const signId = get('SignGD', 'identity', 0.1).rho;
-    const muonId = get('Muon exact', 'identity', 0.1).rho;
-    predictions.push({ name: 'SignGD − Muon ϱ_0.1 (identity)', formula: 'SignGD = Muon on identity embeddings', predicted: 0, measured: signId - muonId, tolerance: '±0.01', agrees: Math.abs(signId - muonId) <= 0.01 });
-    const signCr = get('SignGD', 'coupled-rotation', 0.1);
-    predictions.push({ name: 'SignGD ϱ_0.1 (coupled-rotation)', formula: 'collapses: far below Muon', predicted: '< 0.5', measured: signCr.rho, tolerance: '< 0.5', agrees: signCr.rho < 0.5 });
-
-    const rows = [...balance.entries()].map(([key, r]) => {
-      const [label, embedding, tau] = key.split('|');
-      return [label, embedding, tau, r.rho, r.etaTau, r.rhoInfimum];
-    });
-    const plot = renderPlot({
-      title: `Δ vs population loss along a one-step η sweep (N = ${N})`,
-      xLabel: 'population loss', yLabel: 'Δ = max p̂ − min p̂', xLog: true,
-      series: curves.map((c) => ({ ...c, dashed: c.name.includes('coupled') })),
-    });
-    const markdown = [
-      `# b-balance-onestep (${scale})`,
-      '',
-      `${this.paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
-      '## Balance per optimizer',
-      '',
-      markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
-      '',
-      '![Δ vs loss](plots/delta-vs-loss.svg)',
-      '',
-    ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
-      preset: this.name,
-      scale,
-      createdAt: new Date().toISOString(),
-      settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS },
-      predictions,
-      measurements,
-      plots: [{ name: 'delta-vs-loss', svg: plot }],
-      markdown,
-      elapsedMs: performance.now() - started,
-    };
-  },
+  cellular,
+  run: (gpu: Gpu, scale: Scale, progress: (message: string) => void) => runAllCells(cellular, gpu, scale, progress),
 };

@@ -48,6 +48,55 @@ export interface PresetInfo {
 
 export interface Preset extends PresetInfo {
   run(gpu: Gpu, scale: Scale, progress: (message: string) => void): Promise<PresetReport>;
+  /** Optional: the preset as independent cells, for `--shard i/n`, `--resume` and `merge`. */
+  cellular?: CellularPreset;
+}
+
+/** One independent piece of a preset's work at a scale (plain JSON). */
+export interface PresetCell {
+  /** Stable id, unique within the scale: also the cell's folder name. */
+  id: string;
+  /** Estimated cost (FLOPs or any consistent unit): what `--shard` balances. */
+  cost: number;
+  /** What runCell needs to know about the cell. */
+  params: Record<string, unknown>;
+}
+
+/** A cell's raw result (plain JSON), from which `summarize` recomputes every figure. */
+export interface PresetCellResult {
+  cell: PresetCell;
+  result: Record<string, unknown>;
+  elapsedMs: number;
+}
+
+/**
+ * The hook that makes a preset shardable and resumable: `run()` must equal
+ * `summarize(scale, cells(scale).map(runCell))`, so a merge of shards reproduces a single run.
+ */
+export interface CellularPreset {
+  cells(scale: Scale): PresetCell[];
+  runCell(gpu: Gpu, scale: Scale, cell: PresetCell, progress: (message: string) => void): Promise<Record<string, unknown>>;
+  /** The report from every cell's raw result (in cells() order); throws if one is missing. */
+  summarize(scale: Scale, results: readonly PresetCellResult[]): PresetReport;
+}
+
+/** Runs every cell in order and summarizes: the `run()` of a cellular preset. */
+export async function runAllCells(preset: CellularPreset, gpu: Gpu, scale: Scale, progress: (message: string) => void): Promise<PresetReport> {
+  const results: PresetCellResult[] = [];
+  for (const cell of preset.cells(scale)) {
+    const started = performance.now();
+    const result = await preset.runCell(gpu, scale, cell, progress);
+    results.push({ cell, result, elapsedMs: performance.now() - started });
+  }
+  return preset.summarize(scale, results);
+}
+
+/** The results in `cells` order; a clear error names the missing cells. */
+export function resultsInOrder(cells: readonly PresetCell[], results: readonly PresetCellResult[], preset: string): PresetCellResult[] {
+  const byId = new Map(results.map((r) => [r.cell.id, r]));
+  const missing = cells.filter((c) => !byId.has(c.id)).map((c) => c.id);
+  if (missing.length) throw new RangeError(`${preset}: results of ${missing.length} cell(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  return cells.map((c) => byId.get(c.id)!);
 }
 
 /** A markdown table from rows of cells. */

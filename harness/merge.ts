@@ -1,0 +1,200 @@
+/**
+ * `muonlab merge DIR… [--out DIR]`: combines the folders of `--shard i/n` runs into one run folder
+ * and recomputes its summary from the cells' raw results — never from a shard's summary:
+ *
+ * - config sweeps (`muonlab run CONFIG.json`): every input's config.json must be the same config;
+ *   finished cells (with summary.json) are copied, and the root summary.json (per run: last step,
+ *   loss, capacity from metrics.jsonl, recovered items over all N from the per-item `correct` file;
+ *   power-law fits of capacity along every numeric sweep axis) is computed from those files.
+ * - presets (`muonlab run PRESET --shard`): every input's preset.json must name the same preset,
+ *   scale and cells; the cells' result.json files are copied, and the report is recomputed in the
+ *   page from all of them (runPresetInCells / summarizePreset).
+ */
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments/config';
+import { expandSweep } from '../src/experiments/sweep';
+import { PresetRunManifestSchema, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
+import { fitPowerLaw } from '../src/metrics/fits';
+import { writeJsonAtomic } from './files';
+import { cellDirectory } from './run';
+import { manifestMismatch, presetCellDirectory, readPresetCell } from './presetRun';
+
+type RunKind = { kind: 'config'; config: ExperimentConfig } | { kind: 'preset'; manifest: PresetRunManifest };
+
+/** What a run folder holds: a config sweep (config.json) or a preset's cells (preset.json). */
+export function readRunKind(dir: string): RunKind {
+  const presetFile = join(dir, 'preset.json');
+  if (existsSync(presetFile)) return { kind: 'preset', manifest: PresetRunManifestSchema.parse(JSON.parse(readFileSync(presetFile, 'utf8'))) };
+  const configFile = join(dir, 'config.json');
+  if (existsSync(configFile)) {
+    try {
+      return { kind: 'config', config: parseExperimentConfig(JSON.parse(readFileSync(configFile, 'utf8'))) };
+    } catch (err) {
+      throw new RangeError(`${configFile}: ${(err as Error).message}`);
+    }
+  }
+  throw new RangeError(`${dir}: not a muonlab run folder (no preset.json or config.json; give the folder that holds cells/)`);
+}
+
+/** The first path where two JSON values differ ("" when equal). */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      if (d !== null) return d;
+    }
+  }
+  return path || '(root)';
+}
+
+interface MetricsLine {
+  run: number;
+  optimizer: string;
+  runSeed: number;
+  step: number;
+  loss: number | null;
+  capacity: number;
+  diverged: boolean;
+  divergedAtStep: number | null;
+}
+
+function readMetrics(dir: string): MetricsLine[] {
+  const file = join(dir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    const r = JSON.parse(l) as MetricsLine & { schema?: string };
+    if (r.schema !== 'muonlab.metrics/1') throw new RangeError(`${file}:${i + 1}: not a muonlab.metrics/1 record`);
+    return r;
+  });
+}
+
+/**
+ * The sweep summary of a config run folder, from metrics.jsonl and per-item files of its finished
+ * cells (a cell is finished when it has summary.json).
+ */
+export function summarizeSweep(root: string): SweepSummary {
+  const config = parseExperimentConfig(JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')));
+  const cells = expandSweep(config);
+  const out: SweepSummary['cells'] = [];
+  const missing: string[] = [];
+  for (const cell of cells) {
+    const dir = cellDirectory(root, cell);
+    if (!existsSync(join(dir, 'summary.json'))) {
+      missing.push(cell.id);
+      continue;
+    }
+    const records = readMetrics(dir);
+    const lastStep = records.reduce((m, r) => Math.max(m, r.step), 0);
+    const byRun = new Map<number, MetricsLine>();
+    for (const r of records) if (!byRun.has(r.run) || byRun.get(r.run)!.step <= r.step) byRun.set(r.run, r);
+    const runs = [...byRun.values()].sort((a, b) => a.run - b.run).map((r) => {
+      const correctFile = join(dir, 'per-item', `run${r.run}-step${lastStep}.correct.u8`);
+      let capacityAllItems: number | null = null;
+      if (existsSync(correctFile)) capacityAllItems = readFileSync(correctFile).reduce((s, v) => s + (v ? 1 : 0), 0);
+      return {
+        run: r.run, optimizer: r.optimizer, runSeed: r.runSeed, lastStep: r.step, loss: r.loss ?? null, capacity: r.capacity,
+        capacityAllItems, diverged: r.diverged, divergedAtStep: r.divergedAtStep,
+      };
+    });
+    out.push({ id: cell.id, index: cell.index, point: cell.point, runs });
+  }
+  const fits: SweepSummary['fits'] = [];
+  for (const axis of config.sweep) {
+    if (!axis.values.every((v) => typeof v === 'number' && v > 0)) continue;
+    const optimizers = [...new Set(out.flatMap((c) => c.runs.map((r) => r.optimizer)))];
+    for (const optimizer of optimizers) {
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (const c of out) {
+        for (const r of c.runs) {
+          const y = r.capacityAllItems ?? r.capacity;
+          if (r.optimizer === optimizer && !r.diverged && y > 0) {
+            xs.push(c.point[axis.path] as number);
+            ys.push(y);
+          }
+        }
+      }
+      if (new Set(xs).size < 2) continue;
+      const fit = fitPowerLaw(xs, ys);
+      const ci = fit.slopeCI.map((v) => (Number.isFinite(v) ? v : null)) as [number | null, number | null];
+      fits.push({ axis: axis.path, optimizer, quantity: 'capacity', slope: fit.slope, slopeCI: ci, intercept: fit.intercept, points: xs.length });
+    }
+  }
+  return SweepSummarySchema.parse({ schema: 'muonlab.sweep-summary/1', name: config.name, createdAt: new Date().toISOString(), cells: out, missing, fits });
+}
+
+export interface MergeResult {
+  kind: 'config' | 'preset';
+  root: string;
+  /** Cells copied from each input. */
+  copied: Record<string, number>;
+  /** Cells no input has a finished result for. */
+  missing: string[];
+  manifest?: PresetRunManifest;
+  summary?: SweepSummary;
+}
+
+/**
+ * Merges run folders into `out` (created; it may be one of the inputs' parents but not an input).
+ * Throws, naming the folders and the first differing field, when the inputs are not shards of one run.
+ */
+export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
+  if (inputs.length === 0) throw new RangeError('merge: give at least one run folder');
+  const dirs = inputs.map((d) => resolve(d));
+  const root = resolve(out);
+  if (dirs.includes(root)) throw new RangeError(`merge: --out ${out} is one of the inputs; choose a new folder`);
+  const kinds = dirs.map(readRunKind);
+  const first = kinds[0];
+  kinds.forEach((k, i) => {
+    if (k.kind !== first.kind) throw new RangeError(`merge: ${dirs[i]} is a ${k.kind} run but ${dirs[0]} is a ${first.kind} run`);
+    const problem = k.kind === 'config' && first.kind === 'config'
+      ? firstDifference(first.config, k.config)
+      : manifestMismatch((first as { manifest: PresetRunManifest }).manifest, (k as { manifest: PresetRunManifest }).manifest);
+    if (problem !== null) throw new RangeError(`merge: mismatched configs: ${dirs[i]} differs from ${dirs[0]} at ${problem}`);
+  });
+  const copied: Record<string, number> = Object.fromEntries(dirs.map((d) => [d, 0]));
+  const owner = new Map<string, string>();
+  if (first.kind === 'config') {
+    writeJsonAtomic(join(root, 'config.json'), first.config);
+    const env = join(dirs[0], 'env.json');
+    if (existsSync(env)) cpSync(env, join(root, 'env.json'));
+    for (const cell of expandSweep(first.config)) {
+      for (const dir of dirs) {
+        const src = cellDirectory(dir, cell);
+        if (!existsSync(join(src, 'summary.json'))) continue;
+        if (owner.has(cell.id)) throw new RangeError(`merge: cell ${cell.id} is finished in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
+        owner.set(cell.id, dir);
+        cpSync(src, cellDirectory(root, cell), { recursive: true });
+        copied[dir]++;
+      }
+    }
+    writeJsonAtomic(join(root, 'merge.json'), { schema: 'muonlab.merge/1', createdAt: new Date().toISOString(), sources: dirs, copied });
+    const summary = summarizeSweep(root);
+    writeJsonAtomic(join(root, 'summary.json'), summary);
+    return { kind: 'config', root, copied, missing: summary.missing, summary };
+  }
+  const manifest = first.manifest;
+  writeJsonAtomic(join(root, 'preset.json'), manifest);
+  const missing: string[] = [];
+  for (const cell of manifest.cells) {
+    for (const dir of dirs) {
+      if (readPresetCell(dir, cell) === null) continue;
+      if (owner.has(cell.id)) throw new RangeError(`merge: cell ${cell.id} has results in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
+      owner.set(cell.id, dir);
+      cpSync(presetCellDirectory(dir, cell), presetCellDirectory(root, cell), { recursive: true });
+      copied[dir]++;
+    }
+    if (!owner.has(cell.id)) missing.push(cell.id);
+  }
+  writeJsonAtomic(join(root, 'merge.json'), { schema: 'muonlab.merge/1', createdAt: new Date().toISOString(), sources: dirs, copied });
+  return { kind: 'preset', root, copied, missing, manifest };
+}
+
+/** Default output folder of a merge: `<parent of the first input>/<its name>-merged`. */
+export function defaultMergeOut(inputs: readonly string[]): string {
+  const first = resolve(inputs[0]);
+  return join(first, '..', `${basename(first)}-merged`);
+}

@@ -1,0 +1,133 @@
+/**
+ * `muonlab run PRESET --scale S [--shard i/n] [--resume]` for presets split into cells (the
+ * `cellular` hook of src/experiments/presets/types.ts): each cell's raw result is written to
+ * `<dir>/cells/<id>/result.json` as soon as it is done, so an interrupted run keeps its finished
+ * cells and `--resume` skips them; when every cell of the scale has a result (this run, earlier
+ * runs, or other shards copied in by `muonlab merge`), the report is recomputed from those raw
+ * results. Writing a report also renders its SVG plots to PNG in the same browser.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Browser } from 'playwright';
+import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
+import { parseShard, shardByCost } from '../src/experiments/sweep';
+import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../src/experiments/presets/types';
+import { writeFileAtomic, writeJsonAtomic } from './files';
+import { renderSvgsToPng } from './png';
+import type { Session } from './session';
+import { formatTable } from './table';
+
+/** A cell's folder name: its id with anything but letters, digits, `.`, `=`, `,` and `-` replaced. */
+export function presetCellDirectory(dir: string, cell: PresetCell): string {
+  return join(dir, 'cells', cell.id.replace(/[^A-Za-z0-9.=,-]+/g, '_').slice(0, 120));
+}
+
+/** Reads a cell's stored result, or null if it has none (unfinished). Throws on a foreign file. */
+export function readPresetCell(dir: string, cell: PresetCell): PresetCellFile | null {
+  const file = join(presetCellDirectory(dir, cell), 'result.json');
+  if (!existsSync(file)) return null;
+  const parsed = PresetCellFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new RangeError(`${file}: not a muonlab.preset-cell/1 file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** Writes preset.json, or checks that an existing one describes the same preset, scale and cells. */
+export function ensurePresetManifest(dir: string, manifest: PresetRunManifest): void {
+  const file = join(dir, 'preset.json');
+  if (existsSync(file)) {
+    const old = PresetRunManifestSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    const problem = manifestMismatch(old, manifest);
+    if (problem) throw new RangeError(`${dir} holds results of another run (${problem}); use another --out`);
+    return;
+  }
+  writeJsonAtomic(file, manifest);
+}
+
+/** Why two manifests cannot share results, or null. */
+export function manifestMismatch(a: PresetRunManifest, b: PresetRunManifest): string | null {
+  if (a.preset !== b.preset) return `preset ${a.preset} vs ${b.preset}`;
+  if (a.scale !== b.scale) return `scale ${a.scale} vs ${b.scale}`;
+  if (JSON.stringify(a.cells) !== JSON.stringify(b.cells)) return 'the cells differ (another muonlab version?)';
+  return null;
+}
+
+export interface PresetPlan {
+  cells: PresetCell[];
+  /** Cells this invocation runs (its shard, minus finished ones with --resume). */
+  todo: PresetCell[];
+}
+
+export function planPresetCells(dir: string, cells: PresetCell[], options: { shard?: string; resume?: boolean }): PresetPlan {
+  const mine = options.shard ? shardByCost(cells, (c) => c.cost, parseShard(options.shard).shard, parseShard(options.shard).count) : cells;
+  const todo = options.resume ? mine.filter((c) => readPresetCell(dir, c) === null) : mine;
+  return { cells, todo };
+}
+
+/** Every cell's stored result, or the ids of those missing. */
+export function collectPresetResults(dir: string, cells: readonly PresetCell[]): { results: PresetCellResult[]; missing: string[] } {
+  const results: PresetCellResult[] = [];
+  const missing: string[] = [];
+  for (const cell of cells) {
+    const stored = readPresetCell(dir, cell);
+    if (stored) results.push({ cell: stored.cell, result: stored.result, elapsedMs: stored.elapsedMs });
+    else missing.push(cell.id);
+  }
+  return { results, missing };
+}
+
+/** Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. */
+export async function writePresetReport(browser: Browser, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
+  const pngs = await renderSvgsToPng(browser, report.plots.map((p) => p.svg));
+  report.plots.forEach((plot, i) => {
+    writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
+    writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
+  });
+  const { plots, markdown, profile: _profile, ...summary } = report;
+  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: plots.map((p) => `plots/${p.name}.png`) });
+  writeFileAtomic(join(dir, 'report.md'), markdown);
+  console.log(formatTable(
+    ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
+    report.predictions.map((p) => [
+      p.name,
+      typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted,
+      p.ci && p.measured !== null ? `${p.measured.toPrecision(4)} [${p.ci[0]?.toPrecision(3)}, ${p.ci[1]?.toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4),
+      p.tolerance,
+      p.agrees ? 'yes' : 'NO',
+    ]),
+  ));
+  const disagree = report.predictions.filter((p) => !p.agrees).length;
+  console.log(`${disagree === 0 ? 'all predictions agree' : `${disagree} prediction(s) DISAGREE`} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+}
+
+/**
+ * Runs this invocation's cells of a cellular preset and, when all cells have results, writes the
+ * report. Returns the report, or null when cells are still missing (another shard's).
+ */
+export async function runPresetInCells(
+  session: Session,
+  name: string,
+  scale: Scale,
+  dir: string,
+  cells: PresetCell[],
+  options: { shard?: string; resume?: boolean; onCell?: (done: number, total: number, cell: PresetCell) => void },
+): Promise<PresetReport | null> {
+  ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells });
+  const plan = planPresetCells(dir, cells, options);
+  console.log(`${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${cells.length - plan.todo.length} finished)` : ''}`);
+  for (const [k, cell] of plan.todo.entries()) {
+    options.onCell?.(k, plan.todo.length, cell);
+    const started = performance.now();
+    const result = await session.call('runPresetCell', name, scale, cell);
+    const file: PresetCellFile = { schema: 'muonlab.preset-cell/1', preset: name, scale, cell, result, elapsedMs: performance.now() - started, createdAt: new Date().toISOString() };
+    writeJsonAtomic(join(presetCellDirectory(dir, cell), 'result.json'), PresetCellFileSchema.parse(file));
+  }
+  options.onCell?.(plan.todo.length, plan.todo.length, cells[cells.length - 1]);
+  const { results, missing } = collectPresetResults(dir, cells);
+  if (missing.length) {
+    console.log(`${missing.length} cell(s) have no result here yet (other shards): combine the shard folders with \`muonlab merge DIR…\``);
+    return null;
+  }
+  const report = await session.call('summarizePreset', name, scale, results);
+  await writePresetReport(session.browser, dir, report);
+  return report;
+}
