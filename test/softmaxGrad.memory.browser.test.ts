@@ -49,6 +49,7 @@ describe('memory', () => {
         expect(memory.peakBytes, `N = ${N}: ${JSON.stringify(memory.buffers)}`).toBeLessThan(bound);
         for (const [label, bytes] of Object.entries(memory.buffers)) expect(bytes, `${label} is not N×N-sized`).toBeLessThan((N * N * 4) / 8);
         peaks.push(memory.peakBytes);
+        console.info(`softmaxGrad memory N = ${N}, d = ${d}: peak ${memory.peakBytes} bytes (work ${memory.createdBytes}, operands ${memory.operandBytes}), bound ${bound}, ${r.chunks} chunks × ${r.blocks} blocks`);
       } finally {
         workspace.dispose();
         W.buffer.destroy();
