@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseExperimentConfig } from '../src/experiments/config';
 import { appendRecord, applyOverrides, beginCell, cellDirectory, loadExperiment, planRun } from '../harness/run';
+import { formatDuration, formatProgress, overallEtaMs } from '../harness/progress';
 
 const raw = {
   name: 'plan-test',
@@ -61,5 +62,23 @@ describe('run planning', () => {
       { schema: 'muonlab.metrics/1', cell: 'task.taskSeed=1', run: 0, step: 1, loss: 1.5 },
     ]);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).task.taskSeed).toBe(1);
+  });
+});
+
+describe('progress bar', () => {
+  const base = { cellIndex: 1, cells: 4, cell: 'task.dIn=64', step: 9, steps: 19, cellElapsedMs: 10_000, cellEtaMs: 10_000, finishedCellMs: [30_000] };
+
+  test('overall ETA = this cell\'s ETA + later cells at the mean finished-cell time (projected before one finished)', () => {
+    expect(overallEtaMs(base)).toBe(10_000 + 2 * 30_000);
+    expect(overallEtaMs({ ...base, cellIndex: 0, finishedCellMs: [] })).toBe(10_000 + 3 * 20_000);
+    expect(overallEtaMs({ ...base, cellEtaMs: null })).toBeNull();
+  });
+
+  test('the line shows the fraction over all cells, cell and step counts and the ETA', () => {
+    const line = formatProgress(base, 20);
+    // (1 + 10/20) of 4 cells = 37.5% → 8 of 20 marks (rounded 7.5 → 8).
+    expect(line).toBe('[########............]  38%  cell 2/4 task.dIn=64  step 9/19  ETA 1m 10s');
+    expect(formatDuration(3_725_000)).toBe('1h 02m');
+    expect(formatDuration(42_400)).toBe('42s');
   });
 });
