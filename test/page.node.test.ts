@@ -189,6 +189,7 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     for (const o of ['gd', 'adam', 'muon', 'signgd']) expect(name).toContain(o);
     expect(await page.isVisible('#config-errors')).toBe(true);
     expect(await page.isDisabled('#run-start')).toBe(true);
+    expect(await page.textContent('#run-status')).toMatch(/fix the config first \(\d+ problems/);
     // The form marks the offending field.
     expect(await page.getAttribute('#config-form [data-path="task.N"]', 'class')).toContain('invalid');
 
@@ -390,7 +391,7 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
       expect(await box.textContent()).toMatch(/WebGPU .*(missing|no adapter)/);
       expect(await box.textContent()).toContain('--enable-unsafe-webgpu');
       expect(await page.isDisabled('#run-start')).toBe(true);
-      expect(await page.textContent('#run-status')).toContain('waiting for a GPU device');
+      expect(await page.textContent('#run-status')).toContain('no GPU device: runs need WebGPU');
     } finally {
       await noGpu.close();
     }

@@ -163,6 +163,8 @@ class FormBuilder {
     const select = el('select');
     if (!required || value === undefined) select.append(el('option', { value: '' }, schema.default !== undefined ? `(default: ${String(schema.default)})` : '(choose)'));
     for (const option of schema.enum!) select.append(el('option', { value: String(option) }, String(option)));
+    // A value the schema does not allow stays visible (marked) instead of silently showing another.
+    if (value !== undefined && !schema.enum!.some((o) => String(o) === String(value))) select.append(el('option', { value: String(value) }, `${String(value)} (not allowed)`));
     select.value = value === undefined ? '' : String(value);
     select.addEventListener('change', () => {
       const chosen = schema.enum!.find((o) => String(o) === select.value);

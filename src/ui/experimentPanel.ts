@@ -56,6 +56,7 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
   const runLog = $<HTMLPreElement>('#run-log');
   const schema = experimentJsonSchema() as JsonSchema;
   let gpuOk = false;
+  let gpuKnown = false;
   let configValid = false;
 
   sourceSelect.append(new Option('Custom config (form + JSON)', 'config'));
@@ -197,7 +198,13 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     let text: string;
     switch (st.status) {
       case 'idle':
-        text = gpuOk ? 'ready' : 'waiting for a GPU device';
+        text = !gpuOk
+          ? gpuKnown
+            ? 'no GPU device: runs need WebGPU (see the Adapter section above)'
+            : 'waiting for a GPU device'
+          : source
+            ? 'ready'
+            : `fix the config first (${errorList.children.length} problem${errorList.children.length === 1 ? '' : 's'} listed under the JSON)`;
         break;
       case 'running':
       case 'paused':
@@ -252,6 +259,7 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
   }
   gpuReady.then((ok) => {
     gpuOk = ok;
+    gpuKnown = true;
     refresh();
     if (ok && shared.autorun && !shared.error) start();
   });
