@@ -63,7 +63,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, t ≤ 4; long run (≤ 40 steps) at d = 32', estimate: '≈ 1 min on SwiftShader (measured 59 s with another Chromium running)' },
-      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, t ≤ 4; long runs (≤ 100 steps) at d ∈ {64, 128}; scheduler GPU-f32 series at d ∈ {64, 128}', estimate: 'several minutes on SwiftShader' },
+      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, t ≤ 4; long runs (≤ 100 steps) at d ∈ {64, 128}; scheduler GPU-f32 series at d ∈ {64, 128}', estimate: '≈ 7 min on SwiftShader (measured 402 s, plus page build and variant timing)' },
       full: { sizes: 'N = 250,000, a ∈ {1.25, 1.5, 2}, d ∈ {64 … 512}, 4 seeds, long runs ≤ 500 steps ([C] Fig. 4)', estimate: 'many hours on a GPU; not for CPU adapters' },
     },
   },
@@ -93,7 +93,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 1 min on SwiftShader (measured 63 s with another Chromium running)' },
-      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: 'several minutes on SwiftShader' },
+      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: '≈ 5–6 min on SwiftShader (measured 323 s)' },
       full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
     },
   },
@@ -126,6 +126,21 @@ export const PRESET_CATALOG = {
       ci: { sizes: 'N = d = 150, 30 head items, 6 steps, 4 optimizers × 3 step sizes × 2 embeddings, isotropy every 2 steps', estimate: '≈ 1 min on SwiftShader (measured)' },
       quick: { sizes: 'N = d = 300, 60 head items, 12 steps, 4 optimizers × 3 step sizes × 2 embeddings', estimate: 'ESTIMATE_ISO_QUICK' },
       full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps, 5 step sizes", estimate: 'tens of minutes (the Float64 SVDs of 999 × 999 run on the CPU)' },
+    },
+  },
+  'a-noisy-scaling': {
+    name: 'a-noisy-scaling',
+    title: 'Label noise: excess loss ∝ T^−2 for Muon (η = Θ(ln N/T)) vs T^−(1−1/b) for the best GD',
+    paper: '[A] Li, Wang, Zhong, Lu, Wang, Muon in Associative Memory Learning: Training Dynamics and Scaling Laws (arXiv 2602.05725)',
+    predictions: [
+      "Muon's excess loss over the label entropy after T steps ∝ T^−2 with η = 2·ln N/T",
+      "The best GD's (over an η grid) ∝ T^−(1−1/b) — needs many groups and C ≫ M: checked at full scale only, on a GPU",
+      "Muon's excess is below the best GD's at every T",
+    ],
+    scales: {
+      ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law and Muon < GD only (GD's law has no honest small scale, SPEC §4)", estimate: 'ESTIMATE_NOISY_CI' },
+      quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: 'ESTIMATE_NOISY_QUICK' },
+      full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, 6 GD step sizes; checks both laws', estimate: 'GPU only: refuses to start on a CPU/fallback adapter' },
     },
   },
 } satisfies Record<string, PresetInfo>;
