@@ -7,7 +7,7 @@
  * Layout: <out>/<name>/{config.json, env.json, cells/<index>-<slug>/{config.json, metrics.jsonl,
  * per-item/*.f32|*.u8, summary.json}}.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments/config';
 import { expandSweep, parseShard, shardCells, type SweepCell } from '../src/experiments/sweep';
@@ -74,9 +74,9 @@ export function writePerItem(dir: string, arrays: EncodedPerItem): void {
   const base = join(dir, 'per-item');
   mkdirSync(base, { recursive: true });
   const stem = `run${arrays.run}-step${arrays.step}`;
-  writeFileSync(join(base, `${stem}.pcorrect.f32`), Buffer.from(arrays.pCorrect, 'base64'));
-  writeFileSync(join(base, `${stem}.correct.u8`), Buffer.from(arrays.correct, 'base64'));
-  writeFileSync(join(base, `${stem}.loss.f32`), Buffer.from(arrays.loss, 'base64'));
+  writeFileAtomic(join(base, `${stem}.pcorrect.f32`), Buffer.from(arrays.pCorrect, 'base64'));
+  writeFileAtomic(join(base, `${stem}.correct.u8`), Buffer.from(arrays.correct, 'base64'));
+  writeFileAtomic(join(base, `${stem}.loss.f32`), Buffer.from(arrays.loss, 'base64'));
 }
 
 /** Starts a cell's folder: its config, and an empty metrics.jsonl (a re-run starts it over). */
@@ -86,6 +86,11 @@ export function beginCell(dir: string, cell: SweepCell): void {
   writeFileAtomic(join(dir, 'metrics.jsonl'), '');
 }
 
+/**
+ * Appends one record line. Appends are not atomic, but a cell only counts as finished once its
+ * summary.json is written (atomically) after its last record, so readers (merge, --resume) never
+ * use a metrics.jsonl that a crash cut short: that cell is run again, starting its file over.
+ */
 export function appendRecord(dir: string, cell: string, record: unknown): void {
   appendFileSync(join(dir, 'metrics.jsonl'), `${JSON.stringify({ schema: 'muonlab.metrics/1', cell, ...(record as object) })}\n`);
 }
