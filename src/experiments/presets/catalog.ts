@@ -108,7 +108,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = d = 150, 30 head items, 13 steps, GD / SignGD / Muon exact / Adam × 2 embeddings', estimate: '≈ 35 s on SwiftShader (measured)' },
-      quick: { sizes: 'N = d = 300, 60 head items, 16 steps', estimate: 'ESTIMATE_BM_QUICK' },
+      quick: { sizes: 'N = d = 300, 60 head items, 16 steps', estimate: '≈ 1.5 min on SwiftShader (measured 96 s)' },
       full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps", estimate: 'minutes on a GPU' },
     },
   },
@@ -138,7 +138,7 @@ export const PRESET_CATALOG = {
       "Muon's excess is below the best GD's at every T",
     ],
     scales: {
-      ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law and Muon < GD only (GD's law has no honest small scale, SPEC §4)", estimate: 'ESTIMATE_NOISY_CI' },
+      ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law and Muon < GD only (GD's law has no honest small scale, SPEC §4)", estimate: '≈ 25 s on SwiftShader (measured)' },
       quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: 'ESTIMATE_NOISY_QUICK' },
       full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, 6 GD step sizes; checks both laws', estimate: 'GPU only: refuses to start on a CPU/fallback adapter' },
     },

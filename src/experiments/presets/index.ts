@@ -7,10 +7,12 @@ import { cMinibatch } from './cMinibatch';
 import { cMultistep } from './cMultistep';
 import { bBalanceMultistep } from './bBalanceMultistep';
 import { bIsotropy } from './bIsotropy';
+import { aNoisyScaling } from './aNoisyScaling';
 import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
 export const PRESETS: Record<PresetName, Preset> = {
+  'a-noisy-scaling': aNoisyScaling,
   'b-isotropy': bIsotropy,
   'b-balance-multistep': bBalanceMultistep,
   'a-noiseless': aNoiseless,
