@@ -30,7 +30,7 @@ describe('newton-schulz scheduled: GPU = the same iteration in Float64', () => {
       expect(r.dispatchesPerStep).toBeLessThanOrEqual(3);
       expect(r.passesRecorded).toBe(2 + r.schedule!.coefficients.length * r.dispatchesPerStep);
       // X·Xᵀ and A·A go through the symmetric Gram kernel (any shape) unless the case turns it off,
-      // wherever the device has subgroups (no choice table here: the products' variant is the quad kernel).
+      // wherever the device has subgroups (no choice table here: the products' variant is the quad kernel or 16x16).
       expect(r.symmetric).toBe(c.symmetric !== false && symmetricGramAvailable(gpu));
     });
   }

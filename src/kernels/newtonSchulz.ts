@@ -15,8 +15,8 @@
  * may not read and write one buffer through two bindings). The GPU `exact` adds a step-change
  * reduction and a selection kernel per step (Polar Express, stop rule, cap 12).
  *
- * X·Xᵀ and A·A = A·Aᵀ are symmetric: where the device has subgroups and the matmul would be the quad
- * kernel anyway, they go through its symmetric form (src/kernels/symmetricGram.ts), which computes
+ * X·Xᵀ and A·A = A·Aᵀ are symmetric: where the device has subgroups and its matmul for the shape is
+ * a register-blocked variant (CPU adapters), they go through the quad kernel's symmetric form (src/kernels/symmetricGram.ts), which computes
  * only the 32×32 tiles on or above the diagonal, so a square step costs ≈ 4d³ instead of 6d³ FLOPs at
  * the same rate (`symmetric: false` forces the plain matmul). Batching: every pass covers the R
  * matrices with dispatch z = matrix; measured in CPU time, a batched pass does the same work as R
@@ -109,10 +109,11 @@ export interface NewtonSchulzArgs {
   /** Force a matmul variant (benchmarks); default: the device's choice per shape. */
   variant?: MatmulVariantName;
   /**
-   * Compute X·Xᵀ and A·A (= A·Aᵀ) with the symmetric Gram kernel, about half their FLOPs. Default:
-   * where the device has subgroups and the variant of the products is `register-blocked-quad` (the
-   * kernel it is a form of); true: wherever the device has subgroups; false: the plain matmul for all
-   * three products.
+   * Compute X·Xᵀ and A·A (= A·Aᵀ) with the symmetric Gram kernel (a form of the register-blocked
+   * quad kernel), about half their FLOPs. Default: where the device has subgroups and its matmul for
+   * the Gram shape is a register-blocked variant — not `workgroup-tiled`, the design real GPUs pick,
+   * against which the quad kernel is not the fast one; true: wherever the device has subgroups;
+   * false: the plain matmul for all three products.
    */
   symmetric?: boolean;
 }
@@ -162,7 +163,7 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   const variant = args.variant ? { variant: args.variant } : {};
   const elementGroups = Math.ceil((rows * cols) / 64);
   const symmetric = symmetricGramAvailable(rec.gpu) && (args.symmetric ??
-    (args.variant ?? resolveMatmulVariant(rec.gpu, { a: ws.x[0], b: ws.x[0], c: ws.gram, transA: tall, transB: !tall })) === 'register-blocked-quad');
+    (args.variant ?? resolveMatmulVariant(rec.gpu, { a: ws.x[0], b: ws.x[0], c: ws.gram, transA: tall, transB: !tall })) !== 'workgroup-tiled');
 
   await sumSquares(rec, { x: input, out: ws.norms });
   await rec.dispatch({
