@@ -10,6 +10,9 @@
 // evaluation of the same recurrence (src/cpu/fmaPeak.ts).
 //
 // copy_bandwidth: dst[i] = src[i] over vec4s, one read and one write per element: bytes = 2·size.
+// A grid-stride loop (a fixed number of invocations, each copying every `stride`-th vec4) keeps the
+// per-invocation overhead — large on a CPU adapter — out of the figure; neighbouring invocations
+// touch neighbouring vec4s at every trip (coalesced on a GPU).
 
 struct FmaParams {
   iterations: u32,
@@ -19,6 +22,7 @@ struct FmaParams {
 
 struct CopyParams {
   count: u32,
+  stride: u32,
 }
 
 @group(0) @binding(0) var<storage, read_write> fmaOut: array<f32>;
@@ -61,8 +65,7 @@ fn fma_peak(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 @compute @workgroup_size(64, 1, 1)
 fn copy_bandwidth(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = gid.x + gid.y * groups.x * 64u;
-  if (i < copyParams.count) {
+  for (var i = gid.x + gid.y * groups.x * 64u; i < copyParams.count; i = i + copyParams.stride) {
     copyDst[i] = copySrc[i];
   }
 }

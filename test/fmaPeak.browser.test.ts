@@ -1,5 +1,6 @@
 // The achievable-peak probes (shaders/fma_peak.wgsl): the FMA kernel really runs its chains for the
-// trip count its FLOP count claims, and the peak measurement reports finite positive figures.
+// trip count its FLOP count claims, the copy probe copies every element, and the peak measurement
+// reports finite positive figures.
 //
 // Trip count, exactly: with a = b = 1 each chain is x_n = x_0 + n, and every value is a multiple of
 // 1/8 below 2^13, so the chains and their 32-term sum (< 2^18, 21 significant bits) are exact in f32.
@@ -14,9 +15,9 @@
 import { describe, expect, test } from 'vitest';
 import fmaSource from '../shaders/fma_peak.wgsl?raw';
 import { runCommands } from '../src/gpu/commands';
-import { createTensor, readTensor } from '../src/gpu/tensor';
+import { createTensor, readTensor, uploadTensor } from '../src/gpu/tensor';
 import { fmaPeakOutput } from '../src/cpu/fmaPeak';
-import { fmaPeakFlops, measureDevicePeak, recordFmaPeak } from '../src/kernels/fmaPeak';
+import { fmaPeakFlops, measureDevicePeak, recordCopyBandwidth, recordFmaPeak } from '../src/kernels/fmaPeak';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import type { Gpu } from '../src/gpu/device';
 
@@ -95,6 +96,30 @@ describe('fma peak kernel', () => {
       // A wrong trip count would be caught: n ± 1 trips differ from n by far more than the bound.
       const off = Math.abs(fmaPeakOutput(0, n + 1, a, b) - fmaPeakOutput(0, n, a, b));
       expect(off).toBeGreaterThan(allowedError(0, n, a, b));
+    }
+  });
+
+  test('the copy probe copies every vec4 (grid-stride loop: more vec4s than invocations, odd tail)', async (ctx) => {
+    const gpu = await gpuOrSkip(ctx);
+    if (!gpu) return;
+    const vec4s = 2 * 2048 * 64 + 7; // > 2048 workgroups × 64 invocations: each invocation loops
+    const data = Float32Array.from({ length: vec4s * 4 + 4 }, (_, i) => i + 0.5);
+    const src = uploadTensor(gpu, { rows: data.length, cols: 1, label: 'copy src' }, data);
+    const dst = uploadTensor(gpu, { rows: data.length, cols: 1, label: 'copy dst' }, new Float32Array(data.length).fill(-1));
+    try {
+      let bytes = 0;
+      await withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
+        bytes = await recordCopyBandwidth(rec, { src: src.buffer, dst: dst.buffer, vec4s });
+      }));
+      expect(bytes).toBe(2 * 16 * vec4s);
+      const got = (await readTensor(gpu, dst)) as Float32Array;
+      let wrong = 0;
+      for (let i = 0; i < vec4s * 4; i++) if (got[i] !== data[i]) wrong++;
+      expect(wrong).toBe(0);
+      expect(Array.from(got.subarray(vec4s * 4))).toEqual([-1, -1, -1, -1]); // past count: untouched
+    } finally {
+      src.buffer.destroy();
+      dst.buffer.destroy();
     }
   });
 

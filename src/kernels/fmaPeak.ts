@@ -16,6 +16,8 @@ const FMA_PEAK_KERNEL = defineKernel({ module: 'fma_peak', entryPoint: 'fma_peak
 const COPY_BANDWIDTH_KERNEL = defineKernel({ module: 'fma_peak', entryPoint: 'copy_bandwidth', source: fmaPeakSource });
 
 const WORKGROUP = 64;
+/** Workgroups of the copy probe: enough to fill a large GPU (132 SMs × 16), few for a CPU adapter. */
+const COPY_WORKGROUPS = 2048;
 /** FLOPs per invocation per loop trip: 32 chains, one multiply and one add each. */
 export const FMA_FLOPS_PER_TRIP = 2 * FMA_CHAINS;
 
@@ -66,14 +68,13 @@ export async function recordCopyBandwidth(rec: CommandRecorder, args: { src: GPU
   if (!Number.isInteger(args.vec4s) || args.vec4s <= 0 || args.src.size < bytes || args.dst.size < bytes) {
     throw new RangeError(`copyBandwidth: vec4s must be a positive integer with src and dst of at least ${bytes} bytes, got vec4s = ${args.vec4s}`);
   }
-  const groups = Math.ceil(args.vec4s / WORKGROUP);
-  const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-  const x = Math.min(groups, maxGroups);
+  // Grid-stride: at most COPY_WORKGROUPS workgroups, each invocation copying every stride-th vec4.
+  const groups = Math.min(Math.ceil(args.vec4s / WORKGROUP), COPY_WORKGROUPS);
   await rec.dispatch({
     kernel: COPY_BANDWIDTH_KERNEL,
     buffers: { copySrc: args.src, copyDst: args.dst },
-    uniforms: { copyParams: { count: args.vec4s } },
-    workgroups: [x, Math.ceil(groups / x), 1],
+    uniforms: { copyParams: { count: args.vec4s, stride: groups * WORKGROUP } },
+    workgroups: [groups, 1, 1],
   });
   return 2 * bytes;
 }
