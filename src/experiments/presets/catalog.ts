@@ -47,7 +47,7 @@ export const PRESET_CATALOG = {
       "SGD's critical batch grows as √d, far below Muon's",
     ],
     scales: {
-      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 30–40 s on SwiftShader (measured 29 s and 38 s)' },
+      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 30–50 s on SwiftShader (measured 29–38 s; 51 s on a heavily loaded machine)' },
       quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: '≈ 11 min on SwiftShader (measured, with other tests running)' },
       full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
     },
@@ -62,7 +62,7 @@ export const PRESET_CATALOG = {
       'The paper sees deviations at small a and large t: reported, not hidden',
     ],
     scales: {
-      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, t ≤ 4; long run (≤ 40 steps) at d = 32', estimate: '≈ 1 min on SwiftShader (measured 59 s with another Chromium running)' },
+      ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, t ≤ 4; long run (≤ 40 steps) at d = 32', estimate: '≈ 1 min on SwiftShader (measured 59–61 s on a loaded machine)' },
       quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, t ≤ 4; long runs (≤ 100 steps) at d ∈ {64, 128}; scheduler GPU-f32 series at d ∈ {64, 128}', estimate: '≈ 7 min on SwiftShader (measured 402 s, plus page build and variant timing)' },
       full: { sizes: 'N = 250,000, a ∈ {1.25, 1.5, 2}, d ∈ {64 … 512}, 4 seeds, long runs ≤ 500 steps ([C] Fig. 4)', estimate: 'many hours on a GPU; not for CPU adapters' },
     },
@@ -79,7 +79,7 @@ export const PRESET_CATALOG = {
     scales: {
       ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 65 s on SwiftShader (measured)' },
       quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: '≈ 5 min on SwiftShader (measured 280 s)' },
-      full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU; ≈ 10 s per Muon step on SwiftShader' },
+      full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU (not measured); ≈ 10 s per Muon step on SwiftShader' },
     },
   },
   'c-minibatch': {
@@ -92,7 +92,7 @@ export const PRESET_CATALOG = {
       'Population Muon (η = √d) recovers more items than GD rising from η_1 = 0.01√d',
     ],
     scales: {
-      ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 1 min on SwiftShader (measured 63 s with another Chromium running)' },
+      ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 1 min on SwiftShader (measured 52–63 s on a loaded machine)' },
       quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: '≈ 5–6 min on SwiftShader (measured 323 s)' },
       full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
     },
@@ -125,7 +125,7 @@ export const PRESET_CATALOG = {
     scales: {
       ci: { sizes: 'N = d = 150, 30 head items, 6 steps, 4 optimizers × 3 step sizes × 2 embeddings, isotropy every 2 steps', estimate: '≈ 1 min on SwiftShader (measured)' },
       quick: { sizes: 'N = d = 300, 60 head items, 12 steps, 4 optimizers × 3 step sizes × 2 embeddings', estimate: 'ESTIMATE_ISO_QUICK' },
-      full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps, 5 step sizes", estimate: 'tens of minutes (the Float64 SVDs of 999 × 999 run on the CPU)' },
+      full: { sizes: "N = d = 999, 201 head items ([B]'s size), 24 steps, 5 step sizes, isotropy every 4 steps", estimate: 'an hour or more: ≈ 560 Float64 SVDs of 999 × 999 run on the CPU (GPU time is minutes)' },
     },
   },
   'a-noisy-scaling': {
@@ -140,7 +140,7 @@ export const PRESET_CATALOG = {
     scales: {
       ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law and Muon < GD only (GD's law has no honest small scale, SPEC §4)", estimate: '≈ 25 s on SwiftShader (measured)' },
       quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: 'ESTIMATE_NOISY_QUICK' },
-      full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, 6 GD step sizes; checks both laws', estimate: 'GPU only: refuses to start on a CPU/fallback adapter' },
+      full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, 6 GD step sizes; checks both laws', estimate: 'GPU only (refuses to start on a CPU/fallback adapter); ≈ 3,300 Muon steps at N = 4096, roughly an hour on a GPU (not measured)' },
     },
   },
 } satisfies Record<string, PresetInfo>;
