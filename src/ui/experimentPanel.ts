@@ -67,12 +67,19 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
   for (const name of Object.keys(PRESETS)) if (!(name in PRESET_CATALOG)) sourceSelect.append(new Option(`Preset ${name}`, `preset:${name}`));
   for (const s of SCALES) scaleSelect.append(new Option(s, s));
 
+  // The editor's text is checked once per change, not on every progress event of a run.
+  let lastCheck: { text: string; check: ReturnType<typeof checkConfigText> } | null = null;
+  const checkEditor = () => {
+    if (lastCheck?.text !== editor.value) lastCheck = { text: editor.value, check: checkConfigText(editor.value) };
+    return lastCheck.check;
+  };
+
   const presetName = () => (sourceSelect.value.startsWith('preset:') ? sourceSelect.value.slice('preset:'.length) : null);
 
   function currentSource(): RunSource | null {
     const preset = presetName();
     if (preset) return { kind: 'preset', preset, scale: scaleSelect.value as Scale };
-    const check = checkConfigText(editor.value);
+    const check = checkEditor();
     return check.ok ? { kind: 'config', config: check.value as never } : null;
   }
 
@@ -95,7 +102,7 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
   }
 
   function validate(rerenderForm: boolean): void {
-    const check = checkConfigText(editor.value);
+    const check = checkEditor();
     configValid = check.ok;
     if (rerenderForm && check.value !== undefined) renderConfigForm(formDiv, schema, check.value, onFormChange);
     showIssues(check.ok ? [] : check.issues);
@@ -143,7 +150,7 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     history.replaceState(null, '', encodeShareHash(source));
     if (source.kind === 'preset') void runner.runPreset(source.preset, source.scale);
     else {
-      const check = checkConfigText(editor.value);
+      const check = checkEditor();
       if (check.ok) void runner.runConfig(check.value as never, check.cells);
     }
   }
