@@ -82,3 +82,24 @@ describe('progress bar', () => {
     expect(formatDuration(42_400)).toBe('42s');
   });
 });
+
+describe('interrupted runs', () => {
+  test('a cell cut short (records, no summary.json) is run again with --resume and its metrics.jsonl starts over; finished cells are kept', () => {
+    const out = mkdtempSync(join(tmpdir(), 'muonlab-'));
+    const config = parseExperimentConfig(raw);
+    const plan = planRun(config, { out });
+    const [done, cut] = plan.cells;
+    const doneDir = cellDirectory(plan.root, done);
+    beginCell(doneDir, done);
+    appendRecord(doneDir, done.id, { run: 0, step: 0, loss: 1 });
+    writeFileSync(join(doneDir, 'summary.json'), '{}');
+    const cutDir = cellDirectory(plan.root, cut);
+    beginCell(cutDir, cut);
+    appendRecord(cutDir, cut.id, { run: 0, step: 0, loss: 2 });
+    const resumed = planRun(config, { out, resume: true });
+    expect(resumed.todo.map((c) => c.id)).toEqual([cut.id, plan.cells[2].id]);
+    beginCell(cutDir, cut);
+    expect(readFileSync(join(cutDir, 'metrics.jsonl'), 'utf8')).toBe('');
+    expect(readFileSync(join(doneDir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+});
