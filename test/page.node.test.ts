@@ -134,7 +134,7 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // empty the folder this server reads, and the test always sees the current sources.
     const { build } = await import('vite');
     const outDir = join(PROJECT_ROOT, 'dist', 'page-test');
-    await build({ root: PROJECT_ROOT, configFile: join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir, emptyOutDir: true } });
+    await build({ root: PROJECT_ROOT, configFile: join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
     server = await serveStatic(outDir);
     browser = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs() });
   }, 180_000);
