@@ -38,7 +38,7 @@ export interface IsotropySettings {
 export const ISOTROPY_SETTINGS: Record<Scale, IsotropySettings> = {
   ci: { N: 150, headCount: 30, steps: 6, every: 2, lrFactors: [0.5, 1, 2] },
   quick: { N: 300, headCount: 60, steps: 12, every: 2, lrFactors: [0.5, 1, 2] },
-  full: { N: 999, headCount: 201, steps: 24, every: 2, lrFactors: [0.25, 0.5, 1, 2, 4] },
+  full: { N: 999, headCount: 201, steps: 24, every: 4, lrFactors: [0.25, 0.5, 1, 2, 4] },
 };
 const HEAD_MASS = 0.8;
 const EMBEDDINGS = ['identity', 'coupled-rotation'] as const;
