@@ -131,6 +131,14 @@ describe('plot models', () => {
     expect(cap.subtitle).toBe('slopes: gd 1.25 ([C] one-step: 0.25) · muon 1.25 ([C] one-step: 1.25)');
   });
 
+  it('plots the head bucket against the last bucket with at least a quarter of the largest one\'s items', () => {
+    // Log-rank buckets of N = 64: 1, 2, 4, …, 32 items and a 1-item stub (rank 64).
+    const sizes = [1, 2, 4, 8, 16, 32, 1];
+    const buckets = sizes.map((items, k) => ({ bucket: `b${k}`, items, meanPCorrect: k / 10, accuracy: 0 }));
+    const plot = buildPlots(stateOf([cellOf('single', 16, [record({ buckets })])])).find((p) => p.id === 'bucket-pcorrect')!;
+    expect(plot.series.map((s) => [s.name, s.points[0][1], Boolean(s.dashed)])).toEqual([['gd · b0', 0, false], ['gd · b5', 0.5, true]]);
+  });
+
   it('needs two values of d for the capacity plot and says so', () => {
     const cap = buildPlots(stateOf([cellOf('single', 16, [record({})])])).find((p) => p.id === 'capacity-d')!;
     expect(cap.series).toEqual([]);

@@ -14,6 +14,8 @@ import type { CellState, RunState } from './runState';
 export const PLOT_IDS = ['loss', 'bucket-pcorrect', 'bucket-accuracy', 'delta-loss', 'capacity-d', 'spectra'] as const;
 export type PlotId = (typeof PLOT_IDS)[number];
 
+const CELL_DASHES = ['', '7 4', '2 3', '10 3 2 3'];
+
 /** Colour per optimizer label: the optimizer's own colour unless two labels share one optimizer. */
 function colorsOf(state: RunState): Map<string, string> {
   const labels = new Map<string, string>();
@@ -66,11 +68,13 @@ function seedSeries(records: TrainMetricsRecord[], value: (r: TrainMetricsRecord
 function lossPlot(state: RunState, colors: Map<string, string>): LivePlotSpec {
   const many = state.cells.length > 1;
   const series: LiveSeries[] = [];
-  for (const cell of state.cells) {
+  state.cells.forEach((cell, c) => {
     for (const [label, records] of groupBy(cell.records, (r) => r.optimizer)) {
-      series.push({ name: many ? `${label} · ${cellLabel(cell)}` : label, color: colors.get(label)!, ...seedSeries(records, (r) => r.loss) });
+      // Same colour per optimizer in every cell; the cells differ by dash pattern.
+      const dash = CELL_DASHES[c % CELL_DASHES.length];
+      series.push({ name: many ? `${label} · ${cellLabel(cell)}` : label, color: colors.get(label)!, dash: dash || undefined, ...seedSeries(records, (r) => r.loss) });
     }
-  }
+  });
   const seeds = Math.max(0, ...state.cells.map((c) => new Set(c.records.map((r) => r.runSeed)).size));
   return {
     id: 'loss',
@@ -89,9 +93,12 @@ function bucketPlot(state: RunState, colors: Map<string, string>, which: 'meanPC
   const series: LiveSeries[] = [];
   let names: string[] = [];
   if (cell) {
-    const first = cell.records[0].buckets.map((b) => b.bucket);
-    // Buckets come in frequency-rank order: the first is the head, the last the tail.
-    names = first.length > 1 ? [first[0], first[first.length - 1]] : first;
+    const buckets = cell.records[0].buckets;
+    // Buckets come in frequency-rank order: the first is the head; the tail is the last bucket
+    // holding at least a quarter of the largest one's items (log-rank buckets end in a stub).
+    const largest = Math.max(...buckets.map((b) => b.items));
+    const tail = [...buckets].reverse().find((b) => b.items * 4 >= largest) ?? buckets[buckets.length - 1];
+    names = buckets.length > 1 && tail !== buckets[0] ? [buckets[0].bucket, tail.bucket] : [buckets[0].bucket];
     for (const [label, records] of groupBy(cell.records, (r) => r.optimizer)) {
       names.forEach((bucket, k) => {
         const value = (r: TrainMetricsRecord) => r.buckets.find((b) => b.bucket === bucket)?.[which] ?? NaN;

@@ -16,7 +16,9 @@ export interface LiveSeries {
   band?: [number, number, number][];
   color: string;
   style?: 'line' | 'points' | 'both';
+  /** A dashed line (predictions, tail buckets, updates); `dash` sets its SVG dash pattern. */
   dashed?: boolean;
+  dash?: string;
 }
 
 export interface LivePlotSpec {
@@ -131,12 +133,12 @@ export function renderLivePlot(spec: LivePlotSpec): string {
     }
     if (style !== 'points' && pts.length > 1) {
       const d = line<[number, number]>().x((p) => x(p[0])).y((p) => y(p[1]))(pts);
-      parts.push(`<path class="line" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      parts.push(`<path class="line" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed || s.dash ? ` stroke-dasharray="${s.dash ?? '6 4'}"` : ''}/>`);
     }
     if (style !== 'line' || pts.length === 1) for (const p of pts) parts.push(`<circle cx="${x(p[0]).toFixed(2)}" cy="${y(p[1]).toFixed(2)}" r="3" fill="${s.color}"/>`);
     parts.push('</g>');
     const ly = margin.top + 8 + k * 16;
-    parts.push(`<g class="legend"><line x1="${width - margin.right + 10}" y1="${ly}" x2="${width - margin.right + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${width - margin.right + 35}" y="${ly + 4}">${escapeXml(s.name)}</text></g>`);
+    parts.push(`<g class="legend"><line x1="${width - margin.right + 10}" y1="${ly}" x2="${width - margin.right + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed || s.dash ? ` stroke-dasharray="${s.dash ?? '6 4'}"` : ''}/><text x="${width - margin.right + 35}" y="${ly + 4}">${escapeXml(s.name)}</text></g>`);
   });
   if (drawn === 0) parts.push(`<text class="empty" x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2}" text-anchor="middle" fill="#888">waiting for data</text>`);
   parts.push('</svg>');
