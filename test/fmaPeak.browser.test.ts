@@ -136,7 +136,9 @@ describe('fma peak kernel', () => {
     const peak = await withErrorScopes(gpu, () => measureDevicePeak(gpu, { runs: 2, targetMs: 2 }));
     expect(peak.fma.flops).toBe(peak.fma.invocations * peak.fma.iterations * flopsPerTripFromShader());
     expect(Number.isFinite(peak.gflops) && peak.gflops > 0).toBe(true);
-    expect(peak.gflops).toBeCloseTo(peak.fma.flops / (peak.fma.medianMs * 1e6), 9);
+    // The peak is the fastest timed run (load only slows runs down), so at least the median rate.
+    expect(peak.gflops).toBeCloseTo(peak.fma.flops / (peak.fma.minMs * 1e6), 9);
+    expect(peak.fma.minMs).toBeLessThanOrEqual(peak.fma.medianMs);
     expect(peak.gbps !== null && Number.isFinite(peak.gbps) && peak.gbps > 0).toBe(true);
     expect(peak.copy!.bytes % 32).toBe(0);
   });
