@@ -6,17 +6,18 @@
  */
 import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
-import { createRunParams, defaultRunParams, readRunParams, type RunParamValues } from '../gpu/runParams';
+import { advanceRuns, createRunParams, defaultRunParams, readRunParams, type RunParamValues } from '../gpu/runParams';
 import { readTensor, uploadTensor, writeTensor, type Tensor } from '../gpu/tensor';
 import { compareToReference, F32_UNIT_ROUNDOFF, type Comparison } from '../cpu/compare';
 import { nsSchedule } from '../cpu/newtonSchulz';
 import { optimizerStepCpu, type CpuEmbeddings, type CpuRunState } from '../cpu/optim';
 import { randomF32 } from '../cpu/random';
 import type { CheckRow } from '../kernels/families';
-import { nsTolerance, orthLabel, conditionedMatrix } from '../kernels/newtonSchulzCheck';
+import { nsTolerance, orthLabel, conditionedMatrix, USER_SCHEDULE } from '../kernels/newtonSchulzCheck';
 import { finiteOrNull } from '../experiments/results';
 import { parseOptimizerConfig, type OptimizerConfig, type OptimizerConfigInput } from './config';
-import { runParamsFor } from './common';
+import { runParamsFor, writeListLearningRates } from './common';
+import { learningRateAt } from './schedule';
 import { createOptimizer } from './index';
 
 export interface OptimCase {
@@ -29,6 +30,8 @@ export interface OptimCase {
   /** tra-signgd: number of items N (orthonormal embeddings need d ≥ N). */
   items?: number;
   embedding?: 'orthonormal' | 'coupled-rotation';
+  /** Steps to take (default 1), each with η_t of the run's schedule and advance_runs in between. */
+  steps?: number;
   label?: string;
 }
 
@@ -71,8 +74,17 @@ export function optimCases(scope: 'full' | 'quick' = 'full'): OptimCase[] {
       cases.push({ configs: runs, rows, cols, step: 3 });
     }
   }
+  // `sgd` is gd under its other name (heavy ball + Nesterov).
+  cases.push({ configs: [{ name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true }], rows: 8, cols: 20, step: 3 });
+  // Learning-rate schedules over three steps, one run each: constant, geometric (advance_runs
+  // multiplies η on the GPU), an explicit list (written by the host before each step).
+  const schedules: OptimizerConfigInput['lr'][] = [0.01, { kind: 'geometric', lr: '0.005*sqrt(d_in)', growth: 0.5 }, { kind: 'list', values: [0.02, 0.001, 0.03] }];
+  for (const name of ['adam', 'gd'] as const) {
+    const extra = name === 'gd' ? { momentum: 0.9 } : {};
+    cases.push({ configs: schedules.map((lr) => ({ name, lr, ...extra }) as OptimizerConfigInput), rows: 8, cols: 20, step: 0, steps: 3, label: 'lr constant/geometric/list, 3 steps' });
+  }
   const muon = variedRuns('muon') as (OptimizerConfigInput & Record<string, unknown>)[];
-  for (const orth of ['polar-express', { name: 'cubic', steps: 6 }, 'exact']) {
+  for (const orth of ['polar-express', { name: 'cubic', steps: 6 }, USER_SCHEDULE, 'exact']) {
     cases.push({ configs: muon.map((m) => ({ ...m, orth }) as OptimizerConfigInput), rows: 12, cols: 20, step: 1 });
   }
   for (const [rows, cols] of scope === 'quick' ? [[12, 20]] : [[12, 20], [20, 12], [1, 1], [9, 9]]) {
@@ -160,7 +172,9 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
       }
     }
   }
-  const runValues: RunParamValues[] = configs.map((cfg) => defaultRunParams({ ...runParamsFor(cfg, { rows, cols }).params, step: c.step ?? 0 }));
+  const steps = c.steps ?? 1;
+  const resolved = configs.map((cfg) => runParamsFor(cfg, { rows, cols, steps }));
+  const runValues: RunParamValues[] = resolved.map((x) => defaultRunParams({ ...x.params, step: c.step ?? 0 }));
   const params = createRunParams(gpu, runValues);
   const W = uploadTensor(gpu, { batch: R, rows, cols, label: 'W' }, w0);
   const G = uploadTensor(gpu, { batch: R, rows, cols, label: 'G' }, g);
@@ -173,7 +187,13 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
   const initial: Record<string, Float32Array> = { momentum: m0, m: m0, v: v0 };
   for (const k of stateNames) writeTensor(gpu, opt.state[k], initial[k]);
   try {
-    await runCommands(gpu, (rec) => opt.step(rec, { w: W, g: G, params }));
+    for (let t = 1; t <= steps; t++) {
+      writeListLearningRates(gpu, params, resolved.map((x) => x.schedule), t);
+      await runCommands(gpu, async (rec) => {
+        await opt.step(rec, { w: W, g: G, params });
+        if (steps > 1) await advanceRuns(rec, params);
+      });
+    }
     const gotW = (await readTensor(gpu, W)) as Float32Array;
     const gotState = await Promise.all(stateNames.map((k) => readTensor(gpu, opt.state[k] as Tensor)));
     const after = await readRunParams(gpu, params);
@@ -183,10 +203,16 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
     for (let r = 0; r < R; r++) {
       const sl = (x: Float32Array) => x.subarray(r * per, (r + 1) * per);
       const state: CpuRunState = { w: Float64Array.from(sl(w0)), m: Float64Array.from(sl(m0)), v: Float64Array.from(sl(v0)) };
-      optimizerStepCpu(state, { config: configs[r], rows, cols, params: runValues[r], gradient: sl(g), embeddings });
+      for (let t = 1; t <= steps; t++) {
+        const at = { ...runValues[r], lr: learningRateAt(resolved[r].schedule, t), step: runValues[r].step + t - 1 };
+        optimizerStepCpu(state, { config: configs[r], rows, cols, params: at, gradient: sl(g), embeddings });
+      }
       wantW.set(state.w, r * per);
       stateNames.forEach((k, s) => wantState[s].set(k === 'v' ? state.v! : state.m!, r * per));
-      const p = runValues[r];
+      // Over several steps the per-step bounds below add up: η becomes Σ_t η_t, and |W|, the state
+      // and (gd) the momentum, which grows by ≤ |G| per step, are taken at their largest (×steps).
+      const lrSum = Array.from({ length: steps }, (_, t) => learningRateAt(resolved[r].schedule, t + 1)).reduce((a, b) => a + b, 0);
+      const p = { ...runValues[r], lr: lrSum * steps };
       const mag = magnitude(sl(w0));
       const dir = magnitude(sl(g), sl(m0));
       for (let i = 0; i < per; i++) {
@@ -211,10 +237,10 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
           // D = Ẽ·sign(·)·Eᵀ via two N-long f32 products of unit-norm rows: ≤ 2N·u·N per entry.
           bound += p.lr * 2 * c.items! * c.items! * F32_UNIT_ROUNDOFF * 4;
         }
-        atolW[r * per + i] = bound;
+        atolW[r * per + i] = bound * steps;
       }
     }
-    const stateTol = { atol: magnitude(m0, g, v0, g.map((x) => x * x)).map((x) => 32 * F32_UNIT_ROUNDOFF * x), rtol: 0 };
+    const stateTol = { atol: magnitude(m0, g, v0, g.map((x) => x * x)).map((x) => 32 * F32_UNIT_ROUNDOFF * x * steps * steps), rtol: 0 };
     return {
       w: compareToReference(gotW, wantW, { atol: atolW, rtol: 0 }),
       state: gotState.map((got, s) => compareToReference(got, wantState[s], stateTol)),
