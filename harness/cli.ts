@@ -264,8 +264,8 @@ function printCheck(rows: CheckRow[]): void {
 function printBench(rows: BenchRow[]): void {
   const ofPeak = (f: number | null | undefined) => (f === null || f === undefined ? '—' : `${(100 * f).toFixed(1)}%`);
   console.log(formatTable(
-    ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'of peak', 'chosen', 'note'],
-    rows.map((r) => [r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.minMs.toFixed(3), r.firstRunMs.toFixed(0), r.gflops.toFixed(2), ofPeak(r.peakFraction), r.chosen ? '*' : '', r.note ?? '']),
+    ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'of peak', 'GB/s', 'chosen', 'note'],
+    rows.map((r) => [r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.minMs.toFixed(3), r.firstRunMs.toFixed(0), r.flops > 0 ? r.gflops.toFixed(2) : '—', ofPeak(r.peakFraction), r.gbps !== undefined ? r.gbps.toFixed(2) : '—', r.chosen ? '*' : '', r.note ?? '']),
   ));
 }
 
