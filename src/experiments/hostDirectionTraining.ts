@@ -24,7 +24,7 @@ import { capacity, capacityPrefix } from '../metrics/recall';
 import { sampleMinibatchCpu, samplingThresholds } from '../task/sampling';
 import type { GpuTask } from '../task/taskGpu';
 import { stopDecision, weightedLoss, type RunSnapshot, type StopRules } from '../train/rules';
-import { recallTopItems } from './topItemRecall';
+import { recallTopItems, topItems } from './topItemRecall';
 
 const COLUMNS = SOFTMAX_OUTPUT_COLUMNS.length;
 const CORRECT = SOFTMAX_OUTPUT_COLUMNS.indexOf('correct');
@@ -66,6 +66,8 @@ export interface HostStepRecord {
   loss: number | null;
   /** Minibatch mode: distinct items drawn in steps 1 … t. */
   distinctSeen: number | null;
+  /** Minibatch mode: how many of those are among the evaluated (top `evalItems`) items. */
+  distinctSeenEvaluated: number | null;
   /** Items drawn so far (B·t) in minibatch mode. */
   samplesSeen: number | null;
 }
@@ -103,6 +105,9 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
   const thresholds = minibatch ? samplingThresholds(task.frequencies) : undefined;
   const seen = runs.map(() => new Uint8Array(N));
   const distinct = runs.map(() => 0);
+  const distinctEvaluated = runs.map(() => 0);
+  const inWindow = new Uint8Array(N);
+  if (minibatch) for (const item of topItems(task, evalItems)) inWindow[item] = 1;
   const records: HostStepRecord[] = [];
   const history: RunSnapshot[][] = runs.map(() => []);
   const created: Tensor[] = [];
@@ -145,6 +150,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
         records.push({
           run: r, label: runs[r].label, step: t, capacity: c.capacity, capacityPrefix: c.prefix, loss: c.loss,
           distinctSeen: minibatch ? distinct[r] : null,
+          distinctSeenEvaluated: minibatch ? distinctEvaluated[r] : null,
           samplesSeen: minibatch ? B! * t : null,
         });
         history[r].push({ step: t, loss: c.loss ?? NaN, capacity: c.capacity, diverged: false });
@@ -171,6 +177,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
             if (!seen[r][item]) {
               seen[r][item] = 1;
               distinct[r]++;
+              distinctEvaluated[r] += inWindow[item];
             }
           }
         }
