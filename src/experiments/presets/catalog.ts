@@ -139,8 +139,8 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law and Muon < GD only (GD's law has no honest small scale, SPEC §4)", estimate: '≈ 25 s on SwiftShader (measured)' },
-      quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: 'ESTIMATE_NOISY_QUICK' },
-      full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, 6 GD step sizes; checks both laws', estimate: 'GPU only (refuses to start on a CPU/fallback adapter); ≈ 3,300 Muon steps at N = 4096, roughly an hour on a GPU (not measured)' },
+      quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: '≈ 5.5 min on SwiftShader (measured 331 s)' },
+      full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, GD η ∈ {0.25 … 8}/p_max; checks both laws', estimate: 'GPU only (refuses to start on a CPU/fallback adapter); ≈ 3,300 Muon steps at N = 4096, roughly an hour on a GPU (not measured)' },
     },
   },
 } satisfies Record<string, PresetInfo>;
