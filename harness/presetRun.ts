@@ -31,13 +31,17 @@ export function readPresetCell(dir: string, cell: PresetCell): PresetCellFile | 
   return parsed.data;
 }
 
-/** Writes preset.json, or checks that an existing one describes the same preset, scale and cells. */
-export function ensurePresetManifest(dir: string, manifest: PresetRunManifest): void {
+/**
+ * Writes preset.json. With `keep` (--resume, --shard: the folder's results will be reused), an
+ * existing one must describe the same preset, scale and cells; otherwise a fresh run replaces it
+ * (every cell is run again, so no stale result is read).
+ */
+export function ensurePresetManifest(dir: string, manifest: PresetRunManifest, keep = true): void {
   const file = join(dir, 'preset.json');
-  if (existsSync(file)) {
+  if (existsSync(file) && keep) {
     const old = PresetRunManifestSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     const problem = manifestMismatch(old, manifest);
-    if (problem) throw new RangeError(`${dir} holds results of another run (${problem}); use another --out`);
+    if (problem) throw new RangeError(`${dir} holds results of another run (${problem}); use another --out, or run without --resume/--shard to start over`);
     return;
   }
   writeJsonAtomic(file, manifest);
@@ -111,7 +115,7 @@ export async function runPresetInCells(
   cells: PresetCell[],
   options: { shard?: string; resume?: boolean; onCell?: (done: number, total: number, cell: PresetCell) => void },
 ): Promise<PresetReport | null> {
-  ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells });
+  ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells }, Boolean(options.shard || options.resume));
   const plan = planPresetCells(dir, cells, options);
   console.log(`${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${cells.length - plan.todo.length} finished)` : ''}`);
   for (const [k, cell] of plan.todo.entries()) {
