@@ -6,7 +6,7 @@
  * runs, or other shards copied in by `muonlab merge`), the report is recomputed from those raw
  * results. Writing a report also renders its SVG plots to PNG in the same browser.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Browser } from 'playwright';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
@@ -44,6 +44,8 @@ export function ensurePresetManifest(dir: string, manifest: PresetRunManifest, k
     if (problem) throw new RangeError(`${dir} holds results of another run (${problem}); use another --out, or run without --resume/--shard to start over`);
     return;
   }
+  // A fresh run: results left by an earlier run in this folder must not count as this run's.
+  if (!keep) for (const cell of manifest.cells) rmSync(join(presetCellDirectory(dir, cell), 'result.json'), { force: true });
   writeJsonAtomic(file, manifest);
 }
 
