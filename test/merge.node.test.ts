@@ -136,5 +136,10 @@ describe('merge: preset cells', () => {
     ensurePresetManifest(b, { ...manifest, scale: 'quick' });
     expect(() => mergeRuns([a, b], join(mkdtempSync(join(tmpdir(), 'm-')), 'x'))).toThrow(/mismatched configs: .*scale ci vs quick/);
     expect(() => ensurePresetManifest(a, { ...manifest, preset: 'c-capacity-onestep' })).toThrow(/holds results of another run \(preset b-balance-onestep vs c-capacity-onestep\)/);
+    // Without --resume/--shard a run starts over: the old manifest is replaced and its results removed.
+    writeCell(a, cells[0]);
+    ensurePresetManifest(a, { ...manifest, scale: 'quick' }, false);
+    expect(existsSync(join(presetCellDirectory(a, cells[0]), 'result.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(a, 'preset.json'), 'utf8')).scale).toBe('quick');
   });
 });
