@@ -91,17 +91,19 @@ async function download(page: Page, selector: string): Promise<{ name: string; b
 
 /**
  * Pixel statistics of a PNG, decoded in the page (a real image decoder): the luminance standard
- * deviation, and for each colour how many pixels lie within RGB distance 60 of it.
+ * deviation, and for each colour how many pixels lie within RGB distance 60 of it. `inset` drops
+ * that many pixels at each edge (e.g. the axis lines bounding a plot's data area).
  */
-async function pixelStats(page: Page, png: Buffer, colours: string[]): Promise<{ stdev: number; counts: number[] }> {
+async function pixelStats(page: Page, png: Buffer, colours: string[], inset = 0): Promise<{ stdev: number; counts: number[] }> {
   return page.evaluate(
-    async ({ b64, colours }) => {
+    async ({ b64, colours, inset }) => {
       const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
       const bmp = await createImageBitmap(blob);
       const canvas = new OffscreenCanvas(bmp.width, bmp.height);
       const ctx = canvas.getContext('2d')!;
       ctx.drawImage(bmp, 0, 0);
-      const d = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+      if (bmp.width <= 2 * inset || bmp.height <= 2 * inset) throw new Error(`pixelStats: a ${bmp.width}×${bmp.height} image has nothing inside an inset of ${inset}`);
+      const d = ctx.getImageData(inset, inset, bmp.width - 2 * inset, bmp.height - 2 * inset).data;
       const rgb = colours.map((c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)));
       const counts = colours.map(() => 0);
       let sum = 0;
@@ -117,7 +119,7 @@ async function pixelStats(page: Page, png: Buffer, colours: string[]): Promise<{
       }
       return { stdev: Math.sqrt(Math.max(0, sum2 / n - (sum / n) ** 2)), counts };
     },
-    { b64: png.toString('base64'), colours },
+    { b64: png.toString('base64'), colours, inset },
   );
 }
 
@@ -379,6 +381,111 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(keys).toEqual(new Set(records.map((r) => `${r.cell}|${r.record.run}|${r.record.step}`)));
     await page.close();
   }, 60_000);
+
+  it('runs the b-balance-onestep preset at ci scale from the picker to completion, with its predictions table and every Δ-vs-loss series drawn', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    // What the preset's definition (src/experiments/presets/bBalanceOnestep.ts) implies, written out
+    // here rather than imported (that module pulls in shaders): 5 optimizers × 2 embeddings, one
+    // Δ-vs-loss curve each over a 16-point η grid, dashed on coupled-rotation; predictions per
+    // τ ∈ {0.1, 0.01}: 4 per embedding + GD identity-vs-coupled = 9, plus the two SignGD ones = 20.
+    const optimizers = ['GD', 'SignGD', 'Muon exact', 'Muon ns5', 'Adam (β=0, ε=1e-12)'];
+    const embeddings = ['identity', 'coupled-rotation'];
+    const etaPoints = 16;
+    const predictionCount = 2 * (2 * 4 + 1) + 2;
+    const expectedSeries = embeddings.flatMap((e) => optimizers.map((o) => `${o} (${e})`));
+
+    const { page } = await openPage();
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    await page.selectOption('#source-select', 'preset:b-balance-onestep');
+    await page.selectOption('#scale-select', 'ci');
+    expect(await page.textContent('#preset-info')).toContain('N = d = 300');
+    expect(await page.isHidden('#config-area')).toBe(true);
+    const started = Date.now();
+    await page.click('#run-start');
+    const status = await waitForStatus(page, ['done', 'failed', 'device-lost'], 300_000);
+    // Timing is printed for the record, never asserted.
+    console.log(`b-balance-onestep ci in the page: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(status, (await page.textContent('#run-message')) ?? '').toBe('done');
+    expect(await page.textContent('#run-status')).toMatch(new RegExp(`^done: ${predictionCount} predictions \\(\\d+ disagree\\)`));
+
+    // The summary the page holds (the preset's report).
+    const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;
+    expect([report.preset, report.scale]).toEqual(['b-balance-onestep', 'ci']);
+    expect((report.settings.optimizers as { label: string }[]).map((o) => o.label), 'the preset still has the optimizers this test expects').toEqual(optimizers);
+    expect(report.predictions).toHaveLength(predictionCount);
+    expect(report.plots.map((p) => p.name)).toEqual(['delta-vs-loss']);
+
+    // Predictions table: one row per prediction, in the report's order, a known one among them.
+    const rows = await page.$$eval('#prediction-table tr[data-prediction]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-prediction')!, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })));
+    expect(rows).toHaveLength(predictionCount);
+    expect(rows.map((r) => r.name)).toEqual(report.predictions.map((p) => p.name));
+    const known = rows.find((r) => r.name === 'SignGD ϱ_0.1 (coupled-rotation)');
+    expect(known, 'prediction "SignGD ϱ_0.1 (coupled-rotation)" in the table').toBeDefined();
+    expect(known!.cells[0]).toBe('SignGD ϱ_0.1 (coupled-rotation)');
+    for (const r of rows) expect(r.cells, r.name).toHaveLength(6);
+    expect(await page.$$eval('#prediction-table tr', (trs) => trs.length)).toBe(predictionCount + 1); // + header
+
+    // The report plot's SVG: every expected series once, each point of its curve (16 η) with a
+    // positive loss drawn as a marker, all on one line.
+    const figure = '.plot[data-plot-id="preset-delta-vs-loss"]';
+    await page.waitForSelector(`${figure} svg g.series`);
+    expect(await page.$$eval('.plot[data-plot-id^="preset-"]', (fs) => fs.length)).toBe(1);
+    const series = await page.$$eval(`${figure} svg g.series`, (gs) =>
+      gs.map((g) => ({
+        name: g.getAttribute('data-series')!,
+        points: Number(g.getAttribute('data-points')),
+        paths: g.querySelectorAll('path').length,
+        circles: g.querySelectorAll('circle').length,
+        dashed: g.querySelector('path')?.hasAttribute('stroke-dasharray') ?? false,
+        colour: g.querySelector('path')?.getAttribute('stroke') ?? '',
+      })),
+    );
+    expect(series.map((s) => s.name)).toEqual(expectedSeries);
+    const curves = report.measurements.filter((m) => m.kind === 'delta-vs-loss') as { optimizer: string; embedding: string; points: [number, number][] }[];
+    for (const s of series) {
+      const curve = curves.find((c) => `${c.optimizer} (${c.embedding})` === s.name);
+      expect(curve?.points.length, `${s.name}: points in the page's summary`).toBe(etaPoints);
+      // The loss axis is logarithmic: a point whose loss rounds to 0 (large η) cannot be drawn.
+      const drawable = curve!.points.filter(([loss, delta]) => Number.isFinite(loss) && Number.isFinite(delta) && loss > 0);
+      if (drawable.length < etaPoints) console.log(`${s.name}: ${etaPoints - drawable.length} point(s) not drawable on the log axis: ${JSON.stringify(curve!.points.filter((p) => !drawable.includes(p)))}`);
+      expect(drawable.length, `${s.name}: drawable points`).toBeGreaterThanOrEqual(etaPoints / 2);
+      expect([s.points, s.paths, s.circles], s.name).toEqual([drawable.length, 1, drawable.length]);
+      expect(s.dashed, `${s.name} dashed`).toBe(s.name.endsWith('(coupled-rotation)'));
+    }
+
+    // Pixels inside the plot's data area: the box bounded by the axes (g.axes), where no text is
+    // drawn. Colour counts use the whole box (SignGD on identity has Δ = 0: its markers sit on the
+    // x axis, half inside); the luminance spread uses the box 4 px inset, without the axis lines.
+    // A control with every series hidden must fail both checks, so a blank or text-only plot cannot
+    // pass. Series overlap (Adam(β=0) = SignGD; SignGD = Muon on identity), so each series' own
+    // colour is checked with the others hidden. One marker (r = 3.5) covers ≈ 38 px, half of one
+    // on the axis ≈ 19 px; ≥ 100 px of a series' colour is several markers' worth.
+    const area = page.locator(`${figure} svg g.axes`);
+    const show = (only: string | null) =>
+      page.$$eval(`${figure} svg g.series`, (gs, only) => gs.forEach((g) => ((g as SVGGElement).style.display = only === '*' || g.getAttribute('data-series') === only ? '' : 'none')), only);
+    const colours = [...new Set(series.map((s) => s.colour))];
+    await show(null);
+    const blankPng = await area.screenshot();
+    const blank = await pixelStats(page, blankPng, colours);
+    const blankInner = await pixelStats(page, blankPng, [], 4);
+    expect(blankInner.stdev, 'control: no series drawn').toBeLessThan(1);
+    blank.counts.forEach((n, k) => expect(n, `control: pixels of ${colours[k]}`).toBeLessThan(100));
+    const perSeries: string[] = [];
+    for (const s of series) {
+      await show(s.name);
+      const one = await pixelStats(page, await area.screenshot(), [s.colour]);
+      perSeries.push(`${s.name} ${one.counts[0]}`);
+      expect(one.counts[0], `${s.name}: pixels of ${s.colour} alone in the data area`).toBeGreaterThanOrEqual(100);
+    }
+    await show('*');
+    const allPng = await area.screenshot();
+    const all = await pixelStats(page, allPng, colours, 4);
+    expect(all.stdev, 'every series: luminance stdev inside the data area').toBeGreaterThan(5);
+    const whole = await pixelStats(page, await page.locator(figure).screenshot(), colours);
+    expect(whole.stdev, 'the whole figure').toBeGreaterThan(5);
+    console.log(`delta-vs-loss data area: luminance stdev ${all.stdev.toFixed(1)} (control ${blankInner.stdev.toFixed(2)}); control colour pixels ${blank.counts.join(', ')}; per series alone: ${perSeries.join('; ')}`);
+    await page.close();
+  }, 360_000);
 
   it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
     const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });

@@ -172,9 +172,11 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
       return;
     }
     const table = document.createElement('table');
+    table.id = 'prediction-table';
     table.innerHTML = '<tr><th>prediction</th><th>formula</th><th>predicted</th><th>measured</th><th>tolerance</th><th>agrees</th></tr>';
     for (const p of report.predictions) {
       const tr = document.createElement('tr');
+      tr.dataset.prediction = p.name;
       const num = (v: number | string) => (typeof v === 'number' ? String(+v.toPrecision(6)) : v);
       for (const v of [p.name, p.formula, num(p.predicted), p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4), p.tolerance, p.agrees ? 'yes' : 'NO']) {
         tr.append(Object.assign(document.createElement('td'), { textContent: v }));
