@@ -1,15 +1,17 @@
 // [A]'s noisy scaling pipeline at its reduced `ci` size (N = 64, M = 4, b = 2, ε = 0.1, T = 16 … 64):
 // every horizon trained, excess losses over the label entropy finite and positive, fits finite.
 // What holds at this size is checked with thresholds written here: Muon (η = 2·ln N/T) has excess
-// ∝ T^−2 within ±0.5 in the exponent (Float64 simulation of the same dynamics: −1.86), and its
-// excess is below the best GD's at every T. GD's T^−(1−1/b) law needs C ≫ M (SPEC §4) and is not
-// asserted; the `full` scale must refuse to start on a CPU adapter.
+// ∝ T^−2 within ±0.5 in the exponent (Float64 simulation of the same dynamics: −1.86). GD's
+// T^−(1−1/b) law needs C ≫ M (SPEC §4), and Muon's advantage over the best GD follows from it: with
+// few groups a well-tuned GD learns every group and overtakes Muon at long horizons (quick scale:
+// T = 90), so neither is asserted here, and the reduced report must not claim them. The `full`
+// scale must refuse to start on a CPU adapter.
 import { expect, test } from 'vitest';
 import { aNoisyScaling, NOISY_SETTINGS, type NoisyPoint } from '../src/experiments/presets/aNoisyScaling';
 import { fitPowerLaw } from '../src/metrics/fits';
 import { gpuOrSkip } from './gpuFixture';
 
-test('a-noisy-scaling ci: pipeline at a tiny size; Muon excess ∝ T^−2 and below the best GD', async (ctx) => {
+test('a-noisy-scaling ci: pipeline at a tiny size; Muon excess ∝ T^−2; GD reported, not checked', async (ctx) => {
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const s = NOISY_SETTINGS.ci;
@@ -34,8 +36,7 @@ test('a-noisy-scaling ci: pipeline at a tiny size; Muon excess ∝ T^−2 and be
   console.log(`[a-noisy-scaling ci] Muon excess ${muonExcess.map((e) => e.toExponential(3)).join(', ')} → exponent ${fit.slope.toFixed(3)} [${fit.slopeCI.map((v) => v.toFixed(3)).join(', ')}]; best GD ${gdBest.map((e) => e.toExponential(3)).join(', ')} → ${gdFit.slope.toFixed(3)} (not asserted)`);
   expect(Number.isFinite(gdFit.slope)).toBe(true);
   expect(Math.abs(fit.slope + 2)).toBeLessThanOrEqual(0.5);
-  s.horizons.forEach((T, k) => expect(muonExcess[k], `T = ${T}`).toBeLessThan(gdBest[k]));
-  expect(report.predictions.map((p) => p.name)).not.toContain('best-GD excess-loss exponent in T');
+  expect(report.predictions.map((p) => p.name)).toEqual(['Muon excess-loss exponent in T']);
   expect(report.markdown).toContain('not checked at this scale');
   if (gpu.adapterInfo.isFallbackAdapter || /swiftshader/i.test(gpu.adapterInfo.architecture)) {
     await expect(aNoisyScaling.run(gpu, 'full', () => {})).rejects.toThrow(/only on a real GPU/);
