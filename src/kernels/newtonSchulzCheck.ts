@@ -29,7 +29,7 @@ export interface NsCase {
   /** Number of exactly-zero singular values (rank-deficient input). */
   zeros?: number;
   label?: string;
-  /** false: the plain matmul for all three products (default: the symmetric Gram kernel when aligned). */
+  /** false: the plain matmul for all three products (default: the symmetric Gram kernel where the device has subgroups). */
   symmetric?: boolean;
 }
 
