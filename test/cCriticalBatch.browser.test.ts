@@ -93,6 +93,8 @@ test('c-critical-batch ci: Muon saturates at a batch far above SGD\'s, and B*_Mu
   expect(limited.length).toBeGreaterThanOrEqual(6);
   const ratio = limited.reduce((s, p) => s + p.capacity, 0) / limited.reduce((s, p) => s + p.distinctEvaluated, 0);
   expect(ratio).toBeGreaterThanOrEqual(0.85);
-  // Only drawn items can be recovered (an undrawn item's output enters W only through ē/N).
-  for (const p of points.filter((q) => q.optimizer === 'Muon' && q.batchSize !== null)) expect(p.capacity, `d = ${p.d}, B = ${p.batchSize}`).toBeLessThanOrEqual(p.distinctEvaluated);
+  // An undrawn item carries no signal in W (its output enters only through ē/N): its true output wins
+  // the argmax only by chance, ≈ 1/N each, so ≈ (512 − drawn)/2048 ≤ 0.25 chance wins per evaluation
+  // (Poisson); an excess of 3 or more at one point would mean drawn-ness is not what limits capacity.
+  for (const p of points.filter((q) => q.batchSize !== null)) expect(p.capacity - p.distinctEvaluated, `${p.optimizer} d = ${p.d}, B = ${p.batchSize}`).toBeLessThanOrEqual(2);
 }, 300_000);

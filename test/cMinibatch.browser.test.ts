@@ -19,8 +19,9 @@ test('c-minibatch ci: the sample limit caps minibatch Muon; population Muon beat
   const seen = fitPowerLaw(mini.map((p) => p.samplesSeen!), mini.map((p) => p.distinctSeen!));
   expect(Math.abs(seen.slope - 2 / 3)).toBeLessThanOrEqual(0.1);
   // The sample limit: an item never drawn has no signal in W (its output enters only through ē/N), so
-  // the recovered items among the evaluated top 512 are at most the drawn items among them.
-  for (const p of mini) expect(p.capacity, `B = ${p.batchSize}, t = ${p.step}`).toBeLessThanOrEqual(p.distinctSeenEvaluated!);
+  // among the evaluated top 512 it is recovered only by chance (≈ 1/N each: ≤ 0.25 expected per
+  // evaluation, Poisson); recovered items exceed the drawn ones among them by at most 2.
+  for (const p of mini) expect(p.capacity - p.distinctSeenEvaluated!, `B = ${p.batchSize}, t = ${p.step}`).toBeLessThanOrEqual(2);
   // With B = 4 the run stays sample-limited: it recovers most of what it saw, growing as (B·t)^{1/a}.
   const b4 = mini.filter((p) => p.batchSize === 4);
   expect(b4.reduce((s, p) => s + p.capacity, 0) / b4.reduce((s, p) => s + p.distinctSeenEvaluated!, 0)).toBeGreaterThanOrEqual(0.8);

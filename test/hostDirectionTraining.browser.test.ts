@@ -53,7 +53,7 @@ for (const mode of ['population', 'minibatch'] as const) {
   });
 }
 
-test('polar direction: a minibatch run recovers no item it never drew', async (ctx) => {
+test('polar direction: a minibatch run recovers only the items it drew (up to chance wins)', async (ctx) => {
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const task = await createGpuTask(gpu, { ...taskConfig, N: 256, dIn: 32, dOut: 32 });
@@ -61,7 +61,9 @@ test('polar direction: a minibatch run recovers no item it never drew', async (c
     const r = await withErrorScopes(gpu, () => trainWithHostDirections(gpu, task, {
       steps: 4, batchSize: 4, runs: [{ label: 'muon', direction: 'polar', lr: () => Math.sqrt(32), runSeed: 2 }],
     }));
-    for (const x of r.records) expect(x.capacity, `step ${x.step}`).toBeLessThanOrEqual(x.distinctSeen!);
+    // An undrawn item's true output wins its argmax only by chance (≈ 1/N each): about
+    // (N − drawn)/N ≈ 1 chance win per evaluation here (Poisson), so allow an excess of 3.
+    for (const x of r.records) expect(x.capacity - x.distinctSeen!, `step ${x.step}`).toBeLessThanOrEqual(3);
     expect(r.records[4].capacity).toBeGreaterThan(0);
   } finally {
     task.destroy();

@@ -87,7 +87,7 @@ export const PRESET_CATALOG = {
     title: 'Minibatch Muon and the sample limit (B·t)^{1/a}; GD with a rising step size vs Muon',
     paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 5',
     predictions: [
-      'With fresh minibatches Muon recovers at most the (B·t)^{1/a} distinct items it has seen',
+      'With fresh minibatches Muon recovers at most the (B·t)^{1/a} distinct items it has seen (up to chance wins, ≈ 1/N per unseen item)',
       'Distinct items seen grow as (B·t)^{1/a}',
       'Population Muon (η = √d) recovers more items than GD rising from η_1 = 0.01√d',
     ],
