@@ -77,7 +77,7 @@ export const PRESET_CATALOG = {
       'TRA-SignGD with step η ≈ Muon with 2η',
     ],
     scales: {
-      ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 65 s on SwiftShader (measured)' },
+      ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 50–65 s on SwiftShader (measured)' },
       quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: '≈ 5 min on SwiftShader (measured 280 s)' },
       full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU (not measured); ≈ 10 s per Muon step on SwiftShader' },
     },
@@ -139,7 +139,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law only; GD's law and Muon < GD are reported, not checked (no honest small scale, SPEC §4)", estimate: '≈ 25 s on SwiftShader (measured)' },
-      quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: '≈ 4 min on SwiftShader (measured 225 s)' },
+      quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: '≈ 3–4 min on SwiftShader (measured 193–225 s)' },
       full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, GD η ∈ {0.25 … 8}/p_max; checks both laws', estimate: 'GPU only (refuses to start on a CPU/fallback adapter); ≈ 3,300 Muon steps at N = 4096, roughly an hour on a GPU (not measured)' },
     },
   },
