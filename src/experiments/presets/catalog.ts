@@ -48,7 +48,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated', estimate: '≈ 30–50 s on SwiftShader (measured 29–38 s; 51 s on a heavily loaded machine)' },
-      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: '≈ 11 min on SwiftShader (measured, with other tests running)' },
+      quick: { sizes: 'N = 4096, a = 1.5, d ∈ {64, 128, 256}, B = 2 … 2^16, 2 task seeds, top 1024 items evaluated', estimate: '≈ 7–11 min on SwiftShader (measured 444 s; 662 s on a heavily loaded machine)' },
       full: { sizes: 'N = 100,000, a = 1.5, d ∈ {64 … 1024}, B = 2 … 2^22, 16 repeats, top 16,384 items ([C] Fig. 3)', estimate: 'hours on a GPU (the Float64 SVDs at d = 1024 run on the CPU); not for CPU adapters' },
     },
   },
