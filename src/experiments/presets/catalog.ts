@@ -78,7 +78,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 256, M = 4 groups (C/M = 16), b = 1; Muon 16 steps, TRA-SignGD 11, GD 1000', estimate: '≈ 50–65 s on SwiftShader (measured)' },
-      quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: '≈ 5 min on SwiftShader (measured 280 s)' },
+      quick: { sizes: 'N = 512, M = 4 (C/M = 32), b = 1.5; Muon 17 steps, TRA-SignGD 14, GD 2000', estimate: '≈ 3–5 min on SwiftShader (measured 159–280 s)' },
       full: { sizes: 'N = 1024, M = 8 (C/M = 16), b = 2; Muon 18 steps, TRA-SignGD 18, GD 20,000', estimate: 'minutes on a GPU (not measured); ≈ 10 s per Muon step on SwiftShader' },
     },
   },
