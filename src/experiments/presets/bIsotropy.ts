@@ -226,7 +226,7 @@ export const bIsotropy: Preset = {
       '',
       markdownTable(['optimizer', 'embedding', 'η factor', 'η', 'W_T eRank', 'min update H_norm over steps'], etaRows),
       '',
-      "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric sees the raw matrix, as [B] defines it.",
+      "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric is computed on the raw matrix (SPEC §3), not on its shift-reduced part.",
       '',
       '![update isotropy along training](plots/update-hnorm.svg)',
       '',
