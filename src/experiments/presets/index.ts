@@ -12,11 +12,11 @@ import type { PresetName } from './catalog';
 import type { Preset } from './types';
 
 export const PRESETS: Record<PresetName, Preset> = {
-  'a-noisy-scaling': aNoisyScaling,
-  'b-isotropy': bIsotropy,
-  'b-balance-multistep': bBalanceMultistep,
   'a-noiseless': aNoiseless,
+  'a-noisy-scaling': aNoisyScaling,
+  'b-balance-multistep': bBalanceMultistep,
   'b-balance-onestep': bBalanceOnestep,
+  'b-isotropy': bIsotropy,
   'c-capacity-onestep': cCapacityOnestep,
   'c-critical-batch': cCriticalBatch,
   'c-multistep': cMultistep,
