@@ -93,7 +93,7 @@ export const PRESET_CATALOG = {
     ],
     scales: {
       ci: { sizes: 'N = 2048, d = 64, a = 1.5, 4 population steps, minibatch B ∈ {4, 16, 64} × 20 steps (evaluated at 9 steps), top 512 items', estimate: '≈ 1 min on SwiftShader (measured 52–63 s on a loaded machine)' },
-      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: '≈ 5–8 min on SwiftShader (measured 288–472 s, depending on load)' },
+      quick: { sizes: 'N = 4096, d = 64, a = 1.5, 20 population steps, B ∈ {4, 16, 64, 256} × 20 steps, 1 task seed, top 1024 items', estimate: '≈ 3–8 min on SwiftShader (measured 165–472 s, depending on load)' },
       full: { sizes: 'N = 100,000, d = 256, a = 1.5, 20 steps, B ∈ {16 … 4096}, 4 seeds, top 16,384 items ([C] Fig. 5)', estimate: 'an hour or more on a GPU; not for CPU adapters' },
     },
   },
