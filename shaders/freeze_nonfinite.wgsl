@@ -1,7 +1,7 @@
 // The scheduler's loss guard (src/train/freezeNonFinite.ts): a run whose population loss is not
 // finite is frozen on the GPU, in the same command buffer as the step that evaluated it, so the
 // freeze never waits for a readback (the update kernels only see non-finite *updates*; a loss can
-// overflow while every W stays finite). Compiled with struct RunParams prepended.
+// overflow while every W stays finite). Compiled with the RunParams struct prepended.
 //
 // One workgroup per run scans the per-item losses of the evaluation (column `lossColumn` of the
 // softmax-gradient outputs [R, N, columns]); an item counts when its weight p_i ≠ 0 — the same items

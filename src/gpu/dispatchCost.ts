@@ -64,11 +64,6 @@ export function dispatchCost(d: DispatchRecord): DispatchCost {
     // element; the kernel recomputes the inner product per output (24), which is not counted.
     if (p) return { flops: 12 * p.n * p.n * p.runs, bytes: 2 * F32 * p.n * p.n * p.runs, model: 'exact' };
   }
-  if (e === 'ns_gram_vec4') {
-    const g = uniform(d, 'gram');
-    // C = X·Xᵀ symmetric: the upper triangle with the diagonal, M(M+1)/2 dot products of length K.
-    if (g) return { flops: g.M * (g.M + 1) * g.K * g.batch, bytes: F32 * g.batch * (g.M * g.K + g.M * g.M * (g.beta ? 2 : 1)), model: 'exact' };
-  }
   if (e === 'sum_squares') {
     const p = uniform(d, 'params');
     const diff = Boolean(d.constants?.DIFF);
