@@ -29,7 +29,7 @@ import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
-import { defaultMergeOut, mergeRuns, summarizeSweep } from './merge';
+import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
 import { collectPresetResults, runPresetInCells, writePresetReport } from './presetRun';
 import { createProgressBar } from './progress';
 import { runValidation } from './validate';
@@ -381,6 +381,7 @@ async function runExperiment(options: Options): Promise<number> {
   // The root summary is recomputed from every finished cell's raw files (this run's and earlier ones).
   const summary = summarizeSweep(plan.root);
   writeJsonAtomic(join(plan.root, 'summary.json'), summary);
+  writeSweepCsv(plan.root);
   if (summary.missing.length) console.log(`${summary.missing.length} cell(s) not finished here (other shards?): combine with muonlab merge`);
   console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
   return 0;

@@ -16,7 +16,9 @@ import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments
 import { expandSweep } from '../src/experiments/sweep';
 import { PresetRunManifestSchema, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
 import { fitPowerLaw } from '../src/metrics/fits';
-import { writeJsonAtomic } from './files';
+import { recordRows, toCsv, type TidyRow } from '../src/experiments/tidyCsv';
+import type { TrainMetricsRecord } from '../src/train/records';
+import { writeFileAtomic, writeJsonAtomic } from './files';
 import { cellDirectory } from './run';
 import { manifestMismatch, presetCellDirectory, readPresetCell } from './presetRun';
 
@@ -126,6 +128,23 @@ export function summarizeSweep(root: string): SweepSummary {
   return SweepSummarySchema.parse({ schema: 'muonlab.sweep-summary/1', name: config.name, createdAt: new Date().toISOString(), cells: out, missing, fits });
 }
 
+/**
+ * Writes `<root>/metrics.csv`: the tidy CSV (src/experiments/tidyCsv.ts — the same rows as the
+ * page's CSV export) of every finished cell's metrics.jsonl, cells in sweep order. Returns the row count.
+ */
+export function writeSweepCsv(root: string): number {
+  const config = parseExperimentConfig(JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')));
+  const rows: TidyRow[] = [];
+  for (const cell of expandSweep(config)) {
+    const dir = cellDirectory(root, cell);
+    if (!existsSync(join(dir, 'summary.json'))) continue;
+    const records = readMetrics(dir).map((line) => ({ buckets: [], ...line }) as unknown as TrainMetricsRecord);
+    rows.push(...recordRows(cell.id, records));
+  }
+  writeFileAtomic(join(root, 'metrics.csv'), toCsv(rows));
+  return rows.length;
+}
+
 export interface MergeResult {
   kind: 'config' | 'preset';
   root: string;
@@ -174,6 +193,7 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
     writeJsonAtomic(join(root, 'merge.json'), { schema: 'muonlab.merge/1', createdAt: new Date().toISOString(), sources: dirs, copied });
     const summary = summarizeSweep(root);
     writeJsonAtomic(join(root, 'summary.json'), summary);
+    writeSweepCsv(root);
     return { kind: 'config', root, copied, missing: summary.missing, summary };
   }
   const manifest = first.manifest;

@@ -12,6 +12,7 @@ import type { Browser } from 'playwright';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
 import { parseShard, shardByCost } from '../src/experiments/sweep';
 import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../src/experiments/presets/types';
+import { measurementRows, toCsv } from '../src/experiments/tidyCsv';
 import { writeFileAtomic, writeJsonAtomic } from './files';
 import { renderSvgsToPng } from './png';
 import type { Session } from './session';
@@ -91,6 +92,7 @@ export async function writePresetReport(browser: Browser, dir: string, report: P
   const { plots, markdown, profile: _profile, ...summary } = report;
   writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: plots.map((p) => `plots/${p.name}.png`) });
   writeFileAtomic(join(dir, 'report.md'), markdown);
+  writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
   console.log(formatTable(
     ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
     report.predictions.map((p) => [

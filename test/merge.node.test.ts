@@ -86,6 +86,34 @@ describe('merge: config sweeps', () => {
     expect(existsSync(join(out, 'merge.json'))).toBe(true);
   });
 
+  test('metrics.csv: one tidy row per cell × run × step × metric, values equal to the records written', () => {
+    const config = parseExperimentConfig(raw);
+    const a = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-a-')), config, '1/2');
+    const b = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-b-')), config, '2/2');
+    const out = join(mkdtempSync(join(tmpdir(), 'muonlab-m-')), 'merged');
+    mergeRuns([a, b], out);
+    const lines = readFileSync(join(out, 'metrics.csv'), 'utf8').split('\r\n').filter((l) => l);
+    expect(lines[0]).toBe('cell,run,optimizer,runSeed,step,metric,value');
+    // Cell ids of a sweep contain no comma here; split is a plain CSV parse for this data.
+    const rows = lines.slice(1).map((l) => l.split(','));
+    const cells = expandSweep(config);
+    // 3 cells × 2 runs × 2 steps records, 10 scalar metrics each (lr … divergedAtStep; no buckets written).
+    expect(rows.length).toBe(3 * 2 * 2 * 10);
+    for (const cell of cells) {
+      const d = cell.config.task.dIn;
+      for (const run of [0, 1]) {
+        for (const step of [0, 2]) {
+          const of = (metric: string) => rows.filter((r) => r[0] === cell.id && r[1] === String(run) && r[4] === String(step) && r[5] === metric);
+          expect(of('loss').map((r) => Number(r[6]))).toEqual([3 - step]);
+          expect(of('capacity').map((r) => Number(r[6]))).toEqual([step === 0 ? 0 : Math.round(trueCapacity(run, d)) - 1]);
+          expect(of('diverged').map((r) => r[6])).toEqual(['0']);
+          expect(of('divergedAtStep').map((r) => r[6])).toEqual(['']);
+          expect(of('loss')[0][2]).toBe(run === 0 ? 'gd' : 'muon');
+        }
+      }
+    }
+  });
+
   test('refuses different configs (naming the field), overlapping shards, and foreign folders', () => {
     const config = parseExperimentConfig(raw);
     const a = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-a-')), config, '1/2');

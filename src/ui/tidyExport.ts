@@ -5,94 +5,18 @@
  * a value that is null (undefined isotropy, not yet diverged) is an empty cell, never 0.
  * Preset runs export their measurement rows (no step: the presets are one-step experiments).
  */
-import type { TrainMetricsRecord } from '../train/records';
-import type { Isotropy } from '../metrics/isotropy';
+import { measurementRows, recordRows, type TidyRow } from '../experiments/tidyCsv';
 import { allRecords, type RunState } from './runState';
 
-export const CSV_HEADER = ['cell', 'run', 'optimizer', 'runSeed', 'step', 'metric', 'value'] as const;
-
-export interface TidyRow {
-  cell: string;
-  run: number;
-  optimizer: string;
-  runSeed: number | null;
-  step: number | null;
-  metric: string;
-  value: number | string | null;
-}
-
-function isotropyMetrics(prefix: string, iso: Isotropy): [string, number | null][] {
-  return [
-    [`${prefix}.n`, iso.n],
-    [`${prefix}.hNorm`, iso.hNorm],
-    [`${prefix}.eRank`, iso.eRank],
-    [`${prefix}.q75over25`, iso.q75over25],
-    ...iso.topE.map((e, k): [string, number] => [`${prefix}.topE.${k + 1}`, e]),
-  ];
-}
-
-/** A record's metrics as (name, value) pairs, in a fixed order. */
-export function recordMetrics(r: TrainMetricsRecord): [string, number | null][] {
-  const out: [string, number | null][] = [
-    ['lr', r.lr],
-    ['loss', r.loss],
-  ];
-  if (r.minibatchLoss !== undefined) out.push(['minibatchLoss', r.minibatchLoss]);
-  out.push(
-    ['evalItems', r.evalItems],
-    ['capacity', r.capacity],
-    ['capacityPrefix', r.capacityPrefix],
-    ['delta', r.delta],
-    ['maxPCorrect', r.maxPCorrect],
-    ['minPCorrect', r.minPCorrect],
-    ['diverged', r.diverged ? 1 : 0],
-    ['divergedAtStep', r.divergedAtStep],
-  );
-  for (const b of r.buckets) {
-    out.push([`bucket.${b.bucket}.items`, b.items], [`bucket.${b.bucket}.meanPCorrect`, b.meanPCorrect], [`bucket.${b.bucket}.accuracy`, b.accuracy]);
-  }
-  if (r.isotropy) {
-    out.push(...isotropyMetrics('isotropy.w', r.isotropy.w));
-    if (r.isotropy.update) out.push(...isotropyMetrics('isotropy.update', r.isotropy.update));
-  }
-  if (r.orthExact) out.push(['orthExact.steps', r.orthExact.steps], ['orthExact.stepChange', r.orthExact.stepChange]);
-  return out;
-}
+export { CSV_HEADER, recordMetrics, toCsv, type TidyRow } from '../experiments/tidyCsv';
 
 /** The tidy rows of a run (training records, or a preset's measurements). */
 export function tidyRows(state: RunState): TidyRow[] {
   const rows: TidyRow[] = [];
-  for (const { cell, record } of allRecords(state)) {
-    for (const [metric, value] of recordMetrics(record)) {
-      rows.push({ cell: cell.id, run: record.run, optimizer: record.optimizer, runSeed: record.runSeed, step: record.step, metric, value });
-    }
-  }
+  for (const { cell, record } of allRecords(state)) rows.push(...recordRows(cell.id, [record]));
   const report = state.presetReport;
-  if (report) {
-    report.measurements.forEach((m, index) => {
-      const optimizer = typeof m.optimizer === 'string' ? m.optimizer : '';
-      for (const [metric, value] of Object.entries(m)) {
-        if (metric === 'optimizer') continue;
-        if (typeof value === 'number' || typeof value === 'string' || value === null) {
-          rows.push({ cell: report.preset, run: index, optimizer, runSeed: null, step: null, metric, value });
-        }
-      }
-    });
-  }
+  if (report) rows.push(...measurementRows(report.preset, report.measurements));
   return rows;
-}
-
-function csvField(v: string | number | null): string {
-  if (v === null) return '';
-  const text = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** RFC 4180 CSV (quoted where needed: cell ids of sweeps contain commas). */
-export function toCsv(rows: readonly TidyRow[]): string {
-  const lines = [CSV_HEADER.join(',')];
-  for (const r of rows) lines.push([r.cell, r.run, r.optimizer, r.runSeed, r.step, r.metric, r.value].map(csvField).join(','));
-  return `${lines.join('\r\n')}\r\n`;
 }
 
 /** The run as versioned JSON: source (config or preset), status, every cell's records, the preset report. */
