@@ -30,6 +30,7 @@ import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiment
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
 import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
+import { writeSweepPlots } from './sweepPlots';
 import { collectPresetResults, runPresetInCells, writePresetReport } from './presetRun';
 import { createProgressBar } from './progress';
 import { runValidation } from './validate';
@@ -370,6 +371,9 @@ async function runExperiment(options: Options): Promise<number> {
         const diverged = summary.runs.filter((r) => r.diverged).length;
         console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
       }
+      // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
+      const plots = await writeSweepPlots(session.browser, plan.root);
+      console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
     },
     {
       onTrainProgress: (event) => bar.update(event),

@@ -13,7 +13,7 @@
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments/config';
-import { expandSweep } from '../src/experiments/sweep';
+import { expandSweep, type SweepCell } from '../src/experiments/sweep';
 import { PresetRunManifestSchema, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
 import { fitPowerLaw } from '../src/metrics/fits';
 import { recordRows, toCsv, type TidyRow } from '../src/experiments/tidyCsv';
@@ -133,16 +133,18 @@ export function summarizeSweep(root: string): SweepSummary {
  * page's CSV export) of every finished cell's metrics.jsonl, cells in sweep order. Returns the row count.
  */
 export function writeSweepCsv(root: string): number {
-  const config = parseExperimentConfig(JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')));
   const rows: TidyRow[] = [];
-  for (const cell of expandSweep(config)) {
-    const dir = cellDirectory(root, cell);
-    if (!existsSync(join(dir, 'summary.json'))) continue;
-    const records = readMetrics(dir).map((line) => ({ buckets: [], ...line }) as unknown as TrainMetricsRecord);
-    rows.push(...recordRows(cell.id, records));
-  }
+  for (const { cell, records } of readFinishedCells(root)) rows.push(...recordRows(cell.id, records));
   writeFileAtomic(join(root, 'metrics.csv'), toCsv(rows));
   return rows.length;
+}
+
+/** Every finished cell of a config run folder (in sweep order) with its metric records from metrics.jsonl. */
+export function readFinishedCells(root: string): { cell: SweepCell; records: TrainMetricsRecord[] }[] {
+  const config = parseExperimentConfig(JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')));
+  return expandSweep(config)
+    .filter((cell) => existsSync(join(cellDirectory(root, cell), 'summary.json')))
+    .map((cell) => ({ cell, records: readMetrics(cellDirectory(root, cell)).map((line) => ({ buckets: [], ...line }) as unknown as TrainMetricsRecord) }));
 }
 
 export interface MergeResult {

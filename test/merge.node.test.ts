@@ -11,6 +11,7 @@ import { fitPowerLaw } from '../src/metrics/fits';
 import { appendRecord, beginCell, cellDirectory, finishCell, planRun } from '../harness/run';
 import { writeJsonAtomic } from '../harness/files';
 import { mergeRuns, summarizeSweep } from '../harness/merge';
+import { sweepPlotSvgs } from '../harness/sweepPlots';
 import { ensurePresetManifest, planPresetCells, presetCellDirectory } from '../harness/presetRun';
 import type { PresetCell } from '../src/experiments/presets/types';
 
@@ -124,6 +125,22 @@ describe('merge: config sweeps', () => {
     expect(() => mergeRuns([a, again], out())).toThrow(/is finished in both/);
     expect(() => mergeRuns([mkdtempSync(join(tmpdir(), 'muonlab-x-'))], out())).toThrow(/not a muonlab run folder/);
     expect(() => mergeRuns([a], a)).toThrow(/is one of the inputs/);
+  });
+});
+
+describe('config run plots', () => {
+  test('the page\'s live plots from a run folder: the loss plot has every (cell, optimizer) curve with its steps', () => {
+    const config = parseExperimentConfig(raw);
+    const root = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-p-')), config, '1/1');
+    const plots = sweepPlotSvgs(root);
+    expect(plots.map((p) => p.name)).toContain('loss');
+    const loss = plots.find((p) => p.name === 'loss')!.svg;
+    const series = [...loss.matchAll(/data-series="([^"]*)" data-points="(\d+)"/g)].map((m) => ({ name: m[1], points: Number(m[2]) }));
+    // 3 cells × 2 optimizers, one seed each: 6 curves of 2 steps (losses 3 and 1 are positive, so drawable on log axes).
+    expect(series.length).toBe(6);
+    for (const s of series) expect(s.points).toBe(2);
+    expect(series.filter((s) => s.name.includes('gd')).length).toBe(3);
+    expect(series.filter((s) => s.name.includes('muon')).length).toBe(3);
   });
 });
 

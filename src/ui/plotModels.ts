@@ -92,7 +92,8 @@ function bucketPlot(state: RunState, colors: Map<string, string>, which: 'meanPC
   const cell = [...state.cells].reverse().find((c) => c.records.length > 0);
   const series: LiveSeries[] = [];
   let names: string[] = [];
-  if (cell) {
+  // Records without buckets (none configured) draw no bucket series.
+  if (cell && cell.records[0].buckets.length > 0) {
     const buckets = cell.records[0].buckets;
     // Buckets come in frequency-rank order: the first is the head; the tail is the last bucket
     // holding at least a quarter of the largest one's items (log-rank buckets end in a stub).
