@@ -10,7 +10,7 @@ import type { Gpu } from '../gpu/device';
 import { createRunParams } from '../gpu/runParams';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
 import { computeSoftmaxGrad, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
-import type { ExtremeRecall } from '../metrics/balance';
+import { searchBalance, type BalanceResult, type ExtremeRecall } from '../metrics/balance';
 import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/index';
 import type { GpuTask } from '../task/taskGpu';
 
@@ -148,69 +148,18 @@ function extremes(p: Float32Array): ExtremeRecall {
   return { max, min };
 }
 
-export interface SweepBalance {
-  tau: number;
-  /** Smallest η with max_i p̂ ≥ 1 − τ, to |max − (1 − τ)| ≤ tolerance. */
-  etaTau: number;
-  /** min_i p̂ at η_τ (first crossing). */
-  rho: number;
-  maxAtEta: number;
-  /** inf of min_i p̂ over the scanned η ≥ η_τ ([B]'s definition), and where. */
-  rhoInfimum: number;
-  etaInfimum: number;
-  forwardPasses: number;
-}
+/** ϱ_τ of a one-step sweep (src/metrics/balance.ts) with the number of batched GPU forwards it took. */
+export type SweepBalance = Omit<BalanceResult, 'passes' | 'evaluations'> & { forwardPasses: number };
 
 /**
- * ϱ_τ and η_τ of a one-step direction by a 16-way bracketing search on the GPU's p̂ values, then the
- * infimum of min p̂ over a log grid of η from η_τ to 1000·η_τ.
+ * ϱ_τ and η_τ of a one-step direction: searchBalance with 16 step sizes per GPU program (one batched
+ * forward narrows the bracket 17×), then the infimum of min p̂ over a log grid of η from η_τ to 1000·η_τ.
  */
 export async function sweepBalance(gpu: Gpu, task: GpuTask, d: OneStepDirection, tau: number, options: { tolerance?: number; lanes?: number } = {}): Promise<SweepBalance> {
-  if (!(tau > 0 && tau < 1)) throw new RangeError(`sweepBalance: tau must be in (0, 1), got ${tau}`);
-  const target = 1 - tau;
-  const tolerance = options.tolerance ?? 1e-5;
   const lanes = options.lanes ?? 16;
-  let passes = 0;
-  const evaluate = async (etas: number[]) => {
-    passes++;
-    return (await recallAtStepSizes(gpu, task, d, etas)).map(extremes);
-  };
-  // Bracket on a doubling grid: lo has max < target, hi has max ≥ target.
-  let lo = 0;
-  let hi = NaN;
-  for (let start = 1e-3; Number.isNaN(hi); start *= 2 ** lanes) {
-    if (start > 1e30) throw new Error(`sweepBalance: max p̂ never reaches 1 − τ = ${target} (η up to 1e30)`);
-    const etas = Array.from({ length: lanes }, (_, k) => start * 2 ** k);
-    const r = await evaluate(etas);
-    const k = r.findIndex((x) => x.max >= target);
-    if (k < 0) lo = etas[lanes - 1];
-    else {
-      hi = etas[k];
-      lo = k > 0 ? etas[k - 1] : lo;
-    }
-  }
-  let best = { eta: hi, ...(await evaluate([hi]))[0] };
-  for (let round = 0; round < 40 && Math.abs(best.max - target) > tolerance; round++) {
-    const etas = Array.from({ length: lanes }, (_, k) => lo + ((hi - lo) * (k + 1)) / (lanes + 1));
-    const r = await evaluate(etas);
-    const k = r.findIndex((x) => x.max >= target);
-    if (k >= 0) {
-      hi = etas[k];
-      lo = k > 0 ? etas[k - 1] : lo;
-      best = { eta: hi, ...r[k] };
-    } else lo = etas[lanes - 1];
-    const below = k > 0 ? r[k - 1] : k < 0 ? r[lanes - 1] : undefined;
-    if (below && Math.abs(below.max - target) <= tolerance) best = { eta: k > 0 ? etas[k - 1] : etas[lanes - 1], ...below };
-  }
-  const grid = Array.from({ length: lanes }, (_, k) => best.eta * 1000 ** ((k + 1) / lanes));
-  const scan = await evaluate(grid);
-  let rhoInfimum = best.min;
-  let etaInfimum = best.eta;
-  scan.forEach((x, k) => {
-    if (x.max >= target && x.min < rhoInfimum) {
-      rhoInfimum = x.min;
-      etaInfimum = grid[k];
-    }
+  const { passes, evaluations: _evaluations, ...r } = await searchBalance(async (etas) => (await recallAtStepSizes(gpu, task, d, etas)).map(extremes), {
+    tau, tolerance: options.tolerance, lanes, initialEta: 1e-3,
+    infimumMultiples: Array.from({ length: lanes }, (_, k) => 1000 ** ((k + 1) / lanes)),
   });
-  return { tau, etaTau: best.eta, rho: best.min, maxAtEta: best.max, rhoInfimum, etaInfimum, forwardPasses: passes };
+  return { ...r, forwardPasses: passes };
 }

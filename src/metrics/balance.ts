@@ -22,7 +22,10 @@ export interface BalanceResult {
   /** inf over the scanned η ≥ η_τ of min_i p̂ (with max ≥ 1 − τ), and where it was found. */
   rhoInfimum: number;
   etaInfimum: number;
+  /** Step sizes evaluated. */
   evaluations: number;
+  /** Calls of the (batched) evaluator. */
+  passes: number;
 }
 
 export interface BalanceOptions {
@@ -33,56 +36,82 @@ export interface BalanceOptions {
   initialEta?: number;
   /** η values above η_τ scanned for the infimum, as multiples of η_τ (default log grid to 1000×). */
   infimumMultiples?: number[];
+  /** Step sizes per evaluator call: the bracket narrows (lanes + 1)× per round (default 1: bisection). */
+  lanes?: number;
   maxEvaluations?: number;
 }
 
 /**
+ * ϱ_τ of a one-step sweep whose evaluator takes a scalar η (bisection, `lanes` = 1).
+ *
  * @example
  * const r = await balanceRho((eta) => oneStepExtremes(eta), { tau: 0.1 });
  */
-export async function balanceRho(evaluate: (eta: number) => Promise<ExtremeRecall>, options: BalanceOptions): Promise<BalanceResult> {
+export function balanceRho(evaluate: (eta: number) => Promise<ExtremeRecall>, options: BalanceOptions): Promise<BalanceResult> {
+  return searchBalance((etas) => Promise.all(etas.map(evaluate)), { lanes: 1, ...options, tau: options.tau });
+}
+
+/**
+ * ϱ_τ with a batched evaluator (one call evaluates `lanes` step sizes, e.g. one GPU program):
+ * bracket on a doubling grid from `initialEta`, narrow the bracket (lanes + 1)× per round until
+ * |max − (1 − τ)| ≤ tolerance (at most 40 rounds), then scan the infimum multiples.
+ *
+ * @example
+ * const r = await searchBalance((etas) => gpuExtremes(etas), { tau: 0.1, lanes: 16, initialEta: 1e-3 });
+ */
+export async function searchBalance(evaluateMany: (etas: number[]) => Promise<ExtremeRecall[]>, options: BalanceOptions): Promise<BalanceResult> {
   const { tau } = options;
-  if (!(tau > 0 && tau < 1)) throw new RangeError(`balanceRho: tau must be in (0, 1), got ${tau}`);
+  if (!(tau > 0 && tau < 1)) throw new RangeError(`balance: tau must be in (0, 1), got ${tau}`);
   const target = 1 - tau;
   const tolerance = options.tolerance ?? 1e-5;
-  const maxEvaluations = options.maxEvaluations ?? 200;
+  const lanes = options.lanes ?? 1;
+  const maxEvaluations = options.maxEvaluations ?? Infinity;
   let evaluations = 0;
-  const cache = new Map<number, ExtremeRecall>();
-  const at = async (eta: number) => {
-    let r = cache.get(eta);
-    if (!r) {
-      if (++evaluations > maxEvaluations) throw new Error(`balanceRho: no η_τ within ${maxEvaluations} evaluations`);
-      r = await evaluate(eta);
-      cache.set(eta, r);
-    }
-    return r;
+  let passes = 0;
+  const evaluate = async (etas: number[]) => {
+    evaluations += etas.length;
+    if (evaluations > maxEvaluations) throw new Error(`balance: no η_τ within ${maxEvaluations} evaluations`);
+    passes++;
+    return evaluateMany(etas);
   };
-  // Bracket: lo below the crossing (max < 1 − τ), hi above (max ≥ 1 − τ).
+  // Bracket on a doubling grid: lo has max < 1 − τ, hi has max ≥ 1 − τ.
   let lo = 0;
-  let hi = options.initialEta ?? 1;
-  while ((await at(hi)).max < target) {
-    lo = hi;
-    hi *= 2;
-  }
-  let eta = hi;
-  let r = await at(hi);
-  while (Math.abs(r.max - target) > tolerance) {
-    eta = (lo + hi) / 2;
-    if (eta === lo || eta === hi) break; // float resolution reached
-    r = await at(eta);
-    if (r.max >= target) hi = eta;
-    else lo = eta;
-  }
-  let rhoInfimum = r.min;
-  let etaInfimum = eta;
-  const multiples = options.infimumMultiples ?? Array.from({ length: 31 }, (_, k) => 10 ** (k / 10));
-  for (const m of multiples) {
-    if (m <= 1) continue;
-    const s = await at(eta * m);
-    if (s.max >= target && s.min < rhoInfimum) {
-      rhoInfimum = s.min;
-      etaInfimum = eta * m;
+  let hi = NaN;
+  for (let start = options.initialEta ?? 1; Number.isNaN(hi); start *= 2 ** lanes) {
+    if (start > 1e30) throw new Error(`balance: max p̂ never reaches 1 − τ = ${target} (η up to 1e30)`);
+    const etas = Array.from({ length: lanes }, (_, k) => start * 2 ** k);
+    const r = await evaluate(etas);
+    const k = r.findIndex((x) => x.max >= target);
+    if (k < 0) lo = etas[lanes - 1];
+    else {
+      hi = etas[k];
+      lo = k > 0 ? etas[k - 1] : lo;
     }
   }
-  return { tau, etaTau: eta, rho: r.min, maxAtEta: r.max, rhoInfimum, etaInfimum, evaluations };
+  let best = { eta: hi, ...(await evaluate([hi]))[0] };
+  for (let round = 0; round < 40 && Math.abs(best.max - target) > tolerance; round++) {
+    const etas = Array.from({ length: lanes }, (_, k) => lo + ((hi - lo) * (k + 1)) / (lanes + 1));
+    const r = await evaluate(etas);
+    const k = r.findIndex((x) => x.max >= target);
+    if (k >= 0) {
+      hi = etas[k];
+      lo = k > 0 ? etas[k - 1] : lo;
+      best = { eta: hi, ...r[k] };
+    } else lo = etas[lanes - 1];
+    // The step size just below the crossing may already be within the tolerance.
+    const below = k > 0 ? r[k - 1] : k < 0 ? r[lanes - 1] : undefined;
+    if (below && Math.abs(below.max - target) <= tolerance) best = { eta: k > 0 ? etas[k - 1] : etas[lanes - 1], ...below };
+  }
+  const multiples = (options.infimumMultiples ?? Array.from({ length: 31 }, (_, k) => 10 ** (k / 10))).filter((m) => m > 1);
+  const grid = multiples.map((m) => best.eta * m);
+  const scan = grid.length ? await evaluate(grid) : [];
+  let rhoInfimum = best.min;
+  let etaInfimum = best.eta;
+  scan.forEach((x, k) => {
+    if (x.max >= target && x.min < rhoInfimum) {
+      rhoInfimum = x.min;
+      etaInfimum = grid[k];
+    }
+  });
+  return { tau, etaTau: best.eta, rho: best.min, maxAtEta: best.max, rhoInfimum, etaInfimum, evaluations, passes };
 }
