@@ -18,7 +18,7 @@ import { frequencies } from '../../task/frequencies';
 import { fitDecayRate, trainGroupCurves, type DecayFit, type LossCurve } from '../groupCurves';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 export interface NoiselessSettings {
   N: number;
@@ -202,16 +202,7 @@ export const aNoiseless: Preset = {
     });
     const rateRows = rates.map((r, g) => [g + 1, p[g * (N / M)], r.rate, `[${r.ci[0].toPrecision(4)}, ${r.ci[1].toPrecision(4)}]`, gd.groupLoss[last][g], 1 / (m.gdLr * p[g * (N / M)] * T)]);
     const markdown = [
-      `# a-noiseless (${scale})`,
-      '',
-      `${this.paper}. Identity embeddings, N = ${N} items in M = ${M} groups of C = ${N / M} (C/M = ${N / M / M}), group mass ∝ g^−${b}, no label noise, population gradients from W₀ = 0. Muon: \`exact\` polar factor, no momentum, η = ${eta}, ${s.muonSteps} steps; TRA-SignGD: η = ${eta / 2}, ${s.traSteps} steps; GD: η = ${s.gdLrTimesPMax}/p_max = ${m.gdLr.toPrecision(5)}, ${s.gdSteps} steps (loss read every ${s.gdEvery}). Decay rates are least-squares slopes of ln(loss) on t over the steps where the population loss is in [${MUON_WINDOW.lo}, ${MUON_WINDOW.hi}] (95% t-intervals).`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('a-noiseless', scale, `${this.paper}. Identity embeddings, N = ${N} items in M = ${M} groups of C = ${N / M} (C/M = ${N / M / M}), group mass ∝ g^−${b}, no label noise, population gradients from W₀ = 0. Muon: \`exact\` polar factor, no momentum, η = ${eta}, ${s.muonSteps} steps; TRA-SignGD: η = ${eta / 2}, ${s.traSteps} steps; GD: η = ${s.gdLrTimesPMax}/p_max = ${m.gdLr.toPrecision(5)}, ${s.gdSteps} steps (loss read every ${s.gdEvery}). Decay rates are least-squares slopes of ln(loss) on t over the steps where the population loss is in [${MUON_WINDOW.lo}, ${MUON_WINDOW.hi}] (95% t-intervals).`, predictions),
       '## Per group',
       '',
       markdownTable(['group', 'p_i', 'Muon decay rate', '95% CI', `GD loss at t = ${T}`, '1/(η·p_g·t)'], rateRows),
@@ -223,17 +214,15 @@ export const aNoiseless: Preset = {
       '![GD per group](plots/gd-groups.svg)',
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...s, C: N / M, gdLr: m.gdLr, pMax: m.pMax, window: MUON_WINDOW },
       predictions,
       measurements: m.curves.map((c) => ({ kind: 'loss-curve', ...c })),
       plots: [{ name: 'muon-groups', svg: muonPlot }, { name: 'gd-groups', svg: gdPlot }],
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };

@@ -22,7 +22,7 @@ import { fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { trainCell } from '../../train/trainCell';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 export interface NoisySettings {
   N: number;
@@ -180,16 +180,7 @@ export const aNoisyScaling: Preset = {
     const atEdge = gd.filter((g) => Math.abs(g.lr * pMax - topFactor) < 1e-9 * topFactor).map((g) => g.T);
     const edgeSentence = atEdge.length > 0 ? `Best GD took the grid's largest step (${topFactor}/p_max) at T ∈ {${atEdge.join(', ')}}: GD's "best" there is a bound from above.` : "Best GD's step size lies inside the grid at every T.";
     const markdown = [
-      `# a-noisy-scaling (${scale})`,
-      '',
-      `${this.paper}. Identity embeddings, N = ${s.N} in M = ${s.groups} groups (C = ${s.N / s.groups}), group mass ∝ g^−${s.groupExponent}, label noise ε = ${s.noise} (expected targets), population gradients from W₀ = 0. Optimum: the label entropy L* = ${lossStar.toPrecision(6)}. Muon (exact, no momentum) with η = ${s.muonC}·ln N/T; its excess is the mean of the last two iterates' (a constant step alternates ±η around the optimal margin m* = ln(1 + (1−ε)N/ε) = ${Math.log(1 + ((1 - s.noise) * s.N) / s.noise).toFixed(3)} < ${s.muonC}·ln N = ${(s.muonC * Math.log(s.N)).toFixed(3)}). GD: the best final excess over η ∈ {${s.gdFactors.join(', ')}}/p_max. Exponents: least squares of ln(excess) on ln T with 95% t-intervals.`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('a-noisy-scaling', scale, `${this.paper}. Identity embeddings, N = ${s.N} in M = ${s.groups} groups (C = ${s.N / s.groups}), group mass ∝ g^−${s.groupExponent}, label noise ε = ${s.noise} (expected targets), population gradients from W₀ = 0. Optimum: the label entropy L* = ${lossStar.toPrecision(6)}. Muon (exact, no momentum) with η = ${s.muonC}·ln N/T; its excess is the mean of the last two iterates' (a constant step alternates ±η around the optimal margin m* = ln(1 + (1−ε)N/ε) = ${Math.log(1 + ((1 - s.noise) * s.N) / s.noise).toFixed(3)} < ${s.muonC}·ln N = ${(s.muonC * Math.log(s.N)).toFixed(3)}). GD: the best final excess over η ∈ {${s.gdFactors.join(', ')}}/p_max. Exponents: least squares of ln(excess) on ln T with 95% t-intervals.`, predictions),
       gdSentence,
       '',
       edgeSentence,
@@ -201,17 +192,15 @@ export const aNoisyScaling: Preset = {
       '![excess loss vs T](plots/excess-vs-T.svg)',
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...s, lossStar, pMax, gdExponentPredicted: gdPredicted, gdFit: gdFit ? { slope: gdFit.slope, ci: gdFit.slopeCI } : null },
       predictions,
       measurements: points.map((p) => ({ kind: 'excess', ...p })),
       plots: [{ name: 'excess-vs-T', svg: plot }],
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };

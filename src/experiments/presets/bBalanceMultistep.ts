@@ -22,7 +22,7 @@ import type { CellResult } from '../../train/records';
 import { trainCell } from '../../train/trainCell';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 export interface MultistepSettings {
   N: number;
@@ -177,16 +177,7 @@ export const bBalanceMultistep: Preset = {
       series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((_t, k) => [r.maxPCorrect[k], r.minPCorrect[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
     });
     const markdown = [
-      `# b-balance-multistep (${scale})`,
-      '',
-      `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (SPEC §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('b-balance-multistep', scale, `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (SPEC §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
       '## Balance along training',
       '',
       markdownTable(['optimizer', 'embedding', 'η', 'step (τ = 0.1)', 'ϱ_0.1', 'step (τ = 0.01)', 'ϱ_0.01', 'final Δ', 'final loss'], rows),
@@ -196,17 +187,15 @@ export const bBalanceMultistep: Preset = {
       '![min vs max p̂](plots/min-vs-max.svg)',
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...s, d: N, headMass: HEAD_MASS, taus: TAUS, optimizers: multistepOptimizers(N, headCount) },
       predictions,
       measurements: runs.map((r) => ({ kind: 'balance-along-training', ...r })),
       plots: [{ name: 'delta-vs-step', svg: plot }, { name: 'min-vs-max', svg: minPlot }],
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };

@@ -10,7 +10,7 @@ import { createGpuTask } from '../../task/taskGpu';
 import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
 
 const SIZES: Record<Scale, { N: number; headCount: number }> = {
   ci: { N: 300, headCount: 60 },
@@ -133,16 +133,7 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     series: curves.map((c) => ({ ...c, dashed: c.name.includes('coupled') })),
   });
   const markdown = [
-    `# b-balance-onestep (${scale})`,
-    '',
-    `${PRESET_CATALOG['b-balance-onestep'].paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`,
-    '',
-    '## Predictions',
-    '',
-    predictionsMarkdown(predictions),
-    '',
-    agreementSentence(predictions),
-    '',
+    ...reportHead('b-balance-onestep', scale, `${PRESET_CATALOG['b-balance-onestep'].paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`, predictions),
     '## Balance per optimizer',
     '',
     markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
@@ -150,18 +141,16 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     '![Δ vs loss](plots/delta-vs-loss.svg)',
     '',
   ].join('\n');
-  return {
-    schema: 'muonlab.preset-summary/1',
+  return presetReport({
     preset: 'b-balance-onestep',
     scale,
-    createdAt: new Date().toISOString(),
     settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS },
     predictions,
     measurements,
     plots: [{ name: 'delta-vs-loss', svg: plot }],
     markdown,
     elapsedMs,
-  };
+  });
 }
 
 function cells(scale: Scale): PresetCell[] {

@@ -24,7 +24,7 @@ import { trainCell } from '../../train/trainCell';
 import { firstDirections } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 export interface IsotropySettings {
   N: number;
@@ -208,16 +208,7 @@ export const bIsotropy: Preset = {
       }))),
     });
     const markdown = [
-      `# b-isotropy (${scale})`,
-      '',
-      `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps, isotropy of W_t and of the update W_t − W_{t+1} every ${s.every} steps (Float64 SVD of the GPU's f32 matrices; σ ≤ max(m,n)·2⁻²³·σ_max count as zero). Base step sizes: ${baseOptimizers(headCount).map((o) => `${o.label} η = ${Number(o.lr.toPrecision(4))}`).join(', ')}, each also at ×${s.lrFactors.filter((f) => f !== 1).join(', ×')}. The first updates of GD and SignGD are also computed once from W₀ on the GPU and compared with their Float64 closed forms.`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('b-isotropy', scale, `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps, isotropy of W_t and of the update W_t − W_{t+1} every ${s.every} steps (Float64 SVD of the GPU's f32 matrices; σ ≤ max(m,n)·2⁻²³·σ_max count as zero). Base step sizes: ${baseOptimizers(headCount).map((o) => `${o.label} η = ${Number(o.lr.toPrecision(4))}`).join(', ')}, each also at ×${s.lrFactors.filter((f) => f !== 1).join(', ×')}. The first updates of GD and SignGD are also computed once from W₀ on the GPU and compared with their Float64 closed forms.`, predictions),
       '## First update and final weights (base η)',
       '',
       markdownTable(['optimizer', 'embedding', 'η', 'update H_norm (t = 0)', 'update eRank', 'update TopE_1', 'update Q75/25', 'W_T H_norm', 'W_T eRank', 'W_T TopE_10'], tableRows),
@@ -233,17 +224,15 @@ export const bIsotropy: Preset = {
       '![W isotropy against η](plots/w-erank-vs-eta.svg)',
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...s, d: N, headMass: HEAD_MASS, optimizers: baseOptimizers(headCount) },
       predictions,
       measurements: [...traces.map((t) => ({ kind: 'isotropy-trace', ...t })), ...first.map((f) => ({ kind: 'first-update-spectrum', ...f }))],
       plots: [{ name: 'update-hnorm', svg: stepPlot }, { name: 'w-erank-vs-eta', svg: etaPlot }],
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };

@@ -14,7 +14,7 @@ import { polarFactor } from '../../cpu/polar';
 import { evaluateAtStepSizes, firstDirections } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
 
 const SETTINGS: Record<Scale, { N: number; ds: number[]; as: number[]; seeds: number }> = {
   ci: { N: 4096, ds: [64, 128, 256], as: [1.5], seeds: 4 },
@@ -138,16 +138,7 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     return [a, d, mean('GD'), mean('Muon'), mean(OPTIMIZERS[2].label)];
   }));
   const markdown = [
-    `# c-capacity-onestep (${scale})`,
-    '',
-    `${PRESET_CATALOG['c-capacity-onestep'].paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, one population step from W₀ = 0; an item is recovered when its true output is the strict argmax over all N outputs (every item evaluated, on the GPU). ${seeds} task seeds per (a, d); exponents are least-squares slopes in log–log over every seed's count, with 95% t-intervals.`,
-    '',
-    '## Predictions',
-    '',
-    predictionsMarkdown(predictions),
-    '',
-    agreementSentence(predictions),
-    '',
+    ...reportHead('c-capacity-onestep', scale, `${PRESET_CATALOG['c-capacity-onestep'].paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, one population step from W₀ = 0; an item is recovered when its true output is the strict argmax over all N outputs (every item evaluated, on the GPU). ${seeds} task seeds per (a, d); exponents are least-squares slopes in log–log over every seed's count, with 95% t-intervals.`, predictions),
     '## Mean recovered items',
     '',
     markdownTable(['a', 'd', 'GD', 'Muon (exact polar)', 'Muon (GPU f32 Polar Express)'], table),
@@ -157,18 +148,16 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     '![capacity vs d](plots/capacity-vs-d.svg)',
     '',
   ].join('\n');
-  return {
-    schema: 'muonlab.preset-summary/1',
+  return presetReport({
     preset: 'c-capacity-onestep',
     scale,
-    createdAt: new Date().toISOString(),
     settings: { N, ds, as, seeds, optimizers: OPTIMIZERS },
     predictions,
     measurements: points as unknown as Record<string, unknown>[],
     plots: [{ name: 'capacity-vs-d', svg: plot }],
     markdown,
     elapsedMs,
-  };
+  });
 }
 
 const cellular: CellularPreset = {

@@ -19,7 +19,7 @@ import { drawMinibatchCounts, gradientAtZero, readEmbeddings } from '../minibatc
 import { renderPlot } from '../svgPlot';
 import { recallTopItems, topItems } from '../topItemRecall';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 interface CriticalBatchSettings {
   N: number;
@@ -176,20 +176,11 @@ export const cCriticalBatch: Preset = {
     const table = ds.flatMap((d) => [...batches, null].map((B) => [d, B === null ? '∞ (population)' : B, mean(d, 'Muon', B, 'distinct'), mean(d, 'SGD', B), mean(d, 'Muon', B)]));
     const windowEdge = Math.max(...points.map((p) => p.maxRecoveredRank));
     const markdown = [
-      `# c-critical-batch (${scale})`,
-      '',
-      `${this.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a} over N = ${N} items; one step from W₀ = 0 with a minibatch of B draws (${batches[0]} … ${batches[batches.length - 1]}, and the population step as B = ∞), ${seeds} task seed(s) per d. The gradient at W₀ = 0 is Σ_i (c_i/B)(ē − ẽ_i)e_iᵀ (uniform softmax), formed in Float64 from the GPU's embedding tables; SGD's direction is G, Muon's its exact polar factor (Float64 SVD; rank min(distinct items, d)). Every matrix is evaluated on the GPU over the top ${Math.min(evalItems, N)} items by frequency rank, with the softmax over all N outputs; the least frequent recovered item had rank ${windowEdge + 1} of ${Math.min(evalItems, N)} evaluated${windowEdge + 1 > 0.9 * Math.min(evalItems, N) ? ' — close to the window edge: items beyond it are not counted' : ''}.`,
-      '',
-      "Why not the GPU's f32 Polar Express for Muon here: a minibatch gradient has rank min(distinct items, d), and an item drawn once among B draws contributes a singular value of order 1/B relative to σ_max (≈ 1e-5 at B = 2^16) — far below the ≈ 1e-3·σ_max that the f32 iteration lifts to 1 (c-capacity-onestep's note), while its f32 rounding would start to fill the null space. The Float64 gradient and SVD keep both exact.",
-      '',
-      `The critical batch B* is where the seed-averaged capacity first reaches ${SATURATION_FRACTION * 100}% of the population-step capacity (log-interpolated between sweep points). Exponents are least-squares slopes of log B* on log d, with 95% t-intervals (none with two d).`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('c-critical-batch', scale, [
+        `${this.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a} over N = ${N} items; one step from W₀ = 0 with a minibatch of B draws (${batches[0]} … ${batches[batches.length - 1]}, and the population step as B = ∞), ${seeds} task seed(s) per d. The gradient at W₀ = 0 is Σ_i (c_i/B)(ē − ẽ_i)e_iᵀ (uniform softmax), formed in Float64 from the GPU's embedding tables; SGD's direction is G, Muon's its exact polar factor (Float64 SVD; rank min(distinct items, d)). Every matrix is evaluated on the GPU over the top ${Math.min(evalItems, N)} items by frequency rank, with the softmax over all N outputs; the least frequent recovered item had rank ${windowEdge + 1} of ${Math.min(evalItems, N)} evaluated${windowEdge + 1 > 0.9 * Math.min(evalItems, N) ? ' — close to the window edge: items beyond it are not counted' : ''}.`,
+        "Why not the GPU's f32 Polar Express for Muon here: a minibatch gradient has rank min(distinct items, d), and an item drawn once among B draws contributes a singular value of order 1/B relative to σ_max (≈ 1e-5 at B = 2^16) — far below the ≈ 1e-3·σ_max that the f32 iteration lifts to 1 (c-capacity-onestep's note), while its f32 rounding would start to fill the null space. The Float64 gradient and SVD keep both exact.",
+        `The critical batch B* is where the seed-averaged capacity first reaches ${SATURATION_FRACTION * 100}% of the population-step capacity (log-interpolated between sweep points). Exponents are least-squares slopes of log B* on log d, with 95% t-intervals (none with two d).`,
+      ], predictions),
       '## Critical batches',
       '',
       markdownTable(['d', 'optimizer', 'population capacity', 'B*', 'predicted ∝'], summary.map((s) => [s.d, s.optimizer, s.plateau, s.criticalBatch, s.optimizer === 'Muon' ? `d^${a + 0.5} = ${d2(s.d ** (a + 0.5))}` : `√d = ${d2(Math.sqrt(s.d))}`])),
@@ -203,18 +194,16 @@ export const cCriticalBatch: Preset = {
       markdownTable(['d', 'B', 'distinct items drawn', 'SGD', 'Muon'], table),
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...CRITICAL_BATCH_SETTINGS[scale], saturationFraction: SATURATION_FRACTION, criticalBatches: summary },
       predictions,
       measurements: points as unknown as Record<string, unknown>[],
       plots: [{ name: 'capacity-vs-batch', svg: capacityPlot }, { name: 'critical-batch-vs-d', svg: criticalPlot }],
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };
 

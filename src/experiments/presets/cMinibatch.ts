@@ -16,7 +16,7 @@ import { createGpuTask } from '../../task/taskGpu';
 import { trainWithHostDirections, type HostStepRecord } from '../hostDirectionTraining';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 interface MinibatchSettings {
   N: number;
@@ -131,16 +131,7 @@ export const cMinibatch: Preset = {
     const shown = [1, 2, 4, 8, 12, 16, 20].filter((t) => t <= Math.max(populationSteps, minibatchSteps));
     const table = shown.map((t) => [t, ...seriesNames.map((s) => (Number.isFinite(mean(s, t)) ? mean(s, t) : '—')), ...batches.map((B) => `${mean(`Muon B=${B}`, t, 'distinctSeen')} (${mean(`Muon B=${B}`, t, 'distinctSeenEvaluated')})`)]);
     const markdown = [
-      `# c-minibatch (${scale})`,
-      '',
-      `${this.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a}, N = ${N} items, d = ${d}, ${seeds} task seed(s). Population GD with η_t = 0.01√d·${GD_GROWTH}^{t−1} (the growth factor is this preset's choice; [C] does not give it) and population Muon with η = √d for ${populationSteps} steps, every item evaluated at every step; minibatch Muon (η = √d, fresh draws each step from the GPU sampler's CPU twin, so distinct items seen are exact) with B ∈ {${batches.join(', ')}} for ${minibatchSteps} steps, evaluated on the top ${Math.min(evalItems, N)} items by frequency rank (a drawn item outside that window cannot be counted as recovered, so the ratios use the distinct items seen inside it, shown in parentheses) at steps ${settings.evalSteps === 'all' ? 'every step' : [0, ...settings.evalSteps, minibatchSteps].join(', ')}. Muon's direction is the exact polar factor of the GPU's gradient (Float64 SVD), momentum 0.`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('c-minibatch', scale, `${this.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a}, N = ${N} items, d = ${d}, ${seeds} task seed(s). Population GD with η_t = 0.01√d·${GD_GROWTH}^{t−1} (the growth factor is this preset's choice; [C] does not give it) and population Muon with η = √d for ${populationSteps} steps, every item evaluated at every step; minibatch Muon (η = √d, fresh draws each step from the GPU sampler's CPU twin, so distinct items seen are exact) with B ∈ {${batches.join(', ')}} for ${minibatchSteps} steps, evaluated on the top ${Math.min(evalItems, N)} items by frequency rank (a drawn item outside that window cannot be counted as recovered, so the ratios use the distinct items seen inside it, shown in parentheses) at steps ${settings.evalSteps === 'all' ? 'every step' : [0, ...settings.evalSteps, minibatchSteps].join(', ')}. Muon's direction is the exact polar factor of the GPU's gradient (Float64 SVD), momentum 0.`, predictions),
       `GD's capacity peaks at step ${gdBest.step} (η_t = ${gdLr(gdBest.step).toPrecision(3)}, ${gdBest.capacity} items, seed 1) and is ${gdSteps[gdSteps.length - 1].capacity} items at step ${gdSteps[gdSteps.length - 1].step} (η_t = ${gdLr(gdSteps[gdSteps.length - 1].step).toPrecision(3)}): ${gdSteps[gdSteps.length - 1].capacity < gdBest.capacity ? 'the doubling schedule overshoots once η_t is large, so the comparison at the last step flatters Muon; the record against GD\'s best step is the fair one' : 'it is still rising at the last step'}.`,
       '',
       '## Mean recovered items per step',
@@ -152,17 +143,15 @@ export const cMinibatch: Preset = {
       '![sample limit](plots/sample-limit.svg)',
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...settings, gdSchedule: `0.01*sqrt(d)*${GD_GROWTH}^(t-1)`, muonLr: 'sqrt(d)' },
       predictions,
       measurements: points as unknown as Record<string, unknown>[],
       plots: [{ name: 'capacity-vs-step', svg: plot }, { name: 'sample-limit', svg: sampleLimitPlot }],
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };

@@ -16,7 +16,7 @@ import { trainCell } from '../../train/trainCell';
 import { trainWithHostDirections } from '../hostDirectionTraining';
 import { renderPlot } from '../svgPlot';
 import { PRESET_CATALOG } from './catalog';
-import { agreementSentence, markdownTable, predictionsMarkdown, type Preset, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
 
 interface MultistepSettings {
   N: number;
@@ -177,16 +177,7 @@ export const cMultistep: Preset = {
       return [s.a, s.d, s.seed, s.steps, s.stopped, last.capacity, last.capacity / s.d ** 2, last.loss ?? NaN];
     });
     const markdown = [
-      `# c-multistep (${scale})`,
-      '',
-      `${this.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, population Muon (exact polar factor of the GPU's gradient, Float64 SVD; momentum 0) with η = 2√d from W₀ = 0; every item evaluated on the GPU at every step. ${seeds} task seed(s) per (a, d). Exponents per t are least-squares slopes of log capacity on log d with 95% t-intervals (none with two d). Long runs (d ∈ {${longDs.join(', ')}}) continue up to ${maxSteps} steps and stop when capacity gains less than ${MULTISTEP_STOP.capacityGain.percent}% over ${MULTISTEP_STOP.capacityGain.window} steps.`,
-      '',
-      '## Predictions',
-      '',
-      predictionsMarkdown(predictions),
-      '',
-      agreementSentence(predictions),
-      '',
+      ...reportHead('c-multistep', scale, `${this.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, population Muon (exact polar factor of the GPU's gradient, Float64 SVD; momentum 0) with η = 2√d from W₀ = 0; every item evaluated on the GPU at every step. ${seeds} task seed(s) per (a, d). Exponents per t are least-squares slopes of log capacity on log d with 95% t-intervals (none with two d). Long runs (d ∈ {${longDs.join(', ')}}) continue up to ${maxSteps} steps and stop when capacity gains less than ${MULTISTEP_STOP.capacityGain.percent}% over ${MULTISTEP_STOP.capacityGain.window} steps.`, predictions),
       `The paper reports deviations from d^{2 − (1 − 1/(2a))^t} at small a and large t; rows marked NO above are where these sizes deviate. ${oscillationSentence(points, stops)}`,
       '',
       '## Mean recovered items after t steps',
@@ -198,18 +189,16 @@ export const cMultistep: Preset = {
       schedulerDs.length ? `The GPU f32 series runs the same configuration through the training scheduler with Muon's \`exact\` on the GPU (f32 Polar Express, stopped when its step change stops decreasing, ≤ 12 steps), which cannot lift singular values far below σ_max to 1. ${f32Sentence(points, as, schedulerDs, shortSteps)}` : 'The GPU f32 Polar Express series (training scheduler) is not run at this scale; the exact polar factor is used because the f32 iteration under-resolves small singular values (see c-capacity-onestep at a = 2).',
       '',
     ].join('\n');
-    return {
-      schema: 'muonlab.preset-summary/1',
+    return presetReport({
       preset: this.name,
       scale,
-      createdAt: new Date().toISOString(),
       settings: { ...settings, eta: '2*sqrt(d)', stop: MULTISTEP_STOP, longRuns: stops },
       predictions,
       measurements: points as unknown as Record<string, unknown>[],
       plots,
       markdown,
       elapsedMs: performance.now() - started,
-    };
+    });
   },
 };
 

@@ -119,3 +119,48 @@ export function agreementSentence(predictions: readonly PredictionRecord[]): str
     ? 'Every prediction agrees with the measurement.'
     : `**${disagree} prediction(s) disagree with the measurement** (rows marked NO).`;
 }
+
+/**
+ * The opening lines of every preset's report.md: title, intro paragraph(s), the predictions table
+ * and the verdict line, each followed by a blank line. Several intro paragraphs are separated by
+ * blank lines. Spread it into the markdown lines and `.join('\n')` as usual.
+ *
+ * @example
+ * const markdown = [...reportHead('b-isotropy', scale, `${this.paper}. …`, predictions), '## Per group', ''].join('\n');
+ * // '# b-isotropy (ci)\n\n[C]. …\n\n## Predictions\n\n| prediction | … |\n\nEvery prediction agrees with the measurement.\n\n## Per group\n'
+ */
+export function reportHead(name: string, scale: Scale, intro: string | readonly string[], predictions: readonly PredictionRecord[]): string[] {
+  const paragraphs = typeof intro === 'string' ? [intro] : intro;
+  return [
+    `# ${name} (${scale})`,
+    '',
+    ...paragraphs.flatMap((p) => [p, '']),
+    '## Predictions',
+    '',
+    predictionsMarkdown(predictions),
+    '',
+    agreementSentence(predictions),
+    '',
+  ];
+}
+
+/**
+ * A PresetReport with `schema` filled in and `createdAt` stamped now; the caller gives the rest.
+ *
+ * @example
+ * return presetReport({ preset: this.name, scale, settings: s, predictions, measurements, plots, markdown, elapsedMs: performance.now() - started });
+ */
+export function presetReport(fields: Omit<PresetReport, 'schema' | 'createdAt'>): PresetReport {
+  return {
+    schema: 'muonlab.preset-summary/1',
+    preset: fields.preset,
+    scale: fields.scale,
+    createdAt: new Date().toISOString(),
+    settings: fields.settings,
+    predictions: fields.predictions,
+    measurements: fields.measurements,
+    plots: fields.plots,
+    markdown: fields.markdown,
+    elapsedMs: fields.elapsedMs,
+  };
+}
