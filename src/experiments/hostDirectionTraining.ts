@@ -17,7 +17,7 @@
  */
 import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
 import { polarFactor } from '../cpu/polar';
 import { F32_EPSILON } from '../metrics/isotropy';
 import { capacity, capacityPrefix } from '../metrics/recall';
@@ -27,8 +27,7 @@ import { stopDecision, weightedLoss, type RunSnapshot, type StopRules } from '..
 import { recallTopItems, topItems } from './topItemRecall';
 
 const COLUMNS = SOFTMAX_OUTPUT_COLUMNS.length;
-const CORRECT = SOFTMAX_OUTPUT_COLUMNS.indexOf('correct');
-const LOSS = SOFTMAX_OUTPUT_COLUMNS.indexOf('loss');
+const LOSS = outputColumn('loss');
 
 export interface HostRun {
   label: string;
@@ -131,8 +130,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
         try {
           const out = (await readTensor(gpu, result.outputs)) as Float32Array;
           for (let r = 0; r < R; r++) {
-            const correct = new Uint8Array(N);
-            for (let i = 0; i < N; i++) correct[i] = out[(r * N + i) * COLUMNS + CORRECT] > 0.5 ? 1 : 0;
+            const { correct } = itemOutputs(out, r, N);
             caps.push({ capacity: capacity(correct), prefix: capacityPrefix(correct), loss: weightedLoss(task.frequencies, out, r * N * COLUMNS, COLUMNS, LOSS) });
           }
           if (update) gradient = (await readTensor(gpu, G)) as Float32Array;

@@ -9,14 +9,10 @@ import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { createRunParams } from '../gpu/runParams';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad';
 import { searchBalance, type BalanceResult, type ExtremeRecall } from '../metrics/balance';
 import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/index';
 import type { GpuTask } from '../task/taskGpu';
-
-const P_TRUE = SOFTMAX_OUTPUT_COLUMNS.indexOf('pTrue');
-const CORRECT = SOFTMAX_OUTPUT_COLUMNS.indexOf('correct');
-const LOSS = SOFTMAX_OUTPUT_COLUMNS.indexOf('loss');
 
 export interface OneStepDirection {
   /** D (dOut × dIn, row-major) in f32, as the GPU computed it. */
@@ -115,20 +111,7 @@ export async function evaluateAtStepSizes(gpu: Gpu, task: GpuTask, points: reado
     }, { checkFinite: false });
     try {
       const out = (await readTensor(gpu, result.outputs)) as Float32Array;
-      const Q = result.queries;
-      const cols = SOFTMAX_OUTPUT_COLUMNS.length;
-      return points.map((_point, r) => {
-        const pCorrect = new Float32Array(Q);
-        const correct = new Uint8Array(Q);
-        const loss = new Float32Array(Q);
-        for (let i = 0; i < Q; i++) {
-          const row = (r * Q + i) * cols;
-          pCorrect[i] = out[row + P_TRUE];
-          correct[i] = out[row + CORRECT] > 0.5 ? 1 : 0;
-          loss[i] = out[row + LOSS];
-        }
-        return { pCorrect, correct, loss };
-      });
+      return points.map((_point, r) => itemOutputs(out, r, result.queries));
     } finally {
       result.destroy();
     }

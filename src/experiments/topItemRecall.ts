@@ -7,13 +7,9 @@
  */
 import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad';
 import type { GpuTask } from '../task/taskGpu';
 import { rankOrder } from '../train/rules';
-
-const P_TRUE = SOFTMAX_OUTPUT_COLUMNS.indexOf('pTrue');
-const CORRECT = SOFTMAX_OUTPUT_COLUMNS.indexOf('correct');
-const LOSS = SOFTMAX_OUTPUT_COLUMNS.indexOf('loss');
 
 export interface TopItemRecall {
   /** Items evaluated, in rank order (item of rank 0 first). */
@@ -71,19 +67,12 @@ export async function recallTopItems(gpu: Gpu, task: GpuTask, weights: readonly 
     }, { checkFinite: false });
     try {
       const out = (await readTensor(gpu, result.outputs)) as Float32Array;
-      const cols = SOFTMAX_OUTPUT_COLUMNS.length;
       return weights.map((_w, r) => {
-        const correct = new Uint8Array(K);
-        const pCorrect = new Float32Array(K);
-        const loss = new Float32Array(K);
+        const { correct, pCorrect, loss } = itemOutputs(out, r, K);
         let capacity = 0;
         let prefix = -1;
         let maxRank = -1;
         for (let q = 0; q < K; q++) {
-          const row = (r * K + q) * cols;
-          correct[q] = out[row + CORRECT] > 0.5 ? 1 : 0;
-          pCorrect[q] = out[row + P_TRUE];
-          loss[q] = out[row + LOSS];
           if (correct[q]) {
             capacity++;
             maxRank = q;

@@ -48,6 +48,31 @@ export { createSoftmaxGradWorkspace, SoftmaxGradWorkspace } from './softmaxGradW
 /** Columns of the per-query output tensor. */
 export const SOFTMAX_OUTPUT_COLUMNS = ['lse', 'loss', 'zTrue', 'pTrue', 'correct'] as const;
 
+/** Index of a column in the per-query output tensor. */
+export const outputColumn = (name: (typeof SOFTMAX_OUTPUT_COLUMNS)[number]): number => SOFTMAX_OUTPUT_COLUMNS.indexOf(name);
+
+/**
+ * One run's per-query p̂(true), recovered flag and loss from the host copy of an [R, Q, columns]
+ * outputs tensor.
+ *
+ * @example
+ * const { pCorrect, correct, loss } = itemOutputs(await readTensor(gpu, result.outputs), r, result.queries);
+ */
+export function itemOutputs(outputs: Float32Array, run: number, queries: number): { pCorrect: Float32Array; correct: Uint8Array; loss: Float32Array } {
+  const cols = SOFTMAX_OUTPUT_COLUMNS.length;
+  const [pTrue, isCorrect, lossColumn] = [outputColumn('pTrue'), outputColumn('correct'), outputColumn('loss')];
+  const pCorrect = new Float32Array(queries);
+  const correct = new Uint8Array(queries);
+  const loss = new Float32Array(queries);
+  for (let i = 0; i < queries; i++) {
+    const row = (run * queries + i) * cols;
+    pCorrect[i] = outputs[row + pTrue];
+    correct[i] = outputs[row + isCorrect] > 0.5 ? 1 : 0;
+    loss[i] = outputs[row + lossColumn];
+  }
+  return { pCorrect, correct, loss };
+}
+
 /**
  * Default outputs per chunk. With the default query block (scratch ≈ 2·Q·dOut elements) this gives
  * tall query blocks (all 4096 queries at N = 4096, d = 64), which measured fastest on SwiftShader

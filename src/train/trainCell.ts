@@ -26,7 +26,7 @@ import { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { advanceRuns, createRunParams, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
 import { BYTES_PER_ELEMENT, createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { createSoftmaxGradWorkspace, softmaxGrad, type SoftmaxGradResult } from '../kernels/softmaxGrad';
+import { createSoftmaxGradWorkspace, itemOutputs, outputColumn, softmaxGrad, SOFTMAX_OUTPUT_COLUMNS, type SoftmaxGradResult } from '../kernels/softmaxGrad';
 import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
 import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
 import { singularValues } from '../cpu/polar';
@@ -42,10 +42,8 @@ import { etaMs, isMetricStep, itemBuckets, rankOf, rankOrder, stopDecision, weig
 import type { CellResult, PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord, TrainOptions } from './records';
 import { startRunProfile } from '../gpu/runProfile';
 
-const OUTPUT_COLUMNS = 5;
-const COL_LOSS = 1;
-const COL_PTRUE = 3;
-const COL_CORRECT = 4;
+const OUTPUT_COLUMNS = SOFTMAX_OUTPUT_COLUMNS.length;
+const COL_LOSS = outputColumn('loss');
 
 interface RunGroup {
   key: string;
@@ -231,19 +229,11 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
           const wAfter = set.has(`W after ${gi}`) ? new Float32Array(set.get(`W after ${gi}`)) : undefined;
           const exact = update && set.has(`exact ${gi}`) ? exactReportFrom(set.get(`exact ${gi}`), g.runs.length) : undefined;
           for (const [k, run] of g.runs.entries()) {
-            const base = k * N * OUTPUT_COLUMNS;
-            const pCorrect = new Float32Array(N);
-            const correct = new Uint8Array(N);
-            const itemLoss = new Float32Array(N);
-            for (let i = 0; i < N; i++) {
-              pCorrect[i] = outputs[base + i * OUTPUT_COLUMNS + COL_PTRUE];
-              correct[i] = outputs[base + i * OUTPUT_COLUMNS + COL_CORRECT] > 0.5 ? 1 : 0;
-              itemLoss[i] = outputs[base + i * OUTPUT_COLUMNS + COL_LOSS];
-            }
+            const { pCorrect, correct, loss: itemLoss } = itemOutputs(outputs, k, N);
             const arrays: PerItemArrays = { run: run.run, step: t, pCorrect, correct, loss: itemLoss };
             perItemNow.push(arrays);
             const o = outcome[run.run];
-            const loss = weightedLoss(p, outputs, base, OUTPUT_COLUMNS, COL_LOSS);
+            const loss = weightedLoss(p, outputs, k * N * OUTPUT_COLUMNS, OUTPUT_COLUMNS, COL_LOSS);
             if (params[k].diverged && !o.diverged) {
               o.diverged = true;
               o.divergedAtStep = params[k].divergedAtStep;
