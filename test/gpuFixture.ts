@@ -39,3 +39,35 @@ export async function withErrorScopes<T>(gpu: Gpu, fn: () => Promise<T>): Promis
   }
   return result;
 }
+
+/**
+ * A view of `gpu` whose device records every buffer it creates: `live` holds those not destroyed yet,
+ * `created` their labels, `mapReadCreated()` how many had MAP_READ usage. Other device methods are
+ * bound to the real device.
+ */
+export function trackBuffers(gpu: Gpu): { gpu: Gpu; live: Set<GPUBuffer>; created: string[]; mapReadCreated: () => number } {
+  const live = new Set<GPUBuffer>();
+  const created: string[] = [];
+  let mapRead = 0;
+  const device = new Proxy(gpu.device, {
+    get(target, prop) {
+      if (prop === 'createBuffer') {
+        return (descriptor: GPUBufferDescriptor) => {
+          const buffer = target.createBuffer(descriptor);
+          live.add(buffer);
+          created.push(descriptor.label ?? '');
+          if (descriptor.usage & GPUBufferUsage.MAP_READ) mapRead++;
+          const destroy = buffer.destroy.bind(buffer);
+          buffer.destroy = () => {
+            live.delete(buffer);
+            destroy();
+          };
+          return buffer;
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { gpu: { ...gpu, device } as Gpu, live, created, mapReadCreated: () => mapRead };
+}

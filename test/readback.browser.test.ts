@@ -2,39 +2,12 @@
 // results equal those of a synchronous readback exactly (same GPU work, only the host reads later),
 // and the staging buffers are a fixed set reused across steps — none leak, none pile up.
 import { describe, expect, test } from 'vitest';
-import { gpuOrSkip, withErrorScopes } from './gpuFixture';
-import type { Gpu } from '../src/gpu/device';
+import { gpuOrSkip, trackBuffers, withErrorScopes } from './gpuFixture';
 import { parseExperimentConfig, type ExperimentConfigInput } from '../src/experiments/config';
 import { trainCell } from '../src/train/trainCell';
 import type { CellResult, TrainProgress } from '../src/train/records';
 
 const cfg = (c: Omit<ExperimentConfigInput, 'name'>) => parseExperimentConfig({ name: 'readback-test', ...c });
-
-/** A device proxy counting live buffers and MAP_READ buffers created. */
-function trackBuffers(gpu: Gpu) {
-  const live = new Set<GPUBuffer>();
-  let mapRead = 0;
-  const device = new Proxy(gpu.device, {
-    get(target, prop) {
-      if (prop === 'createBuffer') {
-        return (descriptor: GPUBufferDescriptor) => {
-          const buffer = target.createBuffer(descriptor);
-          live.add(buffer);
-          if (descriptor.usage & GPUBufferUsage.MAP_READ) mapRead++;
-          const destroy = buffer.destroy.bind(buffer);
-          buffer.destroy = () => {
-            live.delete(buffer);
-            destroy();
-          };
-          return buffer;
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return { gpu: { ...gpu, device } as Gpu, live, mapReadCreated: () => mapRead };
-}
 
 /** Everything a cell returns except wall-clock times, as plain JSON (typed arrays as arrays). */
 function comparable(r: CellResult): unknown {

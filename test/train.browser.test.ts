@@ -2,7 +2,7 @@
 // Float64 re-implementations of a few steps (src/cpu/softmaxGrad.ts + src/cpu/optim.ts). Sizes are
 // tiny (N ≤ 48) so the file stays fast on SwiftShader.
 import { describe, expect, test } from 'vitest';
-import { gpuOrSkip, withErrorScopes } from './gpuFixture';
+import { gpuOrSkip, trackBuffers, withErrorScopes } from './gpuFixture';
 import { readTensor } from '../src/gpu/tensor';
 import { defaultRunParams } from '../src/gpu/runParams';
 import { F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
@@ -351,28 +351,7 @@ describe('trainCell on the GPU', () => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
     // Counts createBuffer / destroy through a proxy of the device (methods bound to the real one).
-    const live = new Set<GPUBuffer>();
-    const created: string[] = [];
-    const device = new Proxy(gpu.device, {
-      get(target, prop) {
-        if (prop === 'createBuffer') {
-          return (descriptor: GPUBufferDescriptor) => {
-            const buffer = target.createBuffer(descriptor);
-            live.add(buffer);
-            created.push(descriptor.label ?? '');
-            const destroy = buffer.destroy.bind(buffer);
-            buffer.destroy = () => {
-              live.delete(buffer);
-              destroy();
-            };
-            return buffer;
-          };
-        }
-        const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-    const tracked = { ...gpu, device };
+    const { gpu: tracked, live, created } = trackBuffers(gpu);
     const N = 12;
     const optimizers = [
       { name: 'gd' as const, lr: 1 }, { name: 'signgd' as const, lr: 0.1 }, { name: 'adam' as const, lr: 0.1 },
