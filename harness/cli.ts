@@ -18,9 +18,9 @@ import {
   type EnvRecord,
   type VariantSelection,
 } from '../src/experiments/results';
-import type { BenchRow, CheckRow } from '../src/kernels/families';
-import { KERNEL_NAMES } from '../src/kernels/names';
-import { runId, writeFileAtomic, writeJsonAtomic } from './files';
+import type { BenchRow, CheckRow } from '../src/kernels/family';
+import { KERNEL_NAMES } from '../src/kernels/index';
+import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
 import { NoAdapterError, openSession, type Session, type SessionOptions } from './session';

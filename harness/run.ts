@@ -43,7 +43,7 @@ export function loadExperiment(file: string, sets: readonly string[] = []): Expe
   try {
     raw = JSON.parse(readFileSync(resolve(file), 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new RangeError(`cannot read experiment config ${file}: ${(err as Error).message}`);
+    throw new RangeError(`cannot read experiment config ${file}: ${(err as Error).message}`, { cause: err });
   }
   return parseExperimentConfig(applyOverrides(raw, sets));
 }

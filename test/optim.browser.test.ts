@@ -1,8 +1,8 @@
 // Every optimizer's GPU step against its Float64 twin from the same f32 state (cases and the
 // per-optimizer tolerances — absolute per element, from the magnitudes each formula combines — are
-// in src/optim/optimCheck.ts, shared with `muonlab check optimizers`).
+// in src/kernels/optimizers/check.ts, shared with `muonlab check optimizers`).
 import { describe, expect, test } from 'vitest';
-import { optimCaseId, optimCases, runOptimCase } from '../src/optim/optimCheck';
+import { optimCaseId, optimCases, runOptimCase } from '../src/kernels/optimizers/check';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import { runCommands } from '../src/gpu/commands';
 import type { Gpu } from '../src/gpu/device';
@@ -13,7 +13,7 @@ import { optimizerStepCpu, type CpuRunState } from '../src/cpu/optim';
 import { frobeniusNorm } from '../src/cpu/newtonSchulz';
 import { regularizedPolar, spectralNorm } from '../src/cpu/polar';
 import { randomF32 } from '../src/cpu/random';
-import { conditionedMatrix } from '../src/kernels/newtonSchulzCheck';
+import { conditionedMatrix } from '../src/kernels/newtonSchulz/check';
 import { createOptimizer, parseOptimizerConfig, runParamsFor, stepOptimizer, writeListLearningRates, type OptimizerConfigInput } from '../src/optim';
 import { createMuonReg } from '../src/optim/muonReg';
 

@@ -1,6 +1,6 @@
 /**
  * Newton–Schulz orthogonalization (SPEC §2, `orth`): the coefficient schedules and the Float64 twin
- * of the batched GPU iteration in src/kernels/newtonSchulz.ts — the same operations in the same order:
+ * of the batched GPU iteration in src/kernels/newtonSchulz/newtonSchulz.ts — the same operations in the same order:
  *
  *   transpose when rows > cols;  X ← X / (s·‖X‖_F + 1e-7);
  *   per step k with (a, b, c):   A = X Xᵀ;  B = b·A + c·A·A;  X ← a·X + B·X.

@@ -4,7 +4,7 @@
  * computes the candidate W and state, and commits them only when all are finite — otherwise the run
  * is marked diverged at this step and keeps its last finite state, as the GPU update kernels do.
  */
-import type { RunParamValues } from '../gpu/runParams';
+import type { RunParamValues } from '../layout/runParams';
 import type { OptimizerConfig, OrthSpec } from '../optim/config';
 import { newtonSchulzCpu, nsSchedule } from './newtonSchulz';
 import { polarFactor, regularizedPolar } from './polar';

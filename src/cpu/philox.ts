@@ -1,6 +1,6 @@
 /**
  * Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11), the one
- * counter-based generator of SPEC §6, and its derived streams. The WGSL twin is shaders/philox.wgsl;
+ * counter-based generator of SPEC §6, and its derived streams. The WGSL twin is shaders/lib/philox.wgsl;
  * both compute the 32×32→64-bit product from 16-bit halves so the u32 outputs are bit-identical.
  *
  * A draw is keyed by (seed, stream, counter): key = (seed, stream id), counter = (index, step, 0, 0).
@@ -108,7 +108,7 @@ export function boxMuller(x0: number, x1: number): [number, number] {
 
 /**
  * Element k of a stream's normal sequence: draw ⌊k/4⌋ gives four normals, lanes (0,1) and (2,3)
- * each a Box–Muller pair. The same indexing as `philox_normal` in shaders/philox.wgsl.
+ * each a Box–Muller pair. The same indexing as `philox_normal` in shaders/lib/philox.wgsl.
  */
 export function philoxNormal(seed: number, stream: number, k: number): number {
   const x = philoxDraw(seed, stream, Math.floor(k / 4));

@@ -17,7 +17,7 @@
  */
 import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad/softmaxGrad';
 import { polarFactor } from '../cpu/polar';
 import { F32_EPSILON } from '../metrics/isotropy';
 import { capacity, capacityPrefix } from '../metrics/recall';

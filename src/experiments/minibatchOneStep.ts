@@ -41,7 +41,7 @@ export interface MinibatchCounts {
 
 /**
  * The empirical frequencies of one minibatch of B draws (step 0 of run seed `runSeed`), drawn with
- * the CPU twin of shaders/sampling.wgsl.
+ * the CPU twin of shaders/task/sampling.wgsl.
  */
 export function drawMinibatchCounts(task: GpuTask, batchSize: number, runSeed: number): MinibatchCounts {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`drawMinibatchCounts: batchSize must be a positive integer, got ${batchSize}`);

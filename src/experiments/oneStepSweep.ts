@@ -9,7 +9,7 @@ import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { createRunParams } from '../gpu/runParams';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad/softmaxGrad';
 import { searchBalance, type BalanceResult, type ExtremeRecall } from '../metrics/balance';
 import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/index';
 import type { GpuTask } from '../task/taskGpu';

@@ -86,7 +86,7 @@ export const BenchReportSchema = z.object({
   kernels: z.array(z.string()),
   env: EnvRecordSchema,
   rows: z.array(BenchRowSchema),
-  /** This adapter's FMA peak and copy bandwidth (src/kernels/fmaPeak.ts), the base of peakFraction. */
+  /** This adapter's FMA peak and copy bandwidth (src/kernels/fmaPeak/fmaPeak.ts), the base of peakFraction. */
   peak: z.object({ gflops: z.number(), gbps: z.number().nullable() }).nullable().optional(),
 });
 

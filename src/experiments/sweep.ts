@@ -60,7 +60,7 @@ export function expandSweep(config: ExperimentConfig): SweepCell[] {
     try {
       cellConfig = parseExperimentConfig(raw);
     } catch (err) {
-      throw new RangeError(`sweep cell ${id}: ${(err as Error).message}`);
+      throw new RangeError(`sweep cell ${id}: ${(err as Error).message}`, { cause: err });
     }
     return { id, index, config: cellConfig, point };
   });

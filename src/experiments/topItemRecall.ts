@@ -7,7 +7,7 @@
  */
 import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad/softmaxGrad';
 import type { GpuTask } from '../task/taskGpu';
 import { rankOrder } from '../train/rules';
 

@@ -3,7 +3,7 @@
  * the CPU reference. Item-major throughout (row i = e_i), as DESIGN's contract says.
  *
  * - `gaussian`: entries N(0, 1/d) from Philox normals, E on stream embeddingIn and Ẽ on
- *   embeddingOut, element k = i·d + c. The GPU generates these itself (shaders/embeddings.wgsl,
+ *   embeddingOut, element k = i·d + c. The GPU generates these itself (shaders/task/embeddings.wgsl,
  *   src/task/taskGpu.ts) — N = 100,000 × d = 1024 is never uploaded; the host twin here is the
  *   Float64 version of the same formula (equal up to WGSL's log/sqrt/cos accuracy).
  * - `orthonormal`: the same Philox normals, orthonormalized on the CPU by modified Gram–Schmidt

@@ -26,7 +26,7 @@ import { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { advanceRuns, createRunParams, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
 import { BYTES_PER_ELEMENT, createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { createSoftmaxGradWorkspace, itemOutputs, outputColumn, softmaxGrad, SOFTMAX_OUTPUT_COLUMNS, type SoftmaxGradResult } from '../kernels/softmaxGrad';
+import { createSoftmaxGradWorkspace, itemOutputs, outputColumn, softmaxGrad, SOFTMAX_OUTPUT_COLUMNS, type SoftmaxGradResult } from '../kernels/softmaxGrad/softmaxGrad';
 import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
 import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
 import { singularValues } from '../cpu/polar';
@@ -182,7 +182,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
 
     const records: TrainMetricsRecord[] = [];
     const history: RunSnapshot[][] = runs.map(() => []);
-    const outcome = runs.map((r) => ({ diverged: false, divergedAtStep: null as number | null, reported: false, crossing: {} as Record<string, number | null> }));
+    const outcome = runs.map(() => ({ diverged: false, divergedAtStep: null as number | null, reported: false, crossing: {} as Record<string, number | null> }));
     for (const o of outcome) for (const tau of config.metrics.tau) o.crossing[String(tau)] = null;
     let finalPerItem: CellResult['finalPerItem'] = null;
     let stopped: StopReason = 'steps';

@@ -4,10 +4,10 @@
  * `window.muonlabProgress` when the harness exposes it, so long work reports as it goes and a crash
  * loses only what was in flight.
  */
-import { GpuUnavailableError, requestGpu, type Gpu } from '../gpu/device';
-import type { BenchOptions, BenchRow, CheckRow } from '../kernels/families';
+import { GpuUnavailableError, type Gpu } from '../gpu/device';
+import type { BenchOptions, BenchRow, CheckRow } from '../kernels/family';
 import { kernelFamily } from '../kernels';
-import { selectVariants, type SelectionResult } from '../kernels/selectVariants';
+import { selectVariants, type SelectionResult } from '../kernels/matmul/selectVariants';
 import { setVariantChoices, variantChoices, type VariantTable } from '../kernels/variants';
 import type { ExperimentConfigInput } from '../experiments/config';
 import { trainCell } from '../train/trainCell';
@@ -15,7 +15,7 @@ import { presetByName } from '../experiments/presets/index';
 import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../experiments/presets/types';
 import { validateConfig, type ValidationReport } from '../experiments/validate';
 import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
-import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak';
+import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
 
