@@ -30,8 +30,11 @@ function readIndex(env: Env, name: string): number | undefined {
  *   the environment, so `--shards N` (the Job's `completions`) is required.
  * - Slurm job array with `--shards N`: `SLURM_ARRAY_TASK_ID` is the 0-based shard index (what
  *   `muonlab slurm` submits: `--array=0-(N−1)`, or a subset of it when resubmitting).
- * - Slurm job array without `--shards`: the array must be one contiguous range; the shard index is
- *   `SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN` and the count `SLURM_ARRAY_TASK_COUNT`.
+ * - Slurm job array without `--shards`: the array must be `--array=0-(N−1)` (ids from 0, step 1,
+ *   no gaps); the shard index is `SLURM_ARRAY_TASK_ID` and the count `SLURM_ARRAY_TASK_COUNT`.
+ *   Anything else (ids from 1, a sparse list, a resubmitted subset such as `--array=1`) is refused:
+ *   its count is not the shard count. A resubmitted `--array=0` alone cannot be told from a
+ *   one-task array, so resubmissions of part of an array should always pass `--shards N`.
  *
  * @example
  * resolveAutoShard({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '3', SLURM_ARRAY_TASK_COUNT: '4' });
@@ -58,12 +61,12 @@ export function resolveAutoShard(env: Env, shards?: number): AutoShard {
     const count = readIndex(env, 'SLURM_ARRAY_TASK_COUNT');
     const step = readIndex(env, 'SLURM_ARRAY_TASK_STEP') ?? 1;
     if (count === undefined) throw new ShardEnvError(`--shard auto: SLURM_ARRAY_TASK_ID=${slurmId} is set but SLURM_ARRAY_TASK_COUNT is not; give --shards N`);
-    // A sparse array (--array=1,5 or 0-9:2, or a resubmitted subset) has no meaningful "count":
-    // its ids are shard numbers only if the user says how many shards there are.
-    if (step !== 1 || (max !== undefined && max - min + 1 !== count)) {
-      throw new ShardEnvError(`--shards: required with --shard auto in a sparse Slurm array (ids ${min}..${max ?? '?'}, step ${step}, ${count} task(s)); give --shards N and number the tasks 0..N−1`);
+    // Only --array=0-(N−1) makes the task count the shard count: a sparse array (--array=1,5 or
+    // 0-9:2) or a resubmitted subset (--array=1) would silently run the wrong cells.
+    if (min !== 0 || step !== 1 || (max !== undefined && max + 1 !== count)) {
+      throw new ShardEnvError(`--shards: required with --shard auto in this Slurm array (ids ${min}..${max ?? '?'}, step ${step}, ${count} task(s)): without it only --array=0-(N−1) is read as N shards; give --shards N and number the tasks 0..N−1`);
     }
-    return checked(slurmId - min, count, `SLURM_ARRAY_TASK_ID=${slurmId} of SLURM_ARRAY_TASK_COUNT=${count}${min ? ` (from ${min})` : ''}`);
+    return checked(slurmId, count, `SLURM_ARRAY_TASK_ID=${slurmId} of SLURM_ARRAY_TASK_COUNT=${count}`);
   }
   throw new ShardEnvError('--shard auto: no array index in the environment (SLURM_ARRAY_TASK_ID for Slurm job arrays, JOB_COMPLETION_INDEX for Kubernetes Indexed Jobs); give --shard i/n');
 }

@@ -116,8 +116,9 @@ function expandSpec(spec: string): number[] {
  * queryQueue(['4127', '4128']); // { ok: true, jobs: [{ jobId: '4127', task: 1, state: 'RUNNING', detail: 'None' }, …] }
  */
 export function queryQueue(jobIds: readonly string[]): Query {
-  // All of this user's jobs, filtered here: `squeue -j` fails outright when one id has left the queue.
-  const result = run('squeue', ['-h', '-r', '-u', userInfo().username, '-o', '%i|%T|%r']);
+  // All of this user's jobs in every state (ended ones stay listed for MinJobAge, 5 min by default),
+  // filtered here: `squeue -j` fails outright when one id has left the queue.
+  const result = run('squeue', ['-h', '-r', '-t', 'all', '-u', userInfo().username, '-o', '%i|%T|%r']);
   if (!result.ok) return result;
   const wanted = new Set(jobIds);
   return { ok: true, jobs: parseJobLines(result.stdout).filter((j) => wanted.has(j.jobId)) };

@@ -127,7 +127,13 @@ function scriptInput(args: SlurmSubmitArgs, out: string, work: SlurmWork, plan: 
  * @example
  * await submitSlurmSweep(parsed.args, ['b-balance-onestep', '--shards', '2', '--out', '/shared/s'], { log: console.log, warn: console.error });
  */
-export async function submitSlurmSweep(args: SlurmSubmitArgs, commandLine: string[], io: SubmitIo): Promise<number> {
+export async function submitSlurmSweep(
+  args: SlurmSubmitArgs,
+  commandLine: string[],
+  io: SubmitIo,
+  /** Builds the page before the tasks start (tests pass a stand-in: the build is not under test). */
+  buildApp: (log: (message: string) => void) => Promise<unknown> = ensureAppBuilt,
+): Promise<number> {
   const out = resolve(args.out);
   const work = workOf(args);
   let plan: WorkPlan;
@@ -175,7 +181,7 @@ export async function submitSlurmSweep(args: SlurmSubmitArgs, commandLine: strin
     return 0;
   }
   // Built once here: N tasks starting together on a shared install would each rebuild the page.
-  await ensureAppBuilt((m) => io.log(m));
+  await buildApp((m) => io.log(m));
   mkdirSync(join(out, 'logs'), { recursive: true });
   if (work.kind === 'config') writeJsonAtomic(join(out, 'config.json'), work.config);
   if (unfinished.length) writeFileAtomic(files.array, arrayScript(input));
