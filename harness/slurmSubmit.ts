@@ -8,7 +8,7 @@
  * are left out, the array covers only the others (their tasks resume their own finished cells), and
  * a merge job that can no longer start (its array had a failed or cancelled task) is cancelled.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { PRESET_NAMES } from '../src/experiments/presets/catalog';
@@ -59,6 +59,7 @@ function workOf(args: SlurmSubmitArgs): SlurmWork {
 
 /** Refuses a DIR that holds another sweep (or shard folders of no recorded sweep). */
 function checkFolder(out: string, record: SlurmRecord | null, work: SlurmWork, plan: WorkPlan, shards: number): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new SlurmUsageError(`--out = "${out}": is a file, not a folder`);
   if (!record) {
     const stray = existsSync(out) ? readdirSync(out).filter((f) => /^shard-\d+$/.test(f) || f === 'merged') : [];
     if (stray.length) throw new SlurmUsageError(`--out = "${out}": holds ${stray[0]}/ but no slurm.json (not a muonlab slurm folder); choose a new --out`);
