@@ -41,6 +41,7 @@ export const SlurmRecordSchema = z.object({
 export type SlurmRecord = z.infer<typeof SlurmRecordSchema>;
 export type SlurmSubmission = z.infer<typeof SubmissionSchema>;
 
+/** @example slurmRecordFile('/shared/sweep'); // '/shared/sweep/slurm.json' */
 export const slurmRecordFile = (out: string) => join(out, 'slurm.json');
 
 /**
@@ -57,7 +58,12 @@ export function readSlurmRecord(out: string): SlurmRecord | null {
   return parsed.data;
 }
 
-/** Writes the record atomically (a crash leaves the previous one). */
+/**
+ * Writes the record atomically (a crash leaves the previous one).
+ *
+ * @example
+ * writeSlurmRecord('/shared/sweep', { ...record, submissions: [...record.submissions, next] });
+ */
 export function writeSlurmRecord(out: string, record: SlurmRecord): void {
   writeJsonAtomic(slurmRecordFile(out), SlurmRecordSchema.parse(record));
 }

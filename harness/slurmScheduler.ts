@@ -34,7 +34,12 @@ export function findOnPath(command: string, path = process.env.PATH ?? ''): stri
   return null;
 }
 
-/** Throws NoSchedulerError unless sbatch is on PATH. */
+/**
+ * Throws NoSchedulerError unless sbatch is on PATH.
+ *
+ * @example
+ * requireSbatch(); // returns on a login node; throws 'sbatch not found on PATH: …' elsewhere
+ */
 export function requireSbatch(): void {
   if (findOnPath('sbatch')) return;
   throw new NoSchedulerError(
@@ -138,11 +143,16 @@ export function queryAccounting(jobIds: readonly string[]): Query {
   return { ok: true, jobs: parseJobLines(result.stdout) };
 }
 
-/** Cancels a job (or `id_task`); returns the error message instead of throwing. */
+/**
+ * Cancels a job (or `id_task`); returns the error message instead of throwing.
+ *
+ * @example
+ * cancelJob('4128'); // null when scancel accepted it
+ */
 export function cancelJob(id: string): string | null {
   const result = run('scancel', [id]);
   return result.ok ? null : result.message;
 }
 
-/** States in which a job still holds, or waits for, a slot. */
+/** States in which a job still holds, or waits for, a slot: `ACTIVE_STATES.has('PENDING')` is true. */
 export const ACTIVE_STATES = new Set(['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESIZING', 'SUSPENDED', 'STOPPED', 'SIGNALING', 'STAGE_OUT']);

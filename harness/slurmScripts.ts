@@ -110,7 +110,12 @@ export function arrayScript(input: SlurmScriptInput): string {
   ].join('\n');
 }
 
-/** The merge job's inputs: every shard's run folder. */
+/**
+ * The merge job's inputs: every shard's run folder.
+ *
+ * @example
+ * mergeInputs({ out: '/s', shards: 2, runFolder: 'b-balance-onestep-ci' }); // ['/s/shard-0/b-balance-onestep-ci', '/s/shard-1/b-balance-onestep-ci']
+ */
 export function mergeInputs(input: Pick<SlurmScriptInput, 'out' | 'shards' | 'runFolder'>): string[] {
   return Array.from({ length: input.shards }, (_, k) => `${input.out}/shard-${k}/${input.runFolder}`);
 }

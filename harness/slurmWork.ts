@@ -68,7 +68,12 @@ export function splitShards(cells: readonly WorkCell[], shards: number): WorkCel
   return Array.from({ length: shards }, (_, k) => shardByCost(cells, (c) => c.cost, k + 1, shards));
 }
 
-/** The folder array task `index` (0-based) writes with `--out`: `<out>/shard-<index>`. */
+/**
+ * The folder array task `index` (0-based) writes with `--out`.
+ *
+ * @example
+ * shardOut('/shared/sweep', 3); // '/shared/sweep/shard-3'
+ */
 export function shardOut(out: string, index: number): string {
   return join(out, `shard-${index}`);
 }
