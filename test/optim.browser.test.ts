@@ -79,7 +79,7 @@ describe('identities on the GPU', () => {
 describe('muon-reg on the GPU against the SVD form σ → σ/√(σ² + λ²)', () => {
   // κ-aware tolerance in spectral norm, ‖D_GPU − D_SVD‖₂ ≤ κ(G)²·u: forming GᵀG in f32 rounds it
   // by u relative to σ_max², which is κ(GᵀG)·u = κ²·u relative to its smallest eigenvalues — the
-  // error the inverse square root inherits (κ = 10: 6e-6, κ = 100: 6e-4; SPEC measured 5e-6 and
+  // error the inverse square root inherits (κ = 10: 6e-6, κ = 100: 6e-4; docs/math.md measured 5e-6 and
   // 3e-4 with λ = 1e-3·σ_max, this suite ≈ 1.2e-6 and 6e-5). A 0.1 % scale error already fails both.
   for (const kappa of [10, 100]) {
     test(`κ = ${kappa}, λ = 1e-3·σ_max, 16×24, R = 2`, async (ctx) => {

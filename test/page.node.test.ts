@@ -22,7 +22,7 @@ import type { TrainMetricsRecord } from '../src/train/records';
 const CI = Boolean(process.env.CI);
 const browserPath = findChromium()?.path;
 
-/** Metric steps of a config: t = 0, every k-th step and the last (SPEC: metrics.every). */
+/** Metric steps of a config: t = 0, every k-th step and the last (docs/math.md: metrics.every). */
 function metricSteps(steps: number, every: number): number[] {
   const out: number[] = [];
   for (let t = 0; t <= steps; t++) if (t === steps || t % every === 0) out.push(t);

@@ -1,5 +1,5 @@
 // Philox-4x32-10 on the GPU (shaders/lib/philox.wgsl) against the TypeScript twin (src/cpu/philox.ts):
-// the published known-answer vectors, u32 streams and u32 → f32 uniforms bit-identical (SPEC §6),
+// the published known-answer vectors, u32 streams and u32 → f32 uniforms bit-identical (docs/math.md §6),
 // and normals within what WGSL's accuracy allows.
 //
 // Normal tolerance, per element, from the WGSL spec's accuracy table (f32): log has absolute error

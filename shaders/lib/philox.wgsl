@@ -1,4 +1,4 @@
-// Philox-4x32-10 (Salmon et al., SC'11): the one counter-based RNG of SPEC §6. TypeScript twin:
+// Philox-4x32-10 (Salmon et al., SC'11): the one counter-based RNG of docs/math.md §6. TypeScript twin:
 // src/cpu/philox.ts — same 16-bit-half multiply, so u32 outputs are bit-identical on both sides.
 // A draw is keyed by (seed, stream): key = (seed, stream id), counter = (index, step, 0, 0).
 // Functions and constants only (no bindings): shaders that draw random numbers import it.

@@ -1,4 +1,4 @@
-// Softmax cross-entropy gradient (SPEC §1, DESIGN "contracts"), the non-matmul parts; this file and
+// Softmax cross-entropy gradient (docs/math.md §1, docs/architecture.md §3), the non-matmul parts; this file and
 // its siblings in shaders/softmaxGrad/. The host side (src/kernels/softmaxGrad/) streams over the N
 // outputs in chunks:
 //
@@ -15,7 +15,7 @@
 // per query is (m, s_total, s_excl, max_excl, Σz, z_y, z_label): max, sums rescaled by e^{m_old−m_new}
 // and partial o merge exactly (up to rounding) in any chunk order — the flash-attention recurrence.
 //
-// `identity_softmax_grad` (identity.wgsl) is the structural path (SPEC §1): with E = Ẽ = I the
+// `identity_softmax_grad` (identity.wgsl) is the structural path (docs/math.md §1): with E = Ẽ = I the
 // logits are W itself (z_ij = W_ji) and G = (P − T)·diag(w), O(N²) per step. `block3_transform`
 // (block3_transform.wgsl) rotates 3×3 blocks: coupled-rotation embeddings run as M = ẼᵀWE →
 // identity path → G = Ẽ Γ Eᵀ.

@@ -1,4 +1,4 @@
-// Task embeddings generated on the GPU (SPEC §1, §6), driven by src/task/taskGpu.ts.
+// Task embeddings generated on the GPU (docs/math.md §1, §6), driven by src/task/taskGpu.ts.
 //
 // gaussian_embedding: an item-major [N, d] table, element k = i·d + c equal to normal k of the
 // stream times 1/√d (the host passes the f32 scale) — N = 100,000 × d = 1024 never crosses the bus.

@@ -1,4 +1,4 @@
-// Minibatch draws on the GPU (SPEC §1, §6). CPU twin:
+// Minibatch draws on the GPU (docs/math.md §1, §6). CPU twin:
 // sampleMinibatchCpu in src/task/sampling.ts — integer-only, so items and labels are bit-identical.
 //
 // Draw b of run r at step t: x = philox((b, t, 0, 0), (seed_r, STREAM_MINIBATCH)).

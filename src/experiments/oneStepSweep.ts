@@ -1,5 +1,5 @@
 /**
- * One-step step-size sweeps from W₀ = 0 ([B] §5): for every optimizer of SPEC §2 the first update
+ * One-step step-size sweeps from W₀ = 0 ([B] §5): for every optimizer of docs/math.md §2 the first update
  * from zero is linear in η — W₁(η) = −η·D with D the first direction (G, sign(G), orth(G), Adam's
  * m̂/(√v̂+ε)) — so D is computed once on the GPU with η = 1 and each η is then a forward evaluation
  * of −η·D. The per-item p̂(y(i)|i) at each η come from the GPU's softmax kernel; the search over η

@@ -1,7 +1,7 @@
 /**
- * adam / adamw (SPEC §2): bias-corrected moments, ε, weight decay coupled (adam, L2 added to G) or
+ * adam / adamw (docs/math.md §2): bias-corrected moments, ε, weight decay coupled (adam, L2 added to G) or
  * decoupled (adamw). Batched: shaders/optimizers/adam.wgsl; CPU twin src/cpu/optim.ts. With β1 = β2 = 0
- * and ε far below |G| it is signgd (a test): SPEC advises ε ≤ 1e-12 where |G| ≈ 2.5e-7.
+ * and ε far below |G| it is signgd (a test): docs/math.md advises ε ≤ 1e-12 where |G| ≈ 2.5e-7.
  */
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';

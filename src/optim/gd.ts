@@ -1,5 +1,5 @@
 /**
- * gd / sgd with optional heavy-ball or Nesterov momentum (SPEC §2), batched over R runs:
+ * gd / sgd with optional heavy-ball or Nesterov momentum (docs/math.md §2), batched over R runs:
  * shaders/optimizers/gd.wgsl, CPU twin optimizerStepCpu in src/cpu/optim.ts. μ = 0 is plain GD.
  */
 import type { CommandRecorder } from '../gpu/commands';

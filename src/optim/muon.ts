@@ -1,5 +1,5 @@
 /**
- * muon (SPEC §2): momentum buffer in [B]'s sum form (B ← μB + G) or the EMA form (B ← βB + (1−β)G),
+ * muon (docs/math.md §2): momentum buffer in [B]'s sum form (B ← μB + G) or the EMA form (B ← βB + (1−β)G),
  * optional Nesterov input, D = orth(·) by batched Newton–Schulz (ns5, polar-express, cubic, a user
  * list, or the GPU `exact`), optional shape scale sqrt(max(1, rows/cols)) (RunParams.scale).
  * Per step: muon_input (1 dispatch), Newton–Schulz (2 + ≤ 3 per NS step), muon_update (check + apply).

@@ -1,5 +1,5 @@
 /**
- * muon-reg ([C], SPEC §2): D = G·(GᵀG + λ²I)^{−1/2}, i.e. σ → σ/√(σ² + λ²), on the GPU by a
+ * muon-reg ([C], docs/math.md §2): D = G·(GᵀG + λ²I)^{−1/2}, i.e. σ → σ/√(σ² + λ²), on the GPU by a
  * coupled Newton–Schulz inverse square root of the short side's Gram matrix (shaders/optimizers/muon_reg.wgsl
  * explains the iteration and its per-run stop rule), batched over R runs with per-run λ.
  * Per step: Gram (1 matmul), init (1), per iteration 3 matmuls + 1 check (+ 1 copy of 1.5·I),

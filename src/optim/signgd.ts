@@ -1,4 +1,4 @@
-/** signgd: W ← W − η·sign(G) (SPEC §2), batched: shaders/optimizers/signgd.wgsl; CPU twin src/cpu/optim.ts. */
+/** signgd: W ← W − η·sign(G) (docs/math.md §2), batched: shaders/optimizers/signgd.wgsl; CPU twin src/cpu/optim.ts. */
 import type { CommandRecorder } from '../gpu/commands';
 import { defineKernel } from '../gpu/registry';
 import { checkedUpdate, checkOperands, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';

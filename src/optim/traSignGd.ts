@@ -1,6 +1,6 @@
 /**
- * tra-signgd ([A]'s oracle, orthonormal embeddings only, SPEC §2): D = Ẽ·sign(Ẽᵀ G E)·Eᵀ. With
- * item-major embeddings (N × d, DESIGN) E = inputᵀ and Ẽ = outputᵀ, so per run:
+ * tra-signgd ([A]'s oracle, orthonormal embeddings only, docs/math.md §2): D = Ẽ·sign(Ẽᵀ G E)·Eᵀ. With
+ * item-major embeddings (N × d, docs/architecture.md) E = inputᵀ and Ẽ = outputᵀ, so per run:
  *   S = output·(G·inputᵀ)  (N×N),  S ← sign(S),  D = (outputᵀ·S)·input.
  * Four batched matmuls (the embeddings are shared operands, batch stride 0), one sign kernel,
  * the update (check + apply). CPU twin: traSignDirectionCpu in src/cpu/optim.ts.

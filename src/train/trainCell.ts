@@ -1,6 +1,6 @@
 /**
  * The training scheduler: one sweep cell (an ExperimentConfig without sweep axes) — every optimizer
- * entry × runSeed — trained entirely on the GPU (DESIGN "The data path of one training step").
+ * entry × runSeed — trained entirely on the GPU (docs/architecture.md §2).
  *
  * Runs are grouped by optimizer kernel (entries of the same optimizer and orth share one batch:
  * their learning rates and betas are per-run parameters); each group has one batched W

@@ -70,7 +70,7 @@ export interface MuonlabPageApi {
   bench(kernels: string[], options?: Omit<BenchOptions, 'onProgress'>): Promise<BenchRow[]>;
   /** Trains one sweep cell; records stream to `muonlabRecord` as they are read back. */
   runCell(config: ExperimentConfigInput, cell: string, options?: RunOptions): Promise<CellSummary>;
-  /** Runs a named preset (SPEC §5) at a scale; progress through `muonlabProgress`. */
+  /** Runs a named preset (docs/math.md §5) at a scale; progress through `muonlabProgress`. */
   runPreset(name: string, scale: Scale, options?: RunOptions): Promise<PresetReport & { profile?: RunProfile }>;
   /** This adapter's FMA peak and copy bandwidth (measured once per device). */
   peak(): Promise<PeakMeasurement>;

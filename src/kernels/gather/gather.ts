@@ -1,7 +1,7 @@
 /**
  * Row gather on the GPU (shaders/gather/gather.wgsl): `out[b, r, :] = src[b, index[b, r, 0], :]` — how a
  * minibatch picks its items' embedding rows out of an item-major table without a CPU copy
- * (DESIGN.md, "Item-major embeddings"). CPU twin and shape rules: src/cpu/gather.ts.
+ * (docs/architecture.md §3.3, item-major embeddings). CPU twin and shape rules: src/cpu/gather.ts.
  *
  * The typical call shares one table across every run (`src` with batch 1) and gives each run its
  * own draws (`index` with the runs' batch). An index outside `[0, src.rows)` writes a NaN row.

@@ -3,7 +3,7 @@
  * at d ∈ {64, 128, 256, 512}, R ∈ {1, 16}. Rows per (d, R):
  *
  * - `ns5 batched`       one call for R matrices: median total timestamp time of its passes, GFLOP/s
- *                       with SPEC's count 5·(4m²n + 2m³) per matrix (an effective rate: the symmetric
+ *                       with docs/math.md's count 5·(4m²n + 2m³) per matrix (an effective rate: the symmetric
  *                       Gram kernel computes only the tiles on and above the diagonal of X·Xᵀ and A·A),
  *                       dispatches per iteration, and the GFLOP/s each product kind runs at (FLOPs it
  *                       actually does) next to the standalone matmul's;

@@ -5,7 +5,7 @@
  * exact), each run on the GPU and compared with the Float64 twin from the same f32 input.
  *
  * Inputs are X = U·diag(σ)·Vᵀ with σ spread geometrically over [σ_max/κ, σ_max] so that every
- * σ/‖X‖_F ≥ 0.01 (SPEC: below that ns5 maps anywhere in [0, 1.2], so f32 and f64 may disagree by
+ * σ/‖X‖_F ≥ 0.01 (docs/math.md: below that ns5 maps anywhere in [0, 1.2], so f32 and f64 may disagree by
  * O(1) legitimately).
  */
 import { runCommands } from '../../gpu/commands';
@@ -145,7 +145,7 @@ export async function runNsCase(gpu: Gpu, c: NsCase): Promise<NsCaseResult> {
     let exact: { steps: number[]; stepChange: number[] } | undefined;
     if (c.orth === 'exact') {
       // A rank-deficient input went through f32 rounding: its zero σ are ~ε_f32·σ_max, so the
-      // reference counts them as zero with SPEC §3's f32 threshold (the f64 one would map them to 1).
+      // reference counts them as zero with docs/math.md §3's f32 threshold (the f64 one would map them to 1).
       const epsilon = c.zeros ? 2 ** -23 : Number.EPSILON;
       inputs.forEach((x, r) => want.set(polarFactor(x, rows, cols, epsilon), r * per));
       exact = await readExactReport(gpu, call!.workspace);

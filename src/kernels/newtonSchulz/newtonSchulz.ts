@@ -1,5 +1,5 @@
 /**
- * Batched Newton–Schulz on the GPU (SPEC §2 `orth`): R matrices per dispatch, built from the batched
+ * Batched Newton–Schulz on the GPU (docs/math.md §2 `orth`): R matrices per dispatch, built from the batched
  * matmul plus two small kernels (shaders/newtonSchulz/newton_schulz.wgsl, shaders/reduce/reduce.wgsl). CPU twin:
  * src/cpu/newtonSchulz.ts (same operations, same order).
  *

@@ -97,7 +97,7 @@ export function optimCases(scope: 'full' | 'quick' = 'full'): OptimCase[] {
   return cases;
 }
 
-/** SPEC §1's R(a, b, c) (row-major 3×3). */
+/** docs/math.md §1's R(a, b, c) (row-major 3×3). */
 export function rotation(a: number, b: number, c: number): number[] {
   const [sa, ca, sb, cb, sc, cc] = [Math.sin(a), Math.cos(a), Math.sin(b), Math.cos(b), Math.sin(c), Math.cos(c)];
   return [
@@ -230,7 +230,7 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
         if (name === 'muon-reg') {
           // Against the SVD form, gradients with κ(G) = 10: forming GᵀG in f32 costs κ(GᵀG)·u = κ²·u
           // relative in its small eigen-directions, inherited by the inverse square root (spectral,
-          // hence elementwise): 100·u ≈ 6e-6 (SPEC measured ≈ 5e-6 at κ = 10; this suite ≈ 5e-7).
+          // hence elementwise): 100·u ≈ 6e-6 (docs/math.md measured ≈ 5e-6 at κ = 10; this suite ≈ 5e-7).
           bound = 100 * F32_UNIT_ROUNDOFF * p.lr * p.scale;
         }
         if (name === 'tra-signgd') {

@@ -3,7 +3,7 @@
  * test/softmaxGrad.browser.test.ts): addressable cases over embedding kinds, sizes, noise,
  * noise targets, population/minibatch, runs, forced chunking and extreme logits; each run on the GPU
  * and against the Float64 twin (src/cpu/softmaxGrad.ts) on the same f32 inputs (embeddings read back
- * from the GPU, SPEC §6), with per-element tolerances derived in `softmaxGradTolerances`.
+ * from the GPU, docs/math.md §6), with per-element tolerances derived in `softmaxGradTolerances`.
  */
 import { runCommands } from '../../gpu/commands';
 import type { Gpu } from '../../gpu/device';

@@ -1,5 +1,5 @@
 /**
- * The softmax cross-entropy gradient of the associative-memory task (SPEC §1) on the GPU, batched
+ * The softmax cross-entropy gradient of the associative-memory task (docs/math.md §1) on the GPU, batched
  * over R runs: per query lse, stable loss, true-class logit and probability, strict recovered flag,
  * o_q = Σ_j p̂(j|q) ẽ_j, and G = (O − Ẽ*)·diag(w)·E_qᵀ. CPU twin: src/cpu/softmaxGrad.ts.
  *

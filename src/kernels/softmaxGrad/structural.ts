@@ -1,5 +1,5 @@
 /**
- * The structural paths of the softmax gradient (SPEC §1): identity embeddings (the logits are W's
+ * The structural paths of the softmax gradient (docs/math.md §1): identity embeddings (the logits are W's
  * entries, z_ij = W_ji, so one step is O(N²) per run) and coupled-rotation embeddings (3×3 block
  * rotations around the same kernel: M = ẼᵀWE → identity path → G = Ẽ Γ Eᵀ). Part of
  * src/kernels/softmaxGrad/softmaxGrad.ts, which validates the arguments first.
