@@ -23,7 +23,8 @@ import { KERNEL_NAMES } from '../src/kernels/index';
 import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
-import { NoAdapterError, openSession, type Session, type SessionOptions } from './session';
+import { openNodeSession } from './nodeHost';
+import { HOST_NAMES, NoAdapterError, openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
@@ -111,6 +112,7 @@ const OptionsSchema = z.object({
   steps: z.coerce.number().int().min(1).max(50).optional(),
   scale: z.enum(SCALES).optional(),
   profile: z.boolean().optional(),
+  host: z.enum(HOST_NAMES).optional(),
 });
 
 type Options = z.infer<typeof OptionsSchema> & {
@@ -144,6 +146,7 @@ export function parseCommandLine(argv: string[]): Options {
         steps: { type: 'string' },
         scale: { type: 'string' },
         profile: { type: 'boolean' },
+        host: { type: 'string' },
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
@@ -173,6 +176,7 @@ export function parseCommandLine(argv: string[]): Options {
     steps: v.steps,
     scale: v.scale,
     profile: v.profile,
+    host: v.host,
   });
   if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
     const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
@@ -226,7 +230,8 @@ async function withSession<T>(
   fn: (session: Session, variants: VariantSelection) => Promise<T>,
   streams: Pick<SessionOptions, 'onTrainProgress' | 'onRecord' | 'onPerItem'> = {},
 ): Promise<T> {
-  const session = await openSession({
+  const open = options.host === 'node' ? openNodeSession : openSession;
+  const session = await open({
     browserArgs: options.browserArgs,
     noDefaultArgs: options.noDefaultArgs,
     robust: options.robust,
@@ -254,8 +259,10 @@ function envRecord(session: Session, variants: VariantSelection): EnvRecord {
     muonlabVersion: packageVersion(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
+    host: session.host,
     browser: { path: session.location.path, source: session.location.source, version: session.browserVersion, userAgent: session.env.userAgent },
     flags: session.flags,
+    ...(session.adapterChoice ? { adapterChoice: session.adapterChoice } : {}),
     adapter: session.env.adapter,
     features: session.env.features,
     limits: session.env.limits,
@@ -265,9 +272,11 @@ function envRecord(session: Session, variants: VariantSelection): EnvRecord {
 
 function printEnv(env: EnvRecord): void {
   const a = env.adapter;
-  console.log(`browser   ${env.browser.version} (${env.browser.path}, ${env.browser.source})`);
+  console.log(`host      ${env.host ?? 'browser'}`);
+  console.log(`${env.host === 'node' ? 'runtime ' : 'browser '}  ${env.browser.version} (${env.browser.path}, ${env.browser.source})`);
   console.log(`flags     ${env.flags.join(' ')}`);
-  console.log(`adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}`);
+  console.log(`adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (FALLBACK adapter: a CPU emulation, not a GPU)' : ''}`);
+  if (env.adapterChoice) console.log(`          chosen: ${env.adapterChoice.reason}`);
   console.log(`features  ${env.features.join(', ')}`);
   const l = env.limits;
   console.log(`limits    maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
@@ -367,7 +376,7 @@ async function runPresetToDisk(session: Session, variants: VariantSelection, nam
     }
     const report = await session.call('runPreset', name, scale, { profile });
     if (report.profile) writeProfile(dir, report.profile);
-    await writePresetReport(session.browser, dir, report);
+    await writePresetReport(await session.renderer(), dir, report);
     return report;
   }
   return runPresetInCells(session, name, scale, dir, cells, {
@@ -399,7 +408,7 @@ async function runExperiment(options: Options): Promise<number> {
         console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
       }
       // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
-      const plots = await writeSweepPlots(session.browser, plan.root);
+      const plots = await writeSweepPlots(await session.renderer(), plan.root);
       console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
     },
     {
@@ -431,7 +440,7 @@ async function runMergeCommand(options: Options): Promise<number> {
     await withSession(options, async (session) => {
       const { results } = collectPresetResults(merged.root, m.cells);
       const report = await session.call('summarizePreset', m.preset, m.scale, results);
-      await writePresetReport(session.browser, merged.root, report);
+      await writePresetReport(await session.renderer(), merged.root, report);
     });
   }
   if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);

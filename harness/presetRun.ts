@@ -82,15 +82,19 @@ export function collectPresetResults(dir: string, cells: readonly PresetCell[]):
   return { results, missing };
 }
 
-/** Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. */
-export async function writePresetReport(browser: Browser, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
-  const pngs = await renderSvgsToPng(browser, report.plots.map((p) => p.svg));
+/**
+ * Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. PNGs need
+ * a browser to render them: without one (the Node host on a machine without Chromium) only the SVGs
+ * are written and summary.json lists no PNG.
+ */
+export async function writePresetReport(browser: Browser | undefined, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
+  const pngs = browser ? await renderSvgsToPng(browser, report.plots.map((p) => p.svg)) : [];
   report.plots.forEach((plot, i) => {
     writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
-    writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
+    if (pngs[i]) writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
   });
   const { plots, markdown, profile: _profile, ...summary } = report;
-  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: plots.map((p) => `plots/${p.name}.png`) });
+  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: browser ? plots.map((p) => `plots/${p.name}.png`) : [] });
   writeFileAtomic(join(dir, 'report.md'), markdown);
   writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
   console.log(formatTable(
@@ -136,6 +140,6 @@ export async function runPresetInCells(
     return null;
   }
   const report = await session.call('summarizePreset', name, scale, results);
-  await writePresetReport(session.browser, dir, report);
+  await writePresetReport(await session.renderer(), dir, report);
   return report;
 }

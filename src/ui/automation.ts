@@ -1,8 +1,9 @@
 /**
- * The page's automation API, `window.muonlab`: what the Node harness (harness/session.ts) calls
- * through Playwright. Methods take and return plain JSON; progress goes back through
- * `window.muonlabProgress` when the harness exposes it, so long work reports as it goes and a crash
- * loses only what was in flight.
+ * The automation API the CLI drives: `window.muonlab` in the page (called through Playwright by
+ * harness/session.ts), or the same object in Node on Dawn (harness/nodeHost.ts). Methods take and
+ * return plain JSON; progress, records and per-item arrays go back through the host's callbacks as
+ * they are produced, so long work reports as it goes and a crash loses only what was in flight.
+ * Nothing here knows which host it runs on beyond the GPU it is given.
  */
 import { GpuUnavailableError, type Gpu } from '../gpu/device';
 import type { BenchOptions, BenchRow, CheckRow } from '../kernels/family';
@@ -99,8 +100,14 @@ declare global {
   }
 }
 
-function progress(message: string): void {
-  window.muonlabProgress?.(message);
+/** Where the API reports to: the page forwards to `window.muonlab*`, the Node host to the CLI. */
+export interface AutomationIo {
+  /** What `env()` reports as the user agent (the browser's, or Node and Dawn's versions). */
+  userAgent: string;
+  progress?: (message: string) => void;
+  trainProgress?: (event: TrainProgress) => void;
+  record?: (cell: string, record: TrainMetricsRecord) => void;
+  perItem?: (cell: string, arrays: EncodedPerItem) => void;
 }
 
 /** JSON has no NaN/±Infinity: they cross as null rather than silently as 0 or a string. */
@@ -119,22 +126,28 @@ function encodePerItem(a: PerItemArrays): EncodedPerItem {
   return { run: a.run, step: a.step, pCorrect: base64(a.pCorrect), correct: base64(a.correct), loss: base64(a.loss) };
 }
 
-/** A profile with fractions of this device's peak (measured once, after the run: not inside it). */
-async function withDevicePeak(gpu: Gpu, profile: RunProfile): Promise<RunProfile> {
-  const peak = await devicePeak(gpu, { onProgress: progress });
-  return withPeak(profile, { gflops: peak.gflops, gbps: peak.gbps });
-}
-
-/** Installs `window.muonlab`; the GPU is acquired on first use and shared by every call. */
-export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
-  const api: MuonlabPageApi = {
+/**
+ * The API over one GPU (acquired once, shared by every call), reporting through `io`.
+ *
+ * @example
+ * const api = createAutomationApi(requestGpu({ gpu: dawnGpu }), { userAgent: 'Node', progress: console.log });
+ * const rows = await api.check(['matmul'], 'quick');
+ */
+export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo): MuonlabPageApi {
+  const progress = (message: string): void => io.progress?.(message);
+  // A profile with fractions of this device's peak (measured once, after the run: not inside it).
+  const withDevicePeak = async (gpu: Gpu, profile: RunProfile): Promise<RunProfile> => {
+    const peak = await devicePeak(gpu, { onProgress: progress });
+    return withPeak(profile, { gflops: peak.gflops, gbps: peak.gbps });
+  };
+  return {
     ready: true,
     async env() {
       try {
         const gpu = await gpuPromise;
         return {
           ok: true,
-          userAgent: navigator.userAgent,
+          userAgent: io.userAgent,
           adapter: gpu.adapterInfo,
           features: gpu.features,
           limits: gpu.limits,
@@ -142,7 +155,7 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         };
       } catch (err) {
         if (err instanceof GpuUnavailableError) {
-          return { ok: false, reason: err.reason, message: err.message, userAgent: navigator.userAgent };
+          return { ok: false, reason: err.reason, message: err.message, userAgent: io.userAgent };
         }
         throw err;
       }
@@ -210,9 +223,9 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
       const perItem = Boolean(config.metrics?.perItem);
       const result = await trainCell(gpu, config, {
         cell,
-        onProgress: (event) => window.muonlabTrainProgress?.(event),
-        onRecord: (record) => window.muonlabRecord?.(cell, jsonSafe(record)),
-        onPerItem: perItem ? (arrays) => window.muonlabPerItem?.(cell, encodePerItem(arrays)) : undefined,
+        onProgress: (event) => io.trainProgress?.(event),
+        onRecord: (record) => io.record?.(cell, jsonSafe(record)),
+        onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
       }, { profile: options.profile });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
       return jsonSafe({
@@ -226,6 +239,17 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
       });
     },
   };
+}
+
+/** Installs `window.muonlab` in the page, reporting through the functions the harness exposes. */
+export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
+  const api = createAutomationApi(gpuPromise, {
+    userAgent: navigator.userAgent,
+    progress: (message) => window.muonlabProgress?.(message),
+    trainProgress: (event) => window.muonlabTrainProgress?.(event),
+    record: (cell, record) => window.muonlabRecord?.(cell, record),
+    perItem: (cell, arrays) => window.muonlabPerItem?.(cell, arrays),
+  });
   window.muonlab = api;
   return api;
 }
