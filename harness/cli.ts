@@ -23,6 +23,7 @@ import { KERNEL_NAMES } from '../src/kernels/index';
 import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
+import { BUNDLE_INFO } from './bundleInfo';
 import { openNodeSession } from './nodeHost';
 import { HOST_NAMES, NoAdapterError, openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
@@ -249,6 +250,7 @@ async function withSession<T>(
 }
 
 function packageVersion(): string {
+  if (BUNDLE_INFO) return BUNDLE_INFO.version;
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 

@@ -9,7 +9,8 @@
  * VK_DRIVER_FILES, the system's hardware drivers, an NVIDIA ICD found on disk, SwiftShader as the
  * labelled fallback). Dawn's robustness checks are disabled as in the browser host unless --robust.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright';
@@ -62,6 +63,9 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
   const chromiumPath = findChromium()?.path;
   const choice = chooseVulkanDriver(pkg.entry, process.env, { chromiumPath });
   Object.assign(process.env, choice.env);
+  // Vulkan's WSI code complains on stderr at every start when XDG_RUNTIME_DIR is unset (headless
+  // machines, containers); give it a private folder, as a login session would.
+  process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'muonlab-xdg-'));
   log(`node host: ${choice.reason}`);
   const { create, globals } = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   // GPUBufferUsage, GPUMapMode, GPUShaderStage…: what src/ reads as globals in a page.
@@ -101,10 +105,12 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
     renderer: () => {
       // PNGs of the plots need a browser; launched once, only when a report is written.
       renderer ??= chromiumPath
-        ? chromium.launch({ executablePath: chromiumPath, headless: true, args: defaultBrowserArgs({ robust: true }) }).catch((err: Error) => {
-            log(`PNG plots skipped: could not launch ${chromiumPath} (${err.message})`);
-            return undefined;
-          })
+        ? Promise.resolve()
+            .then(() => chromium.launch({ executablePath: chromiumPath, headless: true, args: defaultBrowserArgs({ robust: true }) }))
+            .catch((err: Error) => {
+              log(`PNG plots skipped: could not launch ${chromiumPath} (${err.message})`);
+              return undefined;
+            })
         : Promise.resolve(undefined);
       return renderer;
     },

@@ -32,7 +32,15 @@ const SWIFTSHADER_ICDS = [
 ];
 
 /** Where NVIDIA's ICD manifest sits in standard and unpacked driver installations. */
-const NVIDIA_ICD_GLOBS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/lib/x86_64-linux-gnu/nvidia', '/usr/local/nvidia', '/opt/nvidia'];
+const NVIDIA_ICD_GLOBS = [
+  '/usr/local/nvidia/share/vulkan/icd.d',
+  '/usr/share/vulkan/icd.d',
+  '/etc/vulkan/icd.d',
+  '/usr/local/share/vulkan/icd.d',
+  '/usr/lib/x86_64-linux-gnu/nvidia',
+  '/usr/local/nvidia',
+  '/opt/nvidia',
+];
 
 /** The probe: Node + Dawn in a child, printing the adapter it gets (or null) as JSON. */
 const PROBE = `
@@ -82,7 +90,7 @@ export function findNvidiaIcds(roots: readonly string[] = NVIDIA_ICD_GLOBS): str
       else if (e.isDirectory() && depth > 0) visit(path, depth - 1);
     }
   };
-  for (const root of roots) visit(root, 2);
+  for (const root of roots) visit(root, 4);
   return [...new Set(found)];
 }
 

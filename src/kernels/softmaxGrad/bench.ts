@@ -32,6 +32,8 @@ export interface SoftmaxGradBenchShape {
 export const SOFTMAX_GRAD_BENCH_SHAPES: readonly SoftmaxGradBenchShape[] = [
   { label: 'N=4096,d=64', N: 4096, d: 64, baseline: true },
   { label: 'N=100000,d=64', N: 100_000, d: 64, baseline: false, explicitOnly: true },
+  // The issue's real-GPU figure ([C]'s N at d = 256).
+  { label: 'N=100000,d=256', N: 100_000, d: 256, baseline: false, explicitOnly: true },
 ];
 
 interface Timed {
