@@ -54,7 +54,8 @@ export interface HostTrainingOptions {
   onStep?(step: number, steps: number): void;
 }
 
-export interface HostStepRecord {
+/** A type (not an interface) so records fit `Record<string, unknown>`: presets report them as measurements. */
+export type HostStepRecord = {
   run: number;
   label: string;
   /** t: the record describes W_t. */
@@ -69,7 +70,7 @@ export interface HostStepRecord {
   distinctSeenEvaluated: number | null;
   /** Items drawn so far (B·t) in minibatch mode. */
   samplesSeen: number | null;
-}
+};
 
 export interface HostTrainingResult {
   records: HostStepRecord[];
