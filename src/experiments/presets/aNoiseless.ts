@@ -20,7 +20,7 @@ import type { ExperimentConfigInput } from '../config';
 import { renderPlot } from '../svgPlot';
 import { definePreset, type CellOutcome } from './cellular';
 import { aNoiselessPlan as plan, type NoiselessOptimizer, type NoiselessSettings } from './plans/aNoiseless';
-import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
+import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
 
 export type { NoiselessSettings } from './plans/aNoiseless';
 export const NOISELESS_SETTINGS = plan.settings;

@@ -227,7 +227,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
     scale,
     settings: { ...s, d: N, headMass: HEAD_MASS, optimizers: baseOptimizers(headCount) },
     predictions,
-    measurements: [...traces.map((t) => ({ kind: 'isotropy-trace', ...t })), ...first.map((f) => ({ kind: 'first-update-spectrum', ...f }))],
+    measurements: [...traces.map((t) => ({ kind: 'isotropy-trace' as const, ...t })), ...first.map((f) => ({ kind: 'first-update-spectrum' as const, ...f }))],
     plots: [{ name: 'update-hnorm', svg: stepPlot }, { name: 'w-erank-vs-eta', svg: etaPlot }],
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
