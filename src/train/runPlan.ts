@@ -41,7 +41,12 @@ export function planRuns(config: ExperimentConfig): CellRuns {
   return { runs, initial };
 }
 
-/** The optimizer kernel a config needs: entries with equal keys can share one batch. */
+/**
+ * The optimizer kernel a config needs: entries with equal keys can share one batch.
+ *
+ * @example
+ * kernelKey(parseOptimizerConfig({ name: 'muon', lr: 1, orth: 'exact' })); // 'muon:"exact"'
+ */
 export function kernelKey(config: OptimizerConfig): string {
   switch (config.name) {
     case 'muon':

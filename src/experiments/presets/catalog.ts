@@ -31,7 +31,12 @@ const PRESET_PLANS = {
 export type PresetName = keyof typeof PRESET_PLANS;
 export const PRESET_NAMES = Object.keys(PRESET_PLANS) as PresetName[];
 
-/** Whether `name` is a preset's name (narrows it for presetCells and PRESET_CATALOG). */
+/**
+ * Whether `name` is a preset's name (narrows it for presetCells and PRESET_CATALOG).
+ *
+ * @example
+ * if (isPresetName(arg)) console.log(PRESET_CATALOG[arg].scales.ci.sizes);
+ */
 export function isPresetName(name: string): name is PresetName {
   return Object.hasOwn(PRESET_PLANS, name);
 }
