@@ -28,7 +28,7 @@ import { openNodeSession } from './nodeHost';
 import { HOST_NAMES, NoAdapterError, openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
-import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
+import { isPresetName, PRESET_CATALOG, PRESET_NAMES, presetCells } from '../src/experiments/presets/catalog';
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
 import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
@@ -356,34 +356,27 @@ function printPresets(): void {
     const p = PRESET_CATALOG[name];
     console.log(`${p.name} — ${p.title}\n  ${p.paper}`);
     for (const prediction of p.predictions) console.log(`  • ${prediction}`);
-    for (const scale of SCALES) console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes} (${p.scales[scale].estimate})`);
+    for (const scale of SCALES) console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes}; ${p.scales[scale].cells} cell(s) (${p.scales[scale].estimate})`);
     console.log('');
   }
 }
 
 /**
- * Runs a preset in the page and writes summary.json, report.md and plots (SVG + PNG); prints the
- * predictions. Presets split into cells run cell by cell (results kept per cell: --shard, --resume);
- * returns null when this shard's cells are done but other shards' are still missing.
+ * Runs a preset in the page, cell by cell (results kept per cell: --shard, --resume; --profile
+ * writes each cell's profile.json), and when every cell has a result writes summary.json,
+ * report.md and plots (SVG + PNG) and prints the predictions. Returns null when this shard's cells
+ * are done but other shards' are still missing.
  */
 async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false, cellOptions: { shard?: string; resume?: boolean } = {}): Promise<PresetReport | null> {
+  if (!isPresetName(name)) throw new UsageError(`run: unknown preset "${name}"; presets: ${PRESET_NAMES.join(', ')}`);
   const dir = resolve(out ?? join(process.cwd(), 'runs'), `${name}-${scale}`);
   writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
-  console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
-  // --profile times the preset as one piece of work (its ambient profiler spans every cell).
-  const cells = profile ? null : await session.call('presetCells', name, scale);
-  if (!cells) {
-    if (cellOptions.shard || cellOptions.resume) {
-      throw new RangeError(`${name}: --shard and --resume need a preset split into cells; ${profile ? 'drop --profile (it runs the preset whole)' : 'this preset is not (cellular presets: b-balance-onestep, c-capacity-onestep)'}`);
-    }
-    const report = await session.call('runPreset', name, scale, { profile });
-    if (report.profile) writeProfile(dir, report.profile);
-    await writePresetReport(await session.renderer(), dir, report);
-    return report;
-  }
-  return runPresetInCells(session, name, scale, dir, cells, {
+  console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name].scales[scale].sizes}`);
+  return runPresetInCells(session, name, scale, dir, presetCells(name, scale), {
     ...cellOptions,
+    profile,
     onCell: (done, total, cell) => progress(done < total ? `cell ${done + 1}/${total} ${cell.id}` : `${total} cell(s) done`),
+    onProfile: (cellDir, cellProfile) => writeProfile(cellDir, cellProfile),
   });
 }
 

@@ -4,7 +4,7 @@
  * `<root>/plots/<id>.svg` and, rendered by the headless browser, `<root>/plots/<id>.png`.
  *
  * @example
- * await writeSweepPlots(session.browser, 'runs/balance-demo'); // plots/loss.svg, plots/loss.png, …
+ * await writeSweepPlots(await session.renderer(), 'runs/balance-demo'); // plots/loss.svg, plots/loss.png, …
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -57,7 +57,13 @@ export interface CellSummary {
   profile?: RunProfile;
 }
 
-/** Options of runCell / runPreset: `profile` adds the run's per-kernel GPU profile. */
+/** One preset cell's raw result (stored form) and, when asked for, its GPU profile. */
+export interface PresetCellRun {
+  result: Record<string, unknown>;
+  profile?: RunProfile;
+}
+
+/** Options of runCell / runPreset / runPresetCell: `profile` adds the run's per-kernel GPU profile. */
 export interface RunOptions {
   profile?: boolean;
 }
@@ -82,10 +88,13 @@ export interface MuonlabPageApi {
   currentProfile(): Promise<RunProfile | null>;
   /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
   validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
-  /** A preset's independent cells at a scale (null: the preset has no cellular hook). */
-  presetCells(name: string, scale: Scale): Promise<PresetCell[] | null>;
-  /** Runs one cell of a cellular preset; returns its raw result (JSON). */
-  runPresetCell(name: string, scale: Scale, cell: PresetCell): Promise<Record<string, unknown>>;
+  /** A preset's independent cells at a scale (what `cells/<id>/` folders hold). */
+  presetCells(name: string, scale: Scale): Promise<PresetCell[]>;
+  /**
+   * Runs one cell of a preset; returns its raw result in its stored form (cells/<id>/result.json)
+   * and, with `{ profile: true }`, the cell's per-kernel GPU profile.
+   */
+  runPresetCell(name: string, scale: Scale, cell: PresetCell, options?: RunOptions): Promise<PresetCellRun>;
   /** The preset's report from every cell's raw result (for a resumed, sharded or merged run). */
   summarizePreset(name: string, scale: Scale, results: PresetCellResult[]): Promise<PresetReport>;
 }
@@ -206,17 +215,18 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
       return jsonSafe(await validateConfig(await gpuPromise, config, { steps, progress }));
     },
     async presetCells(name, scale) {
-      return presetByName(name).cellular?.cells(scale) ?? null;
+      return presetByName(name).cells(scale);
     },
-    async runPresetCell(name, scale, cell) {
-      const cellular = presetByName(name).cellular;
-      if (!cellular) throw new RangeError(`preset ${name} is not split into cells`);
-      return jsonSafe(await cellular.runCell(await gpuPromise, scale, cell, progress));
+    async runPresetCell(name, scale, cell, options = {}) {
+      const gpu = await gpuPromise;
+      const preset = presetByName(name);
+      // The result is already JSON (non-finite numbers encoded, src/experiments/presets/cellJson.ts).
+      if (!options.profile) return { result: await preset.runCell(gpu, scale, cell.id, progress) };
+      const { result, profile } = await profileAmbient(gpu, `${name}-${scale} ${cell.id}`, () => preset.runCell(gpu, scale, cell.id, progress));
+      return { result, profile: jsonSafe(await withDevicePeak(gpu, profile)) };
     },
     async summarizePreset(name, scale, results) {
-      const cellular = presetByName(name).cellular;
-      if (!cellular) throw new RangeError(`preset ${name} is not split into cells`);
-      return jsonSafe(cellular.summarize(scale, results));
+      return jsonSafe(presetByName(name).summarize(scale, results));
     },
     async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;

@@ -132,7 +132,7 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
       const { N, d } = s;
       const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 }, taskSeed: 1 });
       const created: Tensor[] = [];
-      const keep = (t: Tensor) => (created.push(t), t);
+      const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
       try {
         if (task.embeddings.kind !== 'dense') throw new Error('unreachable');
         const emb = task.embeddings;
