@@ -5,10 +5,10 @@
  * a NoAdapterError with the reason and what to do (the CLI exits 2 on it).
  */
 import { chromium, type Browser, type Page } from 'playwright';
-import type { EncodedPerItem, MuonlabPageApi, PageEnv } from '../src/ui/automation';
+import type { EncodedPerItem, MuonlabPageApi, PageEnv, PageUnavailable } from '../src/ui/automation';
 import type { TrainMetricsRecord, TrainProgress } from '../src/train/records';
-import { defaultBrowserArgs, findChromium, INSTALL_ADVICE, type BrowserLocation } from './flags';
-import { ensureAppBuilt, serveStatic, type StaticServer } from './server';
+import { defaultBrowserArgs, findChromium, gpuDevicePresent, hardwareWebgpuArgs, INSTALL_ADVICE, type BrowserLocation } from './flags';
+import { ensureAppBuilt, serveStatic } from './server';
 
 export type NoAdapterReason = 'no-browser' | 'webgpu-disabled' | 'adapter-null' | 'device-request-failed';
 
@@ -84,25 +84,18 @@ export function locateBrowser(): BrowserLocation {
   return found;
 }
 
-/**
- * Launches Chromium, serves and opens the page, and checks the adapter.
- *
- * @example
- * const session = await openSession({ onProgress: console.log });
- * const rows = await session.call('check', ['matmul']);
- * await session.close();
- */
-export async function openSession(options: SessionOptions = {}): Promise<Session> {
+/** One launch of Chromium with the page open and its adapter reported (env.ok false: none usable). */
+interface Launched {
+  browser: Browser;
+  page: Page;
+  env: PageEnv | PageUnavailable;
+}
+
+async function launchWithPage(location: BrowserLocation, flags: string[], url: string, options: SessionOptions): Promise<Launched> {
   const log = options.log ?? (() => {});
-  const location = locateBrowser();
-  const flags = [...(options.noDefaultArgs ? [] : defaultBrowserArgs({ robust: options.robust })), ...(options.browserArgs ?? [])];
-  const appDir = await ensureAppBuilt(log);
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
+  log(`launching ${location.path} (${location.source})`);
+  const browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags });
   try {
-    server = await serveStatic(appDir);
-    log(`launching ${location.path} (${location.source})`);
-    browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags });
     const page = await browser.newPage();
     page.on('pageerror', (err) => log(`page error: ${err.message}`));
     page.on('console', (msg) => {
@@ -112,9 +105,59 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     await page.exposeFunction('muonlabTrainProgress', (event: TrainProgress) => options.onTrainProgress?.(event));
     await page.exposeFunction('muonlabRecord', (cell: string, record: TrainMetricsRecord) => options.onRecord?.(cell, record));
     await page.exposeFunction('muonlabPerItem', (cell: string, arrays: EncodedPerItem) => options.onPerItem?.(cell, arrays));
-    await page.goto(server.url);
+    await page.goto(url);
     await page.waitForFunction(() => window.muonlab?.ready === true, undefined, { timeout: 60_000 });
     const env = await page.evaluate(() => window.muonlab!.env());
+    return { browser, page, env };
+  } catch (err) {
+    await browser.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Launches Chromium, serves and opens the page, and checks the adapter. With the default flags on
+ * a machine with a GPU device it first asks for a hardware adapter (hardwareWebgpuArgs) and falls
+ * back to SwiftShader — Chromium's default WebGPU adapter without a GPU — only when that launch
+ * gives none or a fallback adapter; `adapterChoice` says which it got and why.
+ *
+ * @example
+ * const session = await openSession({ onProgress: console.log });
+ * const rows = await session.call('check', ['matmul']);
+ * await session.close();
+ */
+export async function openSession(options: SessionOptions = {}): Promise<Session> {
+  const log = options.log ?? (() => {});
+  const location = locateBrowser();
+  const base = [...(options.noDefaultArgs ? [] : defaultBrowserArgs({ robust: options.robust })), ...(options.browserArgs ?? [])];
+  const gpuHint = gpuDevicePresent();
+  const hardware = hardwareWebgpuArgs();
+  const tryHardware = !options.noDefaultArgs && hardware.length > 0 && gpuHint.present && process.env.MUONLAB_ADAPTER !== 'swiftshader';
+  const appDir = await ensureAppBuilt(log);
+  const server = await serveStatic(appDir);
+  let launched: Launched | undefined;
+  let flags = base;
+  let adapterChoice: AdapterChoice;
+  try {
+    let hardwareOutcome = hardware.length === 0 ? 'this platform needs no flags for a hardware adapter' : `not tried: ${process.env.MUONLAB_ADAPTER === 'swiftshader' ? 'MUONLAB_ADAPTER=swiftshader' : options.noDefaultArgs ? '--no-default-browser-args' : gpuHint.why}`;
+    if (tryHardware) {
+      const hwFlags = [...base, ...hardware];
+      try {
+        const attempt = await launchWithPage(location, hwFlags, server.url, options);
+        if (attempt.env.ok && !attempt.env.adapter.isFallbackAdapter) {
+          launched = attempt;
+          flags = hwFlags;
+        } else {
+          hardwareOutcome = attempt.env.ok ? `the hardware flags gave a fallback adapter (${attempt.env.adapter.description || attempt.env.adapter.architecture})` : `the hardware flags gave no adapter (${attempt.env.message})`;
+          await attempt.browser.close();
+        }
+      } catch (err) {
+        hardwareOutcome = `Chromium with the hardware flags failed (${(err as Error).message.split('\n')[0]})`;
+      }
+      if (!launched) log(`no hardware adapter: ${hardwareOutcome}; falling back to the default flags (SwiftShader)`);
+    }
+    launched ??= await launchWithPage(location, flags, server.url, options);
+    const { env } = launched;
     if (!env.ok) {
       // Chromium on Linux exposes navigator.gpu but returns a null adapter until WebGPU is enabled
       // with --enable-unsafe-webgpu: without that flag, a null adapter means "disabled".
@@ -133,17 +176,23 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
             : `Chromium was found (${location.path}) but the device request failed.`;
       throw new NoAdapterError(reason, reason === 'webgpu-disabled' ? advice : `${env.message}\n${advice}`);
     }
-    const browserVersion = browser.version();
-    const srv = server;
-    const b = browser;
+    adapterChoice = flags.length > base.length
+      ? { source: 'hardware', reason: `hardware adapter with ${hardware.join(' ')} (${gpuHint.why})` }
+      : env.adapter.isFallbackAdapter
+        ? { source: 'swiftshader-fallback', reason: `no hardware adapter (${hardwareOutcome}); SwiftShader, a CPU emulation` }
+        : { source: 'browser-default', reason: hardwareOutcome };
+    const browserVersion = launched.browser.version();
+    const b = launched.browser;
+    const page = launched.page;
     return {
       host: 'browser',
-      browser,
+      browser: b,
       page,
       location,
       browserVersion,
       flags,
       env,
+      adapterChoice,
       renderer: async () => b,
       call: (method, ...args) =>
         page.evaluate(
@@ -152,12 +201,12 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
         ) as never,
       close: async () => {
         await b.close();
-        await srv.close();
+        await server.close();
       },
     };
   } catch (err) {
-    await browser?.close();
-    await server?.close();
+    await launched?.browser.close().catch(() => {});
+    await server.close();
     throw err;
   }
 }
