@@ -88,7 +88,7 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
     liveInstances.delete(entry);
     throw new NoAdapterError(
       env.reason === 'device-request-failed' ? 'device-request-failed' : 'adapter-null',
-      `host node: Dawn (webgpu ${pkg.version}) found no usable adapter: ${env.message}\n` +
+      `host node: Dawn (webgpu ${pkg.version}) found no usable adapter (${env.reason === 'device-request-failed' ? env.message : 'requestAdapter() returned null'}).\n` +
         `tried: ${choice.reason}.\n` +
         'Install a Vulkan loader and driver (Debian: "libvulkan1" plus your GPU driver, or "chromium" for SwiftShader), ' +
         'or point VK_DRIVER_FILES at a driver\'s ICD json; or use --host browser.',
