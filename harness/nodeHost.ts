@@ -114,6 +114,9 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
         : Promise.resolve(undefined);
       return renderer;
     },
+    loseDevice: async () => {
+      (await gpuPromise).device.destroy();
+    },
     // A JSON round trip, as the page bridge does: callers see the same plain data from both hosts.
     call: async (method, ...args) => {
       const fn = api[method] as (...a: unknown[]) => Promise<unknown>;

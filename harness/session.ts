@@ -63,6 +63,8 @@ export interface Session {
   adapterChoice?: AdapterChoice;
   /** A browser that renders SVG plots to PNG: the session's own, or one launched on first use by the Node host; undefined when none is installed. */
   renderer(): Promise<Browser | undefined>;
+  /** Fault injection for tests (Node host): destroys the device as a driver reset would. */
+  loseDevice?(): Promise<void>;
   call<M extends ApiMethod>(method: M, ...args: Parameters<MuonlabPageApi[M]>): Promise<Awaited<ReturnType<MuonlabPageApi[M]>>>;
   close(): Promise<void>;
 }
