@@ -131,7 +131,7 @@ describe('transformer on the GPU: causality, overfitting, checkpoints', () => {
     try {
       const m = trainer.model;
       const batch = trainer.source.batch(0, 0, 1, 6);
-      const outputsFor = async (inputs: Uint32Array) => {
+      const outputsFor = async (inputs: Uint32Array<ArrayBuffer>) => {
         gpu.device.queue.writeBuffer(m.inputs.buffer, 0, inputs);
         gpu.device.queue.writeBuffer(m.targets.buffer, 0, batch.targets);
         gpu.device.queue.writeBuffer(m.weights.buffer, 0, new Float32Array(6).fill(1 / 6));

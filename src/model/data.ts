@@ -12,10 +12,10 @@ import { philoxDraw, PHILOX_STREAMS, u32ToUniform } from '../cpu/philox';
 
 /** One batch: rows sequences of seqLen positions, row-major (b·T + t). */
 export interface TokenBatch {
-  inputs: Uint32Array;
-  targets: Uint32Array;
+  inputs: Uint32Array<ArrayBuffer>;
+  targets: Uint32Array<ArrayBuffer>;
   /** 1 where the position is a target, 0 where the loss ignores it. */
-  weights: Float32Array;
+  weights: Float32Array<ArrayBuffer>;
 }
 
 export interface TokenSource {
