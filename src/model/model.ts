@@ -213,7 +213,6 @@ export class GpuTransformer {
   async forward(rec: CommandRecorder, options: { gradients: boolean }): Promise<void> {
     const { dims, replicas: R, rows, seqLen: T } = this.shape;
     const d = dims.dModel;
-    const hid = this.hidden;
     const N = this.tokens;
     const es = { replicas: R, tokens: N, seqLen: T, dModel: d, vocab: dims.vocab, maxSeqLen: dims.maxSeqLen };
     await ops.embedForward(rec, es, { table: this.view('embed'), pos: this.view('pos'), tokens: this.inputs, out: this.x });
