@@ -54,7 +54,12 @@ function fromBase64(text: string): Uint8Array {
  * @example
  * const summary = await runTransformerJob(gpu, config, {}, { record: (r) => console.log(r.step, r.loss) });
  */
-export async function runTransformerJob(gpu: Gpu, input: TransformerConfigInput, options: TransformerJobOptions, io: TransformerJobIo): Promise<TransformerJobSummary> {
+export async function runTransformerJob(
+  gpu: Gpu,
+  input: TransformerConfigInput,
+  options: TransformerJobOptions,
+  io: TransformerJobIo,
+): Promise<TransformerJobSummary> {
   const config = parseTransformerConfig(input);
   const trainer = await TransformerTrainer.create(gpu, config);
   try {
