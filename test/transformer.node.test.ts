@@ -100,7 +100,7 @@ describe('finite differences of the whole model (L = 2, d = 8, V = 11, T = 5)', 
       console.log(`[fd ${mlp}] ${checked} entries, worst |fd − g| / (1e-7 + 1e-6|g|) = ${worst.toExponential(2)}`);
       expect(checked).toBeGreaterThan(1500);
       expect(worst).toBeLessThanOrEqual(1);
-    });
+    }, 60_000);
   }
 });
 
@@ -220,5 +220,35 @@ describe('groups, schedules, data', () => {
     for (let b = 0; b < 2; b++) for (let t = 0; t < 5; t++) expect(a.inputs[b * 6 + t + 1]).toBe(a.targets[b * 6 + t]);
     expect(src.batch(4, 0, 2, 6).inputs).not.toEqual(a.inputs);
     expect(Math.max(...a.inputs, ...a.targets)).toBeLessThan(7);
+  });
+});
+
+describe('shared constants and the checkpoint format', () => {
+  it('ACT_* in shaders/transformer/activation.wgsl are ACTIVATION_CODES', async () => {
+    const { SHADER_SOURCES } = await import('../src/gpu/shaderSources');
+    const { ACTIVATION_CODES } = await import('../src/kernels/transformer/kernels');
+    const src = SHADER_SOURCES['transformer/activation.wgsl'];
+    for (const [kind, code] of Object.entries(ACTIVATION_CODES)) {
+      const m = new RegExp(`const ACT_${kind.toUpperCase()}: u32 = (\\d+)u;`).exec(src);
+      expect(m, kind).not.toBeNull();
+      expect(Number(m![1])).toBe(code);
+    }
+  });
+  it('round-trips a checkpoint and rejects foreign, truncated and other-config files by name', async () => {
+    const { encodeCheckpoint, decodeCheckpoint, assertSameConfig } = await import('../src/model/checkpoint');
+    const config = parseTransformerConfig(baseConfig());
+    const tensors = new Map([
+      ['slot0.w', Uint8Array.of(1, 2, 3, 4, 5, 6)],
+      ['slot0.m', Uint8Array.of(9, 8, 7, 6)],
+    ]);
+    const bytes = encodeCheckpoint({ step: 7, config, tensors });
+    const back = decodeCheckpoint(bytes);
+    expect(back.header.step).toBe(7);
+    expect([...back.tensors]).toEqual([...tensors]);
+    expect(() => assertSameConfig(back, config)).not.toThrow();
+    const other = parseTransformerConfig({ ...baseConfig(), model: { ...baseConfig().model, dModel: 16 } });
+    expect(() => assertSameConfig(back, other)).toThrow(/first difference .* at model\.dModel: 8 ≠ 16/);
+    expect(() => decodeCheckpoint(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12))).toThrow(/magic "MLCK" missing/);
+    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4))).toThrow(/slot0\.m runs past the end/);
   });
 });
