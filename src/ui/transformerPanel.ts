@@ -31,7 +31,7 @@ export const EXAMPLE_TRANSFORMER_CONFIG: TransformerConfigInput = {
 export function mountTransformerPanel(root: HTMLElement, gpuPromise: Promise<Gpu>): void {
   root.innerHTML = `<h2>Transformer</h2>
     <p>A decoder-only transformer (docs/transformer.md) trained on the GPU with per-matrix optimizer groups. Edit the config, then run.</p>
-    <textarea id="transformer-config" spellcheck="false" rows="18"></textarea>
+    <textarea id="transformer-config" spellcheck="false" rows="18" cols="90"></textarea>
     <ul id="transformer-errors" class="error" aria-live="polite" hidden></ul>
     <p class="controls"><button id="transformer-run">Run</button> <button id="transformer-cancel" disabled>Cancel</button>
       <span id="transformer-status" data-status="idle" aria-live="polite">idle</span></p>
