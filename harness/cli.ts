@@ -40,6 +40,9 @@ import { RunProfileSchema, type RunProfile } from '../src/gpu/runProfile';
 import { profileSummaryLine, profileTable } from '../src/gpu/profileTable';
 import { resolveAutoShard, ShardEnvError } from './shardEnv';
 import { runSlurmCommand } from './slurmCommand';
+import { isTransformerConfig, transformerJsonSchema } from '../src/model/config';
+import { appendTransformerRecord, beginTransformerRun, finishTransformerRun, planTransformerRun, writeCheckpoint } from './transformerRun';
+import { applyOverrides } from './run';
 
 const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
 
@@ -73,7 +76,7 @@ Usage:
                                              the same command again resubmits only unfinished shards
   muonlab slurm status DIR [--json]          the array's state (squeue/sacct) and the cells finished on disk
   muonlab presets                            the presets, their predictions and the sizes of each scale
-  muonlab schema                             the experiment config's JSON Schema (for editors)
+  muonlab schema [transformer]               the experiment (or transformer) config's JSON Schema (for editors)
   muonlab serve                              build the web page (live plots, exports) and serve it on
                                              127.0.0.1; prints the URL to open in Chrome (Ctrl-C stops)
 
@@ -229,7 +232,7 @@ function progress(message: string): void {
 async function withSession<T>(
   options: Options,
   fn: (session: Session, variants: VariantSelection) => Promise<T>,
-  streams: Pick<SessionOptions, 'onTrainProgress' | 'onRecord' | 'onPerItem'> = {},
+  streams: Pick<SessionOptions, 'onTrainProgress' | 'onRecord' | 'onPerItem' | 'onTransformerRecord' | 'onCheckpoint'> = {},
 ): Promise<T> {
   const open = options.host === 'node' ? openNodeSession : openSession;
   const session = await open({
@@ -422,6 +425,39 @@ async function runExperiment(options: Options): Promise<number> {
   return 0;
 }
 
+/**
+ * `muonlab run CONFIG.json` with a transformer config (harness/transformerRun.ts): metrics.jsonl,
+ * checkpoint.mlck every checkpoint.every steps, summary.json; `--resume` continues from the checkpoint.
+ */
+async function runTransformerCommand(options: Options, raw: Record<string, unknown>): Promise<number> {
+  if (options.shard || options.validate) throw new UsageError(`run: ${options.shard ? '--shard' : '--validate'} is not available for transformer configs (one run per config; GPU-vs-CPU checks are in npm test)`);
+  const plan = planTransformerRun(raw, { out: options.out ?? join(process.cwd(), 'runs'), resume: options.resume });
+  const c = plan.config;
+  console.log(`${c.name}: transformer L=${c.model.layers} d=${c.model.dModel} H=${c.model.heads} V=${c.model.vocab}, ${c.training.seeds.length} replica(s), ` +
+    `${c.training.steps} steps${plan.resumeStep !== undefined ? `, resuming at step ${plan.resumeStep}` : ''} → ${relative(process.cwd(), plan.root) || '.'}/`);
+  beginTransformerRun(plan);
+  const bar = createProgressBar(1);
+  return withSession(
+    options,
+    async (session, variants) => {
+      writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
+      const summary = await session.call('runTransformer', c, { resume: plan.resume, profile: options.profile });
+      finishTransformerRun(plan, summary);
+      if (summary.profile) writeProfile(plan.root, summary.profile);
+      bar.end();
+      for (const r of summary.final) console.log(`  replica ${r.replica} (seed ${r.seed}): step ${r.step} loss ${r.loss.toFixed(4)} accuracy ${r.accuracy.toFixed(3)}`);
+      console.log(`${summary.steps - summary.startStep} steps in ${(summary.elapsedMs / 1000).toFixed(1)} s: ${summary.tokensPerSecond.toFixed(0)} tokens/s, ${summary.gflops.toFixed(2)} GFLOP/s; ` +
+        `${summary.parameters} parameters and ${summary.activations} activations per replica, ${(summary.gpuBytes / 2 ** 20).toFixed(1)} MiB of GPU buffers`);
+      return 0;
+    },
+    {
+      onTrainProgress: (event) => bar.update(event),
+      onTransformerRecord: (record) => appendTransformerRecord(plan, record),
+      onCheckpoint: (data) => writeCheckpoint(plan, data),
+    },
+  );
+}
+
 /** `muonlab merge DIR…`: combines shard folders; a preset's report is recomputed in the page. */
 async function runMergeCommand(options: Options): Promise<number> {
   const out = options.out ?? defaultMergeOut(options.positionals);
@@ -464,7 +500,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return 0;
       case 'schema':
-        console.log(JSON.stringify(experimentJsonSchema(), null, 2));
+        console.log(JSON.stringify(options.positionals[0] === 'transformer' ? transformerJsonSchema() : experimentJsonSchema(), null, 2));
         return 0;
       case 'serve': {
         const server = await serveStatic(await ensureAppBuilt((m) => console.error(m)));
@@ -488,6 +524,10 @@ export async function main(argv: string[]): Promise<number> {
         }
         if (!options.positionals[0].endsWith('.json')) {
           throw new UsageError(`run: "${options.positionals[0]}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
+        }
+        {
+          const raw = applyOverrides(JSON.parse(readFileSync(resolve(options.positionals[0]), 'utf8')) as Record<string, unknown>, options.set ?? []);
+          if (isTransformerConfig(raw)) return await runTransformerCommand(options, raw);
         }
         if (options.validate) {
           const config = loadExperiment(options.positionals[0], options.set ?? []);

@@ -82,6 +82,8 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
     trainProgress: (e: TrainProgress) => options.onTrainProgress?.(e),
     record: (cell: string, r: TrainMetricsRecord) => options.onRecord?.(cell, r),
     perItem: (cell, arrays) => options.onPerItem?.(cell, arrays),
+    transformerRecord: (r) => options.onTransformerRecord?.(r),
+    checkpoint: (data, step) => options.onCheckpoint?.(data, step),
   });
   const env = await api.env();
   if (!env.ok) {

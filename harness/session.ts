@@ -7,6 +7,7 @@
 import { chromium, type Browser, type Page } from 'playwright';
 import type { EncodedPerItem, MuonlabPageApi, PageEnv, PageUnavailable } from '../src/ui/automation';
 import type { TrainMetricsRecord, TrainProgress } from '../src/train/records';
+import type { TransformerRecord } from '../src/model/trainer';
 import { defaultBrowserArgs, findChromium, gpuDevicePresent, hardwareWebgpuArgs, INSTALL_ADVICE, type BrowserLocation } from './flags';
 import { ensureAppBuilt, serveStatic } from './server';
 
@@ -36,6 +37,9 @@ export interface SessionOptions {
   onTrainProgress?: (event: TrainProgress) => void;
   onRecord?: (cell: string, record: TrainMetricsRecord) => void;
   onPerItem?: (cell: string, arrays: EncodedPerItem) => void;
+  /** Transformer runs (harness/transformerRun.ts): records, and checkpoints as base64 (awaited). */
+  onTransformerRecord?: (record: TransformerRecord) => void;
+  onCheckpoint?: (base64: string, step: number) => void | Promise<void>;
 }
 
 type ApiMethod = Exclude<keyof MuonlabPageApi, 'ready'>;
@@ -107,6 +111,8 @@ async function launchWithPage(location: BrowserLocation, flags: string[], url: s
     await page.exposeFunction('muonlabTrainProgress', (event: TrainProgress) => options.onTrainProgress?.(event));
     await page.exposeFunction('muonlabRecord', (cell: string, record: TrainMetricsRecord) => options.onRecord?.(cell, record));
     await page.exposeFunction('muonlabPerItem', (cell: string, arrays: EncodedPerItem) => options.onPerItem?.(cell, arrays));
+    await page.exposeFunction('muonlabTransformerRecord', (record: TransformerRecord) => options.onTransformerRecord?.(record));
+    await page.exposeFunction('muonlabCheckpoint', async (data: string, step: number) => options.onCheckpoint?.(data, step));
     await page.goto(url);
     await page.waitForFunction(() => window.muonlab?.ready === true, undefined, { timeout: 60_000 });
     const env = await page.evaluate(() => window.muonlab!.env());

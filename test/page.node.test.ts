@@ -498,6 +498,36 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     await page.close();
   }, 360_000);
 
+  it('runs a transformer config from its panel with live loss and accuracy plots; a bad config names the field', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    const { page } = await openPage();
+    const records: { replica: number; step: number; loss: number; accuracy: number }[] = [];
+    await page.exposeFunction('muonlabTransformerRecord', (r: { replica: number; step: number; loss: number; accuracy: number }) => records.push(r));
+    const config = {
+      schema: 'muonlab.transformer/1', name: 'page-transformer',
+      model: { layers: 1, dModel: 8, heads: 2, vocab: 11, maxSeqLen: 8 },
+      data: { kind: 'markov', vocab: 11, seed: 2 },
+      optimizers: [{ patterns: ['layer.*'], optimizer: { name: 'muon', lr: 0.03 } }, { patterns: ['*'], optimizer: { name: 'adamw', lr: 0.01 } }],
+      training: { steps: 8, batchSize: 2, seqLen: 8, seeds: [0, 1] },
+      metrics: { every: 4 },
+    };
+    await page.fill('#transformer-config', JSON.stringify({ ...config, model: { ...config.model, heads: 3 } }));
+    await press(page, '#transformer-run');
+    await page.waitForFunction(() => document.querySelector('#transformer-status')?.getAttribute('data-status') === 'invalid');
+    expect(await page.textContent('#transformer-errors')).toMatch(/model\.heads: d = 8 is not divisible by heads = 3/);
+    await page.fill('#transformer-config', JSON.stringify(config));
+    await press(page, '#transformer-run');
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('#transformer-status')?.getAttribute('data-status') ?? ''), undefined, { timeout: 120_000 });
+    expect(await page.getAttribute('#transformer-status', 'data-status'), await page.textContent('#transformer-status') ?? '').toBe('done');
+    // Records at steps 0, 4 and the evaluation at 8, for each of the two replicas.
+    expect(records.map((r) => `${r.replica}@${r.step}`).sort()).toEqual(['0@0', '0@4', '0@8', '1@0', '1@4', '1@8']);
+    for (const plot of ['#transformer-loss', '#transformer-accuracy']) {
+      const points = await page.$$eval(`${plot} g.series`, (gs) => gs.map((g) => Number(g.getAttribute('data-points'))));
+      expect(points, plot).toEqual([3, 3]);
+    }
+    await page.close();
+  }, 180_000);
+
   it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
     const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });
     try {
