@@ -59,13 +59,13 @@ export const TRANSFORMER_SCALES: Record<Scale, TransformerScale> = {
   },
   quick: {
     layers: 2,
-    dModel: 64,
-    heads: 4,
-    seqLen: 64,
+    dModel: 32,
+    heads: 2,
+    seqLen: 32,
     batchSize: 8,
     individuals: 128,
-    attributes: attrs(16, ALL_ATTRIBUTES),
-    vocab: 128,
+    attributes: attrs(16, ALL_ATTRIBUTES.slice(0, 2)),
+    vocab: 96,
     validationBatches: 4,
   },
   full: {
