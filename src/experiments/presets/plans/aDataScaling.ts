@@ -29,7 +29,7 @@ export const aDataScalingPlan: PresetPlan<DataScalingSettings, DataScalingCellPa
   ],
   settings: {
     ci: { model: 'ci', alpha: 1, budgetsLog2: [11, 12], lrFactors: [1, 3], seeds: [1, 2] },
-    quick: { model: 'quick', alpha: 1, budgetsLog2: [15, 16, 17], lrFactors: [1 / 3, 1, 3], seeds: [1, 2, 3] },
+    quick: { model: 'quick', alpha: 1, budgetsLog2: [15, 16, 17, 18], lrFactors: [1 / 3, 1, 3], seeds: [1, 2, 3] },
     full: { model: 'full', alpha: 1, budgetsLog2: [22, 23, 24, 25, 26], lrFactors: [0.25, 0.5, 1, 2, 4], seeds: [1, 2, 3] },
   },
   describe: (s) => {
@@ -70,7 +70,7 @@ export function budgetSteps(scale: Scale, budgetLog2: number): number {
 export function dataScalingConfig(scale: Scale, cell: PresetCell<DataScalingCellParams>): TransformerConfigInput {
   const s = aDataScalingPlan.settings[scale];
   const steps = budgetSteps(scale, cell.params.budgetLog2);
-  return cellConfig(s.model, `a-data-scaling-${cell.id.replace(/\./g, '_')}`, {
+  return cellConfig(s.model, `a-data-scaling-${cell.id.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`, {
     mlp: 'relu2',
     optimizer: cell.params.optimizer,
     lrFactor: cell.params.lrFactor,

@@ -62,10 +62,10 @@ export const bHeavyTailQaPlan: PresetPlan<HeavyTailSettings, HeavyTailCellParams
       optimizers: ['muon', 'adamw', 'sgd'],
       controlOptimizers: ['muon', 'adamw'],
       controlAlpha: 1,
-      steps: 300,
+      steps: 1500,
       seeds: [1, 2, 3],
-      every: 25,
-      validationEvery: 50,
+      every: 50,
+      validationEvery: 150,
     },
     full: {
       model: 'full',
@@ -86,7 +86,7 @@ export const bHeavyTailQaPlan: PresetPlan<HeavyTailSettings, HeavyTailCellParams
   },
   estimates: {
     ci: '≈ 1 min on SwiftShader',
-    quick: '≈ 2 h on SwiftShader (14 cells of ≈ 8 min at d 64 on 2 loaded cores); minutes on a GPU',
+    quick: '≈ 1–2 h on SwiftShader (14 cells of 4–8 min on 2 loaded cores); minutes on a GPU',
     full: 'GPU only: ≈ 4000 steps × 14 cells of 3 × 8192 tokens at L 8, d 512 — about an hour on an H100-class GPU (not measured here)',
   },
   cells: (scale) => {
@@ -113,7 +113,7 @@ export const bHeavyTailQaPlan: PresetPlan<HeavyTailSettings, HeavyTailCellParams
 export function heavyTailConfig(scale: Scale, cell: PresetCell<HeavyTailCellParams>): TransformerConfigInput {
   const s = bHeavyTailQaPlan.settings[scale];
   const { kind, optimizer, alpha } = cell.params;
-  return cellConfig(s.model, `b-heavy-tail-qa-${cell.id.replace(/\./g, '_')}`, {
+  return cellConfig(s.model, `b-heavy-tail-qa-${cell.id.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`, {
     mlp: 'relu2',
     optimizer,
     steps: s.steps,

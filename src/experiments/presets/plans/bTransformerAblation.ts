@@ -33,7 +33,7 @@ export const bTransformerAblationPlan: PresetPlan<AblationSettings, AblationCell
   ],
   settings: {
     ci: { model: 'ci', mlps: ['relu2', 'swiglu'], alpha: 1, steps: 10, seeds: [1, 2], every: 5, validationEvery: 10 },
-    quick: { model: 'quick', mlps: ['relu2', 'swiglu'], alpha: 1, steps: 300, seeds: [1, 2, 3], every: 25, validationEvery: 50 },
+    quick: { model: 'quick', mlps: ['relu2', 'swiglu'], alpha: 1, steps: 1500, seeds: [1, 2, 3], every: 50, validationEvery: 150 },
     full: { model: 'full', mlps: ['relu2', 'swiglu'], alpha: 1, steps: 4000, seeds: [1, 2, 3], every: 100, validationEvery: 250 },
   },
   describe: (s) => {
@@ -42,7 +42,7 @@ export const bTransformerAblationPlan: PresetPlan<AblationSettings, AblationCell
   },
   estimates: {
     ci: '≈ 1 min on SwiftShader',
-    quick: '≈ 2 h on SwiftShader (14 cells of ≈ 8 min at d 64 on 2 loaded cores); minutes on a GPU',
+    quick: '≈ 1–2 h on SwiftShader (14 cells of 4–8 min on 2 loaded cores); minutes on a GPU',
     full: 'GPU only: 14 cells × 4000 steps of 3 × 8192 tokens at L 8, d 512 — about an hour on an H100-class GPU (not measured here)',
   },
   cells: (scale) => {

@@ -37,11 +37,11 @@ export const bTransformerIsotropyPlan: PresetPlan<TransformerIsotropySettings, I
     quick: {
       model: 'quick',
       alpha: 1,
-      steps: 300,
+      steps: 1500,
       seeds: [1, 2, 3, 4],
-      isotropyEvery: 25,
+      isotropyEvery: 100,
       patterns: ['*.v', '*.o', '*.out'],
-      validationEvery: 100,
+      validationEvery: 300,
     },
     full: {
       model: 'full',
