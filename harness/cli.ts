@@ -3,7 +3,8 @@
  * Chromium (harness/session.ts); this side parses arguments, prints tables and writes result files.
  *
  * --json FILE writes the result as JSON (versioned schema); a bare --json prints it instead of the table.
-Exit codes: 0 ok · 1 a check failed or an error · 2 no WebGPU adapter (reason printed) · 64 bad usage.
+ * Exit codes (harness/errors.ts): 0 ok · 1 a failed check, a disagreeing prediction or a runtime
+ * error · 2 no usable browser or WebGPU adapter · 64 bad arguments or config · 130 interrupted.
  */
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -20,7 +21,7 @@ import {
 } from '../src/experiments/results';
 import type { BenchRow, CheckRow } from '../src/kernels/families';
 import { KERNEL_NAMES } from '../src/kernels/names';
-import { runId, writeFileAtomic, writeJsonAtomic } from './files';
+import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
 import { NoAdapterError, openSession, type Session, type SessionOptions } from './session';
@@ -28,7 +29,12 @@ import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
-import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
+import { appendRecord, beginCell, cellDirectory, clearRunFolder, finishCell, loadExperiment, planRun, writePerItem } from './run';
+import { describeError, describeFsError, EXIT, exitCodeOf, InterruptedError, UsageError } from './errors';
+import { lockFolder, type FolderLock } from './lock';
+import { boundsProblems, bufferProblems, validationSizeProblems } from '../src/experiments/bounds';
+import { ConfigError } from '../src/experiments/config';
+import { expandSweep, parseShard } from '../src/experiments/sweep';
 import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
 import { writeSweepPlots } from './sweepPlots';
 import { collectPresetResults, runPresetInCells, writePresetReport } from './presetRun';
@@ -50,9 +56,13 @@ Usage:
                                              run one of the papers' experiments: summary.json (predicted vs
                                              measured), report.md, plots/*.svg + *.png in runs/<preset>-<scale>/;
                                              cells' raw results in cells/ (--resume skips finished ones)
-  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume] [--profile]
+  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume | --force-new]
+                       [--allow-large] [--profile]
                                              train every cell of an experiment config (sweep), streaming
-                                             metrics.jsonl per cell; --resume skips finished cells
+                                             metrics.jsonl per cell; --resume skips finished cells (of the
+                                             same config: another config is refused, naming the field);
+                                             --force-new deletes a folder's earlier results first;
+                                             --allow-large runs configs above the size bounds
   muonlab run CONFIG.json --validate [--steps K]
                                              the first K (3) steps on the GPU and the Float64 CPU reference,
                                              re-synchronized each step: largest relative difference per quantity
@@ -67,7 +77,7 @@ Usage:
 
 Kernels: ${KERNEL_NAMES.join(', ')} (default: all)
 
-Browser options (every command):
+Browser options (commands that start a browser: env, check, bench, start, run, merge):
   --browser-arg FLAG          extra Chromium flag (repeatable), e.g. --browser-arg=--enable-dawn-features=disable_robustness
   --no-default-browser-args   drop muonlab's default flags (then pass your own)
   --robust                    keep Dawn's robustness checks (default flags disable them; slower kernels)
@@ -75,11 +85,12 @@ Browser options (every command):
   --reselect                  re-measure the kernel variant choice instead of using the cache
 Environment: CHROMIUM_PATH=/path/to/chrome picks the browser; MUONLAB_CACHE_DIR moves the variant cache.
 
+--debug (every command) prints stack traces with errors.
 --json FILE writes the result as JSON (versioned schema); a bare --json prints it instead of the table.
-Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad arguments.
+Exit codes: 0 ok; 1 a failed check, a disagreeing prediction, a runtime error or a folder held by
+another run; 2 no usable browser or WebGPU adapter (the reason is printed); 64 bad arguments or
+config; 130 interrupted (Ctrl-C) after saving what finished.
 `;
-
-class UsageError extends Error {}
 
 const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'merge', 'presets', 'schema', 'serve', 'help'] as const;
 
@@ -99,6 +110,8 @@ const OptionsSchema = z.object({
   steps: z.coerce.number().int().min(1).max(50).optional(),
   scale: z.enum(SCALES).optional(),
   profile: z.boolean().optional(),
+  forceNew: z.boolean().optional(),
+  allowLarge: z.boolean().optional(),
 });
 
 type Options = z.infer<typeof OptionsSchema> & {
@@ -107,7 +120,43 @@ type Options = z.infer<typeof OptionsSchema> & {
   headed: boolean;
   robust: boolean;
   reselect: boolean;
+  debug: boolean;
 };
+
+/** What `run` was given: a preset name or a config file. */
+type Target = 'preset' | 'config';
+
+const BROWSER_FLAGS = ['browser-arg', 'no-default-browser-args', 'headed', 'robust', 'reselect'];
+
+/**
+ * The flags each command (and `run` target) uses; any other flag given is an error, since a flag
+ * silently ignored (--set on a preset, --scale on a config) runs something else than was asked.
+ */
+const APPLICABLE: Record<string, string[]> = {
+  help: [],
+  schema: [],
+  presets: [],
+  serve: [],
+  env: ['json', ...BROWSER_FLAGS],
+  check: ['json', ...BROWSER_FLAGS],
+  bench: ['json', 'runs', 'variant', 'shape', ...BROWSER_FLAGS],
+  start: ['out', 'scale', ...BROWSER_FLAGS],
+  'run PRESET': ['scale', 'out', 'shard', 'resume', 'profile', ...BROWSER_FLAGS],
+  'run CONFIG.json': ['out', 'set', 'shard', 'resume', 'force-new', 'allow-large', 'profile', ...BROWSER_FLAGS],
+  'run CONFIG.json --validate': ['validate', 'steps', 'out', 'set', 'allow-large', ...BROWSER_FLAGS],
+  merge: ['out', ...BROWSER_FLAGS],
+};
+
+function applicabilityProblems(command: string, target: Target | null, validate: boolean, given: string[]): string[] {
+  const key = command === 'run' ? (target === 'preset' ? 'run PRESET' : validate ? 'run CONFIG.json --validate' : 'run CONFIG.json') : command;
+  const allowed = new Set([...(APPLICABLE[key] ?? []), 'debug', 'help']);
+  const problems = given.filter((f) => !allowed.has(f)).map((f) => {
+    const uses = APPLICABLE[key]?.filter((x) => !BROWSER_FLAGS.includes(x)) ?? [];
+    return `--${f} does not apply to \`muonlab ${key}\`${uses.length ? ` (its options: ${uses.map((x) => `--${x}`).join(', ')})` : ' (it takes no options)'}`;
+  });
+  if (given.includes('resume') && given.includes('force-new')) problems.push('--resume and --force-new exclude each other: continue the folder\'s run, or start it over');
+  return problems;
+}
 
 export function parseCommandLine(argv: string[]): Options {
   // A bare `--json` (last, or followed by another flag) means "JSON to stdout".
@@ -131,6 +180,9 @@ export function parseCommandLine(argv: string[]): Options {
         steps: { type: 'string' },
         scale: { type: 'string' },
         profile: { type: 'boolean' },
+        'force-new': { type: 'boolean' },
+        'allow-large': { type: 'boolean' },
+        debug: { type: 'boolean' },
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
@@ -159,6 +211,8 @@ export function parseCommandLine(argv: string[]): Options {
     steps: v.steps,
     scale: v.scale,
     profile: v.profile,
+    forceNew: v['force-new'],
+    allowLarge: v['allow-large'],
   });
   if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
     const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
@@ -169,6 +223,25 @@ export function parseCommandLine(argv: string[]): Options {
   }
   if (result.success && result.data.command === 'merge' && result.data.positionals.length === 0) {
     throw new UsageError('merge: give the run folders to combine (muonlab merge runs/a/NAME runs/b/NAME [--out DIR])');
+  }
+  if (result.success && ['env', 'presets', 'schema', 'serve', 'help'].includes(result.data.command) && result.data.positionals.length > 0) {
+    throw new UsageError(`${result.data.command}: takes no arguments, got ${JSON.stringify(result.data.positionals[0])}`);
+  }
+  let target: Target | null = null;
+  if (result.success && result.data.command === 'run') {
+    const what = result.data.positionals[0];
+    if ((PRESET_NAMES as string[]).includes(what)) target = 'preset';
+    else if (what.endsWith('.json')) target = 'config';
+    else throw new UsageError(`run: "${what}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
+  }
+  if (result.success && result.data.shard !== undefined) {
+    const { shard, count } = parseShard(result.data.shard);
+    if (count < 1 || shard < 1 || shard > count) throw new UsageError(`--shard = "${result.data.shard}": expected i/n with 1 ≤ i ≤ n, such as 1/4`);
+  }
+  if (result.success) {
+    const given = Object.entries(v).filter(([k, x]) => x !== undefined && k !== 'help' && !(Array.isArray(x) && x.length === 0)).map(([k]) => k);
+    const problems = applicabilityProblems(result.data.command, target, Boolean(v.validate), given);
+    if (problems.length) throw new UsageError(problems.join('\n'));
   }
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -186,6 +259,7 @@ export function parseCommandLine(argv: string[]): Options {
     headed: Boolean(v.headed),
     robust: Boolean(v.robust),
     reselect: Boolean(v.reselect),
+    debug: Boolean(v.debug),
   };
 }
 
@@ -193,11 +267,16 @@ function progress(message: string): void {
   process.stderr.write(`  … ${message}\n`);
 }
 
-/** Opens a session with the command line's browser options, chooses kernel variants, runs `fn`. */
+/**
+ * Opens a session with the command line's browser options, chooses kernel variants, runs `fn`.
+ * When `signal` aborts (Ctrl-C) the session is closed at once: a page call in flight then fails,
+ * and the caller saves what had finished.
+ */
 async function withSession<T>(
   options: Options,
   fn: (session: Session, variants: VariantSelection) => Promise<T>,
   streams: Pick<SessionOptions, 'onTrainProgress' | 'onRecord' | 'onPerItem'> = {},
+  signal?: AbortSignal,
 ): Promise<T> {
   const session = await openSession({
     browserArgs: options.browserArgs,
@@ -208,11 +287,29 @@ async function withSession<T>(
     onProgress: progress,
     ...streams,
   });
+  const onAbort = () => void session.close();
+  signal?.addEventListener('abort', onAbort);
   try {
+    if (signal?.aborted) throw new InterruptedError('interrupted before any work started');
     const variants = await applyVariantChoices(session, { reselect: options.reselect, log: progress });
     return await fn(session, variants);
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await session.close();
+  }
+}
+
+/**
+ * Locks a results folder for this process. A folder that cannot be created or written (a file in
+ * the way, no permission, a name too long) is a bad `--out`: exit 64 naming it.
+ */
+async function lockResults(dir: string, options: Options): Promise<FolderLock> {
+  try {
+    return await lockFolder(dir, { takeOverStale: Boolean(options.resume || options.forceNew), command: `muonlab ${process.argv.slice(2).join(' ')}` });
+  } catch (err) {
+    const fs = describeFsError(err);
+    if (fs) throw new UsageError(`--out ${options.out ?? 'runs'}: ${fs}`);
+    throw err;
   }
 }
 
@@ -328,200 +425,294 @@ function printPresets(): void {
  * predictions. Presets split into cells run cell by cell (results kept per cell: --shard, --resume);
  * returns null when this shard's cells are done but other shards' are still missing.
  */
-async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false, cellOptions: { shard?: string; resume?: boolean } = {}): Promise<PresetReport | null> {
-  const dir = resolve(out ?? join(process.cwd(), 'runs'), `${name}-${scale}`);
-  writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
-  console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
-  // --profile times the preset as one piece of work (its ambient profiler spans every cell).
-  const cells = profile ? null : await session.call('presetCells', name, scale);
-  if (!cells) {
-    if (cellOptions.shard || cellOptions.resume) {
-      throw new RangeError(`${name}: --shard and --resume need a preset split into cells; ${profile ? 'drop --profile (it runs the preset whole)' : 'this preset is not (cellular presets: b-balance-onestep, c-capacity-onestep)'}`);
+async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false, cellOptions: { shard?: string; resume?: boolean; lock?: FolderLock } = {}): Promise<PresetReport | null> {
+  const dir = presetDir(name, scale, out);
+  // `start` runs several presets in one session: each folder is locked while it is written.
+  const lock = cellOptions.lock ?? (await lockFolder(dir, { takeOverStale: Boolean(cellOptions.resume) }));
+  try {
+    writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
+    console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
+    // --profile times the preset as one piece of work (its ambient profiler spans every cell).
+    const cells = profile ? null : await session.call('presetCells', name, scale);
+    if (!cells) {
+      if (cellOptions.shard || cellOptions.resume) {
+        throw new UsageError(`${name}: --shard and --resume need a preset split into cells; ${profile ? 'drop --profile (it runs the preset whole)' : 'this preset is not'}`);
+      }
+      const report = await session.call('runPreset', name, scale, { profile });
+      if (report.profile) writeProfile(dir, report.profile);
+      await writePresetReport(session.browser, dir, report);
+      return report;
     }
-    const report = await session.call('runPreset', name, scale, { profile });
-    if (report.profile) writeProfile(dir, report.profile);
-    await writePresetReport(session.browser, dir, report);
-    return report;
+    return await runPresetInCells(session, name, scale, dir, cells, {
+      ...cellOptions,
+      onCell: (done, total, cell) => {
+        lock.check();
+        progress(done < total ? `cell ${done + 1}/${total} ${cell.id}` : `${total} cell(s) done`);
+      },
+    });
+  } finally {
+    if (!cellOptions.lock) await lock.release();
   }
-  return runPresetInCells(session, name, scale, dir, cells, {
-    ...cellOptions,
-    onCell: (done, total, cell) => progress(done < total ? `cell ${done + 1}/${total} ${cell.id}` : `${total} cell(s) done`),
-  });
 }
 
-async function runExperiment(options: Options): Promise<number> {
+function presetDir(name: string, scale: Scale, out: string | undefined): string {
+  return resolve(out ?? join(process.cwd(), 'runs'), `${name}-${scale}`);
+}
+
+/**
+ * `muonlab run CONFIG.json`. Everything that can be checked without a browser is checked first —
+ * the config (unknown keys, sweep paths, every cell, every learning rate), the size bounds, the
+ * folder (its lock, its earlier results) — so a bad run fails in a second and leaves nothing behind;
+ * the adapter's buffer limits right after the browser starts, before anything is written.
+ */
+async function runExperiment(options: Options, signal: AbortSignal): Promise<number> {
   const config = loadExperiment(options.positionals[0], options.set ?? []);
-  const plan = planRun(config, { out: options.out ?? join(process.cwd(), 'runs'), shard: options.shard, resume: options.resume });
-  console.log(`${config.name}: ${plan.cells.length} cell(s), ${plan.todo.length} to run here → ${relative(process.cwd(), plan.root) || '.'}/`);
-  if (plan.todo.length === 0) return 0;
-  const dirs = new Map(plan.todo.map((c) => [c.id, cellDirectory(plan.root, c)]));
-  const bar = createProgressBar(plan.todo.length);
-  await withSession(
-    options,
-    async (session, variants) => {
-      writeJsonAtomic(join(plan.root, 'config.json'), config);
-      writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
-      for (const cell of plan.todo) {
-        const dir = dirs.get(cell.id)!;
-        beginCell(dir, cell);
-        const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
-        finishCell(dir, { ...summary, profile: undefined });
-        if (summary.profile) writeProfile(dir, summary.profile);
-        bar.cellDone(summary.elapsedMs);
-        const diverged = summary.runs.filter((r) => r.diverged).length;
-        console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
-      }
-      // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
-      const plots = await writeSweepPlots(session.browser, plan.root);
-      console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
-    },
-    {
-      onTrainProgress: (event) => bar.update(event),
-      onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
-      onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
-    },
-  );
-  bar.end();
-  // The root summary is recomputed from every finished cell's raw files (this run's and earlier ones).
-  const summary = summarizeSweep(plan.root);
-  writeJsonAtomic(join(plan.root, 'summary.json'), summary);
-  writeSweepCsv(plan.root);
-  if (summary.missing.length) console.log(`${summary.missing.length} cell(s) not finished here (other shards?): combine with muonlab merge`);
-  console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
-  return 0;
+  const cells = expandSweep(config);
+  const big = options.allowLarge ? [] : boundsProblems(config, cells);
+  if (big.length) throw new ConfigError(`${config.name} is larger than muonlab runs without asking:\n  ${big.join('\n  ')}`);
+  const out = options.out ?? join(process.cwd(), 'runs');
+  const lock = await lockResults(resolve(out, config.name), options);
+  let wrote = false;
+  try {
+    const plan = planRun(config, { out, shard: options.shard, resume: options.resume, forceNew: options.forceNew });
+    console.log(`${config.name}: ${plan.cells.length} cell(s), ${plan.todo.length} to run here${plan.finished.length ? ` (${plan.finished.length} finished earlier, same config)` : ''} → ${relative(process.cwd(), plan.root) || '.'}/`);
+    if (plan.todo.length === 0) return EXIT.ok;
+    const dirs = new Map(plan.todo.map((c) => [c.id, cellDirectory(plan.root, c)]));
+    const bar = createProgressBar(plan.todo.length);
+    let finishedHere = 0;
+    await withSession(
+      options,
+      async (session, variants) => {
+        const tooBig = bufferProblems(plan.todo, session.env.limits);
+        if (tooBig.length) throw new ConfigError(`${config.name} does not fit this adapter:\n  ${tooBig.join('\n  ')}`);
+        wrote = true;
+        if (plan.clear) clearRunFolder(plan.root);
+        writeJsonAtomic(join(plan.root, 'config.json'), config);
+        writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
+        for (const cell of plan.todo) {
+          lock.check();
+          if (signal.aborted) break;
+          const dir = dirs.get(cell.id)!;
+          beginCell(dir, cell);
+          let summary;
+          try {
+            summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
+          } catch (err) {
+            if (signal.aborted) break; // Ctrl-C closed the page: this cell stays unfinished (--resume runs it again)
+            throw err;
+          }
+          finishCell(dir, { ...summary, profile: undefined }, cell.config);
+          finishedHere++;
+          if (summary.profile) writeProfile(dir, summary.profile);
+          bar.cellDone(summary.elapsedMs);
+          const diverged = summary.runs.filter((r) => r.diverged);
+          const reasons = [...new Set(diverged.map((r) => (r as { divergedReason?: string }).divergedReason).filter(Boolean))];
+          console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged.length ? `, ${diverged.length} run(s) diverged${reasons.length ? ` (${reasons.join(', ')})` : ''}` : ''}`);
+        }
+        if (signal.aborted) return;
+        // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
+        const plots = await writeSweepPlots(session.browser, plan.root);
+        console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
+      },
+      {
+        onTrainProgress: (event) => bar.update(event),
+        onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
+        onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
+      },
+      signal,
+    );
+    bar.end();
+    // The root summary is recomputed from every finished cell's raw files (this run's and earlier ones).
+    const summary = summarizeSweep(plan.root);
+    writeJsonAtomic(join(plan.root, 'summary.json'), summary);
+    writeSweepCsv(plan.root);
+    if (signal.aborted) {
+      throw new InterruptedError(`interrupted: ${finishedHere} of ${plan.todo.length} cell(s) finished here and saved (summary.json and metrics.csv cover them); continue with --resume`);
+    }
+    if (summary.missing.length) console.log(`${summary.missing.length} cell(s) not finished here (other shards?): combine with muonlab merge`);
+    console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
+    return EXIT.ok;
+  } finally {
+    await lock.release({ removeIfEmpty: !wrote });
+  }
 }
 
 /** `muonlab merge DIR…`: combines shard folders; a preset's report is recomputed in the page. */
 async function runMergeCommand(options: Options): Promise<number> {
   const out = options.out ?? defaultMergeOut(options.positionals);
-  const merged = mergeRuns(options.positionals, out);
-  for (const [dir, n] of Object.entries(merged.copied)) console.log(`  ${relative(process.cwd(), dir) || '.'}: ${n} cell(s)`);
-  if (merged.missing.length) {
-    console.error(`muonlab: ${merged.missing.length} cell(s) have no result in any input: ${merged.missing.slice(0, 8).join(', ')}${merged.missing.length > 8 ? ', …' : ''}`);
+  const lock = await lockResults(resolve(out), options);
+  let merged: ReturnType<typeof mergeRuns> | undefined;
+  try {
+    merged = mergeRuns(options.positionals, out);
+    for (const [dir, n] of Object.entries(merged.copied)) console.log(`  ${relative(process.cwd(), dir) || '.'}: ${n} cell(s) copied`);
+    if (merged.kept) console.log(`  ${relative(process.cwd(), merged.root) || '.'}: ${merged.kept} cell(s) already there (same config) kept`);
+    if (merged.missing.length) {
+      console.error(`muonlab: ${merged.missing.length} cell(s) have no result in any input: ${merged.missing.slice(0, 8).join(', ')}${merged.missing.length > 8 ? ', …' : ''}`);
+    }
+    if (merged.kind === 'preset' && merged.missing.length === 0) {
+      const m = merged.manifest!;
+      const root = merged.root;
+      await withSession(options, async (session) => {
+        const { results } = collectPresetResults(root, m.cells);
+        const report = await session.call('summarizePreset', m.preset, m.scale, results);
+        await writePresetReport(session.browser, root, report);
+      });
+    }
+    if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);
+    console.log(`merged: ${relative(process.cwd(), merged.root) || '.'}/`);
+    return merged.missing.length ? EXIT.failure : EXIT.ok;
+  } finally {
+    await lock.release({ removeIfEmpty: merged === undefined });
   }
-  if (merged.kind === 'preset' && merged.missing.length === 0) {
-    const m = merged.manifest!;
-    await withSession(options, async (session) => {
-      const { results } = collectPresetResults(merged.root, m.cells);
-      const report = await session.call('summarizePreset', m.preset, m.scale, results);
-      await writePresetReport(session.browser, merged.root, report);
-    });
-  }
-  if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);
-  console.log(`merged: ${relative(process.cwd(), merged.root) || '.'}/`);
-  return merged.missing.length ? 1 : 0;
 }
 
+/**
+ * Ctrl-C / SIGTERM while a command runs: the first one aborts `signal` (the session closes, the
+ * command saves what finished and exits 130); a second one exits at once.
+ */
+function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nmuonlab: interrupted — saving what finished (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/**
+ * Runs one command line; returns the exit status (EXIT in harness/errors.ts). Errors print as one
+ * or a few lines, with the stack only under --debug.
+ *
+ * @example
+ * process.exitCode = await main(['run', 'b-balance-onestep', '--scale', 'ci']);
+ */
 export async function main(argv: string[]): Promise<number> {
   let options: Options;
   try {
     options = parseCommandLine(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`muonlab: ${err.message}\n\n${USAGE}`);
-      return 64;
+      console.error(`muonlab: ${err.message}\n(muonlab help: every command and option)`);
+      return EXIT.usage;
     }
     throw err;
   }
-  const kernels: string[] = options.positionals.length ? options.positionals : [...KERNEL_NAMES];
+  const interrupt = options.command === 'serve' ? null : interruptOnSignals();
   try {
-    switch (options.command) {
-      case 'help':
-        console.log(USAGE);
-        return 0;
-      case 'schema':
-        console.log(JSON.stringify(experimentJsonSchema(), null, 2));
-        return 0;
-      case 'serve': {
-        const server = await serveStatic(await ensureAppBuilt((m) => console.error(m)));
-        console.log(`muonlab page: ${server.url}  (open it in Chrome or Edge ≥ 113; Ctrl-C stops)`);
-        await new Promise<void>((done) => {
-          process.once('SIGINT', done);
-          process.once('SIGTERM', done);
-        });
-        await server.close();
-        return 0;
-      }
-      case 'presets':
-        printPresets();
-        return 0;
-      case 'run':
-        if ((PRESET_NAMES as string[]).includes(options.positionals[0])) {
-          return await withSession(options, async (session, variants) => {
-            const report = await runPresetToDisk(session, variants, options.positionals[0], options.scale ?? 'quick', options.out, options.profile, { shard: options.shard, resume: options.resume });
-            return !report || report.predictions.every((p) => p.agrees) ? 0 : 1;
-          });
-        }
-        if (!options.positionals[0].endsWith('.json')) {
-          throw new UsageError(`run: "${options.positionals[0]}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
-        }
-        if (options.validate) {
-          const config = loadExperiment(options.positionals[0], options.set ?? []);
-          return await withSession(options, async (session) => {
-            await runValidation(session, config, { out: options.out ?? join(process.cwd(), 'runs'), steps: options.steps });
-            return 0;
-          });
-        }
-        return await runExperiment(options);
-      case 'merge':
-        return await runMergeCommand(options);
-      case 'env':
-        return await withSession(options, async (session, variants) => {
-          const env = envRecord(session, variants);
-          if (!emitJson(options.json, env)) printEnv(env);
-          return 0;
-        });
-      case 'check':
-        return await withSession(options, async (session) => {
-          const report = await runCheck(session, kernels);
-          if (!emitJson(options.json, report)) printCheck(report.rows);
-          return report.failed === 0 ? 0 : 1;
-        });
-      case 'bench':
-        return await withSession(options, async (session, variants) => {
-          const report = await runBench(session, variants, options, kernels);
-          if (!emitJson(options.json, report)) printBench(report.rows);
-          return 0;
-        });
-      case 'start':
-        return await withSession(options, async (session, variants) => {
-          const root = resolve(options.out ?? join(process.cwd(), 'runs'));
-          const dir = join(root, runId('kernels'));
-          const env = envRecord(session, variants);
-          writeJsonAtomic(join(dir, 'env.json'), env);
-          printEnv(env);
-          console.log('\nchecking every kernel against the Float64 CPU reference…');
-          const check = await runCheck(session, kernels);
-          writeJsonAtomic(join(dir, 'check.json'), check);
-          console.log(`${check.passed} passed, ${check.failed} failed (table: muonlab check; file: ${relative(process.cwd(), join(dir, 'check.json'))})`);
-          if (check.failed) printCheck(check.rows.filter((r) => !r.pass));
-          const scale = options.scale ?? 'quick';
-          const reports: string[] = [];
-          let disagreements = 0;
-          for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
-            const report = await runPresetToDisk(session, variants, name, scale, root);
-            disagreements += (report?.predictions ?? []).filter((p) => !p.agrees).length;
-            reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
-          }
-          console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);
-          if (disagreements) console.log(`${disagreements} prediction(s) disagree with the measurements: see the reports.`);
-          return check.failed === 0 ? 0 : 1;
-        });
-    }
+    return await runCommand(options, interrupt?.signal ?? new AbortController().signal);
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`muonlab: ${err.message}`);
-      return 64;
+    if (interrupt?.signal.aborted && !(err instanceof UsageError) && !(err instanceof ConfigError)) {
+      console.error(`muonlab: ${err instanceof InterruptedError ? err.message : 'interrupted; finished cells are saved (continue with --resume)'}`);
+      if (options.debug) console.error(describeError(err, true));
+      return EXIT.interrupted;
     }
-    if (err instanceof RangeError || err instanceof SyntaxError) {
-      console.error(`muonlab: ${err.message}`);
-      return 1;
+    console.error(`muonlab: ${describeError(err, options.debug)}`);
+    return exitCodeOf(err);
+  } finally {
+    interrupt?.dispose();
+  }
+}
+
+async function runCommand(options: Options, signal: AbortSignal): Promise<number> {
+  const kernels: string[] = options.positionals.length ? options.positionals : [...KERNEL_NAMES];
+  switch (options.command) {
+    case 'help':
+      console.log(USAGE);
+      return EXIT.ok;
+    case 'schema':
+      console.log(JSON.stringify(experimentJsonSchema(), null, 2));
+      return EXIT.ok;
+    case 'serve': {
+      const server = await serveStatic(await ensureAppBuilt((m) => console.error(m)));
+      console.log(`muonlab page: ${server.url}  (open it in Chrome or Edge ≥ 113; Ctrl-C stops)`);
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      await server.close();
+      return EXIT.ok;
     }
-    if (err instanceof NoAdapterError) {
-      console.error(`muonlab: no WebGPU adapter (${err.reason})\n${err.message}`);
-      return 2;
+    case 'presets':
+      printPresets();
+      return EXIT.ok;
+    case 'run': {
+      if ((PRESET_NAMES as string[]).includes(options.positionals[0])) {
+        const name = options.positionals[0];
+        const scale = options.scale ?? 'quick';
+        const lock = await lockResults(presetDir(name, scale, options.out), options);
+        try {
+          return await withSession(options, async (session, variants) => {
+            const report = await runPresetToDisk(session, variants, name, scale, options.out, options.profile, { shard: options.shard, resume: options.resume, lock });
+            return !report || report.predictions.every((p) => p.agrees) ? EXIT.ok : EXIT.failure;
+          }, {}, signal);
+        } finally {
+          await lock.release({ removeIfEmpty: true });
+        }
+      }
+      if (options.validate) {
+        const config = loadExperiment(options.positionals[0], options.set ?? []);
+        const cells = expandSweep(config);
+        const tooBig = validationSizeProblems(cells[0].config);
+        if (tooBig.length) throw new ConfigError(`--validate runs the Float64 CPU reference and needs a small config: ${tooBig.join(', ')}; shrink it with --set`);
+        return await withSession(options, async (session) => {
+          await runValidation(session, config, { out: options.out ?? join(process.cwd(), 'runs'), steps: options.steps });
+          return EXIT.ok;
+        }, {}, signal);
+      }
+      return await runExperiment(options, signal);
     }
-    console.error(`muonlab: ${(err as Error).stack ?? err}`);
-    return 1;
+    case 'merge':
+      return await runMergeCommand(options);
+    case 'env':
+      return await withSession(options, async (session, variants) => {
+        const env = envRecord(session, variants);
+        if (!emitJson(options.json, env)) printEnv(env);
+        return EXIT.ok;
+      }, {}, signal);
+    case 'check':
+      return await withSession(options, async (session) => {
+        const report = await runCheck(session, kernels);
+        if (!emitJson(options.json, report)) printCheck(report.rows);
+        return report.failed === 0 ? EXIT.ok : EXIT.failure;
+      }, {}, signal);
+    case 'bench':
+      return await withSession(options, async (session, variants) => {
+        const report = await runBench(session, variants, options, kernels);
+        if (!emitJson(options.json, report)) printBench(report.rows);
+        return EXIT.ok;
+      }, {}, signal);
+    case 'start':
+      return await withSession(options, async (session, variants) => {
+        const root = resolve(options.out ?? join(process.cwd(), 'runs'));
+        const dir = join(root, runId('kernels'));
+        const env = envRecord(session, variants);
+        writeJsonAtomic(join(dir, 'env.json'), env);
+        printEnv(env);
+        console.log('\nchecking every kernel against the Float64 CPU reference…');
+        const check = await runCheck(session, kernels);
+        writeJsonAtomic(join(dir, 'check.json'), check);
+        console.log(`${check.passed} passed, ${check.failed} failed (table: muonlab check; file: ${relative(process.cwd(), join(dir, 'check.json'))})`);
+        if (check.failed) printCheck(check.rows.filter((r) => !r.pass));
+        const scale = options.scale ?? 'quick';
+        const reports: string[] = [];
+        let disagreements = 0;
+        for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
+          const report = await runPresetToDisk(session, variants, name, scale, root);
+          disagreements += (report?.predictions ?? []).filter((p) => !p.agrees).length;
+          reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
+        }
+        console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);
+        if (disagreements) console.log(`${disagreements} prediction(s) disagree with the measurements: see the reports.`);
+        return check.failed === 0 ? EXIT.ok : EXIT.failure;
+      }, {}, signal);
   }
 }

@@ -68,6 +68,32 @@ function locateBrowser(): BrowserLocation {
   return found;
 }
 
+/** An error thrown in the page (or by Playwright around it). */
+export class PageError extends Error {
+  constructor(
+    message: string,
+    readonly method: string,
+    readonly pageStack: string,
+  ) {
+    super(message);
+    this.name = 'PageError';
+  }
+}
+
+/**
+ * A page error as its own message: without Playwright's "page.evaluate:" prefix and the page's
+ * minified stack lines (`at je (http://127.0.0.1:…/assets/index-….js`), which are kept in
+ * `pageStack` for --debug. The error's class name (RangeError, …) stays in front.
+ */
+function pageError(err: unknown, method: string): Error {
+  const text = (err as Error)?.message ?? String(err);
+  const lines = text.replace(/^page\.evaluate:\s*/, '').split('\n');
+  const message = lines.filter((l) => !/^\s+at\s/.test(l)).join('\n').trim();
+  const out = new PageError(message.replace(/^(Error|RangeError|TypeError|SyntaxError):\s*/, ''), method, text);
+  out.stack = `${out.name}: ${out.message}\n(in the page, ${method})\n${text}`;
+  return out;
+}
+
 /**
  * Launches Chromium, serves and opens the page, and checks the adapter.
  *
@@ -86,7 +112,14 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   try {
     server = await serveStatic(appDir);
     log(`launching ${location.path} (${location.source})`);
-    browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags });
+    try {
+      browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags, timeout: 60_000 });
+    } catch (err) {
+      // A path that exists but is not a working Chromium (CHROMIUM_PATH=/bin/true, a broken
+      // install): "no usable browser" — exit 2 with what was tried, not a Playwright stack.
+      const first = ((err as Error).message ?? String(err)).split('\n').find((l) => l.trim()) ?? '';
+      throw new NoAdapterError('no-browser', `${location.path} (${location.source}) could not be started as a Chromium browser: ${first.replace(/^browserType\.launch:\s*/, '')}\n${INSTALL_ADVICE}`);
+    }
     const page = await browser.newPage();
     page.on('pageerror', (err) => log(`page error: ${err.message}`));
     page.on('console', (msg) => {
@@ -120,6 +153,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     const browserVersion = browser.version();
     const srv = server;
     const b = browser;
+    let closed: Promise<void> | null = null;
     return {
       browser,
       page,
@@ -128,14 +162,17 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       flags,
       env,
       call: (method, ...args) =>
-        page.evaluate(
+        (page.evaluate(
           ([m, a]) => (window.muonlab as unknown as Record<string, (...x: unknown[]) => unknown>)[m](...a),
           [method, args] as [string, unknown[]],
-        ) as never,
-      close: async () => {
-        await b.close();
+        ) as Promise<never>).catch((err: unknown) => {
+          throw pageError(err, method);
+        }),
+      // Idempotent: Ctrl-C closes the session while a call is in flight, and withSession closes it again.
+      close: () => (closed ??= (async () => {
+        await b.close().catch(() => undefined);
         await srv.close();
-      },
+      })()),
     };
   } catch (err) {
     await browser?.close();

@@ -5,6 +5,7 @@
  */
 import { ExperimentConfigSchema, type ExperimentConfig } from '../experiments/config';
 import { expandSweep, type SweepCell } from '../experiments/sweep';
+import { formatIssue } from '../experiments/strict';
 
 export interface ConfigIssue {
   /** Dotted path into the config ('(json)' for syntax errors, '(sweep)' for expansion errors). */
@@ -39,10 +40,7 @@ export function checkConfigText(text: string): ConfigCheck {
   }
   const parsed = ExperimentConfigSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => {
-      const allowed = i.code === 'invalid_value' && Array.isArray(i.values) ? ` (allowed: ${i.values.map(String).join(', ')})` : '';
-      return { path: i.path.map(String).join('.') || '(root)', message: `${i.message}${allowed}` };
-    });
+    const issues = parsed.error.issues.map((i) => formatIssue(i));
     return { ok: false, value, issues };
   }
   try {
