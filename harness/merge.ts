@@ -53,6 +53,7 @@ interface MetricsLine {
   capacity: number;
   diverged: boolean;
   divergedAtStep: number | null;
+  divergedReason?: 'non-finite' | 'loss-growth' | null;
 }
 
 /** A cell's metric records; a cut-short last line (a crash, a full disk) is dropped with a warning. */
@@ -90,7 +91,7 @@ export function summarizeSweep(root: string): SweepSummary {
       if (existsSync(correctFile)) capacityAllItems = readFileSync(correctFile).reduce((s, v) => s + (v ? 1 : 0), 0);
       return {
         run: r.run, optimizer: r.optimizer, runSeed: r.runSeed, lastStep: r.step, loss: r.loss ?? null, capacity: r.capacity,
-        capacityAllItems, diverged: r.diverged, divergedAtStep: r.divergedAtStep,
+        capacityAllItems, diverged: r.diverged, divergedAtStep: r.divergedAtStep, divergedReason: r.divergedReason ?? null,
       };
     });
     out.push({ id: cell.id, index: cell.index, point: cell.point, runs });

@@ -106,11 +106,10 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   const log = options.log ?? (() => {});
   const location = locateBrowser();
   const flags = [...(options.noDefaultArgs ? [] : defaultBrowserArgs({ robust: options.robust })), ...(options.browserArgs ?? [])];
-  const appDir = await ensureAppBuilt(log);
   let server: StaticServer | undefined;
   let browser: Browser | undefined;
   try {
-    server = await serveStatic(appDir);
+    // The browser first: a path that is not a working browser fails in seconds, not after a build.
     log(`launching ${location.path} (${location.source})`);
     try {
       browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags, timeout: 60_000 });
@@ -120,6 +119,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       const first = ((err as Error).message ?? String(err)).split('\n').find((l) => l.trim()) ?? '';
       throw new NoAdapterError('no-browser', `${location.path} (${location.source}) could not be started as a Chromium browser: ${first.replace(/^browserType\.launch:\s*/, '')}\n${INSTALL_ADVICE}`);
     }
+    server = await serveStatic(await ensureAppBuilt(log));
     const page = await browser.newPage();
     page.on('pageerror', (err) => log(`page error: ${err.message}`));
     page.on('console', (msg) => {

@@ -135,6 +135,8 @@ export const SweepRunSummarySchema = z.object({
   capacityAllItems: z.number().nullable(),
   diverged: z.boolean(),
   divergedAtStep: z.number().nullable(),
+  /** non-finite, or loss-growth (past training.divergence.lossMultiple × the step-0 loss). */
+  divergedReason: z.enum(['non-finite', 'loss-growth']).nullable().optional(),
 });
 
 /** `summary.json` at a config run's root: every finished cell, and power-law fits along numeric axes. */

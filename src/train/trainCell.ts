@@ -39,7 +39,7 @@ import { EXACT_MAX_STEPS, exactStopStep } from '../cpu/newtonSchulz';
 import { freezeNonFiniteLoss } from './freezeNonFinite';
 import { ReadbackRing, type StagingSet } from './readback';
 import { etaMs, isMetricStep, itemBuckets, rankOf, rankOrder, stopDecision, weightedLoss, type RunSnapshot, type StopReason } from './rules';
-import type { CellResult, PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord, TrainOptions } from './records';
+import type { CellResult, DivergedReason, PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord, TrainOptions } from './records';
 import { startRunProfile } from '../gpu/runProfile';
 
 const OUTPUT_COLUMNS = SOFTMAX_OUTPUT_COLUMNS.length;
@@ -182,7 +182,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
 
     const records: TrainMetricsRecord[] = [];
     const history: RunSnapshot[][] = runs.map(() => []);
-    const outcome = runs.map((r) => ({ diverged: false, divergedAtStep: null as number | null, reported: false, crossing: {} as Record<string, number | null> }));
+    const outcome = runs.map(() => ({ diverged: false, divergedAtStep: null as number | null, divergedReason: null as DivergedReason | null, reported: false, crossing: {} as Record<string, number | null> }));
     for (const o of outcome) for (const tau of config.metrics.tau) o.crossing[String(tau)] = null;
     let finalPerItem: CellResult['finalPerItem'] = null;
     let stopped: StopReason = 'steps';
@@ -237,12 +237,24 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
             if (params[k].diverged && !o.diverged) {
               o.diverged = true;
               o.divergedAtStep = params[k].divergedAtStep;
+              o.divergedReason = 'non-finite';
             }
             // The GPU's loss guard froze it in step t's command buffer (after the update), so the
             // flag shows in the next readback of the run parameters; the record says so now.
             if (!o.diverged && !Number.isFinite(loss)) {
               o.diverged = true;
               o.divergedAtStep = t;
+              o.divergedReason = 'non-finite';
+            }
+            // A finite loss can still have blown up (GD at η = 1e30 reaches 1e27): past
+            // lossMultiple × its step-0 loss the run counts as diverged. Decided on the recorded
+            // loss, so pipelined and synchronous readback agree; the run is not frozen on the GPU
+            // (its later records are simply not kept), which leaves the other runs untouched.
+            const initialLoss = history[run.run][0]?.loss ?? loss;
+            if (!o.diverged && initialLoss > 0 && loss > config.training.divergence.lossMultiple * initialLoss) {
+              o.diverged = true;
+              o.divergedAtStep = t;
+              o.divergedReason = 'loss-growth';
             }
             history[run.run].push({ step: t, loss, capacity: 0, diverged: o.diverged });
             if (o.reported) continue;
@@ -271,6 +283,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
               buckets: bucketStats(pEval, cEval, evalBuckets),
               diverged: o.diverged,
               divergedAtStep: o.divergedAtStep,
+              divergedReason: o.divergedReason,
             };
             if (mbOut) {
               let s = 0;
@@ -374,6 +387,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
       ...r,
       diverged: outcome[r.run].diverged,
       divergedAtStep: outcome[r.run].divergedAtStep,
+      divergedReason: outcome[r.run].divergedReason,
       firstCrossing: outcome[r.run].crossing,
     }));
     return { cell, runs: runsOut, records, finalPerItem, steps: lastStep, stopped, elapsedMs: performance.now() - started, ...(profiling ? { profile: profiling.summarize() } : {}) };

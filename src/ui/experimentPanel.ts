@@ -13,7 +13,7 @@ import { downloadText } from './download';
 import { EXAMPLE_CONFIG } from './exampleConfig';
 import type { PageRunner } from './pageRunner';
 import type { RunSource } from './runState';
-import { decodeShareHash, encodeShareHash } from './shareLink';
+import { autorunDecision, decodeShareHash, encodeShareHash } from './shareLink';
 import { runJson, tidyRows, toCsv } from './tidyExport';
 
 function $<T extends HTMLElement>(selector: string): T {
@@ -270,7 +270,24 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     gpuOk = ok;
     gpuKnown = true;
     refresh();
-    if (ok && shared.autorun && !shared.error) start();
+    if (!ok) return;
+    const decision = autorunDecision(shared, shared.source?.kind === 'config' ? checkEditor() : null);
+    if (decision.action === 'run') start();
+    if (decision.action === 'confirm') askBeforeRunning(decision.reasons);
   });
+
+  /** A link asked to run something large: say what, and run it only on an explicit click. */
+  function askBeforeRunning(reasons: string[]): void {
+    const box = $<HTMLElement>('#run-confirm');
+    $<HTMLElement>('#run-confirm-text').textContent = `This link asks to run something large — ${reasons.join('; ')}. It was not started.`;
+    box.hidden = false;
+    $<HTMLButtonElement>('#run-confirm-yes').onclick = () => {
+      box.hidden = true;
+      start();
+    };
+    $<HTMLButtonElement>('#run-confirm-no').onclick = () => {
+      box.hidden = true;
+    };
+  }
   return { refresh };
 }
