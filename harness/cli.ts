@@ -6,8 +6,8 @@
  * Exit codes (harness/errors.ts): 0 ok · 1 a failed check, a disagreeing prediction or a runtime
  * error · 2 no usable browser or WebGPU adapter · 64 bad arguments or config · 130 interrupted.
  */
-import { readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import {
@@ -42,6 +42,7 @@ import { createProgressBar } from './progress';
 import { runValidation } from './validate';
 import { RunProfileSchema, type RunProfile } from '../src/gpu/runProfile';
 import { profileSummaryLine, profileTable } from '../src/gpu/profileTable';
+import type { EncodedPerItem } from '../src/ui/automation';
 
 const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
 
@@ -300,11 +301,24 @@ async function withSession<T>(
 }
 
 /**
+ * Throws the file-system error that creating (or writing into) `dir` would meet, checked on its
+ * nearest existing ancestor: a file in the way (ENOTDIR), no permission, a read-only file system
+ * (mkdir -p reports ENOENT there, which says nothing).
+ */
+function writableFolderCheck(dir: string): void {
+  let at = resolve(dir);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  if (!statSync(at).isDirectory()) throw Object.assign(new Error(`ENOTDIR: ${at}`), { code: 'ENOTDIR', syscall: 'mkdir', path: at });
+  accessSync(at, constants.W_OK);
+}
+
+/**
  * Locks a results folder for this process. A folder that cannot be created or written (a file in
  * the way, no permission, a name too long) is a bad `--out`: exit 64 naming it.
  */
 async function lockResults(dir: string, options: Options): Promise<FolderLock> {
   try {
+    writableFolderCheck(dir);
     return await lockFolder(dir, { takeOverStale: Boolean(options.resume || options.forceNew), command: `muonlab ${process.argv.slice(2).join(' ')}` });
   } catch (err) {
     const fs = describeFsError(err);
@@ -480,6 +494,20 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
     const dirs = new Map(plan.todo.map((c) => [c.id, cellDirectory(plan.root, c)]));
     const bar = createProgressBar(plan.todo.length);
     let finishedHere = 0;
+    // A record or per-item file that cannot be written (disk full) stops the run at once: the cell
+    // must not go on and be marked finished with records missing from its metrics.jsonl.
+    let writeError: unknown = null;
+    const writeFailed = new AbortController();
+    const stop = AbortSignal.any([signal, writeFailed.signal]);
+    const guarded = <A extends unknown[]>(write: (...args: A) => void) => (...args: A) => {
+      if (writeError) return;
+      try {
+        write(...args);
+      } catch (err) {
+        writeError = err;
+        writeFailed.abort();
+      }
+    };
     await withSession(
       options,
       async (session, variants) => {
@@ -491,36 +519,41 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
         writeJsonAtomic(join(plan.root, 'env.json'), envRecord(session, variants));
         for (const cell of plan.todo) {
           lock.check();
-          if (signal.aborted) break;
+          if (stop.aborted) break;
           const dir = dirs.get(cell.id)!;
           beginCell(dir, cell);
           let summary;
           try {
             summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
           } catch (err) {
-            if (signal.aborted) break; // Ctrl-C closed the page: this cell stays unfinished (--resume runs it again)
+            if (stop.aborted) break; // Ctrl-C or a failed write closed the page: this cell stays unfinished (--resume runs it again)
             throw err;
           }
+          if (stop.aborted) break;
           finishCell(dir, { ...summary, profile: undefined }, cell.config);
           finishedHere++;
           if (summary.profile) writeProfile(dir, summary.profile);
           bar.cellDone(summary.elapsedMs);
           const diverged = summary.runs.filter((r) => r.diverged);
-          const reasons = [...new Set(diverged.map((r) => (r as { divergedReason?: string }).divergedReason).filter(Boolean))];
+          const reasons = [...new Set(diverged.map((r) => r.divergedReason).filter(Boolean))];
           console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged.length ? `, ${diverged.length} run(s) diverged${reasons.length ? ` (${reasons.join(', ')})` : ''}` : ''}`);
         }
-        if (signal.aborted) return;
+        if (stop.aborted) return;
         // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
         const plots = await writeSweepPlots(session.browser, plan.root);
         console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
       },
       {
         onTrainProgress: (event) => bar.update(event),
-        onRecord: (cell, record) => appendRecord(dirs.get(cell)!, cell, record),
-        onPerItem: (cell, arrays) => writePerItem(dirs.get(cell)!, arrays),
+        onRecord: guarded((cell: string, record: unknown) => appendRecord(dirs.get(cell)!, cell, record)),
+        onPerItem: guarded((cell: string, arrays: EncodedPerItem) => writePerItem(dirs.get(cell)!, arrays)),
       },
-      signal,
+      stop,
     );
+    if (writeError) {
+      bar.end();
+      throw writeError;
+    }
     bar.end();
     // The root summary is recomputed from every finished cell's raw files (this run's and earlier ones).
     const summary = summarizeSweep(plan.root);

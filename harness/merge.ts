@@ -158,10 +158,10 @@ export interface MergeResult {
  * Throws, naming the folders and the first differing field, when the inputs are not shards of one run.
  */
 export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
-  if (inputs.length === 0) throw new RangeError('merge: give at least one run folder');
+  if (inputs.length === 0) throw new UsageError('merge: give at least one run folder');
   const dirs = inputs.map((d) => resolve(d));
   const root = resolve(out);
-  if (dirs.includes(root)) throw new RangeError(`merge: --out ${out} is one of the inputs; choose a new folder`);
+  if (dirs.includes(root)) throw new UsageError(`merge: --out ${out} is one of the inputs; choose a new folder`);
   const kinds = dirs.map(readRunKind);
   const first = kinds[0];
   const mismatch = (k: RunKind) => {

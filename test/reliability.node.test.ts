@@ -1,0 +1,443 @@
+// Issue 14 "Nothing silently wrong": every bad input a new user tried (configs, flags, merge inputs,
+// share links, server requests) must fail with the documented exit status, a message that names the
+// field, and no partial results; and the faults (kill -9 + --resume, a changed config on resume, two
+// writers, a full disk, a lost device) must leave results that are whole and never mixed.
+//
+// Bad inputs run the CLI in-process (`main(argv)`), so the 60+ cases cost milliseconds each and no
+// browser; the fault tests further down start the real CLI (bin/muonlab.js) and Chromium with tiny
+// configs. Expected messages and exit codes are the ones README promises, written here.
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { main } from '../harness/cli';
+import { serveStatic, resolveRequest, type StaticServer } from '../harness/server';
+import { appendRecord, beginCell, cellDirectory, finishCell, planRun } from '../harness/run';
+import { mergeRuns } from '../harness/merge';
+import { writeJsonAtomic } from '../harness/files';
+import { parseExperimentConfig } from '../src/experiments/config';
+import { OUTPUT_COLUMNS } from '../src/experiments/bounds';
+import { SOFTMAX_OUTPUT_COLUMNS } from '../src/kernels/softmaxGrad';
+import { autorunDecision, decodeShareHash, encodeShareHash } from '../src/ui/shareLink';
+import { checkConfigText } from '../src/ui/configValidation';
+
+const scratch = mkdtempSync(join(tmpdir(), 'muonlab-reliability-'));
+let serial = 0;
+const fresh = (name = 'd') => {
+  const dir = join(scratch, `${name}-${++serial}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+};
+
+/** A small valid config; cases change one thing. */
+const base = () => ({
+  name: 'tiny',
+  task: { N: 12, dIn: 12, dOut: 12, embedding: 'identity' },
+  optimizers: [{ name: 'gd', lr: 1 }],
+  training: { steps: 2 },
+  sweep: [{ path: 'task.taskSeed', values: [1, 2] }],
+});
+
+/** Every file (not folder) below `dir`: "no partial results" means none. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return lstatSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** Runs the CLI in this process; returns the exit status and what it printed. */
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+function configFile(config: unknown, dir = fresh('cfg')): string {
+  const file = join(dir, 'config.json');
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+  return file;
+}
+
+interface Case {
+  name: string;
+  argv: (out: string) => string[];
+  code: number;
+  /** Must all appear in stderr (the field, the hint). */
+  says: (string | RegExp)[];
+}
+
+const with_ = (patch: (c: ReturnType<typeof base>) => unknown) => {
+  const c = base();
+  return patch(c) ?? c;
+};
+const run = (config: unknown, ...flags: string[]) => (out: string) => ['run', configFile(config), '--out', out, ...flags];
+
+// ---------------------------------------------------------------------------------------------
+// Bad configs: exit 64, the message names the field, nothing written.
+const configCases: Case[] = [
+  { name: 'unknown key in task', argv: run(with_((c) => void Object.assign(c.task, { bogus: 1 }))), code: 64, says: ['task.bogus: unknown key'] },
+  { name: 'typo in metrics', argv: run(with_((c) => void Object.assign(c, { metrics: { evry: 2 } }))), code: 64, says: ['metrics.evry: unknown key', 'did you mean "every"?'] },
+  { name: 'typo at the top level', argv: run(with_((c) => { const { training, ...rest } = c; return { ...rest, trainig: training }; })), code: 64, says: ['trainig: unknown key', 'did you mean "training"?'] },
+  { name: '--set into a field that does not exist', argv: (o) => [...run(base())(o), '--set', 'task.nosuch.deep=5'], code: 64, says: ['task.nosuch', 'no such field'] },
+  { name: 'sweep over a path that does not exist', argv: run(with_((c) => void (c.sweep = [{ path: 'task.nothere', values: [1, 2] }]))), code: 64, says: ['sweep.0.path', 'task.nothere: no such field'] },
+  { name: 'two axes on one path', argv: run(with_((c) => void c.sweep.push({ path: 'task.taskSeed', values: [3, 4] }))), code: 64, says: ['sweep.1.path', 'already swept by sweep.0'] },
+  { name: 'a value repeated on an axis', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 2, 1] }]))), code: 64, says: ['sweep.0.values.2', 'repeats sweep.0.values.0'] },
+  { name: 'steps above the bound', argv: run(with_((c) => void (c.training.steps = 1e15))), code: 64, says: ['training.steps = 1000000000000000', '--allow-large'] },
+  { name: 'N = 1e9', argv: run(with_((c) => void (c.task = { N: 1e9, dIn: 12, dOut: 12, embedding: 'gaussian' }))), code: 64, says: ['task.N = 1000000000', '--allow-large'] },
+  { name: 'lr expression giving NaN', argv: run(with_((c) => void (c.optimizers[0].lr = 'log(0-1)' as never))), code: 64, says: ['optimizers.0.lr', 'NaN'] },
+  { name: 'lr expression giving a negative rate', argv: run(with_((c) => void (c.optimizers[0].lr = '0-1' as never))), code: 64, says: ['optimizers.0.lr', '≥ 0'] },
+  { name: 'lr expression overflowing', argv: run(with_((c) => void (c.optimizers[0].lr = 'exp(1000)' as never))), code: 64, says: ['optimizers.0.lr', 'finite'] },
+  { name: 'negative lr number', argv: run(with_((c) => void (c.optimizers[0].lr = -1))), code: 64, says: ['optimizers.0.lr'] },
+  { name: 'lr bad in one sweep cell only', argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.0.lr', values: [1, '0-2'] }] as never))), code: 64, says: ['sweep cell optimizers.0.lr=0-2', 'optimizers.0.lr'] },
+  { name: 'every cell listed at once', argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.0.lr', values: ['0-1', 1, 'log(0-1)'] }] as never))), code: 64, says: ['(2 of 3)', 'optimizers.0.lr=0-1', 'optimizers.0.lr=log(0-1)'] },
+  { name: '"d" ambiguous once d_in ≠ d_out', argv: run(with_((c) => { c.task = { N: 12, dIn: 8, dOut: 16, embedding: 'gaussian' }; c.optimizers[0].lr = 'sqrt(d)' as never; })), code: 64, says: ['optimizers.0.lr', 'ambiguous'] },
+  { name: '--validate with N = 5000', argv: (o) => ['run', configFile(with_((c) => void (c.task = { N: 5000, dIn: 12, dOut: 12, embedding: 'gaussian' }))), '--validate', '--out', o], code: 64, says: ['task.N = 5000', 'at most 1024'] },
+  { name: 'unknown optimizer', argv: run(with_((c) => void (c.optimizers[0].name = 'lion'))), code: 64, says: ['optimizers.0.name', 'allowed'] },
+  { name: 'typo in an optimizer field', argv: run(with_((c) => void (c.optimizers = [{ name: 'gd', lr: 1, momentom: 0.5 } as never]))), code: 64, says: ['optimizers.0.momentom: unknown key', 'did you mean "momentum"?'] },
+  { name: 'typo in the frequency', argv: run(with_((c) => void (c.task = { N: 12, dIn: 12, dOut: 12, embedding: 'gaussian', frequency: { kind: 'power', powerExponant: 1 } } as never))), code: 64, says: ['task.frequency.powerExponant', 'did you mean "powerExponent"?'] },
+  { name: 'typo in a stop rule', argv: run(with_((c) => void (c.training = { steps: 2, stop: { targetLos: 0.1 } } as never))), code: 64, says: ['training.stop.targetLos', 'did you mean "targetLoss"?'] },
+  { name: 'typo in capacityGain', argv: run(with_((c) => void (c.training = { steps: 2, stop: { capacityGain: { percent: 1, windw: 3 } } } as never))), code: 64, says: ['training.stop.capacityGain.windw', 'did you mean "window"?'] },
+  { name: 'typo in a sweep axis', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', valuse: [1, 2] } as never]))), code: 64, says: ['sweep.0.valuse', 'did you mean "values"?'] },
+  { name: 'zip axes of different lengths', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 2], zip: 'z' }, { path: 'training.steps', values: [1, 2, 3], zip: 'z' }] as never))), code: 64, says: ['zip group "z"', 'different lengths'] },
+  { name: 'a zip group repeating an entry', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 1], zip: 'z' }, { path: 'training.steps', values: [2, 2], zip: 'z' }] as never))), code: 64, says: ['zip group "z"', 'entry 1 repeats entry 0'] },
+  { name: 'sweep into an optimizer that does not exist', argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.3.lr', values: [1, 2] }]))), code: 64, says: ['optimizers.3', 'outside optimizers'] },
+  { name: '--set an index outside the array', argv: (o) => [...run(base())(o), '--set', 'optimizers.5.lr=1'], code: 64, says: ['optimizers.5', 'outside optimizers'] },
+  { name: '--set one path twice', argv: (o) => [...run(base())(o), '--set', 'training.steps=3', '--set', 'training.steps=4'], code: 64, says: ['--set training.steps: set twice'] },
+  { name: '--set without =', argv: (o) => [...run(base())(o), '--set', 'training.steps'], code: 64, says: ['--set: expected path=value'] },
+  { name: '--set a value of the wrong type', argv: (o) => [...run(base())(o), '--set', 'training.steps=abc'], code: 64, says: ['training.steps'] },
+  { name: 'a name with spaces', argv: run(with_((c) => void (c.name = 'Bad Name'))), code: 64, says: ['name:', 'lowercase'] },
+  { name: 'a config that is not JSON', argv: run('{ "name": "tiny", '), code: 64, says: ['cannot read experiment config'] },
+  { name: 'a config file that does not exist', argv: (o) => ['run', join(scratch, 'missing.json'), '--out', o], code: 64, says: ['cannot read experiment config', 'missing.json'] },
+  { name: 'a config that is a list', argv: run([1, 2]), code: 64, says: ['an experiment config is a JSON object'] },
+  { name: 'an unknown embedding', argv: run(with_((c) => void (c.task.embedding = 'random'))), code: 64, says: ['task.embedding', 'allowed: identity'] },
+  { name: 'identity embeddings with dIn ≠ N', argv: run(with_((c) => void (c.task.dIn = 8))), code: 64, says: ['task.dIn', 'identity embeddings need dIn = N'] },
+  { name: 'minibatch without a batch size', argv: run(with_((c) => void (c.training = { steps: 2, mode: 'minibatch' } as never))), code: 64, says: ['training.batchSize', 'minibatch training needs batchSize'] },
+  { name: 'no run seeds', argv: run(with_((c) => void (c.training = { steps: 2, runSeeds: [] } as never))), code: 64, says: ['training.runSeeds'] },
+  { name: 'a sweep above the cell bound', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: Array.from({ length: 40 }, (_, i) => i) }, { path: 'training.steps', values: Array.from({ length: 30 }, (_, i) => i + 1) }]))), code: 64, says: ['sweep: 1,200 cells', '--allow-large'] },
+  { name: 'runs per cell above the bound', argv: run(with_((c) => void (c.training = { steps: 2, runSeeds: Array.from({ length: 300 }, (_, i) => i) } as never))), code: 64, says: ['300 runs per cell', '--allow-large'] },
+  { name: 'd above the bound', argv: run(with_((c) => void (c.task = { N: 12, dIn: 10_000, dOut: 12, embedding: 'gaussian' }))), code: 64, says: ['task.dIn = 10000'] },
+  { name: 'τ outside (0, 1)', argv: run(with_((c) => void Object.assign(c, { metrics: { tau: [1.5] } }))), code: 64, says: ['metrics.tau.0'] },
+  { name: 'sweeping the name', argv: run(with_((c) => void (c.sweep = [{ path: 'name', values: ['a', 'b'] }] as never))), code: 64, says: ['sweep.0.path', '"name" cannot be swept'] },
+  { name: 'a sweep path through a number', argv: run(with_((c) => void (c.sweep = [{ path: 'task.N.x', values: [1, 2] }]))), code: 64, says: ['task.N.x', 'task.N is a value'] },
+  { name: 'a loss multiple ≤ 1', argv: run(with_((c) => void (c.training = { steps: 2, divergence: { lossMultiple: 0.5 } } as never))), code: 64, says: ['training.divergence.lossMultiple'] },
+];
+
+// Flags: exit 64 naming the flag; nothing written.
+const presetRun = (...flags: string[]) => (out: string) => ['run', 'b-balance-onestep', '--scale', 'ci', '--out', out, ...flags];
+const flagCases: Case[] = [
+  { name: '--shard 0/2', argv: run(base(), '--shard', '0/2'), code: 64, says: ['--shard', '1 ≤ i ≤ n'] },
+  { name: '--shard 3/2', argv: run(base(), '--shard', '3/2'), code: 64, says: ['--shard', '1 ≤ i ≤ n'] },
+  { name: '--shard a/b', argv: run(base(), '--shard', 'a/b'), code: 64, says: ['--shard', 'expected i/n'] },
+  { name: '--shard 1/0', argv: run(base(), '--shard', '1/0'), code: 64, says: ['--shard'] },
+  { name: '--set on a preset', argv: presetRun('--set', 'task.N=5'), code: 64, says: ['--set does not apply to `muonlab run PRESET`'] },
+  { name: '--validate on a preset', argv: presetRun('--validate'), code: 64, says: ['--validate does not apply to `muonlab run PRESET`'] },
+  { name: '--force-new on a preset', argv: presetRun('--force-new'), code: 64, says: ['--force-new does not apply'] },
+  { name: '--scale on a config', argv: run(base(), '--scale', 'quick'), code: 64, says: ['--scale does not apply to `muonlab run CONFIG.json`'] },
+  { name: '--json on a config', argv: run(base(), '--json', 'x.json'), code: 64, says: ['--json does not apply to `muonlab run CONFIG.json`'] },
+  { name: '--runs on a config', argv: run(base(), '--runs', '3'), code: 64, says: ['--runs does not apply'] },
+  { name: '--resume with --force-new', argv: run(base(), '--resume', '--force-new'), code: 64, says: ['--resume and --force-new exclude each other'] },
+  { name: '--steps without --validate', argv: run(base(), '--steps', '2'), code: 64, says: ['--steps does not apply to `muonlab run CONFIG.json`'] },
+  { name: '--profile with --validate', argv: run(base(), '--validate', '--profile'), code: 64, says: ['--profile does not apply to `muonlab run CONFIG.json --validate`'] },
+  { name: '--shard with --validate', argv: run(base(), '--validate', '--shard', '1/2'), code: 64, says: ['--shard does not apply'] },
+  { name: 'run something that is neither preset nor .json', argv: (o) => ['run', 'bogus', '--out', o], code: 64, says: ['"bogus" is neither a preset'] },
+  { name: 'an unknown option', argv: run(base(), '--bogus'), code: 64, says: ["Unknown option '--bogus'"] },
+  { name: 'an unknown scale', argv: presetRun('--scale', 'huge'), code: 64, says: ['--scale = "huge"', 'allowed: ci, quick, full'] },
+  { name: 'bench --runs 0', argv: () => ['bench', '--runs', '0'], code: 64, says: ['--runs = "0"'] },
+  { name: 'check an unknown kernel', argv: () => ['check', 'nokernel'], code: 64, says: ['kernel = "nokernel"', 'allowed'] },
+  { name: 'env with an argument', argv: () => ['env', 'extra'], code: 64, says: ['env: takes no arguments'] },
+  { name: 'presets with --out', argv: (o) => ['presets', '--out', o], code: 64, says: ['--out does not apply to `muonlab presets`'] },
+  { name: 'serve with --scale', argv: () => ['serve', '--scale', 'ci'], code: 64, says: ['--scale does not apply to `muonlab serve`'] },
+  { name: 'merge with --resume', argv: (o) => ['merge', o, '--resume'], code: 64, says: ['--resume does not apply to `muonlab merge`'] },
+  { name: 'merge with no folders', argv: () => ['merge'], code: 64, says: ['merge: give the run folders'] },
+  { name: 'an unknown command', argv: () => ['frobnicate'], code: 64, says: ['command = "frobnicate"'] },
+];
+
+// --out that cannot be a folder: exit 64 naming --out (no raw Node stack).
+const outCases: Case[] = [
+  { name: '--out naming a file', argv: (o) => { writeFileSync(join(o, 'file'), 'x'); return ['run', configFile(base()), '--out', join(o, 'file')]; }, code: 64, says: ['--out', 'is a file, not a folder', 'ENOTDIR'] },
+  { name: '--out with a 300-character name', argv: (o) => ['run', configFile(base()), '--out', join(o, 'x'.repeat(300))], code: 64, says: ['--out', 'file name too long'] },
+];
+
+describe('bad inputs: exit status, the field named, nothing left behind', () => {
+  for (const c of [...configCases, ...flagCases, ...outCases]) {
+    test(c.name, async () => {
+      const out = fresh('out');
+      const argv = c.argv(out);
+      const before = filesUnder(out);
+      const result = await cli(argv);
+      expect(result.code, result.err).toBe(c.code);
+      for (const s of c.says) {
+        if (typeof s === 'string') expect(result.err).toContain(s);
+        else expect(result.err).toMatch(s);
+      }
+      // One or a few lines, no stack trace.
+      expect(result.err).not.toMatch(/^\s+at /m);
+      expect(result.err.split('\n').length).toBeLessThan(12);
+      expect(filesUnder(out)).toEqual(before);
+    });
+  }
+
+  test('a read-only --out (a read-only tmpfs; root ignores file modes) is refused naming --out', async (ctx) => {
+    const dir = fresh('ro');
+    const { spawnSync } = await import('node:child_process');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]);
+    if (mounted.status !== 0) return ctx.skip(`cannot mount a read-only tmpfs here: ${mounted.stderr.toString().trim()}`);
+    try {
+      const result = await cli(['run', configFile(base()), '--out', dir]);
+      expect(result.code).toBe(64);
+      expect(result.err).toContain('--out');
+      expect(result.err).toContain('read-only file system');
+      expect(filesUnder(dir)).toEqual([]);
+    } finally {
+      spawnSync('umount', [dir]);
+    }
+  });
+
+  test(`at least 60 bad inputs in all (${configCases.length + flagCases.length + outCases.length} here, + merge, resume, share links, server requests below)`, () => {
+    expect(configCases.length + flagCases.length + outCases.length).toBeGreaterThanOrEqual(60);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+/** Finished cells written the way `muonlab run` writes them (records, summary with digest). */
+function writeFinished(out: string, raw: unknown, shard?: string): string {
+  const config = parseExperimentConfig(raw);
+  const plan = planRun(config, { out, shard });
+  writeJsonAtomic(join(plan.root, 'config.json'), config);
+  for (const cell of plan.todo) {
+    const dir = cellDirectory(plan.root, cell);
+    beginCell(dir, cell);
+    for (const step of [0, cell.config.training.steps]) appendRecord(dir, cell.id, { run: 0, optimizer: 'gd', runSeed: 0, step, loss: 2 - step / 10, capacity: step, diverged: false, divergedAtStep: null });
+    finishCell(dir, { cell: cell.id, runs: [], steps: cell.config.training.steps, stopped: 'steps', elapsedMs: 1, finalPerItem: [] }, cell.config);
+  }
+  return plan.root;
+}
+
+describe('results that cannot mix', () => {
+  test('--resume with another config (--set training.steps) is refused naming the field; the folder is untouched', async () => {
+    const out = fresh('resume');
+    const root = writeFinished(out, { ...base(), training: { steps: 30 } });
+    const before = Object.fromEntries(filesUnder(root).map((f) => [f, readFileSync(f, 'utf8')]));
+    const result = await cli(['run', configFile({ ...base(), training: { steps: 30 } }), '--out', out, '--resume', '--set', 'training.steps=20', '--set', 'optimizers.0.lr=5']);
+    expect(result.code).toBe(64);
+    expect(result.err).toMatch(/holds results of another config: it differs at optimizers\.0\.lr \(1 vs 5\)|differs at training\.steps \(30 vs 20\)/);
+    expect(result.err).toContain('--force-new');
+    expect(Object.fromEntries(filesUnder(root).map((f) => [f, readFileSync(f, 'utf8')]))).toEqual(before);
+  });
+
+  test('a fresh run into a folder of another config is refused too (not silently mixed)', async () => {
+    const out = fresh('fresh');
+    writeFinished(out, base());
+    const result = await cli(['run', configFile(base()), '--out', out, '--set', 'training.steps=3']);
+    expect(result.code).toBe(64);
+    expect(result.err).toContain('differs at training.steps (2 vs 3)');
+  });
+
+  test('a finished cell whose config differs (its digest) is refused on --resume, naming the field', () => {
+    const out = fresh('digest');
+    const root = writeFinished(out, base());
+    const config = parseExperimentConfig(base());
+    const cell = planRun(config, { out }).cells[1];
+    // Another run's cell copied in by hand: same id, another config.
+    const dir = cellDirectory(root, cell);
+    const other = { ...cell.config, training: { ...cell.config.training, steps: 7 } };
+    writeJsonAtomic(join(dir, 'config.json'), other);
+    finishCell(dir, { cell: cell.id, runs: [], steps: 7, stopped: 'steps', elapsedMs: 1, finalPerItem: [] }, parseExperimentConfig(other));
+    expect(() => planRun(config, { out, resume: true })).toThrow(/was run with another config: it differs at training\.steps \(7 vs 2\)/);
+  });
+
+  test('an old cell summary (muonlab.cell-summary/1, no digest) is still read: its config.json decides', () => {
+    const out = fresh('v1');
+    const root = writeFinished(out, base());
+    const config = parseExperimentConfig(base());
+    const cell = planRun(config, { out }).cells[0];
+    writeJsonAtomic(join(cellDirectory(root, cell), 'summary.json'), { schema: 'muonlab.cell-summary/1', cell: cell.id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 1 });
+    expect(planRun(config, { out, resume: true }).todo).toEqual([]);
+    const merged = mergeRuns([root], join(fresh('v1m'), 'm'));
+    expect(merged.missing).toEqual([]);
+  });
+
+  test('merge: a 300-step shard into a 20-step run folder is refused, the folder keeps its cells and count', async () => {
+    const a = writeFinished(fresh('ma'), { ...base(), training: { steps: 300 } }, '1/2');
+    const target = writeFinished(fresh('mt'), { ...base(), training: { steps: 20 } });
+    const before = filesUnder(target).sort();
+    const result = await cli(['merge', a, '--out', target]);
+    expect(result.code).toBe(64);
+    expect(result.err).toContain('holds results of another run: it differs from');
+    expect(result.err).toContain('training.steps (300 vs 20)');
+    expect(filesUnder(target).sort()).toEqual(before);
+  });
+
+  test('merge into an existing folder of the same config counts only what it copied and keeps the rest', async () => {
+    const cfg = { ...base(), sweep: [{ path: 'task.taskSeed', values: [1, 2, 3] }] };
+    const a = writeFinished(fresh('sa'), cfg, '1/2');
+    const b = writeFinished(fresh('sb'), cfg, '2/2');
+    const out = join(fresh('so'), 'merged');
+    expect((await cli(['merge', a, '--out', out])).code).toBe(1); // cells of shard 2 missing
+    const result = await cli(['merge', b, '--out', out]);
+    expect(result.code).toBe(0);
+    const copied = Number(/(\d+) cell\(s\) copied/.exec(result.out)![1]);
+    const kept = Number(/(\d+) cell\(s\) already there/.exec(result.out)![1]);
+    expect(copied + kept).toBe(3);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).cells).toHaveLength(3);
+  });
+
+  const mergeCases: { name: string; setup: () => string[]; says: string[] }[] = [
+    { name: 'a folder that does not exist', setup: () => [join(scratch, 'nowhere')], says: ['not a muonlab run folder'] },
+    { name: 'shards of different configs', setup: () => [writeFinished(fresh('x'), base(), '1/2'), writeFinished(fresh('y'), { ...base(), training: { steps: 3 } }, '2/2')], says: ['mismatched configs', 'training.steps (2 vs 3)'] },
+    { name: 'overlapping shards', setup: () => [writeFinished(fresh('x'), base(), '1/2'), writeFinished(fresh('y'), base(), '1/2')], says: ['is finished in both'] },
+    { name: '--out that is one of the inputs', setup: () => { const a = writeFinished(fresh('x'), base()); return [a, '--out', a]; }, says: ['is one of the inputs'] },
+    { name: '--out a folder of other files', setup: () => { const o = fresh('junk'); writeFileSync(join(o, 'notes.txt'), 'mine'); return [writeFinished(fresh('x'), base()), '--out', o]; }, says: ['is not a muonlab run folder'] },
+    {
+      name: 'a cell tampered to another config',
+      setup: () => {
+        const root = writeFinished(fresh('t'), base());
+        const config = parseExperimentConfig(base());
+        const cell = planRun(config, { out: join(root, '..') }).cells[0];
+        writeJsonAtomic(join(cellDirectory(root, cell), 'config.json'), { ...cell.config, task: { ...cell.config.task, taskSeed: 9 } });
+        writeJsonAtomic(join(cellDirectory(root, cell), 'summary.json'), { schema: 'muonlab.cell-summary/1', cell: cell.id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 1 });
+        return [root];
+      },
+      says: ['was run with another config', 'task.taskSeed (9 vs 1)'],
+    },
+  ];
+  for (const c of mergeCases) {
+    test(`merge refuses ${c.name} (exit 64, nothing written)`, async () => {
+      const args = c.setup();
+      const out = args.includes('--out') ? null : join(fresh('mo'), 'merged');
+      const watched = out ?? args[args.indexOf('--out') + 1];
+      const before = filesUnder(watched).sort();
+      const result = await cli(['merge', ...args, ...(out ? ['--out', out] : [])]);
+      expect(result.code, result.err).toBe(64);
+      for (const s of c.says) expect(result.err).toContain(s);
+      expect(filesUnder(watched).sort()).toEqual(before);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('one writer per folder (the lock, in-process)', () => {
+  test('a second writer is refused naming the holder; a dead holder is taken over only with --resume', async () => {
+    const { lockFolder, HOLDER_FILE } = await import('../harness/lock');
+    const dir = fresh('lock');
+    const first = await lockFolder(dir, { command: 'first' });
+    await expect(lockFolder(dir, { command: 'second' })).rejects.toThrow(new RegExp(`another muonlab process \\(pid ${process.pid} on .*first`));
+    await first.release();
+    const again = await lockFolder(dir, { command: 'again' });
+    // Pretend the holder died (kill -9): a pid that is not running.
+    writeFileSync(join(dir, HOLDER_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'then', command: 'crashed' }));
+    await expect(lockFolder(dir, { command: 'plain' })).rejects.toThrow(/no longer runs .*--resume/);
+    const taken = await lockFolder(dir, { takeOverStale: true, command: 'resume' });
+    expect(JSON.parse(readFileSync(join(dir, HOLDER_FILE), 'utf8')).command).toBe('resume');
+    await taken.release();
+    await again.release().catch(() => undefined);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('share links never start a full scale or an oversized run without a click', () => {
+  const cases: { name: string; hash: string; action: 'run' | 'confirm' | 'none'; error?: RegExp }[] = [
+    { name: 'c-capacity-onestep at full with run=1', hash: '#preset=c-capacity-onestep&scale=full&run=1', action: 'confirm' },
+    { name: 'a preset at ci with run=1', hash: '#preset=b-balance-onestep&scale=ci&run=1', action: 'run' },
+    { name: 'a config with steps 1e15 and run=1', hash: encodeShareHash({ kind: 'config', config: { ...base(), training: { steps: 1e15 } } as never }, true), action: 'confirm' },
+    { name: 'a config with N = 1e9 and run=1', hash: encodeShareHash({ kind: 'config', config: { ...base(), task: { N: 1e9, dIn: 12, dOut: 12, embedding: 'gaussian' } } as never }, true), action: 'confirm' },
+    { name: 'a small config with run=1', hash: encodeShareHash({ kind: 'config', config: base() as never }, true), action: 'run' },
+    { name: 'a full scale without run=1', hash: '#preset=c-capacity-onestep&scale=full', action: 'none' },
+    { name: 'an unknown scale', hash: '#preset=b-balance-onestep&scale=huge&run=1', action: 'none', error: /scale = "huge" is not a scale/ },
+    { name: 'a config cut short', hash: '#config=eyJuYW1lIjoi&run=1', action: 'none', error: /cannot be read/ },
+    { name: 'an invalid config with run=1', hash: encodeShareHash({ kind: 'config', config: { ...base(), task: { bogus: 1 } } as never }, true), action: 'none' },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const shared = decodeShareHash(c.hash);
+      if (c.error) expect(shared.error).toMatch(c.error);
+      const check = shared.source?.kind === 'config' ? checkConfigText(shared.source.text) : null;
+      const decision = autorunDecision(shared, check);
+      expect(decision.action).toBe(c.action);
+      if (c.action === 'confirm') expect(decision.reasons.join(' ')).toMatch(/full|training\.steps|task\.N/);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('the page server: cannot be crashed or escaped', () => {
+  let server: StaticServer;
+  let app: string;
+  beforeAll(async () => {
+    const parent = fresh('srv');
+    app = join(parent, 'app');
+    mkdirSync(join(app, 'sub'), { recursive: true });
+    writeFileSync(join(app, 'index.html'), '<p>app</p>');
+    mkdirSync(join(parent, 'app-private'));
+    writeFileSync(join(parent, 'app-private', 'secret.txt'), 'SECRET');
+    writeFileSync(join(parent, 'outside.txt'), 'OUTSIDE');
+    symlinkSync(join(parent, 'outside.txt'), join(app, 'link.txt'));
+    symlinkSync(join(parent, 'app-private'), join(app, 'linkdir'));
+    server = await serveStatic(app);
+  });
+  afterAll(async () => server?.close());
+
+  /** A raw request line (no client-side URL normalisation). */
+  const raw = (path: string) =>
+    new Promise<{ status: number; body: string }>((ok, fail) => {
+      const url = new URL(server.url);
+      // write, not end: a half-closed socket may be dropped before the answer; Connection: close ends it.
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('end', () => ok({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
+      socket.on('error', fail);
+    });
+
+  const requests: { path: string; status: number }[] = [
+    { path: '/%E0%A4%A', status: 400 },
+    { path: '/%', status: 400 },
+    { path: '/%00', status: 400 },
+    { path: '/..%2fapp-private/secret.txt', status: 403 },
+    // The URL parser takes %2e%2e for `..` and resolves it too (so it stays in the app).
+    { path: '/%2e%2e/app-private/secret.txt', status: 404 },
+    // The URL parser resolves a literal `..` before the server sees it: it names /outside.txt in the app.
+    { path: '/../outside.txt', status: 404 },
+    { path: '/link.txt', status: 403 },
+    { path: '/linkdir/secret.txt', status: 403 },
+    { path: '/nope.js', status: 404 },
+  ];
+  for (const r of requests) {
+    test(`GET ${r.path} → ${r.status}, and the server still answers`, async () => {
+      const got = await raw(r.path);
+      expect(got.status).toBe(r.status);
+      expect(got.body).not.toMatch(/SECRET|OUTSIDE/);
+      const ok = await raw('/');
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain('<p>app</p>');
+    });
+  }
+
+  test('resolveRequest checks containment with a trailing separator', () => {
+    expect(resolveRequest(app, '/..%2fapp-private/secret.txt')).toEqual({ status: 403 });
+    expect(resolveRequest(app, '/..%2fapp/index.html')).toEqual({ file: join(app, 'index.html') });
+    expect(resolveRequest(app, '/index.html')).toEqual({ file: join(app, 'index.html') });
+    expect(resolveRequest(app, '/sub/')).toEqual({ status: 404 });
+  });
+
+  test('a normal request through node:http', async () => {
+    const status = await new Promise<number>((ok) => request(server.url, (res) => { res.resume(); ok(res.statusCode ?? 0); }).end());
+    expect(status).toBe(200);
+  });
+});
+
+test('bounds.ts uses the softmax-gradient output width of the kernel', () => {
+  expect(OUTPUT_COLUMNS).toBe(SOFTMAX_OUTPUT_COLUMNS.length);
+});
