@@ -605,8 +605,15 @@ async function runMergeCommand(options: Options): Promise<number> {
  */
 function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  let first = 0;
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    // signal-exit 3 (under proper-lockfile) re-raises a signal when it counts as many listeners as
+    // exit handlers; such an echo arrives at once and is not the user pressing Ctrl-C again.
+    if (controller.signal.aborted) {
+      if (Date.now() - first > 1000) process.exit(EXIT.interrupted);
+      return;
+    }
+    first = Date.now();
     process.stderr.write('\nmuonlab: interrupted — saving what finished (press Ctrl-C again to quit at once)\n');
     controller.abort();
   };

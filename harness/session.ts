@@ -112,7 +112,9 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     // The browser first: a path that is not a working browser fails in seconds, not after a build.
     log(`launching ${location.path} (${location.source})`);
     try {
-      browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags, timeout: 60_000 });
+      // Ctrl-C is the CLI's to handle (save what finished, exit 130): Playwright's own handler would
+      // kill the browser and exit 130 before anything is saved.
+      browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags, timeout: 60_000, handleSIGINT: false, handleSIGTERM: false });
     } catch (err) {
       // A path that exists but is not a working Chromium (CHROMIUM_PATH=/bin/true, a broken
       // install): "no usable browser" — exit 2 with what was tried, not a Playwright stack.

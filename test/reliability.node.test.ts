@@ -7,13 +7,16 @@
 // browser; the fault tests further down start the real CLI (bin/muonlab.js) and Chromium with tiny
 // configs. Expected messages and exit codes are the ones README promises, written here.
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { main } from '../harness/cli';
-import { serveStatic, resolveRequest, type StaticServer } from '../harness/server';
+import { PROJECT_ROOT, serveStatic, resolveRequest, type StaticServer } from '../harness/server';
+import { findChromium } from '../harness/flags';
+import { openSession } from '../harness/session';
 import { appendRecord, beginCell, cellDirectory, finishCell, planRun } from '../harness/run';
 import { mergeRuns } from '../harness/merge';
 import { writeJsonAtomic } from '../harness/files';
@@ -191,7 +194,6 @@ describe('bad inputs: exit status, the field named, nothing left behind', () => 
 
   test('a read-only --out (a read-only tmpfs; root ignores file modes) is refused naming --out', async (ctx) => {
     const dir = fresh('ro');
-    const { spawnSync } = await import('node:child_process');
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]);
     if (mounted.status !== 0) return ctx.skip(`cannot mount a read-only tmpfs here: ${mounted.stderr.toString().trim()}`);
     try {
@@ -440,4 +442,208 @@ describe('the page server: cannot be crashed or escaped', () => {
 
 test('bounds.ts uses the softmax-gradient output width of the kernel', () => {
   expect(OUTPUT_COLUMNS).toBe(SOFTMAX_OUTPUT_COLUMNS.length);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Faults, with the real CLI and Chromium (tiny configs: each CLI run is ~10–25 s on SwiftShader,
+// most of it the browser start and the page build the first run does).
+const CI = Boolean(process.env.CI);
+const browser = findChromium()?.path;
+const BIN = join(PROJECT_ROOT, 'bin/muonlab.js');
+
+interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves when a line matching `re` was printed (stdout or stderr). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function spawnCli(args: string[]): Spawned {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const waiters: { re: RegExp; ok: () => void }[] = [];
+  const onData = (d: Buffer) => {
+    text += d.toString();
+    for (const w of [...waiters]) if (w.re.test(text)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.ok();
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.on('exit', (code, signal) => ok({ code, signal })));
+  return {
+    child,
+    output: () => text,
+    exit,
+    waitFor: (re, timeoutMs = 240_000) =>
+      new Promise<void>((ok, fail) => {
+        if (re.test(text)) return ok();
+        const timer = setTimeout(() => fail(new Error(`timed out waiting for ${re} in:\n${text}`)), timeoutMs);
+        waiters.push({ re, ok: () => { clearTimeout(timer); ok(); } });
+        void exit.then(() => setTimeout(() => fail(new Error(`exited before ${re}:\n${text}`)), 50));
+      }),
+  };
+}
+
+async function cliProcess(args: string[]): Promise<{ code: number | null; output: string }> {
+  const p = spawnCli(args);
+  const { code } = await p.exit;
+  return { code, output: p.output() };
+}
+
+/** A cell's records, comparable across runs (the numbers only; order as written). */
+function cellRecords(root: string): Record<string, unknown[]> {
+  const cells = join(root, 'cells');
+  return Object.fromEntries(readdirSync(cells).sort().map((c) => [c, readFileSync(join(cells, c, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))]));
+}
+
+/** Temporary files of write-file-atomic are `<name>.<hash>`; none may remain. */
+function strayTemporaries(dir: string): string[] {
+  return filesUnder(dir).filter((f) => /\.\d+$|\.tmp$/.test(f));
+}
+
+const sweepConfig = (steps: number, perItem = false) => ({
+  name: 'faults',
+  task: { N: 48, dIn: 48, dOut: 48, embedding: 'identity' },
+  optimizers: [{ name: 'gd', lr: 1 }, { name: 'muon', lr: 0.5 }],
+  training: { steps },
+  metrics: { every: 1, perItem },
+  sweep: [{ path: 'task.taskSeed', values: [1, 2, 3] }],
+});
+
+describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => {
+  test('kill -9 mid-sweep, a second writer meanwhile, then --resume equals an uninterrupted run; a changed config on resume is refused', async () => {
+    const config = configFile(sweepConfig(150));
+    const reference = fresh('ref');
+    const interrupted = fresh('int');
+    const clean = await cliProcess(['run', config, '--out', reference]);
+    expect(clean.code, clean.output).toBe(0);
+
+    const first = spawnCli(['run', config, '--out', interrupted]);
+    await first.waitFor(/3 to run here/);
+    // The first holds the folder's lock from here on: a second writer exits before writing anything.
+    const second = await cliProcess(['run', config, '--out', interrupted]);
+    expect(second.code, second.output).toBe(1);
+    expect(second.output).toContain(`another muonlab process (pid ${first.child.pid} on`);
+    await first.waitFor(/task\.taskSeed=1: \d+ steps/);
+    first.child.kill('SIGKILL');
+    expect((await first.exit).signal).toBe('SIGKILL');
+    const root = join(interrupted, 'faults');
+    const finishedAtKill = readdirSync(join(root, 'cells')).filter((c) => existsSync(join(root, 'cells', c, 'summary.json')));
+    expect(finishedAtKill.length).toBeGreaterThanOrEqual(1);
+
+    // The dead holder's lock: a plain run is told to resume; a changed config is refused by field.
+    const plain = await cliProcess(['run', config, '--out', interrupted]);
+    expect(plain.code, plain.output).toBe(1);
+    expect(plain.output).toMatch(/no longer runs .*--resume/);
+    const changed = await cliProcess(['run', config, '--out', interrupted, '--resume', '--set', 'training.steps=20']);
+    expect(changed.code, changed.output).toBe(64);
+    expect(changed.output).toContain('differs at training.steps (150 vs 20)');
+
+    const resumed = await cliProcess(['run', config, '--out', interrupted, '--resume']);
+    expect(resumed.code, resumed.output).toBe(0);
+    expect(resumed.output).toContain(`(${finishedAtKill.length} finished earlier, same config)`);
+    // Numbers compared: every cell's records equal the uninterrupted run's, line for line.
+    expect(cellRecords(root)).toEqual(cellRecords(join(reference, 'faults')));
+    const summary = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).cells;
+    expect(summary(root)).toEqual(summary(join(reference, 'faults')));
+    expect(readFileSync(join(root, 'metrics.csv'), 'utf8')).toBe(readFileSync(join(reference, 'faults', 'metrics.csv'), 'utf8'));
+    expect(existsSync(join(root, '.muonlab.lock'))).toBe(false);
+  }, 600_000);
+
+  test('disk full (a small tmpfs): exit 1 saying so, no temporary files, whole JSONL lines, and the folder resumes', async (ctx) => {
+    const mountPoint = fresh('tmpfs');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=192k', 'tmpfs', mountPoint]);
+    if (mounted.status !== 0) return ctx.skip(`cannot mount a tmpfs here (${mounted.stderr.toString().trim() || `exit ${mounted.status}`}); the disk-full test needs one`);
+    try {
+      const config = configFile(sweepConfig(40, true));
+      const full = await cliProcess(['run', config, '--out', mountPoint]);
+      expect(full.code, full.output).toBe(1);
+      expect(full.output).toMatch(/no space left on the device \(disk full\)/);
+      expect(full.output).not.toMatch(/^\s+at /m);
+      const root = join(mountPoint, 'faults');
+      expect(strayTemporaries(root)).toEqual([]);
+      const cells = readdirSync(join(root, 'cells'));
+      const unfinished = cells.filter((c) => !existsSync(join(root, 'cells', c, 'summary.json')));
+      expect(unfinished.length).toBeGreaterThanOrEqual(1);
+      for (const c of cells) {
+        const text = readFileSync(join(root, 'cells', c, 'metrics.jsonl'), 'utf8');
+        expect(text === '' || text.endsWith('\n')).toBe(true);
+        for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+      }
+      expect(existsSync(join(root, '.muonlab.lock'))).toBe(false);
+      expect(spawnSync('mount', ['-o', 'remount,size=64m', mountPoint]).status).toBe(0);
+      const resumed = await cliProcess(['run', config, '--out', mountPoint, '--resume']);
+      expect(resumed.code, resumed.output).toBe(0);
+      const summary = JSON.parse(readFileSync(join(root, 'summary.json'), 'utf8'));
+      expect(summary.missing).toEqual([]);
+      expect(summary.cells).toHaveLength(3);
+      expect(strayTemporaries(root)).toEqual([]);
+    } finally {
+      spawnSync('umount', ['-l', mountPoint]);
+    }
+  }, 600_000);
+
+  test('Ctrl-C saves what finished and exits 130; the lock is released', async () => {
+    const out = fresh('sigint');
+    const run = spawnCli(['run', configFile(sweepConfig(150)), '--out', out]);
+    await run.waitFor(/task\.taskSeed=1: \d+ steps/);
+    run.child.kill('SIGINT');
+    const { code } = await run.exit;
+    expect(code, run.output()).toBe(130);
+    expect(run.output()).toMatch(/interrupted: \d of 3 cell\(s\) finished here and saved/);
+    const root = join(out, 'faults');
+    const summary = JSON.parse(readFileSync(join(root, 'summary.json'), 'utf8'));
+    expect(summary.cells.length).toBeGreaterThanOrEqual(1);
+    expect(summary.cells.length + summary.missing.length).toBe(3);
+    expect(existsSync(join(root, '.muonlab.lock'))).toBe(false);
+  }, 600_000);
+
+  test('CHROMIUM_PATH that is not a browser: exit 2 saying so, no results', async () => {
+    const out = fresh('nobrowser');
+    const saved = process.env.CHROMIUM_PATH;
+    process.env.CHROMIUM_PATH = '/bin/true';
+    try {
+      const result = await cli(['run', configFile(base()), '--out', out]);
+      expect(result.code, result.err).toBe(2);
+      expect(result.err).toContain('/bin/true (CHROMIUM_PATH) could not be started as a Chromium browser');
+      expect(result.err).not.toMatch(/^\s+at /m);
+      process.env.CHROMIUM_PATH = join(scratch, 'no-such-chrome');
+      const missing = await cli(['env']);
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain('does not exist');
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+    }
+    expect(filesUnder(out)).toEqual([]);
+  }, 120_000);
+
+  test('a device lost mid-run keeps the records it had (whole lines) and leaves the cell to --resume', async () => {
+    const out = fresh('lost');
+    const config = parseExperimentConfig(sweepConfig(400));
+    const plan = planRun(config, { out });
+    const cell = plan.cells[0];
+    const dir = cellDirectory(plan.root, cell);
+    let received = 0;
+    const session = await openSession({ onRecord: (id, record) => { appendRecord(dir, id, record); received++; } });
+    try {
+      beginCell(dir, cell);
+      const running = session.call('runCell', cell.config, cell.id, {});
+      await expect.poll(() => received, { timeout: 120_000 }).toBeGreaterThan(10);
+      await session.page.evaluate(() => (window as unknown as { muonlabPage: { loseDevice(): Promise<void> } }).muonlabPage.loseDevice());
+      await expect(running).rejects.toThrow(/lost|destroyed|device/i);
+    } finally {
+      await session.close();
+    }
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+    expect(lines.endsWith('\n')).toBe(true);
+    const records = lines.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.length).toBe(received);
+    expect(records.length).toBeLessThan(2 * 401);
+    expect(existsSync(join(dir, 'summary.json'))).toBe(false);
+    expect(planRun(config, { out, resume: true }).todo.map((c) => c.id)).toContain(cell.id);
+  }, 300_000);
 });

@@ -213,7 +213,13 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         onProgress: (event) => window.muonlabTrainProgress?.(event),
         onRecord: (record) => window.muonlabRecord?.(cell, jsonSafe(record)),
         onPerItem: perItem ? (arrays) => window.muonlabPerItem?.(cell, encodePerItem(arrays)) : undefined,
-      }, { profile: options.profile });
+      }, { profile: options.profile }).catch(async (err: unknown) => {
+        // A lost device surfaces first as whatever GPU call failed (often a readback's mapAsync);
+        // say what happened instead, once device.lost has settled (it resolves just after).
+        const reason = gpu.lostReason ?? (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
+        if (reason !== undefined) throw new Error(`${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`);
+        throw err;
+      });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
       return jsonSafe({
         cell,
