@@ -46,6 +46,16 @@ export function checkConfigText(text: string): ConfigCheck {
   try {
     return { ok: true, value, config: parsed.data, cells: expandSweep(parsed.data) };
   } catch (err) {
-    return { ok: false, value, issues: [{ path: '(sweep)', message: (err as Error).message }] };
+    // One issue per problem line of expandSweep's error; sweep-axis lines keep their path.
+    const lines = (err as Error).message.split('\n');
+    const problems = (lines.length > 1 ? lines.slice(1) : lines).map((l) => l.trim()).filter(Boolean);
+    return {
+      ok: false,
+      value,
+      issues: problems.map((line) => {
+        const m = /^(sweep(?:\.\d+\.\w+(?:\.\d+)?)?): (.*)$/.exec(line);
+        return m ? { path: m[1], message: m[2] } : { path: '(sweep)', message: line };
+      }),
+    };
   }
 }
