@@ -19,12 +19,12 @@ import {
   type EnvRecord,
   type VariantSelection,
 } from '../src/experiments/results';
-import type { BenchRow, CheckRow } from '../src/kernels/families';
-import { KERNEL_NAMES } from '../src/kernels/names';
+import type { BenchRow, CheckRow } from '../src/kernels/family';
+import { KERNEL_NAMES } from '../src/kernels/index';
 import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
-import { NoAdapterError, openSession, type Session, type SessionOptions } from './session';
+import { openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
@@ -43,6 +43,8 @@ import { runValidation } from './validate';
 import { RunProfileSchema, type RunProfile } from '../src/gpu/runProfile';
 import { profileSummaryLine, profileTable } from '../src/gpu/profileTable';
 import type { EncodedPerItem } from '../src/ui/automation';
+import { resolveAutoShard, ShardEnvError } from './shardEnv';
+import { runSlurmCommand } from './slurmCommand';
 
 const USAGE = `muonlab — WebGPU kernels and Muon/GD/Adam associative-memory experiments, headless
 
@@ -53,11 +55,11 @@ Usage:
                                              median timestamp-query kernel times and GFLOP/s per variant
   muonlab start [--out DIR]                  the main job: kernel checks, then the headline presets
                                              (b-balance-onestep, c-capacity-onestep) at quick scale
-  muonlab run PRESET [--scale ci|quick|full] [--out DIR] [--shard i/n] [--resume] [--profile]
+  muonlab run PRESET [--scale ci|quick|full] [--out DIR] [--shard i/n|auto] [--resume] [--profile]
                                              run one of the papers' experiments: summary.json (predicted vs
                                              measured), report.md, plots/*.svg + *.png in runs/<preset>-<scale>/;
                                              cells' raw results in cells/ (--resume skips finished ones)
-  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n] [--resume | --force-new]
+  muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n|auto] [--resume | --force-new]
                        [--allow-large] [--profile]
                                              train every cell of an experiment config (sweep), streaming
                                              metrics.jsonl per cell; --resume skips finished cells (of the
@@ -71,6 +73,14 @@ Usage:
                                              recomputed from the cells' raw results
                                              --profile: per-kernel GPU time (timestamp queries), dispatches
                                              per step, GFLOP/s, GB/s and % of the fma-peak → profile.json
+                                             --shard auto: the shard from SLURM_ARRAY_TASK_ID/COUNT, or from
+                                             JOB_COMPLETION_INDEX (Kubernetes Indexed Job) with --shards N
+  muonlab slurm PRESET|CONFIG.json --shards N --out DIR [--scale S] [--set path=value…] [--partition P]
+        [--gpus-per-task G] [--time HH:MM:SS] [--account A] [--extra "#SBATCH …"…] [--dry-run]
+                                             submit a Slurm job array (one shard per task, resumable) and a
+                                             merge job after it (DIR/merged); --dry-run prints the scripts;
+                                             the same command again resubmits only unfinished shards
+  muonlab slurm status DIR [--json]          the array's state (squeue/sacct) and the cells finished on disk
   muonlab presets                            the presets, their predictions and the sizes of each scale
   muonlab schema                             the experiment config's JSON Schema (for editors)
   muonlab serve                              build the web page (live plots, exports) and serve it on
@@ -105,7 +115,9 @@ const OptionsSchema = z.object({
   variant: z.array(z.string()).optional(),
   shape: z.array(z.string()).optional(),
   set: z.array(z.string()).optional(),
-  shard: z.string().regex(/^\d+\/\d+$/, 'expected i/n such as 1/4').optional(),
+  shard: z.string().regex(/^(\d+\/\d+|auto)$/, 'expected i/n such as 1/4, or auto (from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX)').optional(),
+  /** With `--shard auto`: the shard count where the environment lacks it (Kubernetes Indexed Jobs). */
+  shards: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
   resume: z.boolean().optional(),
   validate: z.boolean().optional(),
   steps: z.coerce.number().int().min(1).max(50).optional(),
@@ -142,8 +154,8 @@ const APPLICABLE: Record<string, string[]> = {
   check: ['json', ...BROWSER_FLAGS],
   bench: ['json', 'runs', 'variant', 'shape', ...BROWSER_FLAGS],
   start: ['out', 'scale', ...BROWSER_FLAGS],
-  'run PRESET': ['scale', 'out', 'shard', 'resume', 'profile', ...BROWSER_FLAGS],
-  'run CONFIG.json': ['out', 'set', 'shard', 'resume', 'force-new', 'allow-large', 'profile', ...BROWSER_FLAGS],
+  'run PRESET': ['scale', 'out', 'shard', 'shards', 'resume', 'profile', ...BROWSER_FLAGS],
+  'run CONFIG.json': ['out', 'set', 'shard', 'shards', 'resume', 'force-new', 'allow-large', 'profile', ...BROWSER_FLAGS],
   'run CONFIG.json --validate': ['validate', 'steps', 'out', 'set', 'allow-large', ...BROWSER_FLAGS],
   merge: ['out', ...BROWSER_FLAGS],
 };
@@ -176,6 +188,7 @@ export function parseCommandLine(argv: string[]): Options {
         shape: { type: 'string', multiple: true },
         set: { type: 'string', multiple: true },
         shard: { type: 'string' },
+        shards: { type: 'string' },
         resume: { type: 'boolean' },
         validate: { type: 'boolean' },
         steps: { type: 'string' },
@@ -207,6 +220,7 @@ export function parseCommandLine(argv: string[]): Options {
     shape: v.shape,
     set: v.set,
     shard: v.shard,
+    shards: v.shards,
     resume: v.resume,
     validate: v.validate,
     steps: v.steps,
@@ -235,10 +249,6 @@ export function parseCommandLine(argv: string[]): Options {
     else if (what.endsWith('.json')) target = 'config';
     else throw new UsageError(`run: "${what}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
   }
-  if (result.success && result.data.shard !== undefined) {
-    const { shard, count } = parseShard(result.data.shard);
-    if (count < 1 || shard < 1 || shard > count) throw new UsageError(`--shard = "${result.data.shard}": expected i/n with 1 ≤ i ≤ n, such as 1/4`);
-  }
   if (result.success) {
     const given = Object.entries(v).filter(([k, x]) => x !== undefined && k !== 'help' && !(Array.isArray(x) && x.length === 0)).map(([k]) => k);
     const problems = applicabilityProblems(result.data.command, target, Boolean(v.validate), given);
@@ -252,6 +262,23 @@ export function parseCommandLine(argv: string[]): Options {
       return `${field}${got ? ` = ${got}` : ''}: ${issue.message}${allowed}`;
     });
     throw new UsageError(lines.join('\n'));
+  }
+  if (result.data.shards !== undefined && result.data.shard !== 'auto') {
+    throw new UsageError(`--shards = ${result.data.shards}: only with --shard auto (the count of a Kubernetes Indexed Job); with --shard i/n the count is n`);
+  }
+  if (result.data.shard === 'auto') {
+    try {
+      const auto = resolveAutoShard(process.env, result.data.shards);
+      result.data.shard = `${auto.shard}/${auto.count}`;
+      progress(`--shard auto: shard ${result.data.shard} (${auto.source})`);
+    } catch (err) {
+      if (err instanceof ShardEnvError) throw new UsageError(err.message, { cause: err });
+      throw err;
+    }
+  }
+  if (result.data.shard !== undefined) {
+    const { shard, count } = parseShard(result.data.shard);
+    if (count < 1 || shard < 1 || shard > count) throw new UsageError(`--shard = "${result.data.shard}": expected i/n with 1 ≤ i ≤ n, such as 1/4`);
   }
   return {
     ...result.data,
@@ -636,6 +663,8 @@ function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
  * process.exitCode = await main(['run', 'b-balance-onestep', '--scale', 'ci']);
  */
 export async function main(argv: string[]): Promise<number> {
+  // `slurm` has its own options (harness/slurmArgs.ts); it forwards the run options to its tasks.
+  if (argv[0] === 'slurm') return runSlurmCommand(argv.slice(1));
   let options: Options;
   try {
     options = parseCommandLine(argv);

@@ -58,7 +58,7 @@ function locate() {
 let found = locate();
 if (!found) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  let hasApt = false;
+  let hasApt;
   try {
     execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
     hasApt = true;

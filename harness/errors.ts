@@ -21,8 +21,8 @@ export const EXIT = {
 
 /** A bad command line, option value, or an option that does not apply: exit 64. */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UsageError';
   }
 }
@@ -66,7 +66,7 @@ const FS_REASONS: Record<string, string> = {
 export function describeFsError(err: unknown): string | null {
   const e = err as NodeJS.ErrnoException & { dest?: string };
   if (!e || typeof e.code !== 'string' || !(e.code in FS_REASONS)) return null;
-  const verb = e.syscall === 'open' || e.syscall === 'write' || e.syscall === 'rename' ? 'write' : e.syscall ?? 'access';
+  const verb = e.syscall === 'open' || e.syscall === 'write' || e.syscall === 'rename' ? 'write' : (e.syscall ?? 'access');
   return `cannot ${verb} ${e.path ?? ''}${e.dest ? ` → ${e.dest}` : ''}: ${FS_REASONS[e.code]} (${e.code})`.replace(/ {2,}/g, ' ');
 }
 

@@ -70,7 +70,7 @@ export function readJsonLines(path: string, onDropped?: (message: string) => voi
     try {
       return [JSON.parse(line) as unknown];
     } catch (err) {
-      throw new RangeError(`${path}:${i + 1}: not a JSON line (${(err as Error).message})`);
+      throw new RangeError(`${path}:${i + 1}: not a JSON line (${(err as Error).message})`, { cause: err });
     }
   });
 }

@@ -103,21 +103,35 @@ export async function lockFolder(dir: string, options: { takeOverStale?: boolean
     const holder = readHolder(dir);
     const dead = holder !== null && holder.host === hostname() && !alive(holder.pid);
     if (!dead) {
-      throw new FolderLockedError(`${dir} is being written by another muonlab process (${describeHolder(holder)}); wait for it to finish, or use another --out`, holder, false);
+      throw new FolderLockedError(
+        `${dir} is being written by another muonlab process (${describeHolder(holder)}); wait for it to finish, or use another --out`,
+        holder,
+        false,
+      );
     }
     if (!options.takeOverStale) {
-      throw new FolderLockedError(`${dir} is locked by a muonlab process that no longer runs (${describeHolder(holder)}); continue its run with --resume (which takes the lock over), or start over with --force-new`, holder, true);
+      throw new FolderLockedError(
+        `${dir} is locked by a muonlab process that no longer runs (${describeHolder(holder)}); continue its run with --resume (which takes the lock over), or start over with --force-new`,
+        holder,
+        true,
+      );
     }
     rmSync(join(dir, LOCK_DIR), { recursive: true, force: true });
     release = await lockfile.lock(dir, lockOptions);
   }
-  const holder: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: options.command ?? process.argv.slice(1).join(' ') };
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    command: options.command ?? process.argv.slice(1).join(' '),
+  };
   writeFileAtomic.sync(join(dir, HOLDER_FILE), `${JSON.stringify(holder, null, 2)}\n`);
   let released = false;
   return {
     dir,
     check() {
-      if (compromised) throw new Error(`lost the lock on ${dir} (${(compromised as Error).message}); another process may be writing it — stopping`);
+      if (compromised)
+        throw new Error(`lost the lock on ${dir} (${(compromised as Error).message}); another process may be writing it — stopping`);
     },
     async release(opts = {}) {
       if (released) return;

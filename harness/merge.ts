@@ -36,7 +36,7 @@ export function readRunKind(dir: string): RunKind {
     try {
       return { kind: 'config', config: parseExperimentConfig(JSON.parse(readFileSync(configFile, 'utf8'))) };
     } catch (err) {
-      throw new UsageError(`${configFile}: ${(err as Error).message}`);
+      throw new UsageError(`${configFile}: ${(err as Error).message}`, { cause: err });
     }
   }
   throw new UsageError(`${dir}: not a muonlab run folder (no preset.json or config.json; give the folder that holds cells/)`);

@@ -1,5 +1,5 @@
 /**
- * PNG plots rendered by the headless browser from the same SVG files (DESIGN "plots (SVG/PNG)"):
+ * PNG plots rendered by the headless browser from the same SVG files (docs/architecture.md "plots (SVG/PNG)"):
  * each SVG is put alone in a blank page sized to its width × height and screenshotted, so the PNG
  * is exactly what a browser shows for the SVG. `decodePng` reads a PNG back (8-bit RGB/RGBA, no
  * interlace — what Chromium writes) for tests and checks.

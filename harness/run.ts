@@ -68,7 +68,7 @@ export function loadExperiment(file: string, sets: readonly string[] = []): Expe
   try {
     raw = JSON.parse(readFileSync(resolve(file), 'utf8')) as Record<string, unknown>;
   } catch (err) {
-    throw new ConfigError(`cannot read experiment config ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`cannot read experiment config ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: an experiment config is a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
   return parseExperimentConfig(applyOverrides(raw, sets));

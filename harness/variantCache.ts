@@ -18,17 +18,24 @@ export function cacheDir(): string {
 }
 
 /**
- * Digest of what defines the variants: every shader and the kernel entries (src/kernels/*.ts). A
- * changed kernel or a new variant must be measured again, not served from an old choice.
+ * Digest of what defines the variants: every shader and the kernel families (src/kernels/, with
+ * their subfolders). A changed kernel or a new variant must be measured again, not served from an
+ * old choice.
  */
 function kernelSourcesDigest(): string {
   const hash = createHash('sha256');
-  for (const dir of ['shaders', join('src', 'kernels')]) {
-    for (const name of readdirSync(join(PROJECT_ROOT, dir)).sort()) {
-      hash.update(name);
-      hash.update(readFileSync(join(PROJECT_ROOT, dir, name)));
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(join(PROJECT_ROOT, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else {
+        hash.update(path);
+        hash.update(readFileSync(join(PROJECT_ROOT, path)));
+      }
     }
-  }
+  };
+  walk('shaders');
+  walk(join('src', 'kernels'));
   return hash.digest('hex').slice(0, 16);
 }
 

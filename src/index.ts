@@ -19,11 +19,11 @@ export { defineKernel, listKernels, type KernelDefinition } from './gpu/registry
 export { reflectKernel, checkKernelArgs, type KernelInfo } from './gpu/reflect';
 export { TimestampProfiler, median, summarizeTimings } from './gpu/profiler';
 export { measureKernel } from './gpu/timing';
-export { matmul, MATMUL_VARIANTS, type MatmulVariantName } from './kernels/matmul';
+export { matmul, MATMUL_VARIANTS, type MatmulVariantName } from './kernels/matmul/matmul';
 export { setVariantChoices, variantChoices } from './kernels/variants';
-export { selectVariants } from './kernels/selectVariants';
-export { gatherRows } from './kernels/gather';
-export { newtonSchulz, createNsWorkspace } from './kernels/newtonSchulz';
+export { selectVariants } from './kernels/matmul/selectVariants';
+export { gatherRows } from './kernels/gather/gather';
+export { newtonSchulz, createNsWorkspace } from './kernels/newtonSchulz/newtonSchulz';
 export {
   softmaxGrad,
   computeSoftmaxGrad,
@@ -36,10 +36,10 @@ export {
   type SoftmaxGradResult,
   type SoftmaxGradMemory,
   type SoftmaxTargets,
-} from './kernels/softmaxGrad';
+} from './kernels/softmaxGrad/softmaxGrad';
 export { softmaxGradCpu, type SoftmaxGradCpuArgs, type SoftmaxGradCpuResult } from './cpu/softmaxGrad';
-export { philoxFill } from './kernels/philox';
-export { sumSquares } from './kernels/reduce';
+export { philoxFill } from './kernels/philox/philox';
+export { sumSquares } from './kernels/reduce/reduce';
 export { createRunParams, readRunParams, advanceRuns, packRunParams, RUN_PARAM_FIELDS } from './gpu/runParams';
 export { createGpuTask, sampleMinibatch, type GpuTask, type TaskEmbeddings, type SampleArgs } from './task/taskGpu';
 export {

@@ -2,7 +2,7 @@
 // every horizon trained, excess losses over the label entropy finite and positive, fits finite.
 // What holds at this size is checked with thresholds written here: Muon (η = 2·ln N/T) has excess
 // ∝ T^−2 within ±0.5 in the exponent (Float64 simulation of the same dynamics: −1.86). GD's
-// T^−(1−1/b) law needs C ≫ M (SPEC §4), and Muon's advantage over the best GD follows from it: with
+// T^−(1−1/b) law needs C ≫ M (docs/math.md §4), and Muon's advantage over the best GD follows from it: with
 // few groups a well-tuned GD learns every group and overtakes Muon at long horizons (quick scale:
 // T = 90), so neither is asserted here, and the reduced report must not claim them. The `full`
 // scale must refuse to start on a CPU adapter.

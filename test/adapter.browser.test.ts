@@ -12,7 +12,7 @@ test('a WebGPU adapter is available (required when CI=true)', async (ctx) => {
     expect(gpu.device).toBeTruthy();
     expect(gpu.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
   } catch (err) {
-    if (inject('ci')) throw new Error(`CI=true requires a WebGPU adapter: ${(err as Error).message}`);
+    if (inject('ci')) throw new Error(`CI=true requires a WebGPU adapter: ${(err as Error).message}`, { cause: err });
     ctx.skip(`no WebGPU adapter: ${(err as Error).message}`);
     return;
   }

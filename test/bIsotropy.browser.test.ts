@@ -6,8 +6,8 @@
 //   update is a difference of f32 weights (|W| ≲ 10, ulp ≈ 1e-6, vs entries of η·orth ≈ 0.1), so σ
 //   carry ≲ 1e-4 relative noise; eRank moves by O(noise²).
 // - GD's first update is not isotropic: H_norm < 0.95 and below Muon's.
-// - SignGD's first update on coupled-rotation: σ_min/σ_2 within 0.005 of SPEC's 0.247 (the 3×3
-//   blocks without the rank-one background) and σ_min/σ_max far below 0.1 (SPEC: ≈ 0.001 at N = 999).
+// - SignGD's first update on coupled-rotation: σ_min/σ_2 within 0.005 of docs/math.md's 0.247 (the 3×3
+//   blocks without the rank-one background) and σ_min/σ_max far below 0.1 (docs/math.md: ≈ 0.001 at N = 999).
 import { expect, test } from 'vitest';
 import { bIsotropy, type FirstUpdateSpectrum, type IsotropyTrace } from '../src/experiments/presets/bIsotropy';
 import { gpuOrSkip } from './gpuFixture';

@@ -1,4 +1,4 @@
-// Bad calls to matmul (src/kernels/matmul.ts) on the real device: each must reject before anything
+// Bad calls to matmul (src/kernels/matmul/matmul.ts) on the real device: each must reject before anything
 // reaches the GPU, with a message that names the operand or binding at fault, and must leave the
 // device usable — the valid call that follows each one runs and gives the right numbers.
 //
@@ -9,8 +9,8 @@ import { describe, expect, test } from 'vitest';
 import { runCommands } from '../src/gpu/commands';
 import type { Gpu } from '../src/gpu/device';
 import { createTensor, readTensor, uploadTensor, type Tensor } from '../src/gpu/tensor';
-import { matmul, type MatmulVariantName } from '../src/kernels/matmul';
-import type { MatmulOperands } from '../src/kernels/matmulShape';
+import { matmul, type MatmulVariantName } from '../src/kernels/matmul/matmul';
+import type { MatmulOperands } from '../src/layout/matmulShape';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
 /** Tensors made by the test, destroyed after it (so one failure leaves nothing behind). */

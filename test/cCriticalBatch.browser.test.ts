@@ -3,7 +3,7 @@
 // here (not the preset's `agrees`). Also checks the preset's Float64 gradient at W₀ = 0 against the
 // GPU's softmax-gradient kernel, since the preset forms minibatch gradients that way.
 import { expect, test } from 'vitest';
-import { computeSoftmaxGrad } from '../src/kernels/softmaxGrad';
+import { computeSoftmaxGrad } from '../src/kernels/softmaxGrad/softmaxGrad';
 import { createTensor, readTensor } from '../src/gpu/tensor';
 import { F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
 import { createGpuTask } from '../src/task/taskGpu';

@@ -29,7 +29,7 @@ test('c-multistep ci: capacity grows with t and with d; long run stops under the
     expect(cap(d, 2), `d = ${d}`).toBeGreaterThan(cap(d, 1));
     expect(cap(d, 4), `d = ${d}`).toBeGreaterThanOrEqual(cap(d, 2));
   }
-  // The count exponent rises with t, as 2 − (2/3)^t does. Small d fit above the prediction (SPEC:
+  // The count exponent rises with t, as 2 − (2/3)^t does. Small d fit above the prediction (docs/math.md:
   // one-step slopes over small d sit high), so t = 1 gets a one-sided band and t = 4 a ±0.3 band.
   expect(slopes[0]).toBeGreaterThanOrEqual(1.2);
   expect(slopes[0]).toBeLessThanOrEqual(1.9);

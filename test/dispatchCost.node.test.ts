@@ -1,14 +1,14 @@
-// FLOP/byte counts of recorded dispatches (src/gpu/dispatchCost.ts), written out by hand here from
+// FLOP/byte counts of recorded dispatches (src/kernels/cost.ts), written out by hand here from
 // the operations each kernel performs, and the profile's summary arithmetic (src/gpu/runProfile.ts)
 // on synthetic command buffers: shares sum to 1, per-step counts, GFLOP/s = FLOPs / time.
 import { describe, expect, test } from 'vitest';
-import { dispatchCost } from '../src/gpu/dispatchCost';
+import { dispatchCost } from '../src/kernels/cost';
 import type { DispatchRecord } from '../src/gpu/profiler';
 import { ProfileCollector, RunProfileSchema, withPeak } from '../src/gpu/runProfile';
 import { profileCsv, profileTable } from '../src/gpu/profileTable';
 
-const rec = (module: string, entryPoint: string, uniforms: Record<string, Record<string, number>>, extra: Partial<DispatchRecord> = {}): DispatchRecord => ({
-  module, entryPoint, uniforms, workgroups: [1, 1, 1], bufferBytes: {}, ...extra,
+const rec = (shader: string, entryPoint: string, uniforms: Record<string, Record<string, number>>, extra: Partial<DispatchRecord> = {}): DispatchRecord => ({
+  shader, entryPoint, uniforms, workgroups: [1, 1, 1], bufferBytes: {}, ...extra,
 });
 
 describe('dispatch cost model', () => {

@@ -1,4 +1,4 @@
-// The achievable-peak probes (shaders/fma_peak.wgsl): the FMA kernel really runs its chains for the
+// The achievable-peak probes (shaders/fmaPeak/fma_peak.wgsl): the FMA kernel really runs its chains for the
 // trip count its FLOP count claims, the copy probe copies every element, and the peak measurement
 // reports finite positive figures.
 //
@@ -13,11 +13,13 @@
 // 5 levels of rounding, 5u·Σ|x_c|. Allowed |GPU − CPU| = (Σ_c E_c + 5u·Σ_c(|x_c| + E_c))·(1 + 6u),
 // absolute, per invocation (a relative bound in disguise: every term is u × a magnitude).
 import { describe, expect, test } from 'vitest';
-import fmaSource from '../shaders/fma_peak.wgsl?raw';
+import { SHADER_SOURCES } from '../src/gpu/shaderSources';
+
+const fmaSource = SHADER_SOURCES['fmaPeak/fma_peak.wgsl'];
 import { runCommands } from '../src/gpu/commands';
 import { createTensor, readTensor, uploadTensor } from '../src/gpu/tensor';
 import { fmaPeakOutput } from '../src/cpu/fmaPeak';
-import { fmaPeakFlops, measureDevicePeak, recordCopyBandwidth, recordFmaPeak } from '../src/kernels/fmaPeak';
+import { fmaPeakFlops, measureDevicePeak, recordCopyBandwidth, recordFmaPeak } from '../src/kernels/fmaPeak/fmaPeak';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import type { Gpu } from '../src/gpu/device';
 

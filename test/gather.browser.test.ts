@@ -1,4 +1,4 @@
-// The row gather on the real adapter (src/kernels/gather.ts, shaders/gather.wgsl) against its CPU
+// The row gather on the real adapter (src/kernels/gather/gather.ts, shaders/gather/gather.wgsl) against its CPU
 // twin (src/cpu/gather.ts). A gather copies values and computes nothing, so the tolerance is zero
 // (0 absolute, 0 relative): the GPU's output must equal the twin's bit for bit, and an index out of
 // range must give a NaN row on both sides (any NaN: payload bits are not part of the contract).
@@ -8,9 +8,12 @@ import { hostTensor } from '../src/cpu/hostTensor';
 import { gatherRowsCpu } from '../src/cpu/gather';
 import { runCommands } from '../src/gpu/commands';
 import type { Gpu } from '../src/gpu/device';
+import { locateLine } from '../src/gpu/composeWgsl';
+import { kernelSource } from '../src/gpu/registry';
 import { createTensor, readTensor, runRange, uploadTensor, type Tensor } from '../src/gpu/tensor';
-import { GATHER_KERNEL, gatherRows } from '../src/kernels/gather';
-import { benchGather, checkGather, gatherCaseId, gatherCases, runGatherCase } from '../src/kernels/gatherCheck';
+import { GATHER_KERNEL, gatherRows } from '../src/kernels/gather/gather';
+import { checkGather, gatherCaseId, gatherCases, runGatherCase } from '../src/kernels/gather/check';
+import { benchGather } from '../src/kernels/gather/bench';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
 let compileErrors: Promise<string[]> | undefined;
@@ -26,13 +29,14 @@ async function gatherGpuOrSkip(ctx: Parameters<typeof gpuOrSkip>[0]): Promise<Gp
   if (!gpu) return undefined;
   compileErrors ??= (async () => {
     gpu.device.pushErrorScope('validation');
-    const module = gpu.device.createShaderModule({ label: 'gather compile check', code: GATHER_KERNEL.source });
+    const source = kernelSource(GATHER_KERNEL);
+    const module = gpu.device.createShaderModule({ label: 'gather compile check', code: source.code });
     const info = await module.getCompilationInfo();
     await gpu.device.popErrorScope();
-    return info.messages.filter((m) => m.type === 'error').map((m) => `shaders/gather.wgsl:${m.lineNum}:${m.linePos} ${m.message}`);
+    return info.messages.filter((m) => m.type === 'error').map((m) => `${locateLine(source.lines, m.lineNum)}:${m.linePos} ${m.message}`);
   })();
   const errors = await compileErrors;
-  if (errors.length) throw new Error(`shaders/gather.wgsl does not compile:\n${errors.join('\n')}`);
+  if (errors.length) throw new Error(`shaders/gather/gather.wgsl does not compile:\n${errors.join('\n')}`);
   return gpu;
 }
 

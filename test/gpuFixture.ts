@@ -31,12 +31,15 @@ export async function withErrorScopes<T>(gpu: Gpu, fn: () => Promise<T>): Promis
   let result: T;
   try {
     result = await fn();
-  } finally {
-    const oom = await gpu.device.popErrorScope();
-    const validation = await gpu.device.popErrorScope();
-    if (oom) throw new Error(`out-of-memory error: ${oom.message}`);
-    if (validation) throw new Error(`validation error: ${validation.message}`);
+  } catch (err) {
+    await gpu.device.popErrorScope();
+    await gpu.device.popErrorScope();
+    throw err;
   }
+  const oom = await gpu.device.popErrorScope();
+  const validation = await gpu.device.popErrorScope();
+  if (oom) throw new Error(`out-of-memory error: ${oom.message}`);
+  if (validation) throw new Error(`validation error: ${validation.message}`);
   return result;
 }
 

@@ -9,8 +9,8 @@
 // it cannot justify and a dropped or doubled term (error ~ |aₖbₖ| ≫ γ·Σ|aᵢbᵢ| for K ≤ 256) fails.
 import { describe, expect, test } from 'vitest';
 import { compareToReference, F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
-import { MATMUL_VARIANTS, matmulVariantAvailable } from '../src/kernels/matmul';
-import { matmulCaseId, matmulCases, runMatmulCase, variantSupportsCase } from '../src/kernels/matmulCheck';
+import { MATMUL_VARIANTS, matmulVariantAvailable } from '../src/kernels/matmul/matmul';
+import { matmulCaseId, matmulCases, runMatmulCase, variantSupportsCase } from '../src/kernels/matmul/check';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
 function toleranceFor(magnitude: Float64Array, K: number) {

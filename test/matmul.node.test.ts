@@ -1,5 +1,5 @@
 // The Float64 twin of matmul (src/cpu/matmul.ts) on products small enough to do by hand, and the
-// shape rules both sides share (src/kernels/matmulShape.ts).
+// shape rules both sides share (src/layout/matmulShape.ts).
 //
 // Every expected matrix is written out from the definition C = α·op(A)·op(B) + β·C₀ with the
 // working in a comment. Inputs are small integers, so every product and sum is exact in Float64
@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { hostTensor, type HostTensor } from '../src/cpu/hostTensor';
 import { matmulCpu } from '../src/cpu/matmul';
 import { runRange, type TensorLayout } from '../src/gpu/tensor';
-import { matmulShape, type MatmulOperands } from '../src/kernels/matmulShape';
+import { matmulShape, type MatmulOperands } from '../src/layout/matmulShape';
 
 /** A host tensor from nested rows: one matrix, or a batch of matrices. */
 function t(matrices: number[][] | number[][][]): HostTensor {

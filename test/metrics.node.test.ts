@@ -1,4 +1,4 @@
-// SPEC §3 metrics: unit checks with hand-computed or closed-form expectations.
+// docs/math.md §3 metrics: unit checks with hand-computed or closed-form expectations.
 import { describe, expect, test } from 'vitest';
 import { balanceRho } from '../src/metrics/balance';
 import { fitExponentLaw, fitLine, fitPowerLaw } from '../src/metrics/fits';
@@ -6,9 +6,9 @@ import { isotropy, percentileLinear, singularValueThreshold, F32_EPSILON } from 
 import { balanceGap, bucketStats, capacity, capacityPrefix, logRankBuckets } from '../src/metrics/recall';
 
 describe('isotropy', () => {
-  test('SPEC unit check: σ = (3, 2, 1) → H_norm 0.7559, eRank 2.2944, TopE_1 0.6429, Q75/25 2.6', () => {
+  test('docs/math.md unit check: σ = (3, 2, 1) → H_norm 0.7559, eRank 2.2944, TopE_1 0.6429, Q75/25 2.6', () => {
     const r = isotropy([3, 2, 1]);
-    // Printed to 4 decimals in SPEC: allow half a unit in the last place.
+    // Printed to 4 decimals in docs/math.md: allow half a unit in the last place.
     expect(r.hNorm).toBeCloseTo(0.7559, 4);
     expect(r.eRank).toBeCloseTo(2.2944, 4);
     expect(r.topE[0]).toBeCloseTo(0.6429, 4);
@@ -88,7 +88,7 @@ describe('fits', () => {
 
 describe('balance ϱ_τ by bisection', () => {
   // One population GD step from W = 0 on identity embeddings gives item k the logit margin η·p_k
-  // over every other output, so p̂_k = e^{ηp_k}/(e^{ηp_k} + N − 1) — SPEC §4's closed form, used
+  // over every other output, so p̂_k = e^{ηp_k}/(e^{ηp_k} + N − 1) — docs/math.md §4's closed form, used
   // here as the oracle for the search itself: ϱ_τ = x/(x + N − 1), x = ((1−τ)(N−1)/τ)^r.
   const N = 300;
   const pHead = 0.8 / 60;
@@ -104,7 +104,7 @@ describe('balance ϱ_τ by bisection', () => {
     expect(Math.abs(r.maxAtEta - (1 - tau))).toBeLessThanOrEqual(1e-5);
     expect(r.rho / rhoExact - 1).toBeLessThan(1e-3);
     expect(Math.abs(r.etaTau / etaExact - 1)).toBeLessThan(1e-4);
-    if (tau === 0.1) expect(r.rho).toBeCloseTo(0.00545, 5); // SPEC §5's figure
+    if (tau === 0.1) expect(r.rho).toBeCloseTo(0.00545, 5); // docs/math.md §5's figure
   });
 
   test('infimum differs from the first crossing when min p̂ falls after it', async () => {

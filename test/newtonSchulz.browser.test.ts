@@ -1,5 +1,5 @@
 // Batched Newton–Schulz on the adapter against the Float64 twin (cases, inputs and the tolerance
-// derivation live in src/kernels/newtonSchulzCheck.ts, shared with `muonlab check newton-schulz`):
+// derivation live in src/kernels/newtonSchulz/check.ts, shared with `muonlab check newton-schulz`):
 // - scheduled (ns5, polar-express, cubic, a user list): elementwise, absolute
 //   tol = Σ_k 3·√n·u·(|a_k|+|b_k|+|c_k|)·Π_{j>k} L_j — per-step f32 rounding carried through the
 //   later polynomials' gains L_j (relative part 0: outputs are O(1) by construction);
@@ -7,9 +7,9 @@
 //   singular values of the GPU output that belong to the null space stay ≤ 1e-3.
 // Inputs: σ/‖X‖_F ≥ 0.01 for scheduled cases (κ = 8, ≤ 64 singular values).
 import { describe, expect, test } from 'vitest';
-import { conditionedMatrix, EXACT_SPECTRAL_TOLERANCE, nsCaseId, nsCases, nsTolerance, runNsCase } from '../src/kernels/newtonSchulzCheck';
-import { newtonSchulz } from '../src/kernels/newtonSchulz';
-import { symmetricGramAvailable } from '../src/kernels/symmetricGram';
+import { conditionedMatrix, EXACT_SPECTRAL_TOLERANCE, nsCaseId, nsCases, nsTolerance, runNsCase } from '../src/kernels/newtonSchulz/check';
+import { newtonSchulz } from '../src/kernels/newtonSchulz/newtonSchulz';
+import { symmetricGramAvailable } from '../src/kernels/matmul/symmetricGram';
 import { runCommands } from '../src/gpu/commands';
 import { createTensor, readTensor, runRange, uploadTensor } from '../src/gpu/tensor';
 import { compareToReference } from '../src/cpu/compare';

@@ -1,6 +1,6 @@
 // Newton–Schulz schedules and the Float64 twins (src/cpu/newtonSchulz.ts, src/cpu/polar.ts),
 // checked against independent facts rather than the code under test:
-// - the coefficient values are SPEC §2's numbers with the safety factor written out here;
+// - the coefficient values are docs/math.md §2's numbers with the safety factor written out here;
 // - on X = U·diag(σ)·Vᵀ every odd polynomial step acts on the singular values alone, so the output's
 //   singular values must equal the scalar iteration σ ← aσ + bσ³ + cσ⁵ from σ/(s‖σ‖₂ + 1e-7), and
 //   its singular vectors must stay U, V (checked through ‖out − U·diag(p(σ))·Vᵀ‖);
@@ -114,7 +114,7 @@ describe('Newton–Schulz CPU iteration acts on singular values as the scalar po
     }
   }
 
-  test('ns5 maps σ/‖X‖_F ≥ 0.01 into about [0.68, 1.13] (SPEC) and does not converge to 1', () => {
+  test('ns5 maps σ/‖X‖_F ≥ 0.01 into about [0.68, 1.13] (docs/math.md) and does not converge to 1', () => {
     // The scalar map on normalized singular values s ∈ [0.01, 1] (the normalization divides by ‖X‖_F).
     const s = Array.from({ length: 400 }, (_, i) => 10 ** (-2 * i / 399));
     const out = s.map((v) => nsSchedule('ns5').coefficients.reduce((x, [a, b, c]) => a * x + b * x ** 3 + c * x ** 5, v));

@@ -1,6 +1,6 @@
-// [B]'s one-step balance predictions at `ci` scale (SPEC §4–§5, issue 5 acceptance): N = d = 300,
+// [B]'s one-step balance predictions at `ci` scale (docs/math.md §4–§5, issue 5 acceptance): N = d = 300,
 // 60 head items holding mass 0.8, one population step from W₀ = 0, ϱ_0.1 found by the GPU sweep.
-// Thresholds are the issue's, written here; the closed forms are SPEC §4's.
+// Thresholds are the issue's, written here; the closed forms are docs/math.md §4's.
 import { afterAll, describe, expect, test } from 'vitest';
 import { firstDirection, sweepBalance } from '../src/experiments/oneStepSweep';
 import { createGpuTask, type GpuTask } from '../src/task/taskGpu';
@@ -63,7 +63,7 @@ describe.each(['identity', 'coupled-rotation'] as const)('b-balance-onestep ci, 
     if (!s) return;
     const d = await firstDirection(s.gpu, s.task, { name: 'signgd' });
     const r = await sweepBalance(s.gpu, s.task, d, tau);
-    report(`SignGD ${embedding}`, r, embedding === 'identity' ? 'predicted ϱ ≈ 0.9' : 'predicted collapse (SPEC: first crossing ≈ 0.29 at this size, infimum → 0)');
+    report(`SignGD ${embedding}`, r, embedding === 'identity' ? 'predicted ϱ ≈ 0.9' : 'predicted collapse (docs/math.md: first crossing ≈ 0.29 at this size, infimum → 0)');
     if (embedding === 'identity') expect(Math.abs(r.rho - 0.9)).toBeLessThanOrEqual(0.01);
     else expect(r.rho).toBeLessThan(0.5);
   });

@@ -1,8 +1,8 @@
 // Every optimizer's GPU step against its Float64 twin from the same f32 state (cases and the
 // per-optimizer tolerances — absolute per element, from the magnitudes each formula combines — are
-// in src/optim/optimCheck.ts, shared with `muonlab check optimizers`).
+// in src/kernels/optimizers/check.ts, shared with `muonlab check optimizers`).
 import { describe, expect, test } from 'vitest';
-import { optimCaseId, optimCases, runOptimCase } from '../src/optim/optimCheck';
+import { optimCaseId, optimCases, runOptimCase } from '../src/kernels/optimizers/check';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import { runCommands } from '../src/gpu/commands';
 import type { Gpu } from '../src/gpu/device';
@@ -13,7 +13,7 @@ import { optimizerStepCpu, type CpuRunState } from '../src/cpu/optim';
 import { frobeniusNorm } from '../src/cpu/newtonSchulz';
 import { regularizedPolar, spectralNorm } from '../src/cpu/polar';
 import { randomF32 } from '../src/cpu/random';
-import { conditionedMatrix } from '../src/kernels/newtonSchulzCheck';
+import { conditionedMatrix } from '../src/kernels/newtonSchulz/check';
 import { createOptimizer, parseOptimizerConfig, runParamsFor, stepOptimizer, writeListLearningRates, type OptimizerConfigInput } from '../src/optim';
 import { createMuonReg } from '../src/optim/muonReg';
 
@@ -79,7 +79,7 @@ describe('identities on the GPU', () => {
 describe('muon-reg on the GPU against the SVD form σ → σ/√(σ² + λ²)', () => {
   // κ-aware tolerance in spectral norm, ‖D_GPU − D_SVD‖₂ ≤ κ(G)²·u: forming GᵀG in f32 rounds it
   // by u relative to σ_max², which is κ(GᵀG)·u = κ²·u relative to its smallest eigenvalues — the
-  // error the inverse square root inherits (κ = 10: 6e-6, κ = 100: 6e-4; SPEC measured 5e-6 and
+  // error the inverse square root inherits (κ = 10: 6e-6, κ = 100: 6e-4; docs/math.md measured 5e-6 and
   // 3e-4 with λ = 1e-3·σ_max, this suite ≈ 1.2e-6 and 6e-5). A 0.1 % scale error already fails both.
   for (const kappa of [10, 100]) {
     test(`κ = ${kappa}, λ = 1e-3·σ_max, 16×24, R = 2`, async (ctx) => {

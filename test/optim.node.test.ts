@@ -1,5 +1,5 @@
 // Optimizer configs, learning-rate schedules and the Float64 twins (src/optim/, src/cpu/optim.ts),
-// on the CPU. Expected values are computed here by hand from SPEC §2's formulas (or by an
+// on the CPU. Expected values are computed here by hand from docs/math.md §2's formulas (or by an
 // independent route: the eigen-decomposition form of muon-reg against the twin's SVD form), never
 // read from the code under test. Float64 throughout: tolerances 1e-12 relative unless stated.
 import { describe, expect, test } from 'vitest';

@@ -22,7 +22,7 @@ import type { TrainMetricsRecord } from '../src/train/records';
 const CI = Boolean(process.env.CI);
 const browserPath = findChromium()?.path;
 
-/** Metric steps of a config: t = 0, every k-th step and the last (SPEC: metrics.every). */
+/** Metric steps of a config: t = 0, every k-th step and the last (docs/math.md: metrics.every). */
 function metricSteps(steps: number, every: number): number[] {
   const out: number[] = [];
   for (let t = 0; t <= steps; t++) if (t === steps || t % every === 0) out.push(t);
@@ -38,15 +38,26 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"', i++);
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') (row.push(field), (field = ''));
-    else if (c === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
-    else if (c !== '\r') field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (c !== '\r') field += c;
   }
-  if (field !== '' || row.length) (row.push(field), rows.push(row));
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 

@@ -1,5 +1,5 @@
-// Philox-4x32-10 on the GPU (shaders/philox.wgsl) against the TypeScript twin (src/cpu/philox.ts):
-// the published known-answer vectors, u32 streams and u32 → f32 uniforms bit-identical (SPEC §6),
+// Philox-4x32-10 on the GPU (shaders/lib/philox.wgsl) against the TypeScript twin (src/cpu/philox.ts):
+// the published known-answer vectors, u32 streams and u32 → f32 uniforms bit-identical (docs/math.md §6),
 // and normals within what WGSL's accuracy allows.
 //
 // Normal tolerance, per element, from the WGSL spec's accuracy table (f32): log has absolute error
@@ -13,7 +13,7 @@ import { describe, expect, test } from 'vitest';
 import { runCommands } from '../src/gpu/commands';
 import { createTensor, readTensor } from '../src/gpu/tensor';
 import { philox4x32, philoxDraw, philoxNormal, philoxU32, PHILOX_STREAMS, u32ToUniform, u32ToUniformOpen } from '../src/cpu/philox';
-import { philoxFill, type PhiloxFillArgs } from '../src/kernels/philox';
+import { philoxFill, type PhiloxFillArgs } from '../src/kernels/philox/philox';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import type { Gpu } from '../src/gpu/device';
 

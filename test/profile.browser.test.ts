@@ -50,7 +50,7 @@ describe('profiled training runs', () => {
     // Two groups (gd, adam): the softmax gradient twice per step, every step.
     const softmax = kernel(profile, 'identity_softmax_grad');
     expect([softmax.dispatches, softmax.steps, softmax.dispatchesPerStep]).toEqual([2 * (T + 1), T + 1, 2]);
-    expect(softmax.variants).toEqual(['softmax_grad:identity_softmax_grad']);
+    expect(softmax.variants).toEqual(['softmaxGrad/identity.wgsl:identity_softmax_grad']);
     for (const label of ['gd_update (check)', 'gd_update (apply)', 'adam_update (check)', 'adam_update (apply)']) {
       const k = kernel(profile, label);
       expect([label, k.dispatches, k.steps, k.dispatchesPerStep]).toEqual([label, T, T, 1]);
@@ -101,7 +101,7 @@ describe('profiled training runs', () => {
     // The query projection H = W·e runs once per step (every step evaluates the population).
     const h = kernel(profile, 'softmaxGrad:H');
     expect([h.dispatches, h.steps]).toEqual([T + 1, T + 1]);
-    expect(h.variants).toEqual(['matmul:matmul_register_blocked']);
+    expect(h.variants).toEqual(['matmul/matmul.wgsl:matmul_register_blocked']);
     expect(h.costModel).toBe('exact');
     // FLOPs of H per step: 2·N·dOut·dIn (one run), summed over the timed passes.
     expect(h.flops).toBe(h.timedPasses * 2 * 32 * 16 * 16);

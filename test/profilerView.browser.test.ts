@@ -8,7 +8,7 @@ import { parseExperimentConfig } from '../src/experiments/config';
 import { trainCell } from '../src/train/trainCell';
 import { mountProfilerView } from '../src/ui/profilerView';
 import { pageProfile } from '../src/ui/pageProfile';
-import type { BenchRow } from '../src/kernels/families';
+import type { BenchRow } from '../src/kernels/family';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 

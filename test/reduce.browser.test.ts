@@ -1,4 +1,4 @@
-// Batched sum of squares (shaders/reduce.wgsl) against the Float64 twin (src/cpu/reduce.ts), with run
+// Batched sum of squares (shaders/reduce/reduce.wgsl) against the Float64 twin (src/cpu/reduce.ts), with run
 // sub-range views and the ‖X − Y‖² form. Tolerance, relative to Σx² (every term is ≥ 0, so no
 // cancellation): each of the 64 lanes adds ⌈n/64⌉ terms in order, then a 6-level tree — the
 // recursive-summation bound (⌈n/64⌉ + 6 + 1)·u, the +1 for squaring (Higham §4.2).
@@ -9,7 +9,7 @@ import { F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
 import { hostTensor } from '../src/cpu/hostTensor';
 import { sumSquaresCpu } from '../src/cpu/reduce';
 import { randomF32 } from '../src/cpu/random';
-import { countNonFinite, sumSquares } from '../src/kernels/reduce';
+import { countNonFinite, sumSquares } from '../src/kernels/reduce/reduce';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
 test('CPU twin by hand: [[1, 2], [3, 4]] → 30; minus [[1, 1], [1, 1]] → 14', () => {

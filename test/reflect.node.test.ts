@@ -10,6 +10,8 @@
 // COPY_DST = 0x8; GPUShaderStage.COMPUTE = 0x4.
 import { describe, expect, test } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect';
+import { composeWgsl } from '../src/gpu/composeWgsl';
+import { SHADER_SOURCES } from '../src/gpu/shaderSources';
 import {
   bindGroupLayoutEntries,
   BUFFER_USAGE,
@@ -25,25 +27,18 @@ const STORAGE = 0x80;
 const COPY_DST = 0x8;
 const COMPUTE_STAGE = 0x4;
 
-const shaders = import.meta.glob<string>('../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
-const shaderFile = (stem: string): string => {
-  const source = shaders[`../shaders/${stem}.wgsl`];
-  if (source === undefined) throw new Error(`shaders/${stem}.wgsl not found; have ${Object.keys(shaders).join(', ')}`);
-  return source;
-};
+// Every shader file as the GPU sees it: composed from its `//#import` lines (src/gpu/composeWgsl.ts).
+const shaderFile = (path: string): string => composeWgsl(path, (p) => SHADER_SOURCES[p]).code;
+const kernelFiles = Object.keys(SHADER_SOURCES).filter((p) => !p.startsWith('lib/'));
 
 describe('every shader reflects', () => {
-  test('the glob found the shader files', () => {
-    // matmul, matmul_vec4 and gather at least: an empty glob would make the loop below vacuous.
-    expect(Object.keys(shaders).length).toBeGreaterThanOrEqual(3);
+  test('the source table holds the kernel files', () => {
+    // matmul, gather and the optimizers at least: an empty table would make the loop below vacuous.
+    expect(kernelFiles.length).toBeGreaterThanOrEqual(10);
   });
 
-  // Update kernels (shaders/optim_*.wgsl) use RunParams without declaring it: they are compiled
-  // with the struct from shaders/run_params.wgsl prepended (withRunParams), and reflected so here.
-  const runParamsStruct = /struct RunParams \{[\s\S]*?\n\}/.exec(shaderFile('run_params'))![0];
-  for (const [path, raw] of Object.entries(shaders)) {
-    const file = path.replace('../', '');
-    const source = /\bRunParams\b/.test(raw) && !/struct RunParams\b/.test(raw) ? `${runParamsStruct}\n${raw}` : raw;
+  for (const file of kernelFiles) {
+    const source = shaderFile(file);
     const entries = new WgslReflect(source).entry.compute.map((e) => e.name);
 
     test(`${file} declares at least one @compute entry point`, () => {
@@ -81,9 +76,9 @@ describe('every shader reflects', () => {
 const MATMUL_PARAMS = ['M', 'N', 'K', 'batch', 'offsetA', 'offsetB', 'offsetC', 'batchStrideA', 'batchStrideB', 'batchStrideC', 'alpha', 'beta'];
 
 const MATMUL_ENTRIES = [
-  { file: 'matmul', entry: 'matmul_register_blocked', element: 4, workgroup: [8, 8, 1] },
-  { file: 'matmul', entry: 'matmul_workgroup_tiled', element: 4, workgroup: [16, 16, 1] },
-  { file: 'matmul_vec4', entry: 'matmul_register_blocked_vec4', element: 16, workgroup: [8, 8, 1] },
+  { file: 'matmul/matmul.wgsl', entry: 'matmul_register_blocked', element: 4, workgroup: [8, 8, 1] },
+  { file: 'matmul/matmul.wgsl', entry: 'matmul_workgroup_tiled', element: 4, workgroup: [16, 16, 1] },
+  { file: 'matmul/matmul_vec4.wgsl', entry: 'matmul_register_blocked_vec4', element: 16, workgroup: [8, 8, 1] },
 ] as const;
 
 describe('matmul entry points', () => {
@@ -118,7 +113,7 @@ describe('matmul entry points', () => {
 
 describe('gather entry point', () => {
   test('gather_rows binds src, index (read-only), out (written), params (10 u32)', () => {
-    const info = reflectKernel(shaderFile('gather'), 'gather_rows');
+    const info = reflectKernel(shaderFile('gather/gather.wgsl'), 'gather_rows');
     expect(info.bindings.map((b) => [b.name, b.binding, b.kind, b.minBytes])).toEqual([
       ['src', 0, 'read-only-storage', 4],
       ['index', 1, 'read-only-storage', 4],
@@ -131,7 +126,7 @@ describe('gather entry point', () => {
 
 describe('reflectKernel rejects what the runtime cannot bind', () => {
   test('an unknown entry point lists the ones that exist', () => {
-    expect(() => reflectKernel(shaderFile('matmul'), 'matmul_naive')).toThrow(
+    expect(() => reflectKernel(shaderFile('matmul/matmul.wgsl'), 'matmul_naive')).toThrow(
       /entry point "matmul_naive" not found; compute entry points: .*matmul_register_blocked.*matmul_workgroup_tiled/,
     );
   });
@@ -160,7 +155,7 @@ describe('reflectKernel rejects what the runtime cannot bind', () => {
 // ---------------------------------------------------------------------------------------------
 // checkKernelArgs, with fake buffers ({size, usage, label} is all it reads).
 
-const matmulInfo = (): KernelInfo => reflectKernel(shaderFile('matmul'), 'matmul_register_blocked');
+const matmulInfo = (): KernelInfo => reflectKernel(shaderFile('matmul/matmul.wgsl'), 'matmul_register_blocked');
 const fake = (label: string, size: number, usage: number): BufferArg['buffer'] => ({ label, size, usage });
 
 /** A correct call: three 64-byte storage buffers and a 48-byte uniform. */
@@ -274,7 +269,7 @@ describe('packUniforms', () => {
   });
 
   test('gather params (40 bytes) round up to 48, the tail zeroed', () => {
-    const info = reflectKernel(shaderFile('gather'), 'gather_rows');
+    const info = reflectKernel(shaderFile('gather/gather.wgsl'), 'gather_rows');
     const names = ['rows', 'cols', 'srcRows', 'batch', 'offsetSrc', 'batchStrideSrc', 'offsetIndex', 'batchStrideIndex', 'offsetOut', 'batchStrideOut'];
     const data = packUniforms(info, 'params', Object.fromEntries(names.map((n, i) => [n, i + 1])));
     expect(data.byteLength).toBe(48);

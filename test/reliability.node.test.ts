@@ -22,7 +22,7 @@ import { mergeRuns } from '../harness/merge';
 import { writeJsonAtomic } from '../harness/files';
 import { parseExperimentConfig } from '../src/experiments/config';
 import { OUTPUT_COLUMNS } from '../src/experiments/bounds';
-import { SOFTMAX_OUTPUT_COLUMNS } from '../src/kernels/softmaxGrad';
+import { SOFTMAX_OUTPUT_COLUMNS } from '../src/kernels/softmaxGrad/softmaxGrad';
 import { autorunDecision, decodeShareHash, encodeShareHash } from '../src/ui/shareLink';
 import { checkConfigText } from '../src/ui/configValidation';
 
@@ -85,60 +85,308 @@ const with_ = (patch: (c: ReturnType<typeof base>) => unknown) => {
   const c = base();
   return patch(c) ?? c;
 };
-const run = (config: unknown, ...flags: string[]) => (out: string) => ['run', configFile(config), '--out', out, ...flags];
+const run =
+  (config: unknown, ...flags: string[]) =>
+  (out: string) => ['run', configFile(config), '--out', out, ...flags];
 
 // ---------------------------------------------------------------------------------------------
 // Bad configs: exit 64, the message names the field, nothing written.
 const configCases: Case[] = [
-  { name: 'unknown key in task', argv: run(with_((c) => void Object.assign(c.task, { bogus: 1 }))), code: 64, says: ['task.bogus: unknown key'] },
-  { name: 'typo in metrics', argv: run(with_((c) => void Object.assign(c, { metrics: { evry: 2 } }))), code: 64, says: ['metrics.evry: unknown key', 'did you mean "every"?'] },
-  { name: 'typo at the top level', argv: run(with_((c) => { const { training, ...rest } = c; return { ...rest, trainig: training }; })), code: 64, says: ['trainig: unknown key', 'did you mean "training"?'] },
-  { name: '--set into a field that does not exist', argv: (o) => [...run(base())(o), '--set', 'task.nosuch.deep=5'], code: 64, says: ['task.nosuch', 'no such field'] },
-  { name: 'sweep over a path that does not exist', argv: run(with_((c) => void (c.sweep = [{ path: 'task.nothere', values: [1, 2] }]))), code: 64, says: ['sweep.0.path', 'task.nothere: no such field'] },
-  { name: 'two axes on one path', argv: run(with_((c) => void c.sweep.push({ path: 'task.taskSeed', values: [3, 4] }))), code: 64, says: ['sweep.1.path', 'already swept by sweep.0'] },
-  { name: 'a value repeated on an axis', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 2, 1] }]))), code: 64, says: ['sweep.0.values.2', 'repeats sweep.0.values.0'] },
-  { name: 'steps above the bound', argv: run(with_((c) => void (c.training.steps = 1e15))), code: 64, says: ['training.steps = 1000000000000000', '--allow-large'] },
-  { name: 'N = 1e9', argv: run(with_((c) => void (c.task = { N: 1e9, dIn: 12, dOut: 12, embedding: 'gaussian' }))), code: 64, says: ['task.N = 1000000000', '--allow-large'] },
-  { name: 'lr expression giving NaN', argv: run(with_((c) => void (c.optimizers[0].lr = 'log(0-1)' as never))), code: 64, says: ['optimizers.0.lr', 'NaN'] },
-  { name: 'lr expression giving a negative rate', argv: run(with_((c) => void (c.optimizers[0].lr = '0-1' as never))), code: 64, says: ['optimizers.0.lr', '≥ 0'] },
-  { name: 'lr expression overflowing', argv: run(with_((c) => void (c.optimizers[0].lr = 'exp(1000)' as never))), code: 64, says: ['optimizers.0.lr', 'finite'] },
+  {
+    name: 'unknown key in task',
+    argv: run(with_((c) => void Object.assign(c.task, { bogus: 1 }))),
+    code: 64,
+    says: ['task.bogus: unknown key'],
+  },
+  {
+    name: 'typo in metrics',
+    argv: run(with_((c) => void Object.assign(c, { metrics: { evry: 2 } }))),
+    code: 64,
+    says: ['metrics.evry: unknown key', 'did you mean "every"?'],
+  },
+  {
+    name: 'typo at the top level',
+    argv: run(
+      with_((c) => {
+        const { training, ...rest } = c;
+        return { ...rest, trainig: training };
+      }),
+    ),
+    code: 64,
+    says: ['trainig: unknown key', 'did you mean "training"?'],
+  },
+  {
+    name: '--set into a field that does not exist',
+    argv: (o) => [...run(base())(o), '--set', 'task.nosuch.deep=5'],
+    code: 64,
+    says: ['task.nosuch', 'no such field'],
+  },
+  {
+    name: 'sweep over a path that does not exist',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'task.nothere', values: [1, 2] }]))),
+    code: 64,
+    says: ['sweep.0.path', 'task.nothere: no such field'],
+  },
+  {
+    name: 'two axes on one path',
+    argv: run(with_((c) => void c.sweep.push({ path: 'task.taskSeed', values: [3, 4] }))),
+    code: 64,
+    says: ['sweep.1.path', 'already swept by sweep.0'],
+  },
+  {
+    name: 'a value repeated on an axis',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 2, 1] }]))),
+    code: 64,
+    says: ['sweep.0.values.2', 'repeats sweep.0.values.0'],
+  },
+  {
+    name: 'steps above the bound',
+    argv: run(with_((c) => void (c.training.steps = 1e15))),
+    code: 64,
+    says: ['training.steps = 1000000000000000', '--allow-large'],
+  },
+  {
+    name: 'N = 1e9',
+    argv: run(with_((c) => void (c.task = { N: 1e9, dIn: 12, dOut: 12, embedding: 'gaussian' }))),
+    code: 64,
+    says: ['task.N = 1000000000', '--allow-large'],
+  },
+  {
+    name: 'lr expression giving NaN',
+    argv: run(with_((c) => void (c.optimizers[0].lr = 'log(0-1)' as never))),
+    code: 64,
+    says: ['optimizers.0.lr', 'NaN'],
+  },
+  {
+    name: 'lr expression giving a negative rate',
+    argv: run(with_((c) => void (c.optimizers[0].lr = '0-1' as never))),
+    code: 64,
+    says: ['optimizers.0.lr', '≥ 0'],
+  },
+  {
+    name: 'lr expression overflowing',
+    argv: run(with_((c) => void (c.optimizers[0].lr = 'exp(1000)' as never))),
+    code: 64,
+    says: ['optimizers.0.lr', 'finite'],
+  },
   { name: 'negative lr number', argv: run(with_((c) => void (c.optimizers[0].lr = -1))), code: 64, says: ['optimizers.0.lr'] },
-  { name: 'lr bad in one sweep cell only', argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.0.lr', values: [1, '0-2'] }] as never))), code: 64, says: ['sweep cell optimizers.0.lr=0-2', 'optimizers.0.lr'] },
-  { name: 'every cell listed at once', argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.0.lr', values: ['0-1', 1, 'log(0-1)'] }] as never))), code: 64, says: ['(2 of 3)', 'optimizers.0.lr=0-1', 'optimizers.0.lr=log(0-1)'] },
-  { name: '"d" ambiguous once d_in ≠ d_out', argv: run(with_((c) => { c.task = { N: 12, dIn: 8, dOut: 16, embedding: 'gaussian' }; c.optimizers[0].lr = 'sqrt(d)' as never; })), code: 64, says: ['optimizers.0.lr', 'ambiguous'] },
-  { name: '--validate with N = 5000', argv: (o) => ['run', configFile(with_((c) => void (c.task = { N: 5000, dIn: 12, dOut: 12, embedding: 'gaussian' }))), '--validate', '--out', o], code: 64, says: ['task.N = 5000', 'at most 1024'] },
-  { name: 'unknown optimizer', argv: run(with_((c) => void (c.optimizers[0].name = 'lion'))), code: 64, says: ['optimizers.0.name', 'allowed'] },
-  { name: 'typo in an optimizer field', argv: run(with_((c) => void (c.optimizers = [{ name: 'gd', lr: 1, momentom: 0.5 } as never]))), code: 64, says: ['optimizers.0.momentom: unknown key', 'did you mean "momentum"?'] },
-  { name: 'typo in the frequency', argv: run(with_((c) => void (c.task = { N: 12, dIn: 12, dOut: 12, embedding: 'gaussian', frequency: { kind: 'power', powerExponant: 1 } } as never))), code: 64, says: ['task.frequency.powerExponant', 'did you mean "powerExponent"?'] },
-  { name: 'typo in a stop rule', argv: run(with_((c) => void (c.training = { steps: 2, stop: { targetLos: 0.1 } } as never))), code: 64, says: ['training.stop.targetLos', 'did you mean "targetLoss"?'] },
-  { name: 'typo in capacityGain', argv: run(with_((c) => void (c.training = { steps: 2, stop: { capacityGain: { percent: 1, windw: 3 } } } as never))), code: 64, says: ['training.stop.capacityGain.windw', 'did you mean "window"?'] },
-  { name: 'typo in a sweep axis', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', valuse: [1, 2] } as never]))), code: 64, says: ['sweep.0.valuse', 'did you mean "values"?'] },
-  { name: 'zip axes of different lengths', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 2], zip: 'z' }, { path: 'training.steps', values: [1, 2, 3], zip: 'z' }] as never))), code: 64, says: ['zip group "z"', 'different lengths'] },
-  { name: 'a zip group repeating an entry', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: [1, 1], zip: 'z' }, { path: 'training.steps', values: [2, 2], zip: 'z' }] as never))), code: 64, says: ['zip group "z"', 'entry 1 repeats entry 0'] },
-  { name: 'sweep into an optimizer that does not exist', argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.3.lr', values: [1, 2] }]))), code: 64, says: ['optimizers.3', 'outside optimizers'] },
-  { name: '--set an index outside the array', argv: (o) => [...run(base())(o), '--set', 'optimizers.5.lr=1'], code: 64, says: ['optimizers.5', 'outside optimizers'] },
-  { name: '--set one path twice', argv: (o) => [...run(base())(o), '--set', 'training.steps=3', '--set', 'training.steps=4'], code: 64, says: ['--set training.steps: set twice'] },
+  {
+    name: 'lr bad in one sweep cell only',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.0.lr', values: [1, '0-2'] }] as never))),
+    code: 64,
+    says: ['sweep cell optimizers.0.lr=0-2', 'optimizers.0.lr'],
+  },
+  {
+    name: 'every cell listed at once',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.0.lr', values: ['0-1', 1, 'log(0-1)'] }] as never))),
+    code: 64,
+    says: ['(2 of 3)', 'optimizers.0.lr=0-1', 'optimizers.0.lr=log(0-1)'],
+  },
+  {
+    name: '"d" ambiguous once d_in ≠ d_out',
+    argv: run(
+      with_((c) => {
+        c.task = { N: 12, dIn: 8, dOut: 16, embedding: 'gaussian' };
+        c.optimizers[0].lr = 'sqrt(d)' as never;
+      }),
+    ),
+    code: 64,
+    says: ['optimizers.0.lr', 'ambiguous'],
+  },
+  {
+    name: '--validate with N = 5000',
+    argv: (o) => [
+      'run',
+      configFile(with_((c) => void (c.task = { N: 5000, dIn: 12, dOut: 12, embedding: 'gaussian' }))),
+      '--validate',
+      '--out',
+      o,
+    ],
+    code: 64,
+    says: ['task.N = 5000', 'at most 1024'],
+  },
+  {
+    name: 'unknown optimizer',
+    argv: run(with_((c) => void (c.optimizers[0].name = 'lion'))),
+    code: 64,
+    says: ['optimizers.0.name', 'allowed'],
+  },
+  {
+    name: 'typo in an optimizer field',
+    argv: run(with_((c) => void (c.optimizers = [{ name: 'gd', lr: 1, momentom: 0.5 } as never]))),
+    code: 64,
+    says: ['optimizers.0.momentom: unknown key', 'did you mean "momentum"?'],
+  },
+  {
+    name: 'typo in the frequency',
+    argv: run(
+      with_(
+        (c) => void (c.task = { N: 12, dIn: 12, dOut: 12, embedding: 'gaussian', frequency: { kind: 'power', powerExponant: 1 } } as never),
+      ),
+    ),
+    code: 64,
+    says: ['task.frequency.powerExponant', 'did you mean "powerExponent"?'],
+  },
+  {
+    name: 'typo in a stop rule',
+    argv: run(with_((c) => void (c.training = { steps: 2, stop: { targetLos: 0.1 } } as never))),
+    code: 64,
+    says: ['training.stop.targetLos', 'did you mean "targetLoss"?'],
+  },
+  {
+    name: 'typo in capacityGain',
+    argv: run(with_((c) => void (c.training = { steps: 2, stop: { capacityGain: { percent: 1, windw: 3 } } } as never))),
+    code: 64,
+    says: ['training.stop.capacityGain.windw', 'did you mean "window"?'],
+  },
+  {
+    name: 'typo in a sweep axis',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', valuse: [1, 2] } as never]))),
+    code: 64,
+    says: ['sweep.0.valuse', 'did you mean "values"?'],
+  },
+  {
+    name: 'zip axes of different lengths',
+    argv: run(
+      with_(
+        (c) =>
+          void (c.sweep = [
+            { path: 'task.taskSeed', values: [1, 2], zip: 'z' },
+            { path: 'training.steps', values: [1, 2, 3], zip: 'z' },
+          ] as never),
+      ),
+    ),
+    code: 64,
+    says: ['zip group "z"', 'different lengths'],
+  },
+  {
+    name: 'a zip group repeating an entry',
+    argv: run(
+      with_(
+        (c) =>
+          void (c.sweep = [
+            { path: 'task.taskSeed', values: [1, 1], zip: 'z' },
+            { path: 'training.steps', values: [2, 2], zip: 'z' },
+          ] as never),
+      ),
+    ),
+    code: 64,
+    says: ['zip group "z"', 'entry 1 repeats entry 0'],
+  },
+  {
+    name: 'sweep into an optimizer that does not exist',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'optimizers.3.lr', values: [1, 2] }]))),
+    code: 64,
+    says: ['optimizers.3', 'outside optimizers'],
+  },
+  {
+    name: '--set an index outside the array',
+    argv: (o) => [...run(base())(o), '--set', 'optimizers.5.lr=1'],
+    code: 64,
+    says: ['optimizers.5', 'outside optimizers'],
+  },
+  {
+    name: '--set one path twice',
+    argv: (o) => [...run(base())(o), '--set', 'training.steps=3', '--set', 'training.steps=4'],
+    code: 64,
+    says: ['--set training.steps: set twice'],
+  },
   { name: '--set without =', argv: (o) => [...run(base())(o), '--set', 'training.steps'], code: 64, says: ['--set: expected path=value'] },
-  { name: '--set a value of the wrong type', argv: (o) => [...run(base())(o), '--set', 'training.steps=abc'], code: 64, says: ['training.steps'] },
+  {
+    name: '--set a value of the wrong type',
+    argv: (o) => [...run(base())(o), '--set', 'training.steps=abc'],
+    code: 64,
+    says: ['training.steps'],
+  },
   { name: 'a name with spaces', argv: run(with_((c) => void (c.name = 'Bad Name'))), code: 64, says: ['name:', 'lowercase'] },
   { name: 'a config that is not JSON', argv: run('{ "name": "tiny", '), code: 64, says: ['cannot read experiment config'] },
-  { name: 'a config file that does not exist', argv: (o) => ['run', join(scratch, 'missing.json'), '--out', o], code: 64, says: ['cannot read experiment config', 'missing.json'] },
+  {
+    name: 'a config file that does not exist',
+    argv: (o) => ['run', join(scratch, 'missing.json'), '--out', o],
+    code: 64,
+    says: ['cannot read experiment config', 'missing.json'],
+  },
   { name: 'a config that is a list', argv: run([1, 2]), code: 64, says: ['an experiment config is a JSON object'] },
-  { name: 'an unknown embedding', argv: run(with_((c) => void (c.task.embedding = 'random'))), code: 64, says: ['task.embedding', 'allowed: identity'] },
-  { name: 'identity embeddings with dIn ≠ N', argv: run(with_((c) => void (c.task.dIn = 8))), code: 64, says: ['task.dIn', 'identity embeddings need dIn = N'] },
-  { name: 'minibatch without a batch size', argv: run(with_((c) => void (c.training = { steps: 2, mode: 'minibatch' } as never))), code: 64, says: ['training.batchSize', 'minibatch training needs batchSize'] },
-  { name: 'no run seeds', argv: run(with_((c) => void (c.training = { steps: 2, runSeeds: [] } as never))), code: 64, says: ['training.runSeeds'] },
-  { name: 'a sweep above the cell bound', argv: run(with_((c) => void (c.sweep = [{ path: 'task.taskSeed', values: Array.from({ length: 40 }, (_, i) => i) }, { path: 'training.steps', values: Array.from({ length: 30 }, (_, i) => i + 1) }]))), code: 64, says: ['sweep: 1,200 cells', '--allow-large'] },
-  { name: 'runs per cell above the bound', argv: run(with_((c) => void (c.training = { steps: 2, runSeeds: Array.from({ length: 300 }, (_, i) => i) } as never))), code: 64, says: ['300 runs per cell', '--allow-large'] },
-  { name: 'd above the bound', argv: run(with_((c) => void (c.task = { N: 12, dIn: 10_000, dOut: 12, embedding: 'gaussian' }))), code: 64, says: ['task.dIn = 10000'] },
-  { name: 'τ outside (0, 1)', argv: run(with_((c) => void Object.assign(c, { metrics: { tau: [1.5] } }))), code: 64, says: ['metrics.tau.0'] },
-  { name: 'sweeping the name', argv: run(with_((c) => void (c.sweep = [{ path: 'name', values: ['a', 'b'] }] as never))), code: 64, says: ['sweep.0.path', '"name" cannot be swept'] },
-  { name: 'a sweep path through a number', argv: run(with_((c) => void (c.sweep = [{ path: 'task.N.x', values: [1, 2] }]))), code: 64, says: ['task.N.x', 'task.N is a value'] },
-  { name: 'a loss multiple ≤ 1', argv: run(with_((c) => void (c.training = { steps: 2, divergence: { lossMultiple: 0.5 } } as never))), code: 64, says: ['training.divergence.lossMultiple'] },
+  {
+    name: 'an unknown embedding',
+    argv: run(with_((c) => void (c.task.embedding = 'random'))),
+    code: 64,
+    says: ['task.embedding', 'allowed: identity'],
+  },
+  {
+    name: 'identity embeddings with dIn ≠ N',
+    argv: run(with_((c) => void (c.task.dIn = 8))),
+    code: 64,
+    says: ['task.dIn', 'identity embeddings need dIn = N'],
+  },
+  {
+    name: 'minibatch without a batch size',
+    argv: run(with_((c) => void (c.training = { steps: 2, mode: 'minibatch' } as never))),
+    code: 64,
+    says: ['training.batchSize', 'minibatch training needs batchSize'],
+  },
+  {
+    name: 'no run seeds',
+    argv: run(with_((c) => void (c.training = { steps: 2, runSeeds: [] } as never))),
+    code: 64,
+    says: ['training.runSeeds'],
+  },
+  {
+    name: 'a sweep above the cell bound',
+    argv: run(
+      with_(
+        (c) =>
+          void (c.sweep = [
+            { path: 'task.taskSeed', values: Array.from({ length: 40 }, (_, i) => i) },
+            { path: 'training.steps', values: Array.from({ length: 30 }, (_, i) => i + 1) },
+          ]),
+      ),
+    ),
+    code: 64,
+    says: ['sweep: 1,200 cells', '--allow-large'],
+  },
+  {
+    name: 'runs per cell above the bound',
+    argv: run(with_((c) => void (c.training = { steps: 2, runSeeds: Array.from({ length: 300 }, (_, i) => i) } as never))),
+    code: 64,
+    says: ['300 runs per cell', '--allow-large'],
+  },
+  {
+    name: 'd above the bound',
+    argv: run(with_((c) => void (c.task = { N: 12, dIn: 10_000, dOut: 12, embedding: 'gaussian' }))),
+    code: 64,
+    says: ['task.dIn = 10000'],
+  },
+  {
+    name: 'τ outside (0, 1)',
+    argv: run(with_((c) => void Object.assign(c, { metrics: { tau: [1.5] } }))),
+    code: 64,
+    says: ['metrics.tau.0'],
+  },
+  {
+    name: 'sweeping the name',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'name', values: ['a', 'b'] }] as never))),
+    code: 64,
+    says: ['sweep.0.path', '"name" cannot be swept'],
+  },
+  {
+    name: 'a sweep path through a number',
+    argv: run(with_((c) => void (c.sweep = [{ path: 'task.N.x', values: [1, 2] }]))),
+    code: 64,
+    says: ['task.N.x', 'task.N is a value'],
+  },
+  {
+    name: 'a loss multiple ≤ 1',
+    argv: run(with_((c) => void (c.training = { steps: 2, divergence: { lossMultiple: 0.5 } } as never))),
+    code: 64,
+    says: ['training.divergence.lossMultiple'],
+  },
 ];
 
 // Flags: exit 64 naming the flag; nothing written.
-const presetRun = (...flags: string[]) => (out: string) => ['run', 'b-balance-onestep', '--scale', 'ci', '--out', out, ...flags];
+const presetRun =
+  (...flags: string[]) =>
+  (out: string) => ['run', 'b-balance-onestep', '--scale', 'ci', '--out', out, ...flags];
 const flagCases: Case[] = [
   { name: '--shard 0/2', argv: run(base(), '--shard', '0/2'), code: 64, says: ['--shard', '1 ≤ i ≤ n'] },
   { name: '--shard 3/2', argv: run(base(), '--shard', '3/2'), code: 64, says: ['--shard', '1 ≤ i ≤ n'] },
@@ -147,14 +395,44 @@ const flagCases: Case[] = [
   { name: '--set on a preset', argv: presetRun('--set', 'task.N=5'), code: 64, says: ['--set does not apply to `muonlab run PRESET`'] },
   { name: '--validate on a preset', argv: presetRun('--validate'), code: 64, says: ['--validate does not apply to `muonlab run PRESET`'] },
   { name: '--force-new on a preset', argv: presetRun('--force-new'), code: 64, says: ['--force-new does not apply'] },
-  { name: '--scale on a config', argv: run(base(), '--scale', 'quick'), code: 64, says: ['--scale does not apply to `muonlab run CONFIG.json`'] },
-  { name: '--json on a config', argv: run(base(), '--json', 'x.json'), code: 64, says: ['--json does not apply to `muonlab run CONFIG.json`'] },
+  {
+    name: '--scale on a config',
+    argv: run(base(), '--scale', 'quick'),
+    code: 64,
+    says: ['--scale does not apply to `muonlab run CONFIG.json`'],
+  },
+  {
+    name: '--json on a config',
+    argv: run(base(), '--json', 'x.json'),
+    code: 64,
+    says: ['--json does not apply to `muonlab run CONFIG.json`'],
+  },
   { name: '--runs on a config', argv: run(base(), '--runs', '3'), code: 64, says: ['--runs does not apply'] },
-  { name: '--resume with --force-new', argv: run(base(), '--resume', '--force-new'), code: 64, says: ['--resume and --force-new exclude each other'] },
-  { name: '--steps without --validate', argv: run(base(), '--steps', '2'), code: 64, says: ['--steps does not apply to `muonlab run CONFIG.json`'] },
-  { name: '--profile with --validate', argv: run(base(), '--validate', '--profile'), code: 64, says: ['--profile does not apply to `muonlab run CONFIG.json --validate`'] },
+  {
+    name: '--resume with --force-new',
+    argv: run(base(), '--resume', '--force-new'),
+    code: 64,
+    says: ['--resume and --force-new exclude each other'],
+  },
+  {
+    name: '--steps without --validate',
+    argv: run(base(), '--steps', '2'),
+    code: 64,
+    says: ['--steps does not apply to `muonlab run CONFIG.json`'],
+  },
+  {
+    name: '--profile with --validate',
+    argv: run(base(), '--validate', '--profile'),
+    code: 64,
+    says: ['--profile does not apply to `muonlab run CONFIG.json --validate`'],
+  },
   { name: '--shard with --validate', argv: run(base(), '--validate', '--shard', '1/2'), code: 64, says: ['--shard does not apply'] },
-  { name: 'run something that is neither preset nor .json', argv: (o) => ['run', 'bogus', '--out', o], code: 64, says: ['"bogus" is neither a preset'] },
+  {
+    name: 'run something that is neither preset nor .json',
+    argv: (o) => ['run', 'bogus', '--out', o],
+    code: 64,
+    says: ['"bogus" is neither a preset'],
+  },
   { name: 'an unknown option', argv: run(base(), '--bogus'), code: 64, says: ["Unknown option '--bogus'"] },
   { name: 'an unknown scale', argv: presetRun('--scale', 'huge'), code: 64, says: ['--scale = "huge"', 'allowed: ci, quick, full'] },
   { name: 'bench --runs 0', argv: () => ['bench', '--runs', '0'], code: 64, says: ['--runs = "0"'] },
@@ -169,8 +447,21 @@ const flagCases: Case[] = [
 
 // --out that cannot be a folder: exit 64 naming --out (no raw Node stack).
 const outCases: Case[] = [
-  { name: '--out naming a file', argv: (o) => { writeFileSync(join(o, 'file'), 'x'); return ['run', configFile(base()), '--out', join(o, 'file')]; }, code: 64, says: ['--out', 'is a file, not a folder', 'ENOTDIR'] },
-  { name: '--out with a 300-character name', argv: (o) => ['run', configFile(base()), '--out', join(o, 'x'.repeat(300))], code: 64, says: ['--out', 'file name too long'] },
+  {
+    name: '--out naming a file',
+    argv: (o) => {
+      writeFileSync(join(o, 'file'), 'x');
+      return ['run', configFile(base()), '--out', join(o, 'file')];
+    },
+    code: 64,
+    says: ['--out', 'is a file, not a folder', 'ENOTDIR'],
+  },
+  {
+    name: '--out with a 300-character name',
+    argv: (o) => ['run', configFile(base()), '--out', join(o, 'x'.repeat(300))],
+    code: 64,
+    says: ['--out', 'file name too long'],
+  },
 ];
 
 describe('bad inputs: exit status, the field named, nothing left behind', () => {
@@ -221,8 +512,22 @@ function writeFinished(out: string, raw: unknown, shard?: string): string {
   for (const cell of plan.todo) {
     const dir = cellDirectory(plan.root, cell);
     beginCell(dir, cell);
-    for (const step of [0, cell.config.training.steps]) appendRecord(dir, cell.id, { run: 0, optimizer: 'gd', runSeed: 0, step, loss: 2 - step / 10, capacity: step, diverged: false, divergedAtStep: null });
-    finishCell(dir, { cell: cell.id, runs: [], steps: cell.config.training.steps, stopped: 'steps', elapsedMs: 1, finalPerItem: [] }, cell.config);
+    for (const step of [0, cell.config.training.steps])
+      appendRecord(dir, cell.id, {
+        run: 0,
+        optimizer: 'gd',
+        runSeed: 0,
+        step,
+        loss: 2 - step / 10,
+        capacity: step,
+        diverged: false,
+        divergedAtStep: null,
+      });
+    finishCell(
+      dir,
+      { cell: cell.id, runs: [], steps: cell.config.training.steps, stopped: 'steps', elapsedMs: 1, finalPerItem: [] },
+      cell.config,
+    );
   }
   return plan.root;
 }
@@ -232,9 +537,21 @@ describe('results that cannot mix', () => {
     const out = fresh('resume');
     const root = writeFinished(out, { ...base(), training: { steps: 30 } });
     const before = Object.fromEntries(filesUnder(root).map((f) => [f, readFileSync(f, 'utf8')]));
-    const result = await cli(['run', configFile({ ...base(), training: { steps: 30 } }), '--out', out, '--resume', '--set', 'training.steps=20', '--set', 'optimizers.0.lr=5']);
+    const result = await cli([
+      'run',
+      configFile({ ...base(), training: { steps: 30 } }),
+      '--out',
+      out,
+      '--resume',
+      '--set',
+      'training.steps=20',
+      '--set',
+      'optimizers.0.lr=5',
+    ]);
     expect(result.code).toBe(64);
-    expect(result.err).toMatch(/holds results of another config: it differs at optimizers\.0\.lr \(1 vs 5\)|differs at training\.steps \(30 vs 20\)/);
+    expect(result.err).toMatch(
+      /holds results of another config: it differs at optimizers\.0\.lr \(1 vs 5\)|differs at training\.steps \(30 vs 20\)/,
+    );
     expect(result.err).toContain('--force-new');
     expect(Object.fromEntries(filesUnder(root).map((f) => [f, readFileSync(f, 'utf8')]))).toEqual(before);
   });
@@ -265,7 +582,14 @@ describe('results that cannot mix', () => {
     const root = writeFinished(out, base());
     const config = parseExperimentConfig(base());
     const cell = planRun(config, { out }).cells[0];
-    writeJsonAtomic(join(cellDirectory(root, cell), 'summary.json'), { schema: 'muonlab.cell-summary/1', cell: cell.id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 1 });
+    writeJsonAtomic(join(cellDirectory(root, cell), 'summary.json'), {
+      schema: 'muonlab.cell-summary/1',
+      cell: cell.id,
+      runs: [],
+      steps: 2,
+      stopped: 'steps',
+      elapsedMs: 1,
+    });
     expect(planRun(config, { out, resume: true }).todo).toEqual([]);
     const merged = mergeRuns([root], join(fresh('v1m'), 'm'));
     expect(merged.missing).toEqual([]);
@@ -298,10 +622,33 @@ describe('results that cannot mix', () => {
 
   const mergeCases: { name: string; setup: () => string[]; says: string[] }[] = [
     { name: 'a folder that does not exist', setup: () => [join(scratch, 'nowhere')], says: ['not a muonlab run folder'] },
-    { name: 'shards of different configs', setup: () => [writeFinished(fresh('x'), base(), '1/2'), writeFinished(fresh('y'), { ...base(), training: { steps: 3 } }, '2/2')], says: ['mismatched configs', 'training.steps (2 vs 3)'] },
-    { name: 'overlapping shards', setup: () => [writeFinished(fresh('x'), base(), '1/2'), writeFinished(fresh('y'), base(), '1/2')], says: ['is finished in both'] },
-    { name: '--out that is one of the inputs', setup: () => { const a = writeFinished(fresh('x'), base()); return [a, '--out', a]; }, says: ['is one of the inputs'] },
-    { name: '--out a folder of other files', setup: () => { const o = fresh('junk'); writeFileSync(join(o, 'notes.txt'), 'mine'); return [writeFinished(fresh('x'), base()), '--out', o]; }, says: ['is not a muonlab run folder'] },
+    {
+      name: 'shards of different configs',
+      setup: () => [writeFinished(fresh('x'), base(), '1/2'), writeFinished(fresh('y'), { ...base(), training: { steps: 3 } }, '2/2')],
+      says: ['mismatched configs', 'training.steps (2 vs 3)'],
+    },
+    {
+      name: 'overlapping shards',
+      setup: () => [writeFinished(fresh('x'), base(), '1/2'), writeFinished(fresh('y'), base(), '1/2')],
+      says: ['is finished in both'],
+    },
+    {
+      name: '--out that is one of the inputs',
+      setup: () => {
+        const a = writeFinished(fresh('x'), base());
+        return [a, '--out', a];
+      },
+      says: ['is one of the inputs'],
+    },
+    {
+      name: '--out a folder of other files',
+      setup: () => {
+        const o = fresh('junk');
+        writeFileSync(join(o, 'notes.txt'), 'mine');
+        return [writeFinished(fresh('x'), base()), '--out', o];
+      },
+      says: ['is not a muonlab run folder'],
+    },
     {
       name: 'a cell tampered to another config',
       setup: () => {
@@ -309,7 +656,14 @@ describe('results that cannot mix', () => {
         const config = parseExperimentConfig(base());
         const cell = planRun(config, { out: join(root, '..') }).cells[0];
         writeJsonAtomic(join(cellDirectory(root, cell), 'config.json'), { ...cell.config, task: { ...cell.config.task, taskSeed: 9 } });
-        writeJsonAtomic(join(cellDirectory(root, cell), 'summary.json'), { schema: 'muonlab.cell-summary/1', cell: cell.id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 1 });
+        writeJsonAtomic(join(cellDirectory(root, cell), 'summary.json'), {
+          schema: 'muonlab.cell-summary/1',
+          cell: cell.id,
+          runs: [],
+          steps: 2,
+          stopped: 'steps',
+          elapsedMs: 1,
+        });
         return [root];
       },
       says: ['was run with another config', 'task.taskSeed (9 vs 1)'],
@@ -335,11 +689,16 @@ describe('one writer per folder (the lock, in-process)', () => {
     const { lockFolder, HOLDER_FILE } = await import('../harness/lock');
     const dir = fresh('lock');
     const first = await lockFolder(dir, { command: 'first' });
-    await expect(lockFolder(dir, { command: 'second' })).rejects.toThrow(new RegExp(`another muonlab process \\(pid ${process.pid} on .*first`));
+    await expect(lockFolder(dir, { command: 'second' })).rejects.toThrow(
+      new RegExp(`another muonlab process \\(pid ${process.pid} on .*first`),
+    );
     await first.release();
     const again = await lockFolder(dir, { command: 'again' });
     // Pretend the holder died (kill -9): a pid that is not running.
-    writeFileSync(join(dir, HOLDER_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'then', command: 'crashed' }));
+    writeFileSync(
+      join(dir, HOLDER_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'then', command: 'crashed' }),
+    );
     await expect(lockFolder(dir, { command: 'plain' })).rejects.toThrow(/no longer runs .*--resume/);
     const taken = await lockFolder(dir, { takeOverStale: true, command: 'resume' });
     expect(JSON.parse(readFileSync(join(dir, HOLDER_FILE), 'utf8')).command).toBe('resume');
@@ -353,13 +712,33 @@ describe('share links never start a full scale or an oversized run without a cli
   const cases: { name: string; hash: string; action: 'run' | 'confirm' | 'none'; error?: RegExp }[] = [
     { name: 'c-capacity-onestep at full with run=1', hash: '#preset=c-capacity-onestep&scale=full&run=1', action: 'confirm' },
     { name: 'a preset at ci with run=1', hash: '#preset=b-balance-onestep&scale=ci&run=1', action: 'run' },
-    { name: 'a config with steps 1e15 and run=1', hash: encodeShareHash({ kind: 'config', config: { ...base(), training: { steps: 1e15 } } as never }, true), action: 'confirm' },
-    { name: 'a config with N = 1e9 and run=1', hash: encodeShareHash({ kind: 'config', config: { ...base(), task: { N: 1e9, dIn: 12, dOut: 12, embedding: 'gaussian' } } as never }, true), action: 'confirm' },
+    {
+      name: 'a config with steps 1e15 and run=1',
+      hash: encodeShareHash({ kind: 'config', config: { ...base(), training: { steps: 1e15 } } as never }, true),
+      action: 'confirm',
+    },
+    {
+      name: 'a config with N = 1e9 and run=1',
+      hash: encodeShareHash(
+        { kind: 'config', config: { ...base(), task: { N: 1e9, dIn: 12, dOut: 12, embedding: 'gaussian' } } as never },
+        true,
+      ),
+      action: 'confirm',
+    },
     { name: 'a small config with run=1', hash: encodeShareHash({ kind: 'config', config: base() as never }, true), action: 'run' },
     { name: 'a full scale without run=1', hash: '#preset=c-capacity-onestep&scale=full', action: 'none' },
-    { name: 'an unknown scale', hash: '#preset=b-balance-onestep&scale=huge&run=1', action: 'none', error: /scale = "huge" is not a scale/ },
+    {
+      name: 'an unknown scale',
+      hash: '#preset=b-balance-onestep&scale=huge&run=1',
+      action: 'none',
+      error: /scale = "huge" is not a scale/,
+    },
     { name: 'a config cut short', hash: '#config=eyJuYW1lIjoi&run=1', action: 'none', error: /cannot be read/ },
-    { name: 'an invalid config with run=1', hash: encodeShareHash({ kind: 'config', config: { ...base(), task: { bogus: 1 } } as never }, true), action: 'none' },
+    {
+      name: 'an invalid config with run=1',
+      hash: encodeShareHash({ kind: 'config', config: { ...base(), task: { bogus: 1 } } as never }, true),
+      action: 'none',
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -396,10 +775,14 @@ describe('the page server: cannot be crashed or escaped', () => {
     new Promise<{ status: number; body: string }>((ok, fail) => {
       const url = new URL(server.url);
       // write, not end: a half-closed socket may be dropped before the answer; Connection: close ends it.
-      const socket = connect(Number(url.port), url.hostname, () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      const socket = connect(Number(url.port), url.hostname, () =>
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      );
       let data = '';
       socket.on('data', (d) => (data += d.toString()));
-      socket.on('end', () => ok({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
+      socket.on('end', () =>
+        ok({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1] ?? 0), body: data.split('\r\n\r\n').slice(1).join('\r\n\r\n') }),
+      );
       socket.on('error', fail);
     });
 
@@ -435,7 +818,12 @@ describe('the page server: cannot be crashed or escaped', () => {
   });
 
   test('a normal request through node:http', async () => {
-    const status = await new Promise<number>((ok) => request(server.url, (res) => { res.resume(); ok(res.statusCode ?? 0); }).end());
+    const status = await new Promise<number>((ok) =>
+      request(server.url, (res) => {
+        res.resume();
+        ok(res.statusCode ?? 0);
+      }).end(),
+    );
     expect(status).toBe(200);
   });
 });
@@ -465,14 +853,17 @@ function spawnCli(args: string[]): Spawned {
   const waiters: { re: RegExp; ok: () => void }[] = [];
   const onData = (d: Buffer) => {
     text += d.toString();
-    for (const w of [...waiters]) if (w.re.test(text)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.ok();
-    }
+    for (const w of [...waiters])
+      if (w.re.test(text)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.ok();
+      }
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.on('exit', (code, signal) => ok({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    child.on('exit', (code, signal) => ok({ code, signal })),
+  );
   return {
     child,
     output: () => text,
@@ -481,7 +872,13 @@ function spawnCli(args: string[]): Spawned {
       new Promise<void>((ok, fail) => {
         if (re.test(text)) return ok();
         const timer = setTimeout(() => fail(new Error(`timed out waiting for ${re} in:\n${text}`)), timeoutMs);
-        waiters.push({ re, ok: () => { clearTimeout(timer); ok(); } });
+        waiters.push({
+          re,
+          ok: () => {
+            clearTimeout(timer);
+            ok();
+          },
+        });
         void exit.then(() => setTimeout(() => fail(new Error(`exited before ${re}:\n${text}`)), 50));
       }),
   };
@@ -496,7 +893,17 @@ async function cliProcess(args: string[]): Promise<{ code: number | null; output
 /** A cell's records, comparable across runs (the numbers only; order as written). */
 function cellRecords(root: string): Record<string, unknown[]> {
   const cells = join(root, 'cells');
-  return Object.fromEntries(readdirSync(cells).sort().map((c) => [c, readFileSync(join(cells, c, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))]));
+  return Object.fromEntries(
+    readdirSync(cells)
+      .sort()
+      .map((c) => [
+        c,
+        readFileSync(join(cells, c, 'metrics.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ]),
+  );
 }
 
 /** Temporary files of write-file-atomic are `<name>.<hash>`; none may remain. */
@@ -507,7 +914,10 @@ function strayTemporaries(dir: string): string[] {
 const sweepConfig = (steps: number, perItem = false) => ({
   name: 'faults',
   task: { N: 48, dIn: 48, dOut: 48, embedding: 'identity' },
-  optimizers: [{ name: 'gd', lr: 1 }, { name: 'muon', lr: 0.5 }],
+  optimizers: [
+    { name: 'gd', lr: 1 },
+    { name: 'muon', lr: 0.5 },
+  ],
   training: { steps },
   metrics: { every: 1, perItem },
   sweep: [{ path: 'task.taskSeed', values: [1, 2, 3] }],
@@ -556,7 +966,10 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
   test('disk full (a small tmpfs): exit 1 saying so, no temporary files, whole JSONL lines, and the folder resumes', async (ctx) => {
     const mountPoint = fresh('tmpfs');
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=192k', 'tmpfs', mountPoint]);
-    if (mounted.status !== 0) return ctx.skip(`cannot mount a tmpfs here (${mounted.stderr.toString().trim() || `exit ${mounted.status}`}); the disk-full test needs one`);
+    if (mounted.status !== 0)
+      return ctx.skip(
+        `cannot mount a tmpfs here (${mounted.stderr.toString().trim() || `exit ${mounted.status}`}); the disk-full test needs one`,
+      );
     try {
       const config = configFile(sweepConfig(40, true));
       const full = await cliProcess(['run', config, '--out', mountPoint]);
@@ -628,7 +1041,12 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
     const cell = plan.cells[0];
     const dir = cellDirectory(plan.root, cell);
     let received = 0;
-    const session = await openSession({ onRecord: (id, record) => { appendRecord(dir, id, record); received++; } });
+    const session = await openSession({
+      onRecord: (id, record) => {
+        appendRecord(dir, id, record);
+        received++;
+      },
+    });
     try {
       beginCell(dir, cell);
       const running = session.call('runCell', cell.config, cell.id, {});
@@ -640,7 +1058,10 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
     }
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
     expect(lines.endsWith('\n')).toBe(true);
-    const records = lines.trim().split('\n').map((l) => JSON.parse(l));
+    const records = lines
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.length).toBe(received);
     expect(records.length).toBeLessThan(2 * 401);
     expect(existsSync(join(dir, 'summary.json'))).toBe(false);

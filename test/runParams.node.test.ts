@@ -1,4 +1,4 @@
-// The run-parameters contract: the struct in shaders/run_params.wgsl, reflected for host packing.
+// The run-parameters contract: the struct in shaders/lib/run_params.wgsl, reflected for host packing.
 import { describe, expect, test } from 'vitest';
 import { packRunParams, RUN_PARAM_FIELDS, RUN_PARAMS_BYTES, unpackRunParams, defaultRunParams } from '../src/gpu/runParams';
 

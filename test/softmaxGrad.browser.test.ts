@@ -1,9 +1,9 @@
-// The softmax cross-entropy gradient on the GPU (src/kernels/softmaxGrad.ts) against the Float64
+// The softmax cross-entropy gradient on the GPU (src/kernels/softmaxGrad/softmaxGrad.ts) against the Float64
 // twin (src/cpu/softmaxGrad.ts), on the same f32 inputs (embeddings read back from the GPU).
 // Case ids are addressable: `-t "identity,N=300"`.
 //
 // Tolerances (per element, absolute, derived in softmaxGradTolerances in
-// src/kernels/softmaxGradCheck.ts; u = 2^-24, γ_n = n·u/(1 − n·u)): logits are two f32 dot products,
+// src/kernels/softmaxGrad/check.ts; u = 2^-24, γ_n = n·u/(1 − n·u)): logits are two f32 dot products,
 // δz = γ_{dIn+dOut+1}·|ẽ|ᵀ|W||e| (0 for identity: they are W's entries); every exp carries WGSL's
 // 3 + 2|x| ULP plus 2δz; the softmax sum γ_N and each chunk rescale (4 + 2X)u; lse adds WGSL log's
 // 2^-21 absolute error near 1; the loss is log1p(S) whose error is S/(1+S)·ΔS/S (relative for tiny
@@ -22,8 +22,8 @@ import {
   softmaxGradTolerances,
   STAGED_CASES,
   type SoftmaxGradCaseResult,
-} from '../src/kernels/softmaxGradCheck';
-import { computeSoftmaxGrad, createSoftmaxGradWorkspace, softmaxGrad, type SoftmaxGradArgs } from '../src/kernels/softmaxGrad';
+} from '../src/kernels/softmaxGrad/check';
+import { computeSoftmaxGrad, createSoftmaxGradWorkspace, softmaxGrad, type SoftmaxGradArgs } from '../src/kernels/softmaxGrad/softmaxGrad';
 import { createGpuTask } from '../src/task/taskGpu';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 

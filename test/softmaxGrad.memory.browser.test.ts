@@ -1,9 +1,9 @@
-// Memory of the softmax cross-entropy gradient (src/kernels/softmaxGrad.ts) at N = 5,000 and
+// Memory of the softmax cross-entropy gradient (src/kernels/softmaxGrad/softmaxGrad.ts) at N = 5,000 and
 // 20,000 (d = 32), both submitted and run: its own file because N = 20,000 takes about a minute on
 // SwiftShader (2·20,000²·32 multiply-adds in each of the two block products plus 4e8 exps).
 import { describe, expect, test } from 'vitest';
 import { createTensor, readTensor, uploadTensor } from '../src/gpu/tensor';
-import { computeSoftmaxGrad, createSoftmaxGradWorkspace } from '../src/kernels/softmaxGrad';
+import { computeSoftmaxGrad, createSoftmaxGradWorkspace } from '../src/kernels/softmaxGrad/softmaxGrad';
 import { createGpuTask } from '../src/task/taskGpu';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 

@@ -1,4 +1,4 @@
-// The symmetric product kernel (src/kernels/symmetricGram.ts, gram_symmetric_quad) against the
+// The symmetric product kernel (src/kernels/matmul/symmetricGram.ts, gram_symmetric_quad) against the
 // Float64 matmul twin: odd sizes (not multiples of the 32×32 tile, K with a tail below the k-step
 // of 8), both orientations, α and β with a symmetric C, a batch with an offset. Tolerance per element:
 // Higham's bound for a K-long f32 dot product, then α and the β·C add — γ_{K+2}·(|α|·|X||X|ᵀ +
@@ -12,7 +12,7 @@ import { randomF32 } from '../src/cpu/random';
 import { matmulCpu } from '../src/cpu/matmul';
 import { hostTensor } from '../src/cpu/hostTensor';
 import { compareToReference, F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
-import { symmetricGram, symmetricGramAvailable } from '../src/kernels/symmetricGram';
+import { symmetricGram, symmetricGramAvailable } from '../src/kernels/matmul/symmetricGram';
 
 interface Case {
   name: string;

@@ -2,7 +2,7 @@
 // on the GPU equal the Float64 formula within WGSL's accuracy for the normals (bound derived in
 // test/philox.browser.test.ts: ≤ 4e-3 per N(0,1) value) times the 1/√d scale, plus the f32 rounding
 // of the scale and product (2 ULP relative); minibatch items and noisy labels are bit-identical
-// to sampleMinibatchCpu (integer arithmetic only, SPEC §6); orthonormal tables are the uploaded
+// to sampleMinibatchCpu (integer arithmetic only, docs/math.md §6); orthonormal tables are the uploaded
 // Gram–Schmidt of the same normals (orthonormal in f32 to 1e-6 ≈ d·u).
 import { describe, expect, test } from 'vitest';
 import { runCommands } from '../src/gpu/commands';

@@ -1,7 +1,7 @@
 // The task on the CPU (src/task/): config schema errors name the field; frequencies against values
 // worked out by hand; sampling thresholds and the integer sampler; a χ² goodness-of-fit test of
 // sampled item counts against the frequencies (fixed seed); label noise rates; the coupled-rotation
-// unit check of SPEC §1; orthonormal embeddings orthonormal.
+// unit check of docs/math.md §1; orthonormal embeddings orthonormal.
 //
 // χ² test: k − 1 degrees of freedom; the critical values used are the 0.999 quantiles of χ²
 // (df 19: 43.82, df 9: 27.88), so a correct sampler fails with probability 1e-3 for a random seed —
@@ -134,7 +134,7 @@ describe('sampling', () => {
 });
 
 describe('embeddings', () => {
-  test('coupled-rotation unit check of SPEC §1: R̃ᵀ(A+B)R', () => {
+  test('coupled-rotation unit check of docs/math.md §1: R̃ᵀ(A+B)R', () => {
     const A = [2, 0, 0, 2, 0, 2, -2, -2, -2];
     const B = [-1, -1, -1, -1, -1, -1, 1, 1, 1];
     const S = A.map((a, i) => a + B[i]);
@@ -145,7 +145,7 @@ describe('embeddings', () => {
       for (let b = 0; b < 3; b++) {
         let v = 0;
         for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) v += Rt[3 * i + a] * S[3 * i + j] * R[3 * j + b];
-        // SPEC gives 4 decimals: half a unit of the last digit.
+        // docs/math.md gives 4 decimals: half a unit of the last digit.
         expect(Math.abs(v - want[3 * a + b]), `(${a},${b}) = ${v}`).toBeLessThanOrEqual(5e-5);
       }
     }

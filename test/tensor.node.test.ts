@@ -1,4 +1,4 @@
-// The tensor layout contract of src/gpu/tensor.ts (DESIGN.md, "Runs are a batch dimension"):
+// The tensor layout contract of src/gpu/tensor.ts (docs/architecture.md §3.1, "Runs are a batch dimension"):
 // element (b, i, j) at offset + b·batchStride + i·cols + j, batch stride 0 = one matrix shared by
 // all runs, sub-ranges of runs as offset views. Pure layout arithmetic: no device needed. Every
 // expected number below is worked out by hand from that formula in the test's comment.

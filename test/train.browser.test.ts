@@ -1,4 +1,4 @@
-// The training scheduler on the GPU (src/train/trainCell.ts) against closed forms of SPEC §4 and
+// The training scheduler on the GPU (src/train/trainCell.ts) against closed forms of docs/math.md §4 and
 // Float64 re-implementations of a few steps (src/cpu/softmaxGrad.ts + src/cpu/optim.ts). Sizes are
 // tiny (N ≤ 48) so the file stays fast on SwiftShader.
 import { describe, expect, test } from 'vitest';
@@ -20,7 +20,7 @@ import type { TrainProgress } from '../src/train/records';
 const cfg = (c: Omit<ExperimentConfigInput, 'name'> & { name?: string }) => parseExperimentConfig({ name: 'train-test', ...c });
 
 describe('trainCell on the GPU', () => {
-  // Orthonormal embeddings of every kind give the same margins (SPEC §4: "identical for both").
+  // Orthonormal embeddings of every kind give the same margins (docs/math.md §4: "identical for both").
   test.for(['identity', 'coupled-rotation', 'orthonormal'] as const)('one population GD step from W = 0 (%s, two-class): pCorrect_k = e^{ηp_k}/(e^{ηp_k} + N − 1)', async (embedding, ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
@@ -71,7 +71,7 @@ describe('trainCell on the GPU', () => {
     const task = await createGpuTask(gpu, config.task);
     try {
       if (task.embeddings.kind !== 'dense') throw new Error('gaussian embeddings are dense');
-      // The CPU side sees the GPU's embeddings (normals differ in the last bits, SPEC §6).
+      // The CPU side sees the GPU's embeddings (normals differ in the last bits, docs/math.md §6).
       const E = Float64Array.from(await readTensor(gpu, task.embeddings.E));
       const Et = Float64Array.from(await readTensor(gpu, task.embeddings.Et));
       const result = await withErrorScopes(gpu, () => trainCell(gpu, config, {}, { task, chunkSize: 16 }));
@@ -151,7 +151,7 @@ describe('trainCell on the GPU', () => {
       const D = polarFactor(ref.G, N, N);
       W = W.map((w, i) => w - D[i]);
     }
-    // SPEC §4 ([A], [B]): Muon learns every group at nearly the same rate; GD starves the tail even
+    // docs/math.md §4 ([A], [B]): Muon learns every group at nearly the same rate; GD starves the tail even
     // at a lower loss (Float64: Muon min/max ≈ 0.90 at loss 0.75, GD η = 30 ≈ 0.11 at loss 0.55).
     const last = (rs: typeof muon) => rs[rs.length - 1];
     expect(last(gd).loss).toBeLessThan(last(muon).loss);
@@ -338,7 +338,7 @@ describe('trainCell on the GPU', () => {
     // Muon's first update orth(G_0) has N − 1 unit singular values (G_0's null space is the all-ones
     // direction): eRank = N − 1, TopE_1 = 1/(N − 1), Q75/25 = 1, up to the GPU polar factor's
     // achieved error (~1e-6). Its null direction holds ~1e-5 (f32 Polar Express fills it a little,
-    // SPEC §2) — above the f32 zero threshold, so n may count it, with no visible energy.
+    // docs/math.md §2) — above the f32 zero threshold, so n may count it, with no visible energy.
     const u = r0.isotropy!.update!;
     expect(Math.abs(u.eRank - (N - 1))).toBeLessThanOrEqual(1e-3);
     expect(Math.abs(u.topE[0] - 1 / (N - 1))).toBeLessThanOrEqual(1e-4);

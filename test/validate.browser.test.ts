@@ -13,11 +13,11 @@
 //   · adam/adamw: the bias corrections 1 − β^t cancel; β^t from f32 pow (≤ 2 ulp = 4u·β^t) puts
 //     4u/(1 − β2) on 1 − β2^t (half of it after the square root) and 4u/(1 − β1) on 1 − β1^t;
 //   · muon with a schedule: nsTolerance (per-step f32 rounding through the later polynomials'
-//     gains, derived in src/kernels/newtonSchulzCheck.ts), absolute on D; relative to max|D| ≥ 1/√d
+//     gains, derived in src/kernels/newtonSchulz/check.ts), absolute on D; relative to max|D| ≥ 1/√d
 //     (an orthogonal d × d matrix has unit rows) that is ×√d;
 //   · muon `exact`: ‖GPU − U·Vᵀ‖₂ ≤ 1e-3 for κ(G) ≤ 100 (EXACT_SPECTRAL_TOLERANCE; the test checks
 //     κ), elementwise ≤ spectral, ×√d as above;
-//   · muon-reg: forming GᵀG in f32 costs κ(G)²·u in its small eigen-directions (optimCheck.ts), ×√d;
+//   · muon-reg: forming GᵀG in f32 costs κ(G)²·u in its small eigen-directions (src/kernels/optimizers/check.ts), ×√d;
 //   · tra-signgd: two N-long products of unit-norm embedding rows: 2N·u.
 // - weights W_{t+1}: the update's error is carried into W, whose max is ≥ the update's here (W
 //   grows from 0): the update's tolerance.
@@ -27,7 +27,7 @@ import { describe, expect, test } from 'vitest';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import { F32_UNIT_ROUNDOFF as u } from '../src/cpu/compare';
 import { nsSchedule } from '../src/cpu/newtonSchulz';
-import { EXACT_SPECTRAL_TOLERANCE, nsTolerance } from '../src/kernels/newtonSchulzCheck';
+import { EXACT_SPECTRAL_TOLERANCE, nsTolerance } from '../src/kernels/newtonSchulz/check';
 import { validateConfig, type ValidationReport, type ValidationRow } from '../src/experiments/validate';
 import type { ExperimentConfigInput } from '../src/experiments/config';
 

@@ -1,7 +1,7 @@
 /**
- * Float64 twin of shaders/fma_peak.wgsl: the 32 chains x ← x·a + b of one invocation, their starting
+ * Float64 twin of shaders/fmaPeak/fma_peak.wgsl: the 32 chains x ← x·a + b of one invocation, their starting
  * values and their sum in the shader's order. Used to check that the peak kernel really computes
- * what its FLOP count claims (src/kernels/fmaPeakCheck.ts, test/fmaPeak.browser.test.ts).
+ * what its FLOP count claims (src/kernels/fmaPeak/check.ts, test/fmaPeak.browser.test.ts).
  */
 
 /** Scalar chains per invocation in the shader (8 vec4 recurrences). */

@@ -2,7 +2,7 @@
  * The CPU side of the tensor contract: the same `[batch, rows, cols]` layout as src/gpu/tensor.ts,
  * over a host array, so a kernel and its CPU twin take the same arguments.
  */
-import type { TensorLayout } from '../gpu/tensor';
+import type { TensorLayout } from '../layout/tensorLayout';
 
 export interface HostTensor extends TensorLayout {
   data: Float64Array | Float32Array | Uint32Array | Int32Array;

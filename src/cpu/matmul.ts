@@ -1,9 +1,9 @@
 /**
- * Float64 reference for `C = α·op(A)·op(B) + β·C` (src/kernels/matmul.ts), written for clarity:
+ * Float64 reference for `C = α·op(A)·op(B) + β·C` (src/kernels/matmul/matmul.ts), written for clarity:
  * three loops per matrix of the batch. β = 0 does not read C, as on the GPU.
  */
 import { hostIndex, type HostTensor } from './hostTensor';
-import { matmulShape, type MatmulOperands } from '../kernels/matmulShape';
+import { matmulShape, type MatmulOperands } from '../layout/matmulShape';
 
 /**
  * @example

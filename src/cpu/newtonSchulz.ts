@@ -1,6 +1,6 @@
 /**
- * Newton–Schulz orthogonalization (SPEC §2, `orth`): the coefficient schedules and the Float64 twin
- * of the batched GPU iteration in src/kernels/newtonSchulz.ts — the same operations in the same order:
+ * Newton–Schulz orthogonalization (docs/math.md §2, `orth`): the coefficient schedules and the Float64 twin
+ * of the batched GPU iteration in src/kernels/newtonSchulz/newtonSchulz.ts — the same operations in the same order:
  *
  *   transpose when rows > cols;  X ← X / (s·‖X‖_F + 1e-7);
  *   per step k with (a, b, c):   A = X Xᵀ;  B = b·A + c·A·A;  X ← a·X + B·X.
@@ -8,7 +8,7 @@
 
 export type NsTriple = readonly [a: number, b: number, c: number];
 
-/** Keller Jordan's quintic (SPEC: deliberately not convergent to 1; outputs ≈ [0.68, 1.13]). */
+/** Keller Jordan's quintic (docs/math.md: deliberately not convergent to 1; outputs ≈ [0.68, 1.13]). */
 export const NS5_TRIPLE: NsTriple = [3.4445, -4.775, 2.0315];
 
 /** Amsel et al. (arXiv 2505.16932), per-step minimax coefficients, before the safety factor. */
@@ -188,7 +188,7 @@ export function newtonSchulzCpu(
 }
 
 /**
- * SPEC's stop rule for the GPU `exact`, from the step changes δ_k = ‖X_k − X_{k−1}‖_F (k = 1…):
+ * docs/math.md's stop rule for the GPU `exact`, from the step changes δ_k = ‖X_k − X_{k−1}‖_F (k = 1…):
  * stop at the first k ≥ EXACT_FIRST_CHECKED_STEP with δ_k ≥ δ_{k−1} (the change stopped decreasing:
  * the f32 floor is reached or the null space has started to grow) and return X_{k−1}; without such
  * a k, X_K after the last step. Returns the number of steps of the returned iterate. NaN deltas

@@ -1,10 +1,10 @@
 /**
- * Float64 twins of the optimizer steps in src/optim/ (SPEC §2), one run at a time, from the same
+ * Float64 twins of the optimizer steps in src/optim/ (docs/math.md §2), one run at a time, from the same
  * state and the same per-run parameters (the RunParams values the GPU kernels read). Each step
  * computes the candidate W and state, and commits them only when all are finite — otherwise the run
  * is marked diverged at this step and keeps its last finite state, as the GPU update kernels do.
  */
-import type { RunParamValues } from '../gpu/runParams';
+import type { RunParamValues } from '../layout/runParams';
 import type { OptimizerConfig, OrthSpec } from '../optim/config';
 import { newtonSchulzCpu, nsSchedule } from './newtonSchulz';
 import { polarFactor, regularizedPolar } from './polar';

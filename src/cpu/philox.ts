@@ -1,6 +1,6 @@
 /**
  * Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11), the one
- * counter-based generator of SPEC §6, and its derived streams. The WGSL twin is shaders/philox.wgsl;
+ * counter-based generator of docs/math.md §6, and its derived streams. The WGSL twin is shaders/lib/philox.wgsl;
  * both compute the 32×32→64-bit product from 16-bit halves so the u32 outputs are bit-identical.
  *
  * A draw is keyed by (seed, stream, counter): key = (seed, stream id), counter = (index, step, 0, 0).
@@ -8,7 +8,7 @@
  * reproducible across versions.
  */
 
-/** One stream id per purpose (SPEC §6). Appending is fine; renumbering breaks reproducibility. */
+/** One stream id per purpose (docs/math.md §6). Appending is fine; renumbering breaks reproducibility. */
 export const PHILOX_STREAMS = {
   /** Input embeddings E (gaussian entries; orthonormal's Gram–Schmidt input). Seed: taskSeed. */
   embeddingIn: 1,
@@ -82,7 +82,7 @@ export function philoxDraw(seed: number, stream: number, index: number, step = 0
 
 /**
  * u32 → uniform in [0, 1): the top 24 bits times 2^-24. Exact in f32, so the GPU's value is
- * bit-identical (SPEC §6 policy).
+ * bit-identical (docs/math.md §6 policy).
  */
 export function u32ToUniform(x: number): number {
   return (x >>> 8) * 2 ** -24;
@@ -108,7 +108,7 @@ export function boxMuller(x0: number, x1: number): [number, number] {
 
 /**
  * Element k of a stream's normal sequence: draw ⌊k/4⌋ gives four normals, lanes (0,1) and (2,3)
- * each a Box–Muller pair. The same indexing as `philox_normal` in shaders/philox.wgsl.
+ * each a Box–Muller pair. The same indexing as `philox_normal` in shaders/lib/philox.wgsl.
  */
 export function philoxNormal(seed: number, stream: number, k: number): number {
   const x = philoxDraw(seed, stream, Math.floor(k / 4));

@@ -1,5 +1,5 @@
 /**
- * The exact polar factor U Vᵀ of a matrix (SPEC §2, `orth: exact`, reference path) and the SVD
+ * The exact polar factor U Vᵀ of a matrix (docs/math.md §2, `orth: exact`, reference path) and the SVD
  * helpers the tests use (spectral norm, singular values, muon-reg's SVD form).
  *
  * The SVD comes from ml-matrix (installed with `npm install -E ml-matrix`): a maintained,
@@ -65,9 +65,9 @@ export function spectralMap(x: ArrayLike<number>, rows: number, cols: number, f:
 }
 
 /**
- * The polar factor U Vᵀ. Singular values σ ≤ max(m, n)·ε_f64·σ_max count as zero (SPEC): their
+ * The polar factor U Vᵀ. Singular values σ ≤ max(m, n)·ε_f64·σ_max count as zero (docs/math.md): their
  * directions are rounding noise of the SVD itself and stay zero in the output (the null space is kept).
- * `epsilon` = 2⁻²³ (ε_f32) treats a matrix that was rounded to f32 the way SPEC §3 does for
+ * `epsilon` = 2⁻²³ (ε_f32) treats a matrix that was rounded to f32 the way docs/math.md §3 does for
  * GPU-computed matrices: its zero σ sit at ~ε_f32·σ_max, not at ε_f64.
  *
  * @example
@@ -78,7 +78,7 @@ export function polarFactor(x: ArrayLike<number>, rows: number, cols: number, ep
   return spectralMap(x, rows, cols, (s, sMax) => (s > threshold * sMax ? 1 : 0));
 }
 
-/** muon-reg's direction in SVD form: σ → σ/√(σ² + λ²) (SPEC: D = G (GᵀG + λ²I)^{−1/2}). */
+/** muon-reg's direction in SVD form: σ → σ/√(σ² + λ²) (docs/math.md: D = G (GᵀG + λ²I)^{−1/2}). */
 export function regularizedPolar(x: ArrayLike<number>, rows: number, cols: number, lambda: number): Float64Array {
   return spectralMap(x, rows, cols, (s) => s / Math.sqrt(s * s + lambda * lambda));
 }

@@ -1,6 +1,6 @@
 /**
  * A small seeded generator for test inputs and benchmark operands (mulberry32). Not the experiment
- * RNG: runs draw from Philox (SPEC §6); this only makes kernel-check data reproducible.
+ * RNG: runs draw from Philox (docs/math.md §6); this only makes kernel-check data reproducible.
  */
 export function seededUniform(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,4 +1,4 @@
-/** Float64 twin of src/kernels/reduce.ts: Σ x² (or Σ (x − y)²) per matrix of a batch. */
+/** Float64 twin of src/kernels/reduce/reduce.ts: Σ x² (or Σ (x − y)²) per matrix of a batch. */
 import { hostIndex, type HostTensor } from './hostTensor';
 
 export function sumSquaresCpu(x: HostTensor, y?: HostTensor): Float64Array {

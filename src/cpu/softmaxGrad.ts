@@ -1,6 +1,6 @@
 /**
- * Float64 reference of the softmax cross-entropy gradient (src/kernels/softmaxGrad.ts), written
- * straight from SPEC §1 with the logits materialized (fine on the CPU at test sizes):
+ * Float64 reference of the softmax cross-entropy gradient (src/kernels/softmaxGrad/softmaxGrad.ts), written
+ * straight from docs/math.md §1 with the logits materialized (fine on the CPU at test sizes):
  *
  *   z_qj = ẽ_jᵀ W e_{i_q},  p̂(j|q) = softmax_j(z_q·),  o_q = Σ_j p̂(j|q) ẽ_j,
  *   ẽ*_q = (1−ε)ẽ_{y} + ε·ē  (population, or minibatch with noiseTarget 'expected')

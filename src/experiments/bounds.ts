@@ -45,7 +45,8 @@ export function boundsProblems(config: ExperimentConfig, cells: readonly SweepCe
     if (dIn > BOUNDS.d) out.add(`task.dIn = ${dIn} is above the bound of ${fmt(BOUNDS.d)} ${tail}`);
     if (dOut > BOUNDS.d) out.add(`task.dOut = ${dOut} is above the bound of ${fmt(BOUNDS.d)} ${tail}`);
     const runs = cell.optimizers.length * runSeeds.length;
-    if (runs > BOUNDS.runsPerCell) out.add(`optimizers × training.runSeeds = ${runs} runs per cell is above the bound of ${BOUNDS.runsPerCell} ${tail}`);
+    if (runs > BOUNDS.runsPerCell)
+      out.add(`optimizers × training.runSeeds = ${runs} runs per cell is above the bound of ${BOUNDS.runsPerCell} ${tail}`);
   }
   return [...out];
 }
@@ -79,7 +80,9 @@ export function bufferProblems(cells: readonly SweepCell[], limits: Record<strin
   for (const cell of cells) {
     for (const b of cellBufferBytes(cell.config)) {
       if (b.bytes > limit) {
-        out.add(`${b.field}: the ${b.what} need ${fmt(b.bytes)} bytes, above this adapter's storage-buffer limit of ${fmt(limit)} bytes (cell ${cell.id})`);
+        out.add(
+          `${b.field}: the ${b.what} need ${fmt(b.bytes)} bytes, above this adapter's storage-buffer limit of ${fmt(limit)} bytes (cell ${cell.id})`,
+        );
       }
     }
   }

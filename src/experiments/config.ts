@@ -104,8 +104,8 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
  * nothing). A RangeError, so callers that catch those keep working; the CLI exits 64 on it.
  */
 export class ConfigError extends RangeError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ConfigError';
   }
 }

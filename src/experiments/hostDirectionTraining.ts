@@ -12,12 +12,12 @@
  *
  * Population mode: one GPU pass per step gives G_t and the per-item outputs at W_t. Minibatch mode:
  * each step draws B fresh items per run with the CPU twin of the GPU sampler (bit-identical draws,
- * SPEC §6, so the distinct items seen are counted exactly), the GPU computes the minibatch gradient,
+ * docs/math.md §6, so the distinct items seen are counted exactly), the GPU computes the minibatch gradient,
  * and recall is evaluated on the top `evalItems` items (src/experiments/topItemRecall.ts).
  */
 import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad/softmaxGrad';
 import { polarFactor } from '../cpu/polar';
 import { F32_EPSILON } from '../metrics/isotropy';
 import { capacity, capacityPrefix } from '../metrics/recall';

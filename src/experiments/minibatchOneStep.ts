@@ -5,7 +5,7 @@
  * empirical frequencies c_i/B in place of p_i. It is formed here in Float64 from the GPU's own
  * embedding tables (read back once), which keeps its rank exact: with r distinct items drawn, G_B
  * has rank min(r, d) and the polar factor's null space stays zero instead of being filled from f32
- * rounding. Draws come from the CPU twin of the GPU sampler (bit-identical, SPEC §6). The browser
+ * rounding. Draws come from the CPU twin of the GPU sampler (bit-identical, docs/math.md §6). The browser
  * test checks this gradient against the GPU's softmax-gradient kernel at W₀ = 0.
  */
 import type { Gpu } from '../gpu/device';
@@ -41,7 +41,7 @@ export interface MinibatchCounts {
 
 /**
  * The empirical frequencies of one minibatch of B draws (step 0 of run seed `runSeed`), drawn with
- * the CPU twin of shaders/sampling.wgsl.
+ * the CPU twin of shaders/task/sampling.wgsl.
  */
 export function drawMinibatchCounts(task: GpuTask, batchSize: number, runSeed: number): MinibatchCounts {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`drawMinibatchCounts: batchSize must be a positive integer, got ${batchSize}`);

@@ -1,5 +1,5 @@
 /**
- * One-step step-size sweeps from W₀ = 0 ([B] §5): for every optimizer of SPEC §2 the first update
+ * One-step step-size sweeps from W₀ = 0 ([B] §5): for every optimizer of docs/math.md §2 the first update
  * from zero is linear in η — W₁(η) = −η·D with D the first direction (G, sign(G), orth(G), Adam's
  * m̂/(√v̂+ε)) — so D is computed once on the GPU with η = 1 and each η is then a forward evaluation
  * of −η·D. The per-item p̂(y(i)|i) at each η come from the GPU's softmax kernel; the search over η
@@ -9,7 +9,7 @@ import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { createRunParams } from '../gpu/runParams';
 import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad/softmaxGrad';
 import { searchBalance, type BalanceResult, type ExtremeRecall } from '../metrics/balance';
 import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/index';
 import type { GpuTask } from '../task/taskGpu';

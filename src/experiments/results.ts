@@ -1,5 +1,5 @@
 /**
- * Versioned schemas of everything muonlab writes to disk (DESIGN.md "Results are versioned
+ * Versioned schemas of everything muonlab writes to disk (docs/architecture.md §3.5 "Results are versioned
  * schemas"). A file carries `schema: "<name>/<version>"`; readers parse with these, so an old or
  * foreign file fails with the field that is wrong instead of being misread. Later issues add the
  * experiment records (metrics.jsonl lines, summary.json predictions) here.
@@ -86,7 +86,7 @@ export const BenchReportSchema = z.object({
   kernels: z.array(z.string()),
   env: EnvRecordSchema,
   rows: z.array(BenchRowSchema),
-  /** This adapter's FMA peak and copy bandwidth (src/kernels/fmaPeak.ts), the base of peakFraction. */
+  /** This adapter's FMA peak and copy bandwidth (src/kernels/fmaPeak/fmaPeak.ts), the base of peakFraction. */
   peak: z.object({ gflops: z.number(), gbps: z.number().nullable() }).nullable().optional(),
 });
 

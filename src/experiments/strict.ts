@@ -65,7 +65,10 @@ export function formatIssue(issue: z.core.$ZodIssue, prefix: readonly (string | 
       const hint = issue.message.startsWith('unknown key;') ? issue.message.slice('unknown key;'.length).trim() : '';
       return { path: [...path, keys[0]].join('.'), message: `unknown key${hint ? ` (${hint})` : ''}` };
     }
-    return { path: path.join('.') || '(root)', message: issue.message.startsWith('unknown keys') ? issue.message : `unknown keys ${keys.map((k) => `"${k}"`).join(', ')}` };
+    return {
+      path: path.join('.') || '(root)',
+      message: issue.message.startsWith('unknown keys') ? issue.message : `unknown keys ${keys.map((k) => `"${k}"`).join(', ')}`,
+    };
   }
   const allowed = issue.code === 'invalid_value' && Array.isArray(issue.values) ? ` (allowed: ${issue.values.map(String).join(', ')})` : '';
   return { path: path.join('.') || '(root)', message: `${issue.message}${allowed}` };
@@ -92,7 +95,8 @@ function unwrap(schema: AnySchema): AnySchema {
   let s = schema;
   for (;;) {
     const def = defOf(s);
-    if (def.innerType && ['default', 'optional', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(def.type)) s = def.innerType;
+    if (def.innerType && ['default', 'optional', 'nullable', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(def.type))
+      s = def.innerType;
     else if (def.type === 'pipe' && def.in) s = def.in;
     else return s;
   }
@@ -135,8 +139,10 @@ export function schemaPathProblem(
           if (key in def.shape) next.push({ schema: def.shape[key], value: v && typeof v === 'object' ? v[key] : undefined });
         } else if (def.type === 'array' && def.element) {
           const length = Array.isArray(v) ? v.length : 0;
-          if (!/^\d+$/.test(key)) arrayProblem = `${[...at, key].join('.')}: ${here} is a list; give an index (0…${Math.max(0, length - 1)})`;
-          else if (Number(key) >= length) arrayProblem = `${[...at, key].join('.')}: index ${key} is outside ${here} (${length} entr${length === 1 ? 'y' : 'ies'})`;
+          if (!/^\d+$/.test(key))
+            arrayProblem = `${[...at, key].join('.')}: ${here} is a list; give an index (0…${Math.max(0, length - 1)})`;
+          else if (Number(key) >= length)
+            arrayProblem = `${[...at, key].join('.')}: index ${key} is outside ${here} (${length} entr${length === 1 ? 'y' : 'ies'})`;
           else next.push({ schema: def.element, value: (v as unknown as unknown[])[Number(key)] });
         } else if (def.type === 'record' && def.valueType) {
           next.push({ schema: def.valueType, value: v && typeof v === 'object' ? v[key] : undefined });

@@ -1,13 +1,13 @@
 /**
  * Per-item recall of several weight matrices at once, on the GPU, over the k most frequent items
- * (SPEC §3: "or the first evalItems by frequency rank when N is huge"). The queries are the top-k
+ * (docs/math.md §3: "or the first evalItems by frequency rank when N is huge"). The queries are the top-k
  * items by rank; the softmax still runs over all N outputs, so a query counts as recovered only
  * when its true output is the strict argmax among every output. The cost is R·k·N logits instead of
  * R·N², which is what lets batch sweeps evaluate dozens of matrices on a CPU-emulated adapter.
  */
 import type { Gpu } from '../gpu/device';
 import { createTensor, readTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad';
+import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad/softmaxGrad';
 import type { GpuTask } from '../task/taskGpu';
 import { rankOrder } from '../train/rules';
 

@@ -17,7 +17,7 @@ import type { Gpu } from '../gpu/device';
 import { runCommands } from '../gpu/commands';
 import { advanceRuns, createRunParams, readRunParams } from '../gpu/runParams';
 import { createTensor, readTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { softmaxGrad } from '../kernels/softmaxGrad';
+import { softmaxGrad } from '../kernels/softmaxGrad/softmaxGrad';
 import { softmaxGradCpu } from '../cpu/softmaxGrad';
 import { optimizerStepCpu, type CpuEmbeddings, type CpuRunState } from '../cpu/optim';
 import { singularValues } from '../cpu/polar';

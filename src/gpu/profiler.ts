@@ -16,10 +16,11 @@ export interface PassTiming {
 
 /**
  * A compact description of one dispatch, kept only while profiling: enough to compute its FLOP and
- * byte counts (src/kernels/dispatchCost.ts) and to name the variant that ran.
+ * byte counts (src/kernels/cost.ts) and to name the variant that ran.
  */
 export interface DispatchRecord {
-  module: string;
+  /** The WGSL file under shaders/ (e.g. "matmul/matmul.wgsl"). */
+  shader: string;
   entryPoint: string;
   constants?: Record<string, number | boolean>;
   uniforms?: Record<string, Record<string, number>>;
@@ -30,7 +31,7 @@ export interface DispatchRecord {
 
 /** The part of a kernel dispatch the profiler reads (structurally a KernelDispatch). */
 export interface ProfiledDispatch {
-  kernel: { module: string; entryPoint: string };
+  kernel: { shader: string; entryPoint: string };
   constants?: Record<string, number | boolean>;
   uniforms?: Record<string, Record<string, number>>;
   workgroups: [number, number, number];
@@ -41,7 +42,7 @@ function recordDispatch(call: ProfiledDispatch): DispatchRecord {
   const bufferBytes: Record<string, number> = {};
   for (const [name, b] of Object.entries(call.buffers)) bufferBytes[name] = b.size;
   return {
-    module: call.kernel.module,
+    shader: call.kernel.shader,
     entryPoint: call.kernel.entryPoint,
     constants: call.constants && { ...call.constants },
     uniforms: call.uniforms && structuredClone(call.uniforms),
@@ -60,7 +61,7 @@ export interface ProfiledSubmit {
   passes: PassTiming[];
   /** Every pass recorded, in order (timed or not): dispatch counts come from this. */
   labels: string[];
-  /** Entry points of `labels` (module:entryPoint), where the recorder passed the dispatch. */
+  /** Entry points of `labels` (shader:entryPoint), where the recorder passed the dispatch. */
   kernels: (string | undefined)[];
   dropped: number;
   untimed: number;
@@ -135,7 +136,7 @@ export class TimestampProfiler {
       this.options.onRead?.({
         passes,
         labels: [...labels, ...overflow],
-        kernels: [...dispatches.map((d) => d && `${d.module}:${d.entryPoint}`), ...overflow.map(() => undefined)],
+        kernels: [...dispatches.map((d) => d && `${d.shader}:${d.entryPoint}`), ...overflow.map(() => undefined)],
         dropped,
         untimed: overflow.length,
       });

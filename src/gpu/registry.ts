@@ -1,35 +1,47 @@
 /**
  * The kernel registry: every WGSL entry point muonlab dispatches, reflected once into explicit bind
  * group layouts, with a per-device pipeline cache keyed by shader + override constants — never by
- * shape, which lives in uniforms, so one pipeline serves every size.
+ * shape, which lives in uniforms, so one pipeline serves every size. A kernel names its file under
+ * shaders/; the source is composed from its `//#import` lines (src/gpu/composeWgsl.ts) with a line
+ * map, so a compile error names the file and line the author wrote.
  */
+import { composeWgsl, locateLine, type ComposedWgsl } from './composeWgsl';
 import type { Gpu } from './device';
 import { bindGroupLayoutEntries, reflectKernel, type KernelInfo } from './reflect';
+import { SHADER_SOURCES } from './shaderSources';
 
 export type OverrideConstants = Record<string, number | boolean>;
 
 export interface KernelDefinition {
-  /** Shader module name (file stem in shaders/), e.g. "matmul". */
-  module: string;
+  /** The WGSL file under shaders/, e.g. "optimizers/gd.wgsl". */
+  shader: string;
   entryPoint: string;
-  source: string;
+  /**
+   * Sources by path consulted before shaders/ (tests compose a shader of their own this way). A
+   * kernel with its own sources is cached apart from the shared ones.
+   */
+  sources?: Readonly<Record<string, string>>;
 }
 
 const kernels = new Map<string, KernelDefinition>();
-const infos = new Map<string, KernelInfo>();
+const infos = new WeakMap<KernelDefinition, KernelInfo>();
+const composed = new Map<string, ComposedWgsl>();
+const composedPrivate = new WeakMap<Readonly<Record<string, string>>, ComposedWgsl>();
+
+const keyOf = (def: KernelDefinition): string => `${def.shader}:${def.entryPoint}`;
 
 /**
- * Declares a kernel (one entry point of one shader file). Idempotent per (module, entryPoint).
+ * Declares a kernel (one entry point of one shader file). Idempotent per (shader, entryPoint) for
+ * kernels without private sources.
  *
  * @example
- * import source from '../../shaders/gather.wgsl?raw';
- * const gatherRows = defineKernel({ module: 'gather', entryPoint: 'gather_rows', source });
+ * const gatherRows = defineKernel({ shader: 'gather/gather.wgsl', entryPoint: 'gather_rows' });
  */
 export function defineKernel(def: KernelDefinition): KernelDefinition {
-  const key = `${def.module}:${def.entryPoint}`;
-  const existing = kernels.get(key);
+  if (def.sources) return def;
+  const existing = kernels.get(keyOf(def));
   if (existing) return existing;
-  kernels.set(key, def);
+  kernels.set(keyOf(def), def);
   return def;
 }
 
@@ -38,13 +50,29 @@ export function listKernels(): KernelDefinition[] {
   return [...kernels.values()];
 }
 
+/**
+ * The composed WGSL of a kernel's shader file, computed once.
+ *
+ * @example
+ * kernelSource(defineKernel({ shader: 'optimizers/gd.wgsl', entryPoint: 'gd_update' })).files;
+ * // ['lib/run_params.wgsl', 'lib/finite.wgsl', 'lib/update.wgsl', 'optimizers/gd.wgsl']
+ */
+export function kernelSource(def: KernelDefinition): ComposedWgsl {
+  const own = def.sources;
+  const cached = own ? composedPrivate.get(own) : composed.get(def.shader);
+  if (cached && cached.path === def.shader) return cached;
+  const result = composeWgsl(def.shader, (path) => own?.[path] ?? SHADER_SOURCES[path]);
+  if (own) composedPrivate.set(own, result);
+  else composed.set(def.shader, result);
+  return result;
+}
+
 /** Reflection of a kernel, computed once. */
 export function kernelInfo(def: KernelDefinition): KernelInfo {
-  const key = `${def.module}:${def.entryPoint}`;
-  let info = infos.get(key);
+  let info = infos.get(def);
   if (!info) {
-    info = reflectKernel(def.source, def.entryPoint);
-    infos.set(key, info);
+    info = reflectKernel(kernelSource(def).code, def.entryPoint);
+    infos.set(def, info);
   }
   return info;
 }
@@ -77,19 +105,19 @@ export function pipelineKey(def: KernelDefinition, constants: OverrideConstants 
   const parts = Object.keys(constants)
     .sort()
     .map((k) => `${k}=${Number(constants[k])}`);
-  return `${def.module}:${def.entryPoint}|${parts.join(',')}`;
+  return `${def.shader}:${def.entryPoint}|${parts.join(',')}`;
 }
 
 export function bindGroupLayoutFor(gpu: Gpu, def: KernelDefinition): GPUBindGroupLayout {
   const cache = cacheFor(gpu.device);
-  const key = `${def.module}:${def.entryPoint}`;
-  let layout = cache.layouts.get(key);
+  const key = keyOf(def);
+  let layout = def.sources ? undefined : cache.layouts.get(key);
   if (!layout) {
     layout = gpu.device.createBindGroupLayout({
       label: `${def.entryPoint} bind group layout`,
       entries: bindGroupLayoutEntries(kernelInfo(def)),
     });
-    cache.layouts.set(key, layout);
+    if (!def.sources) cache.layouts.set(key, layout);
   }
   return layout;
 }
@@ -123,19 +151,21 @@ async function compilePipeline(
     }
   }
   const device = gpu.device;
-  let compiled = cache.modules.get(def.module);
+  const moduleKey = def.sources ? undefined : def.shader;
+  let compiled = moduleKey === undefined ? undefined : cache.modules.get(moduleKey);
   if (!compiled) {
+    const source = kernelSource(def);
     device.pushErrorScope('validation');
-    const module = device.createShaderModule({ label: `shaders/${def.module}.wgsl`, code: def.source });
+    const module = device.createShaderModule({ label: `shaders/${def.shader}`, code: source.code });
     void device.popErrorScope(); // reported through `errors` below, not as an uncaptured error
     const errors = module.getCompilationInfo().then((info) =>
       info.messages
         .filter((m) => m.type === 'error')
-        .map((m) => `shaders/${def.module}.wgsl:${m.lineNum}:${m.linePos} ${m.message}`)
+        .map((m) => `${locateLine(source.lines, m.lineNum)}:${m.linePos} ${m.message}`)
         .join('\n'),
     );
     compiled = { module, errors };
-    cache.modules.set(def.module, compiled);
+    if (moduleKey !== undefined) cache.modules.set(moduleKey, compiled);
   }
   const compileErrors = await compiled.errors;
   if (compileErrors) throw new Error(`${def.entryPoint}: shader does not compile:\n${compileErrors}`);
@@ -154,7 +184,7 @@ async function compilePipeline(
       compute: { module, entryPoint: def.entryPoint, constants: constantValues },
     });
   } catch (err) {
-    throw new Error(`${def.entryPoint}: pipeline creation failed: ${(err as Error).message}`);
+    throw new Error(`${def.entryPoint}: pipeline creation failed: ${(err as Error).message}`, { cause: err });
   } finally {
     const scoped = await device.popErrorScope();
     if (scoped) console.error(`${def.entryPoint}: ${scoped.message}`);

@@ -1,13 +1,18 @@
 /**
  * The run-parameters buffer: per-run scalars (learning rate, betas, ε, λ, step, diverged flag…) for
- * a batch of runs, one `RunParams` struct per run, defined once in shaders/run_params.wgsl and
+ * a batch of runs, one `RunParams` struct per run, defined once in shaders/lib/run_params.wgsl and
  * reflected here, so host packing and WGSL can never disagree on an offset.
  */
 import { WgslReflect } from 'wgsl_reflect';
 import type { CommandRecorder } from './commands';
 import type { Gpu } from './device';
 import { defineKernel } from './registry';
-import runParamsSource from '../../shaders/run_params.wgsl?raw';
+import { SHADER_SOURCES } from './shaderSources';
+import type { RunParamName, RunParamValues } from '../layout/runParams';
+
+export type { RunParamName, RunParamValues } from '../layout/runParams';
+
+const runParamsSource = SHADER_SOURCES['lib/run_params.wgsl'];
 
 export interface RunParamField {
   name: string;
@@ -15,24 +20,8 @@ export interface RunParamField {
   type: 'f32' | 'u32';
 }
 
-/**
- * The `struct RunParams { … }` declaration alone, cut from shaders/run_params.wgsl, so that kernels
- * reading the buffer (shaders/optim_*.wgsl) are compiled with the one definition prepended
- * (`withRunParams`) instead of a copy that could drift.
- */
-export const RUN_PARAMS_STRUCT_WGSL: string = (() => {
-  const match = /struct RunParams \{[\s\S]*?\n\}/.exec(runParamsSource);
-  if (!match) throw new Error('shaders/run_params.wgsl must declare struct RunParams');
-  return match[0];
-})();
-
-/** A shader source with the RunParams struct prepended (it must use, not declare, RunParams). */
-export function withRunParams(source: string): string {
-  return `${RUN_PARAMS_STRUCT_WGSL}\n\n${source}`;
-}
-
 const reflected = new WgslReflect(runParamsSource).structs.find((s) => s.name === 'RunParams');
-if (!reflected) throw new Error('shaders/run_params.wgsl must declare struct RunParams');
+if (!reflected) throw new Error('shaders/lib/run_params.wgsl must declare struct RunParams');
 
 /** Fields of RunParams with their byte offsets, in declaration order. */
 export const RUN_PARAM_FIELDS: readonly RunParamField[] = reflected.members.map((m) => {
@@ -42,12 +31,6 @@ export const RUN_PARAM_FIELDS: readonly RunParamField[] = reflected.members.map(
 
 /** Bytes per run (the struct's size, a multiple of 16). */
 export const RUN_PARAMS_BYTES = reflected.size;
-
-export type RunParamName =
-  | 'lr' | 'lrBase' | 'lrGrowth' | 'momentum' | 'beta1' | 'beta2' | 'eps' | 'weightDecay' | 'lambda' | 'scale'
-  | 'step' | 'diverged' | 'divergedAtStep' | 'flags' | 'seed' | 'reserved';
-
-export type RunParamValues = Record<RunParamName, number>;
 
 /** Defaults: constant schedule (growth 1), scale 1, nothing else set. */
 export function defaultRunParams(overrides: Partial<RunParamValues> = {}): RunParamValues {
@@ -128,7 +111,7 @@ export async function readRunParams(gpu: Gpu, params: RunParamsBuffer): Promise<
   return unpackRunParams(data, params.count);
 }
 
-const advanceRunsKernel = defineKernel({ module: 'run_params', entryPoint: 'advance_runs', source: runParamsSource });
+const advanceRunsKernel = defineKernel({ shader: 'train/advance_runs.wgsl', entryPoint: 'advance_runs' });
 
 /** End-of-step bookkeeping on the GPU: running runs advance `step` and their geometric η. */
 export async function advanceRuns(rec: CommandRecorder, params: RunParamsBuffer): Promise<void> {

@@ -1,20 +1,20 @@
 /**
  * A run's profile: per-kernel GPU time from timestamp queries, gathered command buffer by command
  * buffer (one per training step) and summarized per kernel — dispatches, dispatches per step, time
- * share, GFLOP/s and GB/s from the dispatches' FLOP/byte counts (src/gpu/dispatchCost.ts), the
+ * share, GFLOP/s and GB/s from the dispatches' FLOP/byte counts (src/kernels/cost.ts), the
  * variant (entry point) that ran, and the fraction of this adapter's FMA peak. The summary is JSON
  * (schema `muonlab.profile/1`): `profile.json` of `muonlab run --profile` and the page's table.
  * Node-safe: no shader imports.
  */
 import { z } from 'zod';
-import { dispatchCost, type CostModel } from './dispatchCost';
+import { dispatchCost, type CostModel } from '../kernels/cost';
 import type { Gpu } from './device';
 import { setAmbientProfiling, TimestampProfiler, type ProfiledSubmit } from './profiler';
 
 export const ProfileKernelSchema = z.object({
   /** The pass label (kernel name in the profile). */
   label: z.string(),
-  /** Entry points (module:entryPoint) that ran under this label: the variant chosen. */
+  /** Entry points (shader:entryPoint) that ran under this label: the variant chosen. */
   variants: z.array(z.string()),
   dispatches: z.number().int(),
   /** Command buffers (steps) in which this kernel ran at least once. */

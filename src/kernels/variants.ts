@@ -1,6 +1,6 @@
 /**
  * Per-device kernel variant choices: family → shape class → variant name. The page fills the table
- * from a measured warm-up (src/kernels/selectVariants.ts) or from the Node side's cache (keyed by
+ * from a measured warm-up (src/kernels/matmul/selectVariants.ts) or from the Node side's cache (keyed by
  * adapter, browser version and flags — see harness/variantCache.ts), and results record it.
  */
 import type { Gpu } from '../gpu/device';

@@ -1,5 +1,5 @@
 /**
- * [B]'s balance metric ϱ_τ (eq. 5.1, SPEC §3) over one-step sweeps of the step size η: η_τ is the
+ * [B]'s balance metric ϱ_τ (eq. 5.1, docs/math.md §3) over one-step sweeps of the step size η: η_τ is the
  * smallest η at which the best-learned item reaches p̂ = 1 − τ, found by bisection to
  * |max − (1−τ)| ≤ 1e-5 (a grid overshoots GD's ϱ by ~6%), and ϱ_τ is the worst item's p̂ there.
  * [B]'s own definition takes the infimum of min p̂ over every η with max ≥ 1 − τ; that differs from

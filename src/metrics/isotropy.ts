@@ -1,5 +1,5 @@
 /**
- * Spectral isotropy of a matrix from its singular values ([B] §4.2, SPEC §3): how evenly the energy
+ * Spectral isotropy of a matrix from its singular values ([B] §4.2, docs/math.md §3): how evenly the energy
  * σ² spreads over the n nonzero directions. An orthogonalized (Muon) update is perfectly isotropic
  * (H_norm = 1, eRank = n); a GD update on imbalanced data is dominated by a few head directions.
  */

@@ -1,5 +1,5 @@
 /**
- * Per-item recall metrics (SPEC §3) from the GPU's per-item arrays: which items are recovered, how
+ * Per-item recall metrics (docs/math.md §3) from the GPU's per-item arrays: which items are recovered, how
  * many, whether the top-k by frequency are all recovered, and the head/tail balance.
  */
 

@@ -15,7 +15,7 @@
 import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { readTensor, type Tensor } from '../gpu/tensor';
-import { countNonFinite } from '../kernels/reduce';
+import { countNonFinite } from '../kernels/reduce/reduce';
 import type { GpuOptimizer, StepOperands } from './common';
 
 export interface StepOptions {

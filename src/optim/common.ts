@@ -1,7 +1,7 @@
 /**
  * What the optimizer files share: the per-run parameters a config sets in the run-parameters
  * buffer, and the two-pass (CHECK, then APPLY) elementwise update dispatch that freezes a run whose
- * candidate update is non-finite (shaders/optim_gd.wgsl explains the passes).
+ * candidate update is non-finite (shaders/optimizers/gd.wgsl explains the passes).
  */
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';

@@ -1,5 +1,5 @@
 /**
- * The optimizer config schema (zod): one object per optimizer of SPEC §2, with defaults, and errors
+ * The optimizer config schema (zod): one object per optimizer of docs/math.md §2, with defaults, and errors
  * that name the field and the allowed values (`optimizer.beta1: must be in [0, 1), got 1`).
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The optimizers of SPEC §2 on the GPU, batched over R runs that read their hyper-parameters from
+ * The optimizers of docs/math.md §2 on the GPU, batched over R runs that read their hyper-parameters from
  * the run-parameters buffer, and their configs, schedules and CPU twins.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * muon (SPEC §2): momentum buffer in [B]'s sum form (B ← μB + G) or the EMA form (B ← βB + (1−β)G),
+ * muon (docs/math.md §2): momentum buffer in [B]'s sum form (B ← μB + G) or the EMA form (B ← βB + (1−β)G),
  * optional Nesterov input, D = orth(·) by batched Newton–Schulz (ns5, polar-express, cubic, a user
  * list, or the GPU `exact`), optional shape scale sqrt(max(1, rows/cols)) (RunParams.scale).
  * Per step: muon_input (1 dispatch), Newton–Schulz (2 + ≤ 3 per NS step), muon_update (check + apply).
@@ -8,14 +8,11 @@
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
-import { withRunParams } from '../gpu/runParams';
-import { createNsWorkspace, newtonSchulz, readExactReport, type ExactReport, type OrthSchedule } from '../kernels/newtonSchulz';
+import { createNsWorkspace, newtonSchulz, readExactReport, type ExactReport, type OrthSchedule } from '../kernels/newtonSchulz/newtonSchulz';
 import { checkedUpdate, checkOperands, elementGroups, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
-import source from '../../shaders/optim_muon.wgsl?raw';
 
-const wgsl = withRunParams(source);
-const inputKernel = defineKernel({ module: 'optim_muon', entryPoint: 'muon_input', source: wgsl });
-const updateKernel = defineKernel({ module: 'optim_muon', entryPoint: 'muon_update', source: wgsl });
+export const MUON_INPUT_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl', entryPoint: 'muon_input' });
+export const MUON_UPDATE_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl', entryPoint: 'muon_update' });
 
 export interface GpuMuon extends GpuOptimizer {
   /** For orth = 'exact': per-run steps and achieved step change of the last call (after submit). */
@@ -37,13 +34,13 @@ export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): Gp
       checkOperands('muon', shape, op);
       const uniforms = updateShape(shape, op.w, op.g);
       await rec.dispatch({
-        kernel: inputKernel,
+        kernel: MUON_INPUT_KERNEL,
         buffers: { inRuns: op.params.buffer, inG: op.g.buffer, inM: momentum.buffer, x: input.buffer },
         uniforms: { inShape: uniforms },
         workgroups: elementGroups(shape),
       });
       await newtonSchulz(rec, { input, output: direction, orth, workspace });
-      await checkedUpdate(rec, updateKernel, shape,
+      await checkedUpdate(rec, MUON_UPDATE_KERNEL, shape,
         { runs: op.params.buffer, w: op.w.buffer, g: op.g.buffer, m: momentum.buffer, d: direction.buffer },
         { shape: uniforms });
     },

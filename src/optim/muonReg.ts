@@ -1,6 +1,6 @@
 /**
- * muon-reg ([C], SPEC §2): D = G·(GᵀG + λ²I)^{−1/2}, i.e. σ → σ/√(σ² + λ²), on the GPU by a
- * coupled Newton–Schulz inverse square root of the short side's Gram matrix (shaders/optim_muon_reg.wgsl
+ * muon-reg ([C], docs/math.md §2): D = G·(GᵀG + λ²I)^{−1/2}, i.e. σ → σ/√(σ² + λ²), on the GPU by a
+ * coupled Newton–Schulz inverse square root of the short side's Gram matrix (shaders/optimizers/muon_reg.wgsl
  * explains the iteration and its per-run stop rule), batched over R runs with per-run λ.
  * Per step: Gram (1 matmul), init (1), per iteration 3 matmuls + 1 check (+ 1 copy of 1.5·I),
  * finish (1), D (1 matmul), update (check + apply). Capped at `maxIterations` iterations.
@@ -9,20 +9,16 @@
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
-import { withRunParams } from '../gpu/runParams';
 import { createTensor, readTensor, uploadTensor, type Tensor } from '../gpu/tensor';
 import { F32_UNIT_ROUNDOFF } from '../cpu/compare';
-import { matmul } from '../kernels/matmul';
-import { copyTensor } from '../kernels/newtonSchulz';
+import { matmul } from '../kernels/matmul/matmul';
+import { copyTensor } from '../kernels/newtonSchulz/newtonSchulz';
 import { checkedUpdate, checkOperands, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
-import regSource from '../../shaders/optim_muon_reg.wgsl?raw';
-import directionSource from '../../shaders/optim_direction.wgsl?raw';
 
-const regWgsl = withRunParams(regSource);
-const initKernel = defineKernel({ module: 'optim_muon_reg', entryPoint: 'muon_reg_init', source: regWgsl });
-const checkKernel = defineKernel({ module: 'optim_muon_reg', entryPoint: 'muon_reg_check', source: regWgsl });
-const finishKernel = defineKernel({ module: 'optim_muon_reg', entryPoint: 'muon_reg_finish', source: regWgsl });
-export const directionKernel = defineKernel({ module: 'optim_direction', entryPoint: 'direction_update', source: withRunParams(directionSource) });
+export const MUON_REG_INIT_KERNEL = defineKernel({ shader: 'optimizers/muon_reg.wgsl', entryPoint: 'muon_reg_init' });
+export const MUON_REG_CHECK_KERNEL = defineKernel({ shader: 'optimizers/muon_reg.wgsl', entryPoint: 'muon_reg_check' });
+export const MUON_REG_FINISH_KERNEL = defineKernel({ shader: 'optimizers/muon_reg.wgsl', entryPoint: 'muon_reg_finish' });
+export const DIRECTION_UPDATE_KERNEL = defineKernel({ shader: 'optimizers/direction.wgsl', entryPoint: 'direction_update' });
 
 export interface MuonRegReport {
   /** Iterations each run took before its stop rule fired (≤ the cap). */
@@ -60,19 +56,19 @@ export function createMuonReg(gpu: Gpu, shape: MatrixShape, maxIterations = 60):
     async step(rec: CommandRecorder, op: StepOperands) {
       checkOperands('muon-reg', shape, op);
       await matmul(rec, { a: op.g, b: op.g, c: y[0], transA: tall, transB: !tall }, { label: 'muon-reg: Gram' });
-      await rec.dispatch({ kernel: initKernel, buffers: { runs: op.params.buffer, y: y[0].buffer, z: z[0].buffer, state }, uniforms: { shape: regShape }, workgroups: [batch, 1, 1] });
+      await rec.dispatch({ kernel: MUON_REG_INIT_KERNEL, buffers: { runs: op.params.buffer, y: y[0].buffer, z: z[0].buffer, state }, uniforms: { shape: regShape }, workgroups: [batch, 1, 1] });
       let cur = 0;
       for (let k = 0; k < maxIterations; k++) {
         copyTensor(rec, threeHalves, t);
         await matmul(rec, { a: z[cur], b: y[cur], c: t, alpha: -0.5, beta: 1 }, { label: 'muon-reg: T = 1.5I − 0.5ZY' });
-        await rec.dispatch({ kernel: checkKernel, buffers: { t: t.buffer, checkState: state }, uniforms: { checkShape: regShape }, workgroups: [batch, 1, 1] });
+        await rec.dispatch({ kernel: MUON_REG_CHECK_KERNEL, buffers: { t: t.buffer, checkState: state }, uniforms: { checkShape: regShape }, workgroups: [batch, 1, 1] });
         await matmul(rec, { a: y[cur], b: t, c: y[1 - cur] }, { label: 'muon-reg: Y·T' });
         await matmul(rec, { a: t, b: z[cur], c: z[1 - cur] }, { label: 'muon-reg: T·Z' });
         cur = 1 - cur;
       }
-      await rec.dispatch({ kernel: finishKernel, buffers: { zFinal: z[cur].buffer, finalState: state }, uniforms: { finalShape: regShape }, workgroups: [batch, 1, 1] });
+      await rec.dispatch({ kernel: MUON_REG_FINISH_KERNEL, buffers: { zFinal: z[cur].buffer, finalState: state }, uniforms: { finalShape: regShape }, workgroups: [batch, 1, 1] });
       await matmul(rec, tall ? { a: op.g, b: z[cur], c: direction } : { a: z[cur], b: op.g, c: direction }, { label: 'muon-reg: D' });
-      await checkedUpdate(rec, directionKernel, shape,
+      await checkedUpdate(rec, DIRECTION_UPDATE_KERNEL, shape,
         { runs: op.params.buffer, w: op.w.buffer, d: direction.buffer },
         { shape: { ...updateShape(shape, op.w, direction) } });
     },

@@ -1,5 +1,5 @@
 /**
- * Learning rates (SPEC §2 "Step sizes"): a number, or an expression of d, d_in, d_out, N such as
+ * Learning rates (docs/math.md §2 "Step sizes"): a number, or an expression of d, d_in, d_out, N such as
  * "sqrt(d)" or "2*sqrt(d)", held constant or scheduled — geometric η_t = η_1·g^{t−1} (t = 1, 2, …)
  * or an explicit list with one entry per step. Expressions go through a tiny recursive-descent
  * parser (numbers, + − * / ^, parentheses, sqrt/log/exp/min/max/pow): no eval, nothing else allowed.

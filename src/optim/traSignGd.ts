@@ -1,6 +1,6 @@
 /**
- * tra-signgd ([A]'s oracle, orthonormal embeddings only, SPEC §2): D = Ẽ·sign(Ẽᵀ G E)·Eᵀ. With
- * item-major embeddings (N × d, DESIGN) E = inputᵀ and Ẽ = outputᵀ, so per run:
+ * tra-signgd ([A]'s oracle, orthonormal embeddings only, docs/math.md §2): D = Ẽ·sign(Ẽᵀ G E)·Eᵀ. With
+ * item-major embeddings (N × d, docs/architecture.md) E = inputᵀ and Ẽ = outputᵀ, so per run:
  *   S = output·(G·inputᵀ)  (N×N),  S ← sign(S),  D = (outputᵀ·S)·input.
  * Four batched matmuls (the embeddings are shared operands, batch stride 0), one sign kernel,
  * the update (check + apply). CPU twin: traSignDirectionCpu in src/cpu/optim.ts.
@@ -8,14 +8,12 @@
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
-import { withRunParams } from '../gpu/runParams';
 import { createTensor, type Tensor } from '../gpu/tensor';
-import { matmul } from '../kernels/matmul';
+import { matmul } from '../kernels/matmul/matmul';
 import { checkedUpdate, checkOperands, elementGroups, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
-import { directionKernel } from './muonReg';
-import directionSource from '../../shaders/optim_direction.wgsl?raw';
+import { DIRECTION_UPDATE_KERNEL } from './muonReg';
 
-const signKernel = defineKernel({ module: 'optim_direction', entryPoint: 'sign_inplace', source: withRunParams(directionSource) });
+export const SIGN_INPLACE_KERNEL = defineKernel({ shader: 'optimizers/direction.wgsl', entryPoint: 'sign_inplace' });
 
 export interface GpuEmbeddings {
   /** N × d_in (item-major input embeddings E ᵀ), one matrix shared by all runs. */
@@ -46,10 +44,10 @@ export function createTraSignGd(gpu: Gpu, shape: MatrixShape, embeddings: GpuEmb
       checkOperands('tra-signgd', shape, op);
       await matmul(rec, { a: op.g, b: shared(embeddings.input), c: gE, transB: true }, { label: 'tra-signgd: G·E' });
       await matmul(rec, { a: shared(embeddings.output), b: gE, c: s }, { label: 'tra-signgd: ẼᵀGE' });
-      await rec.dispatch({ kernel: signKernel, buffers: { s: s.buffer }, uniforms: { signShape: { count: N * N, batch } }, workgroups: elementGroups({ batch, rows: N, cols: N }) });
+      await rec.dispatch({ kernel: SIGN_INPLACE_KERNEL, buffers: { s: s.buffer }, uniforms: { signShape: { count: N * N, batch } }, workgroups: elementGroups({ batch, rows: N, cols: N }) });
       await matmul(rec, { a: shared(embeddings.output), b: s, c: t, transA: true }, { label: 'tra-signgd: Ẽ·S' });
       await matmul(rec, { a: t, b: shared(embeddings.input), c: direction }, { label: 'tra-signgd: D' });
-      await checkedUpdate(rec, directionKernel, shape,
+      await checkedUpdate(rec, DIRECTION_UPDATE_KERNEL, shape,
         { runs: op.params.buffer, w: op.w.buffer, d: direction.buffer },
         { shape: updateShape(shape, op.w, direction) });
     },

@@ -1,9 +1,9 @@
 /**
- * Embeddings (SPEC §1, `task.embedding`), host side: the constructions and their Float64 forms for
- * the CPU reference. Item-major throughout (row i = e_i), as DESIGN's contract says.
+ * Embeddings (docs/math.md §1, `task.embedding`), host side: the constructions and their Float64 forms for
+ * the CPU reference. Item-major throughout (row i = e_i), as the contract of docs/architecture.md §3 says.
  *
  * - `gaussian`: entries N(0, 1/d) from Philox normals, E on stream embeddingIn and Ẽ on
- *   embeddingOut, element k = i·d + c. The GPU generates these itself (shaders/embeddings.wgsl,
+ *   embeddingOut, element k = i·d + c. The GPU generates these itself (shaders/task/embeddings.wgsl,
  *   src/task/taskGpu.ts) — N = 100,000 × d = 1024 is never uploaded; the host twin here is the
  *   Float64 version of the same formula (equal up to WGSL's log/sqrt/cos accuracy).
  * - `orthonormal`: the same Philox normals, orthonormalized on the CPU by modified Gram–Schmidt
@@ -15,7 +15,7 @@
 import { philoxNormals, PHILOX_STREAMS } from '../cpu/philox';
 import type { EmbeddingKind } from './task';
 
-/** 3×3 rotation R(a, b, c) of SPEC §1 (ZYZ Euler angles), row-major. */
+/** 3×3 rotation R(a, b, c) of docs/math.md §1 (ZYZ Euler angles), row-major. */
 export function rotation3(a: number, b: number, c: number): number[] {
   const [sa, ca, sb, cb, sc, cc] = [Math.sin(a), Math.cos(a), Math.sin(b), Math.cos(b), Math.sin(c), Math.cos(c)];
   return [
@@ -25,7 +25,7 @@ export function rotation3(a: number, b: number, c: number): number[] {
   ];
 }
 
-/** [B]'s blocks: E = I_{N/3} ⊗ R_IN, Ẽ = I_{N/3} ⊗ R_OUT (SPEC §1). */
+/** [B]'s blocks: E = I_{N/3} ⊗ R_IN, Ẽ = I_{N/3} ⊗ R_OUT (docs/math.md §1). */
 export const COUPLED_ROTATION_IN = rotation3(1.715, 0.876, 3.098);
 export const COUPLED_ROTATION_OUT = rotation3(3.638, 2.949, 5.218);
 

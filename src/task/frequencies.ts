@@ -1,5 +1,5 @@
 /**
- * Item frequencies p_i (SPEC §1, `task.frequency`), in Float64, item i = frequency rank i + 1.
+ * Item frequencies p_i (docs/math.md §1, `task.frequency`), in Float64, item i = frequency rank i + 1.
  * None of the kinds permutes items (PHILOX_STREAMS.frequencyPermutation is reserved for one that
  * would), so item 0 is always the most frequent.
  */

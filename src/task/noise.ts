@@ -1,6 +1,6 @@
 /**
- * Label noise (SPEC §1): target t(j|i) = (1−ε)·[j = y(i)] + ε/N, y(i) = i. Sampled labels come from
- * integer comparisons so GPU and CPU draw the same label (SPEC §6): a draw is noisy when its u32
+ * Label noise (docs/math.md §1): target t(j|i) = (1−ε)·[j = y(i)] + ε/N, y(i) = i. Sampled labels come from
+ * integer comparisons so GPU and CPU draw the same label (docs/math.md §6): a draw is noisy when its u32
  * lies below ⌊ε·2^32⌋ (computed once in Float64), and a noisy label is ⌊u·N / 2^32⌋ (the high word
  * of a 32×32 product) — uniform over all N items, the true one included, as t(·|i) says.
  */

@@ -1,5 +1,5 @@
 /**
- * Minibatch sampling tables and the CPU twin of shaders/sampling.wgsl (SPEC §6): frequencies become
+ * Minibatch sampling tables and the CPU twin of shaders/task/sampling.wgsl (docs/math.md §6): frequencies become
  * cumulative u32 thresholds once, in Float64, so both sides sample by integer comparison and draw
  * bit-identical items. Item of a u32 x: the number of thresholds T_k ≤ x (T_k = ⌊(p_0+…+p_k)·2^32⌋,
  * k < N−1), so P(item = k) = (T_k − T_{k−1}) / 2^32 = p_k up to 2^-32.

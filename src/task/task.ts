@@ -1,5 +1,5 @@
 /**
- * The task config (SPEC §1): sizes, embedding kind, frequencies, label noise, task seed — a zod
+ * The task config (docs/math.md §1): sizes, embedding kind, frequencies, label noise, task seed — a zod
  * schema whose errors name the field (`task.dIn: identity embeddings need dIn = N …`).
  */
 import { z } from 'zod';

@@ -9,19 +9,16 @@ import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
 import { createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
 import { PHILOX_STREAMS } from '../cpu/philox';
-import { linearWorkgroups, withPhilox } from '../kernels/philox';
+import { linearWorkgroups } from '../kernels/philox/philox';
 import { COUPLED_ROTATION_IN, COUPLED_ROTATION_OUT, orthonormalEmbeddingHost } from './embeddings';
 import { frequencies } from './frequencies';
 import { noiseThreshold } from './noise';
 import { samplingThresholds } from './sampling';
 import { parseTaskConfig, type TaskConfig, type TaskConfigInput } from './task';
-import embeddingsSource from '../../shaders/embeddings.wgsl?raw';
-import samplingSource from '../../shaders/sampling.wgsl?raw';
 
-const embeddingsModule = withPhilox(embeddingsSource);
-export const GAUSSIAN_EMBEDDING_KERNEL = defineKernel({ module: 'embeddings', entryPoint: 'gaussian_embedding', source: embeddingsModule });
-export const COLUMN_MEAN_KERNEL = defineKernel({ module: 'embeddings', entryPoint: 'column_mean', source: embeddingsModule });
-export const SAMPLE_MINIBATCH_KERNEL = defineKernel({ module: 'sampling', entryPoint: 'sample_minibatch', source: withPhilox(samplingSource) });
+export const GAUSSIAN_EMBEDDING_KERNEL = defineKernel({ shader: 'task/embeddings.wgsl', entryPoint: 'gaussian_embedding' });
+export const COLUMN_MEAN_KERNEL = defineKernel({ shader: 'task/embeddings.wgsl', entryPoint: 'column_mean' });
+export const SAMPLE_MINIBATCH_KERNEL = defineKernel({ shader: 'task/sampling.wgsl', entryPoint: 'sample_minibatch' });
 
 /** Embeddings as the softmax-gradient kernel takes them. Dense tables are item-major, batch 1. */
 export type TaskEmbeddings =

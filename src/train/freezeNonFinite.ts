@@ -1,5 +1,5 @@
 /**
- * The loss guard of the scheduler (shaders/freeze_nonfinite.wgsl): marks every run whose population
+ * The loss guard of the scheduler (shaders/train/freeze_nonfinite.wgsl): marks every run whose population
  * loss at W_t is not finite as diverged at step t, on the GPU, inside step t's command buffer. The
  * host needs no readback to freeze a run, so metrics can be read back a step late (double-buffered)
  * with exactly the results of a synchronous readback. Its CPU counterpart is the host's check of
@@ -7,11 +7,10 @@
  */
 import type { CommandRecorder } from '../gpu/commands';
 import { defineKernel } from '../gpu/registry';
-import { withRunParams, type RunParamsBuffer } from '../gpu/runParams';
+import type { RunParamsBuffer } from '../gpu/runParams';
 import type { Tensor } from '../gpu/tensor';
-import source from '../../shaders/freeze_nonfinite.wgsl?raw';
 
-const kernel = defineKernel({ module: 'freeze_nonfinite', entryPoint: 'freeze_nonfinite_loss', source: withRunParams(source) });
+const kernel = defineKernel({ shader: 'train/freeze_nonfinite.wgsl', entryPoint: 'freeze_nonfinite_loss' });
 
 export interface FreezeNonFiniteArgs {
   params: RunParamsBuffer;

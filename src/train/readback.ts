@@ -1,5 +1,5 @@
 /**
- * Metric readback that does not stall the queue (DESIGN "metrics (every k steps) … small readback,
+ * Metric readback that does not stall the queue (docs/architecture.md "metrics (every k steps) … small readback,
  * double-buffered, never stalls"). A metric step copies what it reports into one StagingSet of
  * MAP_READ buffers inside its own command buffer and starts mapping it; the scheduler goes on
  * encoding and submitting the next steps and consumes the set later. The ring holds `depth` sets

@@ -53,7 +53,7 @@ export interface TrainMetricsRecord {
   divergedReason?: DivergedReason | null;
   /** metrics.isotropy: of W_t, and of the update W_t − W_{t+1} (null at the last step). */
   isotropy?: { w: Isotropy; update: Isotropy | null };
-  /** Muon with orth 'exact', at metric steps with an update: the GPU polar iteration's steps and achieved step change ‖X_k − X_{k−1}‖_F (SPEC §2). */
+  /** Muon with orth 'exact', at metric steps with an update: the GPU polar iteration's steps and achieved step change ‖X_k − X_{k−1}‖_F (docs/math.md §2). */
   orthExact?: { steps: number; stepChange: number };
 }
 

@@ -29,7 +29,7 @@ export function rankOf(order: ArrayLike<number>): Uint32Array {
 }
 
 /**
- * The bucket of each item for head/tail reports (SPEC §3): hierarchical → `group g` (1-based, the
+ * The bucket of each item for head/tail reports (docs/math.md §3): hierarchical → `group g` (1-based, the
  * frequency groups of [A]); two-class → `head` / `tail`; power → log-spaced rank ranges
  * (`ranks 1-1`, `ranks 2-3`, `ranks 4-7`, … by 1-based rank); uniform → `all`.
  */

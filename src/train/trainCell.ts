@@ -1,6 +1,6 @@
 /**
  * The training scheduler: one sweep cell (an ExperimentConfig without sweep axes) — every optimizer
- * entry × runSeed — trained entirely on the GPU (DESIGN "The data path of one training step").
+ * entry × runSeed — trained entirely on the GPU (docs/architecture.md §2).
  *
  * Runs are grouped by optimizer kernel (entries of the same optimizer and orth share one batch:
  * their learning rates and betas are per-run parameters); each group has one batched W
@@ -26,7 +26,7 @@ import { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { advanceRuns, createRunParams, RUN_PARAMS_BYTES, unpackRunParams, type RunParamsBuffer, type RunParamValues } from '../gpu/runParams';
 import { BYTES_PER_ELEMENT, createTensor, uploadTensor, type Tensor } from '../gpu/tensor';
-import { createSoftmaxGradWorkspace, itemOutputs, outputColumn, softmaxGrad, SOFTMAX_OUTPUT_COLUMNS, type SoftmaxGradResult } from '../kernels/softmaxGrad';
+import { createSoftmaxGradWorkspace, itemOutputs, outputColumn, softmaxGrad, SOFTMAX_OUTPUT_COLUMNS, type SoftmaxGradResult } from '../kernels/softmaxGrad/softmaxGrad';
 import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
 import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
 import { singularValues } from '../cpu/polar';

@@ -4,10 +4,10 @@
  * `window.muonlabProgress` when the harness exposes it, so long work reports as it goes and a crash
  * loses only what was in flight.
  */
-import { GpuUnavailableError, requestGpu, type Gpu } from '../gpu/device';
-import type { BenchOptions, BenchRow, CheckRow } from '../kernels/families';
+import { GpuUnavailableError, type Gpu } from '../gpu/device';
+import type { BenchOptions, BenchRow, CheckRow } from '../kernels/family';
 import { kernelFamily } from '../kernels';
-import { selectVariants, type SelectionResult } from '../kernels/selectVariants';
+import { selectVariants, type SelectionResult } from '../kernels/matmul/selectVariants';
 import { setVariantChoices, variantChoices, type VariantTable } from '../kernels/variants';
 import type { ExperimentConfigInput } from '../experiments/config';
 import { trainCell } from '../train/trainCell';
@@ -15,7 +15,7 @@ import { presetByName } from '../experiments/presets/index';
 import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../experiments/presets/types';
 import { validateConfig, type ValidationReport } from '../experiments/validate';
 import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
-import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak';
+import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
 
@@ -70,7 +70,7 @@ export interface MuonlabPageApi {
   bench(kernels: string[], options?: Omit<BenchOptions, 'onProgress'>): Promise<BenchRow[]>;
   /** Trains one sweep cell; records stream to `muonlabRecord` as they are read back. */
   runCell(config: ExperimentConfigInput, cell: string, options?: RunOptions): Promise<CellSummary>;
-  /** Runs a named preset (SPEC §5) at a scale; progress through `muonlabProgress`. */
+  /** Runs a named preset (docs/math.md §5) at a scale; progress through `muonlabProgress`. */
   runPreset(name: string, scale: Scale, options?: RunOptions): Promise<PresetReport & { profile?: RunProfile }>;
   /** This adapter's FMA peak and copy bandwidth (measured once per device). */
   peak(): Promise<PeakMeasurement>;

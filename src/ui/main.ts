@@ -35,7 +35,7 @@ const log = document.querySelector<HTMLPreElement>('#log')!;
 const checkButton = document.querySelector<HTMLButtonElement>('#run-check')!;
 const benchButton = document.querySelector<HTMLButtonElement>('#run-bench')!;
 
-let panel: { refresh(): void } | undefined;
+let panel: { refresh(): void } | undefined = undefined;
 const runner = new PageRunner(gpuPromise, () => {
   panel?.refresh();
   plots.request();

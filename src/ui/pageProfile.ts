@@ -5,7 +5,7 @@
  */
 import type { Gpu } from '../gpu/device';
 import { startAmbientProfile, withPeak, type ProfileCollector, type RunProfile } from '../gpu/runProfile';
-import { devicePeak, type PeakMeasurement } from '../kernels/fmaPeak';
+import { devicePeak, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 
 let active: { collector: ProfileCollector; stop: () => void; startedAt: string } | null = null;
 let stopped: RunProfile | null = null;

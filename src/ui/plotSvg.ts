@@ -103,8 +103,18 @@ export function renderLivePlot(spec: LivePlotSpec): string {
   const xs: number[] = [];
   const ys: number[] = [];
   for (const s of spec.series) {
-    for (const [px, py] of s.points) if (usable(px, xLog) && usable(py, yLog)) (xs.push(px), ys.push(py));
-    for (const [bx, lo, hi] of s.band ?? []) if (usable(bx, xLog) && usable(lo, yLog) && usable(hi, yLog)) (xs.push(bx), ys.push(lo, hi));
+    for (const [px, py] of s.points) {
+      if (usable(px, xLog) && usable(py, yLog)) {
+        xs.push(px);
+        ys.push(py);
+      }
+    }
+    for (const [bx, lo, hi] of s.band ?? []) {
+      if (usable(bx, xLog) && usable(lo, yLog) && usable(hi, yLog)) {
+        xs.push(bx);
+        ys.push(lo, hi);
+      }
+    }
   }
   const x: ScaleContinuousNumeric<number, number> = (xLog ? scaleLog() : scaleLinear()).domain(extent(xs, xLog)).range([margin.left, width - margin.right]).nice();
   const y: ScaleContinuousNumeric<number, number> = (yLog ? scaleLog() : scaleLinear()).domain(extent(ys, yLog)).range([height - margin.bottom, margin.top]).nice();

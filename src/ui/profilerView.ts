@@ -8,8 +8,8 @@
 import type { Gpu } from '../gpu/device';
 import type { RunProfile } from '../gpu/runProfile';
 import { BENCH_CSV_COLUMNS, profileCsv, profileSummaryLine, profileTable, toCsv, type TextTable } from '../gpu/profileTable';
-import type { BenchRow } from '../kernels/families';
-import { KERNEL_NAMES } from '../kernels/names';
+import type { BenchRow } from '../kernels/family';
+import { KERNEL_NAMES } from '../kernels/index';
 import { downloadText } from './download';
 import { knownPagePeak, measurePagePeak, pageProfile, pageProfilingOn, startPageProfiling, stopPageProfiling } from './pageProfile';
 

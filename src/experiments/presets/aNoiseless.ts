@@ -1,5 +1,5 @@
 /**
- * `a-noiseless` ([A], SPEC §4): identity embeddings, hierarchical frequencies (M groups of C = N/M
+ * `a-noiseless` ([A], docs/math.md §4): identity embeddings, hierarchical frequencies (M groups of C = N/M
  * items, group g's mass ∝ g^−b), no label noise, population gradients from W₀ = 0. Per-group loss
  * curves of GD, Muon (`exact`, no momentum) and TRA-SignGD.
  *

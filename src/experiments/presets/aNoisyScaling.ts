@@ -1,5 +1,5 @@
 /**
- * `a-noisy-scaling` ([A], SPEC §4): label noise ε on identity embeddings with hierarchical
+ * `a-noisy-scaling` ([A], docs/math.md §4): label noise ε on identity embeddings with hierarchical
  * frequencies; the optimum loss is the label entropy L* = H(t(·|i)), and the excess loss after T
  * population steps scales as T^−2 for Muon with η = Θ(ln N/T) and as T^−(1−1/b) for the best GD.
  *
@@ -11,7 +11,7 @@
  * - GD at a grid of step sizes η = f/p_max; the best (smallest) final excess over the grid.
  * Exponents are least-squares slopes of ln(excess) on ln T, with 95% t-intervals.
  *
- * Scales: SPEC says GD's law "needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no
+ * Scales: docs/math.md says GD's law "needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no
  * honest small scale". `full` (N = 4096, M = 16, C/M = 16) is therefore the only scale that checks
  * GD's exponent, and it refuses to start on a CPU (fallback / SwiftShader) adapter. `ci` and `quick`
  * run a reduced version at small N that checks what does hold there — Muon's T^−2 law and Muon's
@@ -34,7 +34,7 @@ export interface NoisySettings {
   horizons: number[];
   /** GD's step sizes, as multiples of 1/p_max. */
   gdFactors: number[];
-  /** Whether GD's T^−(1−1/b) law is in its regime at this size (SPEC §4: only with C ≫ M, on a GPU). */
+  /** Whether GD's T^−(1−1/b) law is in its regime at this size (docs/math.md §4: only with C ≫ M, on a GPU). */
   checkGd: boolean;
   /** Refuse to run on a CPU (fallback) adapter. */
   gpuOnly: boolean;
@@ -130,7 +130,7 @@ export const aNoisyScaling: Preset = {
     const s = NOISY_SETTINGS[scale];
     const cpuAdapter = gpu.adapterInfo.isFallbackAdapter || /swiftshader/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`);
     if (s.gpuOnly && cpuAdapter) {
-      throw new Error(`a-noisy-scaling: the ${scale} scale runs only on a real GPU. SPEC §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". This adapter is ${gpu.adapterInfo.architecture || gpu.adapterInfo.vendor} (a CPU/fallback adapter); use --scale ci or quick for the reduced version, which checks Muon's T^-2 law only.`);
+      throw new Error(`a-noisy-scaling: the ${scale} scale runs only on a real GPU. docs/math.md §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". This adapter is ${gpu.adapterInfo.architecture || gpu.adapterInfo.vendor} (a CPU/fallback adapter); use --scale ci or quick for the reduced version, which checks Muon's T^-2 law only.`);
     }
     const { points, lossStar, pMax } = await measureNoisy(gpu, s, progress);
     const muon = points.filter((p) => p.optimizer === 'Muon');
@@ -173,7 +173,7 @@ export const aNoisyScaling: Preset = {
     });
     const gdSentence = s.checkGd
       ? `GD's fitted exponent ${gdFit ? gdFit.slope.toFixed(3) : 'n/a'} is checked against −(1 − 1/b) = ${gdPredicted.toFixed(3)}.`
-      : `**GD's law, and with it Muon's advantage over GD, is not checked at this scale.** SPEC §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". Here M = ${s.groups} and C = ${s.N / s.groups}; GD's best excess falls as T^${gdFit ? gdFit.slope.toFixed(2) : '?'} (the prediction −(1 − 1/b) = ${gdPredicted.toFixed(2)} describes the many-group regime, where the unlearned tail groups dominate), shown for completeness only. ${gdAhead.length === 0 ? `Muon's excess is below the best GD's at every T here (best-GD/Muon ≥ ${Math.min(...ratios).toFixed(3)}).` : `The best GD's excess is at or below Muon's at T ∈ {${gdAhead.join(', ')}}: with only ${s.groups} groups every group is learned within these horizons and GD's excess then falls exponentially, below Muon's constant-step O(η²) alternation.`} The \`full\` scale (N = 4096, M = 16, C/M = 16) checks it, on a GPU.`;
+      : `**GD's law, and with it Muon's advantage over GD, is not checked at this scale.** docs/math.md §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". Here M = ${s.groups} and C = ${s.N / s.groups}; GD's best excess falls as T^${gdFit ? gdFit.slope.toFixed(2) : '?'} (the prediction −(1 − 1/b) = ${gdPredicted.toFixed(2)} describes the many-group regime, where the unlearned tail groups dominate), shown for completeness only. ${gdAhead.length === 0 ? `Muon's excess is below the best GD's at every T here (best-GD/Muon ≥ ${Math.min(...ratios).toFixed(3)}).` : `The best GD's excess is at or below Muon's at T ∈ {${gdAhead.join(', ')}}: with only ${s.groups} groups every group is learned within these horizons and GD's excess then falls exponentially, below Muon's constant-step O(η²) alternation.`} The \`full\` scale (N = 4096, M = 16, C/M = 16) checks it, on a GPU.`;
     // Per-item curvature of the loss in the margin is ≤ 1/4, so GD's margins are stable for η·p_i < 8:
     // the grid stops below that. A best η at the grid's top means a larger one could do better.
     const topFactor = Math.max(...s.gdFactors);

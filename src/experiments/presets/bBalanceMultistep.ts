@@ -1,8 +1,8 @@
 /**
- * `b-balance-multistep` ([B] §5, SPEC §4 "Multi-step Muon stays balanced"): population training from
+ * `b-balance-multistep` ([B] §5, docs/math.md §4 "Multi-step Muon stays balanced"): population training from
  * W₀ = 0 on two-class frequencies, GD / SignGD / Muon (`exact`, no momentum) / Adam on `identity` and
  * `coupled-rotation` embeddings; Δ = max p̂ − min p̂ at every step and, per τ, ϱ_τ along training: the
- * min p̂ at the earliest step where max p̂ ≥ 1 − τ (SPEC §3).
+ * min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3).
  *
  * What is predicted, and why:
  * - Muon: the polar factor raises every item's margin by nearly the same amount whatever its
@@ -177,7 +177,7 @@ export const bBalanceMultistep: Preset = {
       series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((_t, k) => [r.maxPCorrect[k], r.minPCorrect[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
     });
     const markdown = [
-      ...reportHead('b-balance-multistep', scale, `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (SPEC §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
+      ...reportHead('b-balance-multistep', scale, `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
       '## Balance along training',
       '',
       markdownTable(['optimizer', 'embedding', 'η', 'step (τ = 0.1)', 'ϱ_0.1', 'step (τ = 0.01)', 'ϱ_0.01', 'final Δ', 'final loss'], rows),

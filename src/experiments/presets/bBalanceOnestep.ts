@@ -1,5 +1,5 @@
 /**
- * `b-balance-onestep` ([B] §5, SPEC §4): one population step from W₀ = 0 on two-class frequencies,
+ * `b-balance-onestep` ([B] §5, docs/math.md §4): one population step from W₀ = 0 on two-class frequencies,
  * sweeping η; balance ϱ_τ and η_τ per optimizer × embedding, Δ against loss along the sweep.
  * Predictions: GD's ϱ is poor and the same for both embeddings (closed form); Muon's is near
  * perfect on both; SignGD equals Muon on `identity` and collapses on `coupled-rotation`; Adam with
@@ -27,7 +27,7 @@ const OPTIMIZERS: { label: string; config: Record<string, unknown> }[] = [
   { label: 'Muon exact', config: { name: 'muon', orth: 'exact', momentum: 0 } },
   { label: 'Muon ns5', config: { name: 'muon', orth: 'ns5', momentum: 0 } },
   // β1 = β2 = 0 turns Adam into SignGD up to ε; [B]'s smallest gradient entries are ≈ 2.5e-7, so
-  // ε must be far below that (SPEC §2).
+  // ε must be far below that (docs/math.md §2).
   { label: 'Adam (β=0, ε=1e-12)', config: { name: 'adam', beta1: 0, beta2: 0, eps: 1e-12 } },
 ];
 

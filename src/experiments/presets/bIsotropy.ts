@@ -1,5 +1,5 @@
 /**
- * `b-isotropy` ([B] §4.2, SPEC §3–§4): spectral isotropy (H_norm, eRank, TopE, Q75/25 of the singular
+ * `b-isotropy` ([B] §4.2, docs/math.md §3–§4): spectral isotropy (H_norm, eRank, TopE, Q75/25 of the singular
  * values) of the weights W_t and of the update W_t − W_{t+1}, along population training from W₀ = 0
  * on two-class frequencies, per optimizer (GD, SignGD, Muon `exact`, Adam), per embedding
  * (`identity`, `coupled-rotation`), for three step sizes per optimizer.
@@ -10,7 +10,7 @@
  * - GD's first update is G₀ = Ẽ(11ᵀ/N − I)diag(p)Eᵀ: its σ are ≈ p_head and p_tail — not isotropic;
  *   its isotropy is computed here in Float64 from that closed form and compared.
  * - SignGD's first update on coupled-rotation is sign(G₀): a dense ±1 rank-one background
- *   (σ ≈ N) over 3×3 blocks whose σ_min/σ_max is ≈ 0.247 (SPEC §4), so the whole update's
+ *   (σ ≈ N) over 3×3 blocks whose σ_min/σ_max is ≈ 0.247 (docs/math.md §4), so the whole update's
  *   σ_min/σ_max is ≈ 0.001 at N = 999 (∝ 1/N); the block ratio is read as σ_min/σ_2 (the spectrum
  *   without the background). The whole ratio is also compared with sign(G₀) in Float64.
  */
@@ -42,7 +42,7 @@ export const ISOTROPY_SETTINGS: Record<Scale, IsotropySettings> = {
 };
 const HEAD_MASS = 0.8;
 const EMBEDDINGS = ['identity', 'coupled-rotation'] as const;
-/** SPEC §4: σ_min/σ_max of the 3×3 diagonal block of SignGD's update on coupled-rotation. */
+/** docs/math.md §4: σ_min/σ_max of the 3×3 diagonal block of SignGD's update on coupled-rotation. */
 export const SIGNGD_BLOCK_RATIO = 0.247;
 
 function baseOptimizers(headCount: number): { label: string; config: Record<string, unknown>; lr: number }[] {
@@ -172,7 +172,7 @@ export const bIsotropy: Preset = {
     predictions.push({ name: 'SignGD first update, coupled-rotation: block σ_min/σ_max', formula: 'σ_min/σ_2 of sign(G₀) (spectrum without the rank-one background)', predicted: SIGNGD_BLOCK_RATIO, measured: blockRatio, tolerance: '±0.005', agrees: Math.abs(blockRatio - SIGNGD_BLOCK_RATIO) <= 0.005 });
     const wholeRatio = signCr.sigma[signCr.sigma.length - 1] / signCr.sigma[0];
     const wholeClosed = signCr.sigmaClosedForm[signCr.sigmaClosedForm.length - 1] / signCr.sigmaClosedForm[0];
-    predictions.push({ name: 'SignGD first update, coupled-rotation: whole σ_min/σ_max', formula: `sign(G₀) in Float64 (SPEC: ≈ 0.001 at N = 999; ∝ 1/N)`, predicted: wholeClosed, measured: wholeRatio, tolerance: '1% relative', agrees: Math.abs(wholeRatio / wholeClosed - 1) <= 0.01 });
+    predictions.push({ name: 'SignGD first update, coupled-rotation: whole σ_min/σ_max', formula: `sign(G₀) in Float64 (docs/math.md: ≈ 0.001 at N = 999; ∝ 1/N)`, predicted: wholeClosed, measured: wholeRatio, tolerance: '1% relative', agrees: Math.abs(wholeRatio / wholeClosed - 1) <= 0.01 });
 
     // W along training: Muon's weights spread their energy over more directions than GD's.
     for (const embedding of EMBEDDINGS) {
@@ -217,7 +217,7 @@ export const bIsotropy: Preset = {
       '',
       markdownTable(['optimizer', 'embedding', 'η factor', 'η', 'W_T eRank', 'min update H_norm over steps'], etaRows),
       '',
-      "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric is computed on the raw matrix (SPEC §3), not on its shift-reduced part.",
+      "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric is computed on the raw matrix (docs/math.md §3), not on its shift-reduced part.",
       '',
       '![update isotropy along training](plots/update-hnorm.svg)',
       '',

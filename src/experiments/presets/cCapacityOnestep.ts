@@ -1,5 +1,5 @@
 /**
- * `c-capacity-onestep` ([C] Fig. 2, SPEC §4): Gaussian embeddings, power-law frequencies p_i ∝ i^−a,
+ * `c-capacity-onestep` ([C] Fig. 2, docs/math.md §4): Gaussian embeddings, power-law frequencies p_i ∝ i^−a,
  * one population step from W₀ = 0; how many items are recovered as d grows. After one step
  * W = −η·D, and argmax_j ẽ_jᵀ W e_i does not depend on η > 0, so the capacity is η-free.
  * Predictions: Muon recovers ≈ d^{1+1/(2a)} items, GD ≈ d^{1/(2a)}; across a, the fitted exponents

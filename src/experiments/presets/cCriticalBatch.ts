@@ -1,5 +1,5 @@
 /**
- * `c-critical-batch` ([C] Fig. 3, SPEC §4): Gaussian embeddings, p_i ∝ i^−a with a = 1.5, one step
+ * `c-critical-batch` ([C] Fig. 3, docs/math.md §4): Gaussian embeddings, p_i ∝ i^−a with a = 1.5, one step
  * from W₀ = 0 with a minibatch of B draws. Prediction: capacity ≈ min(d^{1+1/(2a)}, B^{1/a}) for
  * Muon, so its critical batch (where capacity stops growing with B) is ≈ d^{a+1/2}, far above SGD's
  * ≈ √d (SGD's one-step capacity d^{1/(2a)} is reached with B ≈ √d draws).

@@ -1,5 +1,5 @@
 /**
- * `c-minibatch` ([C] Fig. 5, SPEC §4): Gaussian embeddings, p_i ∝ i^−a with a = 1.5. Population GD
+ * `c-minibatch` ([C] Fig. 5, docs/math.md §4): Gaussian embeddings, p_i ∝ i^−a with a = 1.5. Population GD
  * with a rising (geometric) step size from η_1 = 0.01√d against population Muon with η = √d, and
  * minibatch Muon (fresh draws every step) for 20 steps. Prediction: with fresh minibatches Muon's
  * capacity is capped by the sample limit (B·t)^{1/a}, the number of distinct items seen.

@@ -1,5 +1,5 @@
 /**
- * `c-multistep` ([C] Fig. 4, SPEC §4): Gaussian embeddings, p_i ∝ i^−a, population Muon with
+ * `c-multistep` ([C] Fig. 4, docs/math.md §4): Gaussian embeddings, p_i ∝ i^−a, population Muon with
  * η = 2√d from W₀ = 0. Prediction: after t steps Muon recovers ≈ d^{2 − (1 − 1/(2a))^t} items
  * (t = 1 is the one-step d^{1+1/(2a)}), approaching d² in long runs, which stop when capacity gains
  * less than 0.5% over 10 steps. The paper itself sees deviations at small a and large t.

@@ -138,7 +138,7 @@ export const PRESET_CATALOG = {
       "Muon's excess is below the best GD's at every T (full scale; with few groups a tuned GD overtakes Muon at long horizons — reported at ci/quick, not checked)",
     ],
     scales: {
-      ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law only; GD's law and Muon < GD are reported, not checked (no honest small scale, SPEC §4)", estimate: '≈ 25 s on SwiftShader (measured)' },
+      ci: { sizes: "reduced: N = 64, M = 4, b = 2, ε = 0.1, T ∈ {16 … 64}; checks Muon's T^−2 law only; GD's law and Muon < GD are reported, not checked (no honest small scale, docs/math.md §4)", estimate: '≈ 25 s on SwiftShader (measured)' },
       quick: { sizes: 'reduced: N = 256, M = 4, b = 2, ε = 0.1, T ∈ {16 … 90}; same checks as ci', estimate: '≈ 3–4 min on SwiftShader (measured 193–225 s)' },
       full: { sizes: 'N = 4096, M = 16 (C/M = 16), b = 2, ε = 0.1, T ∈ {32 … 1024}, GD η ∈ {0.25 … 8}/p_max; checks both laws', estimate: 'GPU only (refuses to start on a CPU/fallback adapter); ≈ 3,300 Muon steps at N = 4096, roughly an hour on a GPU (not measured)' },
     },

@@ -1,4 +1,4 @@
-/** The presets the page can run, by name (SPEC §5). Metadata lives in catalog.ts (Node-safe). */
+/** The presets the page can run, by name (docs/math.md §5). Metadata lives in catalog.ts (Node-safe). */
 import { aNoiseless } from './aNoiseless';
 import { bBalanceOnestep } from './bBalanceOnestep';
 import { cCapacityOnestep } from './cCapacityOnestep';

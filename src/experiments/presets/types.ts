@@ -1,5 +1,5 @@
 /**
- * What a preset is (SPEC §5): one of the papers' figures at three scales, with the predictions it
+ * What a preset is (docs/math.md §5): one of the papers' figures at three scales, with the predictions it
  * checks. Running it yields prediction records (predicted next to measured, with the tolerance and
  * whether they agree), tables, plots and a report in words. `agrees` is for readers; tests
  * recompute pass/fail from the measured values with thresholds of their own.

@@ -1,0 +1,229 @@
+/**
+ * The validate step of batched Newton–Schulz (`muonlab check newton-schulz`, and
+ * test/newtonSchulz.browser.test.ts): addressable cases over shapes (square, wide, tall, d = 1, odd)
+ * × batch (1, 3 with different inputs per run) × schedule (ns5, polar-express, cubic, a user list,
+ * exact), each run on the GPU and compared with the Float64 twin from the same f32 input.
+ *
+ * Inputs are X = U·diag(σ)·Vᵀ with σ spread geometrically over [σ_max/κ, σ_max] so that every
+ * σ/‖X‖_F ≥ 0.01 (docs/math.md: below that ns5 maps anywhere in [0, 1.2], so f32 and f64 may disagree by
+ * O(1) legitimately).
+ */
+import { runCommands } from '../../gpu/commands';
+import type { Gpu } from '../../gpu/device';
+import { readTensor, uploadTensor } from '../../gpu/tensor';
+import { compareToReference, F32_UNIT_ROUNDOFF } from '../../cpu/compare';
+import { CUBIC_TRIPLE, newtonSchulzCpu, NS5_TRIPLE, nsSchedule, polarExpressTriple, type NsSchedule, type NsScheduleSpec } from '../../cpu/newtonSchulz';
+import { polarFactor, spectralNorm } from '../../cpu/polar';
+import { seededUniform } from '../../cpu/random';
+import type { CheckRow } from '../family';
+import { createNsWorkspace, newtonSchulz, readExactReport, type OrthSchedule } from './newtonSchulz';
+import { finiteOrNull } from '../../experiments/results';
+
+export interface NsCase {
+  rows: number;
+  cols: number;
+  batch: number;
+  orth: OrthSchedule;
+  /** Condition number of the input (σ_max/σ_min over the nonzero σ). */
+  kappa: number;
+  /** Number of exactly-zero singular values (rank-deficient input). */
+  zeros?: number;
+  label?: string;
+  /** false: the plain matmul for all three products (default: the symmetric Gram kernel where the device has subgroups). */
+  symmetric?: boolean;
+}
+
+export function orthLabel(o: OrthSchedule): string {
+  if (typeof o === 'string') return o;
+  if ('coefficients' in o) return `user(${o.coefficients.length})`;
+  return `${o.name}(${o.steps ?? 5})`;
+}
+
+export function nsCaseId(c: NsCase): string {
+  return `${c.label ?? orthLabel(c.orth)} ${c.rows}x${c.cols} R=${c.batch} κ=${c.kappa}${c.zeros ? ` zeros=${c.zeros}` : ''}`;
+}
+
+export const USER_SCHEDULE: NsScheduleSpec = { coefficients: [[3, -3.2, 1.2], [2.5, -2, 0.6], [1.875, -1.25, 0.375]], normScale: 1.05 };
+
+export function nsCases(scope: 'full' | 'quick' = 'full'): NsCase[] {
+  const shapes: [number, number][] = scope === 'quick' ? [[24, 24], [13, 37]] : [[32, 32], [16, 40], [37, 13], [1, 9], [9, 1], [64, 64]];
+  const schedules: OrthSchedule[] = ['ns5', 'polar-express', { name: 'cubic', steps: 8 }, USER_SCHEDULE];
+  const cases: NsCase[] = [];
+  for (const orth of schedules) {
+    for (const [rows, cols] of shapes) cases.push({ rows, cols, batch: rows * cols > 2000 ? 1 : 3, orth, kappa: 8 });
+  }
+  if (scope === 'full') {
+    for (const orth of ['ns5', 'polar-express'] as const) {
+      cases.push({ rows: 32, cols: 32, batch: 3, orth, kappa: 8, symmetric: false, label: `${orth} plain-matmul` });
+      cases.push({ rows: 16, cols: 40, batch: 3, orth, kappa: 8, symmetric: false, label: `${orth} plain-matmul` });
+    }
+  }
+  // One step of each distinct triple: no later polynomial amplifies the rounding, so the bound is
+  // the per-step 3·√n·u·(|a| + |b| + |c|) alone (ns5: ≈ 1.6e-5 at n = 42) — a tight check of one map.
+  if (scope === 'full') {
+    for (const [name, triple, normScale] of [['ns5', NS5_TRIPLE, 1], ['pe1', polarExpressTriple(0), 1.01], ['cubic', CUBIC_TRIPLE, 1]] as const) {
+      for (const [rows, cols] of [[24, 40], [33, 17]] as const) {
+        cases.push({ rows, cols, batch: 2, orth: { coefficients: [triple], normScale }, kappa: 8, label: `one ${name} step` });
+      }
+    }
+  }
+  const exactShapes: [number, number][] = scope === 'quick' ? [[24, 40]] : [[24, 40], [40, 24], [33, 33]];
+  for (const [rows, cols] of exactShapes) {
+    cases.push({ rows, cols, batch: 2, orth: 'exact', kappa: 10 });
+    cases.push({ rows, cols, batch: 2, orth: 'exact', kappa: 100 });
+  }
+  cases.push({ rows: 24, cols: 40, batch: 2, orth: 'exact', kappa: 10, zeros: 6 });
+  return cases;
+}
+
+function orthonormalColumns(n: number, k: number, rnd: () => number): Float64Array {
+  const q = new Float64Array(n * k);
+  for (let j = 0; j < k; j++) {
+    const v = Array.from({ length: n }, () => rnd() - 0.5);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p < j; p++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += q[i * k + p] * v[i];
+        for (let i = 0; i < n; i++) v[i] -= dot * q[i * k + p];
+      }
+    }
+    const norm = Math.hypot(...v);
+    for (let i = 0; i < n; i++) q[i * k + j] = v[i] / norm;
+  }
+  return q;
+}
+
+/** X = U·diag(σ)·Vᵀ, σ geometric from σ_max down to σ_max/κ, then `zeros` exact zeros; f32-rounded. */
+export function conditionedMatrix(rows: number, cols: number, kappa: number, seed: number, zeros = 0, sigmaMax = 1): Float32Array<ArrayBuffer> {
+  const rnd = seededUniform(seed);
+  const k = Math.min(rows, cols);
+  const u = orthonormalColumns(rows, k, rnd);
+  const v = orthonormalColumns(cols, k, rnd);
+  const live = k - zeros;
+  const sigma = Array.from({ length: k }, (_, i) => (i >= live ? 0 : live === 1 ? sigmaMax : sigmaMax * kappa ** (-i / (live - 1))));
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
+    let acc = 0;
+    for (let p = 0; p < k; p++) acc += u[i * k + p] * sigma[p] * v[j * k + p];
+    out[i * cols + j] = acc;
+  }
+  return out;
+}
+
+export interface NsCaseResult {
+  got: Float32Array;
+  /** The same schedule in Float64 (for `exact`: the SVD polar factor). */
+  want: Float64Array;
+  inputs: Float32Array[];
+  schedule?: NsSchedule;
+  exactSteps?: number[];
+  exactStepChange?: number[];
+  dispatchesPerStep: number;
+  passesRecorded: number;
+  /** Whether the symmetric Gram kernel was used. */
+  symmetric: boolean;
+}
+
+export async function runNsCase(gpu: Gpu, c: NsCase): Promise<NsCaseResult> {
+  const { rows, cols, batch } = c;
+  const per = rows * cols;
+  const inputs = Array.from({ length: batch }, (_, r) => conditionedMatrix(rows, cols, c.kappa, 1000 + r * 7 + rows * 13 + cols, c.zeros ?? 0, 0.5 + r));
+  const host = new Float32Array(batch * per);
+  inputs.forEach((x, r) => host.set(x, r * per));
+  const input = uploadTensor(gpu, { batch, rows, cols, label: 'ns input' }, host);
+  const output = uploadTensor(gpu, { batch, rows, cols, label: 'ns output' }, new Float32Array(batch * per).fill(Number.NaN));
+  const workspace = createNsWorkspace(gpu, { batch, rows, cols });
+  let passes = 0;
+  let call: Awaited<ReturnType<typeof newtonSchulz>> | undefined;
+  try {
+    await runCommands(gpu, async (r) => {
+      call = await newtonSchulz(r, { input, output, orth: c.orth, workspace, symmetric: c.symmetric });
+      passes = r.dispatched.length;
+    });
+    const got = (await readTensor(gpu, output)) as Float32Array;
+    const want = new Float64Array(batch * per);
+    let exact: { steps: number[]; stepChange: number[] } | undefined;
+    if (c.orth === 'exact') {
+      // A rank-deficient input went through f32 rounding: its zero σ are ~ε_f32·σ_max, so the
+      // reference counts them as zero with docs/math.md §3's f32 threshold (the f64 one would map them to 1).
+      const epsilon = c.zeros ? 2 ** -23 : Number.EPSILON;
+      inputs.forEach((x, r) => want.set(polarFactor(x, rows, cols, epsilon), r * per));
+      exact = await readExactReport(gpu, call!.workspace);
+    } else {
+      const schedule = nsSchedule(c.orth);
+      inputs.forEach((x, r) => want.set(newtonSchulzCpu(x, rows, cols, schedule).x, r * per));
+    }
+    return {
+      got, want, inputs, schedule: call!.schedule, exactSteps: exact?.steps, exactStepChange: exact?.stepChange,
+      dispatchesPerStep: call!.dispatchesPerStep, passesRecorded: passes, symmetric: call!.symmetric,
+    };
+  } finally {
+    input.buffer.destroy();
+    output.buffer.destroy();
+    workspace.destroy();
+  }
+}
+
+/**
+ * The tolerance of a scheduled (non-exact) case, absolute per element (relative part 0), a
+ * first-order rounding budget:
+ * - each step's three f32 products and two axpy-like updates perturb X by ≲ 3·γ·(|a| + |b| + |c|)
+ *   in spectral norm (‖X‖₂ ≤ 1.2 on the iteration's range), with γ = √n·u, n = max(rows, cols) + 2:
+ *   the probabilistic rounding bound of an n-long dot product (Higham & Mary 2019; the worst case
+ *   n·u never occurs with independent roundings and would make the bound 8–10× looser);
+ * - a later step k maps a perturbation through the Fréchet derivative of the odd polynomial p_k,
+ *   whose gain is bounded by L_k = max(|a_k|, max over σ ∈ [0, 1.2] of |p_k'(σ)|) (the derivative's
+ *   singular-value and divided-difference factors all lie within that);
+ * so tol = Σ_k 3γ(|a_k| + |b_k| + |c_k|)·Π_{j>k} L_j. ns5 at n = 66: ≈ 5e-3; measured errors are
+ * ≈ 1e-6 (the bound is pessimistic), while a wrong coefficient, a missing step or transpose moves
+ * outputs by ≥ 5e-2.
+ */
+export function nsTolerance(schedule: NsSchedule, rows: number, cols: number): number {
+  const n = Math.max(rows, cols) + 2;
+  const gamma = Math.sqrt(n) * F32_UNIT_ROUNDOFF;
+  const gain = ([a, b, c]: readonly [number, number, number]) => {
+    let worst = Math.abs(a);
+    for (let i = 0; i <= 120; i++) {
+      const x = (1.2 * i) / 120;
+      worst = Math.max(worst, Math.abs(a + 3 * b * x * x + 5 * c * x ** 4));
+    }
+    return worst;
+  };
+  const coeffs = schedule.coefficients;
+  let total = 0;
+  for (let k = 0; k < coeffs.length; k++) {
+    let amplification = 1;
+    for (let j = k + 1; j < coeffs.length; j++) amplification *= gain(coeffs[j]);
+    const [a, b, c] = coeffs[k];
+    total += 3 * gamma * (Math.abs(a) + Math.abs(b) + Math.abs(c)) * amplification;
+  }
+  return total;
+}
+
+/** The `exact` acceptance: ‖GPU − SVD polar‖₂ ≤ 1e-3 for κ ≤ 100 (the issue's bound). */
+export const EXACT_SPECTRAL_TOLERANCE = 1e-3;
+
+export async function checkNewtonSchulz(gpu: Gpu, options: { scope?: 'full' | 'quick' } = {}): Promise<CheckRow[]> {
+  const rows: CheckRow[] = [];
+  for (const c of nsCases(options.scope ?? 'quick')) {
+    const caseId = nsCaseId(c);
+    try {
+      const r = await runNsCase(gpu, c);
+      if (c.orth === 'exact') {
+        const per = c.rows * c.cols;
+        let worst = 0;
+        for (let b = 0; b < c.batch; b++) {
+          const diff = Array.from({ length: per }, (_, i) => r.got[b * per + i] - r.want[b * per + i]);
+          worst = Math.max(worst, spectralNorm(diff, c.rows, c.cols));
+        }
+        rows.push({ kernel: 'newton-schulz', variant: 'exact', caseId, pass: worst <= EXACT_SPECTRAL_TOLERANCE, maxAbsError: finiteOrNull(worst), worstRatio: finiteOrNull(worst / EXACT_SPECTRAL_TOLERANCE) });
+      } else {
+        const cmp = compareToReference(r.got, r.want, { atol: nsTolerance(r.schedule!, c.rows, c.cols), rtol: 0 });
+        rows.push({ kernel: 'newton-schulz', variant: orthLabel(c.orth), caseId, pass: cmp.pass, maxAbsError: finiteOrNull(cmp.maxAbsError), worstRatio: finiteOrNull(cmp.worstRatio) });
+      }
+    } catch (err) {
+      rows.push({ kernel: 'newton-schulz', variant: orthLabel(c.orth), caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
+    }
+  }
+  return rows;
+}
