@@ -28,7 +28,7 @@ import { openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
 import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
-import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
+import { SCALES, type PredictionRecord, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, clearRunFolder, finishCell, loadExperiment, planRun, writePerItem } from './run';
 import { describeError, describeFsError, EXIT, exitCodeOf, InterruptedError, UsageError } from './errors';
 import { lockFolder, type FolderLock } from './lock';
@@ -627,6 +627,33 @@ async function runMergeCommand(options: Options): Promise<number> {
 }
 
 /**
+ * The exit status of a preset run: 1 only when a prediction disagrees with its measurement;
+ * inconclusive and reported rows never fail a run (nor count as agreement).
+ *
+ * @example
+ * presetExitStatus(report.predictions); // 0 when no row's verdict is 'disagrees'
+ */
+export function presetExitStatus(predictions: readonly PredictionRecord[]): number {
+  return predictions.some((p) => p.verdict === 'disagrees') ? EXIT.failure : EXIT.ok;
+}
+
+/**
+ * `npm start`'s closing line: it counts disagreements only; inconclusive rows (the data cannot
+ * decide) are said apart, so a default run never ends on a false alarm.
+ *
+ * @example
+ * startClosingLine(predictions); // 'No prediction disagrees with the measurements. 2 inconclusive (…).'
+ */
+export function startClosingLine(predictions: readonly PredictionRecord[]): string {
+  const disagreements = predictions.filter((p) => p.verdict === 'disagrees').length;
+  const inconclusive = predictions.filter((p) => p.verdict === 'inconclusive').length;
+  return (
+    `${disagreements ? `${disagreements} prediction(s) disagree with the measurements: see the reports.` : 'No prediction disagrees with the measurements.'}` +
+    `${inconclusive ? ` ${inconclusive} inconclusive (listed in the reports, not counted as disagreements).` : ''}`
+  );
+}
+
+/**
  * Ctrl-C / SIGTERM while a command runs: the first one aborts `signal` (the session closes, the
  * command saves what finished and exits 130); a second one exits at once.
  */
@@ -721,7 +748,7 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
         try {
           return await withSession(options, async (session, variants) => {
             const report = await runPresetToDisk(session, variants, name, scale, options.out, options.profile, { shard: options.shard, resume: options.resume, lock });
-            return !report || report.predictions.every((p) => p.agrees) ? EXIT.ok : EXIT.failure;
+            return presetExitStatus(report?.predictions ?? []);
           }, {}, signal);
         } finally {
           await lock.release({ removeIfEmpty: true });
@@ -773,14 +800,14 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
         if (check.failed) printCheck(check.rows.filter((r) => !r.pass));
         const scale = options.scale ?? 'quick';
         const reports: string[] = [];
-        let disagreements = 0;
+        const predictions: PredictionRecord[] = [];
         for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
           const report = await runPresetToDisk(session, variants, name, scale, root);
-          disagreements += (report?.predictions ?? []).filter((p) => !p.agrees).length;
+          predictions.push(...(report?.predictions ?? []));
           reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
         }
         console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);
-        if (disagreements) console.log(`${disagreements} prediction(s) disagree with the measurements: see the reports.`);
+        console.log(startClosingLine(predictions));
         return check.failed === 0 ? EXIT.ok : EXIT.failure;
       }, {}, signal);
   }

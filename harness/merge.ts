@@ -14,7 +14,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments/config';
 import { expandSweep, type SweepCell } from '../src/experiments/sweep';
-import { PresetRunManifestSchema, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
+import { PresetRunManifestSchema, readPresetSummary, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
 import { fitPowerLaw } from '../src/metrics/fits';
 import { recordRows, toCsv, type TidyRow } from '../src/experiments/tidyCsv';
 import type { TrainMetricsRecord } from '../src/train/records';
@@ -187,6 +187,18 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
     }
     const problem = mismatch(held);
     if (problem !== null) throw new ResultsMismatchError(`merge: --out ${root} holds results of another run: it differs from ${dirs[0]} at ${problem}; choose a new folder`);
+    // A preset report already there (muonlab.preset-summary/1 or /2) must be this preset and scale.
+    const summaryFile = join(root, 'summary.json');
+    if (held.kind === 'preset' && existsSync(summaryFile)) {
+      let summary: ReturnType<typeof readPresetSummary>;
+      try {
+        summary = readPresetSummary(JSON.parse(readFileSync(summaryFile, 'utf8')));
+      } catch (err) {
+        throw new ResultsMismatchError(`merge: ${summaryFile} is not a preset summary this muonlab reads (${(err as Error).message.split('\n')[0]}); choose a new folder`, { cause: err });
+      }
+      const diff = firstDifference({ preset: summary.preset, scale: summary.scale }, { preset: held.manifest.preset, scale: held.manifest.scale });
+      if (diff) throw new ResultsMismatchError(`merge: ${summaryFile} belongs to another run: it differs at ${diff}; choose a new folder`);
+    }
   }
   const copied: Record<string, number> = Object.fromEntries(dirs.map((d) => [d, 0]));
   const owner = new Map<string, string>();

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import type { Browser } from 'playwright';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
 import { parseShard, shardByCost } from '../src/experiments/sweep';
-import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../src/experiments/presets/types';
+import { verdictCounts, type PredictionRecord, type PresetCell, type PresetCellResult, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { measurementRows, toCsv } from '../src/experiments/tidyCsv';
 import { writeFileAtomic, writeJsonAtomic } from './files';
 import { renderSvgsToPng } from './png';
@@ -82,6 +82,19 @@ export function collectPresetResults(dir: string, cells: readonly PresetCell[]):
   return { results, missing };
 }
 
+/**
+ * One line of verdict counts: disagreements first (they alone fail a run), then agreements, and
+ * inconclusive / reported rows apart.
+ *
+ * @example
+ * verdictLine(report.predictions); // '0 disagree, 9 agree; apart: 2 inconclusive'
+ */
+export function verdictLine(predictions: readonly PredictionRecord[]): string {
+  const c = verdictCounts(predictions);
+  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive` : '', c.reported ? `${c.reported} reported (not checked)` : ''].filter(Boolean).join(', ');
+  return `${c.disagrees === 0 ? 'no prediction disagrees' : `${c.disagrees} prediction(s) DISAGREE`}, ${c.agrees} agree${apart ? `; apart: ${apart}` : ''}`;
+}
+
 /** Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. */
 export async function writePresetReport(browser: Browser, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
   const pngs = await renderSvgsToPng(browser, report.plots.map((p) => p.svg));
@@ -94,17 +107,17 @@ export async function writePresetReport(browser: Browser, dir: string, report: P
   writeFileAtomic(join(dir, 'report.md'), markdown);
   writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
   console.log(formatTable(
-    ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
+    ['prediction', 'predicted', 'measured', 'tolerance', 'verdict'],
     report.predictions.map((p) => [
       p.name,
       typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted,
       p.ci && p.measured !== null ? `${p.measured.toPrecision(4)} [${p.ci[0]?.toPrecision(3)}, ${p.ci[1]?.toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4),
       p.tolerance,
-      p.agrees ? 'yes' : 'NO',
+      p.verdict === 'disagrees' ? 'DISAGREES' : (p.verdict ?? 'DISAGREES'),
     ]),
   ));
-  const disagree = report.predictions.filter((p) => !p.agrees).length;
-  console.log(`${disagree === 0 ? 'all predictions agree' : `${disagree} prediction(s) DISAGREE`} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  console.log(`${verdictLine(report.predictions)} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  for (const p of report.predictions.filter((x) => x.verdict === 'inconclusive')) console.log(`  inconclusive: ${p.name} — ${p.why ?? ''}`);
 }
 
 /**

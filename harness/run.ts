@@ -81,8 +81,8 @@ export function cellDirectory(root: string, cell: SweepCell): string {
 
 /** A results folder that holds another run's results (--resume, a fresh run, merge): exit 64. */
 export class ResultsMismatchError extends UsageError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ResultsMismatchError';
   }
 }

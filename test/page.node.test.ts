@@ -417,7 +417,7 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // Timing is printed for the record, never asserted.
     console.log(`b-balance-onestep ci in the page: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(status, (await page.textContent('#run-message')) ?? '').toBe('done');
-    expect(await page.textContent('#run-status')).toMatch(new RegExp(`^done: ${predictionCount} predictions \\(\\d+ disagree\\)`));
+    expect(await page.textContent('#run-status')).toMatch(new RegExp(`^done: ${predictionCount} predictions \\(\\d+ disagree, \\d+ agree`));
 
     // The summary the page holds (the preset's report).
     const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;

@@ -13,7 +13,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { main } from '../harness/cli';
+import { main, presetExitStatus, startClosingLine } from '../harness/cli';
+import { verdictLine } from '../harness/presetRun';
+import { cCapacityOnestep } from '../src/experiments/presets/cCapacityOnestep';
+import { agreementSentence, withVerdicts, type PredictionRecord } from '../src/experiments/presets/types';
+import { readPresetSummary } from '../src/experiments/results';
 import { PROJECT_ROOT, serveStatic, resolveRequest, type StaticServer } from '../harness/server';
 import { findChromium } from '../harness/flags';
 import { openSession } from '../harness/session';
@@ -1067,4 +1071,133 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
     expect(existsSync(join(dir, 'summary.json'))).toBe(false);
     expect(planRun(config, { out, resume: true }).todo.map((c) => c.id)).toContain(cell.id);
   }, 300_000);
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('three-valued verdicts', () => {
+  /** c-capacity-onestep's quick cells with capacities from given exponents (seed factors make no scatter within an a). */
+  function capacityCells(gdExponent: (a: number) => number) {
+    const cellular = cCapacityOnestep.cellular!;
+    return cellular.cells('quick').map((cell) => {
+      const { a, d, seed } = cell.params as { a: number; d: number; seed: number };
+      const cap = (k: number, c: number) => Math.round(c * d ** k);
+      const points = [
+        // Large constants: rounding to whole items must not add scatter of its own.
+        { a, d, seed, optimizer: 'GD', capacity: cap(gdExponent(a), 1000) },
+        { a, d, seed, optimizer: 'Muon', capacity: cap(1 + 1 / (2 * a), 1000) },
+        { a, d, seed, optimizer: OTHER_LABEL, capacity: cap(1, 1000) },
+      ];
+      return { cell, result: { points }, elapsedMs: 1 };
+    });
+  }
+  const OTHER_LABEL = 'Muon (GPU f32 Polar Express)';
+
+  test("c-capacity-onestep (quick): GD's c1 + c2/a fit whose 95% interval dwarfs ±0.25 is inconclusive, not a disagreement", () => {
+    // GD exponents that scatter around any line in 1/a: the law's fit cannot decide c1 and c2.
+    const scatter: Record<number, number> = { 1.25: 0.55, 1.5: 0.05, 2: 0.45 };
+    const report = cCapacityOnestep.cellular!.summarize(
+      'quick',
+      capacityCells((a) => scatter[a]),
+    );
+    const row = (name: string) => report.predictions.find((p) => p.name === name)!;
+    for (const name of ['GD c1 (exponent = c1 + c2/a)', 'GD c2 (exponent = c1 + c2/a)']) {
+      const p = row(name);
+      expect(p.ci && p.ci[1] - p.ci[0]).toBeGreaterThan(0.5);
+      expect(p.verdict).toBe('inconclusive');
+      expect(p.agrees).toBe(false);
+      expect(p.why).toMatch(/wider than the tolerance band ±0\.25/);
+    }
+    expect(report.schema).toBe('muonlab.preset-summary/2');
+    expect(report.markdown).toContain('inconclusive (95% interval');
+    // The exit status and the closing line count disagreements only.
+    const disagreeing = report.predictions.filter((p) => p.verdict === 'disagrees').map((p) => p.name);
+    expect(presetExitStatus(report.predictions)).toBe(disagreeing.length ? 1 : 0);
+    expect(startClosingLine(report.predictions)).toContain('inconclusive (listed in the reports, not counted as disagreements)');
+  });
+
+  test('c-capacity-onestep (quick) data that follow the law: every row agrees, the narrow law fits included', () => {
+    const report = cCapacityOnestep.cellular!.summarize(
+      'quick',
+      capacityCells((a) => 1 / (2 * a)),
+    );
+    const verdicts = report.predictions.map((p) => `${p.name}: ${p.verdict}`);
+    expect(verdicts.filter((v) => !v.endsWith(': agrees'))).toEqual([]);
+    expect(presetExitStatus(report.predictions)).toBe(0);
+    expect(startClosingLine(report.predictions)).toBe('No prediction disagrees with the measurements.');
+    expect(agreementSentence(report.predictions)).toBe('Every prediction agrees with the measurement.');
+  });
+
+  test('reported rows are never agreements; a claim below its scale is inconclusive; a real miss still disagrees', () => {
+    const rows: PredictionRecord[] = [
+      {
+        name: 'capacity ÷ d²',
+        formula: 'f',
+        predicted: '≈ constant across d',
+        measured: 0.3,
+        tolerance: 'reported',
+        reported: true,
+        agrees: false,
+      },
+      { name: 'old reported row', formula: 'f', predicted: 'x', measured: 0.3, tolerance: 'reported', agrees: true },
+      { name: 'large-d law', formula: 'f', predicted: 1, measured: 1.01, tolerance: '±0.1', agrees: true, holdsFrom: 'full' },
+      { name: 'a miss', formula: 'f', predicted: 1, measured: 2, ci: [1.95, 2.05], tolerance: '±0.1', agrees: false },
+      { name: 'a hit', formula: 'f', predicted: 1, measured: 1.02, ci: [0.98, 1.06], tolerance: '10% relative', agrees: true },
+    ];
+    const quick = withVerdicts(rows, 'quick');
+    expect(quick.map((p) => p.verdict)).toEqual(['reported', 'reported', 'inconclusive', 'disagrees', 'agrees']);
+    expect(quick.map((p) => p.agrees)).toEqual([false, false, false, false, true]);
+    expect(withVerdicts(rows, 'full')[2].verdict).toBe('agrees');
+    // A preset-wide minimum scale (PresetInfo.claimsHoldFrom) makes every row below it inconclusive.
+    expect(withVerdicts([rows[4]], 'ci', 'quick')[0].verdict).toBe('inconclusive');
+    expect(withVerdicts(withVerdicts(rows, 'quick'), 'quick')).toEqual(quick);
+    expect(presetExitStatus(quick)).toBe(1);
+    expect(verdictLine(quick)).toBe('1 prediction(s) DISAGREE, 1 agree; apart: 1 inconclusive, 2 reported (not checked)');
+    expect(agreementSentence(quick)).toMatch(
+      /^\*\*1 prediction\(s\) disagree.*1 agree\. Apart: 1 inconclusive .*2 reported without a check\.$/,
+    );
+  });
+
+  test('summary schema /2; an old /1 summary is still read (merge) and its reported rows stop counting as agreement', async () => {
+    const v1 = {
+      schema: 'muonlab.preset-summary/1',
+      preset: 'c-multistep',
+      scale: 'ci',
+      createdAt: 'then',
+      settings: {},
+      measurements: [],
+      elapsedMs: 1,
+      predictions: [
+        { name: 'long-run capacity ÷ d²', formula: 'f', predicted: '≈ constant', measured: 0.4, tolerance: 'reported', agrees: true },
+        { name: 'GD c1', formula: 'c1', predicted: 0, measured: 1.3, ci: [-4.9, 7.5], tolerance: '±0.25', agrees: false },
+        { name: 'exponent', formula: 'e', predicted: 1.5, measured: 1.52, ci: [1.45, 1.6], tolerance: '±0.25', agrees: true },
+      ],
+    };
+    const read = readPresetSummary(v1);
+    expect(read.schema).toBe('muonlab.preset-summary/2');
+    expect(read.predictions.map((p) => p.verdict)).toEqual(['reported', 'inconclusive', 'agrees']);
+    expect(read.predictions.map((p) => p.agrees)).toEqual([false, false, true]);
+    expect(() => readPresetSummary({ ...v1, schema: 'muonlab.preset-summary/9' })).toThrow();
+    // merge into a folder that holds this preset's cells and a /1 summary: read, accepted; another preset's: refused.
+    const cells = [{ id: 'a=1.5,d=64,seed=1', cost: 1, params: {} }];
+    const manifest = { schema: 'muonlab.preset-run/1' as const, preset: 'c-multistep', scale: 'ci' as const, cells };
+    const shard = fresh('pshard');
+    writeJsonAtomic(join(shard, 'preset.json'), manifest);
+    writeJsonAtomic(join(shard, 'cells', cells[0].id, 'result.json'), {
+      schema: 'muonlab.preset-cell/1',
+      preset: 'c-multistep',
+      scale: 'ci',
+      cell: cells[0],
+      result: {},
+      elapsedMs: 1,
+      createdAt: 'now',
+    });
+    const out = fresh('pout');
+    writeJsonAtomic(join(out, 'preset.json'), manifest);
+    writeJsonAtomic(join(out, 'summary.json'), v1);
+    expect(mergeRuns([shard], out).missing).toEqual([]);
+    writeJsonAtomic(join(out, 'summary.json'), { ...v1, preset: 'b-isotropy' });
+    expect(() => mergeRuns([shard], out)).toThrow(
+      /summary\.json belongs to another run: it differs at preset \("b-isotropy" vs "c-multistep"\)/,
+    );
+  });
 });

@@ -1,10 +1,13 @@
 /**
  * What a preset is (docs/math.md §5): one of the papers' figures at three scales, with the predictions it
  * checks. Running it yields prediction records (predicted next to measured, with the tolerance and
- * whether they agree), tables, plots and a report in words. `agrees` is for readers; tests
- * recompute pass/fail from the measured values with thresholds of their own.
+ * a verdict: agrees / disagrees / inconclusive / reported — decided in one place, verdictOf in
+ * results.ts), tables, plots and a report in words. Verdicts are for readers; tests recompute
+ * pass/fail from the measured values with thresholds of their own.
  */
 import type { Gpu } from '../../gpu/device';
+import { verdictOf, type Verdict } from '../results';
+import { PRESET_CATALOG } from './catalog';
 
 export const SCALES = ['ci', 'quick', 'full'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -18,11 +21,20 @@ export interface PredictionRecord {
   /** Confidence interval of the measured value, when it is a fit. */
   ci?: [number, number] | null;
   tolerance: string;
+  /** The preset's comparison; in a finished report, verdict === 'agrees'. */
   agrees: boolean;
+  /** A figure stated without a check (never counted as agreement). */
+  reported?: boolean;
+  /** The smallest scale at which this claim is meant to hold (below it the row is inconclusive). */
+  holdsFrom?: Scale;
+  /** Filled in by presetReport / reportHead (withVerdicts). */
+  verdict?: Verdict;
+  /** Why the verdict is not the preset's own comparison (inconclusive, reported). */
+  why?: string;
 }
 
 export interface PresetReport {
-  schema: 'muonlab.preset-summary/1';
+  schema: 'muonlab.preset-summary/2';
   preset: string;
   scale: Scale;
   createdAt: string;
@@ -44,6 +56,11 @@ export interface PresetInfo {
   /** The predictions checked, in words (for `muonlab presets`). */
   predictions: string[];
   scales: Record<Scale, { sizes: string; estimate: string }>;
+  /**
+   * The smallest scale at which the preset's claims are meant to hold: at smaller scales every row
+   * is inconclusive (a row's own `holdsFrom` overrides it). Absent: from `ci` on.
+   */
+  claimsHoldFrom?: Scale;
 }
 
 export interface Preset extends PresetInfo {
@@ -105,19 +122,65 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
+/**
+ * The predictions with their verdicts (verdictOf), `agrees` set to verdict === 'agrees'. Rows may
+ * state `holdsFrom`; `claimsHoldFrom` is the preset's default. Idempotent.
+ *
+ * @example
+ * withVerdicts(predictions, 'quick').filter((p) => p.verdict === 'disagrees');
+ */
+export function withVerdicts(predictions: readonly PredictionRecord[], scale: Scale, claimsHoldFrom?: Scale): PredictionRecord[] {
+  return predictions.map((p) => {
+    const holdsFrom = p.holdsFrom ?? claimsHoldFrom;
+    const { verdict, why } = verdictOf({ ...p, holdsFrom }, scale);
+    const out: PredictionRecord = { ...p, agrees: verdict === 'agrees', verdict };
+    if (holdsFrom) out.holdsFrom = holdsFrom;
+    if (why) out.why = why;
+    else delete out.why;
+    return out;
+  });
+}
+
+/** The verdict as a report shows it: disagreements in bold. */
+export function verdictLabel(verdict: Verdict | undefined): string {
+  return verdict === 'disagrees' ? '**disagrees**' : (verdict ?? 'disagrees');
+}
+
 export function predictionsMarkdown(predictions: readonly PredictionRecord[]): string {
   return markdownTable(
-    ['prediction', 'formula', 'predicted', 'measured', 'tolerance', 'agrees'],
-    predictions.map((p) => [p.name, p.formula, typeof p.predicted === 'number' ? p.predicted : p.predicted, p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured, p.tolerance, p.agrees ? 'yes' : '**NO**']),
+    ['prediction', 'formula', 'predicted', 'measured', 'tolerance', 'verdict'],
+    predictions.map((p) => [
+      p.name,
+      p.formula,
+      typeof p.predicted === 'number' ? p.predicted : p.predicted,
+      p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured,
+      p.tolerance,
+      `${verdictLabel(p.verdict)}${p.why && p.verdict !== 'reported' ? ` (${p.why})` : ''}`,
+    ]),
   );
 }
 
-/** The report's verdict line: says plainly when predictions and measurements disagree. */
+/** Counts of each verdict. */
+export function verdictCounts(predictions: readonly PredictionRecord[]): Record<Verdict, number> {
+  const counts: Record<Verdict, number> = { agrees: 0, disagrees: 0, inconclusive: 0, reported: 0 };
+  for (const p of predictions) counts[p.verdict ?? (p.agrees ? 'agrees' : 'disagrees')]++;
+  return counts;
+}
+
+/**
+ * The report's verdict line: disagreements are said plainly; inconclusive and reported rows are
+ * counted apart and never as agreement.
+ */
 export function agreementSentence(predictions: readonly PredictionRecord[]): string {
-  const disagree = predictions.filter((p) => !p.agrees).length;
-  return disagree === 0
-    ? 'Every prediction agrees with the measurement.'
-    : `**${disagree} prediction(s) disagree with the measurement** (rows marked NO).`;
+  const c = verdictCounts(predictions);
+  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive (the data cannot decide: see why)` : '', c.reported ? `${c.reported} reported without a check` : ''].filter(Boolean).join('; ');
+  const head =
+    c.disagrees > 0
+      ? `**${c.disagrees} prediction(s) disagree with the measurement** (rows marked disagrees); ${c.agrees} agree.`
+      : c.agrees === predictions.length
+        ? 'Every prediction agrees with the measurement.'
+        : `No prediction disagrees with the measurement; ${c.agrees} agree.`;
+  return apart ? `${head} Apart: ${apart}.` : head;
 }
 
 /**
@@ -131,6 +194,7 @@ export function agreementSentence(predictions: readonly PredictionRecord[]): str
  */
 export function reportHead(name: string, scale: Scale, intro: string | readonly string[], predictions: readonly PredictionRecord[]): string[] {
   const paragraphs = typeof intro === 'string' ? [intro] : intro;
+  predictions = withVerdicts(predictions, scale, claimsHoldFromOf(name));
   return [
     `# ${name} (${scale})`,
     '',
@@ -144,6 +208,10 @@ export function reportHead(name: string, scale: Scale, intro: string | readonly 
   ];
 }
 
+function claimsHoldFromOf(preset: string): Scale | undefined {
+  return (PRESET_CATALOG as Record<string, PresetInfo | undefined>)[preset]?.claimsHoldFrom;
+}
+
 /**
  * A PresetReport with `schema` filled in and `createdAt` stamped now; the caller gives the rest.
  *
@@ -152,12 +220,12 @@ export function reportHead(name: string, scale: Scale, intro: string | readonly 
  */
 export function presetReport(fields: Omit<PresetReport, 'schema' | 'createdAt'>): PresetReport {
   return {
-    schema: 'muonlab.preset-summary/1',
+    schema: 'muonlab.preset-summary/2',
     preset: fields.preset,
     scale: fields.scale,
     createdAt: new Date().toISOString(),
     settings: fields.settings,
-    predictions: fields.predictions,
+    predictions: withVerdicts(fields.predictions, fields.scale, claimsHoldFromOf(fields.preset)),
     measurements: fields.measurements,
     plots: fields.plots,
     markdown: fields.markdown,
