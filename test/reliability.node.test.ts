@@ -1038,38 +1038,72 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
     expect(filesUnder(out)).toEqual([]);
   }, 120_000);
 
-  test('a device lost mid-run keeps the records it had (whole lines) and leaves the cell to --resume', async () => {
-    const out = fresh('lost');
-    const config = parseExperimentConfig(sweepConfig(400));
-    const plan = planRun(config, { out });
-    const cell = plan.cells[0];
-    const dir = cellDirectory(plan.root, cell);
-    let received = 0;
-    const session = await openSession({
-      onRecord: (id, record) => {
+  test('in one page session: a loss past lossMultiple × its start is divergence (reason recorded, neighbour untouched); then a device lost mid-run keeps its records', async () => {
+    let onRecord: (id: string, record: unknown) => void = () => {};
+    const session = await openSession({ onRecord: (id, record) => onRecord(id, record) });
+    try {
+      // GD at η = 1e30 on interfering (Gaussian, d < N) embeddings overshoots: a finite but blown-up loss.
+      const blowUp = (lossMultiple?: number) =>
+        ({
+          name: 'blow-up',
+          task: { N: 24, dIn: 8, dOut: 8, embedding: 'gaussian' },
+          optimizers: [
+            { name: 'gd', lr: 1e30 },
+            { name: 'gd', lr: 1 },
+          ],
+          training: { steps: 3, ...(lossMultiple ? { divergence: { lossMultiple } } : {}) },
+        }) as never;
+      const records: { run: number; step: number; loss: number; diverged: boolean; divergedReason?: string | null }[] = [];
+      onRecord = (_id, r) => void records.push(r as (typeof records)[number]);
+      const cell = await session.call('runCell', blowUp(), 'blow-up', {});
+      const start = records.find((r) => r.run === 0 && r.step === 0)!.loss;
+      expect(start).toBeCloseTo(Math.log(24), 4);
+      const last0 = records.filter((r) => r.run === 0).at(-1)!;
+      expect(Number.isFinite(last0.loss)).toBe(true);
+      expect(last0.loss).toBeGreaterThan(1e6 * start);
+      expect([last0.diverged, last0.divergedReason]).toEqual([true, 'loss-growth']);
+      // Earlier records were healthy: the first one past the bound is the diverged one, and the last kept.
+      for (const r of records.filter((x) => x.run === 0 && x.step < last0.step)) expect([r.diverged, r.loss <= 1e6 * start]).toEqual([false, true]);
+      expect(cell.runs.map((r) => [r.diverged, r.divergedReason])).toEqual([
+        [true, 'loss-growth'],
+        [false, null],
+      ]);
+      expect(records.filter((r) => r.run === 1).map((r) => r.step)).toEqual([0, 1, 2, 3]);
+      // The multiple is the config's: far above the blow-up, the run counts as healthy.
+      records.length = 0;
+      const lenient = await session.call('runCell', blowUp(1e40), 'blow-up', {});
+      expect(lenient.runs[0].diverged).toBe(false);
+      expect(records.filter((r) => r.run === 0).map((r) => r.step)).toEqual([0, 1, 2, 3]);
+
+      const out = fresh('lost');
+      const config = parseExperimentConfig(sweepConfig(400));
+      const plan = planRun(config, { out });
+      const lostCell = plan.cells[0];
+      const dir = cellDirectory(plan.root, lostCell);
+      let received = 0;
+      onRecord = (id, record) => {
         appendRecord(dir, id, record);
         received++;
-      },
-    });
-    try {
-      beginCell(dir, cell);
-      const running = session.call('runCell', cell.config, cell.id, {});
+      };
+      beginCell(dir, lostCell);
+      const running = session.call('runCell', lostCell.config, lostCell.id, {});
+      running.catch(() => undefined);
       await expect.poll(() => received, { timeout: 120_000 }).toBeGreaterThan(10);
       await session.page.evaluate(() => (window as unknown as { muonlabPage: { loseDevice(): Promise<void> } }).muonlabPage.loseDevice());
-      await expect(running).rejects.toThrow(/lost|destroyed|device/i);
+      await expect(running).rejects.toThrow(/the GPU device was lost .*records read back so far are kept/);
+      const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+      expect(lines.endsWith('\n')).toBe(true);
+      const kept = lines
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(kept.length).toBe(received);
+      expect(kept.length).toBeLessThan(2 * 401);
+      expect(existsSync(join(dir, 'summary.json'))).toBe(false);
+      expect(planRun(config, { out, resume: true }).todo.map((c) => c.id)).toContain(lostCell.id);
     } finally {
       await session.close();
     }
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
-    expect(lines.endsWith('\n')).toBe(true);
-    const records = lines
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(records.length).toBe(received);
-    expect(records.length).toBeLessThan(2 * 401);
-    expect(existsSync(join(dir, 'summary.json'))).toBe(false);
-    expect(planRun(config, { out, resume: true }).todo.map((c) => c.id)).toContain(cell.id);
   }, 300_000);
 });
 
