@@ -24,10 +24,12 @@ import { KERNEL_NAMES } from '../src/kernels/index';
 import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
 import { ensureAppBuilt, PROJECT_ROOT, serveStatic } from './server';
-import { openSession, type Session, type SessionOptions } from './session';
+import { BUNDLE_INFO } from './bundleInfo';
+import { openNodeSession } from './nodeHost';
+import { HOST_NAMES, openSession, type Session, type SessionOptions } from './session';
 import { applyVariantChoices } from './variantCache';
 import { experimentJsonSchema } from '../src/experiments/config';
-import { PRESET_CATALOG, PRESET_NAMES, type PresetName } from '../src/experiments/presets/catalog';
+import { isPresetName, PRESET_CATALOG, PRESET_NAMES, presetCells } from '../src/experiments/presets/catalog';
 import { SCALES, type PredictionRecord, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, clearRunFolder, finishCell, loadExperiment, planRun, writePerItem } from './run';
 import { describeError, describeFsError, EXIT, exitCodeOf, InterruptedError, UsageError } from './errors';
@@ -125,6 +127,7 @@ const OptionsSchema = z.object({
   profile: z.boolean().optional(),
   forceNew: z.boolean().optional(),
   allowLarge: z.boolean().optional(),
+  host: z.enum(HOST_NAMES).optional(),
 });
 
 type Options = z.infer<typeof OptionsSchema> & {
@@ -139,7 +142,8 @@ type Options = z.infer<typeof OptionsSchema> & {
 /** What `run` was given: a preset name or a config file. */
 type Target = 'preset' | 'config';
 
-const BROWSER_FLAGS = ['browser-arg', 'no-default-browser-args', 'headed', 'robust', 'reselect'];
+// Options of whatever runs the GPU work (the browser, or Node with --host node).
+const BROWSER_FLAGS = ['host', 'browser-arg', 'no-default-browser-args', 'headed', 'robust', 'reselect'];
 
 /**
  * The flags each command (and `run` target) uses; any other flag given is an error, since a flag
@@ -197,6 +201,7 @@ export function parseCommandLine(argv: string[]): Options {
         'force-new': { type: 'boolean' },
         'allow-large': { type: 'boolean' },
         debug: { type: 'boolean' },
+        host: { type: 'string' },
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         headed: { type: 'boolean' },
@@ -228,6 +233,7 @@ export function parseCommandLine(argv: string[]): Options {
     profile: v.profile,
     forceNew: v['force-new'],
     allowLarge: v['allow-large'],
+    host: v.host,
   });
   if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
     const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
@@ -306,7 +312,8 @@ async function withSession<T>(
   streams: Pick<SessionOptions, 'onTrainProgress' | 'onRecord' | 'onPerItem'> = {},
   signal?: AbortSignal,
 ): Promise<T> {
-  const session = await openSession({
+  const open = options.host === 'node' ? openNodeSession : openSession;
+  const session = await open({
     browserArgs: options.browserArgs,
     noDefaultArgs: options.noDefaultArgs,
     robust: options.robust,
@@ -355,6 +362,7 @@ async function lockResults(dir: string, options: Options): Promise<FolderLock> {
 }
 
 function packageVersion(): string {
+  if (BUNDLE_INFO) return BUNDLE_INFO.version;
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
@@ -365,8 +373,10 @@ function envRecord(session: Session, variants: VariantSelection): EnvRecord {
     muonlabVersion: packageVersion(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
+    host: session.host,
     browser: { path: session.location.path, source: session.location.source, version: session.browserVersion, userAgent: session.env.userAgent },
     flags: session.flags,
+    ...(session.adapterChoice ? { adapterChoice: session.adapterChoice } : {}),
     adapter: session.env.adapter,
     features: session.env.features,
     limits: session.env.limits,
@@ -376,9 +386,11 @@ function envRecord(session: Session, variants: VariantSelection): EnvRecord {
 
 function printEnv(env: EnvRecord): void {
   const a = env.adapter;
-  console.log(`browser   ${env.browser.version} (${env.browser.path}, ${env.browser.source})`);
+  console.log(`host      ${env.host ?? 'browser'}`);
+  console.log(`${env.host === 'node' ? 'runtime ' : 'browser '}  ${env.browser.version} (${env.browser.path}, ${env.browser.source})`);
   console.log(`flags     ${env.flags.join(' ')}`);
-  console.log(`adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (fallback adapter)' : ''}`);
+  console.log(`adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (FALLBACK adapter: a CPU emulation, not a GPU)' : ''}`);
+  if (env.adapterChoice) console.log(`          chosen: ${env.adapterChoice.reason}`);
   console.log(`features  ${env.features.join(', ')}`);
   const l = env.limits;
   console.log(`limits    maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
@@ -456,40 +468,34 @@ function printPresets(): void {
     const p = PRESET_CATALOG[name];
     console.log(`${p.name} — ${p.title}\n  ${p.paper}`);
     for (const prediction of p.predictions) console.log(`  • ${prediction}`);
-    for (const scale of SCALES) console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes} (${p.scales[scale].estimate})`);
+    for (const scale of SCALES) console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes}; ${p.scales[scale].cells} cell(s) (${p.scales[scale].estimate})`);
     console.log('');
   }
 }
 
 /**
- * Runs a preset in the page and writes summary.json, report.md and plots (SVG + PNG); prints the
- * predictions. Presets split into cells run cell by cell (results kept per cell: --shard, --resume);
- * returns null when this shard's cells are done but other shards' are still missing.
+ * Runs a preset in the page, cell by cell (results kept per cell: --shard, --resume; --profile
+ * writes each cell's profile.json), and when every cell has a result writes summary.json,
+ * report.md and plots (SVG + PNG) and prints the predictions. Returns null when this shard's cells
+ * are done but other shards' are still missing.
  */
 async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false, cellOptions: { shard?: string; resume?: boolean; lock?: FolderLock } = {}): Promise<PresetReport | null> {
+  if (!isPresetName(name)) throw new UsageError(`run: unknown preset "${name}"; presets: ${PRESET_NAMES.join(', ')}`);
   const dir = presetDir(name, scale, out);
   // `start` runs several presets in one session: each folder is locked while it is written.
   const lock = cellOptions.lock ?? (await lockFolder(dir, { takeOverStale: Boolean(cellOptions.resume) }));
   try {
     writeJsonAtomic(join(dir, 'env.json'), envRecord(session, variants));
-    console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name as PresetName].scales[scale].sizes}`);
-    // --profile times the preset as one piece of work (its ambient profiler spans every cell).
-    const cells = profile ? null : await session.call('presetCells', name, scale);
-    if (!cells) {
-      if (cellOptions.shard || cellOptions.resume) {
-        throw new UsageError(`${name}: --shard and --resume need a preset split into cells; ${profile ? 'drop --profile (it runs the preset whole)' : 'this preset is not'}`);
-      }
-      const report = await session.call('runPreset', name, scale, { profile });
-      if (report.profile) writeProfile(dir, report.profile);
-      await writePresetReport(session.browser, dir, report);
-      return report;
-    }
-    return await runPresetInCells(session, name, scale, dir, cells, {
-      ...cellOptions,
+    console.log(`\n${name} (${scale}): ${PRESET_CATALOG[name].scales[scale].sizes}`);
+    return await runPresetInCells(session, name, scale, dir, presetCells(name, scale), {
+      shard: cellOptions.shard,
+      resume: cellOptions.resume,
+      profile,
       onCell: (done, total, cell) => {
         lock.check();
         progress(done < total ? `cell ${done + 1}/${total} ${cell.id}` : `${total} cell(s) done`);
       },
+      onProfile: (cellDir, cellProfile) => writeProfile(cellDir, cellProfile),
     });
   } finally {
     if (!cellOptions.lock) await lock.release();
@@ -567,7 +573,7 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
         }
         if (stop.aborted) return;
         // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
-        const plots = await writeSweepPlots(session.browser, plan.root);
+        const plots = await writeSweepPlots(await session.renderer(), plan.root);
         console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
       },
       {
@@ -615,7 +621,7 @@ async function runMergeCommand(options: Options): Promise<number> {
       await withSession(options, async (session) => {
         const { results } = collectPresetResults(root, m.cells);
         const report = await session.call('summarizePreset', m.preset, m.scale, results);
-        await writePresetReport(session.browser, root, report);
+        await writePresetReport(await session.renderer(), root, report);
       });
     }
     if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);

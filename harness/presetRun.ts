@@ -1,6 +1,6 @@
 /**
- * `muonlab run PRESET --scale S [--shard i/n] [--resume]` for presets split into cells (the
- * `cellular` hook of src/experiments/presets/types.ts): each cell's raw result is written to
+ * `muonlab run PRESET --scale S [--shard i/n] [--resume] [--profile]`: every preset runs as cells
+ * (src/experiments/presets/cellular.ts); each cell's raw result is written to
  * `<dir>/cells/<id>/result.json` as soon as it is done, so an interrupted run keeps its finished
  * cells and `--resume` skips them; when every cell of the scale has a result (this run, earlier
  * runs, or other shards copied in by `muonlab merge`), the report is recomputed from those raw
@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Browser } from 'playwright';
+import type { RunProfile } from '../src/gpu/runProfile';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
 import { parseShard, shardByCost } from '../src/experiments/sweep';
 import { verdictCounts, type PredictionRecord, type PresetCell, type PresetCellResult, type PresetReport, type Scale } from '../src/experiments/presets/types';
@@ -87,7 +88,7 @@ export function collectPresetResults(dir: string, cells: readonly PresetCell[]):
  * inconclusive / reported rows apart.
  *
  * @example
- * verdictLine(report.predictions); // '0 disagree, 9 agree; apart: 2 inconclusive'
+ * verdictLine(report.predictions); // 'no prediction disagrees, 9 agree; apart: 2 inconclusive'
  */
 export function verdictLine(predictions: readonly PredictionRecord[]): string {
   const c = verdictCounts(predictions);
@@ -95,15 +96,19 @@ export function verdictLine(predictions: readonly PredictionRecord[]): string {
   return `${c.disagrees === 0 ? 'no prediction disagrees' : `${c.disagrees} prediction(s) DISAGREE`}, ${c.agrees} agree${apart ? `; apart: ${apart}` : ''}`;
 }
 
-/** Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. */
-export async function writePresetReport(browser: Browser, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
-  const pngs = await renderSvgsToPng(browser, report.plots.map((p) => p.svg));
+/**
+ * Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. PNGs need
+ * a browser to render them: without one (the Node host on a machine without Chromium) only the SVGs
+ * are written and summary.json lists no PNG.
+ */
+export async function writePresetReport(browser: Browser | undefined, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
+  const pngs = browser ? await renderSvgsToPng(browser, report.plots.map((p) => p.svg)) : [];
   report.plots.forEach((plot, i) => {
     writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
-    writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
+    if (pngs[i]) writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
   });
   const { plots, markdown, profile: _profile, ...summary } = report;
-  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: plots.map((p) => `plots/${p.name}.png`) });
+  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: browser ? plots.map((p) => `plots/${p.name}.png`) : [] });
   writeFileAtomic(join(dir, 'report.md'), markdown);
   writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
   console.log(formatTable(
@@ -121,8 +126,10 @@ export async function writePresetReport(browser: Browser, dir: string, report: P
 }
 
 /**
- * Runs this invocation's cells of a cellular preset and, when all cells have results, writes the
- * report. Returns the report, or null when cells are still missing (another shard's).
+ * Runs this invocation's cells of a preset and, when all cells have results, writes the report.
+ * Returns the report, or null when cells are still missing (another shard's). With `profile`, each
+ * cell run here is profiled and its profile handed to `onProfile` with the cell's folder (as a
+ * config run's cells: `cells/<id>/profile.json`).
  */
 export async function runPresetInCells(
   session: Session,
@@ -130,7 +137,13 @@ export async function runPresetInCells(
   scale: Scale,
   dir: string,
   cells: PresetCell[],
-  options: { shard?: string; resume?: boolean; onCell?: (done: number, total: number, cell: PresetCell) => void },
+  options: {
+    shard?: string;
+    resume?: boolean;
+    profile?: boolean;
+    onCell?: (done: number, total: number, cell: PresetCell) => void;
+    onProfile?: (cellDir: string, profile: RunProfile) => void;
+  },
 ): Promise<PresetReport | null> {
   ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells }, Boolean(options.shard || options.resume));
   const plan = planPresetCells(dir, cells, options);
@@ -138,9 +151,10 @@ export async function runPresetInCells(
   for (const [k, cell] of plan.todo.entries()) {
     options.onCell?.(k, plan.todo.length, cell);
     const started = performance.now();
-    const result = await session.call('runPresetCell', name, scale, cell);
+    const { result, profile } = await session.call('runPresetCell', name, scale, cell, { profile: options.profile });
     const file: PresetCellFile = { schema: 'muonlab.preset-cell/1', preset: name, scale, cell, result, elapsedMs: performance.now() - started, createdAt: new Date().toISOString() };
     writeJsonAtomic(join(presetCellDirectory(dir, cell), 'result.json'), PresetCellFileSchema.parse(file));
+    if (profile) options.onProfile?.(presetCellDirectory(dir, cell), profile);
   }
   options.onCell?.(plan.todo.length, plan.todo.length, cells[cells.length - 1]);
   const { results, missing } = collectPresetResults(dir, cells);
@@ -149,6 +163,6 @@ export async function runPresetInCells(
     return null;
   }
   const report = await session.call('summarizePreset', name, scale, results);
-  await writePresetReport(session.browser, dir, report);
+  await writePresetReport(await session.renderer(), dir, report);
   return report;
 }

@@ -40,18 +40,34 @@ export interface SessionOptions {
 
 type ApiMethod = Exclude<keyof MuonlabPageApi, 'ready'>;
 
+/** Where the kernels run: the page in headless Chromium, or Node on Dawn (harness/nodeHost.ts). */
+export type HostName = 'browser' | 'node';
+export const HOST_NAMES = ['browser', 'node'] as const;
+
+/** How the adapter was chosen and why (the Node host's Vulkan driver choice; the browser's flags). */
+export interface AdapterChoice {
+  source: string;
+  reason: string;
+}
+
 export interface Session {
-  browser: Browser;
-  page: Page;
-  location: BrowserLocation;
+  host: HostName;
+  /** The browser of the browser host (absent on the Node host). */
+  browser?: Browser;
+  page?: Page;
+  /** The browser's executable, or on the Node host Dawn's binding (dawn.node). */
+  location: { path: string; source: string };
   browserVersion: string;
   flags: string[];
   env: PageEnv;
+  adapterChoice?: AdapterChoice;
+  /** A browser that renders SVG plots to PNG: the session's own, or one launched on first use by the Node host; undefined when none is installed. */
+  renderer(): Promise<Browser | undefined>;
   call<M extends ApiMethod>(method: M, ...args: Parameters<MuonlabPageApi[M]>): Promise<Awaited<ReturnType<MuonlabPageApi[M]>>>;
   close(): Promise<void>;
 }
 
-function locateBrowser(): BrowserLocation {
+export function locateBrowser(): BrowserLocation {
   let playwrightPath: string | undefined;
   try {
     playwrightPath = chromium.executablePath();
@@ -157,12 +173,14 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     const b = browser;
     let closed: Promise<void> | null = null;
     return {
+      host: 'browser',
       browser,
       page,
       location,
       browserVersion,
       flags,
       env,
+      renderer: async () => b,
       call: (method, ...args) =>
         (page.evaluate(
           ([m, a]) => (window.muonlab as unknown as Record<string, (...x: unknown[]) => unknown>)[m](...a),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ExperimentConfig } from '../src/experiments/config';
 import { estimateCellCost, expandSweep, shardByCost } from '../src/experiments/sweep';
 import type { Scale } from '../src/experiments/presets/types';
-import { loadPresetInNode } from './nodeSources';
+import { isPresetName, PRESET_NAMES, presetCells } from '../src/experiments/presets/catalog';
 import { readPresetCell } from './presetRun';
 import { cellDirectory } from './run';
 
@@ -46,11 +46,9 @@ export async function planWork(work: SlurmWork): Promise<WorkPlan> {
     }));
     return { label: `config ${work.config.name}`, runFolder: work.config.name, cells };
   }
-  const preset = await loadPresetInNode(work.preset);
-  if (!preset.cellular) {
-    throw new RangeError(`${work.preset} is not split into cells, so it cannot be sharded over array tasks (cellular presets: b-balance-onestep, c-capacity-onestep; or write a config with sweep axes)`);
-  }
-  const cells = preset.cellular.cells(work.scale).map((cell) => ({
+  // Every preset is split into cells, planned in Node from its settings (no GPU code is loaded).
+  if (!isPresetName(work.preset)) throw new RangeError(`unknown preset "${work.preset}"; presets: ${PRESET_NAMES.join(', ')}`);
+  const cells = presetCells(work.preset, work.scale).map((cell) => ({
     id: cell.id,
     cost: cell.cost,
     isFinishedIn: (runDir: string) => readPresetCell(runDir, cell) !== null,

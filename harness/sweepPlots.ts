@@ -4,7 +4,7 @@
  * `<root>/plots/<id>.svg` and, rendered by the headless browser, `<root>/plots/<id>.png`.
  *
  * @example
- * await writeSweepPlots(session.browser, 'runs/balance-demo'); // plots/loss.svg, plots/loss.png, …
+ * await writeSweepPlots(await session.renderer(), 'runs/balance-demo'); // plots/loss.svg, plots/loss.png, …
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,13 +32,13 @@ export function sweepPlotSvgs(root: string): { name: string; svg: string }[] {
   return buildPlots(runStateOfFolder(root)).map((spec) => ({ name: spec.id, svg: renderLivePlot(spec) }));
 }
 
-/** Writes plots/<id>.svg and plots/<id>.png (PNG rendered in `browser`); returns the plot ids. */
-export async function writeSweepPlots(browser: Browser, root: string): Promise<string[]> {
+/** Writes plots/<id>.svg and plots/<id>.png (PNG rendered in `browser`, skipped without one); returns the plot ids. */
+export async function writeSweepPlots(browser: Browser | undefined, root: string): Promise<string[]> {
   const plots = sweepPlotSvgs(root);
-  const pngs = await renderSvgsToPng(browser, plots.map((p) => p.svg));
+  const pngs = browser ? await renderSvgsToPng(browser, plots.map((p) => p.svg)) : [];
   plots.forEach((plot, i) => {
     writeFileAtomic(join(root, 'plots', `${plot.name}.svg`), plot.svg);
-    writeFileAtomic(join(root, 'plots', `${plot.name}.png`), pngs[i]);
+    if (pngs[i]) writeFileAtomic(join(root, 'plots', `${plot.name}.png`), pngs[i]);
   });
   return plots.map((p) => p.name);
 }

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { VariantSelectionSchema, type VariantSelection } from '../src/experiments/results';
 import { writeJsonAtomic } from './files';
+import { BUNDLE_INFO } from './bundleInfo';
 import { PROJECT_ROOT } from './server';
 import type { Session } from './session';
 
@@ -22,7 +23,8 @@ export function cacheDir(): string {
  * their subfolders). A changed kernel or a new variant must be measured again, not served from an
  * old choice.
  */
-function kernelSourcesDigest(): string {
+export function kernelSourcesDigest(): string {
+  if (BUNDLE_INFO) return BUNDLE_INFO.kernelDigest;
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const entry of readdirSync(join(PROJECT_ROOT, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

@@ -13,6 +13,7 @@ export {
   type Tensor,
   type TensorLayout,
   type DType,
+  type HostArrayOfDType,
 } from './gpu/tensor';
 export { CommandRecorder, runCommands, type KernelDispatch } from './gpu/commands';
 export { defineKernel, listKernels, type KernelDefinition } from './gpu/registry';

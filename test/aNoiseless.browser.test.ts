@@ -19,7 +19,7 @@ test('a-noiseless ci: Muon ≈ N·e^{−ηt} in every group at one rate; GD ≈ 
   const { N, groups: M } = s;
   expect(N).toBeGreaterThanOrEqual(256);
   expect(N / M / M).toBeGreaterThanOrEqual(16);
-  const curves = report.measurements as unknown as (NoiselessMeasurements['curves'][number] & { kind: string })[];
+  const curves: (NoiselessMeasurements['curves'][number] & { kind: string })[] = report.measurements;
   const curve = (label: string) => curves.find((c) => c.label === label)!;
 
   const muon = curve('Muon');

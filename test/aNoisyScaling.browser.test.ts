@@ -16,7 +16,7 @@ test('a-noisy-scaling ci: pipeline at a tiny size; Muon excess ∝ T^−2; GD re
   if (!gpu) return;
   const s = NOISY_SETTINGS.ci;
   const report = await aNoisyScaling.run(gpu, 'ci', () => {});
-  const points = report.measurements as unknown as NoisyPoint[];
+  const points: NoisyPoint[] = report.measurements;
   expect(points).toHaveLength(s.horizons.length * (1 + s.gdFactors.length));
   // The label entropy, written out independently.
   const a = 1 - s.noise + s.noise / s.N;

@@ -15,7 +15,7 @@ test('b-balance-multistep ci: Muon stays balanced on both embeddings; GD follows
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const report = await bBalanceMultistep.run(gpu, 'ci', () => {});
-  const runs = report.measurements as unknown as MultistepRun[];
+  const runs: MultistepRun[] = report.measurements;
   const { N, headCount, steps } = MULTISTEP_SETTINGS.ci;
   const get = (o: string, e: string) => runs.find((r) => r.optimizer === o && r.embedding === e)!;
   for (const r of runs) console.log(`[b-balance-multistep ci] ${r.optimizer} (${r.embedding}) η=${r.lr.toPrecision(4)}: τ=0.1 step ${r.crossing['0.1'].step} ϱ ${r.crossing['0.1'].rho}; τ=0.01 step ${r.crossing['0.01'].step} ϱ ${r.crossing['0.01'].rho}`);

@@ -17,8 +17,8 @@ test('b-isotropy ci: Muon update isotropic, GD not, SignGD on coupled-rotation p
   if (!gpu) return;
   const report = await bIsotropy.run(gpu, 'ci', () => {});
   const N = (report.settings as { N: number }).N;
-  const traces = report.measurements.filter((m) => m.kind === 'isotropy-trace') as unknown as IsotropyTrace[];
-  const first = report.measurements.filter((m) => m.kind === 'first-update-spectrum') as unknown as FirstUpdateSpectrum[];
+  const traces: IsotropyTrace[] = report.measurements.filter((m) => m.kind === 'isotropy-trace');
+  const first: FirstUpdateSpectrum[] = report.measurements.filter((m) => m.kind === 'first-update-spectrum');
   expect(traces).toHaveLength(2 * 4 * 3);
   const muon = traces.filter((t) => t.optimizer === 'Muon exact');
   expect(muon).toHaveLength(6);

@@ -11,7 +11,7 @@ test('c-capacity-onestep ci: Muon ≈ d^{1+1/(2a)}, Muon > GD at every d', async
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const report = await cCapacityOnestep.run(gpu, 'ci', () => {});
-  const points = report.measurements as unknown as CapacityPoint[];
+  const points: CapacityPoint[] = report.measurements;
   const a = 1.5;
   const muon = points.filter((p) => p.optimizer === 'Muon');
   const gd = points.filter((p) => p.optimizer === 'GD');

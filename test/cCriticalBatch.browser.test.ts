@@ -65,7 +65,7 @@ test('c-critical-batch ci: Muon saturates at a batch far above SGD\'s, and B*_Mu
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const report = await cCriticalBatch.run(gpu, 'ci', () => {});
-  const points = report.measurements as unknown as BatchPoint[];
+  const points: BatchPoint[] = report.measurements;
   const ds = [32, 64, 128];
   const bstar = (d: number, optimizer: string) => {
     const sel = points.filter((p) => p.d === d && p.optimizer === optimizer);

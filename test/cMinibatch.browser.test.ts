@@ -10,7 +10,7 @@ test('c-minibatch ci: the sample limit caps minibatch Muon; population Muon beat
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const report = await cMinibatch.run(gpu, 'ci', () => {});
-  const points = report.measurements as unknown as MinibatchPoint[];
+  const points: MinibatchPoint[] = report.measurements;
   const series = (name: string) => points.filter((p) => p.series === name).sort((p, q) => p.step - q.step);
   const mini = points.filter((p) => p.batchSize !== null && p.step >= 1);
   console.log(`[c-minibatch ci] GD ${series('GD (rising η)').map((p) => p.capacity).join(' ')} | Muon ${series('Muon').map((p) => p.capacity).join(' ')} | ` +

@@ -16,7 +16,7 @@ test('c-multistep ci: capacity grows with t and with d; long run stops under the
   const gpu = await gpuOrSkip(ctx);
   if (!gpu) return;
   const report = await cMultistep.run(gpu, 'ci', () => {});
-  const points = (report.measurements as unknown as MultistepPoint[]).filter((p) => p.series.startsWith('Muon (exact'));
+  const points: MultistepPoint[] = report.measurements.filter((p) => p.series.startsWith('Muon (exact'));
   const ds = [32, 64, 128];
   const cap = (d: number, t: number) => points.find((p) => p.d === d && p.step === t)!.capacity;
   const slopes = [1, 2, 3, 4].map((t) => fitPowerLaw(ds, ds.map((d) => cap(d, t))).slope);

@@ -57,7 +57,7 @@ async function run(gpu: Gpu, invocations: number, iterations: number, a: number,
     await runCommands(gpu, async (rec) => {
       flops = await recordFmaPeak(rec, { out, invocations, iterations, a, b });
     });
-    return { out: (await readTensor(gpu, out)) as Float32Array, flops };
+    return { out: await readTensor(gpu, out), flops };
   } finally {
     out.buffer.destroy();
   }
@@ -114,7 +114,7 @@ describe('fma peak kernel', () => {
         bytes = await recordCopyBandwidth(rec, { src: src.buffer, dst: dst.buffer, vec4s });
       }));
       expect(bytes).toBe(2 * 16 * vec4s);
-      const got = (await readTensor(gpu, dst)) as Float32Array;
+      const got = await readTensor(gpu, dst);
       let wrong = 0;
       for (let i = 0; i < vec4s * 4; i++) if (got[i] !== data[i]) wrong++;
       expect(wrong).toBe(0);

@@ -45,7 +45,7 @@ async function gpuStep(gpu: Gpu, config: OptimizerConfigInput, shape: { batch: n
   const opt = createOptimizer(gpu, cfg, shape);
   try {
     await runCommands(gpu, (rec) => opt.step(rec, { w, g: gt, params }));
-    return { w: (await readTensor(gpu, w)) as Float32Array, runs: await readRunParams(gpu, params) };
+    return { w: await readTensor(gpu, w), runs: await readRunParams(gpu, params) };
   } finally {
     opt.destroy();
     for (const b of [params.buffer, w.buffer, gt.buffer]) b.destroy();
@@ -97,7 +97,7 @@ describe('muon-reg on the GPU against the SVD form σ → σ/√(σ² + λ²)', 
       const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
       try {
         await withErrorScopes(gpu, () => runCommands(gpu, (rec) => opt.step(rec, { w, g: gt, params })));
-        const got = (await readTensor(gpu, w)) as Float32Array;
+        const got = await readTensor(gpu, w);
         const report = await opt.report();
         for (let r = 0; r < R; r++) {
           const want = regularizedPolar(g.subarray(r * per, (r + 1) * per), rows, cols, lambdas[r]);
@@ -155,14 +155,14 @@ describe('divergence: a run whose update becomes non-finite freezes, the others 
         await advanceRuns(rec, params);
       }));
       await step();
-      const afterOne = (await readTensor(gpu, w)) as Float32Array;
-      const momentumAfterOne = (await readTensor(gpu, opt.state.momentum)) as Float32Array;
+      const afterOne = await readTensor(gpu, w);
+      const momentumAfterOne = await readTensor(gpu, opt.state.momentum);
       gpu.device.queue.writeBuffer(params.buffer, lrOffset(1), new Float32Array([1e38]));
       await step();
       gpu.device.queue.writeBuffer(params.buffer, lrOffset(1), new Float32Array([0.1]));
       await step();
-      const got = (await readTensor(gpu, w)) as Float32Array;
-      const momentum = (await readTensor(gpu, opt.state.momentum)) as Float32Array;
+      const got = await readTensor(gpu, w);
+      const momentum = await readTensor(gpu, opt.state.momentum);
       const final = await readRunParams(gpu, params);
       expect(final.map((p) => p.diverged)).toEqual([0, 1, 0]);
       expect(final[1].divergedAtStep).toBe(2);
@@ -204,12 +204,12 @@ describe('divergence: a run whose update becomes non-finite freezes, the others 
     const opt = createOptimizer(gpu, cfg, shape);
     try {
       await withErrorScopes(gpu, () => runCommands(gpu, (rec) => opt.step(rec, { w, g: gt, params })));
-      const afterOne = (await readTensor(gpu, w)) as Float32Array;
+      const afterOne = await readTensor(gpu, w);
       const stateOf = async () => Promise.all(Object.values(opt.state).map(async (t) => Array.from((await readTensor(gpu, t)).subarray(2 * per))));
       const stateAfterOne = await stateOf();
       writeTensor(gpu, gt, bad);
       await withErrorScopes(gpu, () => runCommands(gpu, (rec) => opt.step(rec, { w, g: gt, params })));
-      const got = (await readTensor(gpu, w)) as Float32Array;
+      const got = await readTensor(gpu, w);
       const final = await readRunParams(gpu, params);
       expect(final.map((p) => p.diverged)).toEqual([0, 0, 1]);
       expect(Array.from(got.subarray(2 * per))).toEqual(Array.from(afterOne.subarray(2 * per)));
@@ -249,7 +249,7 @@ describe('bad input: a non-finite gradient handed to stepOptimizer is an error n
       expect((await readRunParams(gpu, params)).map((p) => [p.diverged, p.step])).toEqual([[0, 0], [0, 0], [0, 0]]);
       // The scheduler's reading: no validation, the run with the bad gradient freezes, the others step.
       await withErrorScopes(gpu, () => stepOptimizer(gpu, opt, { w, g: gt, params }, { checkFinite: false }));
-      const got = (await readTensor(gpu, w)) as Float32Array;
+      const got = await readTensor(gpu, w);
       expect((await readRunParams(gpu, params)).map((p) => p.diverged)).toEqual([0, 0, 1]);
       expect(Array.from(got.subarray(2 * per))).toEqual(Array.from(w0.subarray(2 * per)));
       expect(Array.from(got.subarray(0, 2 * per))).not.toEqual(Array.from(w0.subarray(0, 2 * per)));
@@ -273,7 +273,7 @@ describe('bad input: a non-finite gradient handed to stepOptimizer is an error n
     const opt = createOptimizer(gpu, cfg, shape);
     try {
       await withErrorScopes(gpu, () => stepOptimizer(gpu, opt, { w, g: gt, params }));
-      const got = (await readTensor(gpu, w)) as Float32Array;
+      const got = await readTensor(gpu, w);
       // W − 0.25·sign(G): one f32 subtraction of an exact power of two, |W| ≤ 1.
       got.forEach((v, i) => expect(Math.abs(v - (w0[i] - 0.25 * Math.sign(g[i])))).toBeLessThanOrEqual(2 * F32_UNIT_ROUNDOFF * 1.25));
     } finally {
@@ -306,7 +306,7 @@ describe('schedules on the GPU', () => {
           await advanceRuns(rec, params);
         }));
       }
-      const got = (await readTensor(gpu, w)) as Float32Array;
+      const got = await readTensor(gpu, w);
       // Σ η_t: constant 0.75; geometric η_1 = 0.125·√4 = 0.25, ×2 per step: 0.25 + 0.5 + 1; list 1.625.
       const total = [0.75, 1.75, 1.625];
       for (let r = 0; r < 3; r++) {

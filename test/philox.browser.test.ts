@@ -21,7 +21,7 @@ async function fill(gpu: Gpu, args: Omit<PhiloxFillArgs, 'out'>): Promise<Uint32
   const out = createTensor(gpu, { rows: Math.max(1, args.count), cols: 1, dtype: 'u32', label: 'philox out' });
   try {
     await runCommands(gpu, (rec) => philoxFill(rec, { ...args, out }));
-    return (await readTensor(gpu, out)) as Uint32Array;
+    return await readTensor(gpu, out);
   } finally {
     out.buffer.destroy();
   }

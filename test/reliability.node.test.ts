@@ -1089,7 +1089,7 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
       const running = session.call('runCell', lostCell.config, lostCell.id, {});
       running.catch(() => undefined);
       await expect.poll(() => received, { timeout: 120_000 }).toBeGreaterThan(10);
-      await session.page.evaluate(() => (window as unknown as { muonlabPage: { loseDevice(): Promise<void> } }).muonlabPage.loseDevice());
+      await session.page!.evaluate(() => (window as unknown as { muonlabPage: { loseDevice(): Promise<void> } }).muonlabPage.loseDevice());
       await expect(running).rejects.toThrow(/the GPU device was lost .*records read back so far are kept/);
       const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
       expect(lines.endsWith('\n')).toBe(true);
@@ -1111,8 +1111,7 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
 describe('three-valued verdicts', () => {
   /** c-capacity-onestep's quick cells with capacities from given exponents (seed factors make no scatter within an a). */
   function capacityCells(gdExponent: (a: number) => number) {
-    const cellular = cCapacityOnestep.cellular!;
-    return cellular.cells('quick').map((cell) => {
+    return cCapacityOnestep.cells('quick').map((cell) => {
       const { a, d, seed } = cell.params as { a: number; d: number; seed: number };
       const cap = (k: number, c: number) => Math.round(c * d ** k);
       const points = [
@@ -1129,7 +1128,7 @@ describe('three-valued verdicts', () => {
   test("c-capacity-onestep (quick): GD's c1 + c2/a fit whose 95% interval dwarfs ±0.25 is inconclusive, not a disagreement", () => {
     // GD exponents that scatter around any line in 1/a: the law's fit cannot decide c1 and c2.
     const scatter: Record<number, number> = { 1.25: 0.55, 1.5: 0.05, 2: 0.45 };
-    const report = cCapacityOnestep.cellular!.summarize(
+    const report = cCapacityOnestep.summarize(
       'quick',
       capacityCells((a) => scatter[a]),
     );
@@ -1150,7 +1149,7 @@ describe('three-valued verdicts', () => {
   });
 
   test('c-capacity-onestep (quick) data that follow the law: every row agrees, the narrow law fits included', () => {
-    const report = cCapacityOnestep.cellular!.summarize(
+    const report = cCapacityOnestep.summarize(
       'quick',
       capacityCells((a) => 1 / (2 * a)),
     );

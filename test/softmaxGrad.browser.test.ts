@@ -179,7 +179,7 @@ describe('workspace', () => {
         held.push(workspace.bytes);
         // (results[0] and results[2] have the same shapes, so they share their outputs and o buffers:
         // the callers' G tensors are what is compared for them.)
-        const read = async (t: Parameters<typeof readTensor>[1]) => Array.from((await readTensor(gpu, t)) as Float32Array);
+        const read = async (t: Parameters<typeof readTensor>[1]) => Array.from(await readTensor(gpu, t));
         outputs.push(Float32Array.from([...(await read(setups[0].G)), ...(await read(results[1].o!)), ...(await read(results[1].outputs)), ...(await read(setups[2].G))]));
         for (const r of results) r.destroy(); // a no-op with a caller's workspace
       }

@@ -30,8 +30,8 @@ describe('memory', () => {
       try {
         const args = { W, G, embeddings: task.embeddings, targets: { kind: 'population' as const, weights: task.weights }, noise: 0, noiseTarget: 'expected' as const, workspace };
         const r = await withErrorScopes(gpu, () => computeSoftmaxGrad(gpu, args));
-        const out = (await readTensor(gpu, r.outputs)) as Float32Array;
-        const g = (await readTensor(gpu, G)) as Float32Array;
+        const out = await readTensor(gpu, r.outputs);
+        const g = await readTensor(gpu, G);
         expect(g.every(Number.isFinite), 'G finite').toBe(true);
         let expectedLoss = 0;
         for (let q = 0; q < N; q++) {

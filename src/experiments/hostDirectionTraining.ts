@@ -54,7 +54,8 @@ export interface HostTrainingOptions {
   onStep?(step: number, steps: number): void;
 }
 
-export interface HostStepRecord {
+/** A type (not an interface) so records fit `Record<string, unknown>`: presets report them as measurements. */
+export type HostStepRecord = {
   run: number;
   label: string;
   /** t: the record describes W_t. */
@@ -69,7 +70,7 @@ export interface HostStepRecord {
   distinctSeenEvaluated: number | null;
   /** Items drawn so far (B·t) in minibatch mode. */
   samplesSeen: number | null;
-}
+};
 
 export interface HostTrainingResult {
   records: HostStepRecord[];
@@ -128,12 +129,12 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
       if (!minibatch) {
         const result = await computeSoftmaxGrad(gpu, { W, G, embeddings: task.embeddings, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'sampled' }, { checkFinite: false });
         try {
-          const out = (await readTensor(gpu, result.outputs)) as Float32Array;
+          const out = await readTensor(gpu, result.outputs);
           for (let r = 0; r < R; r++) {
             const { correct } = itemOutputs(out, r, N);
             caps.push({ capacity: capacity(correct), prefix: capacityPrefix(correct), loss: weightedLoss(task.frequencies, out, r * N * COLUMNS, COLUMNS, LOSS) });
           }
-          if (update) gradient = (await readTensor(gpu, G)) as Float32Array;
+          if (update) gradient = await readTensor(gpu, G);
         } finally {
           result.destroy();
         }
@@ -168,7 +169,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
         writeTensor(gpu, items!, draws.items);
         const result = await computeSoftmaxGrad(gpu, { W, G, embeddings: task.embeddings, targets: { kind: 'minibatch', items: items!, labels: items! }, noise: 0, noiseTarget: 'sampled' }, { checkFinite: false });
         result.destroy();
-        gradient = (await readTensor(gpu, G)) as Float32Array;
+        gradient = await readTensor(gpu, G);
         for (let r = 0; r < R; r++) {
           for (let b = 0; b < B!; b++) {
             const item = draws.items[r * B! + b];

@@ -8,7 +8,7 @@
 import { runCommands } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { createRunParams } from '../gpu/runParams';
-import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
+import { createTensor, readTensor, writeTensor } from '../gpu/tensor';
 import { computeSoftmaxGrad, itemOutputs } from '../kernels/softmaxGrad/softmaxGrad';
 import { searchBalance, type BalanceResult, type ExtremeRecall } from '../metrics/balance';
 import { createOptimizer, parseOptimizerConfig, runParamsFor } from '../optim/index';
@@ -40,7 +40,7 @@ export async function firstDirections(gpu: Gpu, task: GpuTask, optimizers: reado
       noise: task.config.noise, noiseTarget: task.config.noiseTarget,
     }, { checkFinite: false });
     grad.destroy();
-    gradient = (await readTensor(gpu, g0)) as Float32Array;
+    gradient = await readTensor(gpu, g0);
   } finally {
     w0.buffer.destroy();
     g0.buffer.destroy();
@@ -55,7 +55,7 @@ export async function firstDirections(gpu: Gpu, task: GpuTask, optimizers: reado
     try {
       writeTensor(gpu, g, gradient);
       await runCommands(gpu, (rec) => opt.step(rec, { w, g, params }));
-      const w1 = (await readTensor(gpu, w)) as Float32Array;
+      const w1 = await readTensor(gpu, w);
       directions.push({ direction: w1.map((x) => -x), rows: dOut, cols: dIn });
     } finally {
       opt.destroy();
@@ -94,8 +94,8 @@ export interface ItemEvaluation {
 export async function evaluateAtStepSizes(gpu: Gpu, task: GpuTask, points: readonly { direction: OneStepDirection; eta: number }[]): Promise<ItemEvaluation[]> {
   const R = points.length;
   const d = points[0].direction;
-  const w: Tensor = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep W' });
-  const g: Tensor = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep G' });
+  const w = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep W' });
+  const g = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep G' });
   try {
     const size = d.direction.length;
     const host = new Float32Array(R * size);
@@ -110,7 +110,7 @@ export async function evaluateAtStepSizes(gpu: Gpu, task: GpuTask, points: reado
       noise: task.config.noise, noiseTarget: task.config.noiseTarget,
     }, { checkFinite: false });
     try {
-      const out = (await readTensor(gpu, result.outputs)) as Float32Array;
+      const out = await readTensor(gpu, result.outputs);
       return points.map((_point, r) => itemOutputs(out, r, result.queries));
     } finally {
       result.destroy();

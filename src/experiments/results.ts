@@ -35,8 +35,13 @@ export const EnvRecordSchema = z.object({
   muonlabVersion: z.string(),
   node: z.string(),
   platform: z.string(),
+  /** Where the kernels ran (absent in records written before the Node host existed: the browser). */
+  host: z.enum(['browser', 'node']).optional(),
+  /** The browser; on the Node host, Dawn's binding and the Node version. */
   browser: z.object({ path: z.string(), source: z.string(), version: z.string(), userAgent: z.string() }),
   flags: z.array(z.string()),
+  /** How the adapter was chosen (the Node host's Vulkan driver choice), with the reason. */
+  adapterChoice: z.object({ source: z.string(), reason: z.string() }).optional(),
   adapter: AdapterSchema,
   features: z.array(z.string()),
   limits: z.record(z.string(), z.number()),

@@ -66,7 +66,7 @@ export async function recallTopItems(gpu: Gpu, task: GpuTask, weights: readonly 
       noise: 0, noiseTarget: 'sampled',
     }, { checkFinite: false });
     try {
-      const out = (await readTensor(gpu, result.outputs)) as Float32Array;
+      const out = await readTensor(gpu, result.outputs);
       return weights.map((_w, r) => {
         const { correct, pCorrect, loss } = itemOutputs(out, r, K);
         let capacity = 0;

@@ -60,6 +60,11 @@ const LIMITS_AT_ADAPTER_MAX = [
 const OPTIONAL_FEATURES = ['timestamp-query', 'subgroups'] as const;
 
 export interface RequestGpuOptions {
+  /**
+   * The WebGPU entry point: `navigator.gpu` in a page (the default), or what a host provides — the
+   * Node host passes Dawn's (the `webgpu` package). Nothing else in src/ knows which host it is on.
+   */
+  gpu?: GPU;
   powerPreference?: GPUPowerPreference;
   /** Leave out optional features (e.g. to test the no-timestamp path). */
   disableFeatures?: string[];
@@ -73,19 +78,19 @@ export interface RequestGpuOptions {
  * console.log(gpu.adapterInfo.architecture, gpu.hasTimestamps);
  */
 export async function requestGpu(options: RequestGpuOptions = {}): Promise<Gpu> {
-  const nav = globalThis.navigator as Navigator | undefined;
-  if (!nav?.gpu) {
+  const entry = options.gpu ?? (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!entry) {
     throw new GpuUnavailableError(
       'no-webgpu',
       'navigator.gpu is missing: this browser has WebGPU disabled or the page is not a secure context ' +
         '(serve it from http://127.0.0.1 or localhost). In Chromium pass --enable-unsafe-webgpu.',
     );
   }
-  const adapter = await nav.gpu.requestAdapter({ powerPreference: options.powerPreference });
+  const adapter = await entry.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     throw new GpuUnavailableError(
       'no-adapter',
-      'navigator.gpu.requestAdapter() returned null: WebGPU is enabled but no adapter is usable. ' +
+      'requestAdapter() returned null: WebGPU is enabled but no adapter is usable. ' +
         'On a machine without a GPU, Chromium needs SwiftShader (Debian/Ubuntu package "chromium" ships it) ' +
         'and --enable-unsafe-webgpu; on Linux with a GPU also try --enable-features=Vulkan.',
     );

@@ -49,10 +49,21 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** CSV of objects: one row each, the given columns (raw numbers, empty for null). */
-export function toCsv(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+/**
+ * CSV of objects: one row each, the given columns — fields of the row type — (raw numbers, empty
+ * for null, arrays space-separated).
+ *
+ * @example
+ * toCsv(['label', 'share'], profile.kernels); // 'label,share\nmatmul,0.5\n…'
+ */
+export function toCsv<Row extends object>(columns: readonly (keyof Row & string)[], rows: readonly Row[]): string {
   const lines = [columns.join(',')];
-  for (const r of rows) lines.push(columns.map((c) => csvCell(Array.isArray(r[c]) ? (r[c] as unknown[]).join(' ') : r[c])).join(','));
+  for (const r of rows) {
+    lines.push(columns.map((c) => {
+      const value: unknown = r[c];
+      return csvCell(Array.isArray(value) ? value.join(' ') : value);
+    }).join(','));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -67,5 +78,5 @@ export const BENCH_CSV_COLUMNS = [
 
 /** The profile's kernels as CSV (raw numbers). */
 export function profileCsv(profile: RunProfile): string {
-  return toCsv(PROFILE_CSV_COLUMNS, profile.kernels as unknown as Record<string, unknown>[]);
+  return toCsv(PROFILE_CSV_COLUMNS, profile.kernels);
 }

@@ -11,7 +11,14 @@ import { requiredElements, validateLayout, type DType, type TensorLayout } from 
 export type { DType, TensorLayout } from '../layout/tensorLayout';
 export { requiredElements, validateLayout } from '../layout/tensorLayout';
 
-export interface Tensor extends TensorLayout {
+/** The host array each dtype reads back as (readTensor). */
+export interface HostArrayOfDType {
+  f32: Float32Array<ArrayBuffer>;
+  u32: Uint32Array<ArrayBuffer>;
+  i32: Int32Array<ArrayBuffer>;
+}
+
+export interface Tensor<D extends DType = DType> extends TensorLayout<D> {
   buffer: GPUBuffer;
   label: string;
 }
@@ -29,11 +36,16 @@ export interface CreateTensorOptions {
 }
 
 /**
- * Allocates a contiguous `[batch, rows, cols]` tensor (zero-filled, as WebGPU guarantees).
+ * Allocates a contiguous `[batch, rows, cols]` tensor (zero-filled, as WebGPU guarantees). Its type
+ * carries the dtype: `f32` unless `options.dtype` says otherwise.
  *
  * @example
- * const w = createTensor(gpu, { batch: 16, rows: 64, cols: 64, label: 'W' });
+ * const w = createTensor(gpu, { batch: 16, rows: 64, cols: 64, label: 'W' }); // Tensor<'f32'>
+ * const items = createTensor(gpu, { rows: 8, cols: 1, dtype: 'u32', label: 'items' }); // Tensor<'u32'>
  */
+export function createTensor(gpu: Gpu, options: CreateTensorOptions & { dtype?: 'f32' }): Tensor<'f32'>;
+export function createTensor<D extends DType>(gpu: Gpu, options: CreateTensorOptions & { dtype: D }): Tensor<D>;
+export function createTensor(gpu: Gpu, options: CreateTensorOptions): Tensor;
 export function createTensor(gpu: Gpu, options: CreateTensorOptions): Tensor {
   const batch = options.batch ?? 1;
   const layout: TensorLayout = {
@@ -74,10 +86,14 @@ function toHost(dtype: DType, data: HostArray): Float32Array<ArrayBuffer> | Uint
 
 /**
  * Creates a tensor and fills it from host data laid out contiguously (`batch·rows·cols` values).
+ * Typed like createTensor: `f32` unless `options.dtype` says otherwise.
  *
  * @example
- * const a = uploadTensor(gpu, { rows: 2, cols: 2, label: 'A' }, [1, 2, 3, 4]);
+ * const a = uploadTensor(gpu, { rows: 2, cols: 2, label: 'A' }, [1, 2, 3, 4]); // Tensor<'f32'>
  */
+export function uploadTensor(gpu: Gpu, options: CreateTensorOptions & { dtype?: 'f32' }, data: HostArray): Tensor<'f32'>;
+export function uploadTensor<D extends DType>(gpu: Gpu, options: CreateTensorOptions & { dtype: D }, data: HostArray): Tensor<D>;
+export function uploadTensor(gpu: Gpu, options: CreateTensorOptions, data: HostArray): Tensor;
 export function uploadTensor(gpu: Gpu, options: CreateTensorOptions, data: HostArray): Tensor {
   const t = createTensor(gpu, options);
   writeTensor(gpu, t, data);
@@ -105,8 +121,20 @@ export function writeTensor(gpu: Gpu, t: Tensor, data: HostArray): void {
   }
 }
 
-/** Reads a tensor back as contiguous host data (`batch·rows·cols` values; 1 matrix if shared). */
-export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array | Uint32Array | Int32Array> {
+/**
+ * Reads a tensor back as contiguous host data (`batch·rows·cols` values; 1 matrix if shared), as the
+ * array of its dtype: a `Tensor<'f32'>` reads as a Float32Array, `u32` as Uint32Array, `i32` as
+ * Int32Array; a tensor whose dtype is not known statically reads as the union.
+ *
+ * @example
+ * const w = createTensor(gpu, { rows: 2, cols: 2, label: 'W' });
+ * const values: Float32Array = await readTensor(gpu, w);
+ */
+export function readTensor(gpu: Gpu, t: Tensor<'f32'>): Promise<HostArrayOfDType['f32']>;
+export function readTensor(gpu: Gpu, t: Tensor<'u32'>): Promise<HostArrayOfDType['u32']>;
+export function readTensor(gpu: Gpu, t: Tensor<'i32'>): Promise<HostArrayOfDType['i32']>;
+export function readTensor(gpu: Gpu, t: Tensor): Promise<HostArrayOfDType[DType]>;
+export async function readTensor(gpu: Gpu, t: Tensor): Promise<HostArrayOfDType[DType]> {
   const perMatrix = t.rows * t.cols;
   const matrices = t.batchStride === 0 ? 1 : t.batch;
   const bytes = matrices * perMatrix * BYTES_PER_ELEMENT;

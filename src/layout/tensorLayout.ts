@@ -6,8 +6,12 @@
 
 export type DType = 'f32' | 'u32' | 'i32';
 
-/** Where a tensor's elements live and how they are laid out. Plain data: views are cheap. */
-export interface TensorLayout {
+/**
+ * Where a tensor's elements live and how they are laid out. Plain data: views are cheap. `D` is the
+ * element type when it is known where the tensor is made (createTensor infers it), so readTensor can
+ * return the matching array; `TensorLayout` alone means "any dtype".
+ */
+export interface TensorLayout<D extends DType = DType> {
   batch: number;
   rows: number;
   cols: number;
@@ -15,7 +19,7 @@ export interface TensorLayout {
   batchStride: number;
   /** First element of matrix 0. */
   offset: number;
-  dtype: DType;
+  dtype: D;
 }
 
 

@@ -31,10 +31,30 @@ export interface GpuOptimizer {
   readonly name: OptimizerConfig['name'];
   readonly shape: MatrixShape;
   /** Optimizer state tensors by name (momentum, second moment…), R×rows×cols each. */
-  readonly state: Record<string, Tensor>;
+  readonly state: Record<string, Tensor<'f32'>>;
   /** Records one step for every run of the batch (diverged runs stay frozen). */
   step(rec: CommandRecorder, operands: StepOperands): Promise<void>;
+  /** Only optimizers that orthogonalize with the GPU `exact` polar iteration (Muon) have it. */
+  readonly exactPolarReadback?: ExactPolarReadback;
   destroy(): void;
+}
+
+/**
+ * Where the GPU `exact` polar iteration leaves each run's step changes after a step, so the
+ * training scheduler can copy them with a metric step's readback (no stall) and decode the copy
+ * into the iteration's stop decisions (TrainMetricsRecord.orthExact).
+ *
+ * @example
+ * if (optimizer.exactPolarReadback) staging.copy(encoder, 'exact', optimizer.exactPolarReadback.buffer, 0, optimizer.exactPolarReadback.bytes);
+ * // later, from the mapped copy:
+ * const perRun = optimizer.exactPolarReadback.decode(copy); // [{ steps, stepChange }, …] one per run
+ */
+export interface ExactPolarReadback {
+  /** Written by the last recorded step; its first `bytes` bytes cover every run of the batch. */
+  readonly buffer: GPUBuffer;
+  readonly bytes: number;
+  /** Per run: the steps of the returned iterate and its last accepted step change ‖X_k − X_{k−1}‖_F. */
+  decode(copy: ArrayBuffer): { steps: number; stepChange: number }[];
 }
 
 /**
@@ -125,7 +145,7 @@ export async function checkedUpdate(
   }
 }
 
-export function stateTensor(gpu: Gpu, shape: MatrixShape, label: string): Tensor {
+export function stateTensor(gpu: Gpu, shape: MatrixShape, label: string): Tensor<'f32'> {
   return createTensor(gpu, { batch: shape.batch, rows: shape.rows, cols: shape.cols, label });
 }
 

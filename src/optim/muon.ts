@@ -8,7 +8,9 @@
 import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
-import { createNsWorkspace, newtonSchulz, readExactReport, type ExactReport, type OrthSchedule } from '../kernels/newtonSchulz/newtonSchulz';
+import { BYTES_PER_ELEMENT } from '../gpu/tensor';
+import { createNsWorkspace, exactReportFromDeltas, newtonSchulz, readExactReport, type ExactReport, type OrthSchedule } from '../kernels/newtonSchulz/newtonSchulz';
+import { EXACT_MAX_STEPS } from '../cpu/newtonSchulz';
 import { checkedUpdate, checkOperands, elementGroups, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
 
 export const MUON_INPUT_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl', entryPoint: 'muon_input' });
@@ -17,8 +19,6 @@ export const MUON_UPDATE_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl',
 export interface GpuMuon extends GpuOptimizer {
   /** For orth = 'exact': per-run steps and achieved step change of the last call (after submit). */
   exactReport(): Promise<ExactReport | undefined>;
-  /** For orth = 'exact': the R × EXACT_MAX_STEPS squared step changes the last call wrote (what exactReport reads), to copy out without a stall. */
-  readonly exactDeltas?: GPUBuffer;
 }
 
 export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): GpuMuon {
@@ -45,7 +45,17 @@ export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): Gp
         { shape: uniforms });
     },
     exactReport: async () => (orth === 'exact' ? readExactReport(gpu, workspace) : undefined),
-    exactDeltas: orth === 'exact' ? workspace.deltas : undefined,
+    // The R × EXACT_MAX_STEPS squared step changes the last call wrote (what exactReport reads).
+    exactPolarReadback: orth === 'exact'
+      ? {
+          buffer: workspace.deltas,
+          bytes: shape.batch * EXACT_MAX_STEPS * BYTES_PER_ELEMENT,
+          decode: (copy: ArrayBuffer) => {
+            const report = exactReportFromDeltas(new Float32Array(copy), shape.batch);
+            return report.steps.map((steps, r) => ({ steps, stepChange: report.stepChange[r] }));
+          },
+        }
+      : undefined,
     destroy: () => {
       for (const t of [momentum, input, direction]) t.buffer.destroy();
       workspace.destroy();

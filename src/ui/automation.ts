@@ -1,8 +1,9 @@
 /**
- * The page's automation API, `window.muonlab`: what the Node harness (harness/session.ts) calls
- * through Playwright. Methods take and return plain JSON; progress goes back through
- * `window.muonlabProgress` when the harness exposes it, so long work reports as it goes and a crash
- * loses only what was in flight.
+ * The automation API the CLI drives: `window.muonlab` in the page (called through Playwright by
+ * harness/session.ts), or the same object in Node on Dawn (harness/nodeHost.ts). Methods take and
+ * return plain JSON; progress, records and per-item arrays go back through the host's callbacks as
+ * they are produced, so long work reports as it goes and a crash loses only what was in flight.
+ * Nothing here knows which host it runs on beyond the GPU it is given.
  */
 import { GpuUnavailableError, type Gpu } from '../gpu/device';
 import type { BenchOptions, BenchRow, CheckRow } from '../kernels/family';
@@ -56,7 +57,13 @@ export interface CellSummary {
   profile?: RunProfile;
 }
 
-/** Options of runCell / runPreset: `profile` adds the run's per-kernel GPU profile. */
+/** One preset cell's raw result (stored form) and, when asked for, its GPU profile. */
+export interface PresetCellRun {
+  result: Record<string, unknown>;
+  profile?: RunProfile;
+}
+
+/** Options of runCell / runPreset / runPresetCell: `profile` adds the run's per-kernel GPU profile. */
 export interface RunOptions {
   profile?: boolean;
 }
@@ -81,10 +88,13 @@ export interface MuonlabPageApi {
   currentProfile(): Promise<RunProfile | null>;
   /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
   validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
-  /** A preset's independent cells at a scale (null: the preset has no cellular hook). */
-  presetCells(name: string, scale: Scale): Promise<PresetCell[] | null>;
-  /** Runs one cell of a cellular preset; returns its raw result (JSON). */
-  runPresetCell(name: string, scale: Scale, cell: PresetCell): Promise<Record<string, unknown>>;
+  /** A preset's independent cells at a scale (what `cells/<id>/` folders hold). */
+  presetCells(name: string, scale: Scale): Promise<PresetCell[]>;
+  /**
+   * Runs one cell of a preset; returns its raw result in its stored form (cells/<id>/result.json)
+   * and, with `{ profile: true }`, the cell's per-kernel GPU profile.
+   */
+  runPresetCell(name: string, scale: Scale, cell: PresetCell, options?: RunOptions): Promise<PresetCellRun>;
   /** The preset's report from every cell's raw result (for a resumed, sharded or merged run). */
   summarizePreset(name: string, scale: Scale, results: PresetCellResult[]): Promise<PresetReport>;
 }
@@ -99,8 +109,14 @@ declare global {
   }
 }
 
-function progress(message: string): void {
-  window.muonlabProgress?.(message);
+/** Where the API reports to: the page forwards to `window.muonlab*`, the Node host to the CLI. */
+export interface AutomationIo {
+  /** What `env()` reports as the user agent (the browser's, or Node and Dawn's versions). */
+  userAgent: string;
+  progress?: (message: string) => void;
+  trainProgress?: (event: TrainProgress) => void;
+  record?: (cell: string, record: TrainMetricsRecord) => void;
+  perItem?: (cell: string, arrays: EncodedPerItem) => void;
 }
 
 /** JSON has no NaN/±Infinity: they cross as null rather than silently as 0 or a string. */
@@ -119,22 +135,28 @@ function encodePerItem(a: PerItemArrays): EncodedPerItem {
   return { run: a.run, step: a.step, pCorrect: base64(a.pCorrect), correct: base64(a.correct), loss: base64(a.loss) };
 }
 
-/** A profile with fractions of this device's peak (measured once, after the run: not inside it). */
-async function withDevicePeak(gpu: Gpu, profile: RunProfile): Promise<RunProfile> {
-  const peak = await devicePeak(gpu, { onProgress: progress });
-  return withPeak(profile, { gflops: peak.gflops, gbps: peak.gbps });
-}
-
-/** Installs `window.muonlab`; the GPU is acquired on first use and shared by every call. */
-export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
-  const api: MuonlabPageApi = {
+/**
+ * The API over one GPU (acquired once, shared by every call), reporting through `io`.
+ *
+ * @example
+ * const api = createAutomationApi(requestGpu({ gpu: dawnGpu }), { userAgent: 'Node', progress: console.log });
+ * const rows = await api.check(['matmul'], 'quick');
+ */
+export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo): MuonlabPageApi {
+  const progress = (message: string): void => io.progress?.(message);
+  // A profile with fractions of this device's peak (measured once, after the run: not inside it).
+  const withDevicePeak = async (gpu: Gpu, profile: RunProfile): Promise<RunProfile> => {
+    const peak = await devicePeak(gpu, { onProgress: progress });
+    return withPeak(profile, { gflops: peak.gflops, gbps: peak.gbps });
+  };
+  return {
     ready: true,
     async env() {
       try {
         const gpu = await gpuPromise;
         return {
           ok: true,
-          userAgent: navigator.userAgent,
+          userAgent: io.userAgent,
           adapter: gpu.adapterInfo,
           features: gpu.features,
           limits: gpu.limits,
@@ -142,7 +164,7 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
         };
       } catch (err) {
         if (err instanceof GpuUnavailableError) {
-          return { ok: false, reason: err.reason, message: err.message, userAgent: navigator.userAgent };
+          return { ok: false, reason: err.reason, message: err.message, userAgent: io.userAgent };
         }
         throw err;
       }
@@ -193,31 +215,32 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
       return jsonSafe(await validateConfig(await gpuPromise, config, { steps, progress }));
     },
     async presetCells(name, scale) {
-      return presetByName(name).cellular?.cells(scale) ?? null;
+      return presetByName(name).cells(scale);
     },
-    async runPresetCell(name, scale, cell) {
-      const cellular = presetByName(name).cellular;
-      if (!cellular) throw new RangeError(`preset ${name} is not split into cells`);
-      return jsonSafe(await cellular.runCell(await gpuPromise, scale, cell, progress));
+    async runPresetCell(name, scale, cell, options = {}) {
+      const gpu = await gpuPromise;
+      const preset = presetByName(name);
+      // The result is already JSON (non-finite numbers encoded, src/experiments/presets/cellJson.ts).
+      if (!options.profile) return { result: await preset.runCell(gpu, scale, cell.id, progress) };
+      const { result, profile } = await profileAmbient(gpu, `${name}-${scale} ${cell.id}`, () => preset.runCell(gpu, scale, cell.id, progress));
+      return { result, profile: jsonSafe(await withDevicePeak(gpu, profile)) };
     },
     async summarizePreset(name, scale, results) {
-      const cellular = presetByName(name).cellular;
-      if (!cellular) throw new RangeError(`preset ${name} is not split into cells`);
-      return jsonSafe(cellular.summarize(scale, results));
+      return jsonSafe(presetByName(name).summarize(scale, results));
     },
     async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;
       const perItem = Boolean(config.metrics?.perItem);
       const result = await trainCell(gpu, config, {
         cell,
-        onProgress: (event) => window.muonlabTrainProgress?.(event),
-        onRecord: (record) => window.muonlabRecord?.(cell, jsonSafe(record)),
-        onPerItem: perItem ? (arrays) => window.muonlabPerItem?.(cell, encodePerItem(arrays)) : undefined,
+        onProgress: (event) => io.trainProgress?.(event),
+        onRecord: (record) => io.record?.(cell, jsonSafe(record)),
+        onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
       }, { profile: options.profile }).catch(async (err: unknown) => {
         // A lost device surfaces first as whatever GPU call failed (often a readback's mapAsync);
         // say what happened instead, once device.lost has settled (it resolves just after).
         const reason = gpu.lostReason ?? (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
-        if (reason !== undefined) throw new Error(`${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`);
+        if (reason !== undefined) throw new Error(`${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`, { cause: err });
         throw err;
       });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
@@ -232,6 +255,17 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
       });
     },
   };
+}
+
+/** Installs `window.muonlab` in the page, reporting through the functions the harness exposes. */
+export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
+  const api = createAutomationApi(gpuPromise, {
+    userAgent: navigator.userAgent,
+    progress: (message) => window.muonlabProgress?.(message),
+    trainProgress: (event) => window.muonlabTrainProgress?.(event),
+    record: (cell, record) => window.muonlabRecord?.(cell, record),
+    perItem: (cell, arrays) => window.muonlabPerItem?.(cell, arrays),
+  });
   window.muonlab = api;
   return api;
 }

@@ -193,7 +193,7 @@ export function mountProfilerView(container: HTMLElement, options: ProfilerViewO
     const peak = knownPagePeak();
     downloadText(`muonlab-bench-${stamp()}.json`, `${JSON.stringify({ schema: 'muonlab.page-bench/1', peak: peak && { gflops: peak.gflops, gbps: peak.gbps }, rows }, null, 2)}\n`, 'application/json');
   });
-  benchCsv.addEventListener('click', () => downloadText(`muonlab-bench-${stamp()}.csv`, toCsv(BENCH_CSV_COLUMNS, rows as unknown as Record<string, unknown>[]), 'text/csv'));
+  benchCsv.addEventListener('click', () => downloadText(`muonlab-bench-${stamp()}.csv`, toCsv(BENCH_CSV_COLUMNS, rows), 'text/csv'));
 
   draw();
   return {

@@ -16,29 +16,14 @@
 import type { Gpu } from '../../gpu/device';
 import { frequencies } from '../../task/frequencies';
 import { fitDecayRate, trainGroupCurves, type DecayFit, type LossCurve } from '../groupCurves';
+import type { ExperimentConfigInput } from '../config';
 import { renderPlot } from '../svgPlot';
-import { PRESET_CATALOG } from './catalog';
-import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
+import { definePreset, type CellOutcome } from './cellular';
+import { aNoiselessPlan as plan, type NoiselessOptimizer, type NoiselessSettings } from './plans/aNoiseless';
+import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
 
-export interface NoiselessSettings {
-  N: number;
-  groups: number;
-  groupExponent: number;
-  /** Muon's step η; TRA-SignGD runs with η/2 (prediction: TRA-SignGD(η/2) = Muon(η)). */
-  muonLr: number;
-  muonSteps: number;
-  traSteps: number;
-  /** GD runs with η = gdLrTimesPMax / p_max. */
-  gdLrTimesPMax: number;
-  gdSteps: number;
-  gdEvery: number;
-}
-
-export const NOISELESS_SETTINGS: Record<Scale, NoiselessSettings> = {
-  ci: { N: 256, groups: 4, groupExponent: 1, muonLr: 1, muonSteps: 16, traSteps: 11, gdLrTimesPMax: 0.5, gdSteps: 1000, gdEvery: 20 },
-  quick: { N: 512, groups: 4, groupExponent: 1.5, muonLr: 1, muonSteps: 17, traSteps: 14, gdLrTimesPMax: 0.5, gdSteps: 2000, gdEvery: 40 },
-  full: { N: 1024, groups: 8, groupExponent: 2, muonLr: 1, muonSteps: 18, traSteps: 18, gdLrTimesPMax: 0.5, gdSteps: 20000, gdEvery: 200 },
-};
+export type { NoiselessSettings } from './plans/aNoiseless';
+export const NOISELESS_SETTINGS = plan.settings;
 
 /** The loss window where Muon's curve is compared with N·e^{−ηt} (the issue's acceptance window). */
 export const MUON_WINDOW = { lo: 1e-4, hi: 0.1 };
@@ -72,49 +57,60 @@ export interface NoiselessMeasurements {
   curves: { label: string; lr: number; steps: number[]; loss: number[]; groupLoss: number[][] }[];
 }
 
+/** One cell's result: one optimizer's population and per-group loss curves. */
+type NoiselessCurve = NoiselessMeasurements['curves'][number];
+type NoiselessCell = PresetCell<{ optimizer: NoiselessOptimizer }>;
+
 function curveOf(curves: LossCurve[], label: string): LossCurve {
   const c = curves.find((x) => x.optimizer === label);
   if (!c) throw new Error(`a-noiseless: no run labelled ${label}`);
   return c;
 }
 
-/** Runs the three optimizers of a-noiseless at the given settings and returns their curves. */
-export async function measureNoiseless(gpu: Gpu, s: NoiselessSettings, progress: (message: string) => void): Promise<NoiselessMeasurements> {
+/** p_max and GD's step size η = gdLrTimesPMax / p_max of the settings' hierarchical frequencies. */
+function gdStep(s: NoiselessSettings): { pMax: number; gdLr: number } {
+  const pMax = Math.max(...frequencies(s.N, { kind: 'hierarchical', groups: s.groups, groupExponent: s.groupExponent }));
+  return { pMax, gdLr: s.gdLrTimesPMax / pMax };
+}
+
+/** Trains one of a-noiseless's three optimizers (the cell's) at the scale's settings. */
+async function runNoiselessCell(gpu: Gpu, scale: Scale, cell: NoiselessCell, progress: (message: string) => void): Promise<NoiselessCurve> {
+  const s = plan.settings[scale];
   const { N, groups, groupExponent } = s;
   if (N % groups !== 0) throw new RangeError(`a-noiseless: groups must divide N = ${N}, got ${groups}`);
   const C = N / groups;
   const task = { N, dIn: N, dOut: N, embedding: 'identity' as const, frequency: { kind: 'hierarchical' as const, groups, groupExponent } };
-  const p = frequencies(N, task.frequency);
-  const pMax = Math.max(...p);
-  const gdLr = s.gdLrTimesPMax / pMax;
   const groupOf = (i: number) => Math.floor(i / C);
-  const out: NoiselessMeasurements = { settings: s, pMax, gdLr, curves: [] };
-  const keep = (c: LossCurve, lr: number) => out.curves.push({ label: c.optimizer, lr, steps: c.steps, loss: c.loss, groupLoss: c.groupLoss });
-
-  progress(`Muon (exact) η = ${s.muonLr}, ${s.muonSteps} steps`);
-  const muon = await trainGroupCurves(gpu, {
-    name: 'a-noiseless-muon', task,
-    optimizers: [{ name: 'muon', label: 'Muon', lr: s.muonLr, momentum: 0, orth: 'exact' }],
-    training: { steps: s.muonSteps }, metrics: { every: 1 },
-  }, groupOf, groups, progress);
-  keep(curveOf(muon.curves, 'Muon'), s.muonLr);
-
-  progress(`TRA-SignGD η = ${s.muonLr / 2}, ${s.traSteps} steps`);
-  const tra = await trainGroupCurves(gpu, {
-    name: 'a-noiseless-tra-signgd', task,
-    optimizers: [{ name: 'tra-signgd', label: 'TRA-SignGD', lr: s.muonLr / 2 }],
-    training: { steps: s.traSteps }, metrics: { every: 1 },
-  }, groupOf, groups, progress);
-  keep(curveOf(tra.curves, 'TRA-SignGD'), s.muonLr / 2);
-
-  progress(`GD η = ${s.gdLrTimesPMax}/p_max = ${gdLr.toPrecision(4)}, ${s.gdSteps} steps`);
-  const gd = await trainGroupCurves(gpu, {
-    name: 'a-noiseless-gd', task,
-    optimizers: [{ name: 'gd', label: 'GD', lr: gdLr }],
-    training: { steps: s.gdSteps }, metrics: { every: s.gdEvery },
-  }, groupOf, groups, progress);
-  keep(curveOf(gd.curves, 'GD'), gdLr);
-  return out;
+  const curve = async (config: ExperimentConfigInput, label: string, lr: number): Promise<NoiselessCurve> => {
+    const { curves } = await trainGroupCurves(gpu, config, groupOf, groups, progress);
+    const c = curveOf(curves, label);
+    return { label: c.optimizer, lr, steps: c.steps, loss: c.loss, groupLoss: c.groupLoss };
+  };
+  switch (cell.params.optimizer) {
+    case 'muon':
+      progress(`Muon (exact) η = ${s.muonLr}, ${s.muonSteps} steps`);
+      return curve({
+        name: 'a-noiseless-muon', task,
+        optimizers: [{ name: 'muon', label: 'Muon', lr: s.muonLr, momentum: 0, orth: 'exact' }],
+        training: { steps: s.muonSteps }, metrics: { every: 1 },
+      }, 'Muon', s.muonLr);
+    case 'tra-signgd':
+      progress(`TRA-SignGD η = ${s.muonLr / 2}, ${s.traSteps} steps`);
+      return curve({
+        name: 'a-noiseless-tra-signgd', task,
+        optimizers: [{ name: 'tra-signgd', label: 'TRA-SignGD', lr: s.muonLr / 2 }],
+        training: { steps: s.traSteps }, metrics: { every: 1 },
+      }, 'TRA-SignGD', s.muonLr / 2);
+    case 'gd': {
+      const { gdLr } = gdStep(s);
+      progress(`GD η = ${s.gdLrTimesPMax}/p_max = ${gdLr.toPrecision(4)}, ${s.gdSteps} steps`);
+      return curve({
+        name: 'a-noiseless-gd', task,
+        optimizers: [{ name: 'gd', label: 'GD', lr: gdLr }],
+        training: { steps: s.gdSteps }, metrics: { every: s.gdEvery },
+      }, 'GD', gdLr);
+    }
+  }
 }
 
 /** Muon's window: the steps whose population loss lies in [lo, hi]. */
@@ -131,98 +127,97 @@ export function groupDecayRates(curve: { steps: number[]; loss: number[]; groupL
 
 const relative = (a: number, b: number) => Math.abs(a / b - 1);
 
-export const aNoiseless: Preset = {
-  ...PRESET_CATALOG['a-noiseless'],
-  async run(gpu: Gpu, scale: Scale, progress: (message: string) => void) {
-    const started = performance.now();
-    const s = NOISELESS_SETTINGS[scale];
-    const m = await measureNoiseless(gpu, s, progress);
-    const { N, groups: M, groupExponent: b } = s;
-    const p = frequencies(N, { kind: 'hierarchical', groups: M, groupExponent: b });
-    const get = (label: string) => m.curves.find((c) => c.label === label)!;
-    const muon = get('Muon');
-    const tra = get('TRA-SignGD');
-    const gd = get('GD');
-    const predictions: PredictionRecord[] = [];
+/** Predictions, tables, plots and report from the three optimizers' curves (Muon, TRA-SignGD, GD). */
+function summarize(scale: Scale, results: readonly CellOutcome<NoiselessCell['params'], NoiselessCurve>[]) {
+  const s = plan.settings[scale];
+  const m: NoiselessMeasurements = { settings: s, ...gdStep(s), curves: results.map((r) => r.result) };
+  const { N, groups: M, groupExponent: b } = s;
+  const p = frequencies(N, { kind: 'hierarchical', groups: M, groupExponent: b });
+  const get = (label: string) => m.curves.find((c) => c.label === label)!;
+  const muon = get('Muon');
+  const tra = get('TRA-SignGD');
+  const gd = get('GD');
+  const predictions: PredictionRecord[] = [];
 
-    // Muon: N·e^{−ηt} over the window, rates per group.
-    const eta = s.muonLr;
-    const inside = inLossWindow(muon.loss);
-    const ratios = muon.steps.map((t, k) => muon.loss[k] / (N * Math.exp(-eta * t))).filter((_r, k) => inside[k]);
-    const worst = ratios.length ? Math.max(...ratios.map((r) => Math.abs(r - 1))) : NaN;
-    predictions.push({ name: `Muon loss / N·e^{−ηt} over ${MUON_WINDOW.lo} ≤ L ≤ ${MUON_WINDOW.hi}`, formula: 'L ≈ N·e^{−ηt}: largest abs(ratio − 1)', predicted: 0, measured: worst, tolerance: '≤ 0.1', agrees: worst <= 0.1 });
-    const total = fitDecayRate(muon.steps, muon.loss, inside);
-    predictions.push({ name: 'Muon decay rate (population loss)', formula: 'rate = η', predicted: eta, measured: total.rate, ci: total.fit ? total.ci : null, tolerance: '10% relative', agrees: relative(total.rate, eta) <= RATE_TOLERANCE });
-    const rates = groupDecayRates(muon);
-    const rateValues = rates.map((r) => r.rate);
-    const spread = Math.max(...rateValues) / Math.min(...rateValues) - 1;
-    predictions.push({ name: 'Muon per-group decay rates: max/min − 1', formula: 'every group at the same rate', predicted: 0, measured: spread, tolerance: '≤ 0.1', agrees: spread <= RATE_TOLERANCE });
+  // Muon: N·e^{−ηt} over the window, rates per group.
+  const eta = s.muonLr;
+  const inside = inLossWindow(muon.loss);
+  const ratios = muon.steps.map((t, k) => muon.loss[k] / (N * Math.exp(-eta * t))).filter((_r, k) => inside[k]);
+  const worst = ratios.length ? Math.max(...ratios.map((r) => Math.abs(r - 1))) : NaN;
+  predictions.push({ name: `Muon loss / N·e^{−ηt} over ${MUON_WINDOW.lo} ≤ L ≤ ${MUON_WINDOW.hi}`, formula: 'L ≈ N·e^{−ηt}: largest abs(ratio − 1)', predicted: 0, measured: worst, tolerance: '≤ 0.1', agrees: worst <= 0.1 });
+  const total = fitDecayRate(muon.steps, muon.loss, inside);
+  predictions.push({ name: 'Muon decay rate (population loss)', formula: 'rate = η', predicted: eta, measured: total.rate, ci: total.fit ? total.ci : null, tolerance: '10% relative', agrees: relative(total.rate, eta) <= RATE_TOLERANCE });
+  const rates = groupDecayRates(muon);
+  const rateValues = rates.map((r) => r.rate);
+  const spread = Math.max(...rateValues) / Math.min(...rateValues) - 1;
+  predictions.push({ name: 'Muon per-group decay rates: max/min − 1', formula: 'every group at the same rate', predicted: 0, measured: spread, tolerance: '≤ 0.1', agrees: spread <= RATE_TOLERANCE });
 
-    // TRA-SignGD with η/2 against Muon with η.
-    const traInside = inLossWindow(tra.loss);
-    const traFit = fitDecayRate(tra.steps, tra.loss, traInside);
-    predictions.push({ name: `TRA-SignGD(η = ${eta / 2}) rate / Muon(η = ${eta}) rate`, formula: 'TRA-SignGD with η ≈ Muon with 2η', predicted: 1, measured: traFit.rate / total.rate, tolerance: '10% relative', agrees: relative(traFit.rate / total.rate, 1) <= RATE_TOLERANCE });
-    const traExact = tra.steps.map((t) => Math.log1p((N - 1) * Math.exp(-2 * (eta / 2) * t)));
-    const traDev = Math.max(...tra.loss.map((l, k) => relative(l, traExact[k])));
-    // f32 per-item losses (log1p of an N-term sum, ~N·2⁻²⁴ relative) and margins summed over ≤ 20 steps.
-    predictions.push({ name: 'TRA-SignGD loss vs log(1 + (N−1)e^{−2ηt})', formula: 'sign(G) on identity raises every margin by exactly 2η', predicted: 0, measured: traDev, tolerance: '≤ 1e-4 relative (f32)', agrees: traDev <= 1e-4 });
+  // TRA-SignGD with η/2 against Muon with η.
+  const traInside = inLossWindow(tra.loss);
+  const traFit = fitDecayRate(tra.steps, tra.loss, traInside);
+  predictions.push({ name: `TRA-SignGD(η = ${eta / 2}) rate / Muon(η = ${eta}) rate`, formula: 'TRA-SignGD with η ≈ Muon with 2η', predicted: 1, measured: traFit.rate / total.rate, tolerance: '10% relative', agrees: relative(traFit.rate / total.rate, 1) <= RATE_TOLERANCE });
+  const traExact = tra.steps.map((t) => Math.log1p((N - 1) * Math.exp(-2 * (eta / 2) * t)));
+  const traDev = Math.max(...tra.loss.map((l, k) => relative(l, traExact[k])));
+  // f32 per-item losses (log1p of an N-term sum, ~N·2⁻²⁴ relative) and margins summed over ≤ 20 steps.
+  predictions.push({ name: 'TRA-SignGD loss vs log(1 + (N−1)e^{−2ηt})', formula: 'sign(G) on identity raises every margin by exactly 2η', predicted: 0, measured: traDev, tolerance: '≤ 1e-4 relative (f32)', agrees: traDev <= 1e-4 });
 
-    // GD: N/(ηt), the tail lag, and the Float64 recurrence.
-    const last = gd.steps.length - 1;
-    const T = gd.steps[last];
-    const scaled = (gd.loss[last] * m.gdLr * T) / N;
-    predictions.push({ name: `GD L·ηt/N at t = ${T} (η = ${s.gdLrTimesPMax}/p_max)`, formula: 'L ≈ N/(ηt)', predicted: 1, measured: scaled, tolerance: '10% relative', agrees: relative(scaled, 1) <= 0.1 });
-    const lag = gd.groupLoss[last][M - 1] / gd.groupLoss[last][0];
-    const lagPredicted = M ** b;
-    predictions.push({ name: `GD tail/head group loss at t = ${T}`, formula: 'group g ≈ 1/(η·p_g·t): ratio p_1/p_M = M^b', predicted: lagPredicted, measured: lag, tolerance: '15% relative (finite-t correction ≈ ln e^{m}/(η·p_M·t))', agrees: relative(lag, lagPredicted) <= 0.15 });
-    const recurrence = gdIdentityLosses(p, m.gdLr, gd.steps);
-    const recDev = Math.max(...gd.loss.map((l, k) => relative(l, recurrence.loss[k])));
-    // f32 W accumulates ~T rounding steps of the margins (|m| ≲ 20): ≲ √T·20·2⁻²⁴ absolute, ≪ 1e-3.
-    predictions.push({ name: 'GD loss vs its Float64 per-item recurrence', formula: 'm_i += η·p_i·(1 − p̂_i)·N/(N−1)', predicted: 0, measured: recDev, tolerance: '≤ 1e-3 relative', agrees: recDev <= 1e-3 });
+  // GD: N/(ηt), the tail lag, and the Float64 recurrence.
+  const last = gd.steps.length - 1;
+  const T = gd.steps[last];
+  const scaled = (gd.loss[last] * m.gdLr * T) / N;
+  predictions.push({ name: `GD L·ηt/N at t = ${T} (η = ${s.gdLrTimesPMax}/p_max)`, formula: 'L ≈ N/(ηt)', predicted: 1, measured: scaled, tolerance: '10% relative', agrees: relative(scaled, 1) <= 0.1 });
+  const lag = gd.groupLoss[last][M - 1] / gd.groupLoss[last][0];
+  const lagPredicted = M ** b;
+  predictions.push({ name: `GD tail/head group loss at t = ${T}`, formula: 'group g ≈ 1/(η·p_g·t): ratio p_1/p_M = M^b', predicted: lagPredicted, measured: lag, tolerance: '15% relative (finite-t correction ≈ ln e^{m}/(η·p_M·t))', agrees: relative(lag, lagPredicted) <= 0.15 });
+  const recurrence = gdIdentityLosses(p, m.gdLr, gd.steps);
+  const recDev = Math.max(...gd.loss.map((l, k) => relative(l, recurrence.loss[k])));
+  // f32 W accumulates ~T rounding steps of the margins (|m| ≲ 20): ≲ √T·20·2⁻²⁴ absolute, ≪ 1e-3.
+  predictions.push({ name: 'GD loss vs its Float64 per-item recurrence', formula: 'm_i += η·p_i·(1 − p̂_i)·N/(N−1)', predicted: 0, measured: recDev, tolerance: '≤ 1e-3 relative', agrees: recDev <= 1e-3 });
 
-    const groupSeries = (c: typeof muon, label: string, dashed = false) =>
-      Array.from({ length: M }, (_, g) => ({ name: `${label} group ${g + 1}`, points: c.steps.map((t, k) => [t, c.groupLoss[k][g]] as [number, number]), style: 'line' as const, dashed }));
-    const muonPlot = renderPlot({
-      title: `Muon (η = ${eta}) and TRA-SignGD (η = ${eta / 2}) per group, N = ${N}, M = ${M}, b = ${b}`,
-      xLabel: 't', yLabel: 'group loss', yLog: true,
-      series: [
-        ...groupSeries(muon, 'Muon'),
-        ...groupSeries(tra, 'TRA', true),
-        { name: 'N·e^{−ηt}', points: muon.steps.map((t) => [t, N * Math.exp(-eta * t)] as [number, number]), style: 'line', dashed: true, color: '#000' },
-      ],
-    });
-    const gdPlot = renderPlot({
-      title: `GD (η = ${s.gdLrTimesPMax}/p_max) per group, N = ${N}, M = ${M}, b = ${b}`,
-      xLabel: 't', yLabel: 'loss', xLog: true, yLog: true,
-      series: [
-        ...groupSeries({ ...gd, steps: gd.steps.slice(1), groupLoss: gd.groupLoss.slice(1), loss: gd.loss.slice(1) }, 'GD'),
-        { name: 'GD population', points: gd.steps.slice(1).map((t, k) => [t, gd.loss[k + 1]] as [number, number]), style: 'points' },
-        { name: 'N/(ηt)', points: gd.steps.slice(1).map((t) => [t, N / (m.gdLr * t)] as [number, number]), style: 'line', dashed: true, color: '#000' },
-      ],
-    });
-    const rateRows = rates.map((r, g) => [g + 1, p[g * (N / M)], r.rate, `[${r.ci[0].toPrecision(4)}, ${r.ci[1].toPrecision(4)}]`, gd.groupLoss[last][g], 1 / (m.gdLr * p[g * (N / M)] * T)]);
-    const markdown = [
-      ...reportHead('a-noiseless', scale, `${this.paper}. Identity embeddings, N = ${N} items in M = ${M} groups of C = ${N / M} (C/M = ${N / M / M}), group mass ∝ g^−${b}, no label noise, population gradients from W₀ = 0. Muon: \`exact\` polar factor, no momentum, η = ${eta}, ${s.muonSteps} steps; TRA-SignGD: η = ${eta / 2}, ${s.traSteps} steps; GD: η = ${s.gdLrTimesPMax}/p_max = ${m.gdLr.toPrecision(5)}, ${s.gdSteps} steps (loss read every ${s.gdEvery}). Decay rates are least-squares slopes of ln(loss) on t over the steps where the population loss is in [${MUON_WINDOW.lo}, ${MUON_WINDOW.hi}] (95% t-intervals).`, predictions),
-      '## Per group',
-      '',
-      markdownTable(['group', 'p_i', 'Muon decay rate', '95% CI', `GD loss at t = ${T}`, '1/(η·p_g·t)'], rateRows),
-      '',
-      `Muon's groups fall at one rate (spread ${(spread * 100).toFixed(2)}%), while GD's tail group is ${lag.toFixed(2)}× behind its head group at t = ${T}.`,
-      '',
-      '![Muon and TRA-SignGD per group](plots/muon-groups.svg)',
-      '',
-      '![GD per group](plots/gd-groups.svg)',
-      '',
-    ].join('\n');
-    return presetReport({
-      preset: this.name,
-      scale,
-      settings: { ...s, C: N / M, gdLr: m.gdLr, pMax: m.pMax, window: MUON_WINDOW },
-      predictions,
-      measurements: m.curves.map((c) => ({ kind: 'loss-curve', ...c })),
-      plots: [{ name: 'muon-groups', svg: muonPlot }, { name: 'gd-groups', svg: gdPlot }],
-      markdown,
-      elapsedMs: performance.now() - started,
-    });
-  },
-};
+  const groupSeries = (c: typeof muon, label: string, dashed = false) =>
+    Array.from({ length: M }, (_, g) => ({ name: `${label} group ${g + 1}`, points: c.steps.map((t, k) => [t, c.groupLoss[k][g]] as [number, number]), style: 'line' as const, dashed }));
+  const muonPlot = renderPlot({
+    title: `Muon (η = ${eta}) and TRA-SignGD (η = ${eta / 2}) per group, N = ${N}, M = ${M}, b = ${b}`,
+    xLabel: 't', yLabel: 'group loss', yLog: true,
+    series: [
+      ...groupSeries(muon, 'Muon'),
+      ...groupSeries(tra, 'TRA', true),
+      { name: 'N·e^{−ηt}', points: muon.steps.map((t) => [t, N * Math.exp(-eta * t)] as [number, number]), style: 'line', dashed: true, color: '#000' },
+    ],
+  });
+  const gdPlot = renderPlot({
+    title: `GD (η = ${s.gdLrTimesPMax}/p_max) per group, N = ${N}, M = ${M}, b = ${b}`,
+    xLabel: 't', yLabel: 'loss', xLog: true, yLog: true,
+    series: [
+      ...groupSeries({ ...gd, steps: gd.steps.slice(1), groupLoss: gd.groupLoss.slice(1), loss: gd.loss.slice(1) }, 'GD'),
+      { name: 'GD population', points: gd.steps.slice(1).map((t, k) => [t, gd.loss[k + 1]] as [number, number]), style: 'points' },
+      { name: 'N/(ηt)', points: gd.steps.slice(1).map((t) => [t, N / (m.gdLr * t)] as [number, number]), style: 'line', dashed: true, color: '#000' },
+    ],
+  });
+  const rateRows = rates.map((r, g) => [g + 1, p[g * (N / M)], r.rate, `[${r.ci[0].toPrecision(4)}, ${r.ci[1].toPrecision(4)}]`, gd.groupLoss[last][g], 1 / (m.gdLr * p[g * (N / M)] * T)]);
+  const markdown = [
+    ...reportHead('a-noiseless', scale, `${plan.paper}. Identity embeddings, N = ${N} items in M = ${M} groups of C = ${N / M} (C/M = ${N / M / M}), group mass ∝ g^−${b}, no label noise, population gradients from W₀ = 0. Muon: \`exact\` polar factor, no momentum, η = ${eta}, ${s.muonSteps} steps; TRA-SignGD: η = ${eta / 2}, ${s.traSteps} steps; GD: η = ${s.gdLrTimesPMax}/p_max = ${m.gdLr.toPrecision(5)}, ${s.gdSteps} steps (loss read every ${s.gdEvery}). Decay rates are least-squares slopes of ln(loss) on t over the steps where the population loss is in [${MUON_WINDOW.lo}, ${MUON_WINDOW.hi}] (95% t-intervals).`, predictions),
+    '## Per group',
+    '',
+    markdownTable(['group', 'p_i', 'Muon decay rate', '95% CI', `GD loss at t = ${T}`, '1/(η·p_g·t)'], rateRows),
+    '',
+    `Muon's groups fall at one rate (spread ${(spread * 100).toFixed(2)}%), while GD's tail group is ${lag.toFixed(2)}× behind its head group at t = ${T}.`,
+    '',
+    '![Muon and TRA-SignGD per group](plots/muon-groups.svg)',
+    '',
+    '![GD per group](plots/gd-groups.svg)',
+    '',
+  ].join('\n');
+  return presetReport({
+    preset: plan.name,
+    scale,
+    settings: { ...s, C: N / M, gdLr: m.gdLr, pMax: m.pMax, window: MUON_WINDOW },
+    predictions,
+    measurements: m.curves.map((c) => ({ kind: 'loss-curve', ...c })),
+    plots: [{ name: 'muon-groups', svg: muonPlot }, { name: 'gd-groups', svg: gdPlot }],
+    markdown,
+    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
+  });
+}
+
+export const aNoiseless = definePreset({ ...presetInfo(plan), cells: plan.cells, runCell: runNoiselessCell, summarize });

@@ -21,23 +21,15 @@ import { frequencies } from '../../task/frequencies';
 import type { CellResult } from '../../train/records';
 import { trainCell } from '../../train/trainCell';
 import { renderPlot } from '../svgPlot';
-import { PRESET_CATALOG } from './catalog';
-import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
+import { definePreset, type CellOutcome } from './cellular';
+import { EMBEDDINGS, type BalanceEmbedding } from './plans/bBalanceOnestep';
+import { bBalanceMultistepPlan as plan } from './plans/bBalanceMultistep';
+import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
 
-export interface MultistepSettings {
-  N: number;
-  headCount: number;
-  steps: number;
-}
-
-export const MULTISTEP_SETTINGS: Record<Scale, MultistepSettings> = {
-  ci: { N: 150, headCount: 30, steps: 13 },
-  quick: { N: 300, headCount: 60, steps: 16 },
-  full: { N: 999, headCount: 201, steps: 24 },
-};
+export type { MultistepSettings } from './plans/bBalanceMultistep';
+export const MULTISTEP_SETTINGS = plan.settings;
 export const HEAD_MASS = 0.8;
 export const TAUS = [0.1, 0.01] as const;
-const EMBEDDINGS = ['identity', 'coupled-rotation'] as const;
 
 /**
  * Step sizes: Muon η = 1 raises margins by ≈ 1 per step (crossing τ = 0.01 near ln((N−1)·99) steps);
@@ -79,7 +71,7 @@ export function gdRecurrenceBalance(p: Float64Array, eta: number, steps: number,
   return { step: crossing?.step ?? null, rho: crossing?.rho ?? null, deltas };
 }
 
-export interface MultistepRun {
+export type MultistepRun = {
   optimizer: string;
   embedding: string;
   lr: number;
@@ -90,7 +82,9 @@ export interface MultistepRun {
   loss: number[];
   /** Per τ: earliest step with max p̂ ≥ 1 − τ (null: never within the run) and min p̂ there. */
   crossing: Record<string, { step: number | null; rho: number | null }>;
-}
+};
+
+type EmbeddingCell = PresetCell<{ embedding: BalanceEmbedding }>;
 
 function runsOf(result: CellResult, embedding: string, lrs: number[]): MultistepRun[] {
   return result.runs.map((run) => {
@@ -108,94 +102,91 @@ function runsOf(result: CellResult, embedding: string, lrs: number[]): Multistep
   });
 }
 
-/** Trains the four optimizers on both embeddings; every step is a metric step. */
-export async function measureMultistep(gpu: Gpu, s: MultistepSettings, progress: (message: string) => void): Promise<MultistepRun[]> {
+/** One cell: the four optimizers trained together on the cell's embedding; every step is a metric step. */
+async function runEmbedding(gpu: Gpu, scale: Scale, cell: EmbeddingCell, progress: (message: string) => void): Promise<{ runs: MultistepRun[] }> {
+  const s = plan.settings[scale];
+  const { embedding } = cell.params;
   const optimizers = multistepOptimizers(s.N, s.headCount);
-  const out: MultistepRun[] = [];
-  for (const embedding of EMBEDDINGS) {
-    progress(`${embedding}: ${optimizers.map((o) => o.label).join(', ')}, ${s.steps} steps`);
-    const result = await trainCell(gpu, {
-      name: `b-balance-multistep-${embedding}`,
-      task: { N: s.N, dIn: s.N, dOut: s.N, embedding, frequency: { kind: 'two-class', headCount: s.headCount, headMass: HEAD_MASS } },
-      optimizers: optimizers.map((o) => ({ ...o.config, label: o.label }) as never),
-      training: { steps: s.steps },
-      metrics: { every: 1, tau: [...TAUS] },
-    }, { onProgress: (e) => { if (e.step % 4 === 0) progress(`${embedding}: step ${e.step}/${e.steps}`); } });
-    out.push(...runsOf(result, embedding, optimizers.map((o) => o.config.lr as number)));
-  }
-  return out;
+  progress(`${embedding}: ${optimizers.map((o) => o.label).join(', ')}, ${s.steps} steps`);
+  const result = await trainCell(gpu, {
+    name: `b-balance-multistep-${embedding}`,
+    task: { N: s.N, dIn: s.N, dOut: s.N, embedding, frequency: { kind: 'two-class', headCount: s.headCount, headMass: HEAD_MASS } },
+    optimizers: optimizers.map((o) => ({ ...o.config, label: o.label }) as never),
+    training: { steps: s.steps },
+    metrics: { every: 1, tau: [...TAUS] },
+  }, { onProgress: (e) => { if (e.step % 4 === 0) progress(`${embedding}: step ${e.step}/${e.steps}`); } });
+  return { runs: runsOf(result, embedding, optimizers.map((o) => o.config.lr as number)) };
 }
 
 const fmt = (v: number | null) => (v === null ? 'never' : v);
 
-export const bBalanceMultistep: Preset = {
-  ...PRESET_CATALOG['b-balance-multistep'],
-  async run(gpu: Gpu, scale: Scale, progress: (message: string) => void) {
-    const started = performance.now();
-    const s = MULTISTEP_SETTINGS[scale];
-    const { N, headCount } = s;
-    const runs = await measureMultistep(gpu, s, progress);
-    const get = (label: string, embedding: string) => runs.find((r) => r.optimizer === label && r.embedding === embedding)!;
-    const p = frequencies(N, { kind: 'two-class', headCount, headMass: HEAD_MASS });
-    const gdLr = get('GD', 'identity').lr;
-    const predictions: PredictionRecord[] = [];
-    for (const tau of TAUS) {
-      const key = String(tau);
-      const bound = 1 - tau * (1 + (2 * Math.log(N)) / N);
-      const rec = gdRecurrenceBalance(p, gdLr, s.steps, tau);
-      for (const embedding of EMBEDDINGS) {
-        const muon = get('Muon exact', embedding).crossing[key];
-        predictions.push({ name: `Muon ϱ_${tau} along training (${embedding})`, formula: '≥ 1 − τ(1 + 2 ln N/N)', predicted: bound, measured: muon.rho ?? NaN, tolerance: 'lower bound', agrees: muon.rho !== null && muon.rho >= bound });
-        const gd = get('GD', embedding).crossing[key];
-        if (rec.rho === null) {
-          predictions.push({ name: `GD crosses max p̂ ≥ ${1 - tau} (${embedding})`, formula: 'Float64 recurrence: not within the run', predicted: 'never', measured: gd.step ?? NaN, tolerance: 'same as the recurrence', agrees: gd.step === null });
-        } else {
-          // f32 margins after ≤ 24 steps carry ≲ 1e-6 relative error; min p̂ ≈ e^{m}/N moves by the same.
-          const ok = gd.step === rec.step && gd.rho !== null && Math.abs(gd.rho / rec.rho - 1) <= 0.01;
-          predictions.push({ name: `GD ϱ_${tau} along training (${embedding})`, formula: `Float64 recurrence m_i += η·p_i·(1 − p̂_i)·N/(N−1), crossing at step ${rec.step}`, predicted: rec.rho, measured: gd.rho ?? NaN, tolerance: '1% relative, same step', agrees: ok });
-        }
+/** Predictions, table, plots and report from both embeddings' runs (identity first). */
+function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['params'], { runs: MultistepRun[] }>[]) {
+  const s = plan.settings[scale];
+  const { N, headCount } = s;
+  const runs = results.flatMap((r) => r.result.runs);
+  const get = (label: string, embedding: string) => runs.find((r) => r.optimizer === label && r.embedding === embedding)!;
+  const p = frequencies(N, { kind: 'two-class', headCount, headMass: HEAD_MASS });
+  const gdLr = get('GD', 'identity').lr;
+  const predictions: PredictionRecord[] = [];
+  for (const tau of TAUS) {
+    const key = String(tau);
+    const bound = 1 - tau * (1 + (2 * Math.log(N)) / N);
+    const rec = gdRecurrenceBalance(p, gdLr, s.steps, tau);
+    for (const embedding of EMBEDDINGS) {
+      const muon = get('Muon exact', embedding).crossing[key];
+      predictions.push({ name: `Muon ϱ_${tau} along training (${embedding})`, formula: '≥ 1 − τ(1 + 2 ln N/N)', predicted: bound, measured: muon.rho ?? NaN, tolerance: 'lower bound', agrees: muon.rho !== null && muon.rho >= bound });
+      const gd = get('GD', embedding).crossing[key];
+      if (rec.rho === null) {
+        predictions.push({ name: `GD crosses max p̂ ≥ ${1 - tau} (${embedding})`, formula: 'Float64 recurrence: not within the run', predicted: 'never', measured: gd.step ?? NaN, tolerance: 'same as the recurrence', agrees: gd.step === null });
+      } else {
+        // f32 margins after ≤ 24 steps carry ≲ 1e-6 relative error; min p̂ ≈ e^{m}/N moves by the same.
+        const ok = gd.step === rec.step && gd.rho !== null && Math.abs(gd.rho / rec.rho - 1) <= 0.01;
+        predictions.push({ name: `GD ϱ_${tau} along training (${embedding})`, formula: `Float64 recurrence m_i += η·p_i·(1 − p̂_i)·N/(N−1), crossing at step ${rec.step}`, predicted: rec.rho, measured: gd.rho ?? NaN, tolerance: '1% relative, same step', agrees: ok });
       }
-      const mi = get('Muon exact', 'identity').crossing[key].rho;
-      const mc = get('Muon exact', 'coupled-rotation').crossing[key].rho;
-      predictions.push({ name: `Muon ϱ_${tau}: identity − coupled-rotation`, formula: 'orth is equivariant under orthogonal embeddings', predicted: 0, measured: mi !== null && mc !== null ? mi - mc : NaN, tolerance: '±1e-3 (f32 polar factor)', agrees: mi !== null && mc !== null && Math.abs(mi - mc) <= 1e-3 });
-      const sc = get('SignGD', 'coupled-rotation').crossing[key].rho;
-      predictions.push({ name: `SignGD − Muon ϱ_${tau} (coupled-rotation)`, formula: 'sign() is not equivariant: SignGD less balanced than Muon', predicted: '< 0', measured: sc !== null && mc !== null ? sc - mc : NaN, tolerance: '< 0', agrees: sc !== null && mc !== null && sc < mc });
     }
-    const signId = get('SignGD', 'identity');
-    const signDelta = Math.max(...signId.delta);
-    predictions.push({ name: 'SignGD Δ over all steps (identity)', formula: 'every margin grows by exactly 2η: Δ = 0', predicted: 0, measured: signDelta, tolerance: '≤ 1e-6 (f32)', agrees: signDelta <= 1e-6 });
+    const mi = get('Muon exact', 'identity').crossing[key].rho;
+    const mc = get('Muon exact', 'coupled-rotation').crossing[key].rho;
+    predictions.push({ name: `Muon ϱ_${tau}: identity − coupled-rotation`, formula: 'orth is equivariant under orthogonal embeddings', predicted: 0, measured: mi !== null && mc !== null ? mi - mc : NaN, tolerance: '±1e-3 (f32 polar factor)', agrees: mi !== null && mc !== null && Math.abs(mi - mc) <= 1e-3 });
+    const sc = get('SignGD', 'coupled-rotation').crossing[key].rho;
+    predictions.push({ name: `SignGD − Muon ϱ_${tau} (coupled-rotation)`, formula: 'sign() is not equivariant: SignGD less balanced than Muon', predicted: '< 0', measured: sc !== null && mc !== null ? sc - mc : NaN, tolerance: '< 0', agrees: sc !== null && mc !== null && sc < mc });
+  }
+  const signId = get('SignGD', 'identity');
+  const signDelta = Math.max(...signId.delta);
+  predictions.push({ name: 'SignGD Δ over all steps (identity)', formula: 'every margin grows by exactly 2η: Δ = 0', predicted: 0, measured: signDelta, tolerance: '≤ 1e-6 (f32)', agrees: signDelta <= 1e-6 });
 
-    const rows = runs.map((r) => [r.optimizer, r.embedding, r.lr, ...TAUS.flatMap((tau) => [fmt(r.crossing[String(tau)].step), fmt(r.crossing[String(tau)].rho)]), r.delta[r.delta.length - 1], r.loss[r.loss.length - 1]]);
-    const plot = renderPlot({
-      title: `Δ = max p̂ − min p̂ along training (N = ${N}, ${headCount} head items)`,
-      xLabel: 't', yLabel: 'Δ',
-      series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((t, k) => [t, r.delta[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
-    });
-    const minPlot = renderPlot({
-      title: 'min p̂ against max p̂ along training (balanced: on the diagonal)',
-      xLabel: 'max p̂', yLabel: 'min p̂',
-      series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((_t, k) => [r.maxPCorrect[k], r.minPCorrect[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
-    });
-    const markdown = [
-      ...reportHead('b-balance-multistep', scale, `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
-      '## Balance along training',
-      '',
-      markdownTable(['optimizer', 'embedding', 'η', 'step (τ = 0.1)', 'ϱ_0.1', 'step (τ = 0.01)', 'ϱ_0.01', 'final Δ', 'final loss'], rows),
-      '',
-      '![Δ along training](plots/delta-vs-step.svg)',
-      '',
-      '![min vs max p̂](plots/min-vs-max.svg)',
-      '',
-    ].join('\n');
-    return presetReport({
-      preset: this.name,
-      scale,
-      settings: { ...s, d: N, headMass: HEAD_MASS, taus: TAUS, optimizers: multistepOptimizers(N, headCount) },
-      predictions,
-      measurements: runs.map((r) => ({ kind: 'balance-along-training', ...r })),
-      plots: [{ name: 'delta-vs-step', svg: plot }, { name: 'min-vs-max', svg: minPlot }],
-      markdown,
-      elapsedMs: performance.now() - started,
-    });
-  },
-};
+  const rows = runs.map((r) => [r.optimizer, r.embedding, r.lr, ...TAUS.flatMap((tau) => [fmt(r.crossing[String(tau)].step), fmt(r.crossing[String(tau)].rho)]), r.delta[r.delta.length - 1], r.loss[r.loss.length - 1]]);
+  const plot = renderPlot({
+    title: `Δ = max p̂ − min p̂ along training (N = ${N}, ${headCount} head items)`,
+    xLabel: 't', yLabel: 'Δ',
+    series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((t, k) => [t, r.delta[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
+  });
+  const minPlot = renderPlot({
+    title: 'min p̂ against max p̂ along training (balanced: on the diagonal)',
+    xLabel: 'max p̂', yLabel: 'min p̂',
+    series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((_t, k) => [r.maxPCorrect[k], r.minPCorrect[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
+  });
+  const markdown = [
+    ...reportHead('b-balance-multistep', scale, `${plan.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
+    '## Balance along training',
+    '',
+    markdownTable(['optimizer', 'embedding', 'η', 'step (τ = 0.1)', 'ϱ_0.1', 'step (τ = 0.01)', 'ϱ_0.01', 'final Δ', 'final loss'], rows),
+    '',
+    '![Δ along training](plots/delta-vs-step.svg)',
+    '',
+    '![min vs max p̂](plots/min-vs-max.svg)',
+    '',
+  ].join('\n');
+  return presetReport({
+    preset: plan.name,
+    scale,
+    settings: { ...s, d: N, headMass: HEAD_MASS, taus: TAUS, optimizers: multistepOptimizers(N, headCount) },
+    predictions,
+    measurements: runs.map((r) => ({ kind: 'balance-along-training', ...r })),
+    plots: [{ name: 'delta-vs-step', svg: plot }, { name: 'min-vs-max', svg: minPlot }],
+    markdown,
+    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
+  });
+}
+
+export const bBalanceMultistep = definePreset({ ...presetInfo(plan), cells: plan.cells, runCell: runEmbedding, summarize });

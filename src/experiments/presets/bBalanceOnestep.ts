@@ -9,17 +9,12 @@ import type { Gpu } from '../../gpu/device';
 import { createGpuTask } from '../../task/taskGpu';
 import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
-import { PRESET_CATALOG } from './catalog';
-import { markdownTable, presetReport, reportHead, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
+import { definePreset, type CellOutcome } from './cellular';
+import { bBalanceOnestepPlan as plan, EMBEDDINGS, type BalanceEmbedding } from './plans/bBalanceOnestep';
+import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
 
-const SIZES: Record<Scale, { N: number; headCount: number }> = {
-  ci: { N: 300, headCount: 60 },
-  quick: { N: 600, headCount: 120 },
-  full: { N: 999, headCount: 201 },
-};
 const HEAD_MASS = 0.8;
 const TAUS = [0.1, 0.01];
-const EMBEDDINGS = ['identity', 'coupled-rotation'] as const;
 
 const OPTIMIZERS: { label: string; config: Record<string, unknown> }[] = [
   { label: 'GD', config: { name: 'gd' } },
@@ -40,18 +35,24 @@ export function gdClosedForm(N: number, headCount: number, headMass: number, tau
   return { rho: x / (x + N - 1), etaTau: Math.log(base) / pHead };
 }
 
+/** What the report's measurements hold: one ϱ_τ search, or one Δ-vs-loss curve, per optimizer × embedding. */
+export type BalanceMeasurement =
+  | ({ kind: 'balance'; optimizer: string; embedding: BalanceEmbedding } & SweepBalance)
+  | { kind: 'delta-vs-loss'; optimizer: string; embedding: BalanceEmbedding; etas: number[]; points: [number, number][] };
+
 /** One cell per embedding: its first directions, ϱ_τ sweeps and Δ-vs-loss curves (raw results). */
 interface EmbeddingResult {
   balance: [string, SweepBalance][];
   curves: { name: string; points: [number, number][] }[];
-  measurements: Record<string, unknown>[];
+  measurements: BalanceMeasurement[];
 }
 
-async function runEmbedding(gpu: Gpu, scale: Scale, embedding: (typeof EMBEDDINGS)[number], progress: (message: string) => void): Promise<EmbeddingResult> {
-  const { N, headCount } = SIZES[scale];
+async function runEmbedding(gpu: Gpu, scale: Scale, cell: PresetCell<{ embedding: BalanceEmbedding }>, progress: (message: string) => void): Promise<EmbeddingResult> {
+  const { embedding } = cell.params;
+  const { N, headCount } = plan.settings[scale];
   const balance: [string, SweepBalance][] = [];
   const curves: EmbeddingResult['curves'] = [];
-  const measurements: Record<string, unknown>[] = [];
+  const measurements: BalanceMeasurement[] = [];
   progress(`${embedding}: first directions`);
   const task = await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount, headMass: HEAD_MASS } });
   try {
@@ -91,9 +92,9 @@ async function runEmbedding(gpu: Gpu, scale: Scale, embedding: (typeof EMBEDDING
 }
 
 /** Predictions, tables, plot and report from both embeddings' raw results (identity first). */
-function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetReport {
-  const { N, headCount } = SIZES[scale];
-  const ordered = resultsInOrder(cells(scale), results, 'b-balance-onestep').map((r) => r.result as unknown as EmbeddingResult);
+function summarize(scale: Scale, results: readonly CellOutcome<{ embedding: BalanceEmbedding }, EmbeddingResult>[]): PresetReport<BalanceMeasurement> {
+  const { N, headCount } = plan.settings[scale];
+  const ordered = results.map((r) => r.result);
   const balance = new Map<string, SweepBalance>(ordered.flatMap((r) => r.balance));
   const curves = ordered.flatMap((r) => r.curves);
   const measurements = ordered.flatMap((r) => r.measurements);
@@ -133,7 +134,7 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     series: curves.map((c) => ({ ...c, dashed: c.name.includes('coupled') })),
   });
   const markdown = [
-    ...reportHead('b-balance-onestep', scale, `${PRESET_CATALOG['b-balance-onestep'].paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`, predictions),
+    ...reportHead('b-balance-onestep', scale, `${plan.paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`, predictions),
     '## Balance per optimizer',
     '',
     markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
@@ -153,19 +154,4 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
   });
 }
 
-function cells(scale: Scale): PresetCell[] {
-  const { N } = SIZES[scale];
-  return EMBEDDINGS.map((embedding) => ({ id: embedding, cost: N ** 3, params: { embedding } }));
-}
-
-const cellular: CellularPreset = {
-  cells,
-  runCell: (gpu, scale, cell, progress) => runEmbedding(gpu, scale, cell.params.embedding as (typeof EMBEDDINGS)[number], progress) as unknown as Promise<Record<string, unknown>>,
-  summarize,
-};
-
-export const bBalanceOnestep: Preset = {
-  ...PRESET_CATALOG['b-balance-onestep'],
-  cellular,
-  run: (gpu: Gpu, scale: Scale, progress: (message: string) => void) => runAllCells(cellular, gpu, scale, progress),
-};
+export const bBalanceOnestep = definePreset({ ...presetInfo(plan), cells: plan.cells, runCell: runEmbedding, summarize });

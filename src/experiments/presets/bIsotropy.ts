@@ -23,25 +23,14 @@ import { createGpuTask } from '../../task/taskGpu';
 import { trainCell } from '../../train/trainCell';
 import { firstDirections } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
-import { PRESET_CATALOG } from './catalog';
-import { markdownTable, presetReport, reportHead, type Preset, type PredictionRecord, type Scale } from './types';
+import { definePreset, type CellOutcome } from './cellular';
+import { EMBEDDINGS, type BalanceEmbedding } from './plans/bBalanceOnestep';
+import { bIsotropyPlan as plan } from './plans/bIsotropy';
+import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
 
-export interface IsotropySettings {
-  N: number;
-  headCount: number;
-  steps: number;
-  every: number;
-  /** Step sizes per optimizer: these multiples of its base η. */
-  lrFactors: number[];
-}
-
-export const ISOTROPY_SETTINGS: Record<Scale, IsotropySettings> = {
-  ci: { N: 150, headCount: 30, steps: 6, every: 2, lrFactors: [0.5, 1, 2] },
-  quick: { N: 300, headCount: 60, steps: 12, every: 2, lrFactors: [0.5, 1, 2] },
-  full: { N: 999, headCount: 201, steps: 24, every: 4, lrFactors: [0.25, 0.5, 1, 2, 4] },
-};
+export type { IsotropySettings } from './plans/bIsotropy';
+export const ISOTROPY_SETTINGS = plan.settings;
 const HEAD_MASS = 0.8;
-const EMBEDDINGS = ['identity', 'coupled-rotation'] as const;
 /** docs/math.md §4: σ_min/σ_max of the 3×3 diagonal block of SignGD's update on coupled-rotation. */
 export const SIGNGD_BLOCK_RATIO = 0.247;
 
@@ -55,7 +44,7 @@ function baseOptimizers(headCount: number): { label: string; config: Record<stri
   ];
 }
 
-export interface IsotropyTrace {
+export type IsotropyTrace = {
   optimizer: string;
   embedding: string;
   lrFactor: number;
@@ -64,15 +53,21 @@ export interface IsotropyTrace {
   w: Isotropy[];
   /** null at the last step (no update). */
   update: (Isotropy | null)[];
-}
+};
 
-export interface FirstUpdateSpectrum {
+export type FirstUpdateSpectrum = {
   optimizer: string;
   embedding: string;
   /** Singular values of the GPU's first direction D (descending, Float64 SVD). */
   sigma: number[];
   /** The same for the closed-form first direction computed in Float64. */
   sigmaClosedForm: number[];
+};
+
+type EmbeddingCell = PresetCell<{ embedding: BalanceEmbedding }>;
+interface EmbeddingIsotropy {
+  traces: IsotropyTrace[];
+  first: FirstUpdateSpectrum[];
 }
 
 /** G₀ = Ẽ(11ᵀ/N − I)diag(p)Eᵀ in Float64 (dOut × dIn row-major), the gradient at W₀ = 0 without noise. */
@@ -102,137 +97,141 @@ function gpuIsotropy(sigma: number[], N: number): Isotropy {
   return isotropy(sigma, { threshold: singularValueThreshold(sigma, N, N, F32_EPSILON) });
 }
 
-export async function measureIsotropy(gpu: Gpu, s: IsotropySettings, progress: (message: string) => void): Promise<{ traces: IsotropyTrace[]; first: FirstUpdateSpectrum[] }> {
+/**
+ * One cell: the first updates of GD and SignGD from W₀ (against their Float64 closed forms) and every
+ * optimizer × step size trained on the cell's embedding, with isotropy every `every` steps.
+ */
+async function runEmbedding(gpu: Gpu, scale: Scale, cell: EmbeddingCell, progress: (message: string) => void): Promise<EmbeddingIsotropy> {
+  const s = plan.settings[scale];
   const { N, headCount } = s;
+  const { embedding } = cell.params;
   const p = frequencies(N, { kind: 'two-class', headCount, headMass: HEAD_MASS });
   const base = baseOptimizers(headCount);
   const entries = base.flatMap((o) => s.lrFactors.map((f) => ({ label: `${o.label} ×${f}`, optimizer: o.label, lrFactor: f, lr: o.lr * f, config: { ...o.config, lr: o.lr * f } })));
   const traces: IsotropyTrace[] = [];
   const first: FirstUpdateSpectrum[] = [];
-  for (const embedding of EMBEDDINGS) {
-    const taskConfig = { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class' as const, headCount, headMass: HEAD_MASS } };
-    progress(`${embedding}: first updates`);
-    const task = await createGpuTask(gpu, taskConfig);
-    try {
-      const directions = await firstDirections(gpu, task, [{ name: 'gd' }, { name: 'signgd' }]);
-      const g0 = gradientAtZero(embedding, p);
-      const closed = [g0, g0.map(Math.sign)];
-      ['GD', 'SignGD'].forEach((label, k) => {
-        first.push({ optimizer: label, embedding, sigma: descending(singularValues(directions[k].direction, N, N)), sigmaClosedForm: descending(singularValues(closed[k], N, N)) });
+  const taskConfig = { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class' as const, headCount, headMass: HEAD_MASS } };
+  progress(`${embedding}: first updates`);
+  const task = await createGpuTask(gpu, taskConfig);
+  try {
+    const directions = await firstDirections(gpu, task, [{ name: 'gd' }, { name: 'signgd' }]);
+    const g0 = gradientAtZero(embedding, p);
+    const closed = [g0, g0.map(Math.sign)];
+    ['GD', 'SignGD'].forEach((label, k) => {
+      first.push({ optimizer: label, embedding, sigma: descending(singularValues(directions[k].direction, N, N)), sigmaClosedForm: descending(singularValues(closed[k], N, N)) });
+    });
+    progress(`${embedding}: ${entries.length} runs, ${s.steps} steps, isotropy every ${s.every}`);
+    const result = await trainCell(gpu, {
+      name: `b-isotropy-${embedding}`,
+      task: taskConfig,
+      optimizers: entries.map((e) => ({ ...e.config, label: e.label }) as never),
+      training: { steps: s.steps },
+      metrics: { every: s.every, isotropy: true },
+    }, { onProgress: (e) => { if (e.step % s.every === 0) progress(`${embedding}: step ${e.step}/${e.steps}`); } }, { task });
+    for (const run of result.runs) {
+      const entry = entries[run.optimizerIndex];
+      const recs = result.records.filter((r) => r.run === run.run).sort((a, b) => a.step - b.step);
+      traces.push({
+        optimizer: entry.optimizer, embedding, lrFactor: entry.lrFactor, lr: entry.lr,
+        steps: recs.map((r) => r.step), w: recs.map((r) => r.isotropy!.w), update: recs.map((r) => r.isotropy!.update),
       });
-      progress(`${embedding}: ${entries.length} runs, ${s.steps} steps, isotropy every ${s.every}`);
-      const result = await trainCell(gpu, {
-        name: `b-isotropy-${embedding}`,
-        task: taskConfig,
-        optimizers: entries.map((e) => ({ ...e.config, label: e.label }) as never),
-        training: { steps: s.steps },
-        metrics: { every: s.every, isotropy: true },
-      }, { onProgress: (e) => { if (e.step % s.every === 0) progress(`${embedding}: step ${e.step}/${e.steps}`); } }, { task });
-      for (const run of result.runs) {
-        const entry = entries[run.optimizerIndex];
-        const recs = result.records.filter((r) => r.run === run.run).sort((a, b) => a.step - b.step);
-        traces.push({
-          optimizer: entry.optimizer, embedding, lrFactor: entry.lrFactor, lr: entry.lr,
-          steps: recs.map((r) => r.step), w: recs.map((r) => r.isotropy!.w), update: recs.map((r) => r.isotropy!.update),
-        });
-      }
-    } finally {
-      task.destroy();
     }
+  } finally {
+    task.destroy();
   }
   return { traces, first };
 }
 
-export const bIsotropy: Preset = {
-  ...PRESET_CATALOG['b-isotropy'],
-  async run(gpu: Gpu, scale: Scale, progress: (message: string) => void) {
-    const started = performance.now();
-    const s = ISOTROPY_SETTINGS[scale];
-    const { N, headCount } = s;
-    const { traces, first } = await measureIsotropy(gpu, s, progress);
-    const predictions: PredictionRecord[] = [];
+/** Predictions, tables, plots and report from both embeddings' traces and first updates (identity first). */
+function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['params'], EmbeddingIsotropy>[]) {
+  const s = plan.settings[scale];
+  const { N, headCount } = s;
+  const traces = results.flatMap((r) => r.result.traces);
+  const first = results.flatMap((r) => r.result.first);
+  const predictions: PredictionRecord[] = [];
 
-    // Muon: every update at every step, η and embedding has eRank = N − 1 and Q75/25 = 1.
-    const muonUpdates = traces.filter((t) => t.optimizer === 'Muon exact').flatMap((t) => t.update.filter((u): u is Isotropy => u !== null));
-    const worstERank = Math.min(...muonUpdates.map((u) => u.eRank / (N - 1)));
-    predictions.push({ name: "Muon update eRank/(N − 1), worst over steps, η, embeddings", formula: 'orth(G) of a rank-(N−1) gradient: all nonzero σ = 1', predicted: 1, measured: worstERank, tolerance: '≥ 0.999', agrees: worstERank >= 0.999 });
-    const worstQ = Math.max(...muonUpdates.map((u) => (u.q75over25 ?? Infinity) - 1));
-    predictions.push({ name: 'Muon update Q75/25 − 1, worst', formula: 'all nonzero σ equal', predicted: 0, measured: worstQ, tolerance: '≤ 1e-3', agrees: worstQ <= 1e-3 });
+  // Muon: every update at every step, η and embedding has eRank = N − 1 and Q75/25 = 1.
+  const muonUpdates = traces.filter((t) => t.optimizer === 'Muon exact').flatMap((t) => t.update.filter((u): u is Isotropy => u !== null));
+  const worstERank = Math.min(...muonUpdates.map((u) => u.eRank / (N - 1)));
+  predictions.push({ name: "Muon update eRank/(N − 1), worst over steps, η, embeddings", formula: 'orth(G) of a rank-(N−1) gradient: all nonzero σ = 1', predicted: 1, measured: worstERank, tolerance: '≥ 0.999', agrees: worstERank >= 0.999 });
+  const worstQ = Math.max(...muonUpdates.map((u) => (u.q75over25 ?? Infinity) - 1));
+  predictions.push({ name: 'Muon update Q75/25 − 1, worst', formula: 'all nonzero σ equal', predicted: 0, measured: worstQ, tolerance: '≤ 1e-3', agrees: worstQ <= 1e-3 });
 
-    // GD's and SignGD's first updates against their closed forms.
-    for (const f of first) {
-      const got = gpuIsotropy(f.sigma, N);
-      const want = isotropy(f.sigmaClosedForm, { threshold: singularValueThreshold(f.sigmaClosedForm, N, N, 2 ** -52) });
-      if (f.optimizer === 'GD') {
-        predictions.push({ name: `GD first update H_norm (${f.embedding})`, formula: 'σ of Ẽ(11ᵀ/N − I)diag(p)Eᵀ in Float64', predicted: want.hNorm ?? NaN, measured: got.hNorm ?? NaN, tolerance: '±1e-3', agrees: Math.abs((got.hNorm ?? NaN) - (want.hNorm ?? NaN)) <= 1e-3 });
-      }
+  // GD's and SignGD's first updates against their closed forms.
+  for (const f of first) {
+    const got = gpuIsotropy(f.sigma, N);
+    const want = isotropy(f.sigmaClosedForm, { threshold: singularValueThreshold(f.sigmaClosedForm, N, N, 2 ** -52) });
+    if (f.optimizer === 'GD') {
+      predictions.push({ name: `GD first update H_norm (${f.embedding})`, formula: 'σ of Ẽ(11ᵀ/N − I)diag(p)Eᵀ in Float64', predicted: want.hNorm ?? NaN, measured: got.hNorm ?? NaN, tolerance: '±1e-3', agrees: Math.abs((got.hNorm ?? NaN) - (want.hNorm ?? NaN)) <= 1e-3 });
     }
-    const signCr = first.find((f) => f.optimizer === 'SignGD' && f.embedding === 'coupled-rotation')!;
-    const blockRatio = signCr.sigma[signCr.sigma.length - 1] / signCr.sigma[1];
-    predictions.push({ name: 'SignGD first update, coupled-rotation: block σ_min/σ_max', formula: 'σ_min/σ_2 of sign(G₀) (spectrum without the rank-one background)', predicted: SIGNGD_BLOCK_RATIO, measured: blockRatio, tolerance: '±0.005', agrees: Math.abs(blockRatio - SIGNGD_BLOCK_RATIO) <= 0.005 });
-    const wholeRatio = signCr.sigma[signCr.sigma.length - 1] / signCr.sigma[0];
-    const wholeClosed = signCr.sigmaClosedForm[signCr.sigmaClosedForm.length - 1] / signCr.sigmaClosedForm[0];
-    predictions.push({ name: 'SignGD first update, coupled-rotation: whole σ_min/σ_max', formula: `sign(G₀) in Float64 (docs/math.md: ≈ 0.001 at N = 999; ∝ 1/N)`, predicted: wholeClosed, measured: wholeRatio, tolerance: '1% relative', agrees: Math.abs(wholeRatio / wholeClosed - 1) <= 0.01 });
+  }
+  const signCr = first.find((f) => f.optimizer === 'SignGD' && f.embedding === 'coupled-rotation')!;
+  const blockRatio = signCr.sigma[signCr.sigma.length - 1] / signCr.sigma[1];
+  predictions.push({ name: 'SignGD first update, coupled-rotation: block σ_min/σ_max', formula: 'σ_min/σ_2 of sign(G₀) (spectrum without the rank-one background)', predicted: SIGNGD_BLOCK_RATIO, measured: blockRatio, tolerance: '±0.005', agrees: Math.abs(blockRatio - SIGNGD_BLOCK_RATIO) <= 0.005 });
+  const wholeRatio = signCr.sigma[signCr.sigma.length - 1] / signCr.sigma[0];
+  const wholeClosed = signCr.sigmaClosedForm[signCr.sigmaClosedForm.length - 1] / signCr.sigmaClosedForm[0];
+  predictions.push({ name: 'SignGD first update, coupled-rotation: whole σ_min/σ_max', formula: `sign(G₀) in Float64 (docs/math.md: ≈ 0.001 at N = 999; ∝ 1/N)`, predicted: wholeClosed, measured: wholeRatio, tolerance: '1% relative', agrees: Math.abs(wholeRatio / wholeClosed - 1) <= 0.01 });
 
-    // W along training: Muon's weights spread their energy over more directions than GD's.
-    for (const embedding of EMBEDDINGS) {
-      const last = (o: string) => {
-        const t = traces.find((x) => x.optimizer === o && x.embedding === embedding && x.lrFactor === 1)!;
-        return t.w[t.w.length - 1];
-      };
-      predictions.push({ name: `eRank(W_T): Muon / GD (${embedding})`, formula: "Muon's weights are more isotropic than GD's", predicted: '> 1', measured: last('Muon exact').eRank / last('GD').eRank, tolerance: '> 1', agrees: last('Muon exact').eRank > last('GD').eRank });
-    }
+  // W along training: Muon's weights spread their energy over more directions than GD's.
+  for (const embedding of EMBEDDINGS) {
+    const last = (o: string) => {
+      const t = traces.find((x) => x.optimizer === o && x.embedding === embedding && x.lrFactor === 1)!;
+      return t.w[t.w.length - 1];
+    };
+    predictions.push({ name: `eRank(W_T): Muon / GD (${embedding})`, formula: "Muon's weights are more isotropic than GD's", predicted: '> 1', measured: last('Muon exact').eRank / last('GD').eRank, tolerance: '> 1', agrees: last('Muon exact').eRank > last('GD').eRank });
+  }
 
-    const tableRows = traces.filter((t) => t.lrFactor === 1).map((t) => {
-      const u0 = t.update[0];
-      const wT = t.w[t.w.length - 1];
-      return [t.optimizer, t.embedding, Number(t.lr.toPrecision(4)), u0?.hNorm ?? NaN, u0?.eRank ?? NaN, u0?.topE[0] ?? NaN, u0?.q75over25 ?? NaN, wT.hNorm ?? NaN, wT.eRank, wT.topE[wT.topE.length - 1] ?? NaN];
-    });
-    const etaRows = traces.map((t) => [t.optimizer, t.embedding, t.lrFactor, Number(t.lr.toPrecision(4)), t.w[t.w.length - 1].eRank, Math.min(...t.update.filter((u): u is Isotropy => u !== null).map((u) => u.hNorm ?? NaN))]);
-    const stepPlot = renderPlot({
-      title: `H_norm of the update along training (N = ${N}, base η)`,
-      xLabel: 't', yLabel: 'H_norm(W_t − W_{t+1})',
-      series: traces.filter((t) => t.lrFactor === 1).map((t) => ({
-        name: `${t.optimizer} (${t.embedding})`,
-        points: t.steps.flatMap((st, k) => (t.update[k]?.hNorm != null ? [[st, t.update[k]!.hNorm!] as [number, number]] : [])),
-        dashed: t.embedding === 'coupled-rotation',
-      })),
-    });
-    const etaPlot = renderPlot({
-      title: `eRank of W after ${s.steps} steps against η (relative to each optimizer's base η)`,
-      xLabel: 'η / base η', yLabel: 'eRank(W_T)', xLog: true, yLog: true,
-      series: EMBEDDINGS.flatMap((embedding) => baseOptimizers(headCount).map((o) => ({
-        name: `${o.label} (${embedding})`,
-        points: traces.filter((t) => t.optimizer === o.label && t.embedding === embedding).map((t) => [t.lrFactor, t.w[t.w.length - 1].eRank] as [number, number]),
-        dashed: embedding === 'coupled-rotation',
-      }))),
-    });
-    const markdown = [
-      ...reportHead('b-isotropy', scale, `${this.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps, isotropy of W_t and of the update W_t − W_{t+1} every ${s.every} steps (Float64 SVD of the GPU's f32 matrices; σ ≤ max(m,n)·2⁻²³·σ_max count as zero). Base step sizes: ${baseOptimizers(headCount).map((o) => `${o.label} η = ${Number(o.lr.toPrecision(4))}`).join(', ')}, each also at ×${s.lrFactors.filter((f) => f !== 1).join(', ×')}. The first updates of GD and SignGD are also computed once from W₀ on the GPU and compared with their Float64 closed forms.`, predictions),
-      '## First update and final weights (base η)',
-      '',
-      markdownTable(['optimizer', 'embedding', 'η', 'update H_norm (t = 0)', 'update eRank', 'update TopE_1', 'update Q75/25', 'W_T H_norm', 'W_T eRank', 'W_T TopE_10'], tableRows),
-      '',
-      '## Against η',
-      '',
-      markdownTable(['optimizer', 'embedding', 'η factor', 'η', 'W_T eRank', 'min update H_norm over steps'], etaRows),
-      '',
-      "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric is computed on the raw matrix (docs/math.md §3), not on its shift-reduced part.",
-      '',
-      '![update isotropy along training](plots/update-hnorm.svg)',
-      '',
-      '![W isotropy against η](plots/w-erank-vs-eta.svg)',
-      '',
-    ].join('\n');
-    return presetReport({
-      preset: this.name,
-      scale,
-      settings: { ...s, d: N, headMass: HEAD_MASS, optimizers: baseOptimizers(headCount) },
-      predictions,
-      measurements: [...traces.map((t) => ({ kind: 'isotropy-trace', ...t })), ...first.map((f) => ({ kind: 'first-update-spectrum', ...f }))],
-      plots: [{ name: 'update-hnorm', svg: stepPlot }, { name: 'w-erank-vs-eta', svg: etaPlot }],
-      markdown,
-      elapsedMs: performance.now() - started,
-    });
-  },
-};
+  const tableRows = traces.filter((t) => t.lrFactor === 1).map((t) => {
+    const u0 = t.update[0];
+    const wT = t.w[t.w.length - 1];
+    return [t.optimizer, t.embedding, Number(t.lr.toPrecision(4)), u0?.hNorm ?? NaN, u0?.eRank ?? NaN, u0?.topE[0] ?? NaN, u0?.q75over25 ?? NaN, wT.hNorm ?? NaN, wT.eRank, wT.topE[wT.topE.length - 1] ?? NaN];
+  });
+  const etaRows = traces.map((t) => [t.optimizer, t.embedding, t.lrFactor, Number(t.lr.toPrecision(4)), t.w[t.w.length - 1].eRank, Math.min(...t.update.filter((u): u is Isotropy => u !== null).map((u) => u.hNorm ?? NaN))]);
+  const stepPlot = renderPlot({
+    title: `H_norm of the update along training (N = ${N}, base η)`,
+    xLabel: 't', yLabel: 'H_norm(W_t − W_{t+1})',
+    series: traces.filter((t) => t.lrFactor === 1).map((t) => ({
+      name: `${t.optimizer} (${t.embedding})`,
+      points: t.steps.flatMap((st, k) => (t.update[k]?.hNorm != null ? [[st, t.update[k]!.hNorm!] as [number, number]] : [])),
+      dashed: t.embedding === 'coupled-rotation',
+    })),
+  });
+  const etaPlot = renderPlot({
+    title: `eRank of W after ${s.steps} steps against η (relative to each optimizer's base η)`,
+    xLabel: 'η / base η', yLabel: 'eRank(W_T)', xLog: true, yLog: true,
+    series: EMBEDDINGS.flatMap((embedding) => baseOptimizers(headCount).map((o) => ({
+      name: `${o.label} (${embedding})`,
+      points: traces.filter((t) => t.optimizer === o.label && t.embedding === embedding).map((t) => [t.lrFactor, t.w[t.w.length - 1].eRank] as [number, number]),
+      dashed: embedding === 'coupled-rotation',
+    }))),
+  });
+  const markdown = [
+    ...reportHead('b-isotropy', scale, `${plan.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps, isotropy of W_t and of the update W_t − W_{t+1} every ${s.every} steps (Float64 SVD of the GPU's f32 matrices; σ ≤ max(m,n)·2⁻²³·σ_max count as zero). Base step sizes: ${baseOptimizers(headCount).map((o) => `${o.label} η = ${Number(o.lr.toPrecision(4))}`).join(', ')}, each also at ×${s.lrFactors.filter((f) => f !== 1).join(', ×')}. The first updates of GD and SignGD are also computed once from W₀ on the GPU and compared with their Float64 closed forms.`, predictions),
+    '## First update and final weights (base η)',
+    '',
+    markdownTable(['optimizer', 'embedding', 'η', 'update H_norm (t = 0)', 'update eRank', 'update TopE_1', 'update Q75/25', 'W_T H_norm', 'W_T eRank', 'W_T TopE_10'], tableRows),
+    '',
+    '## Against η',
+    '',
+    markdownTable(['optimizer', 'embedding', 'η factor', 'η', 'W_T eRank', 'min update H_norm over steps'], etaRows),
+    '',
+    "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric is computed on the raw matrix (docs/math.md §3), not on its shift-reduced part.",
+    '',
+    '![update isotropy along training](plots/update-hnorm.svg)',
+    '',
+    '![W isotropy against η](plots/w-erank-vs-eta.svg)',
+    '',
+  ].join('\n');
+  return presetReport({
+    preset: plan.name,
+    scale,
+    settings: { ...s, d: N, headMass: HEAD_MASS, optimizers: baseOptimizers(headCount) },
+    predictions,
+    measurements: [...traces.map((t) => ({ kind: 'isotropy-trace' as const, ...t })), ...first.map((f) => ({ kind: 'first-update-spectrum' as const, ...f }))],
+    plots: [{ name: 'update-hnorm', svg: stepPlot }, { name: 'w-erank-vs-eta', svg: etaPlot }],
+    markdown,
+    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
+  });
+}
+
+export const bIsotropy = definePreset({ ...presetInfo(plan), cells: plan.cells, runCell: runEmbedding, summarize });

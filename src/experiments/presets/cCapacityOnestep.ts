@@ -13,14 +13,11 @@ import { createGpuTask } from '../../task/taskGpu';
 import { polarFactor } from '../../cpu/polar';
 import { evaluateAtStepSizes, firstDirections } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
-import { PRESET_CATALOG } from './catalog';
-import { markdownTable, presetReport, reportHead, resultsInOrder, runAllCells, type CellularPreset, type Preset, type PresetCell, type PresetCellResult, type PresetReport, type PredictionRecord, type Scale } from './types';
+import { definePreset, type CellOutcome } from './cellular';
+import { cCapacityOnestepPlan as plan } from './plans/cCapacityOnestep';
+import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
 
-const SETTINGS: Record<Scale, { N: number; ds: number[]; as: number[]; seeds: number }> = {
-  ci: { N: 4096, ds: [64, 128, 256], as: [1.5], seeds: 4 },
-  quick: { N: 4096, ds: [64, 128, 256], as: [1.25, 1.5, 2], seeds: 2 },
-  full: { N: 100_000, ds: [64, 128, 256, 512, 1024], as: [1.25, 1.5, 2, 2.5, 3], seeds: 16 },
-};
+type CapacityCell = PresetCell<{ a: number; d: number; seed: number }>;
 
 /**
  * Muon's direction is the exact polar factor U Vᵀ of the GPU's gradient, taken in Float64 from an
@@ -37,18 +34,18 @@ const OPTIMIZERS = [
 /** Tolerance on fitted exponents at these finite sizes (the issue's acceptance band). */
 const EXPONENT_TOLERANCE = 0.25;
 
-export interface CapacityPoint {
+export type CapacityPoint = {
   a: number;
   d: number;
   seed: number;
   optimizer: string;
   capacity: number;
-}
+};
 
 /** One cell: a task (a, d, task seed) and the capacity of each optimizer's one-step direction. */
-async function runCapacityCell(gpu: Gpu, scale: Scale, cell: PresetCell, progress: (message: string) => void): Promise<{ points: CapacityPoint[] }> {
-  const { N, seeds } = SETTINGS[scale];
-  const { a, d, seed } = cell.params as { a: number; d: number; seed: number };
+async function runCapacityCell(gpu: Gpu, scale: Scale, cell: CapacityCell, progress: (message: string) => void): Promise<{ points: CapacityPoint[] }> {
+  const { N, seeds } = plan.settings[scale];
+  const { a, d, seed } = cell.params;
   progress(`a = ${a}, d = ${d}, task seed ${seed}/${seeds}`);
   const points: CapacityPoint[] = [];
   const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: a }, taskSeed: seed });
@@ -64,16 +61,10 @@ async function runCapacityCell(gpu: Gpu, scale: Scale, cell: PresetCell, progres
   return { points };
 }
 
-/** Cells in the order run() visits them: a, then d, then task seed. */
-function cells(scale: Scale): PresetCell[] {
-  const { N, ds, as, seeds } = SETTINGS[scale];
-  return as.flatMap((a) => ds.flatMap((d) => Array.from({ length: seeds }, (_, s) => ({ id: `a=${a},d=${d},seed=${s + 1}`, cost: N * d * d, params: { a, d, seed: s + 1 } }))));
-}
-
 /** Fits, predictions, plot and report from every cell's raw capacity points. */
-function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetReport {
-  const { N, ds, as, seeds } = SETTINGS[scale];
-  const points = resultsInOrder(cells(scale), results, 'c-capacity-onestep').flatMap((r) => (r.result as unknown as { points: CapacityPoint[] }).points);
+function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['params'], { points: CapacityPoint[] }>[]): PresetReport<CapacityPoint> {
+  const { N, ds, as, seeds } = plan.settings[scale];
+  const points = results.flatMap((r) => r.result.points);
   const elapsedMs = results.reduce((s, r) => s + r.elapsedMs, 0);
   const predictions: PredictionRecord[] = [];
   const fits: Record<string, Record<number, LinearFit>> = { GD: {}, Muon: {}, [OPTIMIZERS[2].label]: {} };
@@ -138,7 +129,7 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     return [a, d, mean('GD'), mean('Muon'), mean(OPTIMIZERS[2].label)];
   }));
   const markdown = [
-    ...reportHead('c-capacity-onestep', scale, `${PRESET_CATALOG['c-capacity-onestep'].paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, one population step from W₀ = 0; an item is recovered when its true output is the strict argmax over all N outputs (every item evaluated, on the GPU). ${seeds} task seeds per (a, d); exponents are least-squares slopes in log–log over every seed's count, with 95% t-intervals.`, predictions),
+    ...reportHead('c-capacity-onestep', scale, `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, one population step from W₀ = 0; an item is recovered when its true output is the strict argmax over all N outputs (every item evaluated, on the GPU). ${seeds} task seeds per (a, d); exponents are least-squares slopes in log–log over every seed's count, with 95% t-intervals.`, predictions),
     '## Mean recovered items',
     '',
     markdownTable(['a', 'd', 'GD', 'Muon (exact polar)', 'Muon (GPU f32 Polar Express)'], table),
@@ -153,21 +144,11 @@ function summarize(scale: Scale, results: readonly PresetCellResult[]): PresetRe
     scale,
     settings: { N, ds, as, seeds, optimizers: OPTIMIZERS },
     predictions,
-    measurements: points as unknown as Record<string, unknown>[],
+    measurements: points,
     plots: [{ name: 'capacity-vs-d', svg: plot }],
     markdown,
     elapsedMs,
   });
 }
 
-const cellular: CellularPreset = {
-  cells,
-  runCell: (gpu, scale, cell, progress) => runCapacityCell(gpu, scale, cell, progress) as unknown as Promise<Record<string, unknown>>,
-  summarize,
-};
-
-export const cCapacityOnestep: Preset = {
-  ...PRESET_CATALOG['c-capacity-onestep'],
-  cellular,
-  run: (gpu: Gpu, scale: Scale, progress: (message: string) => void) => runAllCells(cellular, gpu, scale, progress),
-};
+export const cCapacityOnestep = definePreset({ ...presetInfo(plan), cells: plan.cells, runCell: runCapacityCell, summarize });

@@ -9,7 +9,7 @@ import { bBalanceMultistep } from './bBalanceMultistep';
 import { bIsotropy } from './bIsotropy';
 import { aNoisyScaling } from './aNoisyScaling';
 import type { PresetName } from './catalog';
-import type { Preset } from './types';
+import type { Preset } from './cellular';
 
 export const PRESETS: Record<PresetName, Preset> = {
   'a-noiseless': aNoiseless,

@@ -4,10 +4,11 @@
  * a verdict: agrees / disagrees / inconclusive / reported — decided in one place, verdictOf in
  * results.ts), tables, plots and a report in words. Verdicts are for readers; tests recompute
  * pass/fail from the measured values with thresholds of their own.
+ *
+ * This file is Node-safe (no GPU code): the CLI lists presets, plans their cells and shards before a
+ * browser exists. How a preset runs on the GPU is src/experiments/presets/cellular.ts.
  */
-import type { Gpu } from '../../gpu/device';
 import { verdictOf, type Verdict } from '../results';
-import { PRESET_CATALOG } from './catalog';
 
 export const SCALES = ['ci', 'quick', 'full'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -33,7 +34,11 @@ export interface PredictionRecord {
   why?: string;
 }
 
-export interface PresetReport {
+/**
+ * A preset's result. `Measurement` is the type of its raw measurements (each preset's own; plain
+ * objects, so `Record<string, unknown>` is what code that handles any preset sees).
+ */
+export interface PresetReport<Measurement extends Record<string, unknown> = Record<string, unknown>> {
   schema: 'muonlab.preset-summary/2';
   preset: string;
   scale: Scale;
@@ -42,7 +47,7 @@ export interface PresetReport {
   settings: Record<string, unknown>;
   predictions: PredictionRecord[];
   /** Raw measured values behind the predictions (for `merge` and re-fits). */
-  measurements: Record<string, unknown>[];
+  measurements: Measurement[];
   plots: { name: string; svg: string }[];
   /** report.md body. */
   markdown: string;
@@ -55,7 +60,8 @@ export interface PresetInfo {
   paper: string;
   /** The predictions checked, in words (for `muonlab presets`). */
   predictions: string[];
-  scales: Record<Scale, { sizes: string; estimate: string }>;
+  /** Per scale: its sizes in words (from the settings), a measured run time, and its cell count. */
+  scales: Record<Scale, { sizes: string; estimate: string; cells: number }>;
   /**
    * The smallest scale at which the preset's claims are meant to hold: at smaller scales every row
    * is inconclusive (a row's own `holdsFrom` overrides it). Absent: from `ci` on.
@@ -63,23 +69,17 @@ export interface PresetInfo {
   claimsHoldFrom?: Scale;
 }
 
-export interface Preset extends PresetInfo {
-  run(gpu: Gpu, scale: Scale, progress: (message: string) => void): Promise<PresetReport>;
-  /** Optional: the preset as independent cells, for `--shard i/n`, `--resume` and `merge`. */
-  cellular?: CellularPreset;
-}
-
 /** One independent piece of a preset's work at a scale (plain JSON). */
-export interface PresetCell {
+export interface PresetCell<Params extends Record<string, unknown> = Record<string, unknown>> {
   /** Stable id, unique within the scale: also the cell's folder name. */
   id: string;
   /** Estimated cost (FLOPs or any consistent unit): what `--shard` balances. */
   cost: number;
-  /** What runCell needs to know about the cell. */
-  params: Record<string, unknown>;
+  /** What runCell needs to know about the cell (plain JSON: it is stored in preset.json). */
+  params: Params;
 }
 
-/** A cell's raw result (plain JSON), from which `summarize` recomputes every figure. */
+/** A cell's raw result as stored (cells/<id>/result.json: JSON, see cellJson.ts). */
 export interface PresetCellResult {
   cell: PresetCell;
   result: Record<string, unknown>;
@@ -87,29 +87,59 @@ export interface PresetCellResult {
 }
 
 /**
- * The hook that makes a preset shardable and resumable: `run()` must equal
- * `summarize(scale, cells(scale).map(runCell))`, so a merge of shards reproduces a single run.
+ * What a preset is without its GPU code: its description, its settings per scale, the sizes those
+ * settings make (in words), measured run times, and the cells a scale splits into. Everything the
+ * catalog shows is derived from here, so sizes are written once — in the settings.
+ *
+ * @example
+ * export const bBalanceOnestepPlan: PresetPlan<{ N: number; headCount: number }, { embedding: string }> = {
+ *   name: 'b-balance-onestep', title: '…', paper: '…', predictions: ['…'],
+ *   settings: { ci: { N: 300, headCount: 60 }, quick: { N: 600, headCount: 120 }, full: { N: 999, headCount: 201 } },
+ *   describe: (s) => `N = d = ${s.N}, ${s.headCount} head items`,
+ *   estimates: { ci: '≈ 20 s on SwiftShader', quick: '…', full: '…' },
+ *   cells: (scale) => ['identity', 'coupled-rotation'].map((embedding) => ({ id: embedding, cost: 1, params: { embedding } })),
+ * };
  */
-export interface CellularPreset {
-  cells(scale: Scale): PresetCell[];
-  runCell(gpu: Gpu, scale: Scale, cell: PresetCell, progress: (message: string) => void): Promise<Record<string, unknown>>;
-  /** The report from every cell's raw result (in cells() order); throws if one is missing. */
-  summarize(scale: Scale, results: readonly PresetCellResult[]): PresetReport;
+export interface PresetPlan<Settings, Params extends Record<string, unknown>> {
+  name: string;
+  title: string;
+  paper: string;
+  predictions: string[];
+  settings: Record<Scale, Settings>;
+  /** The sizes a scale's settings make, in words (`muonlab presets`, the page's scale picker). */
+  describe(settings: Settings): string;
+  /** Measured wall-clock times (not derivable from the settings), per scale. */
+  estimates: Record<Scale, string>;
+  /** The scale's independent cells, in the order a single run visits them. */
+  cells(scale: Scale): PresetCell<Params>[];
+  /** The smallest scale at which the claims are meant to hold (PresetInfo.claimsHoldFrom). */
+  claimsHoldFrom?: Scale;
 }
 
-/** Runs every cell in order and summarizes: the `run()` of a cellular preset. */
-export async function runAllCells(preset: CellularPreset, gpu: Gpu, scale: Scale, progress: (message: string) => void): Promise<PresetReport> {
-  const results: PresetCellResult[] = [];
-  for (const cell of preset.cells(scale)) {
-    const started = performance.now();
-    const result = await preset.runCell(gpu, scale, cell, progress);
-    results.push({ cell, result, elapsedMs: performance.now() - started });
-  }
-  return preset.summarize(scale, results);
+/**
+ * The catalog entry of a plan: sizes from its settings, cell counts from its cells.
+ *
+ * @example
+ * presetInfo(bBalanceOnestepPlan).scales.ci; // { sizes: 'N = d = 300, 60 head items', estimate: '≈ 20 s …', cells: 2 }
+ */
+export function presetInfo(plan: PresetPlan<unknown, Record<string, unknown>>): PresetInfo {
+  const scale = (s: Scale) => ({ sizes: plan.describe(plan.settings[s]), estimate: plan.estimates[s], cells: plan.cells(s).length });
+  if (plan.claimsHoldFrom) claimsHoldFromByPreset.set(plan.name, plan.claimsHoldFrom);
+  return {
+    name: plan.name, title: plan.title, paper: plan.paper, predictions: plan.predictions, scales: { ci: scale('ci'), quick: scale('quick'), full: scale('full') },
+    ...(plan.claimsHoldFrom ? { claimsHoldFrom: plan.claimsHoldFrom } : {}),
+  };
 }
+
+/**
+ * Each plan's claimsHoldFrom by preset name, registered by presetInfo (every preset's catalog entry
+ * is made by it), so reportHead and presetReport apply it from the name alone — types.ts cannot
+ * import the catalog, which imports it.
+ */
+const claimsHoldFromByPreset = new Map<string, Scale>();
 
 /** The results in `cells` order; a clear error names the missing cells. */
-export function resultsInOrder(cells: readonly PresetCell[], results: readonly PresetCellResult[], preset: string): PresetCellResult[] {
+export function resultsInOrder<R extends { cell: { id: string } }>(cells: readonly PresetCell[], results: readonly R[], preset: string): R[] {
   const byId = new Map(results.map((r) => [r.cell.id, r]));
   const missing = cells.filter((c) => !byId.has(c.id)).map((c) => c.id);
   if (missing.length) throw new RangeError(`${preset}: results of ${missing.length} cell(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
@@ -194,7 +224,7 @@ export function agreementSentence(predictions: readonly PredictionRecord[]): str
  */
 export function reportHead(name: string, scale: Scale, intro: string | readonly string[], predictions: readonly PredictionRecord[]): string[] {
   const paragraphs = typeof intro === 'string' ? [intro] : intro;
-  predictions = withVerdicts(predictions, scale, claimsHoldFromOf(name));
+  predictions = withVerdicts(predictions, scale, claimsHoldFromByPreset.get(name));
   return [
     `# ${name} (${scale})`,
     '',
@@ -208,24 +238,20 @@ export function reportHead(name: string, scale: Scale, intro: string | readonly 
   ];
 }
 
-function claimsHoldFromOf(preset: string): Scale | undefined {
-  return (PRESET_CATALOG as Record<string, PresetInfo | undefined>)[preset]?.claimsHoldFrom;
-}
-
 /**
  * A PresetReport with `schema` filled in and `createdAt` stamped now; the caller gives the rest.
  *
  * @example
  * return presetReport({ preset: this.name, scale, settings: s, predictions, measurements, plots, markdown, elapsedMs: performance.now() - started });
  */
-export function presetReport(fields: Omit<PresetReport, 'schema' | 'createdAt'>): PresetReport {
+export function presetReport<Measurement extends Record<string, unknown>>(fields: Omit<PresetReport<Measurement>, 'schema' | 'createdAt'>): PresetReport<Measurement> {
   return {
     schema: 'muonlab.preset-summary/2',
     preset: fields.preset,
     scale: fields.scale,
     createdAt: new Date().toISOString(),
     settings: fields.settings,
-    predictions: withVerdicts(fields.predictions, fields.scale, claimsHoldFromOf(fields.preset)),
+    predictions: withVerdicts(fields.predictions, fields.scale, claimsHoldFromByPreset.get(fields.preset)),
     measurements: fields.measurements,
     plots: fields.plots,
     markdown: fields.markdown,

@@ -48,7 +48,7 @@ export async function runFmaPeak(gpu: Gpu, args: { invocations: number; iteratio
     await runCommands(gpu, async (rec) => {
       await recordFmaPeak(rec, { out, ...args });
     });
-    return (await readTensor(gpu, out)) as Float32Array;
+    return await readTensor(gpu, out);
   } finally {
     out.buffer.destroy();
   }

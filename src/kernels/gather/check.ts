@@ -143,10 +143,12 @@ export async function runGatherCase(gpu: Gpu, c: GatherCase, seed = 1): Promise<
   try {
     const src = upload(L.src, srcData, 'check gather src');
     const index = upload(L.index, indexData, 'check gather index');
-    const out = upload(L.out, outData, 'check gather out');
-    const outFull = created[2];
+    // out is always f32: uploaded as such, so its readback is typed Float32Array.
+    const outFull = uploadTensor(gpu, { batch: L.out.storedBatch, rows: L.out.view.rows, cols: L.out.view.cols, label: 'check gather out' }, outData);
+    created.push(outFull);
+    const out = { ...outFull, ...L.out.view };
     await runCommands(gpu, (rec) => gatherRows(rec, { src, index, out }));
-    const got = (await readTensor(gpu, outFull)) as Float32Array;
+    const got = await readTensor(gpu, outFull);
 
     const host = (l: OperandLayout, data: HostTensor['data']): HostTensor => ({ ...l.view, data });
     const wantOut = host(L.out, Float64Array.from(outData));

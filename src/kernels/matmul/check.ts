@@ -126,7 +126,7 @@ export async function runMatmulCase(gpu: Gpu, c: MatmulCase, variant: MatmulVari
   const bData = randomF32(count(L.b), seed + 1);
   const cData = randomF32(count(L.c), seed + 2);
   const created: Tensor[] = [];
-  const upload = (l: Layout, data: Float32Array<ArrayBuffer>, label: string): Tensor => {
+  const upload = (l: Layout, data: Float32Array<ArrayBuffer>, label: string): Tensor<'f32'> => {
     const full = uploadTensor(gpu, { batch: l.batchStride === 0 ? 1 : L.stored, rows: l.rows, cols: l.cols, label }, data);
     created.push(full);
     return l.batchStride === 0 ? { ...full, batch: l.batch } : runRange(full, (c.runRange?.start ?? 0), c.batch);
@@ -138,7 +138,7 @@ export async function runMatmulCase(gpu: Gpu, c: MatmulCase, variant: MatmulVari
     await runCommands(gpu, async (rec) => {
       await matmul(rec, { a, b, c: cT, transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta }, { variant });
     });
-    const got = (await readTensor(gpu, cT)) as Float32Array;
+    const got = await readTensor(gpu, cT);
     const host = (l: Layout, data: Float32Array): HostTensor => ({ ...l, data: Float64Array.from(data) });
     const ref = { a: host(L.a, aData), b: host(L.b, bData), c: host(L.c, cData) };
     matmulCpu({ ...ref, transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta });

@@ -43,8 +43,8 @@ export interface NsBenchShape {
   optIn?: boolean;
 }
 
-export const NS_BENCH_SHAPES: readonly NsBenchShape[] = [64, 128, 256, 512].flatMap((d) => [
-  { label: `1 x ${d}x${d}`, d, batch: 1 },
+export const NS_BENCH_SHAPES: readonly NsBenchShape[] = [64, 128, 256, 512, 1024].flatMap((d) => [
+  { label: `1 x ${d}x${d}`, d, batch: 1, optIn: d >= 1024 },
   { label: `16 x ${d}x${d}`, d, batch: 16, optIn: d >= 512 },
 ]);
 

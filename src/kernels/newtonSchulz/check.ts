@@ -140,7 +140,7 @@ export async function runNsCase(gpu: Gpu, c: NsCase): Promise<NsCaseResult> {
       call = await newtonSchulz(r, { input, output, orth: c.orth, workspace, symmetric: c.symmetric });
       passes = r.dispatched.length;
     });
-    const got = (await readTensor(gpu, output)) as Float32Array;
+    const got = await readTensor(gpu, output);
     const want = new Float64Array(batch * per);
     let exact: { steps: number[]; stepChange: number[] } | undefined;
     if (c.orth === 'exact') {

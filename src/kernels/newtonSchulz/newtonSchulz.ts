@@ -250,7 +250,19 @@ export async function readExactReport(gpu: Gpu, ws: NsWorkspace): Promise<ExactR
   const t = await readTensor(gpu, {
     buffer: ws.deltas, label: 'exact step changes', batch: 1, rows: ws.batch, cols: EXACT_MAX_STEPS, batchStride: 0, offset: 0, dtype: 'f32',
   });
-  const deltas = Array.from({ length: ws.batch }, (_, r) => Array.from(t.subarray(r * EXACT_MAX_STEPS, (r + 1) * EXACT_MAX_STEPS), Math.sqrt));
+  return exactReportFromDeltas(t, ws.batch);
+}
+
+/**
+ * The `exact` stop decisions from a host copy of the workspace's `deltas` buffer (R × EXACT_MAX_STEPS
+ * squared step changes): what readExactReport reads, for callers that copy the buffer themselves
+ * (the training scheduler copies it with a metric step's readback instead of stalling).
+ *
+ * @example
+ * const report = exactReportFromDeltas(new Float32Array(copy), runs); // report.steps[r] ≤ EXACT_MAX_STEPS
+ */
+export function exactReportFromDeltas(squared: Float32Array, runs: number): ExactReport {
+  const deltas = Array.from({ length: runs }, (_, r) => Array.from(squared.subarray(r * EXACT_MAX_STEPS, (r + 1) * EXACT_MAX_STEPS), Math.sqrt));
   const steps = deltas.map((d) => exactStopStep(d));
   return { steps, stepChange: deltas.map((d, r) => d[steps[r] - 1]), deltas };
 }

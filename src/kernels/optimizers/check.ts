@@ -194,7 +194,7 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
         if (steps > 1) await advanceRuns(rec, params);
       });
     }
-    const gotW = (await readTensor(gpu, W)) as Float32Array;
+    const gotW = await readTensor(gpu, W);
     const gotState = await Promise.all(stateNames.map((k) => readTensor(gpu, opt.state[k] as Tensor)));
     const after = await readRunParams(gpu, params);
     const wantW = new Float64Array(R * per);

@@ -32,6 +32,8 @@ export interface SoftmaxGradBenchShape {
 export const SOFTMAX_GRAD_BENCH_SHAPES: readonly SoftmaxGradBenchShape[] = [
   { label: 'N=4096,d=64', N: 4096, d: 64, baseline: true },
   { label: 'N=100000,d=64', N: 100_000, d: 64, baseline: false, explicitOnly: true },
+  // The issue's real-GPU figure ([C]'s N at d = 256).
+  { label: 'N=100000,d=256', N: 100_000, d: 256, baseline: false, explicitOnly: true },
 ];
 
 interface Timed {
@@ -130,7 +132,7 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
       const { N, d } = s;
       const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 }, taskSeed: 1 });
       const created: Tensor[] = [];
-      const keep = (t: Tensor) => (created.push(t), t);
+      const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
       try {
         if (task.embeddings.kind !== 'dense') throw new Error('unreachable');
         const emb = task.embeddings;

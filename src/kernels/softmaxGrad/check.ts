@@ -195,7 +195,7 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
   const R = c.runs;
   const { N, dIn, dOut } = c;
   const created: Tensor[] = [];
-  const keep = (t: Tensor) => (created.push(t), t);
+  const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
   const task = await createGpuTask(gpu, {
     N, dIn, dOut,
     embedding: c.embedding === 'dense-identity' ? 'identity' : c.embedding,
@@ -238,8 +238,8 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     } else {
       for (let i = 0; i < wHost.length; i++) wHost[i] = wScale * (2 * next() - 1);
     }
-    let W: Tensor;
-    let G: Tensor;
+    let W: Tensor<'f32'>;
+    let G: Tensor<'f32'>;
     if (c.view) {
       // Views into larger buffers: W at offset 5, G at offset 7, run strides padded by 3 elements.
       const stride = dOut * dIn + 3;
@@ -269,8 +269,8 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
       cpuTargets = {
         kind: 'minibatch',
         batchSize: c.batch,
-        items: (await readTensor(gpu, items)) as Uint32Array,
-        labels: (await readTensor(gpu, labels)) as Uint32Array,
+        items: await readTensor(gpu, items),
+        labels: await readTensor(gpu, labels),
       };
     } else {
       targets = { kind: 'population', weights: task.weights };
@@ -282,8 +282,8 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
         maxBindingBytes: c.maxBindingBytes, computeO: c.computeO,
       });
     });
-    const outputs = (await readTensor(gpu, result!.outputs)) as Float32Array;
-    let o = result!.o ? ((await readTensor(gpu, result!.o)) as Float32Array) : undefined;
+    const outputs = await readTensor(gpu, result!.outputs);
+    let o = result!.o ? (await readTensor(gpu, result!.o)) : undefined;
     if (o && embeddings.kind !== 'dense' && cpuTargets.kind === 'minibatch') {
       // The structural o is per item ([R, N, N]); a draw's o is its item's row.
       const B = cpuTargets.batchSize;
@@ -297,7 +297,7 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     const column = (k: number) => Float32Array.from({ length: R * Q }, (_, i) => outputs[i * 5 + k]);
     const got = {
       lse: column(0), loss: column(1), zTrue: column(2), pTrue: column(3), correct: column(4),
-      G: (await readTensor(gpu, G)) as Float32Array,
+      G: await readTensor(gpu, G),
       o,
     };
     // Elements of G's buffer outside the view must be untouched.

@@ -57,7 +57,7 @@ export interface DenseJob {
 }
 
 export interface DenseRecord {
-  o: Tensor;
+  o: Tensor<'f32'>;
   chunks: number;
   blocks: number;
   runGroups: number;

@@ -87,10 +87,10 @@ export type SoftmaxTargets =
 
 export interface SoftmaxGradArgs {
   /** [R, dOut, dIn]; any view matmul accepts (offset, run stride). */
-  W: Tensor;
+  W: Tensor<'f32'>;
   embeddings: TaskEmbeddings;
   /** Result [R, dOut, dIn]; any view with one matrix per run. */
-  G: Tensor;
+  G: Tensor<'f32'>;
   targets: SoftmaxTargets;
   noise: number;
   noiseTarget: 'sampled' | 'expected';
@@ -126,13 +126,13 @@ export interface SoftmaxGradMemory {
 
 export interface SoftmaxGradResult {
   /** [R, Q, 5] per-query outputs (SOFTMAX_OUTPUT_COLUMNS). */
-  outputs: Tensor;
+  outputs: Tensor<'f32'>;
   /**
    * o_q = Σ_j p̂(j|q) ẽ_j. Dense embeddings: [R, Q, dOut], one row per query, always. Identity and
    * coupled-rotation with `computeO`: [R, N, N], one row per item (for a minibatch, draw b's o is
    * row items[b]: the structural kernel computes every item's softmax anyway).
    */
-  o?: Tensor;
+  o?: Tensor<'f32'>;
   queries: number;
   runs: number;
   /** Chunks and query blocks the outputs were processed in (structural path: 1 and 1). */
@@ -291,7 +291,7 @@ async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, al
   const emb = args.embeddings;
   const t = args.targets;
   const outputs = alloc.tensor('outputs', R, Q, 5, (limit) => limit / (BYTES_PER_ELEMENT * 5 * R));
-  let o: Tensor | undefined;
+  let o: Tensor<'f32'> | undefined;
   let chunks = 1;
   let blocks = 1;
   let runGroups: number;

@@ -23,8 +23,8 @@ type Structural = Extract<TaskEmbeddings, { kind: 'identity' | 'coupled-rotation
 export interface StructuralJob {
   emb: Structural;
   /** [R, N, N] views (any offset and run stride). */
-  W: Tensor;
-  G: Tensor;
+  W: Tensor<'f32'>;
+  G: Tensor<'f32'>;
   /** [R, Q, 5] contiguous at offset 0. */
   outputs: Tensor;
   /** Population weights [N] or minibatch draws [R or 1, B, 1] (offset 0). */
@@ -57,7 +57,7 @@ function blockUniform(N: number, runs: number, L: readonly number[], Qm: readonl
 
 export interface StructuralRecord {
   /** [R, N, N] query-major o when `computeO`. */
-  o?: Tensor;
+  o?: Tensor<'f32'>;
   runGroups: number;
   staged: boolean;
 }
@@ -105,7 +105,7 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
   const o = job.computeO ? alloc.tensor('o', R, N, N, square) : undefined;
   for (let r0 = 0; r0 < R; r0 += Rg) {
     const rg = Math.min(Rg, R - r0);
-    const view = (t: Tensor): Tensor => ({ ...t, batch: rg, batchStride: rg > 1 ? t.rows * t.cols : 0 });
+    const view = <T extends Tensor>(t: T): T => ({ ...t, batch: rg, batchStride: rg > 1 ? t.rows * t.cols : 0 });
     copyRows(rec.encoder, { t: W, run: r0, row: 0 }, { t: Wst, run: 0, row: 0 }, rg, N);
     if (perRunIndex) {
       copyRows(rec.encoder, { t: job.items!, run: r0, row: 0 }, { t: itemsSt!, run: 0, row: 0 }, rg, Q);
@@ -125,13 +125,13 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
 }
 
 /** The structural kernels for runs whose buffers are all bindable whole. */
-async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, alloc: CallBuffers, oLabel = 'o'): Promise<Tensor | undefined> {
+async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, alloc: CallBuffers, oLabel = 'o'): Promise<Tensor<'f32'> | undefined> {
   const { emb } = job;
   const R = job.W.batch;
   const N = emb.N;
   const square = (limit: number) => Math.sqrt(limit / (BYTES_PER_ELEMENT * R));
   // A work buffer for runCapacity runs, seen as R runs.
-  const work = (label: string): Tensor => {
+  const work = (label: string): Tensor<'f32'> => {
     const t = alloc.tensor(label, job.runCapacity ?? R, N, N, square);
     return { ...t, batch: R, batchStride: R > 1 ? N * N : 0 };
   };

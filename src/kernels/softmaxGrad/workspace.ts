@@ -102,8 +102,11 @@ export class CallBuffers {
   /**
    * A contiguous [batch, rows, cols] tensor for role `label`: the same role and size within a call
    * (and across calls with a shared workspace) is the same buffer. One buffer beyond maxBufferSize
-   * is an error naming the limit and the largest N that fits (`largestN(limit)`).
+   * is an error naming the limit and the largest N that fits (`largestN(limit)`). Typed by its dtype
+   * (`f32` unless given), as createTensor.
    */
+  tensor(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number): Tensor<'f32'>;
+  tensor<D extends DType>(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number, dtype: D): Tensor<D>;
   tensor(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number, dtype: DType = 'f32'): Tensor {
     const bytes = Math.max(16, batch * rows * cols * BYTES_PER_ELEMENT);
     const limit = this.workspace.gpu.limits.maxBufferSize ?? Infinity;

@@ -1,0 +1,53 @@
+/**
+ * `c-multistep` without its GPU code (Node-safe): settings per scale, sizes in words, cells.
+ * The experiment itself: src/experiments/presets/cMultistep.ts.
+ */
+import type { PresetPlan } from '../types';
+import { count, listed, plural } from './describe';
+
+export interface MultistepSettings {
+  N: number;
+  ds: number[];
+  as: number[];
+  seeds: number;
+  /** Steps t = 1 … shortSteps are fitted per t. */
+  shortSteps: number;
+  /** d whose runs continue up to maxSteps under the capacity-gain stop rule. */
+  longDs: number[];
+  maxSteps: number;
+  /** d whose short runs are repeated through the scheduler with the GPU's f32 Polar Express. */
+  schedulerDs: number[];
+}
+
+export const cMultistepPlan: PresetPlan<MultistepSettings, { a: number; d: number; seed: number }> = {
+  name: 'c-multistep',
+  title: 'Capacity after t population steps of Muon (η = 2√d): d^{2 − (1 − 1/(2a))^t}',
+  paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 4',
+  predictions: [
+    "Muon's recovered-item count after t steps grows as d^{2 − (1 − 1/(2a))^t}, t = 1 … 4",
+    'Long runs (stopped when capacity gains < 0.5% over 10 steps) approach d²',
+    'The paper sees deviations at small a and large t: reported, not hidden',
+  ],
+  settings: {
+    ci: { N: 2048, ds: [32, 64, 128], as: [1.5], seeds: 1, shortSteps: 4, longDs: [32], maxSteps: 40, schedulerDs: [] },
+    quick: { N: 4096, ds: [64, 128, 256], as: [1.5], seeds: 1, shortSteps: 4, longDs: [64, 128], maxSteps: 100, schedulerDs: [64, 128] },
+    full: { N: 250_000, ds: [64, 128, 256, 512], as: [1.25, 1.5, 2], seeds: 4, shortSteps: 4, longDs: [64, 128, 256, 512], maxSteps: 500, schedulerDs: [64, 128, 256, 512] },
+  },
+  describe: (s) =>
+    `N = ${count(s.N)}, a ${listed(s.as)}, d ${listed(s.ds)}, t ≤ ${s.shortSteps}, ${plural(s.seeds, 'task seed')}; long runs (≤ ${s.maxSteps} steps) at d ${listed(s.longDs)}` +
+    (s.schedulerDs.length ? `; scheduler GPU-f32 series at d ${listed(s.schedulerDs)}` : ''),
+  estimates: {
+    ci: '≈ 1 min on SwiftShader (measured 59–61 s on a loaded machine)',
+    quick: '≈ 7 min on SwiftShader (measured 402 s, plus page build and variant timing)',
+    full: 'many hours on a GPU; not for CPU adapters',
+  },
+  // One cell per (a, d, task seed), in the order a single run visits them: per step the N × d
+  // gradient and evaluation (N·d²) and a d × d SVD; long runs may take up to maxSteps.
+  cells: (scale) => {
+    const { N, ds, as, seeds, shortSteps, longDs, maxSteps, schedulerDs } = cMultistepPlan.settings[scale];
+    return as.flatMap((a) => ds.flatMap((d) => Array.from({ length: seeds }, (_, k) => {
+      const steps = (longDs.includes(d) ? maxSteps : shortSteps) + (schedulerDs.includes(d) ? shortSteps : 0);
+      return { id: `a=${a},d=${d},seed=${k + 1}`, cost: steps * (N * d * d + d ** 3), params: { a, d, seed: k + 1 } };
+    })));
+  },
+};
