@@ -22,8 +22,8 @@ import { PROJECT_ROOT, serveStatic, resolveRequest, type StaticServer } from '..
 import { findChromium } from '../harness/flags';
 import { openSession } from '../harness/session';
 import { appendRecord, beginCell, cellDirectory, finishCell, planRun } from '../harness/run';
-import { mergeRuns } from '../harness/merge';
-import { writeJsonAtomic } from '../harness/files';
+import { mergeRuns, summarizeSweep } from '../harness/merge';
+import { appendLine, readJsonLines, writeJsonAtomic } from '../harness/files';
 import { parseExperimentConfig } from '../src/experiments/config';
 import { OUTPUT_COLUMNS } from '../src/experiments/bounds';
 import { SOFTMAX_OUTPUT_COLUMNS } from '../src/kernels/softmaxGrad/softmaxGrad';
@@ -929,7 +929,7 @@ const sweepConfig = (steps: number, perItem = false) => ({
 
 describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => {
   test('kill -9 mid-sweep, a second writer meanwhile, then --resume equals an uninterrupted run; a changed config on resume is refused', async () => {
-    const config = configFile(sweepConfig(150));
+    const config = configFile(sweepConfig(80));
     const reference = fresh('ref');
     const interrupted = fresh('int');
     const clean = await cliProcess(['run', config, '--out', reference]);
@@ -954,7 +954,7 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
     expect(plain.output).toMatch(/no longer runs .*--resume/);
     const changed = await cliProcess(['run', config, '--out', interrupted, '--resume', '--set', 'training.steps=20']);
     expect(changed.code, changed.output).toBe(64);
-    expect(changed.output).toContain('differs at training.steps (150 vs 20)');
+    expect(changed.output).toContain('differs at training.steps (80 vs 20)');
 
     const resumed = await cliProcess(['run', config, '--out', interrupted, '--resume']);
     expect(resumed.code, resumed.output).toBe(0);
@@ -1005,7 +1005,7 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
 
   test('Ctrl-C saves what finished and exits 130; the lock is released', async () => {
     const out = fresh('sigint');
-    const run = spawnCli(['run', configFile(sweepConfig(150)), '--out', out]);
+    const run = spawnCli(['run', configFile(sweepConfig(80)), '--out', out]);
     await run.waitFor(/task\.taskSeed=1: \d+ steps/);
     run.child.kill('SIGINT');
     const { code } = await run.exit;
@@ -1063,7 +1063,8 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
       expect(last0.loss).toBeGreaterThan(1e6 * start);
       expect([last0.diverged, last0.divergedReason]).toEqual([true, 'loss-growth']);
       // Earlier records were healthy: the first one past the bound is the diverged one, and the last kept.
-      for (const r of records.filter((x) => x.run === 0 && x.step < last0.step)) expect([r.diverged, r.loss <= 1e6 * start]).toEqual([false, true]);
+      for (const r of records.filter((x) => x.run === 0 && x.step < last0.step))
+        expect([r.diverged, r.loss <= 1e6 * start]).toEqual([false, true]);
       expect(cell.runs.map((r) => [r.diverged, r.divergedReason])).toEqual([
         [true, 'loss-growth'],
         [false, null],
@@ -1076,7 +1077,8 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
       expect(records.filter((r) => r.run === 0).map((r) => r.step)).toEqual([0, 1, 2, 3]);
 
       const out = fresh('lost');
-      const config = parseExperimentConfig(sweepConfig(400));
+      // Long enough that the loss lands mid-cell even when records reach Node late on a loaded machine.
+      const config = parseExperimentConfig(sweepConfig(3000));
       const plan = planRun(config, { out });
       const lostCell = plan.cells[0];
       const dir = cellDirectory(plan.root, lostCell);
@@ -1088,7 +1090,7 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
       beginCell(dir, lostCell);
       const running = session.call('runCell', lostCell.config, lostCell.id, {});
       running.catch(() => undefined);
-      await expect.poll(() => received, { timeout: 120_000 }).toBeGreaterThan(10);
+      await expect.poll(() => received, { timeout: 120_000 }).toBeGreaterThan(3);
       await session.page!.evaluate(() => (window as unknown as { muonlabPage: { loseDevice(): Promise<void> } }).muonlabPage.loseDevice());
       await expect(running).rejects.toThrow(/the GPU device was lost .*records read back so far are kept/);
       const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
@@ -1098,7 +1100,7 @@ describe.skipIf(!browser && !CI)('faults, with the real CLI and browser', () => 
         .split('\n')
         .map((l) => JSON.parse(l));
       expect(kept.length).toBe(received);
-      expect(kept.length).toBeLessThan(2 * 401);
+      expect(kept.length).toBeLessThan(2 * 3001);
       expect(existsSync(join(dir, 'summary.json'))).toBe(false);
       expect(planRun(config, { out, resume: true }).todo.map((c) => c.id)).toContain(lostCell.id);
     } finally {
@@ -1232,5 +1234,38 @@ describe('three-valued verdicts', () => {
     expect(() => mergeRuns([shard], out)).toThrow(
       /summary\.json belongs to another run: it differs at preset \("b-isotropy" vs "c-multistep"\)/,
     );
+  });
+});
+
+describe('JSONL: whole lines only', () => {
+  test('a cut-short last line (a crash mid-append) is dropped with a warning when read; a bad line elsewhere names file and line', () => {
+    const out = fresh('jsonl');
+    const root = writeFinished(out, base());
+    const config = parseExperimentConfig(base());
+    const cell = planRun(config, { out }).cells[0];
+    const file = join(cellDirectory(root, cell), 'metrics.jsonl');
+    const whole = readFileSync(file, 'utf8');
+    writeFileSync(file, `${whole}{"schema":"muonlab.metrics/1","run":0,"st`);
+    const warnings: string[] = [];
+    const lines = readJsonLines(file, (m) => warnings.push(m));
+    expect(lines).toHaveLength(whole.trim().split('\n').length);
+    expect(warnings.join()).toMatch(/dropped a cut-short last line/);
+    // The sweep summary reads the same records as before the cut.
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(summarizeSweep(root).cells[0].runs[0].lastStep).toBe(2);
+    } finally {
+      error.mockRestore();
+    }
+    writeFileSync(file, `{"a":1}\nnot json\n{"b":2}\n`);
+    expect(() => readJsonLines(file)).toThrow(/metrics\.jsonl:2: not a JSON line/);
+  });
+
+  test('appendLine adds one whole line per call', () => {
+    const file = join(fresh('append'), 'x.jsonl');
+    writeFileSync(file, '');
+    appendLine(file, '{"a":1}');
+    appendLine(file, '{"b":2}');
+    expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
   });
 });
