@@ -21,7 +21,7 @@ import { readPresetSummary } from '../src/experiments/results';
 import { PROJECT_ROOT, serveStatic, resolveRequest, type StaticServer } from '../harness/server';
 import { findChromium } from '../harness/flags';
 import { openSession } from '../harness/session';
-import { appendRecord, beginCell, cellDirectory, finishCell, planRun } from '../harness/run';
+import { appendRecord, beginCell, cellDirectory, clearRunFolder, finishCell, planRun } from '../harness/run';
 import { mergeRuns, summarizeSweep } from '../harness/merge';
 import { appendLine, readJsonLines, writeJsonAtomic } from '../harness/files';
 import { parseExperimentConfig } from '../src/experiments/config';
@@ -1267,5 +1267,35 @@ describe('JSONL: whole lines only', () => {
     appendLine(file, '{"a":1}');
     appendLine(file, '{"b":2}');
     expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
+  });
+});
+
+describe('--force-new and --debug', () => {
+  test('--force-new plans every cell again and clears the folder but the lock, whatever config it held', async () => {
+    const out = fresh('force');
+    const root = writeFinished(out, { ...base(), training: { steps: 30 } });
+    const config = parseExperimentConfig(base());
+    expect(() => planRun(config, { out })).toThrow(/differs at training\.steps \(30 vs 2\)/);
+    const plan = planRun(config, { out, forceNew: true });
+    expect([plan.clear, plan.todo.length]).toEqual([true, 2]);
+    const { lockFolder, LOCK_DIR } = await import('../harness/lock');
+    const lock = await lockFolder(root, { command: 'force-new' });
+    try {
+      clearRunFolder(root);
+      expect(readdirSync(root).sort()).toEqual([LOCK_DIR, '.muonlab.lock.json'].sort());
+    } finally {
+      await lock.release();
+    }
+    expect(planRun(config, { out }).todo).toHaveLength(2);
+  });
+
+  test('--debug adds the stack trace to the same message', async () => {
+    const file = configFile({ ...base(), task: { ...base().task, bogus: 1 } });
+    const plain = await cli(['run', file, '--out', fresh('dbg')]);
+    const debug = await cli(['run', file, '--out', fresh('dbg'), '--debug']);
+    expect([plain.code, debug.code]).toEqual([64, 64]);
+    expect(plain.err).not.toMatch(/^\s+at /m);
+    expect(debug.err).toContain('task.bogus: unknown key');
+    expect(debug.err).toMatch(/^\s+at .*(config|run)\.ts/m);
   });
 });
