@@ -39,7 +39,7 @@ import { ConfigError } from '../src/experiments/config';
 import { expandSweep, parseShard } from '../src/experiments/sweep';
 import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
 import { writeSweepPlots } from './sweepPlots';
-import { collectPresetResults, runPresetInCells, writePresetReport } from './presetRun';
+import { collectPresetResults, ranOnFromEnvFiles, runPresetInCells, writePresetReport } from './presetRun';
 import { createProgressBar } from './progress';
 import { runValidation } from './validate';
 import { RunProfileSchema, type RunProfile } from '../src/gpu/runProfile';
@@ -621,7 +621,8 @@ async function runMergeCommand(options: Options): Promise<number> {
       await withSession(options, async (session) => {
         const { results } = collectPresetResults(root, m.cells);
         const report = await session.call('summarizePreset', m.preset, m.scale, results);
-        await writePresetReport(await session.renderer(), root, report);
+        // Labelled with where the shards ran (their env.json), not with the merging session's adapter.
+        await writePresetReport(await session.renderer(), root, report, ranOnFromEnvFiles(options.positionals.map((p) => join(p, 'env.json'))));
       });
     }
     if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);

@@ -88,7 +88,7 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
     liveInstances.delete(entry);
     throw new NoAdapterError(
       env.reason === 'device-request-failed' ? 'device-request-failed' : 'adapter-null',
-      `host node: Dawn (webgpu ${pkg.version}) found no usable adapter: ${env.message}\n` +
+      `host node: Dawn (webgpu ${pkg.version}) found no usable adapter (${env.reason === 'device-request-failed' ? env.message : 'requestAdapter() returned null'}).\n` +
         `tried: ${choice.reason}.\n` +
         'Install a Vulkan loader and driver (Debian: "libvulkan1" plus your GPU driver, or "chromium" for SwiftShader), ' +
         'or point VK_DRIVER_FILES at a driver\'s ICD json; or use --host browser.',
@@ -114,6 +114,9 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
             })
         : Promise.resolve(undefined);
       return renderer;
+    },
+    loseDevice: async () => {
+      (await gpuPromise).device.destroy();
     },
     // A JSON round trip, as the page bridge does: callers see the same plain data from both hosts.
     call: async (method, ...args) => {
