@@ -19,8 +19,8 @@ import { fitPowerLaw } from '../src/metrics/fits';
 import { recordRows, toCsv, type TidyRow } from '../src/experiments/tidyCsv';
 import type { TrainMetricsRecord } from '../src/train/records';
 import { readJsonLines, writeFileAtomic, writeJsonAtomic } from './files';
-import { configDigest, firstDifference } from './digest';
-import { cellDirectory, finishedCellDigest, ResultsMismatchError } from './run';
+import { firstDifference } from './digest';
+import { cellDirectory, finishedCellCheck, ResultsMismatchError } from './run';
 import { HOLDER_FILE, LOCK_DIR } from './lock';
 import { UsageError } from './errors';
 import { manifestMismatch, presetCellDirectory, readPresetCell } from './presetRun';
@@ -206,12 +206,9 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
     for (const cell of expandSweep(first.config)) {
       for (const dir of dirs) {
         const src = cellDirectory(dir, cell);
-        const digest = finishedCellDigest(src);
-        if (digest === null) continue;
-        if (digest !== configDigest(cell.config)) {
-          const stored = existsSync(join(src, 'config.json')) ? JSON.parse(readFileSync(join(src, 'config.json'), 'utf8')) : undefined;
-          throw new ResultsMismatchError(`merge: ${src} was run with another config: it differs at ${firstDifference(stored, cell.config) ?? 'its recorded digest'}`);
-        }
+        const { finished, difference } = finishedCellCheck(src, cell);
+        if (!finished) continue;
+        if (difference !== null) throw new ResultsMismatchError(`merge: ${src} was run with another config: it differs at ${difference}`);
         if (owner.has(cell.id)) throw new ResultsMismatchError(`merge: cell ${cell.id} is finished in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
         owner.set(cell.id, dir);
       }
@@ -225,9 +222,9 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
       const dir = owner.get(cell.id);
       const dest = cellDirectory(root, cell);
       if (dir === undefined) {
-        const digest = finishedCellDigest(dest);
-        if (digest !== null && digest !== configDigest(cell.config)) throw new ResultsMismatchError(`merge: ${dest} was run with another config; choose a new --out`);
-        if (digest !== null) kept++;
+        const { finished, difference } = finishedCellCheck(dest, cell);
+        if (difference !== null) throw new ResultsMismatchError(`merge: ${dest} was run with another config (it differs at ${difference}); choose a new --out`);
+        if (finished) kept++;
         continue;
       }
       rmSync(dest, { recursive: true, force: true });

@@ -110,11 +110,34 @@ export function finishedCellDigest(dir: string): string | null {
   return existsSync(config) ? configDigest(JSON.parse(readFileSync(config, 'utf8'))) : 'unknown (no config.json)';
 }
 
-/** The first field where a finished cell's config.json differs from `cell`'s (or why it cannot be told). */
-function cellDifference(dir: string, cell: SweepCell): string {
+/**
+ * A stored config resolved as this muonlab reads it (defaults added since it was written filled in),
+ * or the raw JSON when it no longer parses — so a field that only gained a default does not count
+ * as a difference, and a real one is named.
+ */
+function resolvedStored(raw: unknown): unknown {
+  try {
+    return parseExperimentConfig(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Whether `dir` holds a finished cell, and if so the first field where the config it ran differs
+ * from `cell`'s (null: the same experiment). The digest decides at once when equal; otherwise the
+ * cell's config.json, resolved, is compared field by field.
+ *
+ * @example
+ * const { finished, difference } = finishedCellCheck(cellDirectory(root, cell), cell);
+ */
+export function finishedCellCheck(dir: string, cell: SweepCell): { finished: boolean; difference: string | null } {
+  const digest = finishedCellDigest(dir);
+  if (digest === null) return { finished: false, difference: null };
+  if (digest === configDigest(cell.config)) return { finished: true, difference: null };
   const file = join(dir, 'config.json');
-  if (!existsSync(file)) return 'its config.json is missing';
-  return firstDifference(JSON.parse(readFileSync(file, 'utf8')), cell.config) ?? 'its recorded digest';
+  if (!existsSync(file)) return { finished: true, difference: 'its config.json is missing' };
+  return { finished: true, difference: firstDifference(resolvedStored(JSON.parse(readFileSync(file, 'utf8'))), cell.config) };
 }
 
 const START_OVER = 'use --force-new to delete them and start over, or another --out';
@@ -138,21 +161,19 @@ export function planRun(config: ExperimentConfig, options: { out: string; shard?
     } catch (err) {
       throw new ResultsMismatchError(`${rootConfig} cannot be read (${(err as Error).message}); ${START_OVER}`);
     }
-    const diff = firstDifference(stored, config);
+    const diff = firstDifference(resolvedStored(stored), config);
     if (diff) throw new ResultsMismatchError(`${root} holds results of another config: it differs at ${diff}; ${START_OVER}`);
   }
   const finished: SweepCell[] = [];
   const todo: SweepCell[] = [];
   for (const cell of mine) {
     const dir = cellDirectory(root, cell);
-    const digest = finishedCellDigest(dir);
-    if (digest === null) {
+    const { finished: done, difference } = finishedCellCheck(dir, cell);
+    if (!done) {
       todo.push(cell);
       continue;
     }
-    if (digest !== configDigest(cell.config)) {
-      throw new ResultsMismatchError(`${dir} was run with another config: it differs at ${cellDifference(dir, cell)}; ${START_OVER}`);
-    }
+    if (difference !== null) throw new ResultsMismatchError(`${dir} was run with another config: it differs at ${difference}; ${START_OVER}`);
     if (options.resume) finished.push(cell);
     else todo.push(cell);
   }

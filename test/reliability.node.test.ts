@@ -23,6 +23,7 @@ import { findChromium } from '../harness/flags';
 import { openSession } from '../harness/session';
 import { appendRecord, beginCell, cellDirectory, clearRunFolder, finishCell, planRun } from '../harness/run';
 import { mergeRuns, summarizeSweep } from '../harness/merge';
+import { configDigest } from '../harness/digest';
 import { appendLine, readJsonLines, writeJsonAtomic } from '../harness/files';
 import { parseExperimentConfig } from '../src/experiments/config';
 import { OUTPUT_COLUMNS } from '../src/experiments/bounds';
@@ -1297,5 +1298,30 @@ describe('--force-new and --debug', () => {
     expect(plain.err).not.toMatch(/^\s+at /m);
     expect(debug.err).toContain('task.bogus: unknown key');
     expect(debug.err).toMatch(/^\s+at .*(config|run)\.ts/m);
+  });
+});
+
+describe('folders written before a default was added', () => {
+  test('a run folder whose configs lack training.divergence (older muonlab) resumes as the same config; a real difference is still named', async () => {
+    const out = fresh('older');
+    const root = writeFinished(out, base());
+    // Rewrite it as the older muonlab did: configs without the divergence default, digests of those.
+    const strip = (c: { training: Record<string, unknown> }) => ({
+      ...c,
+      training: Object.fromEntries(Object.entries(c.training).filter(([k]) => k !== 'divergence')),
+    });
+    const config = parseExperimentConfig(base());
+    writeJsonAtomic(join(root, 'config.json'), strip(config as never));
+    for (const cell of planRun(config, { out, forceNew: true }).cells) {
+      const dir = cellDirectory(root, cell);
+      const old = strip(cell.config as never);
+      writeJsonAtomic(join(dir, 'config.json'), old);
+      const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+      writeJsonAtomic(join(dir, 'summary.json'), { ...summary, configDigest: configDigest(old) });
+    }
+    expect(planRun(config, { out, resume: true }).todo).toEqual([]);
+    expect(mergeRuns([root], join(fresh('older-m'), 'm')).missing).toEqual([]);
+    const other = parseExperimentConfig({ ...base(), training: { steps: 5 } });
+    expect(() => planRun(other, { out, resume: true })).toThrow(/differs at training\.steps \(2 vs 5\)/);
   });
 });
