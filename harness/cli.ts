@@ -799,9 +799,17 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
       }
       {
         // A transformer config (muonlab.transformer/1, src/model/config.ts) has its own schema and runner.
+        // Unreadable or not JSON: the experiment loader below reports it (exit 64, naming the file).
         const file = resolve(options.positionals[0]);
-        const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
-        if (raw && isTransformerConfig(raw)) return await runTransformerCommand(options, applyOverrides(raw, options.set ?? []));
+        let raw: unknown;
+        try {
+          raw = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+        } catch {
+          raw = undefined;
+        }
+        if (raw && typeof raw === 'object' && isTransformerConfig(raw as Record<string, unknown>)) {
+          return await runTransformerCommand(options, applyOverrides(raw as Record<string, unknown>, options.set ?? []));
+        }
       }
       if (options.validate) {
         const config = loadExperiment(options.positionals[0], options.set ?? []);
