@@ -261,7 +261,13 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
         onProgress: (event) => io.trainProgress?.(event),
         onRecord: (record) => io.record?.(cell, jsonSafe(record)),
         onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
-      }, { profile: options.profile });
+      }, { profile: options.profile }).catch(async (err: unknown) => {
+        // A lost device surfaces first as whatever GPU call failed (often a readback's mapAsync);
+        // say what happened instead, once device.lost has settled (it resolves just after).
+        const reason = gpu.lostReason ?? (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
+        if (reason !== undefined) throw new Error(`${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`, { cause: err });
+        throw err;
+      });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
       return jsonSafe({
         cell,
