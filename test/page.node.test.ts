@@ -553,6 +553,34 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('lists the four transformer presets (issue 13) in the picker and runs b-transformer-isotropy at ci from it, with live progress', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    // Written out here (the preset modules pull in shaders): the picker's values, and what the
+    // isotropy preset at ci implies — W_V, W_O, W_out × (eRank, Top10E) plots, 3 checked rows and
+    // 2 reported rows per matrix kind.
+    const transformerPresets = ['b-transformer-ablation', 'b-heavy-tail-qa', 'b-transformer-isotropy', 'a-data-scaling'];
+    const { page } = await openPage();
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    const options = await page.$$eval('#source-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    for (const name of transformerPresets) expect(options, name).toContain(`preset:${name}`);
+    await page.selectOption('#source-select', 'preset:b-transformer-isotropy');
+    await page.selectOption('#scale-select', 'ci');
+    expect(await page.textContent('#preset-info')).toContain('isotropy of W_V, W_O, W_out');
+    await page.click('#run-start');
+    // Live: the run's log shows the cells' progress while it runs.
+    await page.waitForFunction(() => /b-transformer-isotropy-(muon|adamw): step \d+\/20/.test(document.querySelector('#run-log')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    expect(await page.getAttribute('#run-status', 'data-status')).toBe('running');
+    const status = await waitForStatus(page, ['done', 'failed', 'device-lost'], 300_000);
+    expect(status, (await page.textContent('#run-message')) ?? '').toBe('done');
+    const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;
+    expect([report.preset, report.scale]).toEqual(['b-transformer-isotropy', 'ci']);
+    expect(report.predictions).toHaveLength(3 * (3 + 2));
+    expect(report.predictions.filter((p) => !p.reported).every((p) => p.verdict === 'inconclusive'), 'ci is below the claims’ scale').toBe(true);
+    expect(report.plots).toHaveLength(6);
+    expect(await page.$$eval('#prediction-table tr[data-prediction]', (trs) => trs.length)).toBe(report.predictions.length);
+    await page.close();
+  }, 420_000);
+
   it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
     const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });
     try {

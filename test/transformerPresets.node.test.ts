@@ -25,8 +25,7 @@ import {
   type HeavyTailMeasurement,
   type IsotropyMeasurement,
 } from '../src/experiments/presets/transformerClaims';
-import { transformerVerdict, type TransformerPrediction } from '../src/experiments/presets/transformerReport';
-import { SCALES, type Scale } from '../src/experiments/presets/types';
+import { SCALES, withVerdicts, type PredictionRecord, type Scale } from '../src/experiments/presets/types';
 import { transformerMatrices } from '../src/layout/transformerShape';
 import { assignGroups } from '../src/model/groups';
 
@@ -85,8 +84,9 @@ describe('every cell is a valid transformer config', () => {
   });
 });
 
-const verdicts = (ps: readonly TransformerPrediction[], scale: Scale) =>
-  ps.filter((p) => !p.reported).map((p) => transformerVerdict(p, scale).verdict);
+// The verdicts as a report gives them: verdictOf with the presets' claimsHoldFrom ('quick').
+const judged = (ps: readonly PredictionRecord[], scale: Scale) => withVerdicts(ps, scale, 'quick').filter((p) => !p.reported);
+const verdicts = (ps: readonly PredictionRecord[], scale: Scale) => judged(ps, scale).map((p) => p.verdict);
 
 /** Per-individual counts (out of 2 attributes) giving exactly `head` on the head and `tail` on the tail of P = 128. */
 function counts(head: number, tail: number, rest = 0.5): number[] {
@@ -179,7 +179,7 @@ describe('b-heavy-tail-qa records from measurements', () => {
     const noisy = heavyTailPredictions('quick', ms);
     const tail = noisy.find((x) => /tail FTA Muon > AdamW \(α = 1\)/.test(x.name))!;
     expect(tail.measured).toBeCloseTo(0.05, 12);
-    expect(transformerVerdict(tail, 'quick').verdict).toBe('inconclusive');
+    expect(judged([tail], 'quick')[0].verdict).toBe('inconclusive');
   });
 });
 
@@ -228,7 +228,7 @@ describe('b-transformer-ablation records from measurements', () => {
 
   it('all-Adam best and W_in ahead of W_out: those rows disagree', () => {
     const p = ablationPredictions('quick', ablation({ ...paper, 'all-adam': 3.5, 'muon-vo-in': 3.6, 'muon-vo-out': 3.7, 'all-muon': 3.7 }));
-    const v = Object.fromEntries(p.filter((x) => !x.reported).map((x) => [x.name, transformerVerdict(x, 'quick').verdict]));
+    const v = Object.fromEntries(judged(p, 'quick').map((x) => [x.name, x.verdict]));
     expect(v['Muon(V,O,MLP)/Adam(Q,K) < all-Adam (plain MLP)']).toBe('disagrees');
     expect(v['Muon(V,O + W_out) < Muon(V,O + W_in) (gated MLP)']).toBe('disagrees');
     expect(v['all-Muon ≤ Muon(V,O,MLP)/Adam(Q,K) (plain MLP)']).toBe('disagrees');

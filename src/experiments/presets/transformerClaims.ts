@@ -24,8 +24,8 @@ import { bTransformerAblationPlan, type AblationCellParams } from './plans/bTran
 import { bTransformerIsotropyPlan, type IsotropyCellParams } from './plans/bTransformerIsotropy';
 import { ABLATION_ASSIGNMENTS, OPTIMIZER_LABELS, TRANSFORMER_SCALES, type OptimizerName } from './plans/transformerCommon';
 import type { MlpKind } from '../../layout/transformerShape';
-import { compareOverSeeds, intervalClaim, reportedFigure, type TransformerPrediction } from './transformerReport';
-import type { PresetCell, Scale } from './types';
+import { compareOverSeeds, intervalClaim, reportedFigure } from './transformerReport';
+import type { PredictionRecord, PresetCell, Scale } from './types';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 export const FTA_BAND = 0.05;
@@ -92,13 +92,12 @@ export function bucketsOf(m: Pick<HeavyTailMeasurement, 'correct' | 'outOf'>) {
  * The predictions from the measurements alone (the test recomputes them the same way from
  * report.measurements).
  */
-export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyTailMeasurement[]): TransformerPrediction[] {
+export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyTailMeasurement[]): PredictionRecord[] {
   const s = bHeavyTailQaPlan.settings[scale];
   const qa = (o: OptimizerName, alpha: number) =>
     measurements.filter((m) => m.kind === 'qa' && m.optimizer === o && m.alpha === alpha).sort((a, b) => a.seed - b.seed);
   const bucket = (ms: HeavyTailMeasurement[], k: 'head' | 'tail' | 'all') => ms.map((m) => bucketsOf(m)[k]);
-  const out: TransformerPrediction[] = [];
-  const holdsFrom = 'quick' as const;
+  const out: PredictionRecord[] = [];
   if (s.alphas.includes(1)) {
     // The worst optimizer's head FTA at α = 1, with its seed interval.
     const heads = s.optimizers.map((o) => ({ o, summary: seedSummary(bucket(qa(o, 1), 'head')) }));
@@ -111,7 +110,6 @@ export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyT
         side: 'positive',
         band: FTA_BAND,
         threshold: HEAD_FTA_MIN,
-        holdsFrom,
       }),
     );
   }
@@ -130,7 +128,6 @@ export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyT
           b: bucket(qa(b, alpha), 'tail'),
           side: 'positive',
           band: FTA_BAND,
-          holdsFrom,
         }),
       );
     }
@@ -157,7 +154,6 @@ export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyT
       ci: decided ? fit.slopeCI : null,
       tolerance: `±${SLOPE_BAND}`,
       agrees: decided ? fit.slopeCI[0] > 0 : fit.slope > 0,
-      holdsFrom,
     });
   }
   const control = (o: OptimizerName) =>
@@ -172,7 +168,6 @@ export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyT
       b: ad,
       side: 'negative',
       band: FTA_BAND,
-      holdsFrom,
     });
     // "No advantage" is a bound, not a sign: the interval must stay below +band.
     claim.predicted = `< ${FTA_BAND}`;
@@ -235,10 +230,9 @@ export function ablationMeasurements(cell: PresetCell<AblationCellParams>, resul
 }
 
 /** The predictions from the measurements alone (the test recomputes them from report.measurements). */
-export function ablationPredictions(scale: Scale, measurements: readonly AblationMeasurement[]): TransformerPrediction[] {
+export function ablationPredictions(scale: Scale, measurements: readonly AblationMeasurement[]): PredictionRecord[] {
   const s = bTransformerAblationPlan.settings[scale];
-  const holdsFrom = 'quick' as const;
-  const out: TransformerPrediction[] = [];
+  const out: PredictionRecord[] = [];
   for (const mlp of s.mlps) {
     const loss = (id: string) =>
       measurements
@@ -257,7 +251,6 @@ export function ablationPredictions(scale: Scale, measurements: readonly Ablatio
       b: voMlp,
       side: 'negative',
       band: LOSS_BAND,
-      holdsFrom,
     });
     first.predicted = '≤ 0';
     first.agrees = first.ci ? first.ci[0] <= 0 : first.measured <= 0;
@@ -270,7 +263,6 @@ export function ablationPredictions(scale: Scale, measurements: readonly Ablatio
         b: allAdam,
         side: 'negative',
         band: LOSS_BAND,
-        holdsFrom,
       }),
     );
     // Where Muon(Q,K) only lies between all-Muon (0) and all-Adam (1), per seed.
@@ -286,7 +278,6 @@ export function ablationPredictions(scale: Scale, measurements: readonly Ablatio
       ci: decided ? f.ci : null,
       tolerance: `±${FRACTION_BAND}`,
       agrees: decided ? f.ci[0] > 0.5 : f.mean > 0.5,
-      holdsFrom,
     });
     out.push(
       compareOverSeeds({
@@ -296,7 +287,6 @@ export function ablationPredictions(scale: Scale, measurements: readonly Ablatio
         b: loss('muon-vo-in'),
         side: 'negative',
         band: LOSS_BAND,
-        holdsFrom,
       }),
     );
     for (const id of ['all-muon', 'all-adam']) {
@@ -370,11 +360,10 @@ export function kindSeries(
 
 export const KINDS = ['v', 'o', 'out'] as const;
 
-export function isotropyPredictions(scale: Scale, measurements: readonly IsotropyMeasurement[]): TransformerPrediction[] {
+export function isotropyPredictions(scale: Scale, measurements: readonly IsotropyMeasurement[]): PredictionRecord[] {
   const s = bTransformerIsotropyPlan.settings[scale];
   const d = TRANSFORMER_SCALES[s.model].dModel;
-  const holdsFrom = 'quick' as const;
-  const out: TransformerPrediction[] = [];
+  const out: PredictionRecord[] = [];
   const names: Record<string, string> = { v: 'W_V', o: 'W_O', out: 'W_out' };
   for (const kind of KINDS) {
     for (const metric of ['eRank', 'top10E'] as const) {
@@ -402,8 +391,7 @@ export function isotropyPredictions(scale: Scale, measurements: readonly Isotrop
         ci: decided ? worst.d.ci : null,
         tolerance: `±${band}`,
         agrees: allAgree,
-        holdsFrom,
-      } as TransformerPrediction);
+      });
     }
     const spread = (o: string) => {
       const x = kindSeries(measurements, o, kind, 'eRank');
@@ -419,8 +407,7 @@ export function isotropyPredictions(scale: Scale, measurements: readonly Isotrop
       ci: null,
       tolerance: '< 1',
       agrees: ratio < 1,
-      holdsFrom,
-    } as TransformerPrediction);
+    });
     for (const o of ['muon', 'adamw'] as const) {
       const last = measurements.filter(
         (m) => m.optimizer === o && m.kind === kind && m.step === Math.max(...measurements.map((x) => x.step)),
@@ -496,11 +483,10 @@ export function envelope(
   });
 }
 
-export function dataScalingPredictions(scale: Scale, measurements: readonly DataScalingMeasurement[]): TransformerPrediction[] {
-  const holdsFrom = 'quick' as const;
+export function dataScalingPredictions(scale: Scale, measurements: readonly DataScalingMeasurement[]): PredictionRecord[] {
   const mu = envelope(measurements, 'muon');
   const ad = envelope(measurements, 'adamw');
-  const out: TransformerPrediction[] = [];
+  const out: PredictionRecord[] = [];
   // Below at every budget: the budget whose paired interval comes closest to 0 from below.
   const diffs = mu.map((e, i) => ({ budgetLog2: e.budgetLog2, d: pairedDifference(e.perSeed, ad[i].perSeed) }));
   const key = (x: (typeof diffs)[number]) => (Number.isFinite(x.d.ci[1]) ? x.d.ci[1] : x.d.mean);
@@ -514,8 +500,7 @@ export function dataScalingPredictions(scale: Scale, measurements: readonly Data
     ci: decided ? worst.d.ci : null,
     tolerance: `±${LOSS_BAND}`,
     agrees: diffs.every((x) => (Number.isFinite(x.d.ci[1]) ? x.d.ci[1] < 0 : x.d.mean < 0)),
-    holdsFrom,
-  } as TransformerPrediction);
+  });
   if (mu.length >= 2) {
     const fm = fitPowerLaw(
       mu.map((e) => e.tokens),
@@ -539,8 +524,7 @@ export function dataScalingPredictions(scale: Scale, measurements: readonly Data
       ci: Number.isFinite(half) ? [diff - half, diff + half] : null,
       tolerance: `±${EXPONENT_BAND}`,
       agrees: Number.isFinite(half) ? diff + half < 0 : diff < 0,
-      holdsFrom,
-    } as TransformerPrediction);
+    });
   }
   return out;
 }

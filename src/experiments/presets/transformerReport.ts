@@ -1,50 +1,21 @@
 /**
  * Report pieces shared by the four transformer presets (issue 13), Node-safe: prediction records of
- * comparisons over seeds, the plain-words paragraph on which of [B]'s findings a scale reproduced,
- * and the per-seed values the records are computed from.
+ * comparisons over seeds, and the plain-words paragraph on which of [B]'s findings a scale
+ * reproduced.
  *
  * A comparison "A < B" over paired seeds is recorded as the mean paired difference with its 95 % t
  * interval, a tolerance band ±δ (the smallest difference the claim is about at this size), and
- * `agrees` = the whole interval lies on the predicted side of 0. Its verdict:
+ * `agrees` = the whole interval lies on the predicted side of 0 (or of a threshold). The verdict is
+ * verdictOf's (src/experiments/results.ts, applied by presetReport/reportHead):
  *
- * - inconclusive when the run is below the scale the claim is meant for (`holdsFrom`), or when the
- *   interval is wider than the band (2δ): the seeds cannot decide at that resolution;
- * - otherwise agrees when the interval lies on the predicted side of 0, disagrees when it does not
- *   (the difference is smaller than the band or of the other sign).
- *
- * These are the rules of verdictOf (src/experiments/results.ts); `transformerVerdict` below applies
- * the same rules so the presets can say which findings held without depending on where the
- * report's verdict column is computed.
+ * - inconclusive when the run is below the scale the claim is meant for (the plans'
+ *   `claimsHoldFrom: 'quick'`), or when the interval is wider than the band (2δ): the seeds cannot
+ *   decide at that resolution;
+ * - otherwise agrees when the interval lies on the predicted side, disagrees when it does not (the
+ *   difference is within the band of 0 or of the other sign).
  */
 import { pairedDifference, seedSummary, type SeedSummary } from '../../metrics/seedStats';
-import type { PredictionRecord, Scale } from './types';
-
-const SCALE_ORDER: readonly Scale[] = ['ci', 'quick', 'full'];
-
-export type TransformerVerdict = 'agrees' | 'disagrees' | 'inconclusive' | 'reported';
-
-/** A prediction record with the scale its claim is meant to hold from. */
-export type TransformerPrediction = PredictionRecord & { holdsFrom?: Scale; reported?: boolean };
-
-/**
- * The verdict of a record at a scale, and why when it is not the comparison's own.
- *
- * @example
- * transformerVerdict({ …, ci: [-0.1, 0.3], tolerance: '±0.05', agrees: false }, 'quick'); // { verdict: 'inconclusive', … }
- */
-export function transformerVerdict(p: TransformerPrediction, scale: Scale): { verdict: TransformerVerdict; why?: string } {
-  if (p.reported) return { verdict: 'reported', why: 'stated, not checked' };
-  if (p.holdsFrom && SCALE_ORDER.indexOf(scale) < SCALE_ORDER.indexOf(p.holdsFrom))
-    return { verdict: 'inconclusive', why: `the claim is meant to hold from the ${p.holdsFrom} scale on; this run is ${scale}` };
-  const band = /^±\s*([0-9.eE+-]+)/.exec(p.tolerance.trim());
-  if (p.ci && band) {
-    const [lo, hi] = p.ci;
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { verdict: 'inconclusive', why: 'too few seeds for an interval' };
-    if (hi - lo > 2 * Number(band[1]))
-      return { verdict: 'inconclusive', why: `95% interval [${lo.toFixed(3)}, ${hi.toFixed(3)}] is wider than the band ${p.tolerance}` };
-  }
-  return { verdict: p.agrees ? 'agrees' : 'disagrees' };
-}
+import { withVerdicts, type PredictionRecord, type Scale } from './types';
 
 /** Which side of 0 a difference is predicted on. */
 export type Side = 'negative' | 'positive';
@@ -53,7 +24,7 @@ export type Side = 'negative' | 'positive';
  * A paired comparison over seeds as a prediction record.
  *
  * @example
- * compareOverSeeds({ name: 'tail FTA Muon − AdamW (α = 1)', formula: 'FTA_tail(Muon) − FTA_tail(AdamW)', a: [0.5, 0.6, 0.55], b: [0.4, 0.5, 0.45], side: 'positive', band: 0.05, holdsFrom: 'quick' });
+ * compareOverSeeds({ name: 'tail FTA Muon − AdamW (α = 1)', formula: 'FTA_tail(Muon) − FTA_tail(AdamW)', a: [0.5, 0.6, 0.55], b: [0.4, 0.5, 0.45], side: 'positive', band: 0.05 });
  */
 export function compareOverSeeds(c: {
   name: string;
@@ -62,10 +33,9 @@ export function compareOverSeeds(c: {
   b: readonly number[];
   side: Side;
   band: number;
-  holdsFrom?: Scale;
-}): TransformerPrediction {
+}): PredictionRecord {
   const d = pairedDifference(c.a, c.b);
-  return intervalClaim({ name: c.name, formula: c.formula, summary: d, side: c.side, band: c.band, holdsFrom: c.holdsFrom });
+  return intervalClaim({ name: c.name, formula: c.formula, summary: d, side: c.side, band: c.band });
 }
 
 /** A value with its seed interval, claimed to lie on one side of 0 (or of `threshold`). */
@@ -76,13 +46,12 @@ export function intervalClaim(c: {
   side: Side;
   band: number;
   threshold?: number;
-  holdsFrom?: Scale;
-}): TransformerPrediction {
+}): PredictionRecord {
   const t = c.threshold ?? 0;
   const [lo, hi] = c.summary.ci;
   const decided = Number.isFinite(lo) && Number.isFinite(hi);
   const agrees = c.side === 'positive' ? (decided ? lo > t : c.summary.mean > t) : decided ? hi < t : c.summary.mean < t;
-  const record: TransformerPrediction = {
+  const record: PredictionRecord = {
     name: c.name,
     formula: c.formula,
     predicted: c.side === 'positive' ? `> ${t}` : `< ${t}`,
@@ -91,12 +60,11 @@ export function intervalClaim(c: {
     tolerance: `±${c.band}`,
     agrees,
   };
-  if (c.holdsFrom) record.holdsFrom = c.holdsFrom;
   return record;
 }
 
 /** A figure stated without a check (MaxLogit, chance levels, what the control learned). */
-export function reportedFigure(name: string, formula: string, values: readonly number[]): TransformerPrediction {
+export function reportedFigure(name: string, formula: string, values: readonly number[]): PredictionRecord {
   const s = seedSummary(values);
   return {
     name,
@@ -111,13 +79,15 @@ export function reportedFigure(name: string, formula: string, values: readonly n
 }
 
 /**
- * The paragraph that says plainly which of [B]'s findings this scale reproduced.
+ * The paragraph that says plainly which of [B]'s findings this scale reproduced (reported figures
+ * are not findings and are left out).
  *
  * @example
- * reproducedParagraph(predictions, 'quick'); // 'At quick, reproduced: …. Not reproduced: …. Undecided: ….'
+ * reproducedParagraph(predictions, 'quick', 'quick'); // '**What this run (quick) reproduced of [B].** Reproduced: …. Not reproduced: …. Undecided: ….'
  */
-export function reproducedParagraph(predictions: readonly TransformerPrediction[], scale: Scale): string {
-  const by = (v: TransformerVerdict) => predictions.filter((p) => transformerVerdict(p, scale).verdict === v).map((p) => p.name);
+export function reproducedParagraph(predictions: readonly PredictionRecord[], scale: Scale, claimsHoldFrom?: Scale): string {
+  const judged = withVerdicts(predictions, scale, claimsHoldFrom);
+  const by = (v: string) => judged.filter((p) => p.verdict === v).map((p) => p.name);
   const list = (names: string[]) => (names.length ? names.join('; ') : 'none');
   return [
     `**What this run (${scale}) reproduced of [B].**`,
@@ -125,9 +95,4 @@ export function reproducedParagraph(predictions: readonly TransformerPrediction[
     `Not reproduced (the measurement contradicts the claim at this size): ${list(by('disagrees'))}.`,
     `Undecided (interval wider than the band, or a scale below the claim's): ${list(by('inconclusive'))}.`,
   ].join(' ');
-}
-
-/** Per-seed values of a cell's replicas, by a function of the replica index. */
-export function perSeed<T>(seeds: readonly number[], f: (replica: number) => T): T[] {
-  return seeds.map((_, r) => f(r));
 }

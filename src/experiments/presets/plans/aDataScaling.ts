@@ -36,6 +36,8 @@ export const aDataScalingPlan: PresetPlan<DataScalingSettings, DataScalingCellPa
     const m = TRANSFORMER_SCALES[s.model];
     return `${describeModel(s.model)}; knowledge corpus P = ${count(m.individuals)}, α = ${s.alpha}; budgets 2^k tokens per seed, k ${listed(s.budgetsLog2)}; η × ${listed(s.lrFactors.map((f) => Number(f.toPrecision(3))))} of each optimizer's base; ${plural(s.seeds.length, 'seed')}; one cell per optimizer × budget × η (the schedule spans the budget)`;
   },
+  // [B]'s claims are about trained models: ci (tens of steps) is a smoke run, every row inconclusive.
+  claimsHoldFrom: 'quick',
   estimates: {
     ci: '≈ 1 min on SwiftShader',
     quick: '≈ 1.5 h on SwiftShader',

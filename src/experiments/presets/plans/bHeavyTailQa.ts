@@ -84,6 +84,8 @@ export const bHeavyTailQaPlan: PresetPlan<HeavyTailSettings, HeavyTailCellParams
     const m = TRANSFORMER_SCALES[scale];
     return `${describeModel(scale)}; P = ${count(m.individuals)} individuals × ${m.attributes.length} attributes, α ${listed(s.alphas)}; ${s.optimizers.map((o) => OPTIMIZER_LABELS[o]).join(' / ')}; ${s.steps} steps (${count(s.steps * tokensPerStep(scale))} tokens per seed), ${plural(s.seeds.length, 'seed')}; control: in-context regression (${m.individuals} tasks, α = ${s.controlAlpha}) for ${s.controlOptimizers.map((o) => OPTIMIZER_LABELS[o]).join(' / ')}`;
   },
+  // [B]'s claims are about trained models: ci (tens of steps) is a smoke run, every row inconclusive.
+  claimsHoldFrom: 'quick',
   estimates: {
     ci: '≈ 1 min on SwiftShader',
     quick: '≈ 1–2 h on SwiftShader (14 cells of 4–8 min on 2 loaded cores); minutes on a GPU',

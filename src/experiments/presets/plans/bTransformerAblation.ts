@@ -40,6 +40,8 @@ export const bTransformerAblationPlan: PresetPlan<AblationSettings, AblationCell
     const m = TRANSFORMER_SCALES[s.model];
     return `${describeModel(s.model)}; knowledge corpus P = ${count(m.individuals)}, α = ${s.alpha}; ${ABLATION_ASSIGNMENTS.length} assignments × ${s.mlps.join(' / ')} MLP; ${s.steps} steps (${count(s.steps * tokensPerStep(s.model))} tokens per seed, equal for every assignment), ${plural(s.seeds.length, 'seed')}`;
   },
+  // [B]'s claims are about trained models: ci (tens of steps) is a smoke run, every row inconclusive.
+  claimsHoldFrom: 'quick',
   estimates: {
     ci: '≈ 1 min on SwiftShader',
     quick: '≈ 1–2 h on SwiftShader (14 cells of 4–8 min on 2 loaded cores); minutes on a GPU',

@@ -58,6 +58,8 @@ export const bTransformerIsotropyPlan: PresetPlan<TransformerIsotropySettings, I
     const logged = Math.floor(s.steps / s.isotropyEvery) + 1;
     return `${describeModel(s.model)}; knowledge corpus P = ${count(m.individuals)}, α = ${s.alpha}; Muon (hidden matrices) vs AdamW, ${s.steps} steps, ${plural(s.seeds.length, 'seed')}; isotropy of W_V, W_O, W_out (${3 * m.layers} matrices) and their updates every ${s.isotropyEvery} steps (${logged} points, Float64 SVDs on the CPU)`;
   },
+  // [B]'s claims are about trained models: ci (tens of steps) is a smoke run, every row inconclusive.
+  claimsHoldFrom: 'quick',
   estimates: {
     ci: '≈ 30 s on SwiftShader',
     quick: '≈ 25 min on SwiftShader',
