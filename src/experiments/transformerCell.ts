@@ -106,6 +106,16 @@ export async function runTransformerCell(
           ? regression.evaluationBatch(1_000_000 + k, rows, T)
           : source.batch(1_000_000 + k, 0, rows, T),
     );
+    const result: TransformerCellResult = {
+      seeds: [...seeds],
+      steps,
+      tokensPerStep: rows * T,
+      validation: [],
+      training: [],
+      isotropy: [],
+      elapsedMs: 0,
+      tokensPerSecond: 0,
+    };
     const validate = async (step: number) => {
       const outputs = await trainer.evaluateBatches(validationSet.map((b) => Array.from({ length: R }, () => b)));
       // Mean over every target position of the whole set (batches weigh by their targets).
@@ -122,16 +132,6 @@ export async function runTransformerCell(
         return s / w;
       });
       result.validation.push({ step, loss });
-    };
-    const result: TransformerCellResult = {
-      seeds: [...seeds],
-      steps,
-      tokensPerStep: rows * T,
-      validation: [],
-      training: [],
-      isotropy: [],
-      elapsedMs: 0,
-      tokensPerSecond: 0,
     };
     while (trainer.step < steps) {
       const t = trainer.step;

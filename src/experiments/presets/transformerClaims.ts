@@ -99,19 +99,19 @@ export function heavyTailPredictions(scale: Scale, measurements: readonly HeavyT
   const bucket = (ms: HeavyTailMeasurement[], k: 'head' | 'tail' | 'all') => ms.map((m) => bucketsOf(m)[k]);
   const out: PredictionRecord[] = [];
   if (s.alphas.includes(1)) {
-    // The worst optimizer's head FTA at α = 1, with its seed interval.
-    const heads = s.optimizers.map((o) => ({ o, summary: seedSummary(bucket(qa(o, 1), 'head')) }));
-    const worst = heads.reduce((a, b) => (b.summary.mean < a.summary.mean ? b : a));
-    out.push(
-      intervalClaim({
-        name: `head FTA ≥ ${HEAD_FTA_MIN} for every optimizer (α = 1; worst: ${OPTIMIZER_LABELS[worst.o]})`,
-        formula: 'min over optimizers of mean FTA of the 10 % most frequent individuals',
-        summary: worst.summary,
-        side: 'positive',
-        band: FTA_BAND,
-        threshold: HEAD_FTA_MIN,
-      }),
-    );
+    // Each optimizer's head FTA at α = 1 with its seed interval: the report then says which held.
+    for (const o of s.optimizers) {
+      out.push(
+        intervalClaim({
+          name: `head FTA ≥ ${HEAD_FTA_MIN}: ${OPTIMIZER_LABELS[o]} (α = 1)`,
+          formula: 'mean FTA of the 10 % most frequent individuals; agrees when the interval lies above the threshold',
+          summary: seedSummary(bucket(qa(o, 1), 'head')),
+          side: 'positive',
+          band: FTA_BAND,
+          threshold: HEAD_FTA_MIN,
+        }),
+      );
+    }
   }
   for (const alpha of s.alphas.filter((a) => a >= 1)) {
     const pairs: [OptimizerName, OptimizerName][] = [
