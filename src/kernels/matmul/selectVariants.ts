@@ -4,6 +4,11 @@
  * short warm-up). SwiftShader and real GPUs rank the matmul variants in opposite orders, which is
  * why this is measured rather than assumed. The Node side caches the result per adapter + browser
  * version + flags (harness/variantCache.ts), so a warm-up happens once per configuration.
+ *
+ * Two tables: `matmul` (every product that goes through matmul(), including the fused softmax
+ * gradient's logit and update products — the `shallow` classes are shaped like them) and `gram`
+ * (the symmetric products of Newton–Schulz: one of the symmetric kernels, or `matmul` where the plain
+ * product with the `matmul` choice ran faster than every symmetric kernel).
  */
 import type { Gpu } from '../../gpu/device';
 import { createTensor, type Tensor } from '../../gpu/tensor';
@@ -11,16 +16,38 @@ import { measureKernel } from '../../gpu/timing';
 import { randomF32 } from '../../cpu/random';
 import { isAligned, matmul, MATMUL_VARIANTS, matmulShapeClass, matmulVariantAvailable, type MatmulVariantName } from './matmul';
 import { checkMatmul } from './check';
-import { matmulShape } from '../../layout/matmulShape';
+import { checkGram } from './gramCheck';
+import { GRAM_VARIANTS, gramShapeClass, gramShapeOf, gramVariantSupports, symmetricGram } from './symmetricGram';
+import { matmulShape, type MatmulOperands } from '../../layout/matmulShape';
 import { setVariantChoices, type VariantTable } from '../variants';
 
-/** One representative (M, N, K) per shape class; class boundaries are in matmulShapeClass. */
-const REPRESENTATIVES: Record<string, [number, number, number]> = {
-  'aligned-small': [64, 64, 64],
-  'aligned-large': [256, 256, 256],
-  'unaligned-small': [61, 67, 63],
-  'unaligned-large': [257, 255, 253],
+/**
+ * One representative product per shape class; class boundaries are in matmulShapeClass. The
+ * shallow ones are the fused softmax gradient's logit product (an output chunk of 128 rows × a
+ * block of 1024 queries, K = d = 64; A shared across the batch, B transposed, as src/kernels/
+ * softmaxGrad/dense.ts calls it) and its unaligned sibling.
+ */
+const REPRESENTATIVES: Record<string, { M: number; N: number; K: number; transB?: boolean }> = {
+  'aligned-small': { M: 64, N: 64, K: 64 },
+  'aligned-large': { M: 256, N: 256, K: 256 },
+  'aligned-shallow': { M: 128, N: 1024, K: 64, transB: true },
+  'unaligned-small': { M: 61, N: 67, K: 63 },
+  'unaligned-large': { M: 257, N: 255, K: 253 },
+  'unaligned-shallow': { M: 125, N: 1021, K: 61, transB: true },
 };
+
+/** One representative Gram product X·Xᵀ (X m×k) per class; the class is that of the m×m×k matmul. */
+const GRAM_REPRESENTATIVES: Record<string, { m: number; k: number }> = {
+  'aligned-small': { m: 64, k: 64 },
+  'aligned-large': { m: 256, k: 256 },
+  'aligned-shallow': { m: 256, k: 64 },
+  'unaligned-small': { m: 61, k: 63 },
+  'unaligned-large': { m: 255, k: 253 },
+  'unaligned-shallow': { m: 255, k: 61 },
+};
+
+/** Timed runs per candidate (after one warm-up run with compilation). */
+const RUNS = 3;
 
 export interface SelectionResult {
   table: VariantTable;
@@ -28,11 +55,25 @@ export interface SelectionResult {
   warmupMs: Record<string, Record<string, Record<string, number>>>;
 }
 
+function uploadRandom(gpu: Gpu, rows: number, cols: number, label: string): Tensor {
+  const t = createTensor(gpu, { rows, cols, label });
+  gpu.device.queue.writeBuffer(t.buffer, 0, randomF32(rows * cols, rows * 31 + cols));
+  return t;
+}
+
+const fastest = (times: Record<string, number>, what: string): string => {
+  const ranked = Object.entries(times).sort((x, y) => x[1] - y[1]);
+  if (ranked.length === 0) throw new Error(`no ${what} variant passed validation on this adapter`);
+  return ranked[0][0];
+};
+
 /**
- * Validates and times every matmul variant, installs the winning table on the device and returns it.
+ * Validates and times every matmul variant and every symmetric Gram variant, installs the winning
+ * tables on the device and returns them.
  *
  * @example
- * const { table } = await selectVariants(gpu); // { matmul: { 'aligned-large': 'register-blocked-vec4', … } }
+ * const { table } = await selectVariants(gpu);
+ * // { matmul: { 'aligned-large': 'register-blocked-quad', … }, gram: { 'aligned-large': 'register-blocked-quad', … } }
  */
 export async function selectVariants(gpu: Gpu, onProgress: (message: string) => void = () => {}): Promise<SelectionResult> {
   const validated: Record<string, boolean> = {};
@@ -41,33 +82,63 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
     const rows = await checkMatmul(gpu, { variants: [v.name], scope: 'quick' });
     validated[v.name] = rows.length > 0 && rows.every((r) => r.pass);
   }
+  const gramValidated: Record<string, boolean> = {};
+  for (const v of GRAM_VARIANTS.filter((x) => x.requires !== 'subgroups' || gpu.hasSubgroups)) {
+    onProgress(`validating symmetric gram ${v.name}`);
+    const rows = await checkGram(gpu, { variants: [v.name], scope: 'quick' });
+    gramValidated[v.name] = rows.length > 0 && rows.every((r) => r.pass);
+  }
+
   const choice: Record<string, string> = {};
   const warmup: Record<string, Record<string, number>> = {};
-  for (const [shapeClass, [M, N, K]] of Object.entries(REPRESENTATIVES)) {
-    const make = (rows: number, cols: number, label: string): Tensor => {
-      const t = createTensor(gpu, { rows, cols, label });
-      gpu.device.queue.writeBuffer(t.buffer, 0, randomF32(rows * cols, rows * 31 + cols));
-      return t;
-    };
-    const a = make(M, K, 'select A');
-    const b = make(K, N, 'select B');
-    const c = make(M, N, 'select C');
-    const args = { a, b, c };
-    const shape = matmulShape(args);
-    if (matmulShapeClass(shape, isAligned(shape, args)) !== shapeClass) throw new Error(`representative of ${shapeClass} is misclassified`);
-    warmup[shapeClass] = {};
-    for (const v of MATMUL_VARIANTS) {
-      if (!validated[v.name] || !v.supports(shape, args)) continue;
-      onProgress(`timing matmul ${v.name} on ${shapeClass} (${M}x${N}x${K})`);
-      const t = await measureKernel(gpu, (rec) => matmul(rec, args, { variant: v.name as MatmulVariantName }), { runs: 3 });
-      warmup[shapeClass][v.name] = t.medianMs;
+  for (const [shapeClass, { M, N, K, transB }] of Object.entries(REPRESENTATIVES)) {
+    const a = uploadRandom(gpu, M, K, 'select A');
+    const b = transB ? uploadRandom(gpu, N, K, 'select B') : uploadRandom(gpu, K, N, 'select B');
+    const c = uploadRandom(gpu, M, N, 'select C');
+    try {
+      const args: MatmulOperands<Tensor> = { a, b, c, transB };
+      const shape = matmulShape(args);
+      if (matmulShapeClass(shape, isAligned(shape, args)) !== shapeClass) throw new Error(`representative of ${shapeClass} is misclassified`);
+      warmup[shapeClass] = {};
+      for (const v of MATMUL_VARIANTS) {
+        if (!validated[v.name] || !v.supports(shape, args)) continue;
+        onProgress(`timing matmul ${v.name} on ${shapeClass} (${M}x${N}x${K})`);
+        const t = await measureKernel(gpu, (rec) => matmul(rec, args, { variant: v.name as MatmulVariantName }), { runs: RUNS });
+        warmup[shapeClass][v.name] = t.medianMs;
+      }
+    } finally {
+      for (const t of [a, b, c]) t.buffer.destroy();
     }
-    for (const t of [a, b, c]) t.buffer.destroy();
-    const ranked = Object.entries(warmup[shapeClass]).sort((x, y) => x[1] - y[1]);
-    if (ranked.length === 0) throw new Error(`no matmul variant passed validation for ${shapeClass} on this adapter`);
-    choice[shapeClass] = ranked[0][0];
+    choice[shapeClass] = fastest(warmup[shapeClass], `matmul (${shapeClass})`);
   }
-  const table: VariantTable = { matmul: choice };
+  // The matmul choice is installed first: the gram's `matmul` candidate runs with it.
+  setVariantChoices(gpu, { matmul: choice });
+
+  const gramChoice: Record<string, string> = {};
+  const gramWarmup: Record<string, Record<string, number>> = {};
+  for (const [shapeClass, { m, k }] of Object.entries(GRAM_REPRESENTATIVES)) {
+    const x = uploadRandom(gpu, m, k, 'select X');
+    const c = uploadRandom(gpu, m, m, 'select gram');
+    try {
+      const shape = gramShapeOf({ x, c, trans: false });
+      if (gramShapeClass(shape) !== shapeClass) throw new Error(`gram representative of ${shapeClass} is misclassified`);
+      gramWarmup[shapeClass] = {};
+      for (const v of GRAM_VARIANTS) {
+        if (!gramValidated[v.name] || !gramVariantSupports(gpu, v, shape)) continue;
+        onProgress(`timing symmetric gram ${v.name} on ${shapeClass} (${m}x${m}x${k})`);
+        const t = await measureKernel(gpu, (rec) => symmetricGram(rec, { x, c, trans: false, variant: v.name }), { runs: RUNS });
+        gramWarmup[shapeClass][v.name] = t.medianMs;
+      }
+      onProgress(`timing the plain matmul for the gram on ${shapeClass} (${m}x${m}x${k})`);
+      const plain = await measureKernel(gpu, (rec) => matmul(rec, { a: x, b: x, c, transB: true }), { runs: RUNS });
+      gramWarmup[shapeClass].matmul = plain.medianMs;
+    } finally {
+      x.buffer.destroy();
+      c.buffer.destroy();
+    }
+    gramChoice[shapeClass] = fastest(gramWarmup[shapeClass], `gram (${shapeClass})`);
+  }
+  const table: VariantTable = { matmul: choice, gram: gramChoice };
   setVariantChoices(gpu, table);
-  return { table, validated: { matmul: validated }, warmupMs: { matmul: warmup } };
+  return { table, validated: { matmul: validated, gram: gramValidated }, warmupMs: { matmul: warmup, gram: gramWarmup } };
 }
