@@ -8,6 +8,12 @@
  * Shapes: N = 4096, d = 64 (the issue's target) by default; `N=100000` is a separate shape (minutes
  * on a CPU adapter; it reports its peak allocated bytes next to an N×N logits buffer's 40 GB and is
  * run only when asked for with `--shape N=100000`).
+ *
+ * Rows: `online-chunked` with the device's matmul choice, and — on the shapes with a baseline, unless
+ * `--variant` says otherwise — `online-chunked(matmul=V)` for the GPU-shaped matmul variants V
+ * (workgroup-tiled-vec4, subgroup-tiled where the device has subgroups) forced on the chunk loop's
+ * logit and update products (softmaxGrad's `matmulVariant`). `--variant` takes `default` or
+ * comma-separated `chunk=C`, `block=Q`, `matmul=V` (e.g. `chunk=256,matmul=subgroup-tiled`).
  */
 import { CommandRecorder } from '../../gpu/commands';
 import type { Gpu } from '../../gpu/device';
@@ -16,7 +22,7 @@ import { createTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
 import { randomF32 } from '../../cpu/random';
 import { createGpuTask } from '../../task/taskGpu';
 import type { BenchOptions, BenchRow } from '../family';
-import { matmul, matmulFlops } from '../matmul/matmul';
+import { matmul, matmulFlops, matmulVariantAvailable, MATMUL_VARIANTS, type MatmulVariantName } from '../matmul/matmul';
 import { softmaxGrad, type SoftmaxGradMemory } from './softmaxGrad';
 
 export interface SoftmaxGradBenchShape {
@@ -107,19 +113,46 @@ function row(kernel: string, variant: string, shape: string, t: Timed, flops: nu
   return r;
 }
 
+/** The matmul variants a real GPU is expected to pick, benchmarked on the softmax products by default. */
+const GPU_SHAPED_VARIANTS: readonly MatmulVariantName[] = ['workgroup-tiled-vec4', 'subgroup-tiled'];
+
+interface BenchVariant {
+  chunkSize?: number;
+  queryBlock?: number;
+  matmulVariant?: MatmulVariantName;
+}
+
+/** `default`, or comma-separated `chunk=C`, `block=Q`, `matmul=V`. */
+function parseBenchVariant(spec: string): BenchVariant {
+  if (spec === 'default') return {};
+  const out: BenchVariant = {};
+  for (const part of spec.split(',')) {
+    const [key, value] = part.split('=');
+    if ((key === 'chunk' || key === 'block') && /^[1-9]\d*$/.test(value ?? '')) out[key === 'chunk' ? 'chunkSize' : 'queryBlock'] = Number(value);
+    else if (key === 'matmul' && MATMUL_VARIANTS.some((v) => v.name === value)) out.matmulVariant = value as MatmulVariantName;
+    else {
+      throw new RangeError(
+        `benchSoftmaxGrad: variant "${spec}": "${part}" is not chunk=C, block=Q or matmul=V (V one of ${MATMUL_VARIANTS.map((v) => v.name).join(', ')}); or use "default"`,
+      );
+    }
+  }
+  return out;
+}
+
+function benchVariantName(v: BenchVariant): string {
+  const parts = [v.chunkSize && `chunk=${v.chunkSize}`, v.queryBlock && `block=${v.queryBlock}`, v.matmulVariant && `matmul=${v.matmulVariant}`].filter(Boolean);
+  return parts.length ? `online-chunked(${parts.join(',')})` : 'online-chunked';
+}
+
 /**
  * @example
  * const rows = await benchSoftmaxGrad(gpu, { runs: 3 });
+ * await benchSoftmaxGrad(gpu, { variants: ['matmul=subgroup-tiled'], shapes: ['N=4096'] });
  */
 export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Promise<BenchRow[]> {
   const runs = options.runs ?? 3;
-  // `--variant chunk=C,block=Q` overrides the blocking (exploration); default: the kernel's own.
-  const blockings: { chunkSize?: number; queryBlock?: number }[] = (options.variants ?? ['default']).map((v) => {
-    if (v === 'default') return {};
-    const m = /^chunk=(\d+)(?:,block=(\d+))?$/.exec(v);
-    if (!m) throw new RangeError(`benchSoftmaxGrad: variant "${v}" is not "default" or of the form chunk=C[,block=Q]`);
-    return { chunkSize: Number(m[1]), ...(m[2] ? { queryBlock: Number(m[2]) } : {}) };
-  });
+  const explicit = options.variants?.map(parseBenchVariant);
+  const gpuShaped = GPU_SHAPED_VARIANTS.filter((v) => matmulVariantAvailable(gpu, v)).map((v): BenchVariant => ({ matmulVariant: v }));
   const shapes = SOFTMAX_GRAD_BENCH_SHAPES.filter((s) =>
     options.shapes ? options.shapes.some((f) => s.label.includes(f)) : !s.explicitOnly,
   );
@@ -127,8 +160,8 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
   const timing: BenchRow['timing'] = profiler ? 'timestamp-query' : 'wall-clock';
   const rows: BenchRow[] = [];
   try {
-    for (const blocking of blockings) for (const s of shapes) {
-      const variantName = blocking.chunkSize ? `online-chunked(chunk=${blocking.chunkSize}${blocking.queryBlock ? `,block=${blocking.queryBlock}` : ''})` : 'online-chunked';
+    for (const s of shapes) {
+      const blockings = explicit ?? [{}, ...(s.baseline ? gpuShaped : [])];
       const { N, d } = s;
       const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 }, taskSeed: 1 });
       const created: Tensor[] = [];
@@ -138,16 +171,19 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
         const emb = task.embeddings;
         const W = keep(uploadTensor(gpu, { rows: d, cols: d, label: 'bench W' }, randomF32(d * d, 5, -0.5, 0.5)));
         const G = keep(createTensor(gpu, { rows: d, cols: d, label: 'bench G' }));
-        let memory: SoftmaxGradMemory | undefined;
+        const memory: (SoftmaxGradMemory | undefined)[] = blockings.map(() => undefined);
         // Beyond N = 20,000 a run takes minutes on a CPU adapter: one wall-clock run, no warm-up.
         const count = N > 20_000 ? 0 : runs;
-        options.onProgress?.(`softmax-grad ${s.label}: ${count ? `${count} timed run(s) after a warm-up` : 'one wall-clock run'}`);
-        const fusedRecord: Record_ = async (rec) => {
+        options.onProgress?.(
+          `softmax-grad ${s.label}: ${blockings.map(benchVariantName).join(', ')}${s.baseline ? ', baseline' : ''}: ` +
+            `${count ? `${count} timed round(s) after a warm-up` : 'one wall-clock run each'}`,
+        );
+        // Every variant and the baseline in one interleaved set: a drift of the machine's load hits all alike.
+        const records: Record_[] = blockings.map((blocking, i) => async (rec) => {
           const r = await softmaxGrad(rec, { W, G, embeddings: emb, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'expected', ...blocking });
-          memory = r.memory;
+          memory[i] = r.memory;
           return () => r.destroy();
-        };
-        const records: Record_[] = [fusedRecord];
+        });
         if (s.baseline) {
           const P = keep(createTensor(gpu, { rows: N, cols: N, label: 'bench N×N logits (baseline only)' }));
           const H = keep(uploadTensor(gpu, { rows: N, cols: d, label: 'bench H' }, randomF32(N * d, 6)));
@@ -158,27 +194,32 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
             await matmul(rec, { a: O, b: emb.E, c: G, transA: true }, { label: 'baseline:gradient' });
           });
         }
-        const [fused, base] = await timeInterleaved(gpu, count, records, profiler);
+        const timed = await timeInterleaved(gpu, count, records, profiler);
+        const base = s.baseline ? timed[blockings.length] : undefined;
         // Forward + gradient FLOPs: H = E·Wᵀ, logits, p·Ẽ, G (the exps not counted).
         const flops = matmulFlops({ M: N, N: d, K: d, batch: 1 }) + 2 * matmulFlops({ M: N, N, K: d, batch: 1 }) + matmulFlops({ M: d, N: d, K: N, batch: 1 });
-        const breakdown = Object.entries(fused.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
-        const memNote = memory
-          ? `peak ${(memory.peakBytes / 2 ** 20).toFixed(1)} MiB allocated (N×N f32 logits would be ${((N * N * 4) / 1e9).toFixed(2)} GB)`
-          : '';
-        let note = [breakdown, memNote].filter(Boolean).join('; ');
-        if (base) {
-          const baseFlops = 2 * matmulFlops({ M: N, N, K: d, batch: 1 }) + matmulFlops({ M: d, N: d, K: N, batch: 1 });
-          const baseRow = row('softmax-grad', 'baseline-3-matmuls', s.label, base, baseFlops, timing,
-            Object.entries(base.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', '));
-          const ratio = median(fused.samplesMs.filter(Number.isFinite)) / baseRow.medianMs;
-          const perRound = median(fused.samplesMs.map((f, i) => f / base.samplesMs[i]).filter(Number.isFinite));
-          note = `ratio to the 3 plain matmuls ${ratio.toFixed(2)} (medians; median of per-round ratios ${perRound.toFixed(2)}; target ≤ 1.3); ${note}`;
-          rows.push(row('softmax-grad', variantName, s.label, fused, flops, timing, note));
-          rows.push(baseRow);
-        } else {
-          rows.push(row('softmax-grad', variantName, s.label, fused, flops, count ? timing : 'wall-clock', note));
+        const baseFlops = 2 * matmulFlops({ M: N, N, K: d, batch: 1 }) + matmulFlops({ M: d, N: d, K: N, batch: 1 });
+        const baseRow = base
+          ? row('softmax-grad', 'baseline-3-matmuls', s.label, base, baseFlops, timing, Object.entries(base.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', '))
+          : undefined;
+        for (const [i, blocking] of blockings.entries()) {
+          const fused = timed[i];
+          const breakdown = Object.entries(fused.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+          const m = memory[i];
+          const memNote = m ? `peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB allocated (N×N f32 logits would be ${((N * N * 4) / 1e9).toFixed(2)} GB)` : '';
+          let note = [breakdown, memNote].filter(Boolean).join('; ');
+          if (base && baseRow) {
+            const ratio = median(fused.samplesMs.filter(Number.isFinite)) / baseRow.medianMs;
+            const perRound = median(fused.samplesMs.map((f, r) => f / base.samplesMs[r]).filter(Number.isFinite));
+            note = `ratio to the 3 plain matmuls ${ratio.toFixed(2)} (medians; median of per-round ratios ${perRound.toFixed(2)}; target ≤ 1.3); ${note}`;
+          }
+          const r = row('softmax-grad', benchVariantName(blocking), s.label, fused, flops, count ? timing : 'wall-clock', note);
+          // `chosen`: the row whose products ran with the device's own choice.
+          r.chosen = blocking.matmulVariant === undefined;
+          rows.push(r);
+          options.onProgress?.(`softmax-grad ${s.label} ${benchVariantName(blocking)}: ${note}`);
         }
-        options.onProgress?.(`softmax-grad ${s.label}: ${note}`);
+        if (baseRow) rows.push(baseRow);
       } finally {
         for (const t of created) t.buffer.destroy();
         task.destroy();
