@@ -12,7 +12,8 @@
  */
 import type { Gpu } from '../../gpu/device';
 import { createTensor, type Tensor } from '../../gpu/tensor';
-import { measureKernel } from '../../gpu/timing';
+import { measureInterleaved } from '../../gpu/timing';
+import type { CommandRecorder } from '../../gpu/commands';
 import { randomF32 } from '../../cpu/random';
 import { isAligned, matmul, MATMUL_VARIANTS, matmulShapeClass, matmulVariantAvailable, type MatmulVariantName } from './matmul';
 import { checkMatmul } from './check';
@@ -46,7 +47,12 @@ const GRAM_REPRESENTATIVES: Record<string, { m: number; k: number }> = {
   'unaligned-shallow': { m: 255, k: 61 },
 };
 
-/** Timed runs per candidate (after one warm-up run with compilation). */
+/**
+ * Timed rounds per shape class (after one warm-up run per candidate, with compilation). Candidates
+ * run interleaved, one run each per round: timed one after the other at load 10–20, the gram
+ * choice for aligned-large flipped between three selections (quad 3.4 / 7.7 / 19.2 ms against the
+ * plain matmul's 9.8 / 17.8 / 15.8 ms).
+ */
 const RUNS = 3;
 
 export interface SelectionResult {
@@ -60,6 +66,9 @@ function uploadRandom(gpu: Gpu, rows: number, cols: number, label: string): Tens
   gpu.device.queue.writeBuffer(t.buffer, 0, randomF32(rows * cols, rows * 31 + cols));
   return t;
 }
+
+const medians = (t: Record<string, { medianMs: number }>): Record<string, number> =>
+  Object.fromEntries(Object.entries(t).map(([name, timing]) => [name, timing.medianMs]));
 
 const fastest = (times: Record<string, number>, what: string): string => {
   const ranked = Object.entries(times).sort((x, y) => x[1] - y[1]);
@@ -99,13 +108,12 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
       const args: MatmulOperands<Tensor> = { a, b, c, transB };
       const shape = matmulShape(args);
       if (matmulShapeClass(shape, isAligned(shape, args)) !== shapeClass) throw new Error(`representative of ${shapeClass} is misclassified`);
-      warmup[shapeClass] = {};
+      const candidates: Record<string, (rec: CommandRecorder) => Promise<unknown>> = {};
       for (const v of MATMUL_VARIANTS) {
-        if (!validated[v.name] || !v.supports(shape, args)) continue;
-        onProgress(`timing matmul ${v.name} on ${shapeClass} (${M}x${N}x${K})`);
-        const t = await measureKernel(gpu, (rec) => matmul(rec, args, { variant: v.name as MatmulVariantName }), { runs: RUNS });
-        warmup[shapeClass][v.name] = t.medianMs;
+        if (validated[v.name] && v.supports(shape, args)) candidates[v.name] = (rec) => matmul(rec, args, { variant: v.name as MatmulVariantName });
       }
+      onProgress(`timing matmul ${Object.keys(candidates).join(', ')} on ${shapeClass} (${M}x${N}x${K}), interleaved`);
+      warmup[shapeClass] = medians(await measureInterleaved(gpu, candidates, { runs: RUNS }));
     } finally {
       for (const t of [a, b, c]) t.buffer.destroy();
     }
@@ -122,16 +130,13 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
     try {
       const shape = gramShapeOf({ x, c, trans: false });
       if (gramShapeClass(shape) !== shapeClass) throw new Error(`gram representative of ${shapeClass} is misclassified`);
-      gramWarmup[shapeClass] = {};
+      const candidates: Record<string, (rec: CommandRecorder) => Promise<unknown>> = {};
       for (const v of GRAM_VARIANTS) {
-        if (!gramValidated[v.name] || !gramVariantSupports(gpu, v, shape)) continue;
-        onProgress(`timing symmetric gram ${v.name} on ${shapeClass} (${m}x${m}x${k})`);
-        const t = await measureKernel(gpu, (rec) => symmetricGram(rec, { x, c, trans: false, variant: v.name }), { runs: RUNS });
-        gramWarmup[shapeClass][v.name] = t.medianMs;
+        if (gramValidated[v.name] && gramVariantSupports(gpu, v, shape)) candidates[v.name] = (rec) => symmetricGram(rec, { x, c, trans: false, variant: v.name });
       }
-      onProgress(`timing the plain matmul for the gram on ${shapeClass} (${m}x${m}x${k})`);
-      const plain = await measureKernel(gpu, (rec) => matmul(rec, { a: x, b: x, c, transB: true }), { runs: RUNS });
-      gramWarmup[shapeClass].matmul = plain.medianMs;
+      candidates.matmul = (rec) => matmul(rec, { a: x, b: x, c, transB: true });
+      onProgress(`timing symmetric gram ${Object.keys(candidates).join(', ')} on ${shapeClass} (${m}x${m}x${k}), interleaved`);
+      gramWarmup[shapeClass] = medians(await measureInterleaved(gpu, candidates, { runs: RUNS }));
     } finally {
       x.buffer.destroy();
       c.buffer.destroy();

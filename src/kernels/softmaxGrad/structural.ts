@@ -142,6 +142,8 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
   let logits = job.W;
   let grad = job.G;
   const coupled = emb.kind === 'coupled-rotation';
+  // block3_transform: one invocation per 3×3 block of each run's N×N matrix.
+  const block3Invocations = R * (N / 3) ** 2;
   if (coupled) {
     // M = Ẽᵀ W E: logits in embedding coordinates (z_ij = M_ji).
     logits = work('rotated logits');
@@ -151,7 +153,7 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
       label: 'block3_transform:logits',
       buffers: { block_src: job.W.buffer, block_dst: logits.buffer },
       uniforms: { blocks: blockUniform(N, R, transpose3(emb.blockOut), transpose3(emb.blockIn), job.W, logits) },
-      workgroups: linearWorkgroups(rec.gpu, R * N * N),
+      workgroups: linearWorkgroups(rec.gpu, block3Invocations),
     });
   }
   // p̂ columns as rows (query-major): o itself for identity, rotated once more for coupled-rotation.
@@ -195,7 +197,7 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
     label: 'block3_transform:gradient',
     buffers: { block_src: grad.buffer, block_dst: job.G.buffer },
     uniforms: { blocks: blockUniform(N, R, emb.blockOut, emb.blockIn, grad, job.G) },
-    workgroups: linearWorkgroups(rec.gpu, R * N * N),
+    workgroups: linearWorkgroups(rec.gpu, block3Invocations),
   });
   if (!softmaxRows) return undefined;
   // o_i = Σ_j p̂(j|i) ẽ_j: O = P̂ᵀ (I ⊗ B_out)ᵀ, into the (now free) rotated-logits buffer.
@@ -204,7 +206,7 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
     label: 'block3_transform:o',
     buffers: { block_src: softmaxRows.buffer, block_dst: logits.buffer },
     uniforms: { blocks: blockUniform(N, R, IDENTITY3, emb.blockOut, softmaxRows, logits) },
-    workgroups: linearWorkgroups(rec.gpu, R * N * N),
+    workgroups: linearWorkgroups(rec.gpu, block3Invocations),
   });
   return logits;
 }
