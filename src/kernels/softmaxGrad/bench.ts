@@ -22,7 +22,8 @@ import { createTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
 import { randomF32 } from '../../cpu/random';
 import { createGpuTask } from '../../task/taskGpu';
 import type { BenchOptions, BenchRow } from '../family';
-import { matmul, matmulFlops, matmulVariantAvailable, MATMUL_VARIANTS, type MatmulVariantName } from '../matmul/matmul';
+import { matmul, matmulFlops, matmulVariantAvailable, MATMUL_VARIANTS, resolveMatmulVariant, type MatmulVariantName } from '../matmul/matmul';
+import { block3Transform, transpose3 } from './structural';
 import { softmaxGrad, type SoftmaxGradMemory } from './softmaxGrad';
 
 export interface SoftmaxGradBenchShape {
@@ -33,6 +34,8 @@ export interface SoftmaxGradBenchShape {
   baseline: boolean;
   /** Only when asked for explicitly by shape filter. */
   explicitOnly?: boolean;
+  /** The coupled-rotation structural path with this many runs (N = d), instead of dense embeddings. */
+  coupledRuns?: number;
 }
 
 export const SOFTMAX_GRAD_BENCH_SHAPES: readonly SoftmaxGradBenchShape[] = [
@@ -40,6 +43,10 @@ export const SOFTMAX_GRAD_BENCH_SHAPES: readonly SoftmaxGradBenchShape[] = [
   { label: 'N=100000,d=64', N: 100_000, d: 64, baseline: false, explicitOnly: true },
   // The issue's real-GPU figure ([C]'s N at d = 256).
   { label: 'N=100000,d=256', N: 100_000, d: 256, baseline: false, explicitOnly: true },
+  // The coupled-rotation structural path at b-balance-onestep's sizes (ci N = 300, full N = 999;
+  // its sweeps batch up to 16 step sizes): block3_transform against the plain matmul.
+  { label: 'coupled N=300,R=16', N: 300, d: 300, baseline: false, coupledRuns: 16 },
+  { label: 'coupled N=999,R=16', N: 999, d: 999, baseline: false, coupledRuns: 16, explicitOnly: true },
 ];
 
 interface Timed {
@@ -161,6 +168,10 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
   const rows: BenchRow[] = [];
   try {
     for (const s of shapes) {
+      if (s.coupledRuns) {
+        rows.push(...(await benchCoupled(gpu, s, s.coupledRuns, runs, profiler, options.onProgress)));
+        continue;
+      }
       const blockings = explicit ?? [{}, ...(s.baseline ? gpuShaped : [])];
       const { N, d } = s;
       const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 }, taskSeed: 1 });
@@ -229,4 +240,84 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
     profiler?.destroy();
   }
   return rows;
+}
+
+/**
+ * The coupled-rotation structural path: one block3_transform pass (R runs of N×N), the whole
+ * structural softmaxGrad call (two rotations around identity_softmax_grad) and the plain batched
+ * matmul R × N³ with the device's choice, in interleaved rounds. block3_transform's GFLOP/s follow the
+ * family's cost model (12 FLOPs per entry: two 3×3 products per 3×3 block), the matmul's 2·N³ per
+ * run; the block3 row's note gives the ratio of the two rates (the issue's floor: 50%).
+ */
+async function benchCoupled(
+  gpu: Gpu,
+  s: SoftmaxGradBenchShape,
+  R: number,
+  runs: number,
+  profiler: TimestampProfiler | undefined,
+  onProgress?: (message: string) => void,
+): Promise<BenchRow[]> {
+  const { N } = s;
+  const timing: BenchRow['timing'] = profiler ? 'timestamp-query' : 'wall-clock';
+  const task = await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding: 'coupled-rotation', frequency: { kind: 'two-class', headCount: Math.round(N / 5), headMass: 0.8 }, taskSeed: 1 });
+  const created: Tensor[] = [];
+  const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
+  try {
+    const emb = task.embeddings;
+    if (emb.kind !== 'coupled-rotation') throw new Error('unreachable');
+    const W = keep(uploadTensor(gpu, { batch: R, rows: N, cols: N, label: 'bench W (coupled)' }, randomF32(R * N * N, 5, -0.5, 0.5)));
+    const G = keep(createTensor(gpu, { batch: R, rows: N, cols: N, label: 'bench G (coupled)' }));
+    const M = keep(createTensor(gpu, { batch: R, rows: N, cols: N, label: 'bench rotated logits' }));
+    const B = keep(uploadTensor(gpu, { batch: R, rows: N, cols: N, label: 'bench matmul B' }, randomF32(R * N * N, 6)));
+    const C = keep(createTensor(gpu, { batch: R, rows: N, cols: N, label: 'bench matmul C' }));
+    const variant = resolveMatmulVariant(gpu, { a: W, b: B, c: C });
+    // The same rotation as two plain matmuls on views, no copies: T = (I ⊗ L)·X as R·N/3 products
+    // L (3×3, shared) · X[3p..3p+2, :] (3×N), then Y = T·(I ⊗ Q)ᵀ with T's rows cut into triples
+    // (R products of (N²/3)×3 · Qᵀ). The FLOPs are block3's (6 + 6 per entry), with K = 3.
+    const L = keep(uploadTensor(gpu, { rows: 3, cols: 3, label: 'bench L' }, Float32Array.from(transpose3(emb.blockOut))));
+    const Qm = keep(uploadTensor(gpu, { rows: 3, cols: 3, label: 'bench Q' }, Float32Array.from(transpose3(emb.blockIn))));
+    const T = keep(createTensor(gpu, { batch: R, rows: N, cols: N, label: 'bench T = (I⊗L)·X' }));
+    const rowTriples = (t: Tensor): Tensor => ({ ...t, batch: R * (N / 3), rows: 3, cols: N, batchStride: 3 * N });
+    const entryTriples = (t: Tensor): Tensor => ({ ...t, rows: (N * N) / 3, cols: 3 });
+    const asMatmuls = async (rec: CommandRecorder) => {
+      await matmul(rec, { a: L, b: rowTriples(W), c: rowTriples(T) }, { label: 'rotation as matmul: (I⊗L)·X' });
+      await matmul(rec, { a: entryTriples(T), b: Qm, c: entryTriples(M), transB: true }, { label: 'rotation as matmul: ·(I⊗Q)ᵀ' });
+    };
+    onProgress?.(`softmax-grad ${s.label}: block3_transform, as two matmuls, the structural call, matmul ${R} x ${N}³ (${variant}), interleaved`);
+    const [block3, viaMatmul, call, mm] = await timeInterleaved(
+      gpu,
+      runs,
+      [
+        (rec) => block3Transform(rec, { src: W, dst: M, left: transpose3(emb.blockOut), right: transpose3(emb.blockIn), label: 'block3_transform:logits' }),
+        asMatmuls,
+        async (rec) => {
+          const r = await softmaxGrad(rec, { W, G, embeddings: emb, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'expected' });
+          return () => r.destroy();
+        },
+        (rec) => matmul(rec, { a: W, b: B, c: C }, { label: 'matmul' }).then(() => undefined),
+      ],
+      profiler,
+    );
+    const block3Flops = 12 * N * N * R;
+    const mmFlops = matmulFlops({ M: N, N, K: N, batch: R });
+    const rate = (t: Timed, f: number) => f / (median(t.samplesMs.filter(Number.isFinite)) * 1e6);
+    const ratio = rate(block3, block3Flops) / rate(mm, mmFlops);
+    const perRound = median(block3.samplesMs.map((b, i) => block3Flops / b / (mmFlops / mm.samplesMs[i])).filter(Number.isFinite));
+    const callFlops = 2 * block3Flops + 5 * N * N * R;
+    const breakdown = Object.entries(call.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+    onProgress?.(`softmax-grad ${s.label}: block3_transform at ${(100 * ratio).toFixed(0)}% of the matmul's GFLOP/s`);
+    return [
+      row('softmax-grad', 'block3_transform', s.label, block3, block3Flops, timing,
+        `${(100 * ratio).toFixed(0)}% of the plain matmul's GFLOP/s (${R} x ${N}³, ${variant}, same rounds; median of per-round ratios ${(100 * perRound).toFixed(0)}%; floor 50%); cost model 12 FLOPs per entry`),
+      { ...row('softmax-grad', 'rotation as 2 plain matmuls', s.label, viaMatmul, block3Flops, timing,
+        `the same rotation by matmul() on views (K = 3; the device's choice per shape): ${Object.entries(viaMatmul.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}; ` +
+          `${(median(viaMatmul.samplesMs) / median(block3.samplesMs)).toFixed(1)}× block3_transform's time`), chosen: false },
+      row('softmax-grad', 'coupled-rotation structural', s.label, call, callFlops, timing,
+        `two block3_transform passes + identity_softmax_grad (cost models: 12 + 12 + 5 FLOPs per entry): ${breakdown}`),
+      { ...row('softmax-grad', `matmul ${variant}`, s.label, mm, mmFlops, timing, `the plain batched product ${R} x ${N}x${N}x${N}, the device's choice`), chosen: false },
+    ];
+  } finally {
+    for (const t of created) t.buffer.destroy();
+    task.destroy();
+  }
 }
