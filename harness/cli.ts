@@ -19,6 +19,7 @@ import {
   type VariantSelection,
 } from '../src/experiments/results';
 import type { BenchRow, CheckRow } from '../src/kernels/family';
+import type { RecordingStats } from '../src/train/records';
 import { KERNEL_NAMES } from '../src/kernels/index';
 import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
@@ -85,6 +86,8 @@ Browser options (every command):
   --robust                    keep Dawn's robustness checks (default flags disable them; slower kernels)
   --headed                    show the browser window
   --reselect                  re-measure the kernel variant choice instead of using the cache
+  --no-step-plan              run CONFIG.json: make every step's uniform buffers and bind groups afresh
+                              (to measure what the step plan saves; each cell prints its recording cost)
 Environment: CHROMIUM_PATH=/path/to/chrome picks the browser; MUONLAB_CACHE_DIR moves the variant cache.
 
 --json FILE writes the result as JSON (versioned schema); a bare --json prints it instead of the table.
@@ -122,6 +125,8 @@ type Options = z.infer<typeof OptionsSchema> & {
   headed: boolean;
   robust: boolean;
   reselect: boolean;
+  /** `--no-step-plan`: record every training step's dispatches afresh (to measure what the plan saves). */
+  noStepPlan: boolean;
 };
 
 export function parseCommandLine(argv: string[]): Options {
@@ -153,6 +158,7 @@ export function parseCommandLine(argv: string[]): Options {
         headed: { type: 'boolean' },
         robust: { type: 'boolean' },
         reselect: { type: 'boolean' },
+        'no-step-plan': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -218,7 +224,18 @@ export function parseCommandLine(argv: string[]): Options {
     headed: Boolean(v.headed),
     robust: Boolean(v.robust),
     reselect: Boolean(v.reselect),
+    noStepPlan: Boolean(v['no-step-plan']),
   };
+}
+
+/** One line on the host's recording cost of a cell's steps (dispatches per second of recording time). */
+function recordingLine(r: RecordingStats): string {
+  const perSecond = (n: number, ms: number) => (ms > 0 ? `${Math.round((1000 * n) / ms)}/s` : '—');
+  const plan = r.plan
+    ? `step plan: ${r.plan.bindGroupsCreated} bind groups and ${r.plan.uniformBuffersCreated} uniform buffers made, ${r.plan.uniformWrites} uniform rewrites`
+    : 'no step plan: a uniform buffer and a bind group per dispatch';
+  return `recording: ${r.dispatches} dispatches in ${r.steps} steps, ${r.recordMs.toFixed(0)} ms recording (${perSecond(r.dispatches, r.recordMs)}), ` +
+    `${r.submitMs.toFixed(0)} ms submitting (${perSecond(r.dispatches, r.recordMs + r.submitMs)} with it); ${plan}`;
 }
 
 function progress(message: string): void {
@@ -395,12 +412,13 @@ async function runExperiment(options: Options): Promise<number> {
       for (const cell of plan.todo) {
         const dir = dirs.get(cell.id)!;
         beginCell(dir, cell);
-        const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
+        const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile, stepPlan: !options.noStepPlan });
         finishCell(dir, { ...summary, profile: undefined });
         if (summary.profile) writeProfile(dir, summary.profile);
         bar.cellDone(summary.elapsedMs);
         const diverged = summary.runs.filter((r) => r.diverged).length;
         console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
+        if (summary.recording) console.log(`    ${recordingLine(summary.recording)}`);
       }
       // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
       const plots = await writeSweepPlots(await session.renderer(), plan.root);

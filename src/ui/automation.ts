@@ -15,7 +15,7 @@ import { trainCell } from '../train/trainCell';
 import { presetByName } from '../experiments/presets/index';
 import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../experiments/presets/types';
 import { validateConfig, type ValidationReport } from '../experiments/validate';
-import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
+import type { PerItemArrays, RecordingStats, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
 import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
@@ -55,6 +55,8 @@ export interface CellSummary {
   finalPerItem: EncodedPerItem[];
   /** With `{ profile: true }`: per-kernel GPU time of every step, with fractions of the device peak. */
   profile?: RunProfile;
+  /** The host's cost of recording the steps (dispatches, milliseconds, the step plan's allocations). */
+  recording?: RecordingStats;
 }
 
 /** One preset cell's raw result (stored form) and, when asked for, its GPU profile. */
@@ -66,6 +68,8 @@ export interface PresetCellRun {
 /** Options of runCell / runPreset / runPresetCell: `profile` adds the run's per-kernel GPU profile. */
 export interface RunOptions {
   profile?: boolean;
+  /** runCell: false records every step's dispatches afresh (TrainOptions.stepPlan; measurements). */
+  stepPlan?: boolean;
 }
 
 export interface MuonlabPageApi {
@@ -236,7 +240,7 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
         onProgress: (event) => io.trainProgress?.(event),
         onRecord: (record) => io.record?.(cell, jsonSafe(record)),
         onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
-      }, { profile: options.profile });
+      }, { profile: options.profile, stepPlan: options.stepPlan });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
       return jsonSafe({
         cell,
@@ -244,6 +248,7 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
         steps: result.steps,
         stopped: result.stopped,
         elapsedMs: result.elapsedMs,
+        recording: result.recording,
         finalPerItem: (result.finalPerItem?.runs ?? []).map(encodePerItem),
         ...(profile ? { profile } : {}),
       });
