@@ -86,8 +86,6 @@ Browser options (every command):
   --robust                    keep Dawn's robustness checks (default flags disable them; slower kernels)
   --headed                    show the browser window
   --reselect                  re-measure the kernel variant choice instead of using the cache
-  --no-step-plan              run CONFIG.json: make every step's uniform buffers and bind groups afresh
-                              (to measure what the step plan saves; each cell prints its recording cost)
 Environment: CHROMIUM_PATH=/path/to/chrome picks the browser; MUONLAB_CACHE_DIR moves the variant cache.
 
 --json FILE writes the result as JSON (versioned schema); a bare --json prints it instead of the table.
@@ -125,8 +123,6 @@ type Options = z.infer<typeof OptionsSchema> & {
   headed: boolean;
   robust: boolean;
   reselect: boolean;
-  /** `--no-step-plan`: record every training step's dispatches afresh (to measure what the plan saves). */
-  noStepPlan: boolean;
 };
 
 export function parseCommandLine(argv: string[]): Options {
@@ -158,7 +154,6 @@ export function parseCommandLine(argv: string[]): Options {
         headed: { type: 'boolean' },
         robust: { type: 'boolean' },
         reselect: { type: 'boolean' },
-        'no-step-plan': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -224,7 +219,6 @@ export function parseCommandLine(argv: string[]): Options {
     headed: Boolean(v.headed),
     robust: Boolean(v.robust),
     reselect: Boolean(v.reselect),
-    noStepPlan: Boolean(v['no-step-plan']),
   };
 }
 
@@ -412,7 +406,7 @@ async function runExperiment(options: Options): Promise<number> {
       for (const cell of plan.todo) {
         const dir = dirs.get(cell.id)!;
         beginCell(dir, cell);
-        const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile, stepPlan: !options.noStepPlan });
+        const summary = await session.call('runCell', cell.config, cell.id, { profile: options.profile });
         finishCell(dir, { ...summary, profile: undefined });
         if (summary.profile) writeProfile(dir, summary.profile);
         bar.cellDone(summary.elapsedMs);

@@ -40,6 +40,19 @@ export interface DispatchPlanStats {
   uniformWrites: number;
 }
 
+/**
+ * One plan per loop of recordings that repeat (one per training cell).
+ *
+ * @example
+ * const plan = new DispatchPlan('train cell 3');
+ * for (let t = 0; t <= T; t++) {
+ *   const rec = new CommandRecorder(gpu, undefined, `step ${t}`, plan);
+ *   await recordStep(rec, context, { t, update: t < T }, transient);
+ *   await rec.submit();
+ * }
+ * plan.stats; // { dispatches, bindGroupsCreated, uniformBuffersCreated, uniformWrites }
+ * plan.destroy();
+ */
 export class DispatchPlan {
   private readonly slots = new Map<string, PlanSlot>();
   private readonly counts = { dispatches: 0, bindGroupsCreated: 0, uniformBuffersCreated: 0, uniformWrites: 0 };
@@ -59,13 +72,22 @@ export class DispatchPlan {
    * then create() makes the bind group (under the caller's error scope). CommandRecorder.dispatch
    * calls both after it checked the arguments.
    */
-  reuse(device: GPUDevice, slotKey: string, info: KernelInfo, buffers: Readonly<Record<string, GPUBuffer>>, packed: readonly (readonly [string, ArrayBuffer])[]): GPUBindGroup | undefined {
+  reuse(
+    device: GPUDevice,
+    slotKey: string,
+    info: KernelInfo,
+    buffers: Readonly<Record<string, GPUBuffer>>,
+    packed: readonly (readonly [string, ArrayBuffer])[],
+  ): GPUBindGroup | undefined {
     if (this.destroyed) throw new Error(`${this.label}: used after destroy()`);
     this.counts.dispatches++;
     let slot = this.slots.get(slotKey);
     // The uniform structs are the shader's, so a slot's set only changes if its key was reused for
     // another kernel; then its buffers go (a slot is used once per recording: no pending use here).
-    if (slot && (slot.uniforms.size !== packed.length || packed.some(([name, data]) => slot!.uniforms.get(name)?.bytes.length !== data.byteLength))) {
+    if (
+      slot &&
+      (slot.uniforms.size !== packed.length || packed.some(([name, data]) => slot!.uniforms.get(name)?.bytes.length !== data.byteLength))
+    ) {
       for (const u of slot.uniforms.values()) u.buffer.destroy();
       this.slots.delete(slotKey);
       slot = undefined;
@@ -100,7 +122,11 @@ export class DispatchPlan {
     const uniforms = this.slots.get(slotKey)?.uniforms ?? new Map<string, { buffer: GPUBuffer; bytes: Uint8Array }>();
     for (const [name, data] of packed) {
       if (uniforms.has(name)) continue;
-      const buffer = device.createBuffer({ label: `${label}.${name} (${this.label})`, size: data.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const buffer = device.createBuffer({
+        label: `${label}.${name} (${this.label})`,
+        size: data.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
       device.queue.writeBuffer(buffer, 0, data);
       uniforms.set(name, { buffer, bytes: new Uint8Array(data) });
       this.counts.uniformBuffersCreated++;

@@ -16,6 +16,7 @@ import { presetByName } from '../experiments/presets/index';
 import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../experiments/presets/types';
 import { validateConfig, type ValidationReport } from '../experiments/validate';
 import type { PerItemArrays, RecordingStats, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
+import { measureRecording, type RecordingCostOptions } from '../train/recordingCost';
 import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
@@ -92,6 +93,8 @@ export interface MuonlabPageApi {
   currentProfile(): Promise<RunProfile | null>;
   /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
   validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
+  /** The host's cost of recording a cell's steps, the GPU idle before each (bench/recording/measure.ts). */
+  measureRecording(config: ExperimentConfigInput, options: RecordingCostOptions): Promise<RecordingStats>;
   /** A preset's independent cells at a scale (what `cells/<id>/` folders hold). */
   presetCells(name: string, scale: Scale): Promise<PresetCell[]>;
   /**
@@ -231,6 +234,9 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
     },
     async summarizePreset(name, scale, results) {
       return jsonSafe(presetByName(name).summarize(scale, results));
+    },
+    async measureRecording(config, options) {
+      return measureRecording(await gpuPromise, config, options);
     },
     async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;

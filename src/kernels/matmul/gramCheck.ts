@@ -34,7 +34,12 @@ export interface GramCase {
   skip?: number;
 }
 
-/** The suite; `quick` keeps one unaligned and one aligned case (the variant choice's validation). */
+/**
+ * The suite; `quick` keeps one unaligned and one aligned case (the variant choice's validation).
+ *
+ * @example
+ * gramCases('quick').map(gramCaseId); // ['gram X·Xᵀ 70×45 (quad: T = 3, K tail 5)', 'gram X·Xᵀ 132×20 (tiled: T = 2, K = 2½ slices)']
+ */
 export function gramCases(scope: 'full' | 'quick' = 'full'): GramCase[] {
   const all: GramCase[] = [
     { name: 'X·Xᵀ 70×45 (quad: T = 3, K tail 5)', batch: 3, rows: 70, cols: 45, trans: false, alpha: 1, beta: 0 },
@@ -52,6 +57,7 @@ export function gramCases(scope: 'full' | 'quick' = 'full'): GramCase[] {
   return scope === 'quick' ? [all[0], all[6]] : all;
 }
 
+/** The case's addressable id (`muonlab check`, `-t`), e.g. `gram X·Xᵀ 64×64`. */
 export function gramCaseId(c: GramCase): string {
   return `gram ${c.name}`;
 }
@@ -65,7 +71,12 @@ function symmetricMatrices(batch: number, m: number, seed: number): Float32Array
   return out;
 }
 
-/** The layout facts of a case, for gramVariantSupports (no GPU objects). */
+/**
+ * The layout facts of a case, for gramVariantSupports (no GPU objects).
+ *
+ * @example
+ * gramVariantSupports(gpu, 'workgroup-tiled-vec4', gramCaseShape(gramCases()[0])); // false: 45 is not a multiple of 4
+ */
 export function gramCaseShape(c: GramCase): ReturnType<typeof gramShapeOf> {
   const m = c.trans ? c.cols : c.rows;
   const stored = c.batch + (c.skip ?? 0);
@@ -87,7 +98,13 @@ export interface GramCaseResult {
   untouchedOutside: boolean;
 }
 
-/** Runs one case with one variant on the GPU and through the Float64 twin, from the same f32 inputs. */
+/**
+ * Runs one case with one variant on the GPU and through the Float64 twin, from the same f32 inputs.
+ *
+ * @example
+ * const r = await runGramCase(gpu, gramCases()[6], 'workgroup-tiled-vec4');
+ * r.comparison.worstRatio <= 1 && r.asymmetric === 0;
+ */
 export async function runGramCase(gpu: Gpu, c: GramCase, variant: GramVariantName): Promise<GramCaseResult> {
   const m = c.trans ? c.cols : c.rows;
   const k = c.trans ? c.rows : c.cols;

@@ -76,6 +76,12 @@ export const GRAM_VARIANTS: readonly GramVariant[] = [
 /** The register-blocked quad form: the kernel the variant-free callers and older profiles name. */
 export const GRAM_SYMMETRIC_KERNEL = GRAM_VARIANTS[0].kernel;
 
+/**
+ * A gram variant by name; a RangeError names the variants otherwise.
+ *
+ * @example
+ * gramVariant('workgroup-tiled-vec4').workgroups(1024, 16); // [36, 1, 16]
+ */
 export function gramVariant(name: string): GramVariant {
   const v = GRAM_VARIANTS.find((x) => x.name === name);
   if (!v) throw new RangeError(`symmetricGram: unknown variant "${name}"; variants: ${GRAM_VARIANTS.map((x) => x.name).join(', ')}`);
@@ -113,7 +119,12 @@ export function gramVariantSupports(gpu: Pick<Gpu, 'hasSubgroups'>, variant: Gra
   return !v.alignedOnly || [shape.m, shape.k, ...shape.offsets].every((x) => x % 4 === 0);
 }
 
-/** The shape class of a gram product: that of the m×m×k matmul it replaces. */
+/**
+ * The shape class of a gram product: that of the m×m×k matmul it replaces.
+ *
+ * @example
+ * gramShapeClass({ m: 256, k: 64, offsets: [0, 0, 0, 0] }); // 'aligned-shallow'
+ */
 export function gramShapeClass(shape: GramShape): string {
   return matmulShapeClass({ M: shape.m, N: shape.m, K: shape.k }, [shape.m, shape.k, ...shape.offsets].every((x) => x % 4 === 0));
 }
@@ -157,7 +168,12 @@ export interface SymmetricGramArgs {
   variant?: GramVariantName;
 }
 
-/** m, k and the offsets/strides of a call (after its layout checks). */
+/**
+ * m, k and the offsets/strides of a call (after its layout checks).
+ *
+ * @example
+ * gramShapeOf({ x, c: gram, trans: false }); // { m: x.rows, k: x.cols, offsets: [x.offset, gram.offset, 0, 0] } for single matrices
+ */
 export function gramShapeOf(args: Pick<SymmetricGramArgs, 'x' | 'c' | 'trans'>): GramShape {
   const { x, c, trans } = args;
   const strideX = x.batch === 1 || x.batchStride === 0 ? 0 : x.batchStride;

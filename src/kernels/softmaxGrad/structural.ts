@@ -91,7 +91,12 @@ export async function block3Transform(rec: CommandRecorder, args: Block3Args): P
   });
 }
 
-/** The 3×3 transpose of a row-major block. */
+/**
+ * The 3×3 transpose of a row-major block.
+ *
+ * @example
+ * transpose3([1, 2, 3, 4, 5, 6, 7, 8, 9]); // [1, 4, 7, 2, 5, 8, 3, 6, 9]
+ */
 export const transpose3 = (m: readonly number[]): number[] => [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]];
 
 export interface StructuralRecord {
