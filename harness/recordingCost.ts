@@ -6,7 +6,7 @@
  *   node --import ./harness/registerHooks.mjs harness/recordingCost.ts [CONFIG.json] [--host browser|node]
  *        [--steps N] [--rounds R] [--json FILE]
  *
- * Default config: bench/recording/recording.json. Prints one line per round and mode (dispatches per
+ * Default config: bench/gpukernels/recording.json. Prints one line per round and mode (dispatches per
  * second of recording time, and with the submits) and the load average; `--json` writes the rounds
  * with the adapter and flags.
  */
@@ -37,7 +37,7 @@ const perSecond = (n: number, ms: number) => (ms > 0 ? (1000 * n) / ms : NaN);
  * const rounds = await measureRecordingCost({ host: 'node', steps: 100, rounds: 3 });
  */
 export async function measureRecordingCost(options: { config?: string; host: HostName; steps: number; rounds: number; log?: (line: string) => void }): Promise<{ rounds: Round[]; adapter: unknown; flags: string[] }> {
-  const path = options.config ?? resolve(PROJECT_ROOT, 'bench/recording/recording.json');
+  const path = options.config ?? resolve(PROJECT_ROOT, 'bench/gpukernels/recording.json');
   const config = JSON.parse(readFileSync(path, 'utf8')) as ExperimentConfigInput;
   const session = await (options.host === 'node' ? openNodeSession : openSession)({ log: options.log });
   try {

@@ -6,7 +6,7 @@
  * submitted (the buffers it writes are real) but nothing is read back.
  *
  * Used to measure what the step plan (src/gpu/dispatchPlan.ts) saves: dispatches per second of
- * recording time with and without it (bench/recording/, bench/README.md).
+ * recording time with and without it (bench/gpukernels/, bench/README.md).
  */
 import { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';

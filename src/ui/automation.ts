@@ -93,7 +93,7 @@ export interface MuonlabPageApi {
   currentProfile(): Promise<RunProfile | null>;
   /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
   validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
-  /** The host's cost of recording a cell's steps, the GPU idle before each (bench/recording/measure.ts). */
+  /** The host's cost of recording a cell's steps, the GPU idle before each (harness/recordingCost.ts). */
   measureRecording(config: ExperimentConfigInput, options: RecordingCostOptions): Promise<RecordingStats>;
   /** A preset's independent cells at a scale (what `cells/<id>/` folders hold). */
   presetCells(name: string, scale: Scale): Promise<PresetCell[]>;
