@@ -6,10 +6,9 @@
 // Why per block: the first form (one invocation per entry) read each entry's whole 3×3 block — 9
 // loads per entry, each a gather on a CPU adapter — indexed the 3×3 matrices dynamically (a local
 // array in memory) and spent four integer divisions per entry; it ran at 0.03–0.08 GFLOP/s on
-// SwiftShader (bench/README.md). Per block it is 1 load and 1 store per entry, 2 divisions per 9.
+// SwiftShader (bench/README.md). Per block it is 1 load and 1 store per entry, and the block comes
+// from the 3-D grid without an integer division.
 // The sums run in the same order as before: X·Qᵀ over b' first, then L over a', left to right.
-//#import lib/linear_invocation.wgsl
-
 struct Block3Params {
   n: u32,
   runs: u32,
@@ -34,19 +33,17 @@ fn combineRows(l: vec3<f32>, t0: vec3<f32>, t1: vec3<f32>, t2: vec3<f32>) -> vec
   return l.x * t0 + l.y * t1 + l.z * t2;
 }
 
-@compute @workgroup_size(64, 1, 1)
-fn block3_transform(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let flat = linear_invocation(gid, groups);
+// Grid: x = block column q, y = block row p, z = run — no divisions to find the block.
+@compute @workgroup_size(16, 4, 1)
+fn block3_transform(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = blocks.n;
   let side = n / 3u;
-  let perRun = side * side;
-  if (flat >= perRun * blocks.runs) {
+  let q = gid.x;
+  let p = gid.y;
+  let run = gid.z;
+  if (q >= side || p >= side || run >= blocks.runs) {
     return;
   }
-  let run = flat / perRun;
-  let inRun = flat - run * perRun;
-  let p = inRun / side;
-  let q = inRun - p * side;
   let src = blocks.srcOffset + run * blocks.srcStride + 3u * p * n + 3u * q;
   let dst = blocks.dstOffset + run * blocks.dstStride + 3u * p * n + 3u * q;
   // Column j of Q as a vector over b: (Q[0][j], Q[1][j], Q[2][j]), so X_blk row · Qᵀ is

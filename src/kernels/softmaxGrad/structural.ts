@@ -87,7 +87,8 @@ export async function block3Transform(rec: CommandRecorder, args: Block3Args): P
     label: args.label ?? 'block3_transform',
     buffers: { block_src: src.buffer, block_dst: dst.buffer },
     uniforms: { blocks: blockUniform(N, R, args.left, args.right, src, dst) },
-    workgroups: linearWorkgroups(rec.gpu, R * (N / 3) ** 2),
+    // x: block columns (16 per workgroup), y: block rows (4), z: runs (shaders/softmaxGrad/block3_transform.wgsl).
+    workgroups: [Math.ceil(N / 3 / 16), Math.ceil(N / 3 / 4), R],
   });
 }
 
