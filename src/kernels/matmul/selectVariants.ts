@@ -22,19 +22,30 @@ import { GRAM_VARIANTS, gramShapeClass, gramShapeOf, gramVariantSupports, symmet
 import { matmulShape, type MatmulOperands } from '../../layout/matmulShape';
 import { setVariantChoices, type VariantTable } from '../variants';
 
+interface Product {
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  beta?: number;
+}
+
 /**
- * One representative product per shape class; class boundaries are in matmulShapeClass. The
- * shallow ones are the fused softmax gradient's logit product (an output chunk of 128 rows × a
- * block of 1024 queries, K = d = 64; A shared across the batch, B transposed, as src/kernels/
- * softmaxGrad/dense.ts calls it) and its unaligned sibling.
+ * The representative products of each shape class (class boundaries: matmulShapeClass); a candidate's
+ * time is the sum over them, each recorded in the same command buffer. The shallow classes hold the
+ * fused softmax gradient's two chunk products as src/kernels/softmaxGrad/dense.ts calls them at the
+ * bench's N = 4096, d = 64 (a query block of 4096): logits (an output chunk of 128 rows × 4096
+ * queries, K = d, B transposed) and the update (4096 queries × d, K = the chunk of 128, A transposed,
+ * β = 1) — one choice serves both, so both are timed.
  */
-const REPRESENTATIVES: Record<string, { M: number; N: number; K: number; transB?: boolean }> = {
-  'aligned-small': { M: 64, N: 64, K: 64 },
-  'aligned-large': { M: 256, N: 256, K: 256 },
-  'aligned-shallow': { M: 128, N: 1024, K: 64, transB: true },
-  'unaligned-small': { M: 61, N: 67, K: 63 },
-  'unaligned-large': { M: 257, N: 255, K: 253 },
-  'unaligned-shallow': { M: 125, N: 1021, K: 61, transB: true },
+const REPRESENTATIVES: Record<string, readonly Product[]> = {
+  'aligned-small': [{ M: 64, N: 64, K: 64 }],
+  'aligned-large': [{ M: 256, N: 256, K: 256 }],
+  'aligned-shallow': [{ M: 128, N: 4096, K: 64, transB: true }, { M: 4096, N: 64, K: 128, transA: true, beta: 1 }],
+  'unaligned-small': [{ M: 61, N: 67, K: 63 }],
+  'unaligned-large': [{ M: 257, N: 255, K: 253 }],
+  'unaligned-shallow': [{ M: 125, N: 4093, K: 61, transB: true }, { M: 4093, N: 61, K: 125, transA: true, beta: 1 }],
 };
 
 /** One representative Gram product X·Xᵀ (X m×k) per class; the class is that of the m×m×k matmul. */
@@ -100,22 +111,35 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
 
   const choice: Record<string, string> = {};
   const warmup: Record<string, Record<string, number>> = {};
-  for (const [shapeClass, { M, N, K, transB }] of Object.entries(REPRESENTATIVES)) {
-    const a = uploadRandom(gpu, M, K, 'select A');
-    const b = transB ? uploadRandom(gpu, N, K, 'select B') : uploadRandom(gpu, K, N, 'select B');
-    const c = uploadRandom(gpu, M, N, 'select C');
+  for (const [shapeClass, products] of Object.entries(REPRESENTATIVES)) {
+    const created: Tensor[] = [];
+    const upload = (rows: number, cols: number, label: string) => {
+      const t = uploadRandom(gpu, rows, cols, label);
+      created.push(t);
+      return t;
+    };
     try {
-      const args: MatmulOperands<Tensor> = { a, b, c, transB };
-      const shape = matmulShape(args);
-      if (matmulShapeClass(shape, isAligned(shape, args)) !== shapeClass) throw new Error(`representative of ${shapeClass} is misclassified`);
+      const calls = products.map((p): MatmulOperands<Tensor> => ({
+        a: p.transA ? upload(p.K, p.M, 'select A') : upload(p.M, p.K, 'select A'),
+        b: p.transB ? upload(p.N, p.K, 'select B') : upload(p.K, p.N, 'select B'),
+        c: upload(p.M, p.N, 'select C'),
+        transA: p.transA,
+        transB: p.transB,
+        beta: p.beta,
+      }));
+      const shapes = calls.map((args) => matmulShape(args));
+      if (shapes.some((shape, i) => matmulShapeClass(shape, isAligned(shape, calls[i])) !== shapeClass)) throw new Error(`a representative of ${shapeClass} is misclassified`);
       const candidates: Record<string, (rec: CommandRecorder) => Promise<unknown>> = {};
       for (const v of MATMUL_VARIANTS) {
-        if (validated[v.name] && v.supports(shape, args)) candidates[v.name] = (rec) => matmul(rec, args, { variant: v.name as MatmulVariantName });
+        if (!validated[v.name] || !calls.every((args, i) => v.supports(shapes[i], args))) continue;
+        candidates[v.name] = async (rec) => {
+          for (const args of calls) await matmul(rec, args, { variant: v.name as MatmulVariantName });
+        };
       }
-      onProgress(`timing matmul ${Object.keys(candidates).join(', ')} on ${shapeClass} (${M}x${N}x${K}), interleaved`);
+      onProgress(`timing matmul ${Object.keys(candidates).join(', ')} on ${shapeClass} (${products.map((p) => `${p.M}x${p.N}x${p.K}`).join(' + ')}), interleaved`);
       warmup[shapeClass] = medians(await measureInterleaved(gpu, candidates, { runs: RUNS }));
     } finally {
-      for (const t of [a, b, c]) t.buffer.destroy();
+      for (const t of created) t.buffer.destroy();
     }
     choice[shapeClass] = fastest(warmup[shapeClass], `matmul (${shapeClass})`);
   }
