@@ -77,3 +77,25 @@ if (!found) {
   }
 }
 say(`browser: ${found.path} (${found.source})`);
+
+// The Node host (--host node) needs the Vulkan loader; install it the same way when we can, and
+// otherwise only say so (the browser host does not need it).
+let hasVulkanLoader;
+try {
+  hasVulkanLoader = /libvulkan\.so\.1 /.test(execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }));
+} catch {
+  hasVulkanLoader = process.platform !== 'linux';
+}
+if (!hasVulkanLoader) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) {
+    try {
+      say('installing Debian/Ubuntu package "libvulkan1" (the Vulkan loader the Node host needs)…');
+      run('apt-get', ['install', '-y', '-qq', 'libvulkan1']);
+    } catch {
+      say('could not install libvulkan1: the Node host (--host node) will find no adapter until it is installed');
+    }
+  } else {
+    say('no Vulkan loader (libvulkan.so.1): --host node needs it (Debian/Ubuntu: apt-get install libvulkan1)');
+  }
+}

@@ -3,7 +3,7 @@
  * Shared by the CLI (harness/browser.ts) and the vitest browser project (vite.config.ts) so tests
  * run on exactly the configuration users get.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 /**
  * WebGPU on (SwiftShader when there is no GPU), and nothing that phones home: on a machine with a
@@ -28,6 +28,38 @@ export function defaultBrowserArgs(options: { robust?: boolean } = {}): string[]
   ];
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--no-sandbox');
   return args;
+}
+
+/**
+ * The flags Chromium needs to give WebGPU a hardware adapter, per platform (the gpuweb
+ * implementation-status notes and Chrome's "web AI testing" guide for headless GPUs):
+ * - Linux: WebGPU runs on Vulkan only with `--enable-features=Vulkan`; headless, ANGLE on Vulkan
+ *   and no Vulkan surface (no window to present to): `--use-angle=vulkan --disable-vulkan-surface`.
+ * - macOS (Metal) and Windows (D3D12): WebGPU uses the GPU by default; nothing to add.
+ * Without a usable GPU these flags can crash Chromium's GPU process, so the browser host tries them
+ * first only where a GPU device is present and falls back to the default flags (SwiftShader).
+ */
+export function hardwareWebgpuArgs(platform: NodeJS.Platform = process.platform): string[] {
+  return platform === 'linux' ? ['--enable-features=Vulkan', '--use-angle=vulkan', '--disable-vulkan-surface'] : [];
+}
+
+/**
+ * Whether this machine has a GPU device node for Chromium to use: on Linux a DRM render node
+ * (/dev/dri/renderD*) or NVIDIA's /dev/nvidia0; elsewhere assumed (the OS picks the adapter).
+ *
+ * @example
+ * gpuDevicePresent(); // { present: false, why: 'no /dev/dri/renderD* or /dev/nvidia0' }
+ */
+export function gpuDevicePresent(platform: NodeJS.Platform = process.platform): { present: boolean; why: string } {
+  if (platform !== 'linux') return { present: true, why: `${platform}: the system picks the GPU` };
+  if (existsSync('/dev/nvidia0')) return { present: true, why: '/dev/nvidia0 exists' };
+  let render: string[];
+  try {
+    render = readdirSync('/dev/dri').filter((n) => n.startsWith('renderD'));
+  } catch {
+    render = [];
+  }
+  return render.length ? { present: true, why: `/dev/dri/${render[0]} exists` } : { present: false, why: 'no /dev/dri/renderD* or /dev/nvidia0' };
 }
 
 export interface BrowserLocation {

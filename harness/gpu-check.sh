@@ -51,18 +51,18 @@ else
   say "vulkan loader: the system's"
 fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$WORK}"
-export MUONLAB_CACHE_DIR="$WORK/cache"
 
 # `timeout` runs programs, not shell functions: the CLI on the Node host as a small script.
 printf '#!/bin/sh\nexec "%s/node" "%s/muonlab.mjs" "$@" --host node\n' "$WORK" "$WORK" >"$WORK/muonlab"
 chmod +x "$WORK/muonlab"
 muonlab="$WORK/muonlab"
 
-# Runs one step with the time left (minus a reserve for the steps after it); logs its output.
+# Runs one step for at most CAP seconds (and never past the budget); logs its output.
 step() {
-  local name="$1" reserve="$2"
+  local name="$1" cap="$2"
   shift 2
-  local t=$(($(left) - reserve))
+  local t=$(($(left) - 10))
+  [ "$t" -gt "$cap" ] && t=$cap
   if [ "$t" -lt 20 ]; then
     say "SKIPPED $name: no time left (budget ${BUDGET}s)"
     return 124
@@ -76,7 +76,9 @@ step() {
   return $rc
 }
 
-step env 0 "$muonlab" env --json "$OUT/env.json"
+# Caps as shares of the budget: env (with the kernel variant choice) 25 %, check 35 %, each bench
+# 8 %; the presets share whatever is left.
+step env $((BUDGET * 25 / 100)) "$muonlab" env --json "$OUT/env.json"
 grep -E '^(host|runtime|adapter|          chosen)' "$OUT/env.log" | tee -a "$SUMMARY"
 if [ ! -s "$OUT/env.json" ]; then
   say "no adapter: see env.log"
@@ -84,7 +86,7 @@ if [ ! -s "$OUT/env.json" ]; then
 fi
 
 # shellcheck disable=SC2086
-step check 420 "$muonlab" check ${GPU_CHECK_KERNELS:-} --json "$OUT/check.json"
+step check $((BUDGET * 35 / 100)) "$muonlab" check ${GPU_CHECK_KERNELS:-} --json "$OUT/check.json"
 grep -E '^[0-9]+ passed' "$OUT/check.log" | sed 's/^/        check: /' | tee -a "$SUMMARY"
 
 BENCH="${GPU_CHECK_BENCH:-matmul newton-schulz softmax-grad fma-peak}"
@@ -100,7 +102,7 @@ for k in $BENCH; do
     esac
   fi
   # shellcheck disable=SC2086
-  step "bench-$k" 300 "$muonlab" bench "$k" "${args[@]}" ${GPU_CHECK_BENCH_ARGS:-} --json "$OUT/bench-$k.json"
+  step "bench-$k" $((BUDGET * 8 / 100)) "$muonlab" bench "$k" "${args[@]}" ${GPU_CHECK_BENCH_ARGS:-} --json "$OUT/bench-$k.json"
 done
 
 SCALE="${GPU_CHECK_SCALE:-full}"
@@ -111,13 +113,12 @@ for p in $PRESETS; do
   i=$((i + 1))
   # Each preset may use an equal share of what is left for the presets still to run.
   share=$(($(left) / (n - i + 1)))
-  reserve=$(($(left) - share))
-  if step "run-$p-$SCALE" "$reserve" "$muonlab" run "$p" --scale "$SCALE" --out "$OUT/runs/$p-$SCALE"; then
+  if step "run-$p-$SCALE" "$share" "$muonlab" run "$p" --scale "$SCALE" --out "$OUT/runs"; then
     :
   elif [ "$SCALE" = full ]; then
     say "        $p: full scale did not finish in its share (${share}s); running quick instead"
     share=$(($(left) / (n - i + 1)))
-    step "run-$p-quick" $(($(left) - share)) "$muonlab" run "$p" --scale quick --out "$OUT/runs/$p-quick"
+    step "run-$p-quick" "$share" "$muonlab" run "$p" --scale quick --out "$OUT/runs"
   fi
   for f in "$OUT"/runs/"$p"-*/summary.json; do
     [ -f "$f" ] && "$WORK/node" -e '

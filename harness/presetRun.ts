@@ -12,7 +12,7 @@ import type { Browser } from 'playwright';
 import type { RunProfile } from '../src/gpu/runProfile';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
 import { parseShard, shardByCost } from '../src/experiments/sweep';
-import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../src/experiments/presets/types';
+import { verdictCounts, type PredictionRecord, type PresetCell, type PresetCellResult, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { measurementRows, toCsv } from '../src/experiments/tidyCsv';
 import { writeFileAtomic, writeJsonAtomic } from './files';
 import { renderSvgsToPng } from './png';
@@ -83,33 +83,90 @@ export function collectPresetResults(dir: string, cells: readonly PresetCell[]):
   return { results, missing };
 }
 
+/** Where a run's cells ran: host and adapter, from the env.json files of its folders. */
+export interface RanOn {
+  host: string;
+  adapter: string;
+  fallback: boolean;
+}
+
+/**
+ * The distinct hosts/adapters recorded in these env.json files (missing files are skipped).
+ *
+ * @example
+ * ranOnFromEnvFiles(['runs/b-balance-onestep-ci/env.json']); // [{ host: 'browser', adapter: 'google / swiftshader', fallback: true }]
+ */
+export function ranOnFromEnvFiles(files: readonly string[]): RanOn[] {
+  const seen = new Map<string, RanOn>();
+  for (const f of files) {
+    if (!existsSync(f)) continue;
+    const env = JSON.parse(readFileSync(f, 'utf8')) as { host?: string; adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } };
+    const a = env.adapter;
+    const r = { host: env.host ?? 'browser', adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / '), fallback: Boolean(a.isFallbackAdapter) };
+    seen.set(JSON.stringify(r), r);
+  }
+  return [...seen.values()];
+}
+
+/** The report's opening line about where it ran; a fallback adapter is named as one. */
+export function ranOnMarkdown(ranOn: readonly RanOn[]): string {
+  if (!ranOn.length) return '';
+  const parts = ranOn.map((r) => `${r.adapter} on the ${r.host} host${r.fallback ? ' — a **FALLBACK adapter** (a CPU emulation, not a GPU): timings say nothing about GPUs' : ''}`);
+  return `> Ran on ${parts.join('; ')}.\n\n`;
+}
+
+/**
+ * One line of verdict counts: disagreements first (they alone fail a run), then agreements, and
+ * inconclusive / reported rows apart.
+ *
+ * @example
+ * verdictLine(report.predictions); // 'no prediction disagrees, 9 agree; apart: 2 inconclusive'
+ */
+export function verdictLine(predictions: readonly PredictionRecord[]): string {
+  const c = verdictCounts(predictions);
+  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive` : '', c.reported ? `${c.reported} reported (not checked)` : ''].filter(Boolean).join(', ');
+  return `${c.disagrees === 0 ? 'no prediction disagrees' : `${c.disagrees} prediction(s) DISAGREE`}, ${c.agrees} agree${apart ? `; apart: ${apart}` : ''}`;
+}
+
 /**
  * Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. PNGs need
  * a browser to render them: without one (the Node host on a machine without Chromium) only the SVGs
- * are written and summary.json lists no PNG.
+ * are written and summary.json lists no PNG. `ranOn` (default: the folder's env.json) labels the
+ * summary and the report with the host and adapter, fallback adapters as such.
  */
-export async function writePresetReport(browser: Browser | undefined, dir: string, report: PresetReport & { profile?: unknown }): Promise<void> {
+export async function writePresetReport(
+  browser: Browser | undefined,
+  dir: string,
+  report: PresetReport & { profile?: unknown },
+  ranOn: readonly RanOn[] = ranOnFromEnvFiles([join(dir, 'env.json')]),
+): Promise<void> {
   const pngs = browser ? await renderSvgsToPng(browser, report.plots.map((p) => p.svg)) : [];
   report.plots.forEach((plot, i) => {
     writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
     if (pngs[i]) writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
   });
   const { plots, markdown, profile: _profile, ...summary } = report;
-  writeJsonAtomic(join(dir, 'summary.json'), { ...summary, plots: plots.map((p) => `plots/${p.name}.svg`), png: browser ? plots.map((p) => `plots/${p.name}.png`) : [] });
-  writeFileAtomic(join(dir, 'report.md'), markdown);
+  writeJsonAtomic(join(dir, 'summary.json'), {
+    ...summary,
+    plots: plots.map((p) => `plots/${p.name}.svg`),
+    png: browser ? plots.map((p) => `plots/${p.name}.png`) : [],
+    ranOn,
+    fallbackAdapter: ranOn.some((r) => r.fallback),
+  });
+  writeFileAtomic(join(dir, 'report.md'), ranOnMarkdown(ranOn) + markdown);
   writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
   console.log(formatTable(
-    ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
+    ['prediction', 'predicted', 'measured', 'tolerance', 'verdict'],
     report.predictions.map((p) => [
       p.name,
       typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted,
       p.ci && p.measured !== null ? `${p.measured.toPrecision(4)} [${p.ci[0]?.toPrecision(3)}, ${p.ci[1]?.toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4),
       p.tolerance,
-      p.agrees ? 'yes' : 'NO',
+      p.verdict === 'disagrees' ? 'DISAGREES' : (p.verdict ?? 'DISAGREES'),
     ]),
   ));
-  const disagree = report.predictions.filter((p) => !p.agrees).length;
-  console.log(`${disagree === 0 ? 'all predictions agree' : `${disagree} prediction(s) DISAGREE`} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  console.log(`${verdictLine(report.predictions)} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  for (const p of report.predictions.filter((x) => x.verdict === 'inconclusive')) console.log(`  inconclusive: ${p.name} — ${p.why ?? ''}`);
 }
 
 /**

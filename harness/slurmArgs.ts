@@ -28,6 +28,8 @@ const SubmitSchema = z.object({
   browserArg: z.array(z.string()).default([]),
   noDefaultBrowserArgs: z.boolean().default(false),
   robust: z.boolean().default(false),
+  /** Where each task runs its kernels: the page in headless Chromium or Node on Dawn (no browser needed on the nodes). */
+  host: z.enum(['browser', 'node']).default('browser'),
 });
 
 export type SlurmSubmitArgs = z.infer<typeof SubmitSchema>;
@@ -66,6 +68,7 @@ export function parseSlurmArgs(argv: string[]): SlurmArgs {
         'browser-arg': { type: 'string', multiple: true },
         'no-default-browser-args': { type: 'boolean' },
         robust: { type: 'boolean' },
+        host: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -104,6 +107,7 @@ export function parseSlurmArgs(argv: string[]): SlurmArgs {
     browserArg: v['browser-arg'],
     noDefaultBrowserArgs: v['no-default-browser-args'],
     robust: v.robust,
+    host: v.host,
   });
   if (!result.success) {
     const given = v as Record<string, unknown>;
@@ -127,7 +131,7 @@ export const SLURM_USAGE = `muonlab slurm — a sweep as a Slurm job array plus 
 Usage:
   muonlab slurm PRESET|CONFIG.json --shards N --out DIR [--scale ci|quick|full] [--set path=value…]
                 [--partition P] [--gpus-per-task G] [--time HH:MM:SS] [--account A]
-                [--extra "#SBATCH …"…] [--dry-run] [--browser-arg FLAG…] [--robust]
+                [--extra "#SBATCH …"…] [--dry-run] [--host browser|node] [--browser-arg FLAG…] [--robust]
       One array task per shard (muonlab run … --shard k/N --resume --out DIR/shard-(k−1)), and a merge
       job after every task succeeded (--dependency=afterok) writing DIR/merged. Tasks are requeueable
       and resume their finished cells. Running the same command again resubmits only the shards with

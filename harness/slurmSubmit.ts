@@ -105,7 +105,12 @@ function settleEarlierJobs(record: SlurmRecord, unfinished: number[], io: Submit
 }
 
 function browserOptions(args: SlurmSubmitArgs): string[] {
-  return [...args.browserArg.map((a) => `--browser-arg=${a}`), ...(args.noDefaultBrowserArgs ? ['--no-default-browser-args'] : []), ...(args.robust ? ['--robust'] : [])];
+  return [
+    ...(args.host === 'node' ? ['--host', 'node'] : []),
+    ...args.browserArg.map((a) => `--browser-arg=${a}`),
+    ...(args.noDefaultBrowserArgs ? ['--no-default-browser-args'] : []),
+    ...(args.robust ? ['--robust'] : []),
+  ];
 }
 
 function scriptInput(args: SlurmSubmitArgs, out: string, work: SlurmWork, plan: WorkPlan, tasks: number[]): SlurmScriptInput {

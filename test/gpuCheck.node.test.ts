@@ -18,7 +18,7 @@ const work = mkdtempSync(join(tmpdir(), 'muonlab-gpucheck-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? ` (skipped: ${tools.join(', ')} missing)` : ''}`, () => {
-  test('bundle under 60 MiB; the script checks, benches and runs a preset on the Node host', { timeout: 600_000 }, async () => {
+  test('bundle under 60 MiB; the script checks, benches and runs a preset on the Node host', { timeout: 1_000_000 }, async () => {
     const bundle = await writeGpuBundle({ out: join(work, 'bundle'), xzLevel: 0 });
     expect(Object.keys(bundle.files).sort()).toEqual(['gpu-check.sh', 'muonlab-gpu.tar.xz']);
     // At xz -0 the archive is larger than the -6 that `npm run gpu-bundle` writes (28 MiB measured).
@@ -27,18 +27,19 @@ describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? 
     const out = join(work, 'out');
     const run = spawnSync(join(bundle.dir, 'gpu-check.sh'), [out], {
       encoding: 'utf8',
-      timeout: 540_000,
+      timeout: 960_000,
       env: {
         ...process.env,
         GPU_CHECK_SCALE: 'ci',
         GPU_CHECK_PRESETS: 'a-noiseless',
         GPU_CHECK_BENCH: 'fma-peak',
         GPU_CHECK_SMALL: '1',
-        GPU_CHECK_BUDGET_S: '480',
+        GPU_CHECK_BUDGET_S: '900',
       },
     });
     const summary = existsSync(join(out, 'summary.txt')) ? readFileSync(join(out, 'summary.txt'), 'utf8') : '';
-    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const logs = ['env', 'check'].map((s) => join(out, `${s}.log`)).filter(existsSync).map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-3000)}`);
+    expect(run.status, `${run.stdout}\n${run.stderr}\n${logs.join('\n')}`).toBe(0);
     expect(summary).toMatch(/^host +node$/m);
     expect(summary).toMatch(/FALLBACK adapter/);
     for (const step of ['env', 'check', 'bench-fma-peak', 'run-a-noiseless-ci']) expect(summary).toMatch(new RegExp(`^ok +${step} `, 'm'));

@@ -116,6 +116,10 @@ describe('muonlab slurm arguments', () => {
     const parsed = parseSlurmArgs([...base, '--scale', 'ci', '--shards', '8', '--partition', 'gpu', '--gpus-per-task', 'a100:1', '--time', '1-02:00:00', '--account', 'lab', '--extra', '#SBATCH --qos=long', '--dry-run']);
     expect(parsed).toMatchObject({ command: 'submit', args: { target: 'b-balance-onestep', scale: 'ci', shards: 8, partition: 'gpu', gpusPerTask: 'a100:1', time: '1-02:00:00', account: 'lab', extra: ['#SBATCH --qos=long'], dryRun: true } });
     expect(parseSlurmArgs(['status', '/s', '--json'])).toEqual({ command: 'status', dir: '/s', json: true });
+    // --host: browser by default, node on request; anything else names the allowed values.
+    expect(parsed).toMatchObject({ args: { host: 'browser' } });
+    expect(parseSlurmArgs([...base, '--shards', '2', '--host', 'node'])).toMatchObject({ args: { host: 'node' } });
+    expect(() => parseSlurmArgs([...base, '--shards', '2', '--host', 'gpu'])).toThrow(/--host = "gpu": .*\(allowed: browser, node\)/);
   });
 });
 

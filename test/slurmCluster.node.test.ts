@@ -152,7 +152,12 @@ describe('muonlab slurm on a single-node Slurm', () => {
     const [, arrayId, mergeId] = submitted(first.stdout)!;
 
     // Cancel task 1 as soon as it runs: a task this young cannot have finished its cell.
-    await waitFor(`task ${arrayId}_1 to run`, 5 * MINUTE, () => jobStates(arrayId).some((t) => t.id === `${arrayId}_1` && t.state === 'RUNNING'));
+    // RUNNING comes before the task script's first line: wait for that line too, so the attempt is
+    // on record (its log is what shows the resubmission ran the shard a second time).
+    const log1 = join(out, 'logs', 'shard-1.out');
+    await waitFor(`task ${arrayId}_1 to run`, 5 * MINUTE, () =>
+      jobStates(arrayId).some((t) => t.id === `${arrayId}_1` && t.state === 'RUNNING') && existsSync(log1) && /muonlab: shard 2\/2 on/.test(readFileSync(log1, 'utf8')),
+    );
     expect(spawnSync('scancel', [`${arrayId}_1`]).status).toBe(0);
     await waitFor(`the array ${arrayId} to end`, 10 * MINUTE, () => !isActive(arrayId));
     const states = Object.fromEntries(jobStates(arrayId).map((t) => [t.id, t.state]));
