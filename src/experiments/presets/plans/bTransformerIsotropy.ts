@@ -55,7 +55,8 @@ export const bTransformerIsotropyPlan: PresetPlan<TransformerIsotropySettings, I
   },
   describe: (s) => {
     const m = TRANSFORMER_SCALES[s.model];
-    const logged = Math.floor(s.steps / s.isotropyEvery) + 1;
+    // Logged before steps 0, k, 2k, … < steps (the trainer's metric steps; the final weights are not logged).
+    const logged = Math.ceil(s.steps / s.isotropyEvery);
     return `${describeModel(s.model)}; knowledge corpus P = ${count(m.individuals)}, α = ${s.alpha}; Muon (hidden matrices) vs AdamW, ${s.steps} steps, ${plural(s.seeds.length, 'seed')}; isotropy of W_V, W_O, W_out (${3 * m.layers} matrices) and their updates every ${s.isotropyEvery} steps (${logged} points, Float64 SVDs on the CPU)`;
   },
   // [B]'s claims are about trained models: ci (tens of steps) is a smoke run, every row inconclusive.
@@ -63,7 +64,7 @@ export const bTransformerIsotropyPlan: PresetPlan<TransformerIsotropySettings, I
   estimates: {
     ci: '≈ 30 s on SwiftShader',
     quick: '≈ 25 min on SwiftShader',
-    full: 'GPU only: 2 cells × 4000 steps × 6 seeds at L 8, d 512 — about 20 min on an H100-class GPU plus the CPU SVDs of 24 matrices up to 512 × 2048 at 21 points (not measured here)',
+    full: 'GPU only: 2 cells × 4000 steps × 6 seeds at L 8, d 512 — about 20 min on an H100-class GPU plus the CPU SVDs of 24 matrices up to 512 × 2048 at 20 points (not measured here)',
   },
   cells: (scale) => {
     const s = bTransformerIsotropyPlan.settings[scale];
