@@ -32,6 +32,7 @@ import { isPresetName, PRESET_CATALOG, PRESET_NAMES, presetCells } from '../src/
 import { SCALES, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { appendRecord, beginCell, cellDirectory, finishCell, loadExperiment, planRun, writePerItem } from './run';
 import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
+import { reportFolder } from './report';
 import { writeSweepPlots } from './sweepPlots';
 import { collectPresetResults, ranOnFromEnvFiles, runPresetInCells, writePresetReport } from './presetRun';
 import { createProgressBar } from './progress';
@@ -62,6 +63,8 @@ Usage:
                                              re-synchronized each step: largest relative difference per quantity
   muonlab merge DIR… [--out DIR]             combine --shard folders into one run; summaries and fits are
                                              recomputed from the cells' raw results
+  muonlab report DIR…                        (re)render the figures (plots/*.svg, *.vl.json, *.png) and the
+                                             report of finished run or merge folders; no GPU needed
                                              --profile: per-kernel GPU time (timestamp queries), dispatches
                                              per step, GFLOP/s, GB/s and % of the fma-peak → profile.json
                                              --shard auto: the shard from SLURM_ARRAY_TASK_ID/COUNT, or from
@@ -93,7 +96,7 @@ Exit codes: 0 ok, 1 failure, 2 no WebGPU adapter (the reason is printed), 64 bad
 
 class UsageError extends Error {}
 
-const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'merge', 'presets', 'schema', 'serve', 'help'] as const;
+const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'merge', 'report', 'presets', 'schema', 'serve', 'help'] as const;
 
 const OptionsSchema = z.object({
   command: z.enum(COMMANDS),
@@ -185,6 +188,9 @@ export function parseCommandLine(argv: string[]): Options {
   }
   if (result.success && result.data.command === 'run' && result.data.positionals.length !== 1) {
     throw new UsageError('run: give exactly one experiment config file (muonlab run CONFIG.json)');
+  }
+  if (result.success && result.data.command === 'report' && result.data.positionals.length === 0) {
+    throw new UsageError('report: give the run or merge folders to render (muonlab report runs/NAME…)');
   }
   if (result.success && result.data.command === 'merge' && result.data.positionals.length === 0) {
     throw new UsageError('merge: give the run folders to combine (muonlab merge runs/a/NAME runs/b/NAME [--out DIR])');
@@ -402,9 +408,9 @@ async function runExperiment(options: Options): Promise<number> {
         const diverged = summary.runs.filter((r) => r.diverged).length;
         console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged ? `, ${diverged} run(s) diverged` : ''}`);
       }
-      // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
+      // The page's live figures, drawn by the same code from every finished cell's records.
       const plots = await writeSweepPlots(await session.renderer(), plan.root);
-      console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
+      console.log(`plots: ${plots.svg.join(', ')} (+ .vl.json${plots.png.length ? ', .png' : ''})`);
     },
     {
       onTrainProgress: (event) => bar.update(event),
@@ -438,6 +444,11 @@ async function runMergeCommand(options: Options): Promise<number> {
       // Labelled with where the shards ran (their env.json), not with the merging session's adapter.
       await writePresetReport(await session.renderer(), merged.root, report, ranOnFromEnvFiles(options.positionals.map((p) => join(p, 'env.json'))));
     });
+  }
+  if (merged.kind === 'config' && merged.summary?.cells.length) {
+    // Config merges get the figures of their cells too (muonlab report, no GPU needed).
+    const figures = (await reportFolder(merged.root)).filter((f) => f.endsWith('.svg'));
+    console.log(`figures: ${figures.join(', ')}`);
   }
   if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);
   console.log(`merged: ${relative(process.cwd(), merged.root) || '.'}/`);
@@ -499,6 +510,12 @@ export async function main(argv: string[]): Promise<number> {
         return await runExperiment(options);
       case 'merge':
         return await runMergeCommand(options);
+      case 'report':
+        for (const dir of options.positionals) {
+          const written = await reportFolder(dir);
+          console.log(`${relative(process.cwd(), resolve(dir)) || '.'}: ${written.length} file(s) written (${written.filter((f) => f.startsWith('plots/')).length} figure files)`);
+        }
+        return 0;
       case 'env':
         return await withSession(options, async (session, variants) => {
           const env = envRecord(session, variants);
