@@ -32,7 +32,10 @@ function envFilesOf(dir: string): string[] {
  * Re-renders one run folder; returns the paths written (relative to the folder). Throws naming the
  * folder when it is not a run folder or a preset's cells are unfinished.
  */
-export async function reportFolder(dir: string, options: { browser?: Browser | undefined; log?: (message: string) => void } = {}): Promise<string[]> {
+export async function reportFolder(
+  dir: string,
+  options: { browser?: Browser | undefined; log?: (message: string) => void } = {},
+): Promise<string[]> {
   const root = resolve(dir);
   const kind = readRunKind(root);
   const log = options.log ?? ((m: string) => console.error(m));
@@ -41,7 +44,10 @@ export async function reportFolder(dir: string, options: { browser?: Browser | u
     if (kind.kind === 'preset') {
       const m = kind.manifest;
       const { results, missing } = collectPresetResults(root, m.cells);
-      if (missing.length) throw new RangeError(`${root}: ${missing.length} cell(s) of ${m.preset} (${m.scale}) have no result yet (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); finish them (--resume) or merge the shards first`);
+      if (missing.length)
+        throw new RangeError(
+          `${root}: ${missing.length} cell(s) of ${m.preset} (${m.scale}) have no result yet (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}); finish them (--resume) or merge the shards first`,
+        );
       const report = presetByName(m.preset).summarize(m.scale, results);
       await writePresetReport(browser, root, report, ranOnFromEnvFiles(envFilesOf(root)));
       const summary = JSON.parse(readFileSync(join(root, 'summary.json'), 'utf8')) as { plots: string[]; png: string[]; specs: string[] };

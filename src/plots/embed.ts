@@ -16,7 +16,7 @@ function shapeOf(figure: Figure): string {
 }
 
 function datasetsOf(figure: Figure): Record<string, unknown[]> {
-  return ((figure.spec as unknown as { datasets?: Record<string, unknown[]> }).datasets ?? {});
+  return (figure.spec as unknown as { datasets?: Record<string, unknown[]> }).datasets ?? {};
 }
 
 /**

@@ -14,12 +14,24 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 
 /** Helvetica/Arial advance widths in 1/1000 em for ASCII 32–126 (Adobe's AFM). */
 const ASCII_WIDTHS = [
-  278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278,
-  500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278,
-  556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+  278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278,
+  278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722,
+  667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556,
+  556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
 ];
 /** A few non-ASCII signs muonlab writes, in Arial's widths; anything else counts 650. */
-const OTHER_WIDTHS: Record<string, number> = { '−': 584, '·': 278, '…': 1000, '≈': 584, '×': 584, '≥': 549, '≤': 549, '—': 1000, '–': 556, ' ': 278 };
+const OTHER_WIDTHS: Record<string, number> = {
+  '−': 584,
+  '·': 278,
+  '…': 1000,
+  '≈': 584,
+  '×': 584,
+  '≥': 549,
+  '≤': 549,
+  '—': 1000,
+  '–': 556,
+  ' ': 278,
+};
 
 /**
  * The width in pixels of `text` at `fontSize` in Helvetica/Arial metrics (bold counts 7% wider).
@@ -42,7 +54,9 @@ let metricsInstalled = false;
 function installTextMetrics(): void {
   if (metricsInstalled || typeof document !== 'undefined') return;
   metricsInstalled = true;
-  const metrics = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: { text?: unknown; fontSize?: number; fontWeight?: string | number }, text?: unknown) => number };
+  const metrics = (vega as unknown as { textMetrics: unknown }).textMetrics as {
+    width: (item: { text?: unknown; fontSize?: number; fontWeight?: string | number }, text?: unknown) => number;
+  };
   metrics.width = (item, text) => {
     const value = text ?? item.text;
     const s = Array.isArray(value) ? value.join(' ') : value == null ? '' : String(value);

@@ -37,9 +37,28 @@ export function baseConfig(): SpecObject {
     background: 'white',
     padding: 8,
     view: { stroke: '#999', strokeWidth: 1 },
-    axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#ececec', tickColor: '#888', domainColor: '#888', labelColor: '#222', titleColor: '#222', labelOverlap: true },
+    axis: {
+      labelFontSize: 11,
+      titleFontSize: 12,
+      titleFontWeight: 'normal',
+      gridColor: '#ececec',
+      tickColor: '#888',
+      domainColor: '#888',
+      labelColor: '#222',
+      titleColor: '#222',
+      labelOverlap: true,
+    },
     // labelLimit 0: a legend label is never cut ("Muon (GPU f32 Polar…" was).
-    legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', labelLimit: 0, symbolStrokeWidth: 2, symbolSize: 80, rowPadding: 3 },
+    legend: {
+      labelFontSize: 11,
+      titleFontSize: 11,
+      titleFontWeight: 'normal',
+      labelLimit: 0,
+      symbolStrokeWidth: 2,
+      symbolSize: 80,
+      symbolOpacity: 1,
+      rowPadding: 3,
+    },
     header: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal', labelPadding: 4 },
     title: { fontSize: 13, fontWeight: 'bold', anchor: 'start', subtitleFontSize: 11, subtitleColor: '#444', offset: 6 },
     text: { font: FONT },
@@ -55,7 +74,13 @@ export function baseConfig(): SpecObject {
  * @example
  * figureSpec({ title: 'Δ vs loss', datasets: { main: rows }, body: { layer: [...] } });
  */
-export function figureSpec(options: { title: string; subtitle?: string | string[]; datasets: Record<string, SpecObject[]>; body: SpecObject; description?: string }): TopLevelSpec {
+export function figureSpec(options: {
+  title: string;
+  subtitle?: string | string[];
+  datasets: Record<string, SpecObject[]>;
+  body: SpecObject;
+  description?: string;
+}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: options.description ?? options.title,
@@ -88,8 +113,12 @@ export function spansDecades(values: readonly number[], ratio = 30): boolean {
  * `domain` fixes it (probabilities: [0, 1]).
  */
 export function fittedScale(log: boolean, options: { domain?: [number, number]; zero?: boolean } = {}): SpecObject {
-  if (options.domain) return { type: log ? 'log' : 'linear', domain: options.domain, nice: false, zero: false };
-  return { type: log ? 'log' : 'linear', nice: false, zero: options.zero ?? false, padding: 8 };
+  if (options.domain)
+    return log
+      ? { type: 'log', domain: options.domain, nice: false }
+      : { type: 'linear', domain: options.domain, nice: false, zero: false };
+  // "zero" does not apply to a log scale (Vega-Lite warns and drops it).
+  return log ? { type: 'log', nice: false, padding: 8 } : { type: 'linear', nice: false, zero: options.zero ?? false, padding: 8 };
 }
 
 /**
@@ -117,10 +146,11 @@ export function logTicks(values: readonly number[], maxDistinct = 8): number[] {
     return out;
   }
   const out: number[] = [];
-  for (let k = k0 - 1; k <= k1; k++) for (const m of [1, 2, 5]) {
-    const t = m * 10 ** k;
-    if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push(Number(t.toPrecision(6)));
-  }
+  for (let k = k0 - 1; k <= k1; k++)
+    for (const m of [1, 2, 5]) {
+      const t = m * 10 ** k;
+      if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push(Number(t.toPrecision(6)));
+    }
   return out.length >= 2 ? out : [lo, hi];
 }
 
@@ -144,7 +174,9 @@ export function colorEncoding(field: string, scale: { domain: string[]; range: s
 
 /** Legend placement for `entries` entries: right of the plot, or under it in columns when long. */
 export function legendFor(entries: number): SpecObject {
-  return entries > MAX_RIGHT_LEGEND ? { orient: 'bottom', direction: 'horizontal', columns: Math.min(3, Math.ceil(entries / 4)) } : { orient: 'right' };
+  return entries > MAX_RIGHT_LEGEND
+    ? { orient: 'bottom', direction: 'horizontal', columns: Math.min(3, Math.ceil(entries / 4)) }
+    : { orient: 'right' };
 }
 
 /** The page's zoom and pan (drag to pan, wheel to zoom; double-click resets). */
@@ -168,28 +200,62 @@ export const ONLY_FITS: SpecObject = { filter: "datum.kind === 'fit'" };
  * @example
  * referenceLayers({ x: { field: 'step', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } });
  */
-export function referenceLayers(options: { x: SpecObject; y: SpecObject; color?: string; colorField?: { field: string; scale: { domain: string[]; range: string[] } }; labelBaseline?: 'top' | 'bottom'; kind?: 'ref' | 'fit' }): SpecObject[] {
+export function referenceLayers(options: {
+  x: SpecObject;
+  y: SpecObject;
+  color?: string;
+  colorField?: { field: string; scale: { domain: string[]; range: string[] } };
+  kind?: 'ref' | 'fit';
+}): SpecObject[] {
   const fit = options.kind === 'fit';
   const only = fit ? ONLY_FITS : ONLY_REFS;
-  const color = options.colorField ? { color: { field: options.colorField.field, type: 'nominal', scale: options.colorField.scale, legend: null } } : {};
+  // The same field and scale as the data's colour: Vega-Lite merges them into the data's legend.
+  const color = options.colorField ? { color: { field: options.colorField.field, type: 'nominal', scale: options.colorField.scale } } : {};
   const fixed = options.colorField ? {} : { color: options.color ?? REFERENCE_COLOR };
   const strip = (enc: SpecObject) => ({ field: enc.field, type: enc.type, ...(enc.scale ? { scale: enc.scale } : {}) });
-  // Fit labels go under their line, predicted-law labels above it, so the two never overlap; a
-  // label at a line's first point reads rightwards from it, one at its last point leftwards.
-  const below = (options.labelBaseline ?? (fit ? 'top' : 'bottom')) === 'top';
-  const text = (at: 'first' | 'last') => ({
-    transform: [only, { filter: `datum.labelled && datum.labelAt === '${at}'` }],
-    mark: { type: 'text', align: at === 'first' ? 'left' : 'right', baseline: below ? 'top' : 'bottom', dx: at === 'first' ? 3 : -3, dy: below ? 3 : -3, fontSize: 10, fontStyle: fit ? 'normal' : 'italic', ...fixed },
+  // Each row says where its label goes (labelAt: first or last point; labelPos: above or below the
+  // line), chosen by powerLawRows from the line's direction so the text never crosses its own line.
+  const text = (at: 'first' | 'last', pos: 'above' | 'below') => ({
+    transform: [
+      only,
+      { filter: `datum.labelled && datum.labelAt === '${at}' && (datum.labelPos || '${fit ? 'below' : 'above'}') === '${pos}'` },
+    ],
+    mark: {
+      type: 'text',
+      align: at === 'first' ? 'left' : 'right',
+      baseline: pos === 'below' ? 'top' : 'bottom',
+      dx: at === 'first' ? 3 : -3,
+      dy: pos === 'below' ? 4 : -4,
+      fontSize: 10,
+      fontStyle: fit ? 'normal' : 'italic',
+      ...fixed,
+    },
     encoding: { x: strip(options.x), y: strip(options.y), text: { field: 'label' }, description: { field: 'ref' }, ...color },
   });
   return [
     {
       transform: [only],
-      mark: { type: 'line', strokeDash: fit ? [1, 0] : REFERENCE_DASH, strokeWidth: fit ? 1.3 : 1.1, opacity: fit ? 0.85 : 1, clip: true, ...fixed },
-      encoding: { x: strip(options.x), y: strip(options.y), detail: { field: 'ref', type: 'nominal' }, order: { field: 'order', type: 'quantitative' }, description: { field: 'ref' }, ...color },
+      mark: {
+        type: 'line',
+        strokeDash: fit ? [1, 0] : REFERENCE_DASH,
+        strokeWidth: fit ? 1.3 : 1.1,
+        opacity: fit ? 0.85 : 1,
+        clip: true,
+        ...fixed,
+      },
+      encoding: {
+        x: strip(options.x),
+        y: strip(options.y),
+        detail: { field: 'ref', type: 'nominal' },
+        order: { field: 'order', type: 'quantitative' },
+        description: { field: 'ref' },
+        ...color,
+      },
     },
-    text('first'),
-    text('last'),
+    text('first', 'above'),
+    text('first', 'below'),
+    text('last', 'above'),
+    text('last', 'below'),
   ];
 }
 
@@ -201,9 +267,26 @@ export function referenceLayers(options: { x: SpecObject; y: SpecObject; color?:
  * referenceRows('N·e^{−ηt}', [[0, 256], [16, 2.9e-5]], { x: 'step', y: 'loss' });
  * // [{ kind: 'ref', ref: 'N·e^{−ηt}', step: 0, loss: 256, label: 'N·e^{−ηt}', labelled: false, order: 0 }, …]
  */
-export function referenceRows(label: string, points: readonly (readonly [number, number])[], fields: { x: string; y: string }, extra: SpecObject = {}, labelAt: 'last' | 'first' = 'last', kind: 'ref' | 'fit' = 'ref'): SpecObject[] {
+export function referenceRows(
+  label: string,
+  points: readonly (readonly [number, number])[],
+  fields: { x: string; y: string },
+  extra: SpecObject = {},
+  labelAt: 'last' | 'first' = 'last',
+  kind: 'ref' | 'fit' = 'ref',
+): SpecObject[] {
   const ok = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  return ok.map(([x, y], i) => ({ kind, ref: label, [fields.x]: x, [fields.y]: y, label, labelled: labelAt === 'last' ? i === ok.length - 1 : i === 0, labelAt, order: i, ...extra }));
+  return ok.map(([x, y], i) => ({
+    kind,
+    ref: label,
+    [fields.x]: x,
+    [fields.y]: y,
+    label,
+    labelled: labelAt === 'last' ? i === ok.length - 1 : i === 0,
+    labelAt,
+    order: i,
+    ...extra,
+  }));
 }
 
 /**
@@ -215,19 +298,106 @@ export function referenceRows(label: string, points: readonly (readonly [number,
  * @example
  * powerLawRows(points, { x: 'd', y: 'capacity' }, { predicted: 4 / 3, formula: 'd^(1+1/2a)', extra: { optimizer: 'Muon' } });
  */
-export function powerLawRows(points: readonly (readonly [number, number])[], fields: { x: string; y: string }, options: { predicted?: number | null; formula?: string; extra?: SpecObject; name: string; fit: (x: number[], y: number[]) => { slope: number; intercept: number } }): { rows: SpecObject[]; slope: number | null } {
+export function powerLawRows(
+  points: readonly (readonly [number, number])[],
+  fields: { x: string; y: string },
+  options: {
+    predicted?: number | null;
+    formula?: string;
+    extra?: SpecObject;
+    name: string;
+    fit: (x: number[], y: number[]) => { slope: number; intercept: number };
+  },
+): { rows: SpecObject[]; slope: number | null } {
   const ok = points.filter(([x, y]) => x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y));
   if (new Set(ok.map((p) => p[0])).size < 2) return { rows: [], slope: null };
-  const fit = options.fit(ok.map((p) => p[0]), ok.map((p) => p[1]));
+  const fit = options.fit(
+    ok.map((p) => p[0]),
+    ok.map((p) => p[1]),
+  );
   const xs = [Math.min(...ok.map((p) => p[0])), Math.max(...ok.map((p) => p[0]))];
-  const rows = referenceRows(`${options.name} fit`, xs.map((x) => [x, Math.exp(fit.intercept) * x ** fit.slope] as [number, number]), fields, { ...options.extra, label: `slope ${fit.slope.toFixed(2)}` }, 'last', 'fit');
+  // Fitted and predicted slopes are not written on the lines (coinciding series made their labels
+  // collide): figures list them in a corner note per panel (noteRows).
+  const rows = referenceRows(
+    `${options.name} fit`,
+    xs.map((x) => [x, Math.exp(fit.intercept) * x ** fit.slope] as [number, number]),
+    fields,
+    { ...options.extra, label: `slope ${fit.slope.toFixed(2)}`, labelled: false },
+    'last',
+    'fit',
+  );
   if (options.predicted != null && Number.isFinite(options.predicted)) {
     const lx = ok.reduce((s, p) => s + Math.log(p[0]), 0) / ok.length;
     const ly = ok.reduce((s, p) => s + Math.log(p[1]), 0) / ok.length;
     const k = options.predicted;
-    rows.push(...referenceRows(`${options.name} predicted`, xs.map((x) => [x, Math.exp(ly + k * (Math.log(x) - lx))] as [number, number]), fields, { ...options.extra, label: `${options.formula ?? 'predicted'} = ${k.toFixed(2)}` }, 'first'));
+    rows.push(
+      ...referenceRows(
+        `${options.name} predicted`,
+        xs.map((x) => [x, Math.exp(ly + k * (Math.log(x) - lx))] as [number, number]),
+        fields,
+        { ...options.extra, label: `${options.formula ?? 'predicted'} = ${k.toFixed(2)}`, labelled: false },
+      ),
+    );
   }
   return { rows, slope: fit.slope };
+}
+
+/**
+ * A note in a corner of a panel, one line per entry (each in its optimizer's colour when the entry
+ * names one): fitted against predicted slopes, where writing them on coinciding lines would
+ * collide. Pixel positions inside the panel (`width` × `height`), as rows of kind 'note'.
+ *
+ * @example
+ * noteRows([{ text: 'Muon exact 1.39 (pred. 1.33)', optimizer: 'Muon exact' }], { a: 'a = 1.5' }, 'top-left', 230, 190);
+ */
+export function noteRows(
+  lines: readonly { text: string; optimizer?: string }[],
+  extra: SpecObject,
+  corner: 'top-left' | 'top-right' | 'bottom-right' | 'bottom-left',
+  width: number,
+  height: number,
+): SpecObject[] {
+  const right = corner.endsWith('right');
+  const bottom = corner.startsWith('bottom');
+  return lines.map((l, i) => ({
+    kind: 'note',
+    note: l.text,
+    optimizer: l.optimizer ?? null,
+    px: right ? width - 6 : 6,
+    py: bottom ? height - 6 - 13 * (lines.length - 1 - i) : 6 + 13 * i,
+    align: right ? 'right' : 'left',
+    baseline: bottom ? 'bottom' : 'top',
+    ...extra,
+  }));
+}
+
+/** The text layers of noteRows (left- and right-aligned), coloured by `colorField` where a row names an optimizer. */
+export function noteLayers(colorField?: { field: string; scale: { domain: string[]; range: string[] } }): SpecObject[] {
+  return (['left', 'right'] as const).flatMap((align) =>
+    (['top', 'bottom'] as const).map((baseline) => ({
+      transform: [{ filter: `datum.kind === 'note' && datum.align === '${align}' && datum.baseline === '${baseline}'` }],
+      mark: { type: 'text', align, baseline, fontSize: 10, color: REFERENCE_COLOR },
+      encoding: {
+        x: { field: 'px', type: 'quantitative', scale: null },
+        y: { field: 'py', type: 'quantitative', scale: null },
+        text: { field: 'note' },
+        description: { field: 'note' },
+        ...(colorField
+          ? {
+              color: {
+                condition: { test: 'datum.optimizer != null', field: colorField.field, type: 'nominal', scale: colorField.scale },
+                value: REFERENCE_COLOR,
+              },
+            }
+          : {}),
+      },
+    })),
+  );
+}
+
+/** One line of a slope note: fitted slope, and [C]'s or [A]'s when predicted. */
+export function slopeNote(name: string, slope: number | null, predicted?: number | null): string {
+  return `${name}: slope ${slope === null ? '—' : slope.toFixed(2)}${predicted != null ? ` (pred. ${predicted.toFixed(2)})` : ''}`;
 }
 
 /**

@@ -37,7 +37,15 @@ export const REFERENCE_DASH = [5, 3];
  * Dash patterns for variants within one optimizer colour (embedding, batch size, orthogonalization,
  * step-size factor), in order: solid first, then patterns that stay distinct at 1× and 2×.
  */
-export const VARIANT_DASHES: readonly number[][] = [[1, 0], [7, 3], [2, 2], [9, 3, 2, 3], [4, 4], [12, 4], [1, 3]];
+export const VARIANT_DASHES: readonly number[][] = [
+  [1, 0],
+  [7, 3],
+  [2, 2],
+  [9, 3, 2, 3],
+  [4, 4],
+  [12, 4],
+  [1, 3],
+];
 
 /** Marker shapes for a variant shown by points (Vega symbol names), same order as VARIANT_DASHES. */
 export const VARIANT_SHAPES: readonly string[] = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge'];
@@ -97,14 +105,20 @@ export function optimizerColor(label: string, orth?: string): string {
  * @example
  * colorScale(['Muon exact', 'GD']); // { domain: ['GD', 'Muon exact'], range: ['#0072B2', '#D55E00'] }
  */
-export function colorScale(labels: Iterable<string>, infoOf: (label: string) => { name?: string; orth?: string } = () => ({})): { domain: string[]; range: string[] } {
+export function colorScale(
+  labels: Iterable<string>,
+  infoOf: (label: string) => { name?: string; orth?: string } = () => ({}),
+): { domain: string[]; range: string[] } {
   const unique = [...new Set(labels)];
   const keyOf = (label: string) => optimizerKey(infoOf(label).name ?? label, infoOf(label).orth);
   const rank = (label: string) => {
     const key = keyOf(label);
     return key ? OPTIMIZER_KEYS.indexOf(key) : OPTIMIZER_KEYS.length;
   };
-  const domain = unique.map((label, i) => ({ label, i })).sort((a, b) => rank(a.label) - rank(b.label) || a.i - b.i).map((x) => x.label);
+  const domain = unique
+    .map((label, i) => ({ label, i }))
+    .sort((a, b) => rank(a.label) - rank(b.label) || a.i - b.i)
+    .map((x) => x.label);
   return { domain, range: domain.map((label) => (keyOf(label) ? OPTIMIZER_STYLE[keyOf(label)!].color : NEUTRAL_COLOR)) };
 }
 

@@ -108,7 +108,6 @@ function summarize(scale: Scale, results: readonly CellOutcome<MinibatchCellPara
   const miniLargest = mean(`Muon B=${largest}`, tShared);
   predictions.push({ name: `minibatch Muon B = ${largest} ÷ population Muon after ${tShared} steps`, formula: 'min(population capacity, (B·t)^{1/a}) / population capacity', predicted: '≤ 1', measured: miniLargest / mean('Muon', tShared), tolerance: '≤ 1.1', agrees: miniLargest / mean('Muon', tShared) <= 1.1 });
 
-  const steps = (series: string) => [...new Set(points.filter((p) => p.series === series && p.step >= 1).map((p) => p.step))].sort((x, y) => x - y);
   const seriesNames = ['GD (rising η)', 'Muon', ...batches.map((B) => `Muon B=${B}`)];
   const figures = [minibatchCapacityFigure(points, { N, d, a }), sampleLimitFigure(points, { a })];
   const shown = [1, 2, 4, 8, 12, 16, 20].filter((t) => t <= Math.max(populationSteps, minibatchSteps));

@@ -5,7 +5,23 @@
  * presets' own measurement records (summary.json `measurements`), typed structurally here so this
  * module does not import the presets' GPU code.
  */
-import { axisFor, colorEncoding, drawable, legendFor, figureSpec, fittedScale, ONLY_DATA, ONLY_REFS, PANEL, referenceLayers, referenceRows, round4, ZOOM_PARAM, type Figure, type SpecObject } from '../spec';
+import {
+  axisFor,
+  colorEncoding,
+  drawable,
+  legendFor,
+  figureSpec,
+  fittedScale,
+  ONLY_DATA,
+  ONLY_REFS,
+  PANEL,
+  referenceLayers,
+  referenceRows,
+  round4,
+  ZOOM_PARAM,
+  type Figure,
+  type SpecObject,
+} from '../spec';
 import { colorScale, REFERENCE_COLOR, REFERENCE_DASH, VARIANT_SHAPES } from '../style';
 
 /** Probability axes: ticks every 0.2. */
@@ -47,7 +63,7 @@ export function lossWindow(losses: readonly number[], decades = 8): [number, num
  */
 export function deltaVsLossFigure(curves: readonly DeltaLossCurve[], options: { N: number; decades?: number }): Figure {
   const all = curves.flatMap((c) => c.points.map(([loss]) => loss));
-  const [lo, hi] = lossWindow(all, options.decades);
+  const [lo] = lossWindow(all, options.decades);
   const main: SpecObject[] = [];
   let hidden = 0;
   for (const c of curves) {
@@ -55,17 +71,40 @@ export function deltaVsLossFigure(curves: readonly DeltaLossCurve[], options: { 
       if (!(Number.isFinite(loss) && Number.isFinite(delta) && loss > 0)) return void hidden++;
       if (loss < lo) return void hidden++;
       const optimizer = legendLabel(c.optimizer);
-      main.push({ optimizer, label: c.optimizer, embedding: c.embedding, eta: round4(c.etas[k]), loss, delta, series: `${optimizer} · ${c.embedding}` });
+      main.push({
+        optimizer,
+        label: c.optimizer,
+        embedding: c.embedding,
+        eta: round4(c.etas[k]),
+        loss,
+        delta,
+        series: `${optimizer} · ${c.embedding}`,
+      });
     });
   }
   const colors = colorScale(curves.map((c) => legendLabel(c.optimizer)));
-  const x = { field: 'loss', type: 'quantitative', scale: fittedScale(true), axis: axisFor('population loss after one step', main.map((r) => r.loss as number), true) };
-  const y = { field: 'delta', type: 'quantitative', scale: fittedScale(false, { domain: [0, 1] }), axis: { title: 'Δ = max p̂ − min p̂', values: UNIT_TICKS } };
+  const x = {
+    field: 'loss',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'population loss after one step',
+      main.map((r) => r.loss as number),
+      true,
+    ),
+  };
+  const y = {
+    field: 'delta',
+    type: 'quantitative',
+    scale: fittedScale(false, { domain: [0, 1] }),
+    axis: { title: 'Δ = max p̂ − min p̂', values: UNIT_TICKS },
+  };
   const embeddings = [...new Set(curves.map((c) => c.embedding))];
   return {
     name: 'delta-vs-loss',
     title: `Δ against loss along a one-step η sweep (N = d = ${options.N})`,
-    caption: 'Muon stays balanced (Δ near 0) at every loss on both embeddings; GD\'s Δ rises towards 1 before the loss is small; SignGD and Adam(β=0) match Muon on identity but not on coupled-rotation.',
+    caption:
+      "Muon stays balanced (Δ near 0) at every loss on both embeddings; GD's Δ rises towards 1 before the loss is small; SignGD and Adam(β=0) match Muon on identity but not on coupled-rotation.",
     spec: figureSpec({
       title: `Δ against loss along a one-step η sweep (N = d = ${options.N})`,
       subtitle: hidden ? `${hidden} point(s) with loss below ${lo.toExponential(0)} (Δ ≈ 0 there) or not finite are not drawn` : undefined,
@@ -86,10 +125,22 @@ export function deltaVsLossFigure(curves: readonly DeltaLossCurve[], options: { 
                 x,
                 y,
                 color: colorEncoding('optimizer', colors),
-                shape: { field: 'optimizer', type: 'nominal', scale: { domain: colors.domain, range: VARIANT_SHAPES.slice(0, colors.domain.length) }, title: null, legend: legendFor(colors.domain.length) },
+                shape: {
+                  field: 'optimizer',
+                  type: 'nominal',
+                  scale: { domain: colors.domain, range: VARIANT_SHAPES.slice(0, colors.domain.length) },
+                  title: null,
+                  legend: legendFor(colors.domain.length),
+                },
                 order: { field: 'eta', type: 'quantitative' },
                 description: { field: 'series' },
-                tooltip: [{ field: 'label', title: 'optimizer' }, { field: 'embedding' }, { field: 'eta', title: 'η' }, { field: 'loss', format: '.3g' }, { field: 'delta', title: 'Δ', format: '.4f' }],
+                tooltip: [
+                  { field: 'label', title: 'optimizer' },
+                  { field: 'embedding' },
+                  { field: 'eta', title: 'η' },
+                  { field: 'loss', format: '.3g' },
+                  { field: 'delta', title: 'Δ', format: '.4f' },
+                ],
               },
             },
           ],
@@ -117,10 +168,20 @@ export interface BalanceBar {
  * rhoBarsFigure(report.measurements.filter((m) => m.kind === 'balance'), { N: 300, gdClosedForm: (tau) => 0.00545 });
  */
 export function rhoBarsFigure(bars: readonly BalanceBar[], options: { N: number; gdClosedForm: (tau: number) => number }): Figure {
-  const main = bars.filter((b) => Number.isFinite(b.rho)).map((b) => {
-    const optimizer = legendLabel(b.optimizer);
-    return { optimizer, label: b.optimizer, embedding: b.embedding, tau: `τ = ${b.tau}`, rho: b.rho, etaTau: round4(b.etaTau), series: `${optimizer} · ${b.embedding} · τ = ${b.tau}` };
-  });
+  const main = bars
+    .filter((b) => Number.isFinite(b.rho))
+    .map((b) => {
+      const optimizer = legendLabel(b.optimizer);
+      return {
+        optimizer,
+        label: b.optimizer,
+        embedding: b.embedding,
+        tau: `τ = ${b.tau}`,
+        rho: b.rho,
+        etaTau: round4(b.etaTau),
+        series: `${optimizer} · ${b.embedding} · τ = ${b.tau}`,
+      };
+    });
   const taus = [...new Set(bars.map((b) => b.tau))];
   const embeddings = [...new Set(bars.map((b) => b.embedding))];
   const ref: SpecObject[] = [];
@@ -135,13 +196,17 @@ export function rhoBarsFigure(bars: readonly BalanceBar[], options: { N: number;
   return {
     name: 'rho-bars',
     title: `Balance ϱ_τ after one step (N = d = ${options.N})`,
-    caption: 'Muon\'s bars reach its bound 1 − τ(1 + 2 ln N/N) on both embeddings; GD sits on its closed form near 0; SignGD and Adam(β=0) fall only on coupled-rotation.',
+    caption:
+      "Muon's bars reach its bound 1 − τ(1 + 2 ln N/N) on both embeddings; GD sits on its closed form near 0; SignGD and Adam(β=0) fall only on coupled-rotation.",
     spec: figureSpec({
       title: `Balance ϱ_τ after one step (N = d = ${options.N})`,
       subtitle: 'ϱ_τ = min p̂ at the smallest η where max p̂ = 1 − τ; dashed rules: the predictions',
       datasets: { main: [...main, ...ref] },
       body: {
-        facet: { row: { field: 'tau', type: 'nominal', title: null, sort: taus.map((t) => `τ = ${t}`) }, column: { field: 'embedding', type: 'nominal', title: null, sort: embeddings, header: { labelFontWeight: 'bold' } } },
+        facet: {
+          row: { field: 'tau', type: 'nominal', title: null, sort: taus.map((t) => `τ = ${t}`) },
+          column: { field: 'embedding', type: 'nominal', title: null, sort: embeddings, header: { labelFontWeight: 'bold' } },
+        },
         data: { name: 'main' },
         spec: {
           width: PANEL.facetWidth,
@@ -151,11 +216,22 @@ export function rhoBarsFigure(bars: readonly BalanceBar[], options: { N: number;
               transform: [ONLY_DATA],
               mark: { type: 'bar' },
               encoding: {
-                x: { field: 'optimizer', type: 'nominal', sort: colors.domain, axis: { title: null, labelAngle: -35, labelOverlap: false } },
+                x: {
+                  field: 'optimizer',
+                  type: 'nominal',
+                  sort: colors.domain,
+                  axis: { title: null, labelAngle: -35, labelOverlap: false },
+                },
                 y: { field: 'rho', type: 'quantitative', scale: { domain: [0, 1] }, axis: { title: 'ϱ_τ', values: UNIT_TICKS } },
                 color: colorEncoding('optimizer', colors),
                 description: { field: 'series' },
-                tooltip: [{ field: 'label', title: 'optimizer' }, { field: 'embedding' }, { field: 'tau', title: 'τ' }, { field: 'rho', title: 'ϱ_τ', format: '.4f' }, { field: 'etaTau', title: 'η_τ' }],
+                tooltip: [
+                  { field: 'label', title: 'optimizer' },
+                  { field: 'embedding' },
+                  { field: 'tau', title: 'τ' },
+                  { field: 'rho', title: 'ϱ_τ', format: '.4f' },
+                  { field: 'etaTau', title: 'η_τ' },
+                ],
               },
             },
             {
@@ -164,9 +240,18 @@ export function rhoBarsFigure(bars: readonly BalanceBar[], options: { N: number;
               mark: { type: 'rule', strokeWidth: 1.2, color: REFERENCE_COLOR },
               encoding: {
                 y: { field: 'rho', type: 'quantitative' },
-                strokeDash: { field: 'ref', type: 'nominal', title: 'predicted', scale: { domain: [MUON_BOUND, GD_FORM], range: [REFERENCE_DASH, [2, 2]] }, legend: { orient: 'right', symbolStrokeColor: REFERENCE_COLOR, symbolStrokeWidth: 1.2 } },
+                strokeDash: {
+                  field: 'ref',
+                  type: 'nominal',
+                  title: 'predicted',
+                  scale: { domain: [MUON_BOUND, GD_FORM], range: [REFERENCE_DASH, [2, 2]] },
+                  legend: { orient: 'right', symbolStrokeColor: REFERENCE_COLOR, symbolStrokeWidth: 1.2 },
+                },
                 description: { field: 'ref' },
-                tooltip: [{ field: 'ref', title: 'prediction' }, { field: 'rho', title: 'ϱ_τ', format: '.4f' }],
+                tooltip: [
+                  { field: 'ref', title: 'prediction' },
+                  { field: 'rho', title: 'ϱ_τ', format: '.4f' },
+                ],
               },
             },
           ],
@@ -191,7 +276,18 @@ export interface BalanceRun {
 
 /** Rows of every run at every step, with the series name the SVG carries. */
 function runRows(runs: readonly BalanceRun[]): SpecObject[] {
-  return runs.flatMap((r) => r.steps.map((t, k) => ({ optimizer: legendLabel(r.optimizer), label: r.optimizer, embedding: r.embedding, step: t, delta: r.delta[k], max: r.maxPCorrect[k], min: r.minPCorrect[k], series: `${legendLabel(r.optimizer)} · ${r.embedding}` })));
+  return runs.flatMap((r) =>
+    r.steps.map((t, k) => ({
+      optimizer: legendLabel(r.optimizer),
+      label: r.optimizer,
+      embedding: r.embedding,
+      step: t,
+      delta: r.delta[k],
+      max: r.maxPCorrect[k],
+      min: r.minPCorrect[k],
+      series: `${legendLabel(r.optimizer)} · ${r.embedding}`,
+    })),
+  );
 }
 
 /**
@@ -207,7 +303,8 @@ export function deltaVsStepFigure(runs: readonly BalanceRun[], options: { N: num
   return {
     name: 'delta-vs-step',
     title: `Δ along training (N = d = ${options.N})`,
-    caption: 'Muon\'s Δ stays near 0 at every step on both embeddings; GD opens a large gap between head and tail items; SignGD is exactly balanced on identity only.',
+    caption:
+      "Muon's Δ stays near 0 at every step on both embeddings; GD opens a large gap between head and tail items; SignGD is exactly balanced on identity only.",
     spec: figureSpec({
       title: `Δ = max p̂ − min p̂ along training (N = d = ${options.N}, ${options.headCount} head items)`,
       datasets: { main },
@@ -222,11 +319,26 @@ export function deltaVsStepFigure(runs: readonly BalanceRun[], options: { N: num
               params: [ZOOM_PARAM],
               mark: { type: 'line', point: true, clip: true },
               encoding: {
-                x: { field: 'step', type: 'quantitative', scale: fittedScale(false, { domain: [Math.min(...steps), Math.max(...steps)] }), axis: { title: 'step t' } },
-                y: { field: 'delta', type: 'quantitative', scale: fittedScale(false, { domain: [0, 1] }), axis: { title: 'Δ', values: UNIT_TICKS } },
+                x: {
+                  field: 'step',
+                  type: 'quantitative',
+                  scale: fittedScale(false, { domain: [Math.min(...steps), Math.max(...steps)] }),
+                  axis: { title: 'step t' },
+                },
+                y: {
+                  field: 'delta',
+                  type: 'quantitative',
+                  scale: fittedScale(false, { domain: [0, 1] }),
+                  axis: { title: 'Δ', values: UNIT_TICKS },
+                },
                 color: colorEncoding('optimizer', colors),
                 description: { field: 'series' },
-                tooltip: [{ field: 'label', title: 'optimizer' }, { field: 'embedding' }, { field: 'step' }, { field: 'delta', title: 'Δ', format: '.4f' }],
+                tooltip: [
+                  { field: 'label', title: 'optimizer' },
+                  { field: 'embedding' },
+                  { field: 'step' },
+                  { field: 'delta', title: 'Δ', format: '.4f' },
+                ],
               },
             },
           ],
@@ -247,14 +359,25 @@ export function minVsMaxFigure(runs: readonly BalanceRun[], options: { N: number
   const main = runRows(runs).filter((r) => Number.isFinite(r.max as number) && Number.isFinite(r.min as number));
   const colors = colorScale(main.map((r) => r.optimizer as string));
   const embeddings = [...new Set(runs.map((r) => r.embedding))];
-  const ref = embeddings.flatMap((embedding) => referenceRows('balanced: min = max', [[0, 0], [1, 1]], { x: 'max', y: 'min' }, { embedding }));
+  const ref = embeddings.flatMap((embedding) =>
+    referenceRows(
+      'balanced: min = max',
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      { x: 'max', y: 'min' },
+      { embedding, labelPos: 'below' },
+    ),
+  );
   const unit = fittedScale(false, { domain: [0, 1] });
   const x = { field: 'max', type: 'quantitative', scale: unit, axis: { title: 'max p̂', values: UNIT_TICKS } };
   const y = { field: 'min', type: 'quantitative', scale: unit, axis: { title: 'min p̂', values: UNIT_TICKS } };
   return {
     name: 'min-vs-max',
     title: `min p̂ against max p̂ along training (N = d = ${options.N})`,
-    caption: 'A balanced optimizer climbs the diagonal: Muon does on both embeddings; GD runs along the bottom (head items learned, tail items not).',
+    caption:
+      'A balanced optimizer climbs the diagonal: Muon does on both embeddings; GD runs along the bottom (head items learned, tail items not).',
     spec: figureSpec({
       title: `min p̂ against max p̂ along training (N = d = ${options.N})`,
       datasets: { main: [...main, ...ref] },
@@ -275,14 +398,19 @@ export function minVsMaxFigure(runs: readonly BalanceRun[], options: { N: number
                 color: colorEncoding('optimizer', colors),
                 order: { field: 'step', type: 'quantitative' },
                 description: { field: 'series' },
-                tooltip: [{ field: 'label', title: 'optimizer' }, { field: 'embedding' }, { field: 'step' }, { field: 'max', title: 'max p̂', format: '.4f' }, { field: 'min', title: 'min p̂', format: '.4f' }],
+                tooltip: [
+                  { field: 'label', title: 'optimizer' },
+                  { field: 'embedding' },
+                  { field: 'step' },
+                  { field: 'max', title: 'max p̂', format: '.4f' },
+                  { field: 'min', title: 'min p̂', format: '.4f' },
+                ],
               },
             },
-            ...referenceLayers({ x, y, labelBaseline: 'top' }),
+            ...referenceLayers({ x, y }),
           ],
         },
       },
     }),
   };
 }
-

@@ -6,7 +6,23 @@
  * are the presets' measurement records, typed structurally.
  */
 import { fitPowerLaw } from '../../metrics/fits';
-import { axisFor, colorEncoding, figureSpec, fittedScale, ONLY_DATA, PANEL, powerLawRows, referenceLayers, referenceRows, ZOOM_PARAM, type Figure, type SpecObject } from '../spec';
+import {
+  axisFor,
+  colorEncoding,
+  figureSpec,
+  fittedScale,
+  noteLayers,
+  noteRows,
+  ONLY_DATA,
+  PANEL,
+  powerLawRows,
+  referenceLayers,
+  referenceRows,
+  slopeNote,
+  ZOOM_PARAM,
+  type Figure,
+  type SpecObject,
+} from '../spec';
 import { colorScale, VARIANT_DASHES, VARIANT_SHAPES } from '../style';
 
 /** One capacity of c-critical-batch (a measurement record); batchSize null is the population step. */
@@ -39,7 +55,11 @@ function mean(values: readonly number[]): number {
  * @example
  * capacityVsBatchFigure(report.measurements, report.settings.criticalBatches, { N: 2048, a: 1.5 });
  */
-export function capacityVsBatchFigure(records: readonly BatchRecord[], critical: readonly CriticalBatch[], options: { N: number; a: number; fraction: number }): Figure {
+export function capacityVsBatchFigure(
+  records: readonly BatchRecord[],
+  critical: readonly CriticalBatch[],
+  options: { N: number; a: number; fraction: number },
+): Figure {
   const ds = [...new Set(records.map((r) => r.d))].sort((x, y) => x - y);
   const optimizers = [...new Set(records.map((r) => r.optimizer))];
   const batches = [...new Set(records.map((r) => r.batchSize).filter((b): b is number => b !== null))].sort((x, y) => x - y);
@@ -52,8 +72,20 @@ export function capacityVsBatchFigure(records: readonly BatchRecord[], critical:
         if (c > 0) rows.push({ panel: `d = ${d}`, d, optimizer: o, B, capacity: c, series: `${o} · d = ${d}` });
       }
       const cb = critical.find((c) => c.d === d && c.optimizer === o);
-      if (cb && cb.plateau > 0) rows.push(...referenceRows(`${o} population step`, [[batches[0], cb.plateau], [batches[batches.length - 1], cb.plateau]], { x: 'B', y: 'capacity' }, { panel: `d = ${d}`, optimizer: o, label: `${o} B = ∞` }));
-      if (cb && Number.isFinite(cb.criticalBatch)) rows.push({ kind: 'critical', panel: `d = ${d}`, optimizer: o, B: cb.criticalBatch, label: `${o} B*`, ref: `${o} B* · d = ${d}` });
+      if (cb && cb.plateau > 0)
+        rows.push(
+          ...referenceRows(
+            `${o} population step`,
+            [
+              [batches[0], cb.plateau],
+              [batches[batches.length - 1], cb.plateau],
+            ],
+            { x: 'B', y: 'capacity' },
+            { panel: `d = ${d}`, optimizer: o, label: `${o} B = ∞` },
+          ),
+        );
+      if (cb && Number.isFinite(cb.criticalBatch))
+        rows.push({ kind: 'critical', panel: `d = ${d}`, optimizer: o, B: cb.criticalBatch, label: `${o} B*`, ref: `${o} B* · d = ${d}` });
     }
     for (const B of batches) {
       const sel = records.filter((r) => r.d === d && r.batchSize === B && r.optimizer === optimizers[0]);
@@ -63,18 +95,30 @@ export function capacityVsBatchFigure(records: readonly BatchRecord[], critical:
   }
   const colors = colorScale(optimizers);
   const x = { field: 'B', type: 'quantitative', scale: fittedScale(true), axis: axisFor('batch size B', batches, true) };
-  const y = { field: 'capacity', type: 'quantitative', scale: fittedScale(true), axis: axisFor('items recovered', rows.filter((r) => r.capacity).map((r) => r.capacity as number), true) };
+  const y = {
+    field: 'capacity',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'items recovered',
+      rows.filter((r) => r.capacity).map((r) => r.capacity as number),
+      true,
+    ),
+  };
   return {
     name: 'capacity-vs-batch',
     title: `Items recovered after one minibatch step (N = ${options.N}, a = ${options.a})`,
-    caption: "SGD saturates at a handful of draws; Muon keeps recovering about every distinct item drawn (grey) up to its critical batch B* (dotted), orders of magnitude later.",
+    caption:
+      'SGD saturates at a handful of draws; Muon keeps recovering about every distinct item drawn (grey) up to its critical batch B* (dotted), orders of magnitude later.',
     spec: figureSpec({
       title: `Items recovered after one minibatch step against B (N = ${options.N}, a = ${options.a})`,
       subtitle: `dashed: the population step (B = ∞); dotted: B*, where the mean reaches ${options.fraction * 100}% of it; grey: distinct items drawn`,
       datasets: { main: rows },
       body: {
         data: { name: 'main' },
-        facet: { column: { field: 'panel', type: 'nominal', title: null, sort: ds.map((d) => `d = ${d}`), header: { labelFontWeight: 'bold' } } },
+        facet: {
+          column: { field: 'panel', type: 'nominal', title: null, sort: ds.map((d) => `d = ${d}`), header: { labelFontWeight: 'bold' } },
+        },
         spec: {
           width: PANEL.facetWidth,
           height: PANEL.facetHeight + 30,
@@ -82,7 +126,12 @@ export function capacityVsBatchFigure(records: readonly BatchRecord[], critical:
             {
               transform: [{ filter: "datum.kind === 'drawn'" }],
               mark: { type: 'line', color: '#9a9a9a', strokeWidth: 1.2, clip: true },
-              encoding: { x, y, description: { field: 'series' }, tooltip: [{ field: 'B' }, { field: 'capacity', title: 'distinct drawn', format: '.1f' }] },
+              encoding: {
+                x,
+                y,
+                description: { field: 'series' },
+                tooltip: [{ field: 'B' }, { field: 'capacity', title: 'distinct drawn', format: '.1f' }],
+              },
             },
             {
               params: [ZOOM_PARAM],
@@ -100,7 +149,12 @@ export function capacityVsBatchFigure(records: readonly BatchRecord[], critical:
             {
               transform: [{ filter: "datum.kind === 'critical'" }],
               mark: { type: 'rule', strokeDash: [2, 2], strokeWidth: 1.2 },
-              encoding: { x: { field: 'B', type: 'quantitative' }, color: { field: 'optimizer', type: 'nominal', scale: colors, legend: null }, description: { field: 'ref' }, tooltip: [{ field: 'label' }, { field: 'B', format: '.4g' }] },
+              encoding: {
+                x: { field: 'B', type: 'quantitative' },
+                color: { field: 'optimizer', type: 'nominal', scale: colors },
+                description: { field: 'ref' },
+                tooltip: [{ field: 'label' }, { field: 'B', format: '.4g' }],
+              },
             },
           ],
         },
@@ -118,22 +172,55 @@ export function capacityVsBatchFigure(records: readonly BatchRecord[], critical:
  */
 export function criticalBatchFigure(critical: readonly CriticalBatch[], options: { a: number }): Figure {
   const usable = critical.filter((c) => Number.isFinite(c.criticalBatch) && c.criticalBatch > 0);
-  const main: SpecObject[] = usable.map((c) => ({ optimizer: c.optimizer, d: c.d, B: c.criticalBatch, plateau: c.plateau, series: c.optimizer }));
+  const main: SpecObject[] = usable.map((c) => ({
+    optimizer: c.optimizer,
+    d: c.d,
+    B: c.criticalBatch,
+    plateau: c.plateau,
+    series: c.optimizer,
+  }));
   const lines: SpecObject[] = [];
+  const notes: { text: string; optimizer: string }[] = [];
   for (const o of [...new Set(usable.map((c) => c.optimizer))]) {
     const law = o === 'Muon' ? { slope: options.a + 0.5, formula: 'd^(a+1/2)' } : { slope: 0.5, formula: 'd^(1/2)' };
-    lines.push(...powerLawRows(usable.filter((c) => c.optimizer === o).map((c) => [c.d, c.criticalBatch] as [number, number]), { x: 'd', y: 'B' }, { name: o, fit: fitPowerLaw, predicted: law.slope, formula: law.formula, extra: { optimizer: o } }).rows);
+    const fitted = powerLawRows(
+      usable.filter((c) => c.optimizer === o).map((c) => [c.d, c.criticalBatch] as [number, number]),
+      { x: 'd', y: 'B' },
+      { name: o, fit: fitPowerLaw, predicted: law.slope, formula: law.formula, extra: { optimizer: o } },
+    );
+    lines.push(...fitted.rows);
+    notes.push({ text: slopeNote(o, fitted.slope, law.slope), optimizer: o });
   }
+  lines.push(...noteRows(notes, {}, 'top-left', PANEL.width - 60, PANEL.height));
   const colors = colorScale(critical.map((c) => c.optimizer));
-  const x = { field: 'd', type: 'quantitative', scale: fittedScale(true), axis: axisFor('d', critical.map((c) => c.d), true) };
-  const y = { field: 'B', type: 'quantitative', scale: fittedScale(true), axis: axisFor('critical batch B*', main.map((r) => r.B as number), true) };
+  const x = {
+    field: 'd',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'd',
+      critical.map((c) => c.d),
+      true,
+    ),
+  };
+  const y = {
+    field: 'B',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'critical batch B*',
+      main.map((r) => r.B as number),
+      true,
+    ),
+  };
   return {
     name: 'critical-batch-vs-d',
     title: `Critical batch B* against d (a = ${options.a})`,
-    caption: "Muon's critical batch grows steeply with d (predicted d^(a+1/2), dashed) while SGD's stays near √d: Muon profits from batches far larger than SGD can use.",
+    caption:
+      "Muon's critical batch grows steeply with d (predicted d^(a+1/2), dashed) while SGD's stays near √d: Muon profits from batches far larger than SGD can use.",
     spec: figureSpec({
       title: `Critical batch B* against d (a = ${options.a})`,
-      subtitle: 'points: measured; solid: fitted slope; dashed: predicted slope',
+      subtitle: "points: measured; solid: fitted power law; dashed: [C]'s d^(a+1/2) for Muon, d^(1/2) for SGD",
       datasets: { main: [...main, ...lines] },
       body: {
         data: { name: 'main' },
@@ -144,10 +231,22 @@ export function criticalBatchFigure(critical: readonly CriticalBatch[], options:
             params: [ZOOM_PARAM],
             transform: [ONLY_DATA],
             mark: { type: 'point', filled: true, size: 55 },
-            encoding: { x, y, color: colorEncoding('optimizer', colors), description: { field: 'series' }, tooltip: [{ field: 'optimizer' }, { field: 'd' }, { field: 'B', title: 'B*', format: '.4g' }, { field: 'plateau', title: 'population capacity', format: '.1f' }] },
+            encoding: {
+              x,
+              y,
+              color: colorEncoding('optimizer', colors),
+              description: { field: 'series' },
+              tooltip: [
+                { field: 'optimizer' },
+                { field: 'd' },
+                { field: 'B', title: 'B*', format: '.4g' },
+                { field: 'plateau', title: 'population capacity', format: '.1f' },
+              ],
+            },
           },
           ...referenceLayers({ x, y, kind: 'fit', colorField: { field: 'optimizer', scale: colors } }),
           ...referenceLayers({ x, y, colorField: { field: 'optimizer', scale: colors } }),
+          ...noteLayers({ field: 'optimizer', scale: colors }),
         ],
       },
     }),
@@ -183,17 +282,34 @@ export function minibatchCapacityFigure(records: readonly MinibatchRecord[], opt
     for (const t of [...new Set(mine.map((r) => r.step))].sort((x, y) => x - y)) {
       const at = mine.filter((r) => r.step === t);
       const c = mean(at.map((r) => r.capacity));
-      if (c > 0) rows.push({ optimizer: optimizerOf(s), variant: variantOf(at[0]), step: t, capacity: c, series: `${optimizerOf(s)} · ${variantOf(at[0])}` });
+      if (c > 0)
+        rows.push({
+          optimizer: optimizerOf(s),
+          variant: variantOf(at[0]),
+          step: t,
+          capacity: c,
+          series: `${optimizerOf(s)} · ${variantOf(at[0])}`,
+        });
     }
   }
   const colors = colorScale(names.map(optimizerOf));
   const variants = ['population', ...batches.map((B) => `B = ${B}`)];
   const x = { field: 'step', type: 'quantitative', scale: fittedScale(false), axis: { title: 'step t' } };
-  const y = { field: 'capacity', type: 'quantitative', scale: fittedScale(true), axis: axisFor('items recovered', rows.map((r) => r.capacity as number), true) };
+  const y = {
+    field: 'capacity',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'items recovered',
+      rows.map((r) => r.capacity as number),
+      true,
+    ),
+  };
   return {
     name: 'capacity-vs-step',
     title: `Items recovered along training (N = ${options.N}, d = ${options.d}, a = ${options.a})`,
-    caption: 'Population Muon stays far above GD with a rising step size; minibatch Muon follows the population run only as far as its draws allow, small batches lagging most.',
+    caption:
+      'Population Muon stays far above GD with a rising step size; minibatch Muon follows the population run only as far as its draws allow, small batches lagging most.',
     spec: figureSpec({
       title: `Items recovered along training (N = ${options.N}, d = ${options.d}, a = ${options.a})`,
       subtitle: 'population GD (η_t = 0.01√d·2^(t−1)) and Muon (η = √d) solid; minibatch Muon per batch size B dashed',
@@ -210,9 +326,19 @@ export function minibatchCapacityFigure(records: readonly MinibatchRecord[], opt
               x,
               y,
               color: colorEncoding('optimizer', colors),
-              strokeDash: { field: 'variant', type: 'nominal', title: null, scale: { domain: variants, range: variants.map((_v, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) } },
+              strokeDash: {
+                field: 'variant',
+                type: 'nominal',
+                title: null,
+                scale: { domain: variants, range: variants.map((_v, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) },
+              },
               description: { field: 'series' },
-              tooltip: [{ field: 'optimizer' }, { field: 'variant' }, { field: 'step' }, { field: 'capacity', title: 'items', format: '.1f' }],
+              tooltip: [
+                { field: 'optimizer' },
+                { field: 'variant' },
+                { field: 'step' },
+                { field: 'capacity', title: 'items', format: '.1f' },
+              ],
             },
           },
         ],
@@ -245,14 +371,30 @@ export function sampleLimitFigure(records: readonly MinibatchRecord[], options: 
   const samples = rows.map((r) => r.samples as number);
   const lo = Math.min(...samples);
   const hi = Math.max(...samples);
-  rows.push(...referenceRows('(B·t)^(1/a)', Array.from({ length: 12 }, (_, k) => lo * (hi / lo) ** (k / 11)).map((s) => [s, s ** (1 / options.a)] as [number, number]), { x: 'samples', y: 'items' }));
+  rows.push(
+    ...referenceRows(
+      '(B·t)^(1/a)',
+      Array.from({ length: 12 }, (_, k) => lo * (hi / lo) ** (k / 11)).map((s) => [s, s ** (1 / options.a)] as [number, number]),
+      { x: 'samples', y: 'items' },
+    ),
+  );
   const colors = colorScale(['Muon']);
   const x = { field: 'samples', type: 'quantitative', scale: fittedScale(true), axis: axisFor('samples drawn B·t', samples, true) };
-  const y = { field: 'items', type: 'quantitative', scale: fittedScale(true), axis: axisFor('items', rows.map((r) => r.items as number), true) };
+  const y = {
+    field: 'items',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'items',
+      rows.map((r) => r.items as number),
+      true,
+    ),
+  };
   return {
     name: 'sample-limit',
     title: 'Minibatch Muon against its sample limit',
-    caption: 'Minibatch Muon recovers about every distinct item it has seen (grey), which grows as (B·t)^(1/a) (dashed): the samples, not the optimizer, limit it.',
+    caption:
+      'Minibatch Muon recovers about every distinct item it has seen (grey), which grows as (B·t)^(1/a) (dashed): the samples, not the optimizer, limit it.',
     spec: figureSpec({
       title: `Minibatch Muon: items recovered and distinct items seen against samples B·t (a = ${options.a})`,
       datasets: { main: rows },
@@ -264,7 +406,13 @@ export function sampleLimitFigure(records: readonly MinibatchRecord[], options: 
           {
             transform: [{ filter: "datum.kind === 'seen'" }],
             mark: { type: 'line', color: '#9a9a9a', strokeWidth: 1.2, clip: true },
-            encoding: { x, y, detail: { field: 'B', type: 'nominal' }, description: { field: 'series' }, tooltip: [{ field: 'B' }, { field: 'samples' }, { field: 'items', title: 'distinct seen', format: '.1f' }] },
+            encoding: {
+              x,
+              y,
+              detail: { field: 'B', type: 'nominal' },
+              description: { field: 'series' },
+              tooltip: [{ field: 'B' }, { field: 'samples' }, { field: 'items', title: 'distinct seen', format: '.1f' }],
+            },
           },
           {
             params: [ZOOM_PARAM],
@@ -274,9 +422,19 @@ export function sampleLimitFigure(records: readonly MinibatchRecord[], options: 
               x,
               y,
               color: colorEncoding('optimizer', colors),
-              shape: { field: 'B', type: 'nominal', title: 'batch size', scale: { domain: batches.map((B) => `B = ${B}`), range: batches.map((_B, k) => VARIANT_SHAPES[k % VARIANT_SHAPES.length]) } },
+              shape: {
+                field: 'B',
+                type: 'nominal',
+                title: 'batch size',
+                scale: { domain: batches.map((B) => `B = ${B}`), range: batches.map((_B, k) => VARIANT_SHAPES[k % VARIANT_SHAPES.length]) },
+              },
               description: { field: 'series' },
-              tooltip: [{ field: 'B' }, { field: 'samples' }, { field: 'items', title: 'recovered', format: '.1f' }, { field: 'seen', title: 'distinct seen', format: '.1f' }],
+              tooltip: [
+                { field: 'B' },
+                { field: 'samples' },
+                { field: 'items', title: 'recovered', format: '.1f' },
+                { field: 'seen', title: 'distinct seen', format: '.1f' },
+              ],
             },
           },
           ...referenceLayers({ x, y }),

@@ -10,7 +10,23 @@ import type { ExperimentConfig } from '../../experiments/config';
 import { fitPowerLaw } from '../../metrics/fits';
 import type { Isotropy } from '../../metrics/isotropy';
 import type { TrainMetricsRecord } from '../../train/records';
-import { axisFor, colorEncoding, figureSpec, fittedScale, ONLY_DATA, PANEL, powerLawRows, referenceLayers, ZOOM_PARAM, type Figure, type SpecObject } from '../spec';
+import {
+  axisFor,
+  colorEncoding,
+  figureSpec,
+  fittedScale,
+  legendFor,
+  noteLayers,
+  noteRows,
+  ONLY_DATA,
+  PANEL,
+  powerLawRows,
+  referenceLayers,
+  slopeNote,
+  ZOOM_PARAM,
+  type Figure,
+  type SpecObject,
+} from '../spec';
 import { colorScale, VARIANT_DASHES, variantDashes } from '../style';
 
 export const TRAINING_FIGURES = ['loss', 'bucket-pcorrect', 'bucket-accuracy', 'delta-loss', 'capacity-d', 'spectra'] as const;
@@ -49,9 +65,14 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 }
 
 /** Optimizer colours and variant dashes for the labels of these cells (config optimizers by label). */
-function styleOf(cells: readonly TrainingCell[]): { colors: { domain: string[]; range: string[] }; dashes: { domain: string[]; range: number[][] } } {
+function styleOf(cells: readonly TrainingCell[]): {
+  colors: { domain: string[]; range: string[] };
+  dashes: { domain: string[]; range: number[][] };
+} {
   const info = new Map<string, { name: string; orth?: string }>();
-  for (const cell of cells) for (const o of cell.config.optimizers) info.set(o.label ?? o.name, { name: o.name, orth: 'orth' in o ? (o.orth as string | undefined) : undefined });
+  for (const cell of cells)
+    for (const o of cell.config.optimizers)
+      info.set(o.label ?? o.name, { name: o.name, orth: 'orth' in o ? (o.orth as string | undefined) : undefined });
   for (const cell of cells) for (const r of cell.records) if (!info.has(r.optimizer)) info.set(r.optimizer, { name: r.optimizerName });
   const labels = [...new Set(cells.flatMap((c) => c.records.map((r) => r.optimizer)))];
   const colors = colorScale(labels.length ? labels : [...info.keys()], (l) => info.get(l) ?? {});
@@ -60,11 +81,25 @@ function styleOf(cells: readonly TrainingCell[]): { colors: { domain: string[]; 
 
 /** Median over seeds per step with min and max; x = step + 1 so step 0 sits on a log axis. */
 function seedRows(records: readonly TrainMetricsRecord[], value: (r: TrainMetricsRecord) => number, extra: SpecObject): SpecObject[] {
-  const bySteps = groupBy(records.filter((r) => Number.isFinite(value(r))), (r) => String(r.step));
-  return [...bySteps.values()].sort((a, b) => a[0].step - b[0].step).map((rs) => {
-    const vs = rs.map(value);
-    return { ...extra, step: rs[0].step, x: rs[0].step + 1, value: median(vs), lo: Math.min(...vs), hi: Math.max(...vs), seeds: rs.length, run: rs.map((r) => r.run).join(', ') };
-  });
+  const bySteps = groupBy(
+    records.filter((r) => Number.isFinite(value(r))),
+    (r) => String(r.step),
+  );
+  return [...bySteps.values()]
+    .sort((a, b) => a[0].step - b[0].step)
+    .map((rs) => {
+      const vs = rs.map(value);
+      return {
+        ...extra,
+        step: rs[0].step,
+        x: rs[0].step + 1,
+        value: median(vs),
+        lo: Math.min(...vs),
+        hi: Math.max(...vs),
+        seeds: rs.length,
+        run: rs.map((r) => r.run).join(', '),
+      };
+    });
 }
 
 function emptyNote(rows: readonly SpecObject[], what: string): string | undefined {
@@ -77,14 +112,52 @@ function lossFigure(cells: readonly TrainingCell[]): Figure {
   const rows: SpecObject[] = [];
   for (const cell of cells) {
     for (const [label, records] of groupBy(cell.records, (r) => r.optimizer)) {
-      rows.push(...seedRows(records, (r) => (r.loss > 0 ? r.loss : NaN), { optimizer: label, cell: cellLabel(cell), series: many ? `${label} · ${cellLabel(cell)}` : label }));
+      rows.push(
+        ...seedRows(records, (r) => (r.loss > 0 ? r.loss : NaN), {
+          optimizer: label,
+          cell: cellLabel(cell),
+          series: many ? `${label} · ${cellLabel(cell)}` : label,
+        }),
+      );
     }
   }
   const seeds = Math.max(0, ...cells.map((c) => new Set(c.records.map((r) => r.runSeed)).size));
-  const x = { field: 'x', type: 'quantitative', scale: fittedScale(true), axis: axisFor('step + 1', rows.map((r) => r.x as number), true) };
-  const y = { field: 'value', type: 'quantitative', scale: fittedScale(true), axis: axisFor('population loss', rows.flatMap((r) => [r.lo as number, r.hi as number]), true) };
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'step + 1',
+      rows.map((r) => r.x as number),
+      true,
+    ),
+  };
+  const y = {
+    field: 'value',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'population loss',
+      rows.flatMap((r) => [r.lo as number, r.hi as number]),
+      true,
+    ),
+  };
   const layers = [
-    ...(seeds > 1 ? [{ mark: { type: 'area', opacity: 0.18, clip: true }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colorEncoding('optimizer', colors), detail: { field: 'series', type: 'nominal' }, description: { field: 'series' } } }] : []),
+    ...(seeds > 1
+      ? [
+          {
+            mark: { type: 'area', opacity: 0.18, clip: true },
+            encoding: {
+              x,
+              y: { field: 'lo', type: 'quantitative' },
+              y2: { field: 'hi' },
+              color: colorEncoding('optimizer', colors),
+              detail: { field: 'series', type: 'nominal' },
+              description: { field: 'series' },
+            },
+          },
+        ]
+      : []),
     {
       params: [ZOOM_PARAM],
       mark: { type: 'line', point: rows.length <= 400, clip: true },
@@ -92,9 +165,21 @@ function lossFigure(cells: readonly TrainingCell[]): Figure {
         x,
         y,
         color: colorEncoding('optimizer', colors),
-        strokeDash: { field: 'optimizer', type: 'nominal', scale: dashes, legend: null },
+        strokeDash: { field: 'optimizer', type: 'nominal', scale: dashes, title: null, legend: legendFor(colors.domain.length) },
         description: { field: 'series' },
-        tooltip: [{ field: 'run' }, { field: 'optimizer' }, { field: 'step' }, { field: 'value', title: seeds > 1 ? 'median loss' : 'loss', format: '.4g' }, ...(seeds > 1 ? [{ field: 'lo', title: 'min', format: '.4g' }, { field: 'hi', title: 'max', format: '.4g' }] : []), ...(many ? [{ field: 'cell' }] : [])],
+        tooltip: [
+          { field: 'run' },
+          { field: 'optimizer' },
+          { field: 'step' },
+          { field: 'value', title: seeds > 1 ? 'median loss' : 'loss', format: '.4g' },
+          ...(seeds > 1
+            ? [
+                { field: 'lo', title: 'min', format: '.4g' },
+                { field: 'hi', title: 'max', format: '.4g' },
+              ]
+            : []),
+          ...(many ? [{ field: 'cell' }] : []),
+        ],
       },
     },
   ];
@@ -104,10 +189,16 @@ function lossFigure(cells: readonly TrainingCell[]): Figure {
     caption: 'The loss of every optimizer along training (log–log), one colour per optimizer; where seeds differ the band spans them.',
     spec: figureSpec({
       title: 'Population loss per run',
-      subtitle: emptyNote(rows, 'waiting for data') ?? (seeds > 1 ? `line: median over ${seeds} seeds; band: min–max over seeds` : undefined),
+      subtitle:
+        emptyNote(rows, 'waiting for data') ?? (seeds > 1 ? `line: median over ${seeds} seeds; band: min–max over seeds` : undefined),
       datasets: { main: rows },
       body: many
-        ? { data: { name: 'main' }, facet: { field: 'cell', type: 'nominal', title: null, header: { labelFontWeight: 'bold' } }, columns: 3, spec: { width: PANEL.facetWidth, height: PANEL.facetHeight, layer: layers } }
+        ? {
+            data: { name: 'main' },
+            facet: { field: 'cell', type: 'nominal', title: null, header: { labelFontWeight: 'bold' } },
+            columns: 3,
+            spec: { width: PANEL.facetWidth, height: PANEL.facetHeight, layer: layers },
+          }
         : { data: { name: 'main' }, width: PANEL.width, height: PANEL.height, layer: layers },
     }),
   };
@@ -117,7 +208,6 @@ function bucketFigure(cells: readonly TrainingCell[], which: 'meanPCorrect' | 'a
   const { colors } = styleOf(cells);
   const cell = [...cells].reverse().find((c) => c.records.length > 0);
   const rows: SpecObject[] = [];
-  let names: string[] = [];
   // Records without buckets (none configured) draw no bucket series.
   if (cell && cell.records[0].buckets.length > 0) {
     const buckets = cell.records[0].buckets;
@@ -125,25 +215,46 @@ function bucketFigure(cells: readonly TrainingCell[], which: 'meanPCorrect' | 'a
     // holding at least a quarter of the largest one's items (log-rank buckets end in a stub).
     const largest = Math.max(...buckets.map((b) => b.items));
     const tail = [...buckets].reverse().find((b) => b.items * 4 >= largest) ?? buckets[buckets.length - 1];
-    names = buckets.length > 1 && tail !== buckets[0] ? [buckets[0].bucket, tail.bucket] : [buckets[0].bucket];
+    const names = buckets.length > 1 && tail !== buckets[0] ? [buckets[0].bucket, tail.bucket] : [buckets[0].bucket];
     for (const [label, records] of groupBy(cell.records, (r) => r.optimizer)) {
       names.forEach((bucket, k) => {
         const value = (r: TrainMetricsRecord) => r.buckets.find((b) => b.bucket === bucket)?.[which] ?? NaN;
-        rows.push(...seedRows(records, value, { optimizer: label, bucket: `${k === 0 ? 'head' : 'tail'}: ${bucket}`, series: `${label} · ${bucket}` }));
+        rows.push(
+          ...seedRows(records, value, {
+            optimizer: label,
+            bucket: `${k === 0 ? 'head' : 'tail'}: ${bucket}`,
+            series: `${label} · ${bucket}`,
+          }),
+        );
       });
     }
   }
   const what = which === 'meanPCorrect' ? 'mean p̂(y(i)|i)' : 'accuracy (fraction recovered)';
   const bucketNames = [...new Set(rows.map((r) => r.bucket as string))];
-  const x = { field: 'x', type: 'quantitative', scale: fittedScale(true), axis: axisFor('step + 1', rows.map((r) => r.x as number), true) };
-  const y = { field: 'value', type: 'quantitative', scale: fittedScale(false, { domain: [0, 1] }), axis: { title: what, values: [0, 0.2, 0.4, 0.6, 0.8, 1] } };
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'step + 1',
+      rows.map((r) => r.x as number),
+      true,
+    ),
+  };
+  const y = {
+    field: 'value',
+    type: 'quantitative',
+    scale: fittedScale(false, { domain: [0, 1] }),
+    axis: { title: what, values: [0, 0.2, 0.4, 0.6, 0.8, 1] },
+  };
   return {
     name: which === 'meanPCorrect' ? 'bucket-pcorrect' : 'bucket-accuracy',
     title: `${which === 'meanPCorrect' ? 'pCorrect' : 'Accuracy'} by frequency bucket: head vs tail`,
     caption: 'Head items (solid) against tail items (dashed) per optimizer: a balanced optimizer learns both together.',
     spec: figureSpec({
       title: `${which === 'meanPCorrect' ? 'pCorrect' : 'Accuracy'} by frequency bucket: head vs tail`,
-      subtitle: emptyNote(rows, 'waiting for data (or no frequency buckets)') ?? (cells.length > 1 && cell ? `cell ${cellLabel(cell)}` : undefined),
+      subtitle:
+        emptyNote(rows, 'waiting for data (or no frequency buckets)') ?? (cells.length > 1 && cell ? `cell ${cellLabel(cell)}` : undefined),
       datasets: { main: rows },
       body: {
         data: { name: 'main' },
@@ -157,10 +268,21 @@ function bucketFigure(cells: readonly TrainingCell[], which: 'meanPCorrect' | 'a
               x,
               y,
               color: colorEncoding('optimizer', colors),
-              strokeDash: { field: 'bucket', type: 'nominal', title: null, scale: { domain: bucketNames, range: bucketNames.map((_b, k) => VARIANT_DASHES[k]) } },
+              strokeDash: {
+                field: 'bucket',
+                type: 'nominal',
+                title: null,
+                scale: { domain: bucketNames, range: bucketNames.map((_b, k) => VARIANT_DASHES[k]) },
+              },
               detail: { field: 'series', type: 'nominal' },
               description: { field: 'series' },
-              tooltip: [{ field: 'run' }, { field: 'optimizer' }, { field: 'bucket' }, { field: 'step' }, { field: 'value', title: which === 'meanPCorrect' ? 'pCorrect' : 'accuracy', format: '.4f' }],
+              tooltip: [
+                { field: 'run' },
+                { field: 'optimizer' },
+                { field: 'bucket' },
+                { field: 'step' },
+                { field: 'value', title: which === 'meanPCorrect' ? 'pCorrect' : 'accuracy', format: '.4f' },
+              ],
             },
           },
         ],
@@ -172,10 +294,34 @@ function bucketFigure(cells: readonly TrainingCell[], which: 'meanPCorrect' | 'a
 function deltaLossFigure(cells: readonly TrainingCell[]): Figure {
   const { colors } = styleOf(cells);
   const rows: SpecObject[] = cells.flatMap((cell) =>
-    cell.records.filter((r) => r.loss > 0 && Number.isFinite(r.loss) && Number.isFinite(r.delta)).map((r) => ({ optimizer: r.optimizer, run: r.run, step: r.step, loss: r.loss, delta: r.delta, cell: cellLabel(cell), series: r.optimizer })),
+    cell.records
+      .filter((r) => r.loss > 0 && Number.isFinite(r.loss) && Number.isFinite(r.delta))
+      .map((r) => ({
+        optimizer: r.optimizer,
+        run: r.run,
+        step: r.step,
+        loss: r.loss,
+        delta: r.delta,
+        cell: cellLabel(cell),
+        series: r.optimizer,
+      })),
   );
-  const x = { field: 'loss', type: 'quantitative', scale: fittedScale(true), axis: axisFor('population loss', rows.map((r) => r.loss as number), true) };
-  const y = { field: 'delta', type: 'quantitative', scale: fittedScale(false, { domain: [0, 1] }), axis: { title: 'Δ = max p̂ − min p̂', values: [0, 0.2, 0.4, 0.6, 0.8, 1] } };
+  const x = {
+    field: 'loss',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'population loss',
+      rows.map((r) => r.loss as number),
+      true,
+    ),
+  };
+  const y = {
+    field: 'delta',
+    type: 'quantitative',
+    scale: fittedScale(false, { domain: [0, 1] }),
+    axis: { title: 'Δ = max p̂ − min p̂', values: [0, 0.2, 0.4, 0.6, 0.8, 1] },
+  };
   return {
     name: 'delta-loss',
     title: 'Balance gap Δ against loss',
@@ -192,7 +338,20 @@ function deltaLossFigure(cells: readonly TrainingCell[]): Figure {
           {
             params: [ZOOM_PARAM],
             mark: { type: 'point', filled: true, size: 30, opacity: 0.85 },
-            encoding: { x, y, color: colorEncoding('optimizer', colors), description: { field: 'series' }, tooltip: [{ field: 'run' }, { field: 'optimizer' }, { field: 'step' }, { field: 'loss', format: '.4g' }, { field: 'delta', title: 'Δ', format: '.4f' }, { field: 'cell' }] },
+            encoding: {
+              x,
+              y,
+              color: colorEncoding('optimizer', colors),
+              description: { field: 'series' },
+              tooltip: [
+                { field: 'run' },
+                { field: 'optimizer' },
+                { field: 'step' },
+                { field: 'loss', format: '.4g' },
+                { field: 'delta', title: 'Δ', format: '.4f' },
+                { field: 'cell' },
+              ],
+            },
           },
         ],
       },
@@ -213,6 +372,7 @@ function capacityFigure(cells: readonly TrainingCell[]): Figure {
   const ds = new Set(cells.filter((c) => c.records.length > 0).map(dOf));
   const rows: SpecObject[] = [];
   const notes: string[] = [];
+  const corner: { text: string; optimizer: string }[] = [];
   if (ds.size >= 2) {
     // Final capacity of each run of each cell (the last record), median over seeds.
     const finals = cells.flatMap((cell) => {
@@ -223,24 +383,55 @@ function capacityFigure(cells: readonly TrainingCell[]): Figure {
     for (const [label, fs] of groupBy(finals, (f) => f.r.optimizer)) {
       const byD = [...groupBy(fs, (f) => String(f.d)).values()].sort((a, b) => a[0].d - b[0].d);
       const points = byD.map((g): [number, number] => [g[0].d, median(g.map((f) => f.r.capacity))]);
-      for (const g of byD) rows.push({ optimizer: label, d: g[0].d, capacity: median(g.map((f) => f.r.capacity)), step: g[0].r.step, run: g.map((f) => f.r.run).join(', '), series: label });
+      for (const g of byD)
+        rows.push({
+          optimizer: label,
+          d: g[0].d,
+          capacity: median(g.map((f) => f.r.capacity)),
+          step: g[0].r.step,
+          run: g.map((f) => f.r.run).join(', '),
+          series: label,
+        });
       const freq = fs[0].cell.config.task.frequency;
       const law = freq.kind === 'power' ? predictedSlope(fs[0].r.optimizerName, freq.powerExponent) : null;
-      const { rows: lines, slope } = powerLawRows(points, { x: 'd', y: 'capacity' }, { name: label, fit: fitPowerLaw, predicted: law?.slope, formula: law?.formula, extra: { optimizer: label } });
+      const { rows: lines, slope } = powerLawRows(
+        points,
+        { x: 'd', y: 'capacity' },
+        { name: label, fit: fitPowerLaw, predicted: law?.slope, formula: law?.formula, extra: { optimizer: label } },
+      );
       rows.push(...lines);
-      if (slope !== null) notes.push(`${label} ${slope.toFixed(2)}${law ? ` ([C] one-step: ${law.slope.toFixed(2)})` : ''}`);
+      if (slope !== null) {
+        notes.push(`${label} ${slope.toFixed(2)}${law ? ` ([C] one-step: ${law.slope.toFixed(2)})` : ''}`);
+        corner.push({ text: slopeNote(label, slope, law?.slope), optimizer: label });
+      }
     }
+    rows.push(...noteRows(corner, {}, 'top-left', PANEL.width, PANEL.height));
   }
   const drawn = rows.filter((r) => r.kind == null && (r.capacity as number) > 0);
   const x = { field: 'd', type: 'quantitative', scale: fittedScale(true), axis: axisFor('d = min(dIn, dOut)', [...ds], true) };
-  const y = { field: 'capacity', type: 'quantitative', scale: fittedScale(true), axis: axisFor('recovered items', drawn.map((r) => r.capacity as number), true) };
+  const y = {
+    field: 'capacity',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'recovered items',
+      drawn.map((r) => r.capacity as number),
+      true,
+    ),
+  };
   return {
     name: 'capacity-d',
     title: 'Capacity against d (final step)',
-    caption: "Recovered items against d per optimizer, with fitted slopes (solid) and [C]'s one-step predictions (dashed) for power-law frequencies.",
+    caption:
+      "Recovered items against d per optimizer, with fitted slopes (solid) and [C]'s one-step predictions (dashed) for power-law frequencies.",
     spec: figureSpec({
       title: 'Capacity against d (final step)',
-      subtitle: ds.size >= 2 ? (notes.length ? `slopes: ${notes.join(' · ')}` : 'need 2 d values with capacity > 0 to fit') : 'needs a sweep over task.dIn/dOut (≥ 2 values of d)',
+      subtitle:
+        ds.size >= 2
+          ? notes.length
+            ? `slopes: ${notes.join(' · ')}`
+            : 'need 2 d values with capacity > 0 to fit'
+          : 'needs a sweep over task.dIn/dOut (≥ 2 values of d)',
       datasets: { main: rows.filter((r) => r.kind != null || (r.capacity as number) > 0) },
       body: {
         data: { name: 'main' },
@@ -251,10 +442,23 @@ function capacityFigure(cells: readonly TrainingCell[]): Figure {
             params: [ZOOM_PARAM],
             transform: [ONLY_DATA],
             mark: { type: 'point', filled: true, size: 50 },
-            encoding: { x, y, color: colorEncoding('optimizer', colors), description: { field: 'series' }, tooltip: [{ field: 'run' }, { field: 'optimizer' }, { field: 'step' }, { field: 'd' }, { field: 'capacity', title: 'items (median)' }] },
+            encoding: {
+              x,
+              y,
+              color: colorEncoding('optimizer', colors),
+              description: { field: 'series' },
+              tooltip: [
+                { field: 'run' },
+                { field: 'optimizer' },
+                { field: 'step' },
+                { field: 'd' },
+                { field: 'capacity', title: 'items (median)' },
+              ],
+            },
           },
           ...referenceLayers({ x, y, kind: 'fit', colorField: { field: 'optimizer', scale: colors } }),
           ...referenceLayers({ x, y, colorField: { field: 'optimizer', scale: colors } }),
+          ...noteLayers({ field: 'optimizer', scale: colors }),
         ],
       },
     }),
@@ -273,23 +477,45 @@ function spectraFigure(cells: readonly TrainingCell[]): Figure {
   const notes: string[] = [];
   let step = -1;
   if (cell) {
-    for (const [label, records] of groupBy(cell.records.filter((r) => r.isotropy), (r) => r.optimizer)) {
+    for (const [label, records] of groupBy(
+      cell.records.filter((r) => r.isotropy),
+      (r) => r.optimizer,
+    )) {
       const firstSeed = records[0].runSeed;
       // The latest metric step whose record has an update spectrum (the last step has none).
       const mine = records.filter((r) => r.runSeed === firstSeed);
       const rec = [...mine].reverse().find((r) => r.isotropy!.update) ?? mine[mine.length - 1];
       step = Math.max(step, rec.step);
       const w = rec.isotropy!.w;
-      energyShares(w).forEach((share, k) => share > 0 && rows.push({ optimizer: label, matrix: 'W', k: k + 1, share, run: rec.run, step: rec.step, series: `${label} W` }));
+      energyShares(w).forEach(
+        (share, k) =>
+          share > 0 && rows.push({ optimizer: label, matrix: 'W', k: k + 1, share, run: rec.run, step: rec.step, series: `${label} W` }),
+      );
       const u = rec.isotropy!.update;
-      if (u) energyShares(u).forEach((share, k) => share > 0 && rows.push({ optimizer: label, matrix: 'update', k: k + 1, share, run: rec.run, step: rec.step, series: `${label} update` }));
+      if (u)
+        energyShares(u).forEach(
+          (share, k) =>
+            share > 0 &&
+            rows.push({ optimizer: label, matrix: 'update', k: k + 1, share, run: rec.run, step: rec.step, series: `${label} update` }),
+        );
       const h = (v: number | null) => (v === null ? '—' : v.toFixed(2));
-      notes.push(`${label}: W eRank ${w.eRank.toFixed(1)} H ${h(w.hNorm)}${u ? `, update eRank ${u.eRank.toFixed(1)} H ${h(u.hNorm)}` : ''}`);
+      notes.push(
+        `${label}: W eRank ${w.eRank.toFixed(1)} H ${h(w.hNorm)}${u ? `, update eRank ${u.eRank.toFixed(1)} H ${h(u.hNorm)}` : ''}`,
+      );
     }
   }
   const ks = rows.map((r) => r.k as number);
   const x = { field: 'k', type: 'quantitative', scale: fittedScale(false), axis: { title: 'k (singular value rank)', tickMinStep: 1 } };
-  const y = { field: 'share', type: 'quantitative', scale: fittedScale(true), axis: axisFor('σ_k² / Σσ²', rows.map((r) => r.share as number), true) };
+  const y = {
+    field: 'share',
+    type: 'quantitative',
+    scale: fittedScale(true),
+    axis: axisFor(
+      'σ_k² / Σσ²',
+      rows.map((r) => r.share as number),
+      true,
+    ),
+  };
   return {
     name: 'spectra',
     title: cell ? `Singular-value energy of W and of the update (step ${step})` : 'Singular-value energy of W and of the update',
@@ -310,10 +536,22 @@ function spectraFigure(cells: readonly TrainingCell[]): Figure {
               x: ks.length ? x : { ...x, scale: fittedScale(false, { domain: [1, 10] }) },
               y,
               color: colorEncoding('optimizer', colors),
-              strokeDash: { field: 'matrix', type: 'nominal', title: null, scale: { domain: ['W', 'update'], range: [VARIANT_DASHES[0], VARIANT_DASHES[1]] } },
+              strokeDash: {
+                field: 'matrix',
+                type: 'nominal',
+                title: null,
+                scale: { domain: ['W', 'update'], range: [VARIANT_DASHES[0], VARIANT_DASHES[1]] },
+              },
               detail: { field: 'series', type: 'nominal' },
               description: { field: 'series' },
-              tooltip: [{ field: 'run' }, { field: 'optimizer' }, { field: 'step' }, { field: 'matrix' }, { field: 'k' }, { field: 'share', format: '.4g' }],
+              tooltip: [
+                { field: 'run' },
+                { field: 'optimizer' },
+                { field: 'step' },
+                { field: 'matrix' },
+                { field: 'k' },
+                { field: 'share', format: '.4g' },
+              ],
             },
           },
         ],
@@ -330,5 +568,12 @@ function spectraFigure(cells: readonly TrainingCell[]): Figure {
  * const figures = trainingFigures(state.cells); // loss, bucket-pcorrect, …, spectra
  */
 export function trainingFigures(cells: readonly TrainingCell[]): Figure[] {
-  return [lossFigure(cells), bucketFigure(cells, 'meanPCorrect'), bucketFigure(cells, 'accuracy'), deltaLossFigure(cells), capacityFigure(cells), spectraFigure(cells)];
+  return [
+    lossFigure(cells),
+    bucketFigure(cells, 'meanPCorrect'),
+    bucketFigure(cells, 'accuracy'),
+    deltaLossFigure(cells),
+    capacityFigure(cells),
+    spectraFigure(cells),
+  ];
 }
