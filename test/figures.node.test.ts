@@ -310,16 +310,16 @@ describe('[A] dynamics and [B] isotropy figures', { timeout: 60_000 }, () => {
       groupLossFigure([muon, tra], {
         name: 'muon-groups',
         title: 't',
-        caption: 'Every group falls at one rate, N·e^{−ηt}.',
+        caption: 'Every group falls at one rate, N·e^(−ηt).',
         xLog: false,
-        law: () => ({ formula: 'N·e^{−ηt}', at: (t) => 256 * Math.exp(-t) }),
+        law: () => ({ formula: 'N·e^(−ηt)', at: (t) => 256 * Math.exp(-t) }),
       }),
     );
     for (const c of ['Muon', 'TRA-SignGD']) {
       expect(counts[`${c} · population`]).toEqual({ 'line mark': 1 });
       for (const g of ['group 1 (head)', 'group 2', 'group 3', 'group 4 (tail)']) expect(counts[`${c} · ${g}`]).toEqual({ 'line mark': 1 });
     }
-    expect(counts['N·e^{−ηt}']).toEqual({ 'line mark': 2, 'text mark': 2 });
+    expect(counts['N·e^(−ηt)']).toEqual({ 'line mark': 2, 'text mark': 2 });
   });
 
   it('excess vs T: a marker per horizon, fitted and predicted slopes', async () => {

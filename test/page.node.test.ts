@@ -492,8 +492,9 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(bars.reduce((n, b) => n + b.bars, 0)).toBe(optimizers.length * embeddings.length * 2);
 
     // Pixels inside the panels' data areas (the plot frames, where no text is drawn), grid lines
-    // hidden. Colour counts use the whole frame (SignGD on identity has Δ = 0: its markers sit on
-    // the x axis, half inside); the luminance spread uses the frame 4 px inset, without its border.
+    // hidden. Colour counts use the whole frame (the Δ scale is padded 6 px, so SignGD's markers at
+    // Δ = 0 on identity lie whole inside it); the luminance spread uses the frame 4 px inset, without
+    // its border.
     // A control with every series hidden must fail both checks, so a blank or text-only figure
     // cannot pass. Series overlap (Adam(β=0) = SignGD; SignGD = Muon on identity), so each series'
     // own colour is checked with the others hidden. One hollow marker covers ≈ 35 px of its colour;

@@ -272,18 +272,21 @@ export function referenceRows(
   points: readonly (readonly [number, number])[],
   fields: { x: string; y: string },
   extra: SpecObject = {},
-  labelAt: 'last' | 'first' = 'last',
+  labelAt: 'last' | 'first' | 'middle' = 'last',
   kind: 'ref' | 'fit' = 'ref',
 ): SpecObject[] {
   const ok = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  // 'middle' labels the point 40% along and reads rightwards from it (as 'first' does): next to a
+  // steep line that runs through the panel's corners, the only clear spot.
+  const at = labelAt === 'last' ? ok.length - 1 : labelAt === 'first' ? 0 : Math.floor((ok.length - 1) * 0.4);
   return ok.map(([x, y], i) => ({
     kind,
     ref: label,
     [fields.x]: x,
     [fields.y]: y,
     label,
-    labelled: labelAt === 'last' ? i === ok.length - 1 : i === 0,
-    labelAt,
+    labelled: i === at,
+    labelAt: labelAt === 'last' ? 'last' : 'first',
     order: i,
     ...extra,
   }));

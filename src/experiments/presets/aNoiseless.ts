@@ -181,14 +181,15 @@ function summarize(scale: Scale, results: readonly CellOutcome<NoiselessCell['pa
     caption: 'Every group of Muon (and of TRA-SignGD at half the step) falls on the same straight line in log scale, N·e^{−ηt}: head and tail are learned at one rate.',
     xLog: false,
     // TRA-SignGD at η/2 raises every margin by 2·(η/2) = η per step: the same law.
-    law: () => ({ formula: 'N·e^{−ηt}', at: (t) => N * Math.exp(-eta * t) }),
+    law: () => ({ formula: 'N·e^(−ηt)', at: (t) => N * Math.exp(-eta * t) }),
   });
   const gdFigure = groupLossFigure([gd], {
     name: 'gd-groups',
     title: `GD (η = ${s.gdLrTimesPMax}/p_max) per frequency group (N = ${N}, M = ${M}, b = ${b})`,
     caption: `GD's population loss follows N/(ηt) (dashed) while its tail group lags the head by ≈ M^b = ${M ** b}×.`,
     xLog: true,
-    law: () => ({ formula: 'N/(ηt)', at: (t) => N / (m.gdLr * t) }),
+    // Above the law run the tail groups' lines; below it only the head's, further down.
+    law: () => ({ formula: 'N/(ηt)', at: (t) => N / (m.gdLr * t), labelPos: 'below' }),
   });
   const rateRows = rates.map((r, g) => [g + 1, p[g * (N / M)], r.rate, `[${r.ci[0].toPrecision(4)}, ${r.ci[1].toPrecision(4)}]`, gd.groupLoss[last][g], 1 / (m.gdLr * p[g * (N / M)] * T)]);
   const markdown = [

@@ -96,7 +96,8 @@ export function deltaVsLossFigure(curves: readonly DeltaLossCurve[], options: { 
   const y = {
     field: 'delta',
     type: 'quantitative',
-    scale: fittedScale(false, { domain: [0, 1] }),
+    // 6 px beyond 0 and 1: markers at Δ = 0 (SignGD on identity) are drawn whole, not cut by the frame.
+    scale: { ...fittedScale(false, { domain: [0, 1] }), padding: 6 },
     axis: { title: 'Δ = max p̂ − min p̂', values: UNIT_TICKS },
   };
   const embeddings = [...new Set(curves.map((c) => c.embedding))];

@@ -35,7 +35,7 @@ export interface GroupCurve {
 
 /**
  * Per-group loss against step for some optimizers, one panel each: groups in the optimizer's colour
- * from opaque (group 1, the head) to faint (group M, the tail), the population loss as a thicker line,
+ * from opaque (group 1, the head) to faint (group M, the tail), the population loss as a thick line,
  * and each panel's predicted law dashed and labelled with its formula.
  *
  * @example
@@ -50,7 +50,7 @@ export function groupLossFigure(
     subtitle?: string;
     caption: string;
     xLog: boolean;
-    law: (curve: GroupCurve) => { formula: string; at: (t: number) => number } | null;
+    law: (curve: GroupCurve) => { formula: string; at: (t: number) => number; labelPos?: 'above' | 'below' } | null;
   },
 ): Figure {
   const rows: SpecObject[] = [];
@@ -77,13 +77,14 @@ export function groupLossFigure(
           law.formula,
           pts.filter(([, y]) => y >= floor),
           { x: 'step', y: 'loss' },
-          { panel: c.label },
+          { panel: c.label, labelPos: law.labelPos ?? 'above' },
+          'middle',
         ),
       );
     }
   }
   const colors = colorScale(curves.map((c) => c.label));
-  const curveNames = ['population', ...Array.from({ length: M }, (_, g) => groupName(g))];
+  const groupNames = Array.from({ length: M }, (_, g) => groupName(g));
   const x = {
     field: 'step',
     type: 'quantitative',
@@ -112,7 +113,7 @@ export function groupLossFigure(
     caption: options.caption,
     spec: figureSpec({
       title: options.title,
-      subtitle: options.subtitle,
+      subtitle: options.subtitle ?? 'thick: population loss; thin: each frequency group (faint: the tail); dashed: the predicted law',
       datasets: { main: rows },
       body: {
         data: { name: 'main' },
@@ -124,35 +125,25 @@ export function groupLossFigure(
           height: PANEL.height,
           layer: [
             {
+              // Groups: thin, from opaque (the head) to faint (the tail).
               params: [ZOOM_PARAM],
-              transform: [ONLY_DATA],
-              mark: { type: 'line', clip: true },
+              transform: [ONLY_DATA, { filter: "datum.curve !== 'population'" }],
+              mark: { type: 'line', strokeWidth: 1.4, clip: true },
               encoding: {
                 x,
                 y,
                 color: colorEncoding('optimizer', colors),
                 detail: { field: 'curve', type: 'nominal' },
-                opacity: {
-                  field: 'curve',
-                  type: 'ordinal',
-                  sort: curveNames,
-                  title: null,
-                  scale: {
-                    domain: curveNames,
-                    range: curveNames.map((_n, k) => (k === 0 ? 1 : 0.9 - (0.6 * (k - 1)) / Math.max(1, M - 1))),
-                  },
-                  legend: { orient: 'right', symbolStrokeColor: '#444', symbolType: 'stroke' },
-                },
-                strokeWidth: {
-                  field: 'curve',
-                  type: 'ordinal',
-                  sort: curveNames,
-                  scale: { domain: curveNames, range: curveNames.map((_n, k) => (k === 0 ? 3 : 1.5)) },
-                  title: null,
-                },
+                opacity: { field: 'curve', type: 'ordinal', sort: groupNames, title: 'frequency group', scale: { domain: groupNames, range: [1, 0.3] }, legend: { orient: 'right', symbolType: 'stroke', symbolStrokeColor: '#333' } },
                 description: { field: 'series' },
                 tooltip: [{ field: 'optimizer' }, { field: 'curve' }, { field: 'step' }, { field: 'loss', format: '.4g' }],
               },
+            },
+            {
+              // The population loss: the thick line the law is about.
+              transform: [ONLY_DATA, { filter: "datum.curve === 'population'" }],
+              mark: { type: 'line', strokeWidth: 3, clip: true },
+              encoding: { x, y, color: colorEncoding('optimizer', colors), description: { field: 'series' }, tooltip: [{ field: 'optimizer' }, { field: 'curve' }, { field: 'step' }, { field: 'loss', format: '.4g' }] },
             },
             ...referenceLayers({ x, y }),
           ],
