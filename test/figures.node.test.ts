@@ -39,6 +39,7 @@ import {
 import { excessVsTFigure, groupLossFigure, type GroupCurve } from '../src/plots/figures/dynamics';
 import { finalRankVsEtaFigure, updateIsotropyFigure, type IsotropyTraceRecord } from '../src/plots/figures/isotropy';
 import { trainingFigures, type TrainingCell } from '../src/plots/figures/training';
+import { transformerFigure, type TransformerPoint } from '../src/plots/figures/transformer';
 import { compileFigure, renderFigureSvg } from '../src/plots/render';
 import type { Figure } from '../src/plots/spec';
 import { OPTIMIZER_STYLE } from '../src/plots/style';
@@ -475,6 +476,38 @@ describe('config-run figures and the visual language', { timeout: 60_000 }, () =
     const { svg, counts } = await check(loss);
     expect(legendLabels(svg).sort()).toEqual([...labels].sort());
     for (const l of labels) expect(counts[l]).toEqual({ point: 2, 'line mark': 1 });
+  });
+});
+
+describe('transformer figures', { timeout: 60_000 }, () => {
+  // Two replicas with records at steps 0, 4, 8; replica 1 has a NaN loss at step 4 (not drawn).
+  const points: TransformerPoint[] = [0, 1].flatMap((replica) =>
+    [0, 4, 8].map((step) => ({
+      replica,
+      seed: 10 + replica,
+      step,
+      loss: replica === 1 && step === 4 ? NaN : 2.4 - 0.1 * step - 0.05 * replica,
+      accuracy: 0.1 + 0.05 * step + 0.01 * replica,
+    })),
+  );
+
+  it('loss and accuracy: a line per replica named by its seed, a marker per finite record, in the neutral colour', async () => {
+    const loss = await check(transformerFigure(points, 'loss'));
+    expect(loss.counts['seed 10']).toEqual({ point: 3, 'line mark': 1 });
+    expect(loss.counts['seed 11']).toEqual({ point: 2, 'line mark': 1 });
+    expect(legendLabels(loss.svg).sort()).toEqual(['seed 10', 'seed 11']);
+    const accuracy = await check(transformerFigure(points, 'accuracy'));
+    expect(accuracy.counts['seed 10']).toEqual({ point: 3, 'line mark': 1 });
+    expect(accuracy.counts['seed 11']).toEqual({ point: 3, 'line mark': 1 });
+    // A mixed-optimizer model has no optimizer colour: every mark is the neutral grey.
+    const strokes = new Set(svgMarks(accuracy.svg).filter((m) => m.label?.startsWith('seed')).map((m) => m.stroke?.toLowerCase()));
+    expect(strokes).toEqual(new Set(['#555555']));
+  });
+
+  it('no records yet: the figure says it waits for data and draws no series', async () => {
+    const { svg, counts } = await check(transformerFigure([], 'loss'));
+    expect(svg).toContain('waiting for data');
+    expect(Object.keys(counts).filter((k) => k.startsWith('seed'))).toEqual([]);
   });
 });
 

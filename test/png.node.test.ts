@@ -115,7 +115,7 @@ describe('PNG plots from SVG', { timeout: 60_000 }, () => {
     if (!browser) return ctx.skip(skipReason);
     const dir = mkdtempSync(join(tmpdir(), 'muonlab-png-'));
     const report: PresetReport = {
-      schema: 'muonlab.preset-summary/1',
+      schema: 'muonlab.preset-summary/2',
       preset: 'test',
       scale: 'ci',
       createdAt: 'now',
