@@ -105,7 +105,7 @@ export function deltaVsLossFigure(curves: readonly DeltaLossCurve[], options: { 
     name: 'delta-vs-loss',
     title: `Δ against loss along a one-step η sweep (N = d = ${options.N})`,
     caption:
-      "Muon stays balanced (Δ near 0) at every loss on both embeddings; GD's Δ rises towards 1 before the loss is small; SignGD and Adam(β=0) match Muon on identity but not on coupled-rotation.",
+      "Exact Muon stays balanced (Δ near 0) at every loss on both embeddings (the ns5 polynomial less so mid-sweep); GD's Δ rises towards 1 before the loss is small; SignGD and Adam(β=0) match Muon on identity but not on coupled-rotation.",
     spec: figureSpec({
       title: `Δ against loss along a one-step η sweep (N = d = ${options.N})`,
       subtitle: hidden ? `${hidden} point(s) with loss below ${lo.toExponential(0)} (Δ ≈ 0 there) or not finite are not drawn` : undefined,
