@@ -12,7 +12,8 @@ import { fitExponentLaw, fitPowerLaw, type LinearFit } from '../../metrics/fits'
 import { createGpuTask } from '../../task/taskGpu';
 import { polarFactor } from '../../cpu/polar';
 import { evaluateAtStepSizes, firstDirections } from '../oneStepSweep';
-import { renderPlot } from '../svgPlot';
+import { capacityVsDFigure } from '../../plots/figures/capacity';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { cCapacityOnestepPlan as plan } from './plans/cCapacityOnestep';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
@@ -106,21 +107,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
       predictions.push({ name: `${label} c2 (exponent = c1 + c2/a)`, formula: 'c2', predicted: expected[1], measured: law.c2, ci: law.fit.slopeCI.every(Number.isFinite) ? law.fit.slopeCI : null, tolerance: '±0.25', agrees: Math.abs(law.c2 - expected[1]) <= 0.25 });
     }
   }
-  const series = as.flatMap((a) =>
-    OPTIMIZERS.flatMap((o) => {
-      const measured = ds.map((d) => {
-        const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === o.label);
-        return [d, sel.reduce((s, p) => s + p.capacity, 0) / sel.length] as [number, number];
-      });
-      const fit = fits[o.label][a];
-      const fitted = fit ? ds.map((d) => [d, Math.exp(fit.intercept) * d ** fit.slope] as [number, number]) : [];
-      return [
-        { name: `${o.label} a=${a}`, points: measured, style: 'points' as const },
-        ...(fit ? [{ name: `fit ${fit.slope.toFixed(2)}`, points: fitted, style: 'line' as const, dashed: true }] : []),
-      ];
-    }),
-  );
-  const plot = renderPlot({ title: `Recovered items after one step (N = ${N})`, xLabel: 'd', yLabel: 'items recovered', xLog: true, yLog: true, series });
+  const figure = capacityVsDFigure(points, { N });
   const table = ds.flatMap((d) => as.map((a) => {
     const mean = (label: string) => {
       const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === label);
@@ -136,8 +123,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
     '',
     "Muon's direction is the exact polar factor of the GPU's gradient (Float64 SVD); the last column uses the GPU's f32 Polar Express instead, which leaves singular values below ≈ 1e-3·σ_max short of 1 and recovers fewer items when the power law is steep.",
     '',
-    '![capacity vs d](plots/capacity-vs-d.svg)',
-    '',
+    figureMarkdown(figure),
   ].join('\n');
   return presetReport({
     preset: 'c-capacity-onestep',
@@ -145,7 +131,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
     settings: { N, ds, as, seeds, optimizers: OPTIMIZERS },
     predictions,
     measurements: points,
-    plots: [{ name: 'capacity-vs-d', svg: plot }],
+    plots: [figure],
     markdown,
     elapsedMs,
   });

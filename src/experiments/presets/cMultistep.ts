@@ -14,7 +14,8 @@ import { fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { createGpuTask } from '../../task/taskGpu';
 import { trainCell } from '../../train/trainCell';
 import { trainWithHostDirections } from '../hostDirectionTraining';
-import { renderPlot } from '../svgPlot';
+import { multistepCapacityFigure, multistepStepFigure } from '../../plots/figures/capacity';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { cMultistepPlan as plan } from './plans/cMultistep';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
@@ -133,35 +134,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<TaskCell['params'
     }
   }
 
-  const plots = as.map((a) => ({
-    name: `capacity-vs-step-a${a}`,
-    svg: renderPlot({
-      title: `Recovered items vs step (population, η = 2√d, N = ${N}, a = ${a})`,
-      xLabel: 'step t', yLabel: 'items recovered', yLog: true,
-      series: ds.flatMap((d) => [EXACT, GPU_F32].flatMap((series) => {
-        const steps = [...new Set(points.filter((p) => p.series === series && p.a === a && p.d === d).map((p) => p.step))].filter((t) => t > 0).sort((x, y) => x - y);
-        if (steps.length === 0) return [];
-        return [{ name: `${series === EXACT ? 'exact' : 'GPU f32'} d=${d}`, points: steps.map((t) => [t, meanAt(series, a, d, t)] as [number, number]), style: 'both' as const, dashed: series !== EXACT }];
-      })),
-    }),
-  }));
-  plots.push(...as.map((a) => ({
-    name: `capacity-vs-d-a${a}`,
-    svg: renderPlot({
-      title: `Recovered items after t steps vs d (a = ${a}); dashed: predicted slope`,
-      xLabel: 'd', yLabel: 'items recovered', xLog: true, yLog: true,
-      series: Array.from({ length: shortSteps }, (_, k) => k + 1).flatMap((t) => {
-        const measured = ds.map((d) => [d, meanAt(EXACT, a, d, t)] as [number, number]);
-        const fit = fits[`${EXACT}|${a}|${t}`];
-        const anchor = measured[0][1];
-        const predicted = ds.map((d) => [d, anchor * (d / ds[0]) ** multistepExponent(a, t)] as [number, number]);
-        return [
-          { name: `t=${t}${fit ? ` (fit ${fit.slope.toFixed(2)})` : ''}`, points: measured, style: 'both' as const },
-          { name: `t=${t} predicted ${multistepExponent(a, t).toFixed(2)}`, points: predicted, style: 'line' as const, dashed: true },
-        ];
-      }),
-    }),
-  })));
+  const plots = [multistepCapacityFigure(points, { N, exact: EXACT, steps: shortSteps }), multistepStepFigure(points, { N, exact: EXACT })];
   const table = as.flatMap((a) => ds.flatMap((d) => Array.from({ length: shortSteps }, (_, k) => k + 1).map((t) => [a, d, t, meanAt(EXACT, a, d, t), schedulerDs.includes(d) ? meanAt(GPU_F32, a, d, t) : '—', d ** multistepExponent(a, t)])));
   const longTable = stops.map((s) => {
     const last = points.find((p) => p.series === EXACT && p.a === s.a && p.d === s.d && p.seed === s.seed && p.step === s.steps)!;
@@ -176,7 +149,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<TaskCell['params'
     markdownTable(['a', 'd', 't', 'Muon (exact polar)', 'Muon (GPU f32 Polar Express)', 'd^{2−(1−1/(2a))^t}'], table),
     '',
     ...(longTable.length ? ['## Long runs', '', markdownTable(['a', 'd', 'seed', 'last step', 'stopped by', 'capacity', 'capacity / d²', 'loss'], longTable), ''] : []),
-    ...plots.map((p) => `![${p.name}](plots/${p.name}.svg)\n`),
+    ...plots.map(figureMarkdown),
     schedulerDs.length ? `The GPU f32 series runs the same configuration through the training scheduler with Muon's \`exact\` on the GPU (f32 Polar Express, stopped when its step change stops decreasing, ≤ 12 steps), which cannot lift singular values far below σ_max to 1. ${f32Sentence(points, as, schedulerDs, shortSteps)}` : 'The GPU f32 Polar Express series (training scheduler) is not run at this scale; the exact polar factor is used because the f32 iteration under-resolves small singular values (see c-capacity-onestep at a = 2).',
     '',
   ].join('\n');
