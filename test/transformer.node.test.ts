@@ -233,7 +233,8 @@ describe('shared constants and the checkpoint format', () => {
       expect(m, kind).not.toBeNull();
       expect(Number(m![1])).toBe(code);
     }
-  });
+    // Importing every shader source and the kernels takes seconds on a loaded machine (8 s at load 20).
+  }, 60_000);
   it('round-trips a checkpoint and rejects foreign, truncated and other-config files by name', async () => {
     const { encodeCheckpoint, decodeCheckpoint, assertSameConfig } = await import('../src/model/checkpoint');
     const config = parseTransformerConfig(baseConfig());

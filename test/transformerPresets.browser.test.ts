@@ -47,6 +47,12 @@ const record = (r: PresetReport, re: RegExp) => {
   return p;
 };
 const d = TRANSFORMER_SCALES.ci.dModel;
+/** The rows of a report figure's inlined dataset of one kind (none: the data rows, not reference lines). */
+const figureRows = (r: PresetReport, name: string, kind?: string) => {
+  const figure = r.plots.find((p) => p.name === name);
+  if (!figure) throw new Error(`no figure ${name}: ${r.plots.map((p) => p.name).join(', ')}`);
+  return (figure.spec as unknown as { datasets: { main: Record<string, unknown>[] } }).datasets.main.filter((x) => x.kind == kind);
+};
 
 describe('transformer presets at ci scale: records recomputed from the raw measurements', () => {
   it('b-heavy-tail-qa', async (ctx) => {
@@ -97,6 +103,16 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
         (m, k) => mean(m.correct.map((c) => c / m.outOf)) - mean(find('qa', 'adamw', alpha)[k].correct.map((c) => c / m.outOf)),
       );
     expect(record(report, /grows with α/).measured).toBeCloseTo(mean(gap(1)) - mean(gap(0)), 9);
+    // The figures, and what they plot: per bucket × optimizer × α the seed mean and min–max of the
+    // measurements (src/plots/figures/transformerPresets.ts draws them).
+    expect(report.plots.map((p) => p.name)).toEqual(['fta-vs-alpha', 'fta-by-decile', 'fta-vs-exposures', 'validation-loss', 'control-by-decile']);
+    expect(figureRows(report, 'fta-vs-alpha')).toHaveLength(3 * 3 * 2);
+    for (const [o, label] of [['muon', 'Muon'], ['adamw', 'AdamW'], ['sgd', 'SGD+momentum']]) {
+      const tails = find('qa', o, 1).map(tail);
+      const row = figureRows(report, 'fta-vs-alpha').find((x) => x.label === `${label} · tail` && x.alpha === 1)!;
+      expect([row.value, row.lo, row.hi] as number[]).toEqual([mean(tails), Math.min(...tails), Math.max(...tails)].map((v) => expect.closeTo(v, 9)));
+    }
+    expect(figureRows(report, 'validation-loss')).toHaveLength(3 * 2 * ms.find((m) => m.kind === 'qa')!.validationSteps.length);
     console.log(
       `[b-heavy-tail-qa ci] ${((performance.now() - t0) / 1000).toFixed(1)} s; head FTA ${heads.map((h) => h.toFixed(3)).join(' / ')} (Muon / AdamW / SGD, α = 1)`,
     );
@@ -109,6 +125,11 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
     const report = await bTransformerAblation.run(gpu, 'ci', () => {});
     const ms = report.measurements as AblationMeasurement[];
     expect(ms).toHaveLength(7 * 2 * 2);
+    // Figures: validation loss per assignment and MLP (seed mean and band), every seed's final loss.
+    expect(report.plots.map((p) => p.name)).toEqual(['validation-loss', 'final-loss']);
+    expect(figureRows(report, 'validation-loss')).toHaveLength(7 * 2 * ms[0].validationSteps.length);
+    const seedRows = figureRows(report, 'final-loss', 'seed');
+    expect(seedRows.map((x) => x.loss as number).sort((a, b) => a - b)).toEqual(ms.map((m) => m.finalLoss).sort((a, b) => a - b));
     for (const m of ms)
       expect(m.finalLoss, `${m.mlp} ${m.assignment} seed ${m.seed}: ${m.validationLoss.join(' → ')}`).toBeLessThan(
         0.8 * m.validationLoss[0],
@@ -143,6 +164,14 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
     const ms = report.measurements as IsotropyMeasurement[];
     // 2 optimizers × 4 seeds × 4 logged steps (0, 5, 10, 15 of 20) × 6 matrices.
     expect(ms).toHaveLength(2 * 4 * 4 * 6);
+    // Figures: eRank and Top10E, a panel per matrix kind, per optimizer the seed mean of the layers' mean.
+    expect(report.plots.map((p) => p.name)).toEqual(['erank-along-training', 'top10e-along-training']);
+    const eRankRows = figureRows(report, 'erank-along-training');
+    expect(eRankRows).toHaveLength(2 * 3 * 4);
+    const layersMean = (o: string, kind: string, seed: number, step: number) =>
+      mean(ms.filter((m) => m.optimizer === o && m.kind === kind && m.seed === seed && m.step === step).map((m) => m.eRank));
+    const outRow = eRankRows.find((x) => x.series === 'AdamW' && x.panel === 'W_out' && x.step === 10)!;
+    expect(outRow.value as number).toBeCloseTo(mean([1, 2, 3, 4].map((seed) => layersMean('adamw', 'out', seed, 10))), 9);
     for (const m of ms) {
       expect(m.eRank).toBeGreaterThanOrEqual(1);
       expect(m.eRank).toBeLessThanOrEqual(d);
@@ -172,6 +201,16 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
     const report = await aDataScaling.run(gpu, 'ci', () => {});
     const ms = report.measurements as DataScalingMeasurement[];
     expect(ms).toHaveLength(2 * 2 * 2 * 2);
+    expect(report.plots.map((p) => p.name)).toEqual(['envelope']);
+    // Every (optimizer, budget, η) cell's seed mean, and the envelope per optimizer and budget.
+    const grid = figureRows(report, 'envelope', 'grid');
+    expect(grid).toHaveLength(2 * 2 * 2);
+    for (const g of grid) {
+      const cell = ms.filter((m) => (m.optimizer === 'muon' ? 'Muon' : 'AdamW') === g.optimizer && m.tokens === g.tokens && m.lrFactor === g.lrFactor);
+      expect(cell).toHaveLength(2);
+      expect(g.loss as number).toBeCloseTo(mean(cell.map((m) => m.validationLoss)), 9);
+    }
+    expect(figureRows(report, 'envelope', 'envelope')).toHaveLength(2 * 2);
     for (const m of ms) expect(m.tokens).toBe(2 ** m.budgetLog2);
     const best = (o: string, k: number) => {
       const here = ms.filter((m) => m.optimizer === o && m.budgetLog2 === k);

@@ -13,7 +13,8 @@
  */
 import type { Gpu } from '../../gpu/device';
 import { runTransformerCell, type TransformerCellResult } from '../transformerCell';
-import { renderPlot } from '../svgPlot';
+import { envelopeFigure } from '../../plots/figures/transformerPresets';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { dataScalingMeasurements, dataScalingPredictions, envelope } from './transformerClaims';
 import { aDataScalingPlan as plan, baseLr, budgetSteps, dataScalingConfig, type DataScalingCellParams } from './plans/aDataScaling';
@@ -64,28 +65,10 @@ function summarize(scale: Scale, results: readonly CellOutcome<DataScalingCellPa
         ms.reduce((a, y) => a + y.validationLoss, 0) / ms.length,
       ];
     });
-  const envelopePlot = renderPlot({
-    title: 'Envelope: best validation loss over the η grid against the data budget (points: every η, seed mean)',
-    xLabel: 'tokens per seed',
-    yLabel: 'validation loss',
-    xLog: true,
-    yLog: true,
-    series: (['muon', 'adamw'] as const).flatMap((o) => [
-      {
-        name: `${label(o)} envelope`,
-        style: 'both' as const,
-        points: envelope(measurements, o).map((e) => [e.tokens, e.mean] as [number, number]),
-      },
-      {
-        name: `${label(o)} every η`,
-        style: 'points' as const,
-        points: [...new Set(measurements.filter((x) => x.optimizer === o).map((x) => `${x.budgetLog2}:${x.lrFactor}`))].map((key) => {
-          const ms = measurements.filter((x) => x.optimizer === o && `${x.budgetLog2}:${x.lrFactor}` === key);
-          return [ms[0].tokens, ms.reduce((a, y) => a + y.validationLoss, 0) / ms.length] as [number, number];
-        }),
-      },
-    ]),
-  });
+  const envelopePlot = envelopeFigure(
+    measurements.map((x) => ({ optimizer: label(x.optimizer), tokens: x.tokens, lrFactor: x.lrFactor, seed: x.seed, loss: x.validationLoss })),
+    (['muon', 'adamw'] as const).flatMap((o) => envelope(measurements, o).map((e) => ({ optimizer: label(o), tokens: e.tokens, lrFactor: e.lrFactor, mean: e.mean }))),
+  );
   const markdown = [
     ...reportHead(
       plan.name,
@@ -104,8 +87,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<DataScalingCellPa
     '',
     markdownTable(['optimizer', 'budget', 'η', 'validation loss'], grid),
     '',
-    '![envelope](plots/envelope.svg)',
-    '',
+    figureMarkdown(envelopePlot),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -113,7 +95,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<DataScalingCellPa
     settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, dataScalingConfig(scale, r.cell)])) },
     predictions,
     measurements,
-    plots: [{ name: 'envelope', svg: envelopePlot }],
+    plots: [envelopePlot],
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

@@ -21,9 +21,10 @@ import type { Gpu } from '../../gpu/device';
 import { ftaByExposure } from '../../metrics/fta';
 import { seedSummary } from '../../metrics/seedStats';
 import { runTransformerCell, type TransformerCellResult } from '../transformerCell';
-import { renderPlot } from '../svgPlot';
+import { decileFigure, ftaVsAlphaFigure, ftaVsExposuresFigure, validationLossFigure } from '../../plots/figures/transformerPresets';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
-import { bucketsOf, heavyTailMeasurements, heavyTailPredictions } from './transformerClaims';
+import { bucketsOf, HEAD_FTA_MIN, heavyTailMeasurements, heavyTailPredictions } from './transformerClaims';
 import { bHeavyTailQaPlan as plan, heavyTailConfig, type HeavyTailCellParams } from './plans/bHeavyTailQa';
 import { OPTIMIZER_LABELS, TRANSFORMER_SCALES, type OptimizerName } from './plans/transformerCommon';
 import { reproducedParagraph } from './transformerReport';
@@ -49,7 +50,6 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
   const predictions = heavyTailPredictions(scale, measurements);
   const qa = measurements.filter((x) => x.kind === 'qa');
   const label = (o: OptimizerName) => OPTIMIZER_LABELS[o];
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const fmtCi = (xs: number[]) => {
     const t = seedSummary(xs);
     return Number.isFinite(t.ci[0]) ? `${t.mean.toFixed(3)} [${t.ci[0].toFixed(3)}, ${t.ci[1].toFixed(3)}]` : t.mean.toFixed(3);
@@ -82,79 +82,55 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
     ];
   });
   const refAlpha = s.alphas.includes(1) ? 1 : s.alphas[s.alphas.length - 1];
-  const decilePlot = renderPlot({
-    title: `FTA by frequency decile (α = ${refAlpha}; decile 1 = most frequent; mean over ${s.seeds.length} seeds)`,
-    xLabel: 'frequency decile',
-    yLabel: 'FTA',
-    series: s.optimizers.map((o) => {
-      const d = group(o, refAlpha).map((x) => bucketsOf(x).deciles);
-      return {
-        name: label(o),
-        style: 'both' as const,
-        points: Array.from({ length: 10 }, (_, k) => [k + 1, mean(d.map((x) => x[k]))] as [number, number]),
-      };
-    }),
-  });
-  const alphaPlot = renderPlot({
-    title: 'Tail (solid) and head (dashed) FTA against α',
-    xLabel: 'α',
-    yLabel: 'FTA',
-    series: s.optimizers.flatMap((o) => [
-      {
-        name: `${label(o)} tail`,
-        style: 'both' as const,
-        points: s.alphas.map((a) => [a, mean(group(o, a).map((x) => bucketsOf(x).tail))] as [number, number]),
-      },
-      {
-        name: `${label(o)} head`,
-        style: 'both' as const,
-        dashed: true,
-        points: s.alphas.map((a) => [a, mean(group(o, a).map((x) => bucketsOf(x).head))] as [number, number]),
-      },
-    ]),
-  });
-  const exposurePlot = renderPlot({
-    title: `FTA against exposures (α = ${refAlpha}; individuals binned by statements seen, all seeds)`,
-    xLabel: 'statements seen (bin start)',
-    yLabel: 'FTA',
-    xLog: true,
-    series: s.optimizers.map((o) => {
-      const g = group(o, refAlpha);
-      const per = g.flatMap((x) => x.correct.map((c) => c / x.outOf));
-      const exp = g.flatMap((x) => x.exposures);
-      return {
-        name: label(o),
-        style: 'both' as const,
-        points: ftaByExposure(per, exp)
-          .filter((b) => b.from > 0)
-          .map((b) => [b.from, b.fta] as [number, number]),
-      };
-    }),
-  });
-  const curvePlot = renderPlot({
-    title: `Validation loss (held-out statement orders, α = ${refAlpha}; one line per seed)`,
-    xLabel: 'step',
-    yLabel: 'validation loss',
-    series: s.optimizers.flatMap((o) =>
-      group(o, refAlpha).map((x) => ({
-        name: `${label(o)} seed ${x.seed}`,
-        points: x.validationSteps.map((st, k) => [st, x.validationLoss[k]] as [number, number]),
-      })),
+  const optimizerOrder = s.optimizers.map(label);
+  const figures = [
+    ftaVsAlphaFigure(
+      qa.map((x) => ({ optimizer: label(x.optimizer), alpha: x.alpha, seed: x.seed, ...bucketsOf(x) })),
+      { optimizerOrder, headMin: HEAD_FTA_MIN },
     ),
-  });
-  const controlPlot = renderPlot({
-    title: `Control: in-context regression accuracy by task-frequency decile (α = ${s.controlAlpha})`,
-    xLabel: 'task frequency decile',
-    yLabel: 'accuracy (y bin)',
-    series: s.controlOptimizers.map((o) => {
-      const d = measurements.filter((x) => x.kind === 'control' && x.optimizer === o).map((x) => bucketsOf(x).deciles);
-      return {
-        name: label(o),
-        style: 'both' as const,
-        points: Array.from({ length: 10 }, (_, k) => [k + 1, mean(d.map((x) => x[k]))] as [number, number]),
-      };
-    }),
-  });
+    decileFigure(
+      qa.map((x) => ({ optimizer: label(x.optimizer), panel: `α = ${x.alpha}`, seed: x.seed, deciles: bucketsOf(x).deciles })),
+        {
+          name: 'fta-by-decile',
+          title: `FTA by frequency decile per α (${s.seeds.length} seeds)`,
+          yTitle: 'FTA',
+          caption: 'Every optimizer answers for the most frequent individuals; the deciles further down the tail separate Muon from AdamW and SGD.',
+          optimizerOrder,
+          panelOrder: s.alphas.map((a) => `α = ${a}`),
+        },
+    ),
+    ftaVsExposuresFigure(
+      s.optimizers.flatMap((o) => {
+        const g = group(o, refAlpha);
+        return ftaByExposure(
+          g.flatMap((x) => x.correct.map((c) => c / x.outOf)),
+          g.flatMap((x) => x.exposures),
+        ).map((b) => ({ optimizer: label(o), from: b.from, to: b.to, fta: b.fta, count: b.individuals }));
+      }),
+      { alpha: refAlpha, optimizerOrder },
+    ),
+    validationLossFigure(
+      qa.map((x) => ({ series: label(x.optimizer), panel: `α = ${x.alpha}`, seed: x.seed, steps: x.validationSteps, values: x.validationLoss })),
+      {
+        title: 'Validation loss per optimizer and α',
+        caption: 'The held-out loss along training; the optimizers differ less in loss than in what they learn about rare individuals.',
+        seriesOrder: optimizerOrder,
+        panelOrder: s.alphas.map((a) => `α = ${a}`),
+      },
+    ),
+    decileFigure(
+      measurements
+        .filter((x) => x.kind === 'control')
+        .map((x) => ({ optimizer: label(x.optimizer), panel: `in-context regression, α = ${x.alpha}`, seed: x.seed, deciles: bucketsOf(x).deciles })),
+      {
+        name: 'control-by-decile',
+        title: `Control: in-context regression accuracy by task-frequency decile`,
+        yTitle: 'accuracy (y bin)',
+        caption: '[B]: on a task that lives in Q and K (in-context regression) Muon has no tail advantage over AdamW.',
+        optimizerOrder: s.controlOptimizers.map(label),
+      },
+    ),
+  ];
   const markdown = [
     ...reportHead(
       plan.name,
@@ -173,16 +149,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
     '',
     markdownTable(['optimizer', 'α', 'head acc', 'tail acc', 'all acc', 'final validation loss'], controlRows),
     '',
-    '![FTA by decile](plots/fta-by-decile.svg)',
-    '',
-    '![FTA against α](plots/fta-vs-alpha.svg)',
-    '',
-    '![FTA against exposures](plots/fta-vs-exposures.svg)',
-    '',
-    '![validation loss](plots/validation-loss.svg)',
-    '',
-    '![control](plots/control-by-decile.svg)',
-    '',
+    ...figures.map(figureMarkdown),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -190,13 +157,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
     settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, heavyTailConfig(scale, r.cell)])) },
     predictions,
     measurements,
-    plots: [
-      { name: 'fta-by-decile', svg: decilePlot },
-      { name: 'fta-vs-alpha', svg: alphaPlot },
-      { name: 'fta-vs-exposures', svg: exposurePlot },
-      { name: 'validation-loss', svg: curvePlot },
-      { name: 'control-by-decile', svg: controlPlot },
-    ],
+    plots: figures,
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

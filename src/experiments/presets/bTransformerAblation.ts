@@ -16,7 +16,8 @@
 import type { Gpu } from '../../gpu/device';
 import { seedSummary } from '../../metrics/seedStats';
 import { runTransformerCell, type TransformerCellResult } from '../transformerCell';
-import { renderPlot } from '../svgPlot';
+import { finalLossFigure, validationLossFigure } from '../../plots/figures/transformerPresets';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { ablationMeasurements, ablationPredictions } from './transformerClaims';
 import { ablationConfig, bTransformerAblationPlan as plan, type AblationCellParams } from './plans/bTransformerAblation';
@@ -58,39 +59,25 @@ function summarize(scale: Scale, results: readonly CellOutcome<AblationCellParam
       ];
     }),
   );
-  const plots = s.mlps.map((mlp) => ({
-    name: `validation-loss-${mlp}`,
-    svg: renderPlot({
-      title: `Validation loss per assignment (${mlp === 'swiglu' ? 'gated SwiGLU' : 'plain ReLU²'} MLP; mean over ${s.seeds.length} seeds)`,
-      xLabel: 'step',
-      yLabel: 'validation loss',
-      series: ABLATION_ASSIGNMENTS.map((a) => {
-        const g = measurements.filter((x) => x.mlp === mlp && x.assignment === a.id);
-        return {
-          name: a.label,
-          style: 'both' as const,
-          dashed: a.id === 'all-adam',
-          points: (g[0]?.validationSteps ?? []).map(
-            (st, k) => [st, g.reduce((acc, x) => acc + x.validationLoss[k], 0) / g.length] as [number, number],
-          ),
-        };
-      }),
-    }),
-  }));
-  const barPlot = renderPlot({
-    title: 'Final validation loss per assignment (points: seeds; x: assignment index as in the table)',
-    xLabel: 'assignment (1 = all-Muon … 7 = Muon(W_out) only)',
-    yLabel: 'final validation loss',
-    series: s.mlps.map((mlp) => ({
-      name: mlp === 'swiglu' ? 'gated MLP' : 'plain MLP',
-      style: 'points' as const,
-      points: ABLATION_ASSIGNMENTS.flatMap((a, i) =>
-        measurements
-          .filter((x) => x.mlp === mlp && x.assignment === a.id)
-          .map((x) => [i + 1 + (mlp === 'swiglu' ? 0.15 : 0), x.finalLoss] as [number, number]),
-      ),
-    })),
-  });
+  const mlpLabel = (mlp: string) => (mlp === 'swiglu' ? 'gated MLP (SwiGLU)' : 'plain MLP (ReLU²)');
+  const seriesOrder = ABLATION_ASSIGNMENTS.map((a) => a.label);
+  const panelOrder = s.mlps.map(mlpLabel);
+  const figures = [
+    validationLossFigure(
+      measurements.map((x) => ({ series: x.label, panel: mlpLabel(x.mlp), seed: x.seed, steps: x.validationSteps, values: x.validationLoss })),
+      {
+        title: 'Validation loss per Muon/AdamW assignment',
+        caption:
+          '[B]: all-Muon and Muon(V,O,MLP) lowest, Muon(Q,K) only next to all-Adam — what Muon gains comes through V, O and the MLP.',
+        seriesOrder,
+        panelOrder,
+      },
+    ),
+    finalLossFigure(
+      measurements.map((x) => ({ series: x.label, panel: mlpLabel(x.mlp), seed: x.seed, loss: x.finalLoss })),
+      { seriesOrder, panelOrder },
+    ),
+  ];
   const markdown = [
     ...reportHead(
       plan.name,
@@ -105,9 +92,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<AblationCellParam
     '',
     markdownTable(['assignment', 'MLP', 'validation loss', 'tail FTA', 'head FTA', 'MaxLogit'], rows),
     '',
-    ...plots.flatMap((p) => [`![${p.name}](plots/${p.name}.svg)`, '']),
-    '![final validation loss per assignment](plots/final-loss.svg)',
-    '',
+    ...figures.map(figureMarkdown),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -115,7 +100,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<AblationCellParam
     settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, ablationConfig(scale, r.cell)])) },
     predictions,
     measurements,
-    plots: [...plots, { name: 'final-loss', svg: barPlot }],
+    plots: figures,
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

@@ -14,7 +14,8 @@
 import type { Gpu } from '../../gpu/device';
 import { seedSummary } from '../../metrics/seedStats';
 import { runTransformerCell, type TransformerCellResult } from '../transformerCell';
-import { renderPlot } from '../svgPlot';
+import { isotropyAlongTrainingFigure } from '../../plots/figures/transformerPresets';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { isotropyMeasurements, isotropyPredictions, KINDS, kindSeries } from './transformerClaims';
 import { bTransformerIsotropyPlan as plan, isotropyConfig, type IsotropyCellParams } from './plans/bTransformerIsotropy';
@@ -40,26 +41,24 @@ function summarize(scale: Scale, results: readonly CellOutcome<IsotropyCellParam
   const measurements = results.flatMap((r) => isotropyMeasurements(r.cell, r.result));
   const predictions = isotropyPredictions(scale, measurements);
   const names: Record<string, string> = { v: 'W_V', o: 'W_O', out: 'W_out' };
-  const plots = (['eRank', 'top10E'] as const).flatMap((metric) =>
-    KINDS.map((kind) => ({
-      name: `${metric.toLowerCase()}-${kind}`,
-      svg: renderPlot({
-        title: `${metric === 'eRank' ? 'eRank' : 'Top10E'} of ${names[kind]} along training (layers' mean; solid: seed mean, dashed: seed min and max)`,
-        xLabel: 'step',
-        yLabel: metric === 'eRank' ? 'eRank' : 'Top10E',
-        series: (['muon', 'adamw'] as const).flatMap((o) => {
-          const x = kindSeries(measurements, o, kind, metric);
-          const label = o === 'muon' ? 'Muon' : 'AdamW';
-          const at = (f: (v: number[]) => number) => x.steps.map((st, k) => [st, f(x.values[k])] as [number, number]);
-          return [
-            { name: label, style: 'both' as const, points: at((v) => v.reduce((a, b) => a + b, 0) / v.length) },
-            { name: `${label} min`, dashed: true, points: at((v) => Math.min(...v)) },
-            { name: `${label} max`, dashed: true, points: at((v) => Math.max(...v)) },
-          ];
-        }),
+  // Per optimizer, matrix kind and seed: the layers' mean along training (kindSeries), one curve each.
+  const curves = (metric: 'eRank' | 'top10E') =>
+    (['muon', 'adamw'] as const).flatMap((o) =>
+      KINDS.flatMap((kind) => {
+        const x = kindSeries(measurements, o, kind, metric);
+        return x.seeds.map((seed, r) => ({
+          series: o === 'muon' ? 'Muon' : 'AdamW',
+          panel: names[kind],
+          seed,
+          steps: x.steps,
+          values: x.values.map((v) => v[r]),
+        }));
       }),
-    })),
-  );
+    );
+  const plots = [
+    isotropyAlongTrainingFigure(curves('eRank'), { metric: 'eRank', dModel: m.dModel, optimizerOrder: ['Muon', 'AdamW'] }),
+    isotropyAlongTrainingFigure(curves('top10E'), { metric: 'Top10E', dModel: m.dModel, optimizerOrder: ['Muon', 'AdamW'] }),
+  ];
   const lastStep = Math.max(...measurements.map((x) => x.step));
   const rows = KINDS.flatMap((kind) =>
     (['muon', 'adamw'] as const).map((o) => {
@@ -87,7 +86,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<IsotropyCellParam
     '',
     markdownTable(['matrix', 'optimizer', 'eRank', 'Top10E'], rows),
     '',
-    ...plots.flatMap((p) => [`![${p.name}](plots/${p.name}.svg)`, '']),
+    ...plots.map(figureMarkdown),
   ].join('\n');
   return presetReport({
     preset: plan.name,
