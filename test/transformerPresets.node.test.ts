@@ -294,3 +294,14 @@ describe('a-data-scaling records from measurements', () => {
     expect(verdicts(p, 'ci')).toEqual(['inconclusive', 'inconclusive']);
   });
 });
+
+describe('the preset modules load in Node', () => {
+  // `muonlab report DIR` (harness/report.ts) imports every preset, GPU code included, in Node where
+  // no WebGPU globals exist: nothing may touch GPUBufferUsage & co. at module scope (trainer.ts did).
+  it('imports the four transformer presets without WebGPU globals', async () => {
+    expect(typeof (globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage).toBe('undefined');
+    const { presetByName } = await import('../src/experiments/presets');
+    for (const name of ['b-heavy-tail-qa', 'b-transformer-ablation', 'b-transformer-isotropy', 'a-data-scaling'])
+      expect(presetByName(name)?.name, name).toBe(name);
+  }, 60_000);
+});

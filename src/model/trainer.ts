@@ -61,7 +61,6 @@ interface SlotOptimizer {
   baseLr: number[];
 }
 
-const usage = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 
 /**
  * A training run of a transformer config on one GPU.
@@ -295,7 +294,9 @@ export class TransformerTrainer {
   }
 
   private staging(bytes: number, label: string): GPUBuffer {
-    return this.gpu.device.createBuffer({ label, size: Math.max(16, bytes), usage });
+    // The usage flags are read here, not at module scope: Node imports this module (muonlab report
+    // loads every preset) where no WebGPU globals exist.
+    return this.gpu.device.createBuffer({ label, size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
   private stageMetrics(rec: CommandRecorder): { outputs: GPUBuffer; rowMax: GPUBuffer[]; clip?: GPUBuffer } {
