@@ -41,7 +41,7 @@ export const aDataScalingPlan: PresetPlan<DataScalingSettings, DataScalingCellPa
   estimates: {
     ci: '≈ 1 min on SwiftShader',
     quick: '≈ 1.5 h on SwiftShader',
-    full: 'GPU only: 2 × 5 × 5 cells up to 2^26 tokens per seed at L 8, d 512 — several GPU hours (not measured here)',
+    full: 'GPU only: 2 × 5 × 5 cells up to 2^26 tokens per seed at L 8, d 512, 6.3e17 FLOP — ≈ 7 h at 25 TFLOP/s sustained, ≈ 17 h at 10 (not measured here)',
   },
   cells: (scale) => {
     const s = aDataScalingPlan.settings[scale];

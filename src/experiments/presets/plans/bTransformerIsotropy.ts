@@ -64,7 +64,7 @@ export const bTransformerIsotropyPlan: PresetPlan<TransformerIsotropySettings, I
   estimates: {
     ci: '≈ 30 s on SwiftShader',
     quick: '≈ 25 min on SwiftShader',
-    full: 'GPU only: 2 cells × 4000 steps × 6 seeds at L 8, d 512 — about 20 min on an H100-class GPU plus the CPU SVDs of 24 matrices up to 512 × 2048 at 20 points (not measured here)',
+    full: 'GPU only: 2 cells × 4000 steps × 6 seeds at L 8, d 512, 6.3e16 FLOP — ≈ 45 min at 25 TFLOP/s sustained, ≈ 2 h at 10, plus the CPU SVDs of 24 matrices up to 512 × 2048 at 20 points (not measured here)',
   },
   cells: (scale) => {
     const s = bTransformerIsotropyPlan.settings[scale];
