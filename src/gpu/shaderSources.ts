@@ -23,6 +23,7 @@ import matmulMatmul from '../../shaders/matmul/matmul.wgsl?raw';
 import matmulMatmulBlocked from '../../shaders/matmul/matmul_blocked.wgsl?raw';
 import matmulMatmulBlockedQuad from '../../shaders/matmul/matmul_blocked_quad.wgsl?raw';
 import matmulMatmulVec4 from '../../shaders/matmul/matmul_vec4.wgsl?raw';
+import newtonSchulzExactPolar from '../../shaders/newtonSchulz/exact_polar.wgsl?raw';
 import newtonSchulzNewtonSchulz from '../../shaders/newtonSchulz/newton_schulz.wgsl?raw';
 import optimizersAdam from '../../shaders/optimizers/adam.wgsl?raw';
 import optimizersDirection from '../../shaders/optimizers/direction.wgsl?raw';
@@ -60,6 +61,7 @@ export const SHADER_SOURCES: Readonly<Record<string, string>> = {
   'matmul/matmul_blocked.wgsl': matmulMatmulBlocked,
   'matmul/matmul_blocked_quad.wgsl': matmulMatmulBlockedQuad,
   'matmul/matmul_vec4.wgsl': matmulMatmulVec4,
+  'newtonSchulz/exact_polar.wgsl': newtonSchulzExactPolar,
   'newtonSchulz/newton_schulz.wgsl': newtonSchulzNewtonSchulz,
   'optimizers/adam.wgsl': optimizersAdam,
   'optimizers/direction.wgsl': optimizersDirection,
