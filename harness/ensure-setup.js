@@ -80,7 +80,7 @@ say(`browser: ${found.path} (${found.source})`);
 
 // The Node host (--host node) needs the Vulkan loader; install it the same way when we can, and
 // otherwise only say so (the browser host does not need it).
-let hasVulkanLoader = false;
+let hasVulkanLoader;
 try {
   hasVulkanLoader = /libvulkan\.so\.1 /.test(execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }));
 } catch {

@@ -10,16 +10,19 @@
  *   scale and cells; the cells' result.json files are copied, and the report is recomputed in the
  *   page from all of them (runPresetInCells / summarizePreset).
  */
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments/config';
 import { expandSweep, type SweepCell } from '../src/experiments/sweep';
-import { PresetRunManifestSchema, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
+import { PresetRunManifestSchema, readPresetSummary, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
 import { fitPowerLaw } from '../src/metrics/fits';
 import { recordRows, toCsv, type TidyRow } from '../src/experiments/tidyCsv';
 import type { TrainMetricsRecord } from '../src/train/records';
-import { writeFileAtomic, writeJsonAtomic } from './files';
-import { cellDirectory } from './run';
+import { readJsonLines, writeFileAtomic, writeJsonAtomic } from './files';
+import { firstDifference } from './digest';
+import { cellDirectory, finishedCellCheck, ResultsMismatchError } from './run';
+import { HOLDER_FILE, LOCK_DIR } from './lock';
+import { UsageError } from './errors';
 import { manifestMismatch, presetCellDirectory, readPresetCell } from './presetRun';
 
 type RunKind = { kind: 'config'; config: ExperimentConfig } | { kind: 'preset'; manifest: PresetRunManifest };
@@ -33,24 +36,13 @@ export function readRunKind(dir: string): RunKind {
     try {
       return { kind: 'config', config: parseExperimentConfig(JSON.parse(readFileSync(configFile, 'utf8'))) };
     } catch (err) {
-      throw new RangeError(`${configFile}: ${(err as Error).message}`, { cause: err });
+      throw new UsageError(`${configFile}: ${(err as Error).message}`, { cause: err });
     }
   }
-  throw new RangeError(`${dir}: not a muonlab run folder (no preset.json or config.json; give the folder that holds cells/)`);
+  throw new UsageError(`${dir}: not a muonlab run folder (no preset.json or config.json; give the folder that holds cells/)`);
 }
 
-/** The first path where two JSON values differ ("" when equal). */
-export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
-  if (JSON.stringify(a) === JSON.stringify(b)) return null;
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && Array.isArray(a) === Array.isArray(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    for (const k of keys) {
-      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
-      if (d !== null) return d;
-    }
-  }
-  return path || '(root)';
-}
+export { firstDifference };
 
 interface MetricsLine {
   run: number;
@@ -61,13 +53,14 @@ interface MetricsLine {
   capacity: number;
   diverged: boolean;
   divergedAtStep: number | null;
+  divergedReason?: 'non-finite' | 'loss-growth' | null;
 }
 
+/** A cell's metric records; a cut-short last line (a crash, a full disk) is dropped with a warning. */
 function readMetrics(dir: string): MetricsLine[] {
   const file = join(dir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
-    const r = JSON.parse(l) as MetricsLine & { schema?: string };
+  return readJsonLines(file, (message) => console.error(`muonlab: ${message}`)).map((line, i) => {
+    const r = line as MetricsLine & { schema?: string };
     if (r.schema !== 'muonlab.metrics/1') throw new RangeError(`${file}:${i + 1}: not a muonlab.metrics/1 record`);
     return r;
   });
@@ -98,7 +91,7 @@ export function summarizeSweep(root: string): SweepSummary {
       if (existsSync(correctFile)) capacityAllItems = readFileSync(correctFile).reduce((s, v) => s + (v ? 1 : 0), 0);
       return {
         run: r.run, optimizer: r.optimizer, runSeed: r.runSeed, lastStep: r.step, loss: r.loss ?? null, capacity: r.capacity,
-        capacityAllItems, diverged: r.diverged, divergedAtStep: r.divergedAtStep,
+        capacityAllItems, diverged: r.diverged, divergedAtStep: r.divergedAtStep, divergedReason: r.divergedReason ?? null,
       };
     });
     out.push({ id: cell.id, index: cell.index, point: cell.point, runs });
@@ -152,6 +145,8 @@ export interface MergeResult {
   root: string;
   /** Cells copied from each input. */
   copied: Record<string, number>;
+  /** Finished cells that `out` already held (same config) and that no input replaced. */
+  kept: number;
   /** Cells no input has a finished result for. */
   missing: string[];
   manifest?: PresetRunManifest;
@@ -163,56 +158,111 @@ export interface MergeResult {
  * Throws, naming the folders and the first differing field, when the inputs are not shards of one run.
  */
 export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
-  if (inputs.length === 0) throw new RangeError('merge: give at least one run folder');
+  if (inputs.length === 0) throw new UsageError('merge: give at least one run folder');
   const dirs = inputs.map((d) => resolve(d));
   const root = resolve(out);
-  if (dirs.includes(root)) throw new RangeError(`merge: --out ${out} is one of the inputs; choose a new folder`);
+  if (dirs.includes(root)) throw new UsageError(`merge: --out ${out} is one of the inputs; choose a new folder`);
   const kinds = dirs.map(readRunKind);
   const first = kinds[0];
-  kinds.forEach((k, i) => {
-    if (k.kind !== first.kind) throw new RangeError(`merge: ${dirs[i]} is a ${k.kind} run but ${dirs[0]} is a ${first.kind} run`);
-    const problem = k.kind === 'config' && first.kind === 'config'
+  const mismatch = (k: RunKind) => {
+    if (k.kind !== first.kind) return `it is a ${k.kind} run, not a ${first.kind} run`;
+    return k.kind === 'config' && first.kind === 'config'
       ? firstDifference(first.config, k.config)
       : manifestMismatch((first as { manifest: PresetRunManifest }).manifest, (k as { manifest: PresetRunManifest }).manifest);
-    if (problem !== null) throw new RangeError(`merge: mismatched configs: ${dirs[i]} differs from ${dirs[0]} at ${problem}`);
+  };
+  kinds.forEach((k, i) => {
+    if (k.kind !== first.kind) throw new ResultsMismatchError(`merge: ${dirs[i]} is a ${k.kind} run but ${dirs[0]} is a ${first.kind} run`);
+    const problem = mismatch(k);
+    if (problem !== null) throw new ResultsMismatchError(`merge: mismatched configs: ${dirs[i]} differs from ${dirs[0]} at ${problem}`);
   });
+  // An existing --out must hold this same run (then its finished cells stay and count); anything
+  // else would mix another config's cells into this one's summary.
+  const outEntries = existsSync(root) ? readdirSync(root).filter((e) => e !== LOCK_DIR && e !== HOLDER_FILE) : [];
+  if (outEntries.length > 0) {
+    let held: RunKind;
+    try {
+      held = readRunKind(root);
+    } catch {
+      throw new ResultsMismatchError(`merge: --out ${root} exists and is not a muonlab run folder (${outEntries.slice(0, 3).join(', ')}${outEntries.length > 3 ? ', …' : ''}); choose a new folder`);
+    }
+    const problem = mismatch(held);
+    if (problem !== null) throw new ResultsMismatchError(`merge: --out ${root} holds results of another run: it differs from ${dirs[0]} at ${problem}; choose a new folder`);
+    // A preset report already there (muonlab.preset-summary/1 or /2) must be this preset and scale.
+    const summaryFile = join(root, 'summary.json');
+    if (held.kind === 'preset' && existsSync(summaryFile)) {
+      let summary: ReturnType<typeof readPresetSummary>;
+      try {
+        summary = readPresetSummary(JSON.parse(readFileSync(summaryFile, 'utf8')));
+      } catch (err) {
+        throw new ResultsMismatchError(`merge: ${summaryFile} is not a preset summary this muonlab reads (${(err as Error).message.split('\n')[0]}); choose a new folder`, { cause: err });
+      }
+      const diff = firstDifference({ preset: summary.preset, scale: summary.scale }, { preset: held.manifest.preset, scale: held.manifest.scale });
+      if (diff) throw new ResultsMismatchError(`merge: ${summaryFile} belongs to another run: it differs at ${diff}; choose a new folder`);
+    }
+  }
   const copied: Record<string, number> = Object.fromEntries(dirs.map((d) => [d, 0]));
   const owner = new Map<string, string>();
   if (first.kind === 'config') {
-    writeJsonAtomic(join(root, 'config.json'), first.config);
-    const env = join(dirs[0], 'env.json');
-    if (existsSync(env)) cpSync(env, join(root, 'env.json'));
     for (const cell of expandSweep(first.config)) {
       for (const dir of dirs) {
         const src = cellDirectory(dir, cell);
-        if (!existsSync(join(src, 'summary.json'))) continue;
-        if (owner.has(cell.id)) throw new RangeError(`merge: cell ${cell.id} is finished in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
+        const { finished, difference } = finishedCellCheck(src, cell);
+        if (!finished) continue;
+        if (difference !== null) throw new ResultsMismatchError(`merge: ${src} was run with another config: it differs at ${difference}`);
+        if (owner.has(cell.id)) throw new ResultsMismatchError(`merge: cell ${cell.id} is finished in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
         owner.set(cell.id, dir);
-        cpSync(src, cellDirectory(root, cell), { recursive: true });
-        copied[dir]++;
       }
+    }
+    // Everything is checked: only now is anything written into --out.
+    writeJsonAtomic(join(root, 'config.json'), first.config);
+    const env = join(dirs[0], 'env.json');
+    if (existsSync(env)) cpSync(env, join(root, 'env.json'));
+    let kept = 0;
+    for (const cell of expandSweep(first.config)) {
+      const dir = owner.get(cell.id);
+      const dest = cellDirectory(root, cell);
+      if (dir === undefined) {
+        const { finished, difference } = finishedCellCheck(dest, cell);
+        if (difference !== null) throw new ResultsMismatchError(`merge: ${dest} was run with another config (it differs at ${difference}); choose a new --out`);
+        if (finished) kept++;
+        continue;
+      }
+      rmSync(dest, { recursive: true, force: true });
+      cpSync(cellDirectory(dir, cell), dest, { recursive: true });
+      copied[dir]++;
     }
     writeJsonAtomic(join(root, 'merge.json'), { schema: 'muonlab.merge/1', createdAt: new Date().toISOString(), sources: dirs, copied });
     const summary = summarizeSweep(root);
     writeJsonAtomic(join(root, 'summary.json'), summary);
     writeSweepCsv(root);
-    return { kind: 'config', root, copied, missing: summary.missing, summary };
+    return { kind: 'config', root, copied, kept, missing: summary.missing, summary };
   }
   const manifest = first.manifest;
-  writeJsonAtomic(join(root, 'preset.json'), manifest);
-  const missing: string[] = [];
   for (const cell of manifest.cells) {
     for (const dir of dirs) {
-      if (readPresetCell(dir, cell) === null) continue;
-      if (owner.has(cell.id)) throw new RangeError(`merge: cell ${cell.id} has results in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
+      const stored = readPresetCell(dir, cell);
+      if (stored === null) continue;
+      // A cell's result records what it ran: it must be this preset, scale and cell.
+      const diff = firstDifference({ preset: stored.preset, scale: stored.scale, cell: stored.cell }, { preset: manifest.preset, scale: manifest.scale, cell });
+      if (diff !== null) throw new ResultsMismatchError(`merge: ${presetCellDirectory(dir, cell)} holds another cell's result: it differs at ${diff}`);
+      if (owner.has(cell.id)) throw new ResultsMismatchError(`merge: cell ${cell.id} has results in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
       owner.set(cell.id, dir);
+    }
+  }
+  writeJsonAtomic(join(root, 'preset.json'), manifest);
+  const missing: string[] = [];
+  let kept = 0;
+  for (const cell of manifest.cells) {
+    const dir = owner.get(cell.id);
+    if (dir !== undefined) {
+      rmSync(presetCellDirectory(root, cell), { recursive: true, force: true });
       cpSync(presetCellDirectory(dir, cell), presetCellDirectory(root, cell), { recursive: true });
       copied[dir]++;
-    }
-    if (!owner.has(cell.id)) missing.push(cell.id);
+    } else if (readPresetCell(root, cell) !== null) kept++;
+    else missing.push(cell.id);
   }
   writeJsonAtomic(join(root, 'merge.json'), { schema: 'muonlab.merge/1', createdAt: new Date().toISOString(), sources: dirs, copied });
-  return { kind: 'preset', root, copied, missing, manifest };
+  return { kind: 'preset', root, copied, kept, missing, manifest };
 }
 
 /** Default output folder of a merge: `<parent of the first input>/<its name>-merged`. */

@@ -82,6 +82,8 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
     trainProgress: (e: TrainProgress) => options.onTrainProgress?.(e),
     record: (cell: string, r: TrainMetricsRecord) => options.onRecord?.(cell, r),
     perItem: (cell, arrays) => options.onPerItem?.(cell, arrays),
+    transformerRecord: (r) => options.onTransformerRecord?.(r),
+    checkpoint: (data, step) => options.onCheckpoint?.(data, step),
   });
   const env = await api.env();
   if (!env.ok) {
@@ -103,10 +105,11 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
     env,
     adapterChoice: { source: choice.source, reason: choice.reason },
     renderer: () => {
-      // PNGs of the plots need a browser; launched once, only when a report is written.
+      // PNGs of the plots need a browser; launched once, only when a report is written. Ctrl-C is the
+      // CLI's (it saves what finished, then exits 130), not Playwright's.
       renderer ??= chromiumPath
         ? Promise.resolve()
-            .then(() => chromium.launch({ executablePath: chromiumPath, headless: true, args: defaultBrowserArgs({ robust: true }) }))
+            .then(() => chromium.launch({ executablePath: chromiumPath, headless: true, args: defaultBrowserArgs({ robust: true }), handleSIGINT: false, handleSIGTERM: false }))
             .catch((err: Error) => {
               log(`PNG plots skipped: could not launch ${chromiumPath} (${err.message})`);
               return undefined;

@@ -12,7 +12,7 @@ import type { Browser } from 'playwright';
 import type { RunProfile } from '../src/gpu/runProfile';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
 import { parseShard, shardByCost } from '../src/experiments/sweep';
-import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../src/experiments/presets/types';
+import { verdictCounts, type PredictionRecord, type PresetCell, type PresetCellResult, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { measurementRows, toCsv } from '../src/experiments/tidyCsv';
 import { writeFileAtomic, writeJsonAtomic } from './files';
 import { renderSvgsToPng } from './png';
@@ -116,6 +116,19 @@ export function ranOnMarkdown(ranOn: readonly RanOn[]): string {
 }
 
 /**
+ * One line of verdict counts: disagreements first (they alone fail a run), then agreements, and
+ * inconclusive / reported rows apart.
+ *
+ * @example
+ * verdictLine(report.predictions); // 'no prediction disagrees, 9 agree; apart: 2 inconclusive'
+ */
+export function verdictLine(predictions: readonly PredictionRecord[]): string {
+  const c = verdictCounts(predictions);
+  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive` : '', c.reported ? `${c.reported} reported (not checked)` : ''].filter(Boolean).join(', ');
+  return `${c.disagrees === 0 ? 'no prediction disagrees' : `${c.disagrees} prediction(s) DISAGREE`}, ${c.agrees} agree${apart ? `; apart: ${apart}` : ''}`;
+}
+
+/**
  * Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. PNGs need
  * a browser to render them: without one (the Node host on a machine without Chromium) only the SVGs
  * are written and summary.json lists no PNG. `ranOn` (default: the folder's env.json) labels the
@@ -143,17 +156,17 @@ export async function writePresetReport(
   writeFileAtomic(join(dir, 'report.md'), ranOnMarkdown(ranOn) + markdown);
   writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
   console.log(formatTable(
-    ['prediction', 'predicted', 'measured', 'tolerance', 'agrees'],
+    ['prediction', 'predicted', 'measured', 'tolerance', 'verdict'],
     report.predictions.map((p) => [
       p.name,
       typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted,
       p.ci && p.measured !== null ? `${p.measured.toPrecision(4)} [${p.ci[0]?.toPrecision(3)}, ${p.ci[1]?.toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4),
       p.tolerance,
-      p.agrees ? 'yes' : 'NO',
+      p.verdict === 'disagrees' ? 'DISAGREES' : (p.verdict ?? 'DISAGREES'),
     ]),
   ));
-  const disagree = report.predictions.filter((p) => !p.agrees).length;
-  console.log(`${disagree === 0 ? 'all predictions agree' : `${disagree} prediction(s) DISAGREE`} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  console.log(`${verdictLine(report.predictions)} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  for (const p of report.predictions.filter((x) => x.verdict === 'inconclusive')) console.log(`  inconclusive: ${p.name} — ${p.why ?? ''}`);
 }
 
 /**

@@ -2,9 +2,9 @@
  * Builds the page with Vite (only when its sources changed) and serves dist/app on 127.0.0.1 at a
  * free port. WebGPU needs a secure context: http://127.0.0.1 is one, about:blank and file:// are not.
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { createReadStream, existsSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -47,24 +47,72 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/**
+ * The file a request path names inside `root` (both real paths: symlinks resolved), or why not.
+ * Containment compares real paths with a trailing separator, so neither `..%2f`, a sibling folder
+ * whose name starts with root's (`app-private` beside `app`), nor a symlink pointing out escapes.
+ *
+ * @example
+ * resolveRequest('/srv/app', '/assets/index.js'); // { file: '/srv/app/assets/index.js' }
+ * resolveRequest('/srv/app', '/%E0%A4%A'); // { status: 400 }
+ */
+export function resolveRequest(root: string, url: string): { file: string } | { status: 400 | 403 | 404 } {
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(url, 'http://x').pathname);
+  } catch {
+    return { status: 400 }; // malformed percent-encoding (URIError) or URL
+  }
+  if (path.includes('\0')) return { status: 400 };
+  const realRoot = realpathSync(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+  let file = resolve(realRoot, `.${path.startsWith('/') ? path : `/${path}`}`);
+  if (!inside(file)) return { status: 403 };
+  if (!existsSync(file)) return { status: 404 };
+  try {
+    file = realpathSync(file);
+    if (!inside(file)) return { status: 403 };
+    if (statSync(file).isDirectory()) {
+      file = realpathSync(join(file, 'index.html'));
+      if (!inside(file)) return { status: 403 };
+    }
+  } catch {
+    return { status: 404 };
+  }
+  return { file };
+}
+
+function handle(root: string, req: IncomingMessage, res: ServerResponse): void {
+  const target = resolveRequest(root, req.url ?? '/');
+  if ('status' in target) {
+    res.writeHead(target.status, { 'content-type': 'text/plain; charset=utf-8' }).end(target.status === 400 ? 'bad request' : target.status === 403 ? 'forbidden' : 'not found');
+    return;
+  }
+  const stream = createReadStream(target.file);
+  // A file that vanishes or cannot be read answers 404/500 instead of taking the server down.
+  stream.once('error', () => {
+    if (!res.headersSent) res.writeHead(404).end('not found');
+    else res.destroy();
+  });
+  stream.once('open', () => {
+    res.writeHead(200, { 'content-type': MIME[extname(target.file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    stream.pipe(res);
+  });
+}
+
 /** Serves a folder read-only on 127.0.0.1 at a free port (port 0 → the OS picks). */
 export async function serveStatic(dir: string): Promise<StaticServer> {
   const root = resolve(dir);
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(root, path));
-    if (!file.startsWith(root)) {
-      res.writeHead(403).end();
-      return;
+    try {
+      handle(root, req, res);
+    } catch {
+      // Nothing a request does may end the server (it also serves the page during CLI runs).
+      if (!res.headersSent) res.writeHead(500).end('internal error');
+      else res.destroy();
     }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
   });
+  server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', ok);

@@ -7,6 +7,7 @@
 import { chromium, type Browser, type Page } from 'playwright';
 import type { EncodedPerItem, MuonlabPageApi, PageEnv, PageUnavailable } from '../src/ui/automation';
 import type { TrainMetricsRecord, TrainProgress } from '../src/train/records';
+import type { TransformerRecord } from '../src/model/trainer';
 import { defaultBrowserArgs, findChromium, gpuDevicePresent, hardwareWebgpuArgs, INSTALL_ADVICE, type BrowserLocation } from './flags';
 import { ensureAppBuilt, serveStatic } from './server';
 
@@ -16,8 +17,9 @@ export class NoAdapterError extends Error {
   constructor(
     readonly reason: NoAdapterReason,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'NoAdapterError';
   }
 }
@@ -36,6 +38,9 @@ export interface SessionOptions {
   onTrainProgress?: (event: TrainProgress) => void;
   onRecord?: (cell: string, record: TrainMetricsRecord) => void;
   onPerItem?: (cell: string, arrays: EncodedPerItem) => void;
+  /** Transformer runs (harness/transformerRun.ts): records, and checkpoints as base64 (awaited). */
+  onTransformerRecord?: (record: TransformerRecord) => void;
+  onCheckpoint?: (base64: string, step: number) => void | Promise<void>;
 }
 
 type ApiMethod = Exclude<keyof MuonlabPageApi, 'ready'>;
@@ -96,7 +101,17 @@ interface Launched {
 async function launchWithPage(location: BrowserLocation, flags: string[], url: string, options: SessionOptions): Promise<Launched> {
   const log = options.log ?? (() => {});
   log(`launching ${location.path} (${location.source})`);
-  const browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags });
+  let browser: Browser;
+  try {
+    // Ctrl-C is the CLI's to handle (save what finished, exit 130): Playwright's own handler would
+    // kill the browser and exit 130 before anything is saved.
+    browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags, timeout: 60_000, handleSIGINT: false, handleSIGTERM: false });
+  } catch (err) {
+    // A path that exists but is not a working Chromium (CHROMIUM_PATH=/bin/true, a broken
+    // install): "no usable browser" — exit 2 with what was tried, not a Playwright stack.
+    const first = ((err as Error).message ?? String(err)).split('\n').find((l) => l.trim()) ?? '';
+    throw new NoAdapterError('no-browser', `${location.path} (${location.source}) could not be started as a Chromium browser: ${first.replace(/^browserType\.launch:\s*/, '')}\n${INSTALL_ADVICE}`, { cause: err });
+  }
   try {
     const page = await browser.newPage();
     page.on('pageerror', (err) => log(`page error: ${err.message}`));
@@ -107,6 +122,8 @@ async function launchWithPage(location: BrowserLocation, flags: string[], url: s
     await page.exposeFunction('muonlabTrainProgress', (event: TrainProgress) => options.onTrainProgress?.(event));
     await page.exposeFunction('muonlabRecord', (cell: string, record: TrainMetricsRecord) => options.onRecord?.(cell, record));
     await page.exposeFunction('muonlabPerItem', (cell: string, arrays: EncodedPerItem) => options.onPerItem?.(cell, arrays));
+    await page.exposeFunction('muonlabTransformerRecord', (record: TransformerRecord) => options.onTransformerRecord?.(record));
+    await page.exposeFunction('muonlabCheckpoint', async (data: string, step: number) => options.onCheckpoint?.(data, step));
     await page.goto(url);
     await page.waitForFunction(() => window.muonlab?.ready === true, undefined, { timeout: 60_000 });
     const env = await page.evaluate(() => window.muonlab!.env());
@@ -115,6 +132,32 @@ async function launchWithPage(location: BrowserLocation, flags: string[], url: s
     await browser.close().catch(() => {});
     throw err;
   }
+}
+
+/** An error thrown in the page (or by Playwright around it). */
+export class PageError extends Error {
+  constructor(
+    message: string,
+    readonly method: string,
+    readonly pageStack: string,
+  ) {
+    super(message);
+    this.name = 'PageError';
+  }
+}
+
+/**
+ * A page error as its own message: without Playwright's "page.evaluate:" prefix and the page's
+ * minified stack lines (`at je (http://127.0.0.1:…/assets/index-….js`), which are kept in
+ * `pageStack` for --debug. The error's class name (RangeError, …) stays in front.
+ */
+function pageError(err: unknown, method: string): Error {
+  const text = (err as Error)?.message ?? String(err);
+  const lines = text.replace(/^page\.evaluate:\s*/, '').split('\n');
+  const message = lines.filter((l) => !/^\s+at\s/.test(l)).join('\n').trim();
+  const out = new PageError(message.replace(/^(Error|RangeError|TypeError|SyntaxError):\s*/, ''), method, text);
+  out.stack = `${out.name}: ${out.message}\n(in the page, ${method})\n${text}`;
+  return out;
 }
 
 /**
@@ -186,6 +229,7 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
     const browserVersion = launched.browser.version();
     const b = launched.browser;
     const page = launched.page;
+    let closed: Promise<void> | null = null;
     return {
       host: 'browser',
       browser: b,
@@ -197,14 +241,18 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       adapterChoice,
       renderer: async () => b,
       call: (method, ...args) =>
-        page.evaluate(
+        (page.evaluate(
           ([m, a]) => (window.muonlab as unknown as Record<string, (...x: unknown[]) => unknown>)[m](...a),
           [method, args] as [string, unknown[]],
-        ) as never,
-      close: async () => {
-        await b.close();
-        await server.close();
-      },
+        ) as Promise<never>).catch((err: unknown) => {
+          throw pageError(err, method);
+        }),
+      // Idempotent: Ctrl-C closes the session while a call is in flight, and withSession closes it again.
+      close: () =>
+        (closed ??= (async () => {
+          await b.close().catch(() => undefined);
+          await server.close();
+        })()),
     };
   } catch (err) {
     await launched?.browser.close().catch(() => {});

@@ -48,7 +48,7 @@ function writeShard(out: string, config: ExperimentConfig, shard: string): strin
       }
     }
     // A shard summary with wrong numbers: merge must not use them.
-    finishCell(dir, { cell: cell.id, runs: [], steps: 999, stopped: 'bogus', elapsedMs: 0, finalPerItem });
+    finishCell(dir, { cell: cell.id, runs: [], steps: 999, stopped: 'bogus', elapsedMs: 0, finalPerItem }, cell.config);
   }
   return plan.root;
 }

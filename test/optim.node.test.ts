@@ -76,7 +76,8 @@ describe('optimizer configs: errors name the field and the allowed values', () =
     ['momentum 1.2', { name: 'muon', lr: 1, momentum: 1.2 }, /optimizer.momentum: must be in \[0, 1\), got 1.2/],
     ['λ = 0', { name: 'muon-reg', lr: 1, lambda: 0 }, /optimizer.lambda: must be > 0, got 0/],
     ['λ < 0', { name: 'muon-reg', lr: 1, lambda: -2 }, /optimizer.lambda: must be > 0, got -2/],
-    ['an unknown key', { name: 'gd', lr: 1, beta: 0.9 }, /optimizer: Unrecognized key: "beta"/],
+    ['an unknown key', { name: 'gd', lr: 1, beta: 0.9 }, /optimizer\.beta: unknown key \(allowed: name, lr, momentum, nesterov\)/],
+    ['a misspelt key', { name: 'adam', lr: 1, beta11: 0.9 }, /optimizer\.beta11: unknown key \(did you mean "beta1"\?\)/],
     ['a bad expression', { name: 'muon', lr: '2*sqrt(width)' }, /optimizer.lr: expression: unknown name "width"/],
     ['an empty schedule list', { name: 'gd', lr: { kind: 'list', values: [] } }, /optimizer.lr.values/],
   ])('%s', (_n, config, message) => {

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright';
 import { defaultBrowserArgs, findChromium } from '../harness/flags';
 import { PROJECT_ROOT, serveStatic, type StaticServer } from '../harness/server';
+import { encodeShareHash } from '../src/ui/shareLink';
 import { EXAMPLE_CONFIG } from '../src/ui/exampleConfig';
 import type { TrainMetricsRecord } from '../src/train/records';
 
@@ -179,6 +180,30 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
     await page.close();
   }, 60_000);
+
+  it('asks before a share link runs a full scale or a config above the bounds, and runs only on a click', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    const huge = { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 1e15 } };
+    for (const hash of ['#preset=c-capacity-onestep&scale=full&run=1', encodeShareHash({ kind: 'config', config: huge as never }, true)]) {
+      const { page } = await openPage(hash);
+      await page.waitForSelector('#run-confirm:not([hidden])', { timeout: 30_000 });
+      expect(await page.textContent('#run-confirm-text')).toMatch(/asks to run something large — .*(scale full|training\.steps = 1000000000000000).*It was not started/);
+      // Nothing started on its own: the page stays idle until someone clicks "Run it".
+      await page.waitForTimeout(1500);
+      expect(await page.getAttribute('#run-status', 'data-status')).toBe('idle');
+      await press(page, '#run-confirm-no');
+      expect(await page.isVisible('#run-confirm')).toBe(false);
+      expect(await page.getAttribute('#run-status', 'data-status')).toBe('idle');
+      await page.close();
+    }
+    // "Run it" starts a confirmed one (a small run's link starts at once: the share-link test below).
+    const { page } = await openPage(encodeShareHash({ kind: 'config', config: { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 1e15 } } as never }, true));
+    await page.waitForSelector('#run-confirm:not([hidden])', { timeout: 30_000 });
+    await press(page, '#run-confirm-yes');
+    expect(await waitForStatus(page, ['running', 'failed'], 30_000)).toBe('running');
+    await press(page, '#run-cancel');
+    await page.close();
+  }, 120_000);
 
   it('shows validation errors inline by path, and the form edits the JSON', async (ctx) => {
     if (!gpuOk) return ctx.skip();
@@ -417,7 +442,7 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // Timing is printed for the record, never asserted.
     console.log(`b-balance-onestep ci in the page: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(status, (await page.textContent('#run-message')) ?? '').toBe('done');
-    expect(await page.textContent('#run-status')).toMatch(new RegExp(`^done: ${predictionCount} predictions \\(\\d+ disagree\\)`));
+    expect(await page.textContent('#run-status')).toMatch(new RegExp(`^done: ${predictionCount} predictions \\(\\d+ disagree, \\d+ agree`));
 
     // The summary the page holds (the preset's report).
     const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;
@@ -497,6 +522,36 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     console.log(`delta-vs-loss data area: luminance stdev ${all.stdev.toFixed(1)} (control ${blankInner.stdev.toFixed(2)}); control colour pixels ${blank.counts.join(', ')}; per series alone: ${perSeries.join('; ')}`);
     await page.close();
   }, 360_000);
+
+  it('runs a transformer config from its panel with live loss and accuracy plots; a bad config names the field', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    const { page } = await openPage();
+    const records: { replica: number; step: number; loss: number; accuracy: number }[] = [];
+    await page.exposeFunction('muonlabTransformerRecord', (r: { replica: number; step: number; loss: number; accuracy: number }) => records.push(r));
+    const config = {
+      schema: 'muonlab.transformer/1', name: 'page-transformer',
+      model: { layers: 1, dModel: 8, heads: 2, vocab: 11, maxSeqLen: 8 },
+      data: { kind: 'markov', vocab: 11, seed: 2 },
+      optimizers: [{ patterns: ['layer.*'], optimizer: { name: 'muon', lr: 0.03 } }, { patterns: ['*'], optimizer: { name: 'adamw', lr: 0.01 } }],
+      training: { steps: 8, batchSize: 2, seqLen: 8, seeds: [0, 1] },
+      metrics: { every: 4 },
+    };
+    await page.fill('#transformer-config', JSON.stringify({ ...config, model: { ...config.model, heads: 3 } }));
+    await press(page, '#transformer-run');
+    await page.waitForFunction(() => document.querySelector('#transformer-status')?.getAttribute('data-status') === 'invalid');
+    expect(await page.textContent('#transformer-errors')).toMatch(/model\.heads: d = 8 is not divisible by heads = 3/);
+    await page.fill('#transformer-config', JSON.stringify(config));
+    await press(page, '#transformer-run');
+    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('#transformer-status')?.getAttribute('data-status') ?? ''), undefined, { timeout: 120_000 });
+    expect(await page.getAttribute('#transformer-status', 'data-status'), await page.textContent('#transformer-status') ?? '').toBe('done');
+    // Records at steps 0, 4 and the evaluation at 8, for each of the two replicas.
+    expect(records.map((r) => `${r.replica}@${r.step}`).sort()).toEqual(['0@0', '0@4', '0@8', '1@0', '1@4', '1@8']);
+    for (const plot of ['#transformer-loss', '#transformer-accuracy']) {
+      const points = await page.$$eval(`${plot} g.series`, (gs) => gs.map((g) => Number(g.getAttribute('data-points'))));
+      expect(points, plot).toEqual([3, 3]);
+    }
+    await page.close();
+  }, 180_000);
 
   it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
     const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });

@@ -78,7 +78,7 @@ describe('config validation messages', () => {
   it('reports sweep axes of unequal length in one zip group', () => {
     const bad = { ...EXAMPLE_CONFIG, sweep: [{ path: 'task.dIn', values: [16, 32], zip: 'd' }, { path: 'task.dOut', values: [16], zip: 'd' }] };
     const check = checkConfigText(JSON.stringify(bad));
-    expect(!check.ok && check.issues).toEqual([{ path: '(sweep)', message: 'sweep zip group "d": axes have different lengths (2, 1)' }]);
+    expect(!check.ok && check.issues).toEqual([{ path: 'sweep', message: 'zip group "d": axes have different lengths (2, 1)' }]);
   });
 });
 

@@ -64,7 +64,7 @@ describe('PNG plots from SVG', () => {
     if (!browser) return ctx.skip(skipReason);
     const dir = mkdtempSync(join(tmpdir(), 'muonlab-png-'));
     const report: PresetReport = {
-      schema: 'muonlab.preset-summary/1', preset: 'test', scale: 'ci', createdAt: 'now', settings: {},
+      schema: 'muonlab.preset-summary/2', preset: 'test', scale: 'ci', createdAt: 'now', settings: {},
       predictions: [{ name: 'p', formula: 'f', predicted: 1, measured: 1, tolerance: '±0', agrees: true }],
       measurements: [], plots: [{ name: 'capacity-vs-d', svg: plot }], markdown: '# test\n', elapsedMs: 0,
     };

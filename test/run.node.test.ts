@@ -1,10 +1,10 @@
 // `muonlab run` planning on the Node side: --set overrides, shards, --resume, record files.
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseExperimentConfig } from '../src/experiments/config';
-import { appendRecord, applyOverrides, beginCell, cellDirectory, loadExperiment, planRun } from '../harness/run';
+import { appendRecord, applyOverrides, beginCell, cellDirectory, finishCell, loadExperiment, planRun } from '../harness/run';
 import { formatDuration, formatProgress, overallEtaMs } from '../harness/progress';
 
 const raw = {
@@ -40,8 +40,8 @@ describe('run planning', () => {
     const first = planRun(config, { out });
     expect(first.todo.map((c) => c.index)).toEqual([0, 1, 2]);
     const dir = cellDirectory(first.root, first.cells[1]);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'summary.json'), '{}');
+    beginCell(dir, first.cells[1]);
+    finishCell(dir, { cell: first.cells[1].id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 0, finalPerItem: [] }, first.cells[1].config);
     expect(planRun(config, { out, resume: true }).todo.map((c) => c.index)).toEqual([0, 2]);
     expect(planRun(config, { out }).todo).toHaveLength(3);
     const shards = [1, 2].flatMap((i) => planRun(config, { out, shard: `${i}/2` }).todo.map((c) => c.index));

@@ -67,12 +67,14 @@ describe('sweep expansion', () => {
   });
   test('a path through a non-object is rejected', () => {
     const bad = parseExperimentConfig({ ...base, sweep: [{ path: 'task.N.x', values: [1] }] });
-    expect(() => expandSweep(bad)).toThrow(/"task\.N" is not an object/);
+    expect(() => expandSweep(bad)).toThrow(/sweep\.0\.path: task\.N\.x: task\.N is a value, not an object/);
   });
 });
 
 describe('sharding', () => {
-  const cells = expandSweep(parseExperimentConfig({ ...base, sweep: [{ path: 'task.dIn', values: [8, 16, 32, 64, 128] }] }));
+  // Muon's η as sqrt(d_out): "d" would be ambiguous once d_in ≠ d_out (expandSweep evaluates every cell's η).
+  const optimizers = [base.optimizers[0], { ...base.optimizers[1], lr: 'sqrt(d_out)' }];
+  const cells = expandSweep(parseExperimentConfig({ ...base, optimizers, sweep: [{ path: 'task.dIn', values: [8, 16, 32, 64, 128] }] }));
   test('shards partition the cells, deterministically, balancing cost', () => {
     const shards = [1, 2, 3].map((i) => shardCells(cells, i, 3));
     const all = shards.flat().map((c) => c.index).sort();

@@ -18,6 +18,15 @@ export const PHILOX_STREAMS = {
   frequencyPermutation: 3,
   /** Minibatch draws, counter (draw, step): lane 0 item, lane 1 noise flag, lane 2 noise label. */
   minibatch: 16,
+  /** Synthetic token sequences of the transformer lab (src/model/data.ts). Seed: data.seed (+ replica). */
+  tokenData: 32,
+  /** Transition table of the synthetic Markov token source. Seed: data.seed. */
+  tokenTable: 33,
+  /**
+   * Transformer initial weights: stream transformerInit + 256·kind + layer, kind the index in
+   * MATRIX_KINDS (src/layout/transformerShape.ts), layer 0 for embed/pos/head. Seed: the replica's seed.
+   */
+  transformerInit: 0x1000,
   /** Free for tests and kernel checks. */
   test: 0xffff,
 } as const;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { TaskConfigSchema } from '../task/task';
 import { OPTIMIZER_NAMES, optimizerSchemas } from '../optim/config';
+import { formatIssue, schemaPathProblem, strictObject } from './strict';
 
 const positiveInt = z.number().int().min(1);
 
@@ -19,29 +20,34 @@ export const OptimizerEntrySchema = z
     if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
   });
 
-export const TrainingSchema = z
-  .object({
+/** Default of training.divergence.lossMultiple: a run whose loss grows a millionfold has diverged. */
+export const DEFAULT_LOSS_MULTIPLE = 1e6;
+
+export const TrainingSchema = strictObject({
     /** `population`: the exact gradient over all N items (weights p_i); `minibatch`: B draws per step. */
     mode: z.enum(['population', 'minibatch']).default('population'),
     batchSize: positiveInt.optional(),
     steps: z.number().int().min(0),
     /** runSeed of each repeat (minibatches, noise labels); one run per seed per optimizer. */
     runSeeds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).default([0]),
-    stop: z
-      .object({
+    stop: strictObject({
         targetLoss: z.number().positive().optional(),
         /** Stop when capacity gains less than `percent`% over the last `window` steps. */
-        capacityGain: z.object({ percent: z.number().positive(), window: positiveInt }).optional(),
+        capacityGain: strictObject({ percent: z.number().positive(), window: positiveInt }).optional(),
       })
       .default({}),
-  })
-  .superRefine((t, ctx) => {
+    /**
+     * A run has diverged when its loss is not finite, or when it exceeds `lossMultiple` × its loss
+     * at step 0 (GD at a huge η can reach 1e27 and stay finite: not a healthy run).
+     */
+    divergence: strictObject({ lossMultiple: z.number().gt(1).default(DEFAULT_LOSS_MULTIPLE) }).default({ lossMultiple: DEFAULT_LOSS_MULTIPLE }),
+  }).superRefine((t, ctx) => {
     if (t.mode === 'minibatch' && t.batchSize === undefined) {
       ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'minibatch training needs batchSize' });
     }
   });
 
-export const MetricsSchema = z.object({
+export const MetricsSchema = strictObject({
   /** Read metrics back every k steps (and always after the last step). */
   every: positiveInt.default(1),
   /** Evaluate per-item recall on the first k items by frequency rank (default: all). */
@@ -54,7 +60,7 @@ export const MetricsSchema = z.object({
   tau: z.array(z.number().gt(0).lt(1)).default([0.1]),
 });
 
-export const SweepAxisSchema = z.object({
+export const SweepAxisSchema = strictObject({
   /** Dotted path into the config, e.g. "task.dIn" or "optimizers.0.lr". */
   path: z.string().regex(/^[A-Za-z][\w-]*(\.[\w-]+)*$/, 'a dotted path such as task.dIn'),
   values: z.array(z.unknown()).min(1),
@@ -62,7 +68,8 @@ export const SweepAxisSchema = z.object({
   zip: z.string().optional(),
 });
 
-export const ExperimentConfigSchema = z.object({
+// Every object is strict: an unknown key is an error (with the closest field), never dropped.
+export const ExperimentConfigSchema = strictObject({
   schema: z.literal('muonlab.experiment/1').default('muonlab.experiment/1'),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   description: z.string().default(''),
@@ -86,10 +93,42 @@ export function parseExperimentConfig(input: unknown): ExperimentConfig {
   const r = ExperimentConfigSchema.safeParse(input);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {
-    const allowed = i.code === 'invalid_value' ? ` (allowed: ${(i.values as unknown[]).map(String).join(', ')})` : '';
-    return `${i.path.join('.') || '(root)'}: ${i.message}${allowed}`;
+    const { path, message } = formatIssue(i);
+    return `${path}: ${message}`;
   });
-  throw new RangeError(`invalid experiment config:\n  ${lines.join('\n  ')}`);
+  throw new ConfigError(`invalid experiment config:\n  ${lines.join('\n  ')}`);
+}
+
+/**
+ * A config that cannot run as written (a bad field, an unknown key, a sweep path that names
+ * nothing). A RangeError, so callers that catch those keep working; the CLI exits 64 on it.
+ */
+export class ConfigError extends RangeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Why a dotted path (a sweep axis or a `--set`) names no field of an experiment config, or null.
+ * An optimizer entry's fields are those of its `name`'s schema; array indices must exist in `config`.
+ *
+ * @example
+ * configPathProblem('task.nothere', rawConfig); // 'task.nothere: no such field (fields of task: N, dIn, …)'
+ * configPathProblem('optimizers.0.lr', rawConfig); // null
+ */
+export function configPathProblem(path: string, config: unknown): string | null {
+  if (!/^[A-Za-z][\w-]*(\.[\w-]+)*$/.test(path)) return `${path}: not a dotted path such as task.dIn`;
+  return schemaPathProblem(ExperimentConfigSchema, path, config, (at, schema, value) => {
+    if (at.length === 2 && at[0] === 'optimizers') {
+      const name = (value as { name?: unknown } | undefined)?.name;
+      if (typeof name === 'string' && name in optimizerSchemas) {
+        return (optimizerSchemas[name as keyof typeof optimizerSchemas] as unknown as z.ZodObject).extend({ label: z.string().optional() }) as never;
+      }
+    }
+    return schema;
+  });
 }
 
 /** JSON Schema of the config, for editors (`muonlab schema > experiment.schema.json`). */

@@ -140,6 +140,8 @@ export const SweepRunSummarySchema = z.object({
   capacityAllItems: z.number().nullable(),
   diverged: z.boolean(),
   divergedAtStep: z.number().nullable(),
+  /** non-finite, or loss-growth (past training.divergence.lossMultiple × the step-0 loss). */
+  divergedReason: z.enum(['non-finite', 'loss-growth']).nullable().optional(),
 });
 
 /** `summary.json` at a config run's root: every finished cell, and power-law fits along numeric axes. */
@@ -164,3 +166,131 @@ export const SweepSummarySchema = z.object({
 export type PresetRunManifest = z.infer<typeof PresetRunManifestSchema>;
 export type PresetCellFile = z.infer<typeof PresetCellFileSchema>;
 export type SweepSummary = z.infer<typeof SweepSummarySchema>;
+
+/**
+ * A prediction's verdict. `agrees` / `disagrees`: the measurement decides; `inconclusive`: it
+ * cannot — its confidence interval is wider than the tolerance band, or the preset ran below the
+ * size where the claim is meant to hold; `reported`: a figure stated without a check, never counted
+ * as agreement. Only `disagrees` fails a run (exit status, `npm start`'s closing line).
+ */
+export const VERDICTS = ['agrees', 'disagrees', 'inconclusive', 'reported'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+const SCALE_ORDER = ['ci', 'quick', 'full'] as const;
+
+/**
+ * The half-width of a tolerance written as `±x` or `x% relative` (relative to a numeric
+ * prediction), or null for one-sided or worded tolerances (`> 1`, `lower bound`), which have no band.
+ *
+ * @example
+ * toleranceHalfWidth('±0.25', 0.5); // 0.25
+ * toleranceHalfWidth('10% relative', 2); // 0.2
+ * toleranceHalfWidth('> 1', '> 1'); // null
+ */
+export function toleranceHalfWidth(tolerance: string, predicted: number | string): number | null {
+  const plusMinus = /^±\s*([0-9.eE+-]+)/.exec(tolerance.trim());
+  if (plusMinus && Number.isFinite(Number(plusMinus[1]))) return Number(plusMinus[1]);
+  const relative = /^([0-9.]+)\s*% relative/.exec(tolerance.trim());
+  if (relative && typeof predicted === 'number' && Number.isFinite(predicted)) return (Number(relative[1]) / 100) * Math.abs(predicted);
+  return null;
+}
+
+/** What verdictOf looks at: a prediction record as a preset writes it. */
+export interface VerdictInput {
+  predicted: number | string;
+  measured: number;
+  ci?: [number, number] | null;
+  tolerance: string;
+  /** The preset's own comparison of measured with predicted. */
+  agrees: boolean;
+  /** A figure stated without a check. */
+  reported?: boolean;
+  /** The smallest scale at which the claim is meant to hold (the preset states it). */
+  holdsFrom?: 'ci' | 'quick' | 'full';
+}
+
+/**
+ * The verdict of one prediction at `scale`, and why when it is not the preset's own comparison.
+ * Order: reported; below the claim's scale → inconclusive; a confidence interval wider than the
+ * tolerance band (2 × half-width) → inconclusive, whichever side the point estimate falls on (the
+ * data cannot decide); else the preset's comparison.
+ *
+ * @example
+ * verdictOf({ predicted: 0, measured: 1.3, ci: [-4.9, 7.5], tolerance: '±0.25', agrees: false }, 'quick');
+ * // { verdict: 'inconclusive', why: '95% interval [-4.90, 7.50] (width 12.4) is wider than the tolerance band ±0.25' }
+ */
+export function verdictOf(p: VerdictInput, scale: 'ci' | 'quick' | 'full'): { verdict: Verdict; why?: string } {
+  if (p.reported || p.tolerance.trim() === 'reported') return { verdict: 'reported', why: 'stated, not checked' };
+  if (p.holdsFrom && SCALE_ORDER.indexOf(scale) < SCALE_ORDER.indexOf(p.holdsFrom)) {
+    return { verdict: 'inconclusive', why: `the claim is meant to hold from the ${p.holdsFrom} scale on; this run is ${scale}` };
+  }
+  const half = toleranceHalfWidth(p.tolerance, p.predicted);
+  if (p.ci && half !== null && Number.isFinite(p.ci[0]) && Number.isFinite(p.ci[1]) && p.ci[1] - p.ci[0] > 2 * half) {
+    const width = p.ci[1] - p.ci[0];
+    return { verdict: 'inconclusive', why: `95% interval [${p.ci[0].toFixed(2)}, ${p.ci[1].toFixed(2)}] (width ${width.toPrecision(3)}) is wider than the tolerance band ${p.tolerance}` };
+  }
+  return { verdict: p.agrees ? 'agrees' : 'disagrees' };
+}
+
+/** A prediction record in summary.json (muonlab.preset-summary/2). */
+export const PredictionRecordSchema = z.object({
+  name: z.string(),
+  formula: z.string(),
+  predicted: z.union([z.number(), z.string()]),
+  measured: z.number().nullable(),
+  ci: z.tuple([z.number().nullable(), z.number().nullable()]).nullable().optional(),
+  tolerance: z.string(),
+  /** verdict === 'agrees' (kept for readers of /1). */
+  agrees: z.boolean(),
+  verdict: z.enum(VERDICTS),
+  why: z.string().optional(),
+  reported: z.boolean().optional(),
+  holdsFrom: z.enum(SCALE_ORDER).optional(),
+});
+
+const PresetSummaryBase = {
+  preset: z.string(),
+  scale: z.enum(SCALE_ORDER),
+  createdAt: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  measurements: z.array(z.record(z.string(), z.unknown())),
+  elapsedMs: z.number(),
+};
+
+/** `<preset>-<scale>/summary.json`, version 2: three-valued verdicts (+ reported rows). */
+export const PresetSummarySchema = z.object({ schema: z.literal('muonlab.preset-summary/2'), ...PresetSummaryBase, predictions: z.array(PredictionRecordSchema) }).passthrough();
+
+/** Version 1 (before verdicts): `agrees` only; a reported row had `agrees: true`. */
+export const PresetSummaryV1Schema = z
+  .object({
+    schema: z.literal('muonlab.preset-summary/1'),
+    ...PresetSummaryBase,
+    predictions: z.array(PredictionRecordSchema.omit({ verdict: true, why: true, reported: true, holdsFrom: true })),
+  })
+  .passthrough();
+
+export type PresetSummary = z.infer<typeof PresetSummarySchema>;
+
+/**
+ * Reads a preset summary of either version; a /1 file is upgraded: its rows get verdicts from the
+ * same rules (a row whose tolerance is "reported" becomes `reported`, no longer an agreement).
+ *
+ * @example
+ * const summary = readPresetSummary(JSON.parse(readFileSync('runs/c-multistep-ci/summary.json', 'utf8')));
+ */
+export function readPresetSummary(json: unknown): PresetSummary {
+  const schema = (json as { schema?: unknown } | null)?.schema;
+  if (schema === 'muonlab.preset-summary/1') {
+    const old = PresetSummaryV1Schema.parse(json);
+    return PresetSummarySchema.parse({
+      ...old,
+      schema: 'muonlab.preset-summary/2',
+      predictions: old.predictions.map((p) => {
+        const ci = p.ci && p.ci[0] !== null && p.ci[1] !== null ? ([p.ci[0], p.ci[1]] as [number, number]) : null;
+        const { verdict, why } = verdictOf({ ...p, measured: p.measured ?? NaN, ci }, old.scale);
+        return { ...p, verdict, ...(why ? { why } : {}), agrees: verdict === 'agrees' };
+      }),
+    });
+  }
+  return PresetSummarySchema.parse(json);
+}

@@ -3,7 +3,8 @@
  * without axes), each with a stable id; `--shard i/n` splits cells by estimated cost so every
  * machine computes the same split, and finished cells (with a summary.json) are skipped on resume.
  */
-import { parseExperimentConfig, type ExperimentConfig } from './config';
+import { ConfigError, configPathProblem, parseExperimentConfig, type ExperimentConfig } from './config';
+import { resolveSchedule } from '../optim/schedule';
 
 export interface SweepCell {
   /** Stable id from the axis values, e.g. `task.dIn=128,task.frequency.powerExponent=1.5`. */
@@ -29,19 +30,95 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   }
 }
 
-/** Expands sweep axes (zip groups advance together, groups form a product) into cells. */
-export function expandSweep(config: ExperimentConfig): SweepCell[] {
+/** Values compared as JSON (a sweep value may be a number, a string or an object). */
+const valueKey = (v: unknown) => JSON.stringify(v);
+
+/**
+ * Problems of the sweep axes themselves: a path that names no config field (or an array index out
+ * of range), two axes on one path, a value repeated on an axis (or a repeated tuple in a zip
+ * group), zip groups of unequal lengths. Each would make cells that are identical or that collide
+ * on one id (and so on one folder) — silently wrong results.
+ */
+export function sweepAxisProblems(config: ExperimentConfig): string[] {
+  const problems: string[] = [];
+  const firstAxis = new Map<string, number>();
+  config.sweep.forEach((axis, i) => {
+    const pathProblem = configPathProblem(axis.path, config);
+    if (pathProblem) problems.push(`sweep.${i}.path: ${pathProblem}`);
+    if (axis.path === 'sweep' || axis.path.startsWith('sweep.') || axis.path === 'name' || axis.path === 'schema') {
+      problems.push(`sweep.${i}.path: "${axis.path}" cannot be swept`);
+    }
+    const before = firstAxis.get(axis.path);
+    if (before !== undefined) problems.push(`sweep.${i}.path: "${axis.path}" is already swept by sweep.${before}`);
+    else firstAxis.set(axis.path, i);
+    if (axis.zip === undefined) {
+      const seen = new Map<string, number>();
+      axis.values.forEach((v, k) => {
+        const at = seen.get(valueKey(v));
+        if (at !== undefined) problems.push(`sweep.${i}.values.${k}: ${valueKey(v)} repeats sweep.${i}.values.${at} (two cells would be the same)`);
+        else seen.set(valueKey(v), k);
+      });
+    }
+  });
+  for (const [name, axes] of zipGroups(config)) {
+    if (!name.startsWith('#')) {
+      const lengths = new Set(axes.map((a) => a.values.length));
+      if (lengths.size > 1) {
+        problems.push(`sweep: zip group "${name}": axes have different lengths (${[...lengths].join(', ')})`);
+        continue;
+      }
+      const seen = new Map<string, number>();
+      for (let k = 0; k < axes[0].values.length; k++) {
+        const key = valueKey(axes.map((a) => a.values[k]));
+        const at = seen.get(key);
+        if (at !== undefined) problems.push(`sweep: zip group "${name}": entry ${k} repeats entry ${at} (${key})`);
+        else seen.set(key, k);
+      }
+    }
+  }
+  return problems;
+}
+
+function zipGroups(config: ExperimentConfig): Map<string, ExperimentConfig['sweep']> {
   const groups = new Map<string, ExperimentConfig['sweep']>();
   config.sweep.forEach((axis, i) => {
     const key = axis.zip ?? `#${i}`;
     groups.set(key, [...(groups.get(key) ?? []), axis]);
   });
-  for (const [name, axes] of groups) {
-    const lengths = new Set(axes.map((a) => a.values.length));
-    if (lengths.size > 1) throw new RangeError(`sweep zip group "${name}": axes have different lengths (${[...lengths].join(', ')})`);
-  }
+  return groups;
+}
+
+/**
+ * Problems of one expanded cell that the schema cannot see: every optimizer's learning rate (a
+ * number or an expression of d, N…) evaluated with the cell's sizes and steps — NaN, ±∞ or < 0 is
+ * an error naming `optimizers.<k>.lr`.
+ */
+export function cellProblems(config: ExperimentConfig): string[] {
+  const problems: string[] = [];
+  const dims = { d_in: config.task.dIn, d_out: config.task.dOut, N: config.task.N };
+  config.optimizers.forEach((entry, k) => {
+    try {
+      resolveSchedule(entry.lr as Parameters<typeof resolveSchedule>[0], dims, config.training.steps, `optimizers.${k}.lr`);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  });
+  return problems;
+}
+
+/**
+ * Expands sweep axes (zip groups advance together, groups form a product) into cells. Every cell is
+ * validated (schema, learning rates) before any is returned; all problems of all cells are listed
+ * at once in one ConfigError.
+ *
+ * @example
+ * expandSweep(parseExperimentConfig(json)).map((c) => c.id); // ['task.dIn=64', 'task.dIn=128']
+ */
+export function expandSweep(config: ExperimentConfig): SweepCell[] {
+  const axisProblems = sweepAxisProblems(config);
+  if (axisProblems.length) throw new ConfigError(`invalid sweep:\n  ${axisProblems.join('\n  ')}`);
   let points: Record<string, unknown>[] = [{}];
-  for (const axes of groups.values()) {
+  for (const axes of zipGroups(config).values()) {
     const next: Record<string, unknown>[] = [];
     for (const p of points) {
       for (let k = 0; k < axes[0].values.length; k++) {
@@ -52,18 +129,24 @@ export function expandSweep(config: ExperimentConfig): SweepCell[] {
     }
     points = next;
   }
-  return points.map((point, index) => {
+  const problems: string[] = [];
+  const cells: SweepCell[] = [];
+  points.forEach((point, index) => {
     const raw = structuredClone({ ...config, sweep: [] }) as unknown as Record<string, unknown>;
-    for (const [path, value] of Object.entries(point)) setPath(raw, path, value);
     const id = Object.entries(point).map(([p, v]) => `${p}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(',') || 'single';
-    let cellConfig: ExperimentConfig;
     try {
-      cellConfig = parseExperimentConfig(raw);
+      for (const [path, value] of Object.entries(point)) setPath(raw, path, value);
+      const cellConfig = parseExperimentConfig(raw);
+      const more = cellProblems(cellConfig);
+      if (more.length) throw new ConfigError(more.join('\n  '));
+      cells.push({ id, index, config: cellConfig, point });
     } catch (err) {
-      throw new RangeError(`sweep cell ${id}: ${(err as Error).message}`, { cause: err });
+      const message = (err as Error).message.replace(/^invalid experiment config:\n\s*/, '');
+      problems.push(config.sweep.length ? `sweep cell ${id}: ${message}` : message);
     }
-    return { id, index, config: cellConfig, point };
   });
+  if (problems.length) throw new ConfigError(problems.length === 1 && config.sweep.length === 0 ? `invalid experiment config:\n  ${problems[0]}` : `invalid sweep cells (${problems.length} of ${points.length}):\n  ${problems.join('\n  ')}`);
+  return cells;
 }
 
 /**

@@ -25,12 +25,12 @@ import { createOptimizer, parseOptimizerConfig, runParamsFor, writeListLearningR
 import { denseEmbedding } from '../task/embeddings';
 import { createGpuTask, sampleMinibatch } from '../task/taskGpu';
 import { parseExperimentConfig, type ExperimentConfig, type ExperimentConfigInput } from './config';
+import { validationSizeProblems } from './bounds';
 
 export const VALIDATION_QUANTITIES = ['loss', 'gradient', 'update', 'weights', 'state'] as const;
 export type ValidationQuantity = (typeof VALIDATION_QUANTITIES)[number];
 
-/** The CPU reference materializes N × N logits per run: keep validation to small configs. */
-export const VALIDATION_LIMITS = { N: 1024, d: 256 };
+export { VALIDATION_LIMITS } from './bounds';
 
 export interface ValidationRow {
   /** entry.label ?? entry.name, with its index: `1:adam`. */
@@ -84,10 +84,7 @@ export function worstDifferences(rows: readonly ValidationRow[]): ValidationRepo
 }
 
 function checkSize(config: ExperimentConfig): void {
-  const { N, dIn, dOut } = config.task;
-  const problems: string[] = [];
-  if (N > VALIDATION_LIMITS.N) problems.push(`task.N = ${N} (at most ${VALIDATION_LIMITS.N})`);
-  if (Math.max(dIn, dOut) > VALIDATION_LIMITS.d) problems.push(`task.dIn/dOut = ${dIn}/${dOut} (at most ${VALIDATION_LIMITS.d})`);
+  const problems = validationSizeProblems(config);
   if (problems.length) throw new RangeError(`--validate runs the Float64 CPU reference and needs a small config: ${problems.join(', ')}; shrink it with --set`);
 }
 

@@ -40,6 +40,12 @@ import softmaxGradIdentity from '../../shaders/softmaxGrad/identity.wgsl?raw';
 import softmaxGradStaged from '../../shaders/softmaxGrad/staged.wgsl?raw';
 import taskEmbeddings from '../../shaders/task/embeddings.wgsl?raw';
 import taskSampling from '../../shaders/task/sampling.wgsl?raw';
+import transformerActivation from '../../shaders/transformer/activation.wgsl?raw';
+import transformerAttention from '../../shaders/transformer/attention.wgsl?raw';
+import transformerEmbed from '../../shaders/transformer/embed.wgsl?raw';
+import transformerGradClip from '../../shaders/transformer/grad_clip.wgsl?raw';
+import transformerLmHead from '../../shaders/transformer/lm_head.wgsl?raw';
+import transformerRmsnorm from '../../shaders/transformer/rmsnorm.wgsl?raw';
 import trainAdvanceRuns from '../../shaders/train/advance_runs.wgsl?raw';
 import trainFreezeNonfinite from '../../shaders/train/freeze_nonfinite.wgsl?raw';
 
@@ -78,6 +84,12 @@ export const SHADER_SOURCES: Readonly<Record<string, string>> = {
   'softmaxGrad/staged.wgsl': softmaxGradStaged,
   'task/embeddings.wgsl': taskEmbeddings,
   'task/sampling.wgsl': taskSampling,
+  'transformer/activation.wgsl': transformerActivation,
+  'transformer/attention.wgsl': transformerAttention,
+  'transformer/embed.wgsl': transformerEmbed,
+  'transformer/grad_clip.wgsl': transformerGradClip,
+  'transformer/lm_head.wgsl': transformerLmHead,
+  'transformer/rmsnorm.wgsl': transformerRmsnorm,
   'train/advance_runs.wgsl': trainAdvanceRuns,
   'train/freeze_nonfinite.wgsl': trainFreezeNonfinite,
 };

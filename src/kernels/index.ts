@@ -11,6 +11,7 @@ import { newtonSchulzFamily } from './newtonSchulz';
 import { optimizersFamily } from './optimizers';
 import { philoxFamily } from './philox';
 import { softmaxGradFamily } from './softmaxGrad';
+import { transformerFamily } from './transformer';
 
 export const KERNEL_FAMILIES: readonly KernelFamily[] = [
   matmulFamily,
@@ -19,6 +20,7 @@ export const KERNEL_FAMILIES: readonly KernelFamily[] = [
   optimizersFamily,
   philoxFamily,
   softmaxGradFamily,
+  transformerFamily,
   fmaPeakFamily,
 ];
 

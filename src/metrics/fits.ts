@@ -12,6 +12,10 @@ export interface LinearFit {
   slopeStdErr: number;
   /** Two-sided confidence interval of the slope at `level` (NaN bounds with fewer than 3 points). */
   slopeCI: [number, number];
+  /** Standard error of the intercept, s·√(1/n + x̄²/Sxx) (NaN with fewer than 3 points). */
+  interceptStdErr: number;
+  /** Two-sided confidence interval of the intercept at `level` (NaN bounds with fewer than 3 points). */
+  interceptCI: [number, number];
   level: number;
   /** Coefficient of determination. */
   r2: number;
@@ -41,11 +45,14 @@ export function fitLine(x: readonly number[], y: readonly number[], level = 0.95
   const dof = n - 2;
   const slopeStdErr = dof > 0 ? Math.sqrt(sse / dof / sxx) : NaN;
   const t = dof > 0 ? tQuantile(0.5 + level / 2, dof) : NaN;
+  const interceptStdErr = dof > 0 ? Math.sqrt((sse / dof) * (1 / n + (mx * mx) / sxx)) : NaN;
   return {
     slope,
     intercept,
     slopeStdErr,
     slopeCI: [slope - t * slopeStdErr, slope + t * slopeStdErr],
+    interceptStdErr,
+    interceptCI: [intercept - t * interceptStdErr, intercept + t * interceptStdErr],
     level,
     r2: syy > 0 ? 1 - sse / syy : 1,
     points: n,

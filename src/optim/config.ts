@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { NS_SCHEDULE_NAMES } from '../cpu/newtonSchulz';
 import { evaluateExpression, type LearningRateSchedule } from './schedule';
+import { formatIssue, strictObject } from '../experiments/strict';
 
 export const OPTIMIZER_NAMES = ['gd', 'sgd', 'signgd', 'adam', 'adamw', 'muon', 'muon-reg', 'tra-signgd'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
@@ -42,20 +43,20 @@ const orth = z.union([
 const base = { lr: lrSchedule };
 
 export const optimizerSchemas = {
-  gd: z.object({ name: z.literal('gd'), ...base, momentum: unitInterval('momentum').default(0), nesterov: z.boolean().default(false) }).strict(),
-  sgd: z.object({ name: z.literal('sgd'), ...base, momentum: unitInterval('momentum').default(0), nesterov: z.boolean().default(false) }).strict(),
-  signgd: z.object({ name: z.literal('signgd'), ...base }).strict(),
-  adam: z.object({
+  gd: strictObject({ name: z.literal('gd'), ...base, momentum: unitInterval('momentum').default(0), nesterov: z.boolean().default(false) }),
+  sgd: strictObject({ name: z.literal('sgd'), ...base, momentum: unitInterval('momentum').default(0), nesterov: z.boolean().default(false) }),
+  signgd: strictObject({ name: z.literal('signgd'), ...base }),
+  adam: strictObject({
     name: z.literal('adam'), ...base,
     beta1: unitInterval('beta1').default(0.9), beta2: unitInterval('beta2').default(0.999),
     eps: z.number().nonnegative().default(1e-8), weightDecay: z.number().nonnegative().default(0),
-  }).strict(),
-  adamw: z.object({
+  }),
+  adamw: strictObject({
     name: z.literal('adamw'), ...base,
     beta1: unitInterval('beta1').default(0.9), beta2: unitInterval('beta2').default(0.999),
     eps: z.number().nonnegative().default(1e-8), weightDecay: z.number().nonnegative().default(0.01),
-  }).strict(),
-  muon: z.object({
+  }),
+  muon: strictObject({
     name: z.literal('muon'), ...base,
     momentum: unitInterval('momentum').default(0.95),
     /** `sum`: B ← μB + G ([B]'s form); `ema`: B ← βB + (1−β)G (the reference implementation). */
@@ -64,14 +65,14 @@ export const optimizerSchemas = {
     /** Multiply D by sqrt(max(1, rows/cols)). */
     shapeScale: z.boolean().default(false),
     orth: orth.default('ns5'),
-  }).strict(),
-  'muon-reg': z.object({
+  }),
+  'muon-reg': strictObject({
     name: z.literal('muon-reg'), ...base,
     lambda: z.number().refine((v) => Number.isFinite(v) && v > 0, { error: (i) => `must be > 0, got ${String(i.input)}` }),
     /** Cap on coupled Newton–Schulz inverse-square-root iterations. */
     maxIterations: z.number().int().min(1).max(200).default(60),
-  }).strict(),
-  'tra-signgd': z.object({ name: z.literal('tra-signgd'), ...base }).strict(),
+  }),
+  'tra-signgd': strictObject({ name: z.literal('tra-signgd'), ...base }),
 } as const;
 
 export type OptimizerConfig = { [K in OptimizerName]: z.output<(typeof optimizerSchemas)[K]> }[OptimizerName];
@@ -98,7 +99,10 @@ export function parseOptimizerConfig(input: unknown, field = 'optimizer'): Optim
   }
   const result = optimizerSchemas[name as OptimizerName].safeParse(input);
   if (!result.success) {
-    const messages = result.error.issues.map((i) => `${[field, ...i.path].join('.')}: ${i.message}`);
+    const messages = result.error.issues.map((i) => {
+      const { path, message } = formatIssue(i, [field]);
+      return `${path}: ${message}`;
+    });
     throw new RangeError(messages.join('; '));
   }
   return result.data as OptimizerConfig;

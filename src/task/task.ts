@@ -3,6 +3,7 @@
  * schema whose errors name the field (`task.dIn: identity embeddings need dIn = N …`).
  */
 import { z } from 'zod';
+import { formatIssue, strictObject } from '../experiments/strict';
 
 export const EMBEDDING_KINDS = ['identity', 'orthonormal', 'gaussian', 'coupled-rotation'] as const;
 export type EmbeddingKind = (typeof EMBEDDING_KINDS)[number];
@@ -10,15 +11,15 @@ export type EmbeddingKind = (typeof EMBEDDING_KINDS)[number];
 const positiveInt = z.number().int().min(1);
 
 export const FrequencyConfigSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('uniform') }),
-  z.object({ kind: z.literal('power'), powerExponent: z.number().min(0).finite() }),
-  z.object({ kind: z.literal('hierarchical'), groups: positiveInt, groupExponent: z.number().min(0).finite() }),
-  z.object({ kind: z.literal('two-class'), headCount: positiveInt, headMass: z.number().min(0).max(1) }),
+  strictObject({ kind: z.literal('uniform') }),
+  strictObject({ kind: z.literal('power'), powerExponent: z.number().min(0).finite() }),
+  strictObject({ kind: z.literal('hierarchical'), groups: positiveInt, groupExponent: z.number().min(0).finite() }),
+  strictObject({ kind: z.literal('two-class'), headCount: positiveInt, headMass: z.number().min(0).max(1) }),
 ]);
 export type FrequencyConfig = z.infer<typeof FrequencyConfigSchema>;
 
-export const TaskConfigSchema = z
-  .object({
+// Strict: an unknown key (a typo) is an error naming the closest field, never silently dropped.
+export const TaskConfigSchema = strictObject({
     N: positiveInt,
     dIn: positiveInt,
     dOut: positiveInt,
@@ -27,8 +28,7 @@ export const TaskConfigSchema = z
     noise: z.number().min(0).lt(1).default(0),
     noiseTarget: z.enum(['sampled', 'expected']).default('sampled'),
     taskSeed: z.number().int().min(0).max(0xffffffff).default(0),
-  })
-  .superRefine((t, ctx) => {
+  }).superRefine((t, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (t.embedding === 'identity') {
       if (t.dIn !== t.N) issue('dIn', `identity embeddings need dIn = N = ${t.N}, got ${t.dIn}`);
@@ -68,6 +68,9 @@ export type TaskConfigInput = z.input<typeof TaskConfigSchema>;
 export function parseTaskConfig(input: unknown): TaskConfig {
   const r = TaskConfigSchema.safeParse(input);
   if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `task.${i.path.join('.') || '(root)'}: ${i.message}`);
+  const lines = r.error.issues.map((i) => {
+    const { path, message } = formatIssue(i, ['task']);
+    return `${path}: ${message}`;
+  });
   throw new RangeError(`invalid task config:\n  ${lines.join('\n  ')}`);
 }

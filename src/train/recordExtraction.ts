@@ -5,7 +5,8 @@
  *
  * A run whose loss is not finite is frozen by the GPU's loss guard in the same command buffer
  * (after the update), so the flag only shows in the next readback of the run parameters: the record
- * says so at once. A diverged run gets one record with `diverged: true` and none after it; the
+ * says so at once. So does a loss past training.divergence.lossMultiple × the run's step-0 loss
+ * (divergedReason 'loss-growth'). A diverged run gets one record with `diverged: true` and none after it; the
  * others go on.
  */
 import { unpackRunParams } from '../gpu/runParams';
@@ -13,7 +14,7 @@ import { singularValues } from '../cpu/polar';
 import { itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad/softmaxGrad';
 import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
 import { balanceGap, bucketStats, capacity, capacityPrefix } from '../metrics/recall';
-import type { PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord } from './records';
+import type { DivergedReason, PerItemArrays, RunInfo, RunOutcome, TrainHooks, TrainMetricsRecord } from './records';
 import type { StagingSet } from './readback';
 import type { RunGroup } from './runGroup';
 import { weightedLoss, type RunSnapshot } from './rules';
@@ -31,11 +32,14 @@ export interface ExtractionSettings {
   evalBuckets: string[];
   /** metrics.tau: thresholds whose first crossing max p̂ ≥ 1 − τ is tracked per run. */
   taus: readonly number[];
+  /** training.divergence.lossMultiple: a loss above this × the run's step-0 loss is divergence. */
+  lossMultiple: number;
 }
 
 interface RunState {
   diverged: boolean;
   divergedAtStep: number | null;
+  divergedReason: DivergedReason | null;
   /** Its diverged record is out: no more records. */
   reported: boolean;
   crossing: Record<string, number | null>;
@@ -63,7 +67,7 @@ export class RecordExtractor {
     private readonly hooks: Pick<TrainHooks, 'onRecord' | 'onPerItem'> = {},
   ) {
     this.history = runs.map(() => []);
-    this.state = runs.map(() => ({ diverged: false, divergedAtStep: null, reported: false, crossing: Object.fromEntries(settings.taus.map((tau) => [String(tau), null])) }));
+    this.state = runs.map(() => ({ diverged: false, divergedAtStep: null, divergedReason: null, reported: false, crossing: Object.fromEntries(settings.taus.map((tau) => [String(tau), null])) }));
   }
 
   /**
@@ -93,12 +97,24 @@ export class RecordExtractor {
         if (params[k].diverged && !o.diverged) {
           o.diverged = true;
           o.divergedAtStep = params[k].divergedAtStep;
+          o.divergedReason = 'non-finite';
         }
         if (!o.diverged && !Number.isFinite(loss)) {
           o.diverged = true;
           o.divergedAtStep = t;
+          o.divergedReason = 'non-finite';
         }
         const history = this.history[run.run];
+        // A finite loss can still have blown up (GD at η = 1e30 reaches 1e27): past lossMultiple ×
+        // its step-0 loss the run counts as diverged. Decided on the recorded loss, so pipelined and
+        // synchronous readback agree; the run is not frozen on the GPU (its later records are simply
+        // not kept), which leaves the other runs untouched.
+        const initialLoss = history[0]?.loss ?? loss;
+        if (!o.diverged && initialLoss > 0 && loss > this.settings.lossMultiple * initialLoss) {
+          o.diverged = true;
+          o.divergedAtStep = t;
+          o.divergedReason = 'loss-growth';
+        }
         history.push({ step: t, loss, capacity: 0, diverged: o.diverged });
         if (o.reported) continue;
         const pEval = Float32Array.from(evalOrder, (i) => pCorrect[i]);
@@ -126,6 +142,7 @@ export class RecordExtractor {
           buckets: bucketStats(pEval, cEval, evalBuckets),
           diverged: o.diverged,
           divergedAtStep: o.divergedAtStep,
+          divergedReason: o.divergedReason,
         };
         if (minibatchOutputs) {
           let s = 0;
@@ -149,6 +166,7 @@ export class RecordExtractor {
       ...r,
       diverged: this.state[r.run].diverged,
       divergedAtStep: this.state[r.run].divergedAtStep,
+      divergedReason: this.state[r.run].divergedReason,
       firstCrossing: this.state[r.run].crossing,
     }));
   }

@@ -47,8 +47,10 @@ export interface TrainMetricsRecord {
   minPCorrect: number;
   buckets: BucketStats[];
   diverged: boolean;
-  /** Step whose update (or loss) was non-finite; null while running. */
+  /** Step whose update (or loss) was non-finite, or whose loss passed the growth bound; null while running. */
   divergedAtStep: number | null;
+  /** Why it diverged (null while running). */
+  divergedReason?: DivergedReason | null;
   /** metrics.isotropy: of W_t, and of the update W_t − W_{t+1} (null at the last step). */
   isotropy?: { w: Isotropy; update: Isotropy | null };
   /** Muon with orth 'exact', at metric steps with an update: the GPU polar iteration's steps, its residual (the step change ‖X_k − X_{k−1}‖_F at the returned step) and whether the stop rule's tolerance was reached (docs/math.md §2.6). */
@@ -103,9 +105,16 @@ export interface TrainOptions {
   profile?: boolean;
 }
 
+/**
+ * `non-finite`: an update or the loss was NaN/±∞ (the run is frozen on the GPU); `loss-growth`: the
+ * loss passed training.divergence.lossMultiple × its step-0 value.
+ */
+export type DivergedReason = 'non-finite' | 'loss-growth';
+
 export interface RunOutcome extends RunInfo {
   diverged: boolean;
   divergedAtStep: number | null;
+  divergedReason: DivergedReason | null;
   /** Per τ of metrics.tau: the earliest metric step where max_i pCorrect_i ≥ 1 − τ (null if never). */
   firstCrossing: Record<string, number | null>;
 }

@@ -72,7 +72,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     const order = rankOrder(task.frequencies);
     const evalOrder = order.subarray(0, Math.min(N, config.metrics.evalItems ?? N));
     const buckets = itemBuckets(config.task, rankOf(order));
-    const extractor = new RecordExtractor(runs, groups.groups, { frequencies: task.frequencies, evalOrder, evalBuckets: Array.from(evalOrder, (i) => buckets[i]), taus: config.metrics.tau }, hooks);
+    const extractor = new RecordExtractor(runs, groups.groups, { frequencies: task.frequencies, evalOrder, evalBuckets: Array.from(evalOrder, (i) => buckets[i]), taus: config.metrics.tau, lossMultiple: config.training.divergence.lossMultiple }, hooks);
     const stepContext = {
       task,
       taskConfig: config.task,

@@ -19,6 +19,9 @@ import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } fro
 import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
+import { runTransformerJob, type TransformerJobOptions, type TransformerJobSummary } from '../model/job';
+import type { TransformerConfigInput } from '../model/config';
+import type { TransformerRecord } from '../model/trainer';
 
 export interface PageEnv {
   ok: true;
@@ -88,6 +91,11 @@ export interface MuonlabPageApi {
   currentProfile(): Promise<RunProfile | null>;
   /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
   validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
+  /**
+   * Trains a transformer config (src/model/); records stream to `muonlabTransformerRecord`, checkpoints
+   * (base64) to `muonlabCheckpoint`. `resume`: a checkpoint (base64) of this config to continue from.
+   */
+  runTransformer(config: TransformerConfigInput, options?: TransformerJobOptions & RunOptions): Promise<TransformerJobSummary & { profile?: RunProfile }>;
   /** A preset's independent cells at a scale (what `cells/<id>/` folders hold). */
   presetCells(name: string, scale: Scale): Promise<PresetCell[]>;
   /**
@@ -106,6 +114,8 @@ declare global {
     muonlabTrainProgress?: (event: TrainProgress) => void;
     muonlabRecord?: (cell: string, record: TrainMetricsRecord) => void;
     muonlabPerItem?: (cell: string, arrays: EncodedPerItem) => void;
+    muonlabTransformerRecord?: (record: TransformerRecord) => void;
+    muonlabCheckpoint?: (base64: string, step: number) => Promise<void>;
   }
 }
 
@@ -117,6 +127,9 @@ export interface AutomationIo {
   trainProgress?: (event: TrainProgress) => void;
   record?: (cell: string, record: TrainMetricsRecord) => void;
   perItem?: (cell: string, arrays: EncodedPerItem) => void;
+  transformerRecord?: (record: TransformerRecord) => void;
+  /** Awaited before training goes on, so a run killed afterwards finds the file written. */
+  checkpoint?: (base64: string, step: number) => Promise<void> | void;
 }
 
 /** JSON has no NaN/±Infinity: they cross as null rather than silently as 0 or a string. */
@@ -214,6 +227,18 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
     async validate(config, steps) {
       return jsonSafe(await validateConfig(await gpuPromise, config, { steps, progress }));
     },
+    async runTransformer(config, options = {}) {
+      const gpu = await gpuPromise;
+      const job = () =>
+        runTransformerJob(gpu, config, options, {
+          record: (r) => io.transformerRecord?.(jsonSafe(r)),
+          checkpoint: async (bytes, step) => io.checkpoint?.(base64(bytes), step),
+          progress: (event) => io.trainProgress?.(event),
+        });
+      if (!options.profile) return jsonSafe(await job());
+      const { result, profile } = await profileAmbient(gpu, config.name ?? 'transformer', job);
+      return jsonSafe({ ...result, profile: await withDevicePeak(gpu, profile) });
+    },
     async presetCells(name, scale) {
       return presetByName(name).cells(scale);
     },
@@ -236,7 +261,13 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
         onProgress: (event) => io.trainProgress?.(event),
         onRecord: (record) => io.record?.(cell, jsonSafe(record)),
         onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
-      }, { profile: options.profile });
+      }, { profile: options.profile }).catch(async (err: unknown) => {
+        // A lost device surfaces first as whatever GPU call failed (often a readback's mapAsync);
+        // say what happened instead, once device.lost has settled (it resolves just after).
+        const reason = gpu.lostReason ?? (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
+        if (reason !== undefined) throw new Error(`${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`, { cause: err });
+        throw err;
+      });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;
       return jsonSafe({
         cell,
@@ -259,6 +290,8 @@ export function installAutomationApi(gpuPromise: Promise<Gpu>): MuonlabPageApi {
     trainProgress: (event) => window.muonlabTrainProgress?.(event),
     record: (cell, record) => window.muonlabRecord?.(cell, record),
     perItem: (cell, arrays) => window.muonlabPerItem?.(cell, arrays),
+    transformerRecord: (record) => window.muonlabTransformerRecord?.(record),
+    checkpoint: (data, step) => window.muonlabCheckpoint?.(data, step),
   });
   window.muonlab = api;
   return api;

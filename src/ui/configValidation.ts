@@ -5,6 +5,7 @@
  */
 import { ExperimentConfigSchema, type ExperimentConfig } from '../experiments/config';
 import { expandSweep, type SweepCell } from '../experiments/sweep';
+import { formatIssue } from '../experiments/strict';
 
 export interface ConfigIssue {
   /** Dotted path into the config ('(json)' for syntax errors, '(sweep)' for expansion errors). */
@@ -39,15 +40,22 @@ export function checkConfigText(text: string): ConfigCheck {
   }
   const parsed = ExperimentConfigSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => {
-      const allowed = i.code === 'invalid_value' && Array.isArray(i.values) ? ` (allowed: ${i.values.map(String).join(', ')})` : '';
-      return { path: i.path.map(String).join('.') || '(root)', message: `${i.message}${allowed}` };
-    });
+    const issues = parsed.error.issues.map((i) => formatIssue(i));
     return { ok: false, value, issues };
   }
   try {
     return { ok: true, value, config: parsed.data, cells: expandSweep(parsed.data) };
   } catch (err) {
-    return { ok: false, value, issues: [{ path: '(sweep)', message: (err as Error).message }] };
+    // One issue per problem line of expandSweep's error; sweep-axis lines keep their path.
+    const lines = (err as Error).message.split('\n');
+    const problems = (lines.length > 1 ? lines.slice(1) : lines).map((l) => l.trim()).filter(Boolean);
+    return {
+      ok: false,
+      value,
+      issues: problems.map((line) => {
+        const m = /^(sweep(?:\.\d+\.\w+(?:\.\d+)?)?): (.*)$/.exec(line);
+        return m ? { path: m[1], message: m[2] } : { path: '(sweep)', message: line };
+      }),
+    };
   }
 }

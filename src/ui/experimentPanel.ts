@@ -6,20 +6,26 @@
 import { experimentJsonSchema } from '../experiments/config';
 import { PRESET_CATALOG } from '../experiments/presets/catalog';
 import { PRESETS } from '../experiments/presets/index';
-import { SCALES, type Scale } from '../experiments/presets/types';
+import { SCALES, verdictCounts, type PredictionRecord, type Scale } from '../experiments/presets/types';
 import { renderConfigForm, type JsonSchema } from './configForm';
 import { checkConfigText, type ConfigIssue } from './configValidation';
 import { downloadText } from './download';
 import { EXAMPLE_CONFIG } from './exampleConfig';
 import type { PageRunner } from './pageRunner';
 import type { RunSource } from './runState';
-import { decodeShareHash, encodeShareHash } from './shareLink';
+import { autorunDecision, decodeShareHash, encodeShareHash } from './shareLink';
 import { runJson, tidyRows, toCsv } from './tidyExport';
 
 function $<T extends HTMLElement>(selector: string): T {
   const el = document.querySelector<T>(selector);
   if (!el) throw new Error(`page: ${selector} is missing from index.html`);
   return el;
+}
+
+/** "1 disagree, 5 agree, 2 inconclusive": disagreements first, the rest never counted as agreement. */
+function verdictSummary(predictions: readonly PredictionRecord[]): string {
+  const c = verdictCounts(predictions);
+  return [`${c.disagrees} disagree`, `${c.agrees} agree`, ...(c.inconclusive ? [`${c.inconclusive} inconclusive`] : []), ...(c.reported ? [`${c.reported} reported`] : [])].join(', ');
 }
 
 function formatMs(ms: number): string {
@@ -173,15 +179,16 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     }
     const table = document.createElement('table');
     table.id = 'prediction-table';
-    table.innerHTML = '<tr><th>prediction</th><th>formula</th><th>predicted</th><th>measured</th><th>tolerance</th><th>agrees</th></tr>';
+    table.innerHTML = '<tr><th>prediction</th><th>formula</th><th>predicted</th><th>measured</th><th>tolerance</th><th>verdict</th></tr>';
     for (const p of report.predictions) {
       const tr = document.createElement('tr');
       tr.dataset.prediction = p.name;
       const num = (v: number | string) => (typeof v === 'number' ? String(+v.toPrecision(6)) : v);
-      for (const v of [p.name, p.formula, num(p.predicted), p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4), p.tolerance, p.agrees ? 'yes' : 'NO']) {
+      for (const v of [p.name, p.formula, num(p.predicted), p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4), p.tolerance, `${p.verdict ?? 'disagrees'}${p.why && p.verdict === 'inconclusive' ? ` (${p.why})` : ''}`]) {
         tr.append(Object.assign(document.createElement('td'), { textContent: v }));
       }
-      if (!p.agrees) tr.className = 'fail';
+      tr.dataset.verdict = p.verdict ?? 'disagrees';
+      if (p.verdict === 'disagrees') tr.className = 'fail';
       table.append(tr);
     }
     presetReport.replaceChildren(Object.assign(document.createElement('h3'), { textContent: `Predictions (${report.preset}, ${report.scale})` }), table);
@@ -223,7 +230,7 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
         break;
       case 'done':
         text = st.presetReport
-          ? `done: ${st.presetReport.predictions.length} predictions (${st.presetReport.predictions.filter((x) => !x.agrees).length} disagree) in ${formatMs(st.presetReport.elapsedMs)}`
+          ? `done: ${st.presetReport.predictions.length} predictions (${verdictSummary(st.presetReport.predictions)}) in ${formatMs(st.presetReport.elapsedMs)}`
           : `done: ${records} records`;
         break;
       case 'cancelled':
@@ -270,7 +277,24 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     gpuOk = ok;
     gpuKnown = true;
     refresh();
-    if (ok && shared.autorun && !shared.error) start();
+    if (!ok) return;
+    const decision = autorunDecision(shared, shared.source?.kind === 'config' ? checkEditor() : null);
+    if (decision.action === 'run') start();
+    if (decision.action === 'confirm') askBeforeRunning(decision.reasons);
   });
+
+  /** A link asked to run something large: say what, and run it only on an explicit click. */
+  function askBeforeRunning(reasons: string[]): void {
+    const box = $<HTMLElement>('#run-confirm');
+    $<HTMLElement>('#run-confirm-text').textContent = `This link asks to run something large — ${reasons.join('; ')}. It was not started.`;
+    box.hidden = false;
+    $<HTMLButtonElement>('#run-confirm-yes').onclick = () => {
+      box.hidden = true;
+      start();
+    };
+    $<HTMLButtonElement>('#run-confirm-no').onclick = () => {
+      box.hidden = true;
+    };
+  }
   return { refresh };
 }

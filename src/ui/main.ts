@@ -10,6 +10,7 @@ import { installExperimentPanel } from './experimentPanel';
 import { PageRunner } from './pageRunner';
 import { PlotPanel } from './plotPanel';
 import { mountProfilerView } from './profilerView';
+import { mountTransformerPanel } from './transformerPanel';
 import type { RunState } from './runState';
 
 /** What the page's own tests read (never needed by users). */
@@ -88,6 +89,8 @@ benchButton.addEventListener('click', async () => {
   for (const r of rows) log.textContent += `${r.kernel} ${r.variant} ${r.shape}: ${r.medianMs.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s${r.chosen ? ' (chosen)' : ''}\n`;
   benchButton.disabled = false;
 });
+
+mountTransformerPanel(document.querySelector<HTMLElement>('#transformer')!, gpuPromise);
 
 mountProfilerView(document.querySelector<HTMLElement>('#profiler')!, { gpu: gpuPromise, bench: (kernels, o) => api.bench(kernels, o) });
 

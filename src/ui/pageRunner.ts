@@ -102,6 +102,7 @@ export class PageRunner {
       }
       this.finish(undefined, gpu);
     } catch (err) {
+      await lossSettled(gpu);
       this.finish(err, gpu);
     }
   }
@@ -126,6 +127,7 @@ export class PageRunner {
       this.state.presetReport = report;
       this.finish(undefined, gpu);
     } catch (err) {
+      await lossSettled(gpu);
       this.finish(err, gpu);
     }
   }
@@ -157,4 +159,14 @@ export class PageRunner {
     if (this.state.status === 'paused') this.state.status = 'running';
     this.changed();
   }
+}
+
+/**
+ * A lost device often surfaces first as whatever GPU call failed (a readback's mapAsync), a moment
+ * before device.lost resolves: waiting for it briefly (≤ 200 ms) lets finish() say "device lost"
+ * instead of showing that call's error as a failure.
+ */
+async function lossSettled(gpu: Gpu | undefined): Promise<void> {
+  if (!gpu || gpu.lostReason !== undefined) return;
+  await Promise.race([gpu.lost.then(() => undefined), new Promise<void>((ok) => setTimeout(ok, 200))]);
 }

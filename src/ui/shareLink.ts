@@ -5,6 +5,8 @@
  */
 import type { RunSource } from './runState';
 import { SCALES, type Scale } from '../experiments/presets/types';
+import { boundsProblems } from '../experiments/bounds';
+import type { ConfigCheck } from './configValidation';
 
 function toBase64Url(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -57,4 +59,25 @@ export function decodeShareHash(hash: string): SharedRun {
     }
   }
   return { source: null, autorun: false };
+}
+
+/**
+ * What a link with `run=1` may do on open: `run` at once; `confirm` first — a `full` scale (hours,
+ * meant for a real GPU) or a config above BOUNDS (`steps: 1e15`) is never started by merely
+ * opening a link; `none` without `run=1` or with an unreadable link. `reasons` says why in words.
+ *
+ * @example
+ * autorunDecision(decodeShareHash('#preset=c-capacity-onestep&scale=full&run=1'), null);
+ * // { action: 'confirm', reasons: ['scale full: …'] }
+ */
+export function autorunDecision(shared: SharedRun, check: ConfigCheck | null): { action: 'run' | 'confirm' | 'none'; reasons: string[] } {
+  if (!shared.autorun || shared.error || !shared.source) return { action: 'none', reasons: [] };
+  if (shared.source.kind === 'preset') {
+    return shared.source.scale === 'full'
+      ? { action: 'confirm', reasons: [`scale full: the paper-sized run of ${shared.source.preset} (hours; meant for a real GPU)`] }
+      : { action: 'run', reasons: [] };
+  }
+  if (!check || !check.ok) return { action: 'none', reasons: [] };
+  const reasons = boundsProblems(check.config, check.cells).map((r) => r.replace(/ \(give --allow-large.*\)$/, ''));
+  return reasons.length ? { action: 'confirm', reasons } : { action: 'run', reasons: [] };
 }

@@ -102,7 +102,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
       const usable = as.filter((a) => fits[label][a]);
       if (usable.length < 2) continue;
       const law = fitExponentLaw(usable, usable.map((a) => fits[label][a].slope));
-      predictions.push({ name: `${label} c1 (exponent = c1 + c2/a)`, formula: 'c1', predicted: expected[0], measured: law.c1, tolerance: '±0.25', agrees: Math.abs(law.c1 - expected[0]) <= 0.25 });
+      predictions.push({ name: `${label} c1 (exponent = c1 + c2/a)`, formula: 'c1', predicted: expected[0], measured: law.c1, ci: law.fit.interceptCI.every(Number.isFinite) ? law.fit.interceptCI : null, tolerance: '±0.25', agrees: Math.abs(law.c1 - expected[0]) <= 0.25 });
       predictions.push({ name: `${label} c2 (exponent = c1 + c2/a)`, formula: 'c2', predicted: expected[1], measured: law.c2, ci: law.fit.slopeCI.every(Number.isFinite) ? law.fit.slopeCI : null, tolerance: '±0.25', agrees: Math.abs(law.c2 - expected[1]) <= 0.25 });
     }
   }

@@ -1,12 +1,15 @@
 /**
  * What a preset is (docs/math.md §5): one of the papers' figures at three scales, with the predictions it
  * checks. Running it yields prediction records (predicted next to measured, with the tolerance and
- * whether they agree), tables, plots and a report in words. `agrees` is for readers; tests
- * recompute pass/fail from the measured values with thresholds of their own.
+ * a verdict: agrees / disagrees / inconclusive / reported — decided in one place, verdictOf in
+ * results.ts), tables, plots and a report in words. Verdicts are for readers; tests recompute
+ * pass/fail from the measured values with thresholds of their own.
  *
  * This file is Node-safe (no GPU code): the CLI lists presets, plans their cells and shards before a
  * browser exists. How a preset runs on the GPU is src/experiments/presets/cellular.ts.
  */
+import { verdictOf, type Verdict } from '../results';
+
 export const SCALES = ['ci', 'quick', 'full'] as const;
 export type Scale = (typeof SCALES)[number];
 
@@ -19,7 +22,16 @@ export interface PredictionRecord {
   /** Confidence interval of the measured value, when it is a fit. */
   ci?: [number, number] | null;
   tolerance: string;
+  /** The preset's comparison; in a finished report, verdict === 'agrees'. */
   agrees: boolean;
+  /** A figure stated without a check (never counted as agreement). */
+  reported?: boolean;
+  /** The smallest scale at which this claim is meant to hold (below it the row is inconclusive). */
+  holdsFrom?: Scale;
+  /** Filled in by presetReport / reportHead (withVerdicts). */
+  verdict?: Verdict;
+  /** Why the verdict is not the preset's own comparison (inconclusive, reported). */
+  why?: string;
 }
 
 /**
@@ -27,7 +39,7 @@ export interface PredictionRecord {
  * objects, so `Record<string, unknown>` is what code that handles any preset sees).
  */
 export interface PresetReport<Measurement extends Record<string, unknown> = Record<string, unknown>> {
-  schema: 'muonlab.preset-summary/1';
+  schema: 'muonlab.preset-summary/2';
   preset: string;
   scale: Scale;
   createdAt: string;
@@ -50,6 +62,11 @@ export interface PresetInfo {
   predictions: string[];
   /** Per scale: its sizes in words (from the settings), a measured run time, and its cell count. */
   scales: Record<Scale, { sizes: string; estimate: string; cells: number }>;
+  /**
+   * The smallest scale at which the preset's claims are meant to hold: at smaller scales every row
+   * is inconclusive (a row's own `holdsFrom` overrides it). Absent: from `ci` on.
+   */
+  claimsHoldFrom?: Scale;
 }
 
 /** One independent piece of a preset's work at a scale (plain JSON). */
@@ -95,6 +112,8 @@ export interface PresetPlan<Settings, Params extends Record<string, unknown>> {
   estimates: Record<Scale, string>;
   /** The scale's independent cells, in the order a single run visits them. */
   cells(scale: Scale): PresetCell<Params>[];
+  /** The smallest scale at which the claims are meant to hold (PresetInfo.claimsHoldFrom). */
+  claimsHoldFrom?: Scale;
 }
 
 /**
@@ -105,8 +124,19 @@ export interface PresetPlan<Settings, Params extends Record<string, unknown>> {
  */
 export function presetInfo(plan: PresetPlan<unknown, Record<string, unknown>>): PresetInfo {
   const scale = (s: Scale) => ({ sizes: plan.describe(plan.settings[s]), estimate: plan.estimates[s], cells: plan.cells(s).length });
-  return { name: plan.name, title: plan.title, paper: plan.paper, predictions: plan.predictions, scales: { ci: scale('ci'), quick: scale('quick'), full: scale('full') } };
+  if (plan.claimsHoldFrom) claimsHoldFromByPreset.set(plan.name, plan.claimsHoldFrom);
+  return {
+    name: plan.name, title: plan.title, paper: plan.paper, predictions: plan.predictions, scales: { ci: scale('ci'), quick: scale('quick'), full: scale('full') },
+    ...(plan.claimsHoldFrom ? { claimsHoldFrom: plan.claimsHoldFrom } : {}),
+  };
 }
+
+/**
+ * Each plan's claimsHoldFrom by preset name, registered by presetInfo (every preset's catalog entry
+ * is made by it), so reportHead and presetReport apply it from the name alone — types.ts cannot
+ * import the catalog, which imports it.
+ */
+const claimsHoldFromByPreset = new Map<string, Scale>();
 
 /** The results in `cells` order; a clear error names the missing cells. */
 export function resultsInOrder<R extends { cell: { id: string } }>(cells: readonly PresetCell[], results: readonly R[], preset: string): R[] {
@@ -122,19 +152,65 @@ export function markdownTable(header: string[], rows: (string | number)[][]): st
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
+/**
+ * The predictions with their verdicts (verdictOf), `agrees` set to verdict === 'agrees'. Rows may
+ * state `holdsFrom`; `claimsHoldFrom` is the preset's default. Idempotent.
+ *
+ * @example
+ * withVerdicts(predictions, 'quick').filter((p) => p.verdict === 'disagrees');
+ */
+export function withVerdicts(predictions: readonly PredictionRecord[], scale: Scale, claimsHoldFrom?: Scale): PredictionRecord[] {
+  return predictions.map((p) => {
+    const holdsFrom = p.holdsFrom ?? claimsHoldFrom;
+    const { verdict, why } = verdictOf({ ...p, holdsFrom }, scale);
+    const out: PredictionRecord = { ...p, agrees: verdict === 'agrees', verdict };
+    if (holdsFrom) out.holdsFrom = holdsFrom;
+    if (why) out.why = why;
+    else delete out.why;
+    return out;
+  });
+}
+
+/** The verdict as a report shows it: disagreements in bold. */
+export function verdictLabel(verdict: Verdict | undefined): string {
+  return verdict === 'disagrees' ? '**disagrees**' : (verdict ?? 'disagrees');
+}
+
 export function predictionsMarkdown(predictions: readonly PredictionRecord[]): string {
   return markdownTable(
-    ['prediction', 'formula', 'predicted', 'measured', 'tolerance', 'agrees'],
-    predictions.map((p) => [p.name, p.formula, typeof p.predicted === 'number' ? p.predicted : p.predicted, p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured, p.tolerance, p.agrees ? 'yes' : '**NO**']),
+    ['prediction', 'formula', 'predicted', 'measured', 'tolerance', 'verdict'],
+    predictions.map((p) => [
+      p.name,
+      p.formula,
+      typeof p.predicted === 'number' ? p.predicted : p.predicted,
+      p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured,
+      p.tolerance,
+      `${verdictLabel(p.verdict)}${p.why && p.verdict !== 'reported' ? ` (${p.why})` : ''}`,
+    ]),
   );
 }
 
-/** The report's verdict line: says plainly when predictions and measurements disagree. */
+/** Counts of each verdict. */
+export function verdictCounts(predictions: readonly PredictionRecord[]): Record<Verdict, number> {
+  const counts: Record<Verdict, number> = { agrees: 0, disagrees: 0, inconclusive: 0, reported: 0 };
+  for (const p of predictions) counts[p.verdict ?? (p.agrees ? 'agrees' : 'disagrees')]++;
+  return counts;
+}
+
+/**
+ * The report's verdict line: disagreements are said plainly; inconclusive and reported rows are
+ * counted apart and never as agreement.
+ */
 export function agreementSentence(predictions: readonly PredictionRecord[]): string {
-  const disagree = predictions.filter((p) => !p.agrees).length;
-  return disagree === 0
-    ? 'Every prediction agrees with the measurement.'
-    : `**${disagree} prediction(s) disagree with the measurement** (rows marked NO).`;
+  const c = verdictCounts(predictions);
+  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive (the data cannot decide: see why)` : '', c.reported ? `${c.reported} reported without a check` : ''].filter(Boolean).join('; ');
+  const head =
+    c.disagrees > 0
+      ? `**${c.disagrees} prediction(s) disagree with the measurement** (rows marked disagrees); ${c.agrees} agree.`
+      : c.agrees === predictions.length
+        ? 'Every prediction agrees with the measurement.'
+        : `No prediction disagrees with the measurement; ${c.agrees} agree.`;
+  return apart ? `${head} Apart: ${apart}.` : head;
 }
 
 /**
@@ -148,6 +224,7 @@ export function agreementSentence(predictions: readonly PredictionRecord[]): str
  */
 export function reportHead(name: string, scale: Scale, intro: string | readonly string[], predictions: readonly PredictionRecord[]): string[] {
   const paragraphs = typeof intro === 'string' ? [intro] : intro;
+  predictions = withVerdicts(predictions, scale, claimsHoldFromByPreset.get(name));
   return [
     `# ${name} (${scale})`,
     '',
@@ -169,12 +246,12 @@ export function reportHead(name: string, scale: Scale, intro: string | readonly 
  */
 export function presetReport<Measurement extends Record<string, unknown>>(fields: Omit<PresetReport<Measurement>, 'schema' | 'createdAt'>): PresetReport<Measurement> {
   return {
-    schema: 'muonlab.preset-summary/1',
+    schema: 'muonlab.preset-summary/2',
     preset: fields.preset,
     scale: fields.scale,
     createdAt: new Date().toISOString(),
     settings: fields.settings,
-    predictions: fields.predictions,
+    predictions: withVerdicts(fields.predictions, fields.scale, claimsHoldFromByPreset.get(fields.preset)),
     measurements: fields.measurements,
     plots: fields.plots,
     markdown: fields.markdown,
