@@ -184,7 +184,12 @@ function summarize(scale: Scale, results: readonly CellOutcome<TaskCell['params'
         const f = meanAt(F64, a, d, t);
         const g = meanAt(EXACT, a, d, t);
         if (!Number.isFinite(f) || !Number.isFinite(g)) continue;
-        predictions.push({ name: `Muon GPU exact vs Float64 SVD items, a = ${a}, d = ${d}, t = ${t}`, formula: '|items_GPU − items_f64| ≤ max(2, 2 %)', predicted: 0, measured: Math.abs(g - f), tolerance: '≤ max(2, 2 % of the Float64 count)', agrees: Math.abs(g - f) <= Math.max(2, 0.02 * f) });
+        // t = 1 compares two directions from the same W₀ (the issue's band); later steps compare two
+        // trajectories, which the oscillating fixed-η dynamics pull apart from any difference: reported.
+        const name = `Muon GPU exact vs Float64 SVD items, a = ${a}, d = ${d}, t = ${t}`;
+        predictions.push(t === 1
+          ? { name, formula: '|items_GPU − items_f64| ≤ max(2, 2 %)', predicted: 0, measured: Math.abs(g - f), tolerance: '≤ max(2, 2 % of the Float64 count)', agrees: Math.abs(g - f) <= Math.max(2, 0.02 * f) }
+          : { name, formula: '|items_GPU − items_f64| along two trajectories', predicted: 0, measured: Math.abs(g - f), tolerance: 'reported', reported: true, agrees: false });
       }
     }
     const dMax = Math.max(...ds);
