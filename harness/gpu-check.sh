@@ -113,12 +113,12 @@ for p in $PRESETS; do
   i=$((i + 1))
   # Each preset may use an equal share of what is left for the presets still to run.
   share=$(($(left) / (n - i + 1)))
-  if step "run-$p-$SCALE" "$share" "$muonlab" run "$p" --scale "$SCALE" --out "$OUT/runs/$p-$SCALE"; then
+  if step "run-$p-$SCALE" "$share" "$muonlab" run "$p" --scale "$SCALE" --out "$OUT/runs"; then
     :
   elif [ "$SCALE" = full ]; then
     say "        $p: full scale did not finish in its share (${share}s); running quick instead"
     share=$(($(left) / (n - i + 1)))
-    step "run-$p-quick" "$share" "$muonlab" run "$p" --scale quick --out "$OUT/runs/$p-quick"
+    step "run-$p-quick" "$share" "$muonlab" run "$p" --scale quick --out "$OUT/runs"
   fi
   for f in "$OUT"/runs/"$p"-*/summary.json; do
     [ -f "$f" ] && "$WORK/node" -e '

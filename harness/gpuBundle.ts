@@ -92,8 +92,17 @@ export async function writeGpuBundle(options: GpuBundleOptions = {}): Promise<{ 
     external: ['webgpu'],
     plugins: [bundlePlugin()],
     define: { __MUONLAB_BUNDLE__: JSON.stringify(info) },
-    // Bundled CommonJS dependencies call require(); give the ES module one.
-    banner: { js: "import { createRequire as __muonlabCreateRequire } from 'node:module'; const require = __muonlabCreateRequire(import.meta.url);" },
+    // Bundled CommonJS dependencies use require(), __filename and __dirname; give the ES module them.
+    banner: {
+      js: [
+        "import { createRequire as __muonlabCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __muonlabFileURLToPath } from 'node:url';",
+        "import { dirname as __muonlabDirname } from 'node:path';",
+        'const require = __muonlabCreateRequire(import.meta.url);',
+        'const __filename = __muonlabFileURLToPath(import.meta.url);',
+        'const __dirname = __muonlabDirname(__filename);',
+      ].join(' '),
+    },
     logLevel: 'warning',
   });
 

@@ -38,7 +38,8 @@ describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? 
       },
     });
     const summary = existsSync(join(out, 'summary.txt')) ? readFileSync(join(out, 'summary.txt'), 'utf8') : '';
-    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const logs = ['env', 'check'].map((s) => join(out, `${s}.log`)).filter(existsSync).map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-3000)}`);
+    expect(run.status, `${run.stdout}\n${run.stderr}\n${logs.join('\n')}`).toBe(0);
     expect(summary).toMatch(/^host +node$/m);
     expect(summary).toMatch(/FALLBACK adapter/);
     for (const step of ['env', 'check', 'bench-fma-peak', 'run-a-noiseless-ci']) expect(summary).toMatch(new RegExp(`^ok +${step} `, 'm'));

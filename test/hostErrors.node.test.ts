@@ -10,13 +10,13 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'muonlab.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
 
 describe('--host', () => {
-  test('an unknown host exits 64 naming the allowed values', () => {
+  test('an unknown host exits 64 naming the allowed values', { timeout: 120_000 }, () => {
     const r = cli(['env', '--host', 'gpu']);
     expect(r.status).toBe(64);
     expect(r.stderr).toMatch(/--host = "gpu": .*\(allowed: browser, node\)/);
   });
 
-  test('the Node host with a Vulkan driver that does not exist exits 2: host, what was tried, what to install', () => {
+  test('the Node host with a Vulkan driver that does not exist exits 2: host, what was tried, what to install', { timeout: 120_000 }, () => {
     const r = cli(['env', '--host', 'node'], { VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' });
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/host node: Dawn \(webgpu [\d.]+\) found no usable adapter/);

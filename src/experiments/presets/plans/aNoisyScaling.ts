@@ -37,7 +37,7 @@ export const aNoisyScalingPlan: PresetPlan<NoisySettings, { T: number }> = {
   },
   describe: (s) =>
     `${s.checkGd ? '' : 'reduced: '}N = ${s.N}, M = ${s.groups} (C/M = ${s.N / s.groups / s.groups}), b = ${s.groupExponent}, ε = ${s.noise}, T ${listed(s.horizons)}, GD η ∈ {${s.gdFactors.join(', ')}}/p_max, ${count(s.horizons.reduce((sum, T) => sum + T, 0))} Muon steps in all; ` +
-    (s.checkGd ? 'checks both laws' : "checks Muon's T^−2 law only; GD's law and Muon < GD are reported, not checked (no honest small scale, docs/math.md §4)") +
+    (s.checkGd ? 'checks both laws' : "checks Muon's T^−2 law only; GD's law and Muon < GD are recorded as inconclusive (they hold from full on: no honest small scale, docs/math.md §4)") +
     (s.gpuOnly ? '; GPU only (refuses to start on a CPU/fallback adapter)' : ''),
   estimates: {
     ci: '≈ 25 s on SwiftShader (measured)',
