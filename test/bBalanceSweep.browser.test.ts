@@ -19,7 +19,7 @@ test('balance against K: GD follows its closed form and K^{r−1}, Muon stays ab
     const x = (((1 - tau) * (K - 1)) / tau) ** r;
     return x / (x + K - 1);
   };
-  const points = [];
+  const points: Awaited<ReturnType<typeof balanceAtK>> = [];
   for (const K of Ks) points.push(...(await withErrorScopes(gpu, () => balanceAtK(gpu, K))));
   const rho = (label: string, K: number) => points.find((p) => p.optimizer === label && p.K === K)!.rho;
   for (const K of Ks) {
