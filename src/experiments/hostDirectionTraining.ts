@@ -22,7 +22,7 @@ import { runCommands } from '../gpu/commands';
 import { createTensor, readTensor, runRange, writeTensor, type Tensor } from '../gpu/tensor';
 import { createNsWorkspace, newtonSchulz, readExactReport, type NsWorkspace } from '../kernels/newtonSchulz/newtonSchulz';
 import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad/softmaxGrad';
-import { polarFactor } from '../cpu/polar';
+import { polarFactor, regularizedPolar } from '../cpu/polar';
 import { F32_EPSILON } from '../metrics/isotropy';
 import { capacity, capacityPrefix } from '../metrics/recall';
 import { sampleMinibatchCpu, samplingThresholds } from '../task/sampling';
@@ -85,6 +85,8 @@ export type HostStepRecord = {
   orthResidual: number | null;
   /** `gpu-regularized`: λ of the update from W_t. */
   lambda: number | null;
+  /** GPU directions: whether the GPU result was not finite and the Float64 SVD form was used for this update. */
+  orthFallback: boolean | null;
 };
 
 export interface HostTrainingResult {
@@ -167,7 +169,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
           distinctSeen: minibatch ? distinct[r] : null,
           distinctSeenEvaluated: minibatch ? distinctEvaluated[r] : null,
           samplesSeen: minibatch ? B! * t : null,
-          orthSteps: null, orthResidual: null, lambda: null,
+          orthSteps: null, orthResidual: null, lambda: null, orthFallback: null,
         });
         history[r].push({ step: t, loss: c.loss ?? NaN, capacity: c.capacity, diverged: false });
       });
@@ -208,13 +210,26 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
           const lambda = run.direction === 'gpu-regularized' ? run.lambda!(t + 1) : 0;
           const orth = await gpuDirection(gpu, gpuWork, run.direction === 'gpu-polar' ? { g: runRange(G, r, 1) } : { host: g, lambda }, dOut, dIn);
           d = orth.direction;
+          // A non-finite GPU result (seen once for h_λ: [G; λI] at 256×128, docs/math.md §2.6) is
+          // replaced by the Float64 SVD form for this update and recorded, never silently.
+          const fallback = !orth.direction.every(Number.isFinite);
+          if (fallback) d = run.direction === 'gpu-polar' ? polarFactor(g, dOut, dIn, F32_EPSILON) : regularizedPolar(g, dOut, dIn, lambda);
           const rec = tRecords.find((x) => x.run === r);
-          if (rec) Object.assign(rec, { orthSteps: orth.steps, orthResidual: orth.residual, lambda: run.direction === 'gpu-regularized' ? lambda : null });
+          if (rec) Object.assign(rec, { orthSteps: orth.steps, orthResidual: orth.residual, lambda: run.direction === 'gpu-regularized' ? lambda : null, orthFallback: fallback });
         }
         const eta = run.lr(t + 1);
         const x = w[r];
         for (let k = 0; k < size; k++) x[k] -= eta * d[k];
-        if (!x.every(Number.isFinite)) throw new Error(`trainWithHostDirections: run "${runs[r].label}" became non-finite at step ${t + 1}`);
+        if (!x.every(Number.isFinite)) {
+          let bad = 0;
+          for (let k = 0; k < size; k++) if (!Number.isFinite(d[k])) bad++;
+          let gNorm = 0;
+          for (let k = 0; k < size; k++) gNorm += g[k] * g[k];
+          const rec = tRecords.find((y) => y.run === r);
+          throw new Error(`trainWithHostDirections: run "${runs[r].label}" became non-finite at step ${t + 1} ` +
+            `(${bad} non-finite entries in the direction ${run.direction}; ‖G‖_F = ${Math.sqrt(gNorm).toExponential(3)}, η = ${eta}` +
+            (rec?.orthSteps != null ? `, exact steps ${rec.orthSteps}, residual ${rec.orthResidual}, λ ${rec.lambda}` : '') + ')');
+        }
       }
     }
   } finally {

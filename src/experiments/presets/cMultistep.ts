@@ -65,6 +65,8 @@ export type MultistepPoint = {
   orthSteps?: number | null;
   orthResidual?: number | null;
   lambda?: number | null;
+  /** The GPU result was not finite and the Float64 SVD form made this update. */
+  orthFallback?: boolean | null;
 };
 
 type TaskCell = PresetCell<{ a: number; d: number; seed: number }>;
@@ -100,7 +102,7 @@ async function runTaskCell(gpu: Gpu, scale: Scale, cell: TaskCell, progress: (me
         onStep: (t) => progress(`a = ${a}, d = ${d}, seed ${seed}, ${run.label}: step ${t}${isLong ? ` (≤ ${maxSteps}, stop rule)` : `/${steps}`}`),
       });
       for (const r of result.records) {
-        points.push({ a, d, seed, series: run.label, step: r.step, capacity: r.capacity, capacityPrefix: r.capacityPrefix, loss: r.loss, long: isLong, orthSteps: r.orthSteps, orthResidual: r.orthResidual, lambda: r.lambda });
+        points.push({ a, d, seed, series: run.label, step: r.step, capacity: r.capacity, capacityPrefix: r.capacityPrefix, loss: r.loss, long: isLong, orthSteps: r.orthSteps, orthResidual: r.orthResidual, lambda: r.lambda, orthFallback: r.orthFallback });
       }
       if (isLong) stops.push({ a, d, seed, series: run.label, steps: result.steps, stopped: result.stopped });
     }
@@ -248,10 +250,13 @@ function summarize(scale: Scale, results: readonly CellOutcome<TaskCell['params'
     const last = points.find((p) => p.series === s.series && p.a === s.a && p.d === s.d && p.seed === s.seed && p.step === s.steps)!;
     return [short[s.series] ?? s.series, s.a, s.d, s.seed, s.steps, s.stopped, last.capacity, last.capacity / s.d ** 2, last.loss ?? NaN];
   });
-  const orth = points.filter((p) => p.orthSteps != null);
-  const orthSentence = orth.length
-    ? `GPU exact kernel over all ${orth.length} updates: ${Math.min(...orth.map((p) => p.orthSteps!))}–${Math.max(...orth.map((p) => p.orthSteps!))} steps, residual ≤ ${Math.max(...orth.map((p) => p.orthResidual!)).toExponential(2)}.`
-    : '';
+  const orth = points.filter((p) => p.orthSteps != null && !p.orthFallback);
+  const fallbacks = points.filter((p) => p.orthFallback);
+  const orthSentence = (orth.length
+    ? `GPU exact kernel over its ${orth.length} finite updates: ${Math.min(...orth.map((p) => p.orthSteps!))}–${Math.max(...orth.map((p) => p.orthSteps!))} steps, residual ≤ ${Math.max(...orth.map((p) => p.orthResidual!)).toExponential(2)}.`
+    : '') + (fallbacks.length
+    ? ` In ${fallbacks.length} update(s) the GPU result was not finite and the Float64 SVD form was used instead (${fallbacks.map((p) => `${short[p.series] ?? p.series} d = ${p.d}, step ${p.step + 1}, λ = ${p.lambda?.toExponential(2) ?? '—'}`).join('; ')}): a kernel failure, reported.`
+    : '');
   const markdown = [
     ...reportHead('c-multistep', scale, `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, population steps from W₀ = 0 with W kept in Float64; every item evaluated on the GPU at every step. Series: Muon with the GPU exact polar factor of the GPU's gradient (momentum 0) and η = 2√d; muon-reg, [C]'s regularized step h_λ(G) = G(GᵀG + λ²I)^{−1/2} with η = 2√d and λ_s = c·p(d_s)·√d for the update that makes W_s, d_s = min(N, d^{2 − (1 − 1/(2a))^s}), p(k) = k^{−a}/Σ_{i≤N} i^{−a}, c = ${LAMBDA_CONSTANT} ([C]'s λ_t ≍ d_{t+1}^{−a}·√d with the constant stated here); GD with η_t = 0.01√d·2^{t−1} (c-minibatch's rising schedule). ${seeds} task seed(s) per (a, d). Exponents per t are least-squares slopes of log capacity on log d with 95% t-intervals (none with two d). Long runs (d ∈ {${longDs.join(', ')}}) continue up to ${maxSteps} steps and stop when capacity gains less than ${MULTISTEP_STOP.capacityGain.percent}% over ${MULTISTEP_STOP.capacityGain.window} steps.`, predictions),
     `The paper reports deviations from d^{2 − (1 − 1/(2a))^t} at small a and large t; rows marked NO above are where these sizes deviate. ${closerSentence(distance, as, short)} ${oscillationSentence(points, stops, EXACT)} ${oscillationSentence(points, stops, REG)} ${orthSentence}`,
