@@ -41,8 +41,8 @@ export const cMultistepPlan: PresetPlan<MultistepSettings, { a: number; d: numbe
     (s.schedulerDs.length ? `; scheduler series at d ${listed(s.schedulerDs)}` : '') +
     (s.crossCheckDs.length ? `; Float64 SVD cross-check at d ${listed(s.crossCheckDs)}` : ''),
   estimates: {
-    ci: '≈ 1 min on SwiftShader (measured 59–61 s on a loaded machine)',
-    quick: '≈ 7 min on SwiftShader (measured 402 s, plus page build and variant timing)',
+    ci: '≈ 1–2 min on SwiftShader (measured 71 s with the muon-reg, GD and Float64 cross-check series)',
+    quick: 'an hour or more on SwiftShader (two long runs per d ∈ {64, 128}; one muon-reg step at d = 128 took ≈ 20 s on a loaded machine)',
     full: 'many hours on a GPU; not for CPU adapters',
   },
   // One cell per (a, d, task seed), in the order a single run visits them: per step the N × d
