@@ -20,6 +20,7 @@ import {
   type VariantSelection,
 } from '../src/experiments/results';
 import type { BenchRow, CheckRow } from '../src/kernels/family';
+import type { RecordingStats } from '../src/train/records';
 import { KERNEL_NAMES } from '../src/kernels/index';
 import { runId, writeJsonAtomic } from './files';
 import { formatTable } from './table';
@@ -300,6 +301,16 @@ export function parseCommandLine(argv: string[]): Options {
   };
 }
 
+/** One line on the host's recording cost of a cell's steps (dispatches per second of recording time). */
+function recordingLine(r: RecordingStats): string {
+  const perSecond = (n: number, ms: number) => (ms > 0 ? `${Math.round((1000 * n) / ms)}/s` : '—');
+  const plan = r.plan
+    ? `step plan: ${r.plan.bindGroupsCreated} bind groups and ${r.plan.uniformBuffersCreated} uniform buffers made, ${r.plan.uniformWrites} uniform rewrites`
+    : 'no step plan: a uniform buffer and a bind group per dispatch';
+  return `recording: ${r.dispatches} dispatches in ${r.steps} steps, ${r.recordMs.toFixed(0)} ms recording (${perSecond(r.dispatches, r.recordMs)}), ` +
+    `${r.submitMs.toFixed(0)} ms submitting (${perSecond(r.dispatches, r.recordMs + r.submitMs)} with it); ${plan}`;
+}
+
 function progress(message: string): void {
   process.stderr.write(`  … ${message}\n`);
 }
@@ -573,6 +584,7 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
           const diverged = summary.runs.filter((r) => r.diverged);
           const reasons = [...new Set(diverged.map((r) => r.divergedReason).filter(Boolean))];
           console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged.length ? `, ${diverged.length} run(s) diverged${reasons.length ? ` (${reasons.join(', ')})` : ''}` : ''}`);
+          if (summary.recording) console.log(`    ${recordingLine(summary.recording)}`);
         }
         if (stop.aborted) return;
         // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).

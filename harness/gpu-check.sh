@@ -97,7 +97,7 @@ for k in $BENCH; do
     case "$k" in
       matmul) args=(--shape 1024x1024x1024 --shape 4096x4096x4096) ;;
       newton-schulz) args=(--shape "16 x 256x256" --shape "16 x 1024x1024" --runs 5) ;;
-      softmax-grad) args=(--shape N=4096,d=64 --shape N=100000,d=256 --runs 3) ;;
+      softmax-grad) args=(--shape N=4096,d=64 --shape N=100000,d=256 --shape "coupled N=999" --runs 3) ;;
       *) args=() ;;
     esac
   fi

@@ -18,7 +18,7 @@ const work = mkdtempSync(join(tmpdir(), 'muonlab-gpucheck-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? ` (skipped: ${tools.join(', ')} missing)` : ''}`, () => {
-  test('bundle under 60 MiB; the script checks, benches and runs a preset on the Node host', { timeout: 1_000_000 }, async () => {
+  test('bundle under 60 MiB; the script checks, benches and runs a preset on the Node host', { timeout: 2_000_000 }, async () => {
     const bundle = await writeGpuBundle({ out: join(work, 'bundle'), xzLevel: 0 });
     expect(Object.keys(bundle.files).sort()).toEqual(['gpu-check.sh', 'muonlab-gpu.tar.xz']);
     // At xz -0 the archive is larger than the -6 that `npm run gpu-bundle` writes (28 MiB measured).
@@ -27,14 +27,16 @@ describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? 
     const out = join(work, 'out');
     const run = spawnSync(join(bundle.dir, 'gpu-check.sh'), [out], {
       encoding: 'utf8',
-      timeout: 960_000,
+      timeout: 1_900_000,
       env: {
         ...process.env,
         GPU_CHECK_SCALE: 'ci',
         GPU_CHECK_PRESETS: 'a-noiseless',
         GPU_CHECK_BENCH: 'fma-peak',
         GPU_CHECK_SMALL: '1',
-        GPU_CHECK_BUDGET_S: '900',
+        // Steps are capped at shares of the budget; the variant selection inside `env` alone took 175 s
+        // at load 22 on this 2-core machine, so the cap is set far above a quiet run's ~80 s in all.
+        GPU_CHECK_BUDGET_S: '1800',
       },
     });
     const summary = existsSync(join(out, 'summary.txt')) ? readFileSync(join(out, 'summary.txt'), 'utf8') : '';

@@ -10,6 +10,8 @@ import { hostTensor, type HostTensor } from '../src/cpu/hostTensor';
 import { matmulCpu } from '../src/cpu/matmul';
 import { runRange, type TensorLayout } from '../src/gpu/tensor';
 import { matmulShape, type MatmulOperands } from '../src/layout/matmulShape';
+import { MATMUL_SHAPE_CLASSES, matmulShapeClass } from '../src/kernels/matmul/matmul';
+import { gramShapeClass, gramVariantSupports, symmetricGramFlops } from '../src/kernels/matmul/symmetricGram';
 
 /** A host tensor from nested rows: one matrix, or a batch of matrices. */
 function t(matrices: number[][] | number[][][]): HostTensor {
@@ -270,5 +272,39 @@ describe('matmulShape: rejected calls name the operand', () => {
     const out = zeros(2, 2);
     expect(() => matmulCpu({ a: t(A23), b: t(P), c: out })).toThrow(/inner dimensions 3 and 2 differ/);
     expect(() => matmulCpu({ a: t(P), b: t(Q), c: zeros(2, 3) })).toThrow(/operand C is 2×3/);
+  });
+});
+
+describe('variant choice: shape classes and gram variants (no GPU)', () => {
+  const shape = (M: number, N: number, K: number) => ({ M, N, K });
+  test('small below 2^21 multiply-adds; shallow when larger with K ≤ 128; else large', () => {
+    expect(matmulShapeClass(shape(127, 128, 128), true)).toBe('aligned-small');
+    expect(matmulShapeClass(shape(128, 128, 128), true)).toBe('aligned-shallow');
+    expect(matmulShapeClass(shape(128, 128, 129), false)).toBe('unaligned-large');
+    // The fused softmax gradient's logit product (chunk 128 × 4096 queries, d = 64) and update
+    // product (4096 queries × d = 256, K = the chunk of 128) are shallow.
+    expect(matmulShapeClass(shape(128, 4096, 64), true)).toBe('aligned-shallow');
+    expect(matmulShapeClass(shape(4096, 256, 128), true)).toBe('aligned-shallow');
+    expect(matmulShapeClass(shape(4096, 4096, 4096), true)).toBe('aligned-large');
+    for (const c of [matmulShapeClass(shape(1, 1, 1), false), matmulShapeClass(shape(999, 999, 999), false)]) expect(MATMUL_SHAPE_CLASSES).toContain(c);
+  });
+
+  test('gram variants: the tiled vec4 form takes aligned shapes only, the subgroup forms need subgroups', () => {
+    const aligned = { m: 132, k: 20, offsets: [0, 0, 2640, 17424] };
+    const odd = { m: 132, k: 21, offsets: [0, 0, 0, 0] };
+    expect(gramVariantSupports({ hasSubgroups: false }, 'workgroup-tiled-vec4', aligned)).toBe(true);
+    expect(gramVariantSupports({ hasSubgroups: true }, 'workgroup-tiled-vec4', odd)).toBe(false);
+    expect(gramVariantSupports({ hasSubgroups: false }, 'register-blocked-quad', odd)).toBe(false);
+    expect(gramVariantSupports({ hasSubgroups: true }, 'subgroup-tiled', odd)).toBe(true);
+    expect(gramShapeClass(aligned)).toBe('aligned-small');
+    expect(gramShapeClass({ m: 256, k: 64, offsets: [0, 0, 0, 0] })).toBe('aligned-shallow');
+  });
+
+  test('FLOPs a symmetric kernel performs: whole tiles on and above the diagonal', () => {
+    // quad: T = 3 tiles of 32 → 6 tiles; tiled: T = 2 tiles of 128 → 3; subgroup at m = 270: 34 row
+    // blocks of 8, 2 column tiles of 256, the 2 blocks from row 256 on skip the first → 66 tiles.
+    expect(symmetricGramFlops({ batch: 2, m: 70, k: 45 })).toBe(2 * 2 * 6 * 32 * 32 * 45);
+    expect(symmetricGramFlops({ batch: 1, m: 132, k: 20 }, 'workgroup-tiled-vec4')).toBe(2 * 3 * 128 * 128 * 20);
+    expect(symmetricGramFlops({ batch: 1, m: 270, k: 13 }, 'subgroup-tiled')).toBe(2 * 66 * 8 * 256 * 13);
   });
 });

@@ -16,6 +16,7 @@ import { trainCell } from '../src/train/trainCell';
 import type { ProfileKernel, RunProfile } from '../src/gpu/runProfile';
 import { RunProfileSchema, withPeak } from '../src/gpu/runProfile';
 import { setVariantChoices, variantChoices } from '../src/kernels/variants';
+import { MATMUL_SHAPE_CLASSES } from '../src/kernels/matmul/matmul';
 
 const cfg = (c: Omit<ExperimentConfigInput, 'name'>) => parseExperimentConfig({ name: 'profile-test', ...c });
 
@@ -83,7 +84,7 @@ describe('profiled training runs', () => {
     // plain register-blocked kernel also compiles fastest on SwiftShader).
     const before = variantChoices(gpu);
     const v = 'register-blocked';
-    setVariantChoices(gpu, { ...before, matmul: { 'aligned-small': v, 'aligned-large': v, 'unaligned-small': v, 'unaligned-large': v } });
+    setVariantChoices(gpu, { ...before, matmul: Object.fromEntries(MATMUL_SHAPE_CLASSES.map((shapeClass) => [shapeClass, v])) });
     let result;
     try {
       result = await withErrorScopes(gpu, () => trainCell(gpu, config, {}, { profile: true }));

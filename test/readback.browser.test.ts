@@ -11,7 +11,7 @@ const cfg = (c: Omit<ExperimentConfigInput, 'name'>) => parseExperimentConfig({ 
 
 /** Everything a cell returns except wall-clock times, as plain JSON (typed arrays as arrays). */
 function comparable(r: CellResult): unknown {
-  return JSON.parse(JSON.stringify({ ...r, elapsedMs: 0 }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
+  return JSON.parse(JSON.stringify({ ...r, elapsedMs: 0, recording: undefined }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
 }
 
 const N = 16;

@@ -347,6 +347,50 @@ describe('trainCell on the GPU', () => {
     expect(result.records.find((r) => r.run === 1 && r.step === 1)!.isotropy!.update).toBeNull();
   });
 
+  test('a step plan: steps after the first record without new buffers or bind groups, and the results are bit-identical to recording afresh', async (ctx) => {
+    const gpu = await gpuOrSkip(ctx);
+    if (!gpu) return;
+    // Counts createBuffer and createBindGroup through a proxy of the device.
+    let buffers = 0;
+    let bindGroups = 0;
+    const device = new Proxy(gpu.device, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop === 'createBuffer') return (d: GPUBufferDescriptor) => (buffers++, target.createBuffer(d));
+        if (prop === 'createBindGroup') return (d: GPUBindGroupDescriptor) => (bindGroups++, target.createBindGroup(d));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const counted = { ...gpu, device } as typeof gpu;
+    const task = { N: 16, dIn: 8, dOut: 8, embedding: 'gaussian' as const };
+    const optimizers = [{ name: 'adam' as const, lr: 0.05 }, { name: 'muon' as const, lr: 0.5 }];
+    // Minibatch mode: the sampler's and the loss guard's uniforms carry the step; metric steps (every
+    // 2nd) add the population evaluation's dispatches.
+    const config = (steps: number) => cfg({ task, optimizers, training: { steps, mode: 'minibatch', batchSize: 4, runSeeds: [1, 2] }, metrics: { every: 2 } });
+    const run = async (steps: number, stepPlan: boolean) => {
+      const before = { buffers, bindGroups };
+      const result = await withErrorScopes(gpu, () => trainCell(counted, config(steps), {}, { stepPlan }));
+      return { result, buffers: buffers - before.buffers, bindGroups: bindGroups - before.bindGroups };
+    };
+    // T = 4 and T = 8: both fill the readback ring's two staging sets (metric steps 0, 2, 4, …; its
+    // buffers are made at a set's first use), so the difference is steps only.
+    const short = await run(4, true);
+    const long = await run(8, true);
+    // Four more steps (two of them metric steps) made nothing new.
+    expect([long.buffers, long.bindGroups]).toEqual([short.buffers, short.bindGroups]);
+    expect(long.result.recording!.plan!.bindGroupsCreated).toBe(short.result.recording!.plan!.bindGroupsCreated);
+    expect(long.result.recording!.plan!.uniformWrites).toBeGreaterThan(short.result.recording!.plan!.uniformWrites);
+    expect(long.result.recording!.dispatches).toBeGreaterThan(short.result.recording!.dispatches);
+    // Without the plan every dispatch makes its uniform buffers and bind group (what this test detects).
+    const fresh = await run(8, false);
+    expect(fresh.bindGroups - long.bindGroups).toBeGreaterThanOrEqual(fresh.result.recording!.dispatches - long.result.recording!.plan!.bindGroupsCreated);
+    expect(fresh.result.recording!.plan).toBeUndefined();
+    // Same records and final per-item arrays, bit for bit.
+    expect(long.result.records).toEqual(fresh.result.records);
+    expect(long.result.finalPerItem).toEqual(fresh.result.finalPerItem);
+    expect(long.result.records.length).toBeGreaterThan(0);
+  });
+
   test('every buffer it creates is destroyed (population and minibatch, all optimizer kinds)', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;

@@ -26,6 +26,7 @@ enable subgroups;
 
 //#import lib/matmul_blocked_access.wgsl
 //#import lib/matmul_epilogue.wgsl
+//#import lib/matmul_symmetric.wgsl
 
 // Column kk = op(B)[k+kk, n..n+3]: this invocation loads row k+lane, the quad supplies the others.
 // Must be called by all four invocations together (uniform control flow), with k + 3 < K.
@@ -156,15 +157,9 @@ fn gram_symmetric_quad(@builtin(subgroup_invocation_id) sid: u32,
   let lane = sid & 3u;
   let batch = wid.z;
   // Tile (tr, tc), tr ≤ tc, from the index over the upper triangle, row by row.
-  var q = wid.x;
-  var tr = 0u;
-  var rowLength = (params.M + 31u) / 32u;
-  while (q >= rowLength) {
-    q = q - rowLength;
-    tr = tr + 1u;
-    rowLength = rowLength - 1u;
-  }
-  let tc = tr + q;
+  let tile = upperTriangleTile(wid.x, (params.M + 31u) / 32u);
+  let tr = tile.x;
+  let tc = tile.y;
   let t = productTile(params.offsetA + batch * params.batchStrideA, params.offsetB + batch * params.batchStrideB, tr * 32u, tc * 32u, lane);
   let baseC = params.offsetC + batch * params.batchStrideC;
   storeTile(baseC, tr * 32u + lane * 8u, tc * 32u, t);

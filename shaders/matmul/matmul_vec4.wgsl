@@ -7,11 +7,7 @@
 // its stored rows; a transposed operand is loaded the same way and flipped with transpose(), which
 // costs a few register moves, not memory traffic.
 
-//#import lib/matmul_params.wgsl
-
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+//#import lib/matmul_vec4_bindings.wgsl
 
 @compute @workgroup_size(8, 8, 1)
 fn matmul_register_blocked_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {

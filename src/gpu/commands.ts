@@ -2,12 +2,14 @@
  * Recording kernel dispatches into one command buffer. A training step is many kernels and one
  * submit; each kernel is a compute pass (so the profiler can time it), its bind group and uniform
  * buffer are created under a validation error scope, and a failure becomes an Error that names the
- * kernel instead of an uncaptured console message.
+ * kernel instead of an uncaptured console message. With a DispatchPlan (src/gpu/dispatchPlan.ts)
+ * the bind groups and uniform buffers of recurring work are made once and reused.
  */
 import { assertDeviceAlive, type Gpu } from './device';
 import { checkKernelArgs, packUniforms } from './reflect';
 import { ambientProfiler, type TimestampProfiler, type PassTiming } from './profiler';
-import { bindGroupLayoutFor, getPipeline, kernelInfo, type KernelDefinition, type OverrideConstants } from './registry';
+import { bindGroupLayoutFor, getPipeline, kernelInfo, pipelineKey, type KernelDefinition, type OverrideConstants } from './registry';
+import type { DispatchPlan } from './dispatchPlan';
 
 export interface KernelDispatch {
   kernel: KernelDefinition;
@@ -28,11 +30,16 @@ export class CommandRecorder {
   private submitted = false;
   /** Kernel names in dispatch order (what a step did). */
   readonly dispatched: string[] = [];
+  /** Per plan slot (scope + pipeline + label): dispatches recorded so far, which numbers the next one. */
+  private readonly slotCounts = new Map<string, number>();
+  private slotScope = '';
 
   constructor(
     readonly gpu: Gpu,
     readonly profiler?: TimestampProfiler,
     label = 'muonlab commands',
+    /** Reuse bind groups and uniform buffers across recordings (see DispatchPlan for the rules). */
+    readonly plan?: DispatchPlan,
   ) {
     this.profiler = profiler ?? ambientProfiler(gpu); // profiling a whole preset (src/gpu/profiler.ts)
     this.encoder = gpu.device.createCommandEncoder({ label });
@@ -56,24 +63,43 @@ export class CommandRecorder {
       const max = this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
       if (n > max) throw new RangeError(`${info.name}: ${n} workgroups along ${'xyz'[axis]} exceed the device limit ${max}`);
     }
-    for (const [name, data] of packed) {
-      const ubo = device.createBuffer({
-        label: `${info.name}.${name}`,
-        size: data.byteLength,
-        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-      });
-      device.queue.writeBuffer(ubo, 0, data);
-      this.transient.push(ubo);
-      buffers[name] = ubo;
-    }
     const pipeline = await getPipeline(this.gpu, call.kernel, call.constants);
     const label = call.label ?? info.name;
-    device.pushErrorScope('validation');
-    const bindGroup = device.createBindGroup({
-      label: `${label} bind group`,
-      layout: bindGroupLayoutFor(this.gpu, call.kernel),
-      entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.name] } })),
-    });
+    const layout = bindGroupLayoutFor(this.gpu, call.kernel);
+    // A plan's ready slot needs no new GPU object, so no error scope of its own: errors of the pass
+    // itself surface at submit.
+    let scoped = false;
+    let bindGroup: GPUBindGroup | undefined;
+    if (this.plan) {
+      const base = `${this.slotScope}|${pipelineKey(call.kernel, call.constants)}|${label}`;
+      const n = this.slotCounts.get(base) ?? 0;
+      this.slotCounts.set(base, n + 1);
+      const slotKey = `${base}#${n}`;
+      bindGroup = this.plan.reuse(device, slotKey, info, buffers, packed);
+      if (!bindGroup) {
+        device.pushErrorScope('validation');
+        bindGroup = this.plan.create(device, slotKey, info, layout, buffers, packed, label);
+        scoped = true;
+      }
+    } else {
+      for (const [name, data] of packed) {
+        const ubo = device.createBuffer({
+          label: `${info.name}.${name}`,
+          size: data.byteLength,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        });
+        device.queue.writeBuffer(ubo, 0, data);
+        this.transient.push(ubo);
+        buffers[name] = ubo;
+      }
+      device.pushErrorScope('validation');
+      scoped = true;
+      bindGroup = device.createBindGroup({
+        label: `${label} bind group`,
+        layout,
+        entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: buffers[b.name] } })),
+      });
+    }
     if (call.workgroups.every((n) => n > 0)) {
       const pass = this.encoder.beginComputePass({ label, timestampWrites: this.profiler?.timestampWrites(label, call) });
       pass.setPipeline(pipeline);
@@ -82,7 +108,26 @@ export class CommandRecorder {
       pass.end();
       this.dispatched.push(label);
     }
-    this.scopes.push({ kernel: label, error: device.popErrorScope() });
+    if (scoped) this.scopes.push({ kernel: label, error: device.popErrorScope() });
+  }
+
+  /**
+   * Records `record` with its dispatches' plan slots named under `scope` (nested scopes join with
+   * "/"). Work that a recording does only sometimes — the population evaluation of a metric step —
+   * gets a scope of its own, so it neither shifts the numbering of the dispatches around it nor
+   * takes their slots. Without a plan the scope changes nothing.
+   *
+   * @example
+   * await rec.inSlotScope(`group ${gi} evaluation`, () => softmaxGrad(rec, args));
+   */
+  async inSlotScope<T>(scope: string, record: () => Promise<T>): Promise<T> {
+    const outer = this.slotScope;
+    this.slotScope = outer ? `${outer}/${scope}` : scope;
+    try {
+      return await record();
+    } finally {
+      this.slotScope = outer;
+    }
   }
 
   /** Keeps a buffer alive until the work is submitted, then destroys it. */

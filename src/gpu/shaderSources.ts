@@ -9,9 +9,12 @@
 import libFinite from '../../shaders/lib/finite.wgsl?raw';
 import libLinearInvocation from '../../shaders/lib/linear_invocation.wgsl?raw';
 import libMatmulBindings from '../../shaders/lib/matmul_bindings.wgsl?raw';
+import libMatmulBlock8x8 from '../../shaders/lib/matmul_block8x8.wgsl?raw';
 import libMatmulBlockedAccess from '../../shaders/lib/matmul_blocked_access.wgsl?raw';
 import libMatmulEpilogue from '../../shaders/lib/matmul_epilogue.wgsl?raw';
 import libMatmulParams from '../../shaders/lib/matmul_params.wgsl?raw';
+import libMatmulSymmetric from '../../shaders/lib/matmul_symmetric.wgsl?raw';
+import libMatmulVec4Bindings from '../../shaders/lib/matmul_vec4_bindings.wgsl?raw';
 import libPhilox from '../../shaders/lib/philox.wgsl?raw';
 import libRunParams from '../../shaders/lib/run_params.wgsl?raw';
 import libSoftmaxState from '../../shaders/lib/softmax_state.wgsl?raw';
@@ -22,6 +25,8 @@ import gatherGather from '../../shaders/gather/gather.wgsl?raw';
 import matmulMatmul from '../../shaders/matmul/matmul.wgsl?raw';
 import matmulMatmulBlocked from '../../shaders/matmul/matmul_blocked.wgsl?raw';
 import matmulMatmulBlockedQuad from '../../shaders/matmul/matmul_blocked_quad.wgsl?raw';
+import matmulMatmulSubgroup from '../../shaders/matmul/matmul_subgroup.wgsl?raw';
+import matmulMatmulTiledVec4 from '../../shaders/matmul/matmul_tiled_vec4.wgsl?raw';
 import matmulMatmulVec4 from '../../shaders/matmul/matmul_vec4.wgsl?raw';
 import newtonSchulzExactPolar from '../../shaders/newtonSchulz/exact_polar.wgsl?raw';
 import newtonSchulzNewtonSchulz from '../../shaders/newtonSchulz/newton_schulz.wgsl?raw';
@@ -53,9 +58,12 @@ export const SHADER_SOURCES: Readonly<Record<string, string>> = {
   'lib/finite.wgsl': libFinite,
   'lib/linear_invocation.wgsl': libLinearInvocation,
   'lib/matmul_bindings.wgsl': libMatmulBindings,
+  'lib/matmul_block8x8.wgsl': libMatmulBlock8x8,
   'lib/matmul_blocked_access.wgsl': libMatmulBlockedAccess,
   'lib/matmul_epilogue.wgsl': libMatmulEpilogue,
   'lib/matmul_params.wgsl': libMatmulParams,
+  'lib/matmul_symmetric.wgsl': libMatmulSymmetric,
+  'lib/matmul_vec4_bindings.wgsl': libMatmulVec4Bindings,
   'lib/philox.wgsl': libPhilox,
   'lib/run_params.wgsl': libRunParams,
   'lib/softmax_state.wgsl': libSoftmaxState,
@@ -66,6 +74,8 @@ export const SHADER_SOURCES: Readonly<Record<string, string>> = {
   'matmul/matmul.wgsl': matmulMatmul,
   'matmul/matmul_blocked.wgsl': matmulMatmulBlocked,
   'matmul/matmul_blocked_quad.wgsl': matmulMatmulBlockedQuad,
+  'matmul/matmul_subgroup.wgsl': matmulMatmulSubgroup,
+  'matmul/matmul_tiled_vec4.wgsl': matmulMatmulTiledVec4,
   'matmul/matmul_vec4.wgsl': matmulMatmulVec4,
   'newtonSchulz/exact_polar.wgsl': newtonSchulzExactPolar,
   'newtonSchulz/newton_schulz.wgsl': newtonSchulzNewtonSchulz,

@@ -57,3 +57,61 @@ export async function measureKernel(
     profiler?.destroy();
   }
 }
+
+/**
+ * Times several pieces of work against each other: each one's first run apart (compilation), then
+ * `runs` rounds in which every piece runs once, in order — so a drift of the machine's load (a shared
+ * CPU adapter) hits all of them alike, where timing one after the other would hand it to whichever
+ * ran during the busy stretch. Same per-run timing as measureKernel.
+ *
+ * @example
+ * const t = await measureInterleaved(gpu, { quad: (rec) => matmul(rec, args, { variant: 'register-blocked-quad' }),
+ *   tiled: (rec) => matmul(rec, args, { variant: 'workgroup-tiled-vec4' }) }, { runs: 3 });
+ * t.quad.medianMs;
+ */
+export async function measureInterleaved<K extends string>(
+  gpu: Gpu,
+  records: Record<K, (rec: CommandRecorder) => Promise<unknown>>,
+  options: { runs: number },
+): Promise<Record<K, KernelTiming>> {
+  const profiler = gpu.hasTimestamps ? new TimestampProfiler(gpu) : undefined;
+  const keys = Object.keys(records) as K[];
+  try {
+    const once = async (key: K): Promise<number> => {
+      const rec = new CommandRecorder(gpu, profiler, 'measureInterleaved');
+      const t0 = performance.now();
+      await records[key](rec);
+      const passes = await rec.submit({ wait: true }); // wall-clock timing: wait for the GPU
+      const wall = performance.now() - t0;
+      if (!profiler) return wall;
+      return passes.length ? passes.reduce((s, p) => s + p.ns, 0) / 1e6 : NaN;
+    };
+    const first = {} as Record<K, number>;
+    const samples = {} as Record<K, number[]>;
+    for (const key of keys) {
+      const t0 = performance.now();
+      await once(key);
+      first[key] = performance.now() - t0;
+      samples[key] = [];
+    }
+    for (let r = 0; r < options.runs; r++) {
+      for (const key of keys) {
+        const ms = await once(key);
+        if (Number.isFinite(ms)) samples[key].push(ms);
+      }
+    }
+    const out = {} as Record<K, KernelTiming>;
+    for (const key of keys) {
+      out[key] = {
+        firstRunMs: first[key],
+        samplesMs: samples[key],
+        medianMs: median(samples[key]),
+        minMs: samples[key].length ? Math.min(...samples[key]) : NaN,
+        timing: profiler ? 'timestamp-query' : 'wall-clock',
+      };
+    }
+    return out;
+  } finally {
+    profiler?.destroy();
+  }
+}

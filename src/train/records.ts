@@ -9,6 +9,7 @@ import type { OptimizerConfig } from '../optim/config';
 import type { ResolvedSchedule } from '../optim/schedule';
 import type { GpuTask } from '../task/taskGpu';
 import type { StopReason } from './rules';
+import type { DispatchPlanStats } from '../gpu/dispatchPlan';
 import type { RunProfile } from '../gpu/runProfile';
 
 /** One run of the cell: an optimizer entry × a runSeed. Run index = entry·seeds + seed index. */
@@ -103,6 +104,24 @@ export interface TrainOptions {
   readback?: 'pipelined' | 'synchronous';
   /** Per-kernel GPU time from timestamp queries (CellResult.profile); steps then wait for the GPU. */
   profile?: boolean;
+  /**
+   * Record the steps through one DispatchPlan (src/gpu/dispatchPlan.ts, default true): uniform
+   * buffers and bind groups are made at the first steps and reused; false makes them for every
+   * dispatch of every step (the form before plans: CellResult.recording compares the two).
+   */
+  stepPlan?: boolean;
+}
+
+/** The host's side of a cell's steps: how many dispatches it recorded and how long that took. */
+export interface RecordingStats {
+  steps: number;
+  dispatches: number;
+  /** Host milliseconds inside the steps' recording (recordStep: checks, packing, encoding). */
+  recordMs: number;
+  /** Host milliseconds inside the submits (encoder finish, queue submit, the error scopes' answers). */
+  submitMs: number;
+  /** With a step plan: what it created and how many uniform contents it rewrote. */
+  plan?: DispatchPlanStats;
 }
 
 /**
@@ -131,4 +150,6 @@ export interface CellResult {
   elapsedMs: number;
   /** With options.profile: per-kernel GPU time of every step (src/gpu/runProfile.ts). */
   profile?: RunProfile;
+  /** Host cost of recording the steps (dispatches per second = dispatches / recordMs · 1000). */
+  recording?: RecordingStats;
 }

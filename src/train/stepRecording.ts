@@ -71,20 +71,25 @@ export async function recordStep(rec: CommandRecorder, context: StepContext, ste
     const matrixBytes = Rg * g.W.rows * g.W.cols * BYTES_PER_ELEMENT;
     const common = { W: g.W, embeddings: task.embeddings, noise: taskConfig.noise, noiseTarget: taskConfig.noiseTarget, ...gradOptions };
     const population = { kind: 'population' as const, weights: task.weights };
+    // Slot scopes (CommandRecorder.inSlotScope): each group's pieces keep their dispatch plan slots
+    // whether or not this step evaluates the population or updates.
+    const scoped = <T>(piece: string, record: () => Promise<T>) => rec.inSlotScope(`group ${gi} ${piece}`, record);
     let evaluation: SoftmaxGradResult | undefined;
     if (!g.minibatch) {
-      evaluation = await softmaxGrad(rec, { ...common, G: g.G, targets: population });
+      evaluation = await scoped('evaluation', () => softmaxGrad(rec, { ...common, G: g.G, targets: population }));
       transient.push(evaluation);
     } else {
       const { seeds, items, labels, evalG } = g.minibatch;
       if (update) {
-        await sampleMinibatch(rec, { seeds, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise: taskConfig.noise, step: t, items, labels });
-        const drawn = await softmaxGrad(rec, { ...common, G: g.G, targets: { kind: 'minibatch', items, labels } });
+        const drawn = await scoped('minibatch', async () => {
+          await sampleMinibatch(rec, { seeds, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise: taskConfig.noise, step: t, items, labels });
+          return softmaxGrad(rec, { ...common, G: g.G, targets: { kind: 'minibatch', items, labels } });
+        });
         transient.push(drawn);
         staging?.copy(rec.encoder, STAGED.minibatchOutputs(gi), drawn.outputs.buffer, 0, Rg * items.rows * OUTPUT_COLUMNS * BYTES_PER_ELEMENT);
       }
       if (staging) {
-        evaluation = await softmaxGrad(rec, { ...common, G: evalG, targets: population });
+        evaluation = await scoped('evaluation', () => softmaxGrad(rec, { ...common, G: evalG, targets: population }));
         transient.push(evaluation);
       }
     }
@@ -94,8 +99,10 @@ export async function recordStep(rec: CommandRecorder, context: StepContext, ste
       if (context.stageWeights) staging.copy(rec.encoder, STAGED.weightsBefore(gi), g.W.buffer, 0, matrixBytes);
     }
     if (update) {
-      await g.optimizer.step(rec, { w: g.W, g: g.G, params: g.params });
-      await advanceRuns(rec, g.params);
+      await scoped('update', async () => {
+        await g.optimizer.step(rec, { w: g.W, g: g.G, params: g.params });
+        await advanceRuns(rec, g.params);
+      });
       const exact = g.optimizer.exactPolarReadback;
       if (staging && exact) staging.copy(rec.encoder, STAGED.exactPolar(gi), exact.buffer, 0, exact.bytes);
       if (staging && context.stageWeights) staging.copy(rec.encoder, STAGED.weightsAfter(gi), g.W.buffer, 0, matrixBytes);
@@ -103,7 +110,10 @@ export async function recordStep(rec: CommandRecorder, context: StepContext, ste
     // After the update, as the host-side freeze used to land: W_{t+1} is already taken, the run is
     // frozen from step t + 1 on.
     if (evaluation) {
-      await freezeNonFiniteLoss(rec, { params: g.params, outputs: evaluation.outputs, weights: task.weights, items: N, columns: OUTPUT_COLUMNS, lossColumn: outputColumn('loss'), step: t });
+      const outputs = evaluation.outputs;
+      await scoped('loss guard', () =>
+        freezeNonFiniteLoss(rec, { params: g.params, outputs, weights: task.weights, items: N, columns: OUTPUT_COLUMNS, lossColumn: outputColumn('loss'), step: t }),
+      );
     }
   }
 }

@@ -14,8 +14,16 @@
  * is non-finite is frozen by the update kernels; one whose loss is non-finite by the loss guard
  * (src/train/freezeNonFinite.ts) in the same command buffer — no readback needed. A stop rule
  * decided at a metric step drops the readbacks of the steps already queued after it.
+ *
+ * Every step records through one DispatchPlan (src/gpu/dispatchPlan.ts): a step's dispatches are the
+ * same kernels on the same buffers each time, so their uniform buffers and bind groups are made at
+ * the first steps and reused — only uniform contents that change (the step number of the sampler and
+ * the loss guard) are rewritten. `options.stepPlan: false` records every dispatch afresh; the results
+ * are the same bit for bit (test/train.browser.test.ts). CellResult.recording reports the host's
+ * recording cost either way.
  */
 import { CommandRecorder } from '../gpu/commands';
+import { DispatchPlan } from '../gpu/dispatchPlan';
 import type { Gpu } from '../gpu/device';
 import { writeListLearningRates } from '../optim';
 import { createSoftmaxGradWorkspace, type SoftmaxGradResult } from '../kernels/softmaxGrad/softmaxGrad';
@@ -28,7 +36,7 @@ import { createRunGroups, type RunGroups } from './runGroup';
 import { planRuns } from './runPlan';
 import { etaMs, isMetricStep, itemBuckets, rankOf, rankOrder, stopDecision, type StopReason } from './rules';
 import { recordStep } from './stepRecording';
-import type { CellResult, TrainHooks, TrainOptions } from './records';
+import type { CellResult, RecordingStats, TrainHooks, TrainOptions } from './records';
 
 /**
  * Encoding may run this many steps ahead of the GPU: enough to keep the queue fed while the host
@@ -67,6 +75,9 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
   let ring: ReadbackRing | undefined;
   // The gradient's work buffers, created at the first step and reused by every later one.
   const gradWorkspace = createSoftmaxGradWorkspace(gpu);
+  // The steps' uniform buffers and bind groups, likewise (see the header).
+  const plan = options.stepPlan === false ? undefined : new DispatchPlan(`train ${cell}`);
+  const recording: RecordingStats = { steps: 0, dispatches: 0, recordMs: 0, submitMs: 0 };
   try {
     groups = createRunGroups(gpu, { task, taskConfig: config.task, runs, initial, minibatchSize: config.training.mode === 'minibatch' ? (config.training.batchSize ?? 0) : undefined });
     const order = rankOrder(task.frequencies);
@@ -131,13 +142,19 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
       }
       const update = t < T;
       if (update) for (const g of groups.groups) writeListLearningRates(gpu, g.params, g.runs.map((r) => r.schedule), t + 1);
-      const rec = new CommandRecorder(gpu, profiling?.profiler, `train ${cell} step ${t}`);
+      const rec = new CommandRecorder(gpu, profiling?.profiler, `train ${cell} step ${t}`, plan);
       const transient: SoftmaxGradResult[] = [];
       const set = isMetricStep(t, config.metrics.every, T) ? ring.acquire() : undefined;
       try {
+        const recordStart = performance.now();
         await recordStep(rec, stepContext, { t, update, staging: set }, transient);
+        recording.recordMs += performance.now() - recordStart;
         if (inFlight.length >= MAX_STEPS_IN_FLIGHT) await inFlight.shift();
+        const submitStart = performance.now();
         await rec.submit();
+        recording.submitMs += performance.now() - submitStart;
+        recording.steps++;
+        recording.dispatches += rec.dispatched.length;
         inFlight.push(gpu.device.queue.onSubmittedWorkDone().catch(() => undefined));
       } finally {
         for (const r of transient) r.destroy();
@@ -162,6 +179,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     flushProgress();
     return {
       cell, runs: extractor.outcomes(), records: extractor.records, finalPerItem, steps: lastStep, stopped, elapsedMs: performance.now() - started,
+      recording: plan ? { ...recording, plan: plan.stats } : recording,
       ...(profiling ? { profile: profiling.summarize() } : {}),
     };
   } finally {
@@ -169,6 +187,7 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     await ring?.destroy();
     groups?.destroy();
     gradWorkspace.dispose();
+    plan?.destroy();
     if (ownsTask) task.destroy();
     profiling?.destroy();
   }

@@ -15,7 +15,8 @@ import { trainCell } from '../train/trainCell';
 import { presetByName } from '../experiments/presets/index';
 import type { PresetCell, PresetCellResult, PresetReport, Scale } from '../experiments/presets/types';
 import { validateConfig, type ValidationReport } from '../experiments/validate';
-import type { PerItemArrays, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
+import type { PerItemArrays, RecordingStats, RunOutcome, TrainMetricsRecord, TrainProgress } from '../train/records';
+import { measureRecording, type RecordingCostOptions } from '../train/recordingCost';
 import { devicePeak, withPeakFractions, type PeakMeasurement } from '../kernels/fmaPeak/fmaPeak';
 import { profileAmbient, withPeak, type RunProfile } from '../gpu/runProfile';
 import { measurePagePeak, pageProfile, startPageProfiling, stopPageProfiling } from './pageProfile';
@@ -58,6 +59,8 @@ export interface CellSummary {
   finalPerItem: EncodedPerItem[];
   /** With `{ profile: true }`: per-kernel GPU time of every step, with fractions of the device peak. */
   profile?: RunProfile;
+  /** The host's cost of recording the steps (dispatches, milliseconds, the step plan's allocations). */
+  recording?: RecordingStats;
 }
 
 /** One preset cell's raw result (stored form) and, when asked for, its GPU profile. */
@@ -69,6 +72,8 @@ export interface PresetCellRun {
 /** Options of runCell / runPreset / runPresetCell: `profile` adds the run's per-kernel GPU profile. */
 export interface RunOptions {
   profile?: boolean;
+  /** runCell: false records every step's dispatches afresh (TrainOptions.stepPlan; measurements). */
+  stepPlan?: boolean;
 }
 
 export interface MuonlabPageApi {
@@ -91,6 +96,8 @@ export interface MuonlabPageApi {
   currentProfile(): Promise<RunProfile | null>;
   /** `--validate`: the first steps of a small config on the GPU and the Float64 CPU reference. */
   validate(config: ExperimentConfigInput, steps?: number): Promise<ValidationReport>;
+  /** The host's cost of recording a cell's steps, the GPU idle before each (harness/recordingCost.ts). */
+  measureRecording(config: ExperimentConfigInput, options: RecordingCostOptions): Promise<RecordingStats>;
   /**
    * Trains a transformer config (src/model/); records stream to `muonlabTransformerRecord`, checkpoints
    * (base64) to `muonlabCheckpoint`. `resume`: a checkpoint (base64) of this config to continue from.
@@ -253,6 +260,9 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
     async summarizePreset(name, scale, results) {
       return jsonSafe(presetByName(name).summarize(scale, results));
     },
+    async measureRecording(config, options) {
+      return measureRecording(await gpuPromise, config, options);
+    },
     async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;
       const perItem = Boolean(config.metrics?.perItem);
@@ -261,7 +271,7 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
         onProgress: (event) => io.trainProgress?.(event),
         onRecord: (record) => io.record?.(cell, jsonSafe(record)),
         onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
-      }, { profile: options.profile }).catch(async (err: unknown) => {
+      }, { profile: options.profile, stepPlan: options.stepPlan }).catch(async (err: unknown) => {
         // A lost device surfaces first as whatever GPU call failed (often a readback's mapAsync);
         // say what happened instead, once device.lost has settled (it resolves just after).
         const reason = gpu.lostReason ?? (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
@@ -275,6 +285,7 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
         steps: result.steps,
         stopped: result.stopped,
         elapsedMs: result.elapsedMs,
+        recording: result.recording,
         finalPerItem: (result.finalPerItem?.runs ?? []).map(encodePerItem),
         ...(profile ? { profile } : {}),
       });

@@ -57,8 +57,10 @@ export function matmulCases(scope: 'full' | 'quick' = 'full'): MatmulCase[] {
       { M: 12, N: 8, K: 16, transA: false, transB: true, batch: 3, alpha: 0.75, beta: -1.5, shared: 'B' },
     ];
   }
+  // [132, 260, 20]: aligned, with remainders of every tile — 128×128 (workgroup-tiled-vec4: 132 =
+  // 128 + 4, 260 = 2·128 + 4, K = 2½ slices of 8) and 8×256 (subgroup-tiled: 260 = 256 + 4).
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [7, 13, 5], [63, 63, 63], [64, 64, 64], [65, 65, 65], [127, 129, 3], [256, 256, 256],
+    [1, 1, 1], [7, 13, 5], [63, 63, 63], [64, 64, 64], [65, 65, 65], [127, 129, 3], [132, 260, 20], [256, 256, 256],
   ];
   const cases: MatmulCase[] = [];
   for (const [M, N, K] of shapes) {
@@ -79,7 +81,7 @@ export function matmulCases(scope: 'full' | 'quick' = 'full'): MatmulCase[] {
   return cases;
 }
 
-/** Whether a variant can run a case (the vec4 variant needs aligned shapes). */
+/** Whether a variant can run a case (the vec4 variants need aligned shapes). */
 export function variantSupportsCase(variant: MatmulVariantName, c: MatmulCase): boolean {
   const layout = caseLayouts(c);
   const args = { a: layout.a, b: layout.b, c: layout.c, transA: c.transA, transB: c.transB };

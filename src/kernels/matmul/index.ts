@@ -6,13 +6,14 @@
 import { dispatchUniform, F32_BYTES, type KernelFamily } from '../family';
 import { benchMatmul, MATMUL_BENCH_SHAPES } from './bench';
 import { checkMatmul, matmulCaseId, matmulCases } from './check';
+import { checkGram, gramCaseId, gramCases } from './gramCheck';
 import { MATMUL_VARIANTS, matmulFlops } from './matmul';
-import { GRAM_SYMMETRIC_KERNEL } from './symmetricGram';
+import { GRAM_VARIANTS } from './symmetricGram';
 
 export const matmulFamily: KernelFamily = {
   name: 'matmul',
   summary: 'C = α·op(A)·op(B) + β·C, batched, transposed operands, any M, N, K ≥ 1',
-  kernels: [...MATMUL_VARIANTS.map((v) => v.kernel), GRAM_SYMMETRIC_KERNEL],
+  kernels: [...MATMUL_VARIANTS.map((v) => v.kernel), ...GRAM_VARIANTS.map((v) => v.kernel)],
   costs: [
     {
       entryPoints: MATMUL_VARIANTS.map((v) => v.kernel.entryPoint),
@@ -29,8 +30,9 @@ export const matmulFamily: KernelFamily = {
       },
     },
     {
-      // C = X·Xᵀ symmetric: M(M+1)/2 dot products of length K (the triangle with the diagonal).
-      entryPoints: [GRAM_SYMMETRIC_KERNEL.entryPoint],
+      // C = X·Xᵀ symmetric: M(M+1)/2 dot products of length K (the triangle with the diagonal), for
+      // every variant alike (the whole tiles a variant computes are its own overhead, not work).
+      entryPoints: GRAM_VARIANTS.map((v) => v.kernel.entryPoint),
       cost(d) {
         const p = dispatchUniform(d, 'params');
         if (!p) return undefined;
@@ -40,8 +42,8 @@ export const matmulFamily: KernelFamily = {
     },
   ],
   tolerance: 'per element γ_{K+2}·(|α|·(|A|·|B|) + |β|·|C|), γ_n = n·u/(1 − n·u), u = 2⁻²⁴ (K-long f32 dot products)',
-  checkCases: (scope) => matmulCases(scope).map(matmulCaseId),
+  checkCases: (scope) => [...matmulCases(scope).map(matmulCaseId), ...gramCases(scope).map(gramCaseId)],
   benchShapes: MATMUL_BENCH_SHAPES.map((s) => s.label),
-  check: (gpu, options) => checkMatmul(gpu, options),
+  check: async (gpu, options) => [...(await checkMatmul(gpu, options)), ...(await checkGram(gpu, options))],
   bench: (gpu, options) => benchMatmul(gpu, options),
 };

@@ -11,6 +11,12 @@
  *                            invocations of a quad share their B loads (quadBroadcast). The fastest
  *                            on SwiftShader (see bench/README.md).
  * - `workgroup-tiled`        any shape; 64×64 tiles through workgroup memory (the classic GPU design).
+ * - `workgroup-tiled-vec4`   aligned shapes only; 128×128 tiles through workgroup memory in slices of
+ *                            8, vec4 global loads prefetched a slice ahead, 8×8 outputs per invocation
+ *                            (the design a real GPU wants; slow on SwiftShader: barriers).
+ * - `subgroup-tiled`         any shape, needs `subgroups`; 8×256 tiles per 32-invocation workgroup, no
+ *                            workgroup memory or barriers: the subgroup loads the tile's 8 A rows once
+ *                            and shares them with subgroupShuffle, 8×8 outputs per invocation.
  *
  * The variant comes from the caller, else from the per-device choice table (set from measured
  * warm-ups, see src/kernels/variants.ts), else the static default (`defaultMatmulVariant`).
@@ -27,7 +33,9 @@ export type MatmulVariantName =
   | 'register-blocked-vec4'
   | 'register-blocked-16x16'
   | 'register-blocked-quad'
-  | 'workgroup-tiled';
+  | 'workgroup-tiled'
+  | 'workgroup-tiled-vec4'
+  | 'subgroup-tiled';
 
 export interface MatmulVariant {
   name: MatmulVariantName;
@@ -73,7 +81,23 @@ export const MATMUL_VARIANTS: readonly MatmulVariant[] = [
     workgroupTile: [64, 64],
     supports: any,
   },
+  {
+    name: 'workgroup-tiled-vec4',
+    kernel: defineKernel({ shader: 'matmul/matmul_tiled_vec4.wgsl', entryPoint: 'matmul_workgroup_tiled_vec4' }),
+    workgroupTile: [128, 128],
+    supports: (shape, args) => isAligned(shape, args),
+  },
+  {
+    name: 'subgroup-tiled',
+    kernel: defineKernel({ shader: 'matmul/matmul_subgroup.wgsl', entryPoint: 'matmul_subgroup_tiled' }),
+    workgroupTile: [256, 8],
+    supports: any,
+    requires: 'subgroups',
+  },
 ];
+
+/** The variants that take only aligned operands (vec4 addressing: see isAligned). */
+export const ALIGNED_ONLY_VARIANTS: readonly MatmulVariantName[] = ['register-blocked-vec4', 'workgroup-tiled-vec4'];
 
 export function matmulVariant(name: string): MatmulVariant {
   const v = MATMUL_VARIANTS.find((x) => x.name === name);
@@ -100,13 +124,25 @@ export function isAligned(shape: MatmulShape, args: { a: { offset: number }; b: 
   return values.every((v) => v % 4 === 0);
 }
 
-/** Shape class for the variant choice: alignment × size (small below 2^21 multiply-adds ≈ 128³). */
-export function matmulShapeClass(shape: MatmulShape, aligned: boolean): string {
-  const size = shape.M * shape.N * shape.K >= 2 ** 21 ? 'large' : 'small';
+/** Reductions at most this long make a large product `shallow` (see matmulShapeClass). */
+export const SHALLOW_K = 128;
+
+/**
+ * Shape class for the variant choice: alignment × size. `small` is below 2^21 multiply-adds (≈ 128³);
+ * a larger product is `shallow` when K ≤ SHALLOW_K — the fused softmax gradient's logit product
+ * (K = d_out, M = the output chunk of ≤ 128 rows, N = a block of queries) and its update product
+ * (K = the chunk) at d ≤ 128, where tile shapes and the share of the stores differ from a square
+ * product — else `large`.
+ *
+ * @example
+ * matmulShapeClass({ M: 128, N: 4096, K: 64, batch: 1, batchStrideA: 0, batchStrideB: 0, batchStrideC: 0 }, true); // 'aligned-shallow'
+ */
+export function matmulShapeClass(shape: Pick<MatmulShape, 'M' | 'N' | 'K'>, aligned: boolean): string {
+  const size = shape.M * shape.N * shape.K < 2 ** 21 ? 'small' : shape.K <= SHALLOW_K ? 'shallow' : 'large';
   return `${aligned ? 'aligned' : 'unaligned'}-${size}`;
 }
 
-export const MATMUL_SHAPE_CLASSES = ['aligned-small', 'aligned-large', 'unaligned-small', 'unaligned-large'] as const;
+export const MATMUL_SHAPE_CLASSES = ['aligned-small', 'aligned-large', 'aligned-shallow', 'unaligned-small', 'unaligned-large', 'unaligned-shallow'] as const;
 
 /**
  * The static default, used when neither the caller nor the device's choice table names a variant —
@@ -170,7 +206,7 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
     const bad = Object.entries(values).filter(([, v]) => v % 4 !== 0).map(([k, v]) => `${k} = ${v}`);
     throw new RangeError(
       `matmul variant ${name} needs M, N, K, offsets and batch strides that are multiples of 4; ` +
-        `not aligned: ${bad.join(', ')} (register-blocked-16x16, register-blocked-quad, register-blocked and workgroup-tiled take any shape)`,
+        `not aligned: ${bad.join(', ')} (${MATMUL_VARIANTS.filter((v) => !ALIGNED_ONLY_VARIANTS.includes(v.name)).map((v) => v.name).join(', ')} take any shape)`,
     );
   }
   const [tileCols, tileRows] = variant.workgroupTile;

@@ -10,7 +10,10 @@
  * - `ns5 batched plain` the same with `symmetric: false` (three full matmuls): the symmetry's gain;
  * - `ns5 16 separate`   (R = 16) sixteen R = 1 calls recorded into one command buffer, total timestamp
  *                       time — against which the batched call is compared;
- * - `matmul standalone` the batched d×d×d matmul alone (same variant choice), the 80% reference.
+ * - `matmul standalone` the batched d×d×d matmul alone (same variant choice), the 80% reference;
+ * - `ns5 batched gram=V` the batched call with the symmetric Gram variant V forced, for every variant
+ *                       the device and shape take other than the one `ns5 batched` used (so each of
+ *                       quad, workgroup-tiled-vec4 and subgroup-tiled gets a row).
  *
  * The four are timed in interleaved rounds (batched, separate, plain, matmul, then again), so a
  * change in the machine's load hits all of them alike; the batched/separate ratio is the median of
@@ -38,7 +41,7 @@ import { matmul } from '../matmul/matmul';
 import { createNsWorkspace, newtonSchulz, newtonSchulzFlops, readExactReport, type NsWorkspace } from './newtonSchulz';
 import { EXACT_MAX_STEPS } from '../../cpu/exactPolar';
 import { polarFactor, spectralNorm } from '../../cpu/polar';
-import { symmetricGramFlops } from '../matmul/symmetricGram';
+import { GRAM_VARIANTS, gramShapeOf, gramVariantSupports, resolveGramVariant, symmetricGramFlops, type GramVariantName } from '../matmul/symmetricGram';
 
 const SLOW_WARMUP_MS = 1500;
 const SLOW_RUNS = 3;
@@ -207,6 +210,11 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
           ['batched, plain matmul', (rec) => newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws, symmetric: false })],
           ['matmul standalone', (rec) => matmul(rec, { a: input, b, c }, { label: 'matmul standalone' })],
         ];
+        // The other symmetric kernels this device and shape take, forced (the default call uses the choice).
+        const gramShape = gramShapeOf({ x: ws.x[0], c: ws.gram, trans: false });
+        const chosenGram = resolveGramVariant(gpu, gramShape);
+        const otherGrams: GramVariantName[] = GRAM_VARIANTS.filter((v) => v.name !== chosenGram && gramVariantSupports(gpu, v, gramShape)).map((v) => v.name);
+        for (const v of otherGrams) cases.push([`gram=${v}`, (rec) => newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws, gramVariant: v })]);
         if (batch > 1) {
           cases.splice(1, 0, [`${batch} separate calls`, async (rec) => {
             for (let r = 0; r < batch; r++) {
@@ -225,7 +233,7 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
         const plainMs = median(plain.samples.map((p) => totalMs(p)));
         // Rates per product kind, from the FLOPs each actually performs: a symmetric Gram pass
         // computes T(T+1)/2 of T² tiles (≈ d³ + 16d² of 2d³), the X update 2d³.
-        const symFlops = symmetricGramFlops({ batch, m: d, k: d });
+        const symFlops = chosenGram === 'matmul' ? 0 : symmetricGramFlops({ batch, m: d, k: d }, chosenGram);
         const rate = (t: Timed, match: (l: string) => boolean, perPass: number, passes: number) =>
           (STEPS * passes * perPass) / (median(t.samples.map((p) => totalMs(p, match))) * 1e6);
         const symGflops = rate(batched, (l) => l.includes('(symmetric)'), symFlops, 2);
@@ -247,8 +255,8 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
         const batchedNote = [
           `${dispatchesPerStep} dispatches per iteration for all ${batch} matrices (+2 buffer copies, untimed), 2 more per call (norm, scale)`,
           usedSymmetric
-            ? `symmetric Gram passes ${symGflops.toFixed(2)} GFLOP/s (${pct(symGflops)} of the standalone matmul's ${mmGflops.toFixed(2)}), X update matmul ${updateGflops.toFixed(2)} (${pct(updateGflops)})`
-            : `no symmetric Gram (device without subgroups, or workgroup-tiled chosen); X update matmul ${updateGflops.toFixed(2)} GFLOP/s (${pct(updateGflops)} of the standalone matmul's ${mmGflops.toFixed(2)})`,
+            ? `symmetric Gram passes (${chosenGram}) ${symGflops.toFixed(2)} GFLOP/s (${pct(symGflops)} of the standalone matmul's ${mmGflops.toFixed(2)}), X update matmul ${updateGflops.toFixed(2)} (${pct(updateGflops)})`
+            : `no symmetric Gram (the device's choice for this shape is the plain matmul); X update matmul ${updateGflops.toFixed(2)} GFLOP/s (${pct(updateGflops)} of the standalone matmul's ${mmGflops.toFixed(2)})`,
           `${(plainMs / batchedMs).toFixed(2)}× faster than three plain matmuls per step`,
         ];
         if (separate) {
@@ -258,6 +266,15 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
         rows.push(stat(plain, plainMs, 'ns5 batched plain', flops, [`symmetric: false — three plain matmuls per step at ${plainMatmulGflops.toFixed(2)} GFLOP/s (${pct(plainMatmulGflops)} of the standalone matmul)`]));
         if (separate) rows.push(stat(separate, separateMs, `ns5 ${batch} separate`, flops, [`${batch} calls of R = 1 in one command buffer`]));
         rows.push(stat(mm, mmMs, 'matmul standalone', 2 * d ** 3 * batch, [`${d}x${d}x${d}, batch ${batch}`]));
+        for (const v of otherGrams) {
+          const t = byName(`gram=${v}`);
+          const ms = median(t.samples.map((p) => totalMs(p)));
+          const g = rate(t, (l) => l.includes('(symmetric)'), symmetricGramFlops({ batch, m: d, k: d }, v), 2);
+          rows.push(stat(t, ms, `ns5 batched gram=${v}`, flops, [
+            `symmetric Gram passes by ${v}: ${g.toFixed(2)} GFLOP/s of the FLOPs its tiles perform (${pct(g)} of the standalone matmul's ${mmGflops.toFixed(2)})`,
+            `${(batchedMs / ms).toFixed(2)}× the speed of the batched call with the device's choice (${chosenGram})`,
+          ]));
+        }
         options.onProgress?.(`newton-schulz ns5 ${s.label}: ${batchedMs.toFixed(1)} ms, ${(flops / (batchedMs * 1e6)).toFixed(2)} GFLOP/s`);
       } finally {
         for (const t of created) t.buffer.destroy();

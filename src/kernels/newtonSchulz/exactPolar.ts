@@ -21,7 +21,7 @@ import {
   EXACT_FIRST_CHECKED_STEP, EXACT_LIFT_STEPS, EXACT_MAX_STEPS, EXACT_SCALE_SAFETY, exactConvergenceTolerance, exactTriple,
 } from '../../cpu/exactPolar';
 import { matmul, type MatmulVariantName } from '../matmul/matmul';
-import { symmetricGram } from '../matmul/symmetricGram';
+import { symmetricGram, type GramChoice } from '../matmul/symmetricGram';
 import { sumSquares } from '../reduce/reduce';
 import { copyTensor } from './newtonSchulz';
 
@@ -47,8 +47,8 @@ export interface ExactPolarArgs {
   input: Tensor;
   output: Tensor;
   workspace: ExactWorkspace;
-  /** Symmetric Gram kernel for X·Xᵀ and A·A (else the plain matmul). */
-  symmetric: boolean;
+  /** The kernel of X·Xᵀ and of A·A: a symmetric Gram variant, or 'matmul' (newtonSchulz's choice per shape). */
+  gram: { xx: GramChoice; aa: GramChoice };
   variant?: MatmulVariantName;
 }
 
@@ -57,10 +57,10 @@ export interface ExactPolarArgs {
  * selected iterate, and workspace.deltas the δ_k² that readExactReport decodes.
  *
  * @example
- * await exactPolar(rec, { input: g, output: d, workspace: ws, symmetric: true });
+ * await exactPolar(rec, { input: g, output: d, workspace: ws, gram: { xx: 'register-blocked-quad', aa: 'register-blocked-quad' } });
  */
 export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Promise<void> {
-  const { input, output, workspace: ws, symmetric } = args;
+  const { input, output, workspace: ws } = args;
   const { batch, rows, cols } = input;
   const tall = rows > cols;
   const count = rows * cols;
@@ -68,7 +68,8 @@ export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Pr
   const variant = args.variant ? { variant: args.variant } : {};
   const elementGroups = (n: number): [number, number, number] => [Math.ceil(n / 64), batch, 1];
   const gram = async (x: Tensor, c: Tensor, trans: boolean, label: string, alpha = 1, beta = 0) => {
-    if (symmetric) await symmetricGram(rec, { x, c, trans, alpha, beta, label: `${label} (symmetric)` });
+    const choice = x === ws.gram ? args.gram.aa : args.gram.xx;
+    if (choice !== 'matmul') await symmetricGram(rec, { x, c, trans, alpha, beta, variant: choice, label: `${label} (symmetric)` });
     else await matmul(rec, { a: x, b: x, c, transA: trans, transB: !trans, alpha, beta }, { ...variant, label });
   };
   const [x0, x1] = ws.x;

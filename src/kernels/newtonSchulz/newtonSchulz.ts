@@ -16,10 +16,12 @@
  * (src/kernels/newtonSchulz/exactPolar.ts: power-of-two normalization, a scaled first step, cushioned
  * lifting and purification steps, a step-change reduction per step and a per-run stop rule).
  *
- * X·Xᵀ and A·A = A·Aᵀ are symmetric: where the device has subgroups and its matmul for the shape is
- * a register-blocked variant (CPU adapters), they go through the quad kernel's symmetric form (src/kernels/matmul/symmetricGram.ts), which computes
- * only the 32×32 tiles on or above the diagonal, so a square step costs ≈ 4d³ instead of 6d³ FLOPs at
- * the same rate (`symmetric: false` forces the plain matmul). Batching: every pass covers the R
+ * X·Xᵀ and A·A = A·Aᵀ are symmetric: they go through a symmetric Gram kernel (src/kernels/matmul/
+ * symmetricGram.ts: the quad, workgroup-tiled-vec4 or subgroup-tiled form, the device's measured
+ * choice per shape class; without one the quad form where the device has subgroups), which computes
+ * only the tiles on or above the diagonal, so a square step costs ≈ 4d³ instead of 6d³ FLOPs at
+ * about the same rate — or through the plain matmul where that measured faster (`symmetric: false`
+ * forces it). Batching: every pass covers the R
  * matrices with dispatch z = matrix; measured in CPU time, a batched pass does the same work as R
  * separate ones (bench/README.md).
  */
@@ -29,9 +31,18 @@ import { defineKernel } from '../../gpu/registry';
 import { createTensor, readTensor, type Tensor } from '../../gpu/tensor';
 import { nsSchedule, type NsSchedule, type NsScheduleSpec } from '../../cpu/newtonSchulz';
 import { EXACT_MAX_STEPS, exactConvergenceTolerance, exactStopStep, exactTriple } from '../../cpu/exactPolar';
-import { matmul, resolveMatmulVariant, type MatmulVariantName } from '../matmul/matmul';
+import { matmul, type MatmulVariantName } from '../matmul/matmul';
 import { sumSquares } from '../reduce/reduce';
-import { symmetricGram, symmetricGramAvailable } from '../matmul/symmetricGram';
+import {
+  GRAM_VARIANTS,
+  gramShapeOf,
+  gramVariantSupports,
+  resolveGramVariant,
+  symmetricGram,
+  type GramChoice,
+  type GramVariantName,
+  type SymmetricGramArgs,
+} from '../matmul/symmetricGram';
 import { exactPolar } from './exactPolar';
 
 export const NS_NORMALIZE_KERNEL = defineKernel({ shader: 'newtonSchulz/newton_schulz.wgsl', entryPoint: 'ns_normalize' });
@@ -103,16 +114,17 @@ export interface NewtonSchulzArgs {
   output: Tensor;
   orth: OrthSchedule;
   workspace?: NsWorkspace;
-  /** Force a matmul variant (benchmarks); default: the device's choice per shape. */
+  /** Force a matmul variant for the plain products (benchmarks); default: the device's choice per shape. */
   variant?: MatmulVariantName;
   /**
-   * Compute X·Xᵀ and A·A (= A·Aᵀ) with the symmetric Gram kernel (a form of the register-blocked
-   * quad kernel), about half their FLOPs. Default: where the device has subgroups and its matmul for
-   * the Gram shape is a register-blocked variant — not `workgroup-tiled`, the design real GPUs pick,
-   * against which the quad kernel is not the fast one; true: wherever the device has subgroups;
-   * false: the plain matmul for all three products.
+   * Compute X·Xᵀ and A·A (= A·Aᵀ) with a symmetric Gram kernel, about half their FLOPs. Default: the
+   * device's choice per shape (resolveGramVariant: measured, else the quad form where the device
+   * has subgroups, else the plain matmul); true: a symmetric kernel even where the choice is the
+   * plain matmul (the first that takes the shape); false: the plain matmul for all three products.
    */
   symmetric?: boolean;
+  /** Force the symmetric kernel (benchmarks, checks); implies `symmetric`. */
+  gramVariant?: GramVariantName;
 }
 
 export interface NewtonSchulzCall {
@@ -123,8 +135,10 @@ export interface NewtonSchulzCall {
   /** Passes recorded in all (normalization included). */
   dispatches: number;
   exact: boolean;
-  /** Whether the symmetric Gram kernel computed X·Xᵀ and A·A. */
+  /** Whether a symmetric Gram kernel computed X·Xᵀ (and A·A). */
   symmetric: boolean;
+  /** What computed X·Xᵀ: a symmetric kernel, or 'matmul' (the plain product). */
+  gramVariant: GramChoice;
   workspace: NsWorkspace;
 }
 
@@ -162,13 +176,15 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   const tall = rows > cols;
   const variant = args.variant ? { variant: args.variant } : {};
   const elementGroups = Math.ceil((rows * cols) / 64);
-  const symmetric = symmetricGramAvailable(rec.gpu) && (args.symmetric ??
-    (args.variant ?? resolveMatmulVariant(rec.gpu, { a: ws.x[0], b: ws.x[0], c: ws.gram, transA: tall, transB: !tall })) !== 'workgroup-tiled');
+  const gramOf = (g: Pick<SymmetricGramArgs, 'x' | 'c' | 'trans'>): GramChoice => gramChoice(rec.gpu, g, args);
+  const gramXX = gramOf({ x: ws.x[0], c: ws.gram, trans: tall });
+  const gramAA = gramOf({ x: ws.gram, c: ws.poly, trans: false });
+  const symmetric = gramXX !== 'matmul';
 
   if (exact) {
-    await exactPolar(rec, { input, output, workspace: ws, symmetric, variant: args.variant });
+    await exactPolar(rec, { input, output, workspace: ws, gram: { xx: gramXX, aa: gramAA }, variant: args.variant });
     const dispatches = rec.dispatched.length - before;
-    return { schedule, steps: EXACT_MAX_STEPS, dispatchesPerStep: 4, dispatches, exact, symmetric, workspace: ws };
+    return { schedule, steps: EXACT_MAX_STEPS, dispatchesPerStep: 4, dispatches, exact, symmetric, gramVariant: gramXX, workspace: ws };
   }
   await sumSquares(rec, { x: input, out: ws.norms });
   await rec.dispatch({
@@ -187,8 +203,8 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   const steps = schedule.coefficients.length;
   for (let k = 0; k < steps; k++) {
     const [a, b, c] = schedule.coefficients[k];
-    if (symmetric) {
-      await symmetricGram(rec, { x: cur, c: ws.gram, trans: tall, label: 'ns: A = X·Xᵀ (symmetric)' });
+    if (gramXX !== 'matmul') {
+      await symmetricGram(rec, { x: cur, c: ws.gram, trans: tall, variant: gramXX, label: 'ns: A = X·Xᵀ (symmetric)' });
     } else {
       await matmul(rec, { a: cur, b: cur, c: ws.gram, transA: tall, transB: !tall }, { ...variant, label: 'ns: A = X·Xᵀ' });
     }
@@ -196,8 +212,8 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
     let alpha = b;
     if (c !== 0) {
       copyTensor(rec, ws.gram, ws.poly);
-      if (symmetric) {
-        await symmetricGram(rec, { x: ws.gram, c: ws.poly, trans: false, alpha: c, beta: b, label: 'ns: P = bA + cA² (symmetric)' });
+      if (gramAA !== 'matmul') {
+        await symmetricGram(rec, { x: ws.gram, c: ws.poly, trans: false, alpha: c, beta: b, variant: gramAA, label: 'ns: P = bA + cA² (symmetric)' });
       } else {
         await matmul(rec, { a: ws.gram, b: ws.gram, c: ws.poly, alpha: c, beta: b }, { ...variant, label: 'ns: P = bA + cA²' });
       }
@@ -219,8 +235,26 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
     dispatches,
     exact,
     symmetric,
+    gramVariant: gramXX,
     workspace: ws,
   };
+}
+
+/** The kernel of one symmetric product of a call: forced, measured or default (see NewtonSchulzArgs). */
+function gramChoice(gpu: Gpu, product: Pick<SymmetricGramArgs, 'x' | 'c' | 'trans'>, args: Pick<NewtonSchulzArgs, 'symmetric' | 'gramVariant'>): GramChoice {
+  if (args.symmetric === false) return 'matmul';
+  const shape = gramShapeOf(product);
+  if (args.gramVariant) {
+    if (!gramVariantSupports(gpu, args.gramVariant, shape)) {
+      throw new RangeError(`newtonSchulz: gramVariant ${args.gramVariant} cannot take this device or shape (m = ${shape.m}, k = ${shape.k}, offsets and strides ${shape.offsets.join(', ')})`);
+    }
+    return args.gramVariant;
+  }
+  const choice = resolveGramVariant(gpu, shape);
+  if (choice !== 'matmul' || !args.symmetric) return choice;
+  const any = GRAM_VARIANTS.find((v) => gramVariantSupports(gpu, v, shape));
+  if (!any) throw new RangeError(`newtonSchulz: symmetric: true, but no symmetric Gram kernel takes this device and shape (m = ${shape.m}, k = ${shape.k})`);
+  return any.name;
 }
 
 /** Whether some step needs A·A (c ≠ 0): three products per step instead of two. */

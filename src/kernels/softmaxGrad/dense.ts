@@ -20,7 +20,8 @@ import type { CommandRecorder } from '../../gpu/commands';
 import { BYTES_PER_ELEMENT, type Tensor } from '../../gpu/tensor';
 import { columnMean, type TaskEmbeddings } from '../../task/taskGpu';
 import { gatherRows } from '../gather/gather';
-import { matmul } from '../matmul/matmul';
+import { matmul, matmulVariant, type MatmulVariantName } from '../matmul/matmul';
+import { matmulShape, type MatmulOperands } from '../../layout/matmulShape';
 import { linearWorkgroups } from '../philox/philox';
 import {
   ACCUMULATE_COLUMN_MEAN_KERNEL,
@@ -54,6 +55,15 @@ export interface DenseJob {
   chunkSize: number;
   queryBlock?: number;
   bindLimit: number;
+  /** Forced variant of the chunk loop's logit and update products, where it takes their shape. */
+  matmulVariant?: MatmulVariantName;
+}
+
+/** The chunk loop's products: the forced variant where it takes the shape, else the device's choice. */
+function chunkProduct(rec: CommandRecorder, job: DenseJob, args: MatmulOperands<Tensor>, label: string): Promise<MatmulVariantName> {
+  const forced = job.matmulVariant;
+  const takes = forced !== undefined && matmulVariant(forced).supports(matmulShape(args), args);
+  return matmul(rec, args, takes ? { label, variant: forced } : { label });
 }
 
 export interface DenseRecord {
@@ -166,7 +176,7 @@ async function recordDirect(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
       // Logits transposed (chunk × block): see softmax_chunk_update on why.
       const S: Tensor = { ...scratch, rows: c, cols: qb, offset: 0, batchStride: runStride(Qb * C) };
       alloc.dispatches++;
-      await matmul(rec, { a: EtChunk, b: Hblk, c: S, transB: true }, { label: 'softmaxGrad:logits' });
+      await chunkProduct(rec, job, { a: EtChunk, b: Hblk, c: S, transB: true }, 'softmaxGrad:logits');
       await chunkUpdate(
         rec,
         alloc,
@@ -177,7 +187,7 @@ async function recordDirect(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
         { scratch, o, state, items, labels },
       );
       alloc.dispatches++;
-      await matmul(rec, { a: S, b: EtChunk, c: Oblk, transA: true, beta: 1 }, { label: 'softmaxGrad:p·Ẽ' });
+      await chunkProduct(rec, job, { a: S, b: EtChunk, c: Oblk, transA: true, beta: 1 }, 'softmaxGrad:p·Ẽ');
     }
   }
   await dispatch({
@@ -331,7 +341,7 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
         const S: Tensor = view(scratch, rg, c, qb);
         const Sstride: Tensor = { ...S, batchStride: rg > 1 ? qb * C : 0 };
         alloc.dispatches++;
-        await matmul(rec, { a: EtChunk, b: H, c: Sstride, transB: true }, { label: 'softmaxGrad:logits' });
+        await chunkProduct(rec, job, { a: EtChunk, b: H, c: Sstride, transB: true }, 'softmaxGrad:logits');
         await chunkUpdate(
           rec,
           alloc,
@@ -343,7 +353,7 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
           { scratch, o: OB, state: stateB, items, labels },
         );
         alloc.dispatches++;
-        await matmul(rec, { a: Sstride, b: EtChunk, c: O, transA: true, beta: 1 }, { label: 'softmaxGrad:p·Ẽ' });
+        await chunkProduct(rec, job, { a: Sstride, b: EtChunk, c: O, transA: true, beta: 1 }, 'softmaxGrad:p·Ẽ');
         if (!population) await gatherInChunk(chunkEt, job.sampled ? labels : items, T, rg, qb, j0, c);
       }
       await dispatch({

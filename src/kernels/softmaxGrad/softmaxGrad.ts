@@ -29,6 +29,7 @@ import { validateNoise } from '../../task/noise';
 import type { TaskEmbeddings } from '../../task/taskGpu';
 import { recordDense } from './dense';
 import { countNonFinite } from '../reduce/reduce';
+import type { MatmulVariantName } from '../matmul/matmul';
 import { recordStructural } from './structural';
 import { CallBuffers, SoftmaxGradWorkspace } from './workspace';
 
@@ -111,6 +112,12 @@ export interface SoftmaxGradArgs {
   computeO?: boolean;
   /** Buffers reused across calls (see createSoftmaxGradWorkspace); default: this call's own. */
   workspace?: SoftmaxGradWorkspace;
+  /**
+   * Force the matmul variant of the dense path's logit and update products (the chunk loop:
+   * benchmarks); a product whose shape the variant cannot take (aligned-only variants) keeps the
+   * device's choice. Default: the device's choice per shape class for every product.
+   */
+  matmulVariant?: MatmulVariantName;
 }
 
 export interface SoftmaxGradMemory {
@@ -301,7 +308,7 @@ async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, al
       rec,
       {
         emb, W: args.W, G: args.G, outputs, targets: t, Q, noise: args.noise, sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
-        chunkSize: args.chunkSize ?? DEFAULT_CHUNK_SIZE, queryBlock: args.queryBlock, bindLimit,
+        chunkSize: args.chunkSize ?? DEFAULT_CHUNK_SIZE, queryBlock: args.queryBlock, bindLimit, matmulVariant: args.matmulVariant,
       },
       alloc,
     );

@@ -42,7 +42,6 @@ export interface StructuralJob {
 }
 
 const IDENTITY3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
-const transpose3 = (m: readonly number[]) => [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]];
 
 function blockUniform(N: number, runs: number, L: readonly number[], Qm: readonly number[], src: Tensor, dst: Tensor) {
   const u: Record<string, number> = { n: N, runs, srcOffset: src.offset, srcStride: src.batchStride, dstOffset: dst.offset, dstStride: dst.batchStride };
@@ -54,6 +53,52 @@ function blockUniform(N: number, runs: number, L: readonly number[], Qm: readonl
   }
   return u;
 }
+
+export interface Block3Args {
+  /** [R, N, N] (any offset and run stride), N divisible by 3. */
+  src: Tensor;
+  /** [R, N, N], same R and N; not src's buffer. */
+  dst: Tensor;
+  /** The 3×3 blocks, row-major: dst = (I ⊗ left) · src · (I ⊗ right)ᵀ. */
+  left: readonly number[];
+  right: readonly number[];
+  label?: string;
+}
+
+/**
+ * Records dst = (I ⊗ L)·src·(I ⊗ Q)ᵀ for every run (shaders/softmaxGrad/block3_transform.wgsl: one
+ * invocation per 3×3 block) — the rotations of the coupled-rotation path, exported for its benchmark.
+ *
+ * @example
+ * // logits in embedding coordinates: M = Ẽᵀ·W·E, with blockOut/blockIn the task's 3×3 rotations
+ * await block3Transform(rec, { src: W, dst: M, left: transpose3(blockOut), right: transpose3(blockIn) });
+ */
+export async function block3Transform(rec: CommandRecorder, args: Block3Args): Promise<void> {
+  const { src, dst } = args;
+  const N = src.rows;
+  if (src.cols !== N || N % 3 !== 0) throw new RangeError(`block3Transform: src is ${src.rows}×${src.cols}; it must be square with a side divisible by 3`);
+  if (dst.rows !== N || dst.cols !== N || dst.batch !== src.batch) {
+    throw new RangeError(`block3Transform: dst is ${dst.batch}×${dst.rows}×${dst.cols}, src ${src.batch}×${N}×${N}; they must match`);
+  }
+  if (args.left.length !== 9 || args.right.length !== 9) throw new RangeError(`block3Transform: left and right must hold 9 values (3×3 row-major), got ${args.left.length} and ${args.right.length}`);
+  const R = src.batch;
+  await rec.dispatch({
+    kernel: BLOCK3_TRANSFORM_KERNEL,
+    label: args.label ?? 'block3_transform',
+    buffers: { block_src: src.buffer, block_dst: dst.buffer },
+    uniforms: { blocks: blockUniform(N, R, args.left, args.right, src, dst) },
+    // x: block columns (16 per workgroup), y: block rows (4), z: runs (shaders/softmaxGrad/block3_transform.wgsl).
+    workgroups: [Math.ceil(N / 3 / 16), Math.ceil(N / 3 / 4), R],
+  });
+}
+
+/**
+ * The 3×3 transpose of a row-major block.
+ *
+ * @example
+ * transpose3([1, 2, 3, 4, 5, 6, 7, 8, 9]); // [1, 4, 7, 2, 5, 8, 3, 6, 9]
+ */
+export const transpose3 = (m: readonly number[]): number[] => [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]];
 
 export interface StructuralRecord {
   /** [R, N, N] query-major o when `computeO`. */
@@ -146,13 +191,8 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
     // M = Ẽᵀ W E: logits in embedding coordinates (z_ij = M_ji).
     logits = work('rotated logits');
     grad = work('gradient in embedding coordinates');
-    await dispatch({
-      kernel: BLOCK3_TRANSFORM_KERNEL,
-      label: 'block3_transform:logits',
-      buffers: { block_src: job.W.buffer, block_dst: logits.buffer },
-      uniforms: { blocks: blockUniform(N, R, transpose3(emb.blockOut), transpose3(emb.blockIn), job.W, logits) },
-      workgroups: linearWorkgroups(rec.gpu, R * N * N),
-    });
+    alloc.dispatches++;
+    await block3Transform(rec, { src: job.W, dst: logits, left: transpose3(emb.blockOut), right: transpose3(emb.blockIn), label: 'block3_transform:logits' });
   }
   // p̂ columns as rows (query-major): o itself for identity, rotated once more for coupled-rotation.
   const softmaxRows = job.computeO ? work(coupled ? 'softmax rows (o before rotation)' : oLabel) : undefined;
@@ -190,21 +230,11 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
   });
   if (!coupled) return softmaxRows;
   // G = Ẽ Γ Eᵀ.
-  await dispatch({
-    kernel: BLOCK3_TRANSFORM_KERNEL,
-    label: 'block3_transform:gradient',
-    buffers: { block_src: grad.buffer, block_dst: job.G.buffer },
-    uniforms: { blocks: blockUniform(N, R, emb.blockOut, emb.blockIn, grad, job.G) },
-    workgroups: linearWorkgroups(rec.gpu, R * N * N),
-  });
+  alloc.dispatches++;
+  await block3Transform(rec, { src: grad, dst: job.G, left: emb.blockOut, right: emb.blockIn, label: 'block3_transform:gradient' });
   if (!softmaxRows) return undefined;
   // o_i = Σ_j p̂(j|i) ẽ_j: O = P̂ᵀ (I ⊗ B_out)ᵀ, into the (now free) rotated-logits buffer.
-  await dispatch({
-    kernel: BLOCK3_TRANSFORM_KERNEL,
-    label: 'block3_transform:o',
-    buffers: { block_src: softmaxRows.buffer, block_dst: logits.buffer },
-    uniforms: { blocks: blockUniform(N, R, IDENTITY3, emb.blockOut, softmaxRows, logits) },
-    workgroups: linearWorkgroups(rec.gpu, R * N * N),
-  });
+  alloc.dispatches++;
+  await block3Transform(rec, { src: softmaxRows, dst: logits, left: IDENTITY3, right: emb.blockOut, label: 'block3_transform:o' });
   return logits;
 }
