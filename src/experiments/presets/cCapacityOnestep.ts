@@ -10,7 +10,7 @@ import type { Gpu } from '../../gpu/device';
 import { capacity } from '../../metrics/recall';
 import { fitExponentLaw, fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { createGpuTask } from '../../task/taskGpu';
-import { polarFactor, singularValues } from '../../cpu/polar';
+import { svd } from '../../cpu/polar';
 import { gpuExactPolar, spectralDistance } from '../gpuPolar';
 import { evaluateAtStepSizes, firstDirections } from '../oneStepSweep';
 import { renderPlot } from '../svgPlot';
@@ -69,10 +69,15 @@ async function runCapacityCell(gpu: Gpu, scale: Scale, cell: CapacityCell, progr
     let polarError: number | undefined;
     let sigmaRatio: number | undefined;
     if (crossCheck) {
-      const reference = polarFactor(gdDirection.direction, d, d);
+      // One Float64 SVD gives both the reference (polarFactor's form: σ > d·ε_f64·σ_max → 1) and σ_min/σ_max.
+      const { u, s, v, k } = svd(gdDirection.direction, d, d);
+      const reference = new Float64Array(d * d);
+      for (let p = 0; p < k; p++) {
+        if (!(s[p] > d * Number.EPSILON * s[0])) continue;
+        for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) reference[i * d + j] += u[i * k + p] * v[j * k + p];
+      }
       polarError = spectralDistance(polar.direction, reference, d, d);
-      const sigma = singularValues(gdDirection.direction, d, d);
-      sigmaRatio = sigma[d - 1] / sigma[0];
+      sigmaRatio = s[k - 1] / s[0];
       directions.push({ ...gdDirection, direction: Float32Array.from(reference) });
     }
     const evals = await evaluateAtStepSizes(gpu, task, directions.map((direction) => ({ direction, eta: 1 })));
