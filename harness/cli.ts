@@ -39,6 +39,7 @@ import { boundsProblems, bufferProblems, validationSizeProblems } from '../src/e
 import { ConfigError } from '../src/experiments/config';
 import { expandSweep, parseShard } from '../src/experiments/sweep';
 import { defaultMergeOut, mergeRuns, summarizeSweep, writeSweepCsv } from './merge';
+import { reportFolder } from './report';
 import { writeSweepPlots } from './sweepPlots';
 import { collectPresetResults, ranOnFromEnvFiles, runPresetInCells, writePresetReport } from './presetRun';
 import { createProgressBar } from './progress';
@@ -63,7 +64,7 @@ Usage:
                                              (b-balance-onestep, c-capacity-onestep) at quick scale
   muonlab run PRESET [--scale ci|quick|full] [--out DIR] [--shard i/n|auto] [--resume] [--profile]
                                              run one of the papers' experiments: summary.json (predicted vs
-                                             measured), report.md, plots/*.svg + *.png in runs/<preset>-<scale>/;
+                                             measured), report.md, plots/*.svg|vl.json|png in runs/<preset>-<scale>/;
                                              cells' raw results in cells/ (--resume skips finished ones)
   muonlab run CONFIG.json [--out DIR] [--set path=value…] [--shard i/n|auto] [--resume | --force-new]
                        [--allow-large] [--profile]
@@ -77,6 +78,8 @@ Usage:
                                              re-synchronized each step: largest relative difference per quantity
   muonlab merge DIR… [--out DIR]             combine --shard folders into one run; summaries and fits are
                                              recomputed from the cells' raw results
+  muonlab report DIR…                        (re)render the figures (plots/*.svg, *.vl.json, *.png) and the
+                                             report of finished run or merge folders; no GPU needed
                                              --profile: per-kernel GPU time (timestamp queries), dispatches
                                              per step, GFLOP/s, GB/s and % of the fma-peak → profile.json
                                              --shard auto: the shard from SLURM_ARRAY_TASK_ID/COUNT, or from
@@ -109,7 +112,7 @@ another run; 2 no usable browser or WebGPU adapter (the reason is printed); 64 b
 config; 130 interrupted (Ctrl-C) after saving what finished.
 `;
 
-const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'merge', 'presets', 'schema', 'serve', 'help'] as const;
+const COMMANDS = ['env', 'check', 'bench', 'start', 'run', 'merge', 'report', 'presets', 'schema', 'serve', 'help'] as const;
 
 const OptionsSchema = z.object({
   command: z.enum(COMMANDS),
@@ -245,6 +248,9 @@ export function parseCommandLine(argv: string[]): Options {
   }
   if (result.success && result.data.command === 'run' && result.data.positionals.length !== 1) {
     throw new UsageError('run: give exactly one experiment config file (muonlab run CONFIG.json)');
+  }
+  if (result.success && result.data.command === 'report' && result.data.positionals.length === 0) {
+    throw new UsageError('report: give the run or merge folders to render (muonlab report runs/NAME…)');
   }
   if (result.success && result.data.command === 'merge' && result.data.positionals.length === 0) {
     throw new UsageError('merge: give the run folders to combine (muonlab merge runs/a/NAME runs/b/NAME [--out DIR])');
@@ -587,9 +593,9 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
           if (summary.recording) console.log(`    ${recordingLine(summary.recording)}`);
         }
         if (stop.aborted) return;
-        // The page's live plots, drawn by the same code from every finished cell's records (SVG + PNG).
+        // The page's live figures, drawn by the same code from every finished cell's records.
         const plots = await writeSweepPlots(await session.renderer(), plan.root);
-        console.log(`plots: ${plots.map((id) => `plots/${id}.svg`).join(', ')} (+ .png)`);
+        console.log(`plots: ${plots.svg.join(', ')} (+ .vl.json${plots.png.length ? ', .png' : ''})`);
       },
       {
         onTrainProgress: (event) => bar.update(event),
@@ -672,6 +678,11 @@ async function runMergeCommand(options: Options): Promise<number> {
         // Labelled with where the shards ran (their env.json), not with the merging session's adapter.
         await writePresetReport(await session.renderer(), root, report, ranOnFromEnvFiles(options.positionals.map((p) => join(p, 'env.json'))));
       });
+    }
+    if (merged.kind === 'config' && merged.summary?.cells.length) {
+      // Config merges get the figures of their cells too (muonlab report, no GPU needed).
+      const figures = (await reportFolder(merged.root)).filter((f) => f.endsWith('.svg'));
+      console.log(`figures: ${figures.join(', ')}`);
     }
     if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);
     console.log(`merged: ${relative(process.cwd(), merged.root) || '.'}/`);
@@ -837,6 +848,19 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
     }
     case 'merge':
       return await runMergeCommand(options);
+    case 'report':
+      for (const dir of options.positionals) {
+        if (!existsSync(resolve(dir))) throw new UsageError(`report: ${dir}: no such folder`);
+        // One writer per folder: a run or merge still writing this folder holds its lock.
+        const lock = await lockResults(resolve(dir), options);
+        try {
+          const written = await reportFolder(dir);
+          console.log(`${relative(process.cwd(), resolve(dir)) || '.'}: ${written.length} file(s) written (${written.filter((f) => f.startsWith('plots/')).length} figure files)`);
+        } finally {
+          await lock.release();
+        }
+      }
+      return EXIT.ok;
     case 'env':
       return await withSession(options, async (session, variants) => {
         const env = envRecord(session, variants);

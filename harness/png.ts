@@ -1,11 +1,17 @@
 /**
- * PNG plots rendered by the headless browser from the same SVG files (docs/architecture.md "plots (SVG/PNG)"):
- * each SVG is put alone in a blank page sized to its width × height and screenshotted, so the PNG
- * is exactly what a browser shows for the SVG. `decodePng` reads a PNG back (8-bit RGB/RGBA, no
- * interlace — what Chromium writes) for tests and checks.
+ * PNG figures rendered by the headless browser from the same SVG files (docs/architecture.md "plots (SVG/PNG)"):
+ * each SVG is put alone in a blank page sized to its width × height and screenshotted at 2× (a
+ * figure's SVG is laid out for 1× in a report; the PNG is for slides and papers), so the PNG is
+ * exactly what a browser shows for the SVG. Vega's own PNG path needs node-canvas, a native build,
+ * so it is not used. `decodePng` reads a PNG back (8-bit RGB/RGBA, no interlace — what Chromium
+ * writes) for tests and checks.
  */
 import { inflateSync } from 'node:zlib';
-import type { Browser } from 'playwright';
+import { chromium, type Browser } from 'playwright';
+import { defaultBrowserArgs, findChromium } from './flags';
+
+/** Pixels per SVG pixel in the PNGs the CLI writes. */
+export const PNG_SCALE = 2;
 
 /** The SVG's pixel size from its width/height attributes (or its viewBox). */
 export function svgSize(svg: string): { width: number; height: number } {
@@ -27,13 +33,13 @@ export function svgSize(svg: string): { width: number; height: number } {
 }
 
 /**
- * Renders SVG documents to PNG in one page of `browser` (device scale 1: PNG size = SVG size).
+ * Renders SVG documents to PNG in one page of `browser`; the PNG is `scale` × the SVG's size.
  *
  * @example
- * const [png] = await renderSvgsToPng(session.browser, [svgText]);
+ * const [png] = await renderSvgsToPng(session.browser, [svgText]); // 2× the SVG
  */
-export async function renderSvgsToPng(browser: Browser, svgs: readonly string[]): Promise<Buffer[]> {
-  const page = await browser.newPage({ deviceScaleFactor: 1 });
+export async function renderSvgsToPng(browser: Browser, svgs: readonly string[], scale = PNG_SCALE): Promise<Buffer[]> {
+  const page = await browser.newPage({ deviceScaleFactor: scale });
   try {
     const out: Buffer[] = [];
     for (const svg of svgs) {
@@ -45,6 +51,28 @@ export async function renderSvgsToPng(browser: Browser, svgs: readonly string[])
     return out;
   } finally {
     await page.close();
+  }
+}
+
+/**
+ * A browser for PNGs, launched on demand where no session has one (`muonlab report`): the
+ * Chromium that findChromium locates, or undefined — with the reason logged — when there is none or
+ * it does not start, so that SVGs are still written. Close it with `browser?.close()`.
+ *
+ * @example
+ * const browser = await launchPngRenderer(console.error);
+ */
+export async function launchPngRenderer(log: (message: string) => void): Promise<Browser | undefined> {
+  const found = findChromium();
+  if (!found) {
+    log('PNG figures skipped: no Chromium found (SVG and .vl.json written)');
+    return undefined;
+  }
+  try {
+    return await chromium.launch({ executablePath: found.path, headless: true, args: defaultBrowserArgs({ robust: true }) });
+  } catch (err) {
+    log(`PNG figures skipped: could not launch ${found.path} (${(err as Error).message})`);
+    return undefined;
   }
 }
 

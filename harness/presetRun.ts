@@ -15,7 +15,7 @@ import { parseShard, shardByCost } from '../src/experiments/sweep';
 import { verdictCounts, type PredictionRecord, type PresetCell, type PresetCellResult, type PresetReport, type Scale } from '../src/experiments/presets/types';
 import { measurementRows, toCsv } from '../src/experiments/tidyCsv';
 import { writeFileAtomic, writeJsonAtomic } from './files';
-import { renderSvgsToPng } from './png';
+import { writeFigures } from './figures';
 import type { Session } from './session';
 import { formatTable } from './table';
 
@@ -129,9 +129,9 @@ export function verdictLine(predictions: readonly PredictionRecord[]): string {
 }
 
 /**
- * Writes summary.json, report.md, plots/*.svg and plots/*.png; prints the prediction table. PNGs need
- * a browser to render them: without one (the Node host on a machine without Chromium) only the SVGs
- * are written and summary.json lists no PNG. `ranOn` (default: the folder's env.json) labels the
+ * Writes summary.json, report.md, plots/*.svg, plots/*.vl.json and plots/*.png; prints the prediction
+ * table. PNGs need a browser to render them: without one (the Node host on a machine without
+ * Chromium) only the SVGs and specs are written and summary.json lists no PNG. `ranOn` (default: the folder's env.json) labels the
  * summary and the report with the host and adapter, fallback adapters as such.
  */
 export async function writePresetReport(
@@ -140,16 +140,13 @@ export async function writePresetReport(
   report: PresetReport & { profile?: unknown },
   ranOn: readonly RanOn[] = ranOnFromEnvFiles([join(dir, 'env.json')]),
 ): Promise<void> {
-  const pngs = browser ? await renderSvgsToPng(browser, report.plots.map((p) => p.svg)) : [];
-  report.plots.forEach((plot, i) => {
-    writeFileAtomic(join(dir, 'plots', `${plot.name}.svg`), plot.svg);
-    if (pngs[i]) writeFileAtomic(join(dir, 'plots', `${plot.name}.png`), pngs[i]);
-  });
-  const { plots, markdown, profile: _profile, ...summary } = report;
+  const written = await writeFigures(browser, dir, report.plots);
+  const { plots: _plots, markdown, profile: _profile, ...summary } = report;
   writeJsonAtomic(join(dir, 'summary.json'), {
     ...summary,
-    plots: plots.map((p) => `plots/${p.name}.svg`),
-    png: browser ? plots.map((p) => `plots/${p.name}.png`) : [],
+    plots: written.svg,
+    png: written.png,
+    specs: written.vl,
     ranOn,
     fallbackAdapter: ranOn.some((r) => r.fallback),
   });

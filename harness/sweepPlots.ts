@@ -1,44 +1,28 @@
 /**
- * Plots of a config run on disk: the page's live plots (src/ui/plotModels.ts + plotSvg.ts — the same
- * code the page draws with) built from every finished cell's metrics.jsonl, written as
- * `<root>/plots/<id>.svg` and, rendered by the headless browser, `<root>/plots/<id>.png`.
+ * Figures of a config run on disk: the page's live figures (src/plots/figures/training.ts — the same
+ * functions the page draws with) built from every finished cell's metrics.jsonl, written as
+ * `<root>/plots/<id>.svg`, `<id>.vl.json` and, rendered by the headless browser, `<id>.png`.
  *
  * @example
- * await writeSweepPlots(await session.renderer(), 'runs/balance-demo'); // plots/loss.svg, plots/loss.png, …
+ * await writeSweepPlots(await session.renderer(), 'runs/balance-demo'); // plots/loss.svg, plots/loss.vl.json, plots/loss.png, …
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright';
-import { parseExperimentConfig } from '../src/experiments/config';
-import { buildPlots } from '../src/ui/plotModels';
-import { renderLivePlot } from '../src/ui/plotSvg';
-import { createRunState, type RunState } from '../src/ui/runState';
-import { writeFileAtomic } from './files';
+import { trainingFigures, type TrainingCell } from '../src/plots/figures/training';
+import type { Figure } from '../src/plots/spec';
+import { writeFigures, type WrittenFigures } from './figures';
 import { readFinishedCells } from './merge';
-import { renderSvgsToPng } from './png';
 
-/** The run state the page would hold after running this folder's finished cells. */
-export function runStateOfFolder(root: string): RunState {
-  const config = parseExperimentConfig(JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')));
-  const state = createRunState();
-  state.source = { kind: 'config', config };
-  state.status = 'done';
-  state.cells = readFinishedCells(root).map(({ cell, records }) => ({ id: cell.id, point: cell.point, config: cell.config, records, stopped: null }));
-  return state;
+/** The cells (config and records) of a run folder's finished cells, as the page holds them. */
+export function trainingCellsOfFolder(root: string): TrainingCell[] {
+  return readFinishedCells(root).map(({ cell, records }) => ({ id: cell.id, point: cell.point, config: cell.config, records }));
 }
 
-/** The live plots of a run folder as SVG text, by plot id. */
-export function sweepPlotSvgs(root: string): { name: string; svg: string }[] {
-  return buildPlots(runStateOfFolder(root)).map((spec) => ({ name: spec.id, svg: renderLivePlot(spec) }));
+/** The figures of a run folder (specs with data inlined), in TRAINING_FIGURES order. */
+export function sweepFigures(root: string): Figure[] {
+  return trainingFigures(trainingCellsOfFolder(root));
 }
 
-/** Writes plots/<id>.svg and plots/<id>.png (PNG rendered in `browser`, skipped without one); returns the plot ids. */
-export async function writeSweepPlots(browser: Browser | undefined, root: string): Promise<string[]> {
-  const plots = sweepPlotSvgs(root);
-  const pngs = browser ? await renderSvgsToPng(browser, plots.map((p) => p.svg)) : [];
-  plots.forEach((plot, i) => {
-    writeFileAtomic(join(root, 'plots', `${plot.name}.svg`), plot.svg);
-    if (pngs[i]) writeFileAtomic(join(root, 'plots', `${plot.name}.png`), pngs[i]);
-  });
-  return plots.map((p) => p.name);
+/** Writes plots/<id>.svg, .vl.json and .png (PNG rendered in `browser`, skipped without one). */
+export async function writeSweepPlots(browser: Browser | undefined, root: string): Promise<WrittenFigures> {
+  return writeFigures(browser, root, sweepFigures(root));
 }

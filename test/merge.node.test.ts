@@ -11,7 +11,9 @@ import { fitPowerLaw } from '../src/metrics/fits';
 import { appendRecord, beginCell, cellDirectory, finishCell, planRun } from '../harness/run';
 import { writeJsonAtomic } from '../harness/files';
 import { mergeRuns, summarizeSweep } from '../harness/merge';
-import { sweepPlotSvgs } from '../harness/sweepPlots';
+import { sweepFigures } from '../harness/sweepPlots';
+import { renderFigureSvg } from '../src/plots/render';
+import { seriesCounts } from './svgMarks';
 import { ensurePresetManifest, planPresetCells, presetCellDirectory } from '../harness/presetRun';
 import type { PresetCell } from '../src/experiments/presets/types';
 
@@ -129,19 +131,19 @@ describe('merge: config sweeps', () => {
 });
 
 describe('config run plots', () => {
-  test('the page\'s live plots from a run folder: the loss plot has every (cell, optimizer) curve with its steps', () => {
+  test('the page\'s live figures from a run folder: the loss figure has every (cell, optimizer) curve with its steps', async () => {
     const config = parseExperimentConfig(raw);
     const root = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-p-')), config, '1/1');
-    const plots = sweepPlotSvgs(root);
-    expect(plots.map((p) => p.name)).toContain('loss');
-    const loss = plots.find((p) => p.name === 'loss')!.svg;
-    const series = [...loss.matchAll(/data-series="([^"]*)" data-points="(\d+)"/g)].map((m) => ({ name: m[1], points: Number(m[2]) }));
+    const figures = sweepFigures(root);
+    expect(figures.map((p) => p.name)).toContain('loss');
+    // Counted in the SVG Vega renders: one line and a marker per step for each curve.
+    const series = Object.entries(seriesCounts(await renderFigureSvg(figures.find((p) => p.name === 'loss')!.spec)));
     // 3 cells × 2 optimizers, one seed each: 6 curves of 2 steps (losses 3 and 1 are positive, so drawable on log axes).
     expect(series.length).toBe(6);
-    for (const s of series) expect(s.points).toBe(2);
-    expect(series.filter((s) => s.name.includes('gd')).length).toBe(3);
-    expect(series.filter((s) => s.name.includes('muon')).length).toBe(3);
-  });
+    for (const [, counts] of series) expect(counts).toEqual({ point: 2, 'line mark': 1 });
+    expect(series.filter(([name]) => name.startsWith('gd')).length).toBe(3);
+    expect(series.filter(([name]) => name.startsWith('muon')).length).toBe(3);
+  }, 60_000);
 });
 
 describe('merge: preset cells', () => {

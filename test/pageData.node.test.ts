@@ -1,6 +1,7 @@
 /**
  * The page's pure parts, without a browser: share links, config validation messages, the tidy CSV,
- * and the plot models (series, seed bands, fitted and predicted capacity slopes, energy shares).
+ * and the live figures' data (medians and seed bands, fitted and predicted capacity slopes, head and
+ * tail buckets, energy shares, what a log axis cannot place).
  * Expected values are written from the definitions (CSV quoting of RFC 4180, a power law with a known
  * exponent, [C]'s slopes 1 + 1/(2a) and 1/(2a)), not read from the code under test.
  */
@@ -9,8 +10,8 @@ import { parseExperimentConfig } from '../src/experiments/config';
 import type { TrainMetricsRecord } from '../src/train/records';
 import { checkConfigText } from '../src/ui/configValidation';
 import { EXAMPLE_CONFIG } from '../src/ui/exampleConfig';
-import { buildPlots, energyShares } from '../src/ui/plotModels';
-import { renderLivePlot } from '../src/ui/plotSvg';
+import { energyShares, trainingFigures } from '../src/plots/figures/training';
+import { renderFigureSvg } from '../src/plots/render';
 import { createRunState, type CellState, type RunState } from '../src/ui/runState';
 import { decodeShareHash, encodeShareHash } from '../src/ui/shareLink';
 import { recordMetrics, tidyRows, toCsv } from '../src/ui/tidyExport';
@@ -30,6 +31,13 @@ function cellOf(id: string, d: number, records: TrainMetricsRecord[], a = 1.5): 
 
 function stateOf(cells: CellState[]): RunState {
   return { ...createRunState(), source: { kind: 'config', config: EXAMPLE_CONFIG }, status: 'done', cells };
+}
+
+/** The rows a figure of these cells draws (its spec's inlined dataset), and its subtitle. */
+function figureOf(cells: CellState[], name: string): { rows: Record<string, unknown>[]; subtitle: unknown } {
+  const figure = trainingFigures(cells).find((f) => f.name === name)!;
+  const spec = figure.spec as unknown as { datasets: { main: Record<string, unknown>[] }; title: { subtitle?: unknown } };
+  return { rows: spec.datasets.main, subtitle: spec.title.subtitle };
 }
 
 describe('share links', () => {
@@ -106,13 +114,11 @@ describe('tidy CSV', () => {
   });
 });
 
-describe('plot models', () => {
+describe('live figure data', () => {
   it('draws the loss median over seeds with a min–max band, x = step + 1', () => {
     const recs = [0, 1].flatMap((step) => [0, 1, 2].map((seed) => record({ run: seed, runSeed: seed, step, loss: 1 + step + seed })));
-    const loss = buildPlots(stateOf([cellOf('single', 16, recs)])).find((p) => p.id === 'loss')!;
-    expect(loss.series).toHaveLength(1);
-    expect(loss.series[0].points).toEqual([[1, 2], [2, 3]]);
-    expect(loss.series[0].band).toEqual([[1, 1, 3], [2, 2, 4]]);
+    const { rows } = figureOf([cellOf('single', 16, recs)], 'loss');
+    expect(rows.map((r) => [r.optimizer, r.x, r.value, r.lo, r.hi])).toEqual([['gd', 1, 2, 1, 3], ['gd', 2, 3, 2, 4]]);
   });
 
   it('fits capacity vs d and draws [C]\'s predicted slopes through the fit', () => {
@@ -120,29 +126,29 @@ describe('plot models', () => {
     const cells = [16, 64, 256].map((d) =>
       cellOf(`d=${d}`, d, [record({ capacity: 0.5 * d ** 1.25, step: 2 }), record({ run: 1, optimizer: 'muon', optimizerName: 'muon', capacity: d ** 1.25, step: 2 })], 2),
     );
-    const cap = buildPlots(stateOf(cells)).find((p) => p.id === 'capacity-d')!;
-    const line = (name: string) => cap.series.find((s) => s.name === name)!.points;
+    const { rows, subtitle } = figureOf(cells, 'capacity-d');
+    const line = (ref: string) => rows.filter((r) => r.ref === ref).map((r) => [r.d as number, r.capacity as number] as [number, number]);
     const slope = (pts: [number, number][]) => Math.log(pts[1][1] / pts[0][1]) / Math.log(pts[1][0] / pts[0][0]);
-    expect(line('gd').map((p) => p[0])).toEqual([16, 64, 256]);
+    expect(rows.filter((r) => r.kind == null && r.optimizer === 'gd').map((r) => r.d)).toEqual([16, 64, 256]);
     expect(slope(line('gd fit'))).toBeCloseTo(1.25, 10);
     expect(line('gd fit')[0][1]).toBeCloseTo(0.5 * 16 ** 1.25, 8);
     expect(slope(line('gd predicted'))).toBeCloseTo(1 / (2 * 2), 10);
     expect(slope(line('muon predicted'))).toBeCloseTo(1 + 1 / (2 * 2), 10);
-    expect(cap.subtitle).toBe('slopes: gd 1.25 ([C] one-step: 0.25) · muon 1.25 ([C] one-step: 1.25)');
+    expect(subtitle).toBe('slopes: gd 1.25 ([C] one-step: 0.25) · muon 1.25 ([C] one-step: 1.25)');
   });
 
   it('plots the head bucket against the last bucket with at least a quarter of the largest one\'s items', () => {
     // Log-rank buckets of N = 64: 1, 2, 4, …, 32 items and a 1-item stub (rank 64).
     const sizes = [1, 2, 4, 8, 16, 32, 1];
     const buckets = sizes.map((items, k) => ({ bucket: `b${k}`, items, meanPCorrect: k / 10, accuracy: 0 }));
-    const plot = buildPlots(stateOf([cellOf('single', 16, [record({ buckets })])])).find((p) => p.id === 'bucket-pcorrect')!;
-    expect(plot.series.map((s) => [s.name, s.points[0][1], Boolean(s.dashed)])).toEqual([['gd · b0', 0, false], ['gd · b5', 0.5, true]]);
+    const { rows } = figureOf([cellOf('single', 16, [record({ buckets })])], 'bucket-pcorrect');
+    expect(rows.map((r) => [r.series, r.value, r.bucket])).toEqual([['gd · b0', 0, 'head: b0'], ['gd · b5', 0.5, 'tail: b5']]);
   });
 
-  it('needs two values of d for the capacity plot and says so', () => {
-    const cap = buildPlots(stateOf([cellOf('single', 16, [record({})])])).find((p) => p.id === 'capacity-d')!;
-    expect(cap.series).toEqual([]);
-    expect(cap.subtitle).toMatch(/needs a sweep over task\.dIn/);
+  it('needs two values of d for the capacity figure and says so', () => {
+    const { rows, subtitle } = figureOf([cellOf('single', 16, [record({})])], 'capacity-d');
+    expect(rows).toEqual([]);
+    expect(subtitle).toMatch(/needs a sweep over task\.dIn/);
   });
 
   it('turns cumulative top-k energies into per-direction shares', () => {
@@ -150,8 +156,10 @@ describe('plot models', () => {
     expect(shares.map((s) => +s.toFixed(12))).toEqual([0.5, 0.3, 0.2]);
   });
 
-  it('drops points a log axis cannot place, and counts what it drew', () => {
-    const svg = renderLivePlot({ id: 't', title: 't', xLabel: 'x', yLabel: 'y', yLog: true, series: [{ name: 's', color: '#123456', points: [[0, 1], [1, 0], [2, -1], [3, 10]] }] });
-    expect(svg).toContain('data-series="s" data-points="2"');
-  });
+  it('leaves out what a log axis cannot place, and draws the rest (counted in the SVG)', async () => {
+    const recs = [0, 1, 2, 3].map((step) => record({ step, loss: [1, 0, -1, 10][step], delta: 0.2 }));
+    const figure = trainingFigures([cellOf('single', 16, recs)]).find((f) => f.name === 'delta-loss')!;
+    const svg = await renderFigureSvg(figure.spec);
+    expect((svg.match(/aria-label="gd" role="graphics-symbol" aria-roledescription="point"/g) ?? []).length).toBe(2);
+  }, 60_000);
 });

@@ -1,18 +1,23 @@
 /**
- * The plot grid: the live plots of a training run (plotModels.ts) or a preset's report plots, each
- * with SVG and PNG export. Redraws are throttled to at most 4 per second and done in an animation
- * frame, so a fast run spends its time training, not drawing.
+ * The figure grid: the live figures of a training run (src/plots/figures/training.ts, from the
+ * records read back so far) or a preset's report figures, each embedded with vega-embed (tooltips,
+ * pan and zoom) and with SVG, PNG and Vega-Lite (.vl.json) export. Redraws are throttled to at most
+ * 4 per second and done in an animation frame, so a fast run spends its time training, not drawing;
+ * between redraws a figure whose spec kept its shape only gets its new rows (src/plots/embed.ts).
  */
-import { downloadBlob, downloadText, svgToPng } from './download';
-import { buildPlots } from './plotModels';
-import { renderLivePlot } from './plotSvg';
+import { LiveFigure } from '../plots/embed';
+import { trainingFigures } from '../plots/figures/training';
+import type { Figure } from '../plots/spec';
+import { downloadBlob, downloadText } from './download';
 import type { RunState } from './runState';
 
 const MIN_REDRAW_MS = 250;
 
 export class PlotPanel {
-  private readonly figures = new Map<string, { figure: HTMLElement; holder: HTMLElement; svg: string }>();
+  private readonly figures = new Map<string, { element: HTMLElement; live: LiveFigure }>();
   private scheduled = false;
+  private drawing: Promise<void> | null = null;
+  private again = false;
   private lastDraw = 0;
   private drawnVersion = -1;
   /** Redraws so far (for the page's tests and curious users). */
@@ -29,60 +34,80 @@ export class PlotPanel {
     if (this.scheduled) return;
     this.scheduled = true;
     const wait = Math.max(0, MIN_REDRAW_MS - (performance.now() - this.lastDraw));
-    setTimeout(() => requestAnimationFrame(() => this.drawNow()), wait);
+    setTimeout(() => requestAnimationFrame(() => void this.drawNow()), wait);
   }
 
-  /** Draws immediately (end of a run) when the state moved since the last draw. */
-  drawNow(): void {
+  /** Draws now (end of a run) when the state moved since the last draw; one draw at a time. */
+  async drawNow(): Promise<void> {
     this.scheduled = false;
+    if (this.drawing) {
+      this.again = true;
+      return this.drawing;
+    }
+    this.drawing = this.draw().finally(() => {
+      this.drawing = null;
+      if (this.again) {
+        this.again = false;
+        void this.drawNow();
+      }
+    });
+    return this.drawing;
+  }
+
+  private async draw(): Promise<void> {
     this.lastDraw = performance.now();
     const state = this.getState();
     if (state.version === this.drawnVersion) return;
     this.drawnVersion = state.version;
     this.draws++;
-    const plots: { id: string; svg: string }[] = [];
-    if (state.source?.kind === 'config') for (const spec of buildPlots(state)) plots.push({ id: spec.id, svg: renderLivePlot(spec) });
-    if (state.presetReport) for (const p of state.presetReport.plots) plots.push({ id: `preset-${p.name}`, svg: p.svg });
-    const wanted = new Set(plots.map((p) => p.id));
+    const shown: { id: string; figure: Figure }[] = [];
+    if (state.source?.kind === 'config') for (const figure of trainingFigures(state.cells)) shown.push({ id: figure.name, figure });
+    if (state.presetReport) for (const figure of state.presetReport.plots) shown.push({ id: `preset-${figure.name}`, figure });
+    const wanted = new Set(shown.map((p) => p.id));
     for (const [id, f] of this.figures) {
       if (!wanted.has(id)) {
-        f.figure.remove();
+        f.live.destroy();
+        f.element.remove();
         this.figures.delete(id);
       }
     }
-    for (const p of plots) {
-      const f = this.figures.get(p.id) ?? this.createFigure(p.id);
-      if (f.svg !== p.svg) {
-        f.holder.innerHTML = p.svg;
-        f.svg = p.svg;
+    for (const { id, figure } of shown) {
+      const f = this.figures.get(id) ?? this.createFigure(id);
+      try {
+        await f.live.update(figure);
+        f.element.dataset.drawn = String(Number(f.element.dataset.drawn ?? 0) + 1);
+      } catch (err) {
+        // A figure that cannot be drawn says so in place; the others still draw.
+        f.element.querySelector('.plot-svg')!.textContent = `this figure could not be drawn: ${(err as Error).message}`;
       }
     }
   }
 
-  private createFigure(id: string): { figure: HTMLElement; holder: HTMLElement; svg: string } {
-    const figure = document.createElement('figure');
-    figure.className = 'plot';
-    figure.dataset.plotId = id;
+  private createFigure(id: string): { element: HTMLElement; live: LiveFigure } {
+    const element = document.createElement('figure');
+    element.className = 'plot';
+    element.dataset.plotId = id;
     const holder = document.createElement('div');
     holder.className = 'plot-svg';
     const bar = document.createElement('figcaption');
-    const entry = { figure, holder, svg: '' };
-    for (const kind of ['svg', 'png'] as const) {
+    const entry = { element, live: new LiveFigure(holder) };
+    for (const kind of ['svg', 'png', 'vl.json'] as const) {
       const button = document.createElement('button');
       button.type = 'button';
       button.className = 'small';
-      button.textContent = kind.toUpperCase();
+      button.textContent = kind === 'vl.json' ? 'Vega-Lite' : kind.toUpperCase();
       button.dataset.export = kind;
-      button.title = `Download this plot as ${kind.toUpperCase()}`;
+      button.title = kind === 'vl.json' ? 'Download this figure as a Vega-Lite spec with its data (opens in the Vega editor)' : `Download this figure as ${kind.toUpperCase()}`;
       button.addEventListener('click', async () => {
         const name = `${this.fileStem()}-${id}.${kind}`;
-        if (kind === 'svg') downloadText(name, entry.svg, 'image/svg+xml');
-        else downloadBlob(name, await svgToPng(entry.svg));
+        if (kind === 'svg') downloadText(name, await entry.live.svg(), 'image/svg+xml');
+        else if (kind === 'png') downloadBlob(name, await entry.live.png(2));
+        else downloadText(name, entry.live.specJson(), 'application/json');
       });
       bar.append(button);
     }
-    figure.append(holder, bar);
-    this.grid.append(figure);
+    element.append(holder, bar);
+    this.grid.append(element);
     this.figures.set(id, entry);
     return entry;
   }

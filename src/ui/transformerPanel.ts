@@ -6,7 +6,8 @@
 import type { Gpu } from '../gpu/device';
 import { parseTransformerConfig, type TransformerConfigInput } from '../model/config';
 import { TransformerTrainer, type TransformerRecord } from '../model/trainer';
-import { pickColor, renderLivePlot } from './plotSvg';
+import { LiveFigure } from '../plots/embed';
+import { transformerFigure } from '../plots/figures/transformer';
 
 /** A config that trains in well under a minute on a CPU adapter. */
 export const EXAMPLE_TRANSFORMER_CONFIG: TransformerConfigInput = {
@@ -35,43 +36,28 @@ export function mountTransformerPanel(root: HTMLElement, gpuPromise: Promise<Gpu
     <ul id="transformer-errors" class="error" aria-live="polite" hidden></ul>
     <p class="controls"><button id="transformer-run">Run</button> <button id="transformer-cancel" disabled>Cancel</button>
       <span id="transformer-status" data-status="idle" aria-live="polite">idle</span></p>
-    <div class="plot-grid"><div id="transformer-loss" class="plot"></div><div id="transformer-accuracy" class="plot"></div></div>`;
+    <div class="plot-grid"><div id="transformer-loss" class="plot" data-plot-id="transformer-loss"></div><div id="transformer-accuracy" class="plot" data-plot-id="transformer-accuracy"></div></div>`;
   const text = root.querySelector<HTMLTextAreaElement>('#transformer-config')!;
   const errors = root.querySelector<HTMLUListElement>('#transformer-errors')!;
   const runButton = root.querySelector<HTMLButtonElement>('#transformer-run')!;
   const cancelButton = root.querySelector<HTMLButtonElement>('#transformer-cancel')!;
   const status = root.querySelector<HTMLElement>('#transformer-status')!;
-  const lossPlot = root.querySelector<HTMLElement>('#transformer-loss')!;
-  const accuracyPlot = root.querySelector<HTMLElement>('#transformer-accuracy')!;
+  // The same Vega-Lite figures as everywhere (src/plots): embedded live, tooltips, pan and zoom.
+  const lossPlot = new LiveFigure(root.querySelector<HTMLElement>('#transformer-loss')!);
+  const accuracyPlot = new LiveFigure(root.querySelector<HTMLElement>('#transformer-accuracy')!);
   text.value = JSON.stringify(EXAMPLE_TRANSFORMER_CONFIG, null, 2);
   let cancelled = false;
   const setStatus = (s: string, message: string) => {
     status.dataset.status = s;
     status.textContent = message;
   };
-  const draw = (records: TransformerRecord[]) => {
-    const replicas = [...new Set(records.map((r) => r.replica))];
-    const series = (value: (r: TransformerRecord) => number) =>
-      replicas.map((rep, k) => ({
-        name: `seed ${records.find((r) => r.replica === rep)!.seed}`,
-        points: records.filter((r) => r.replica === rep).map((r) => [r.step, value(r)] as [number, number]),
-        color: pickColor(`replica ${rep}`, k),
-        style: 'both' as const,
-      }));
-    lossPlot.innerHTML = renderLivePlot({
-      id: 'transformer-loss',
-      title: 'Training loss',
-      xLabel: 'step',
-      yLabel: 'cross-entropy',
-      series: series((r) => r.loss),
-    });
-    accuracyPlot.innerHTML = renderLivePlot({
-      id: 'transformer-accuracy',
-      title: 'Next-token accuracy',
-      xLabel: 'step',
-      yLabel: 'accuracy',
-      series: series((r) => r.accuracy),
-    });
+  // At most 4 redraws a second while training; the last one (end of the run) always draws.
+  let lastDraw = -Infinity;
+  const draw = async (records: TransformerRecord[], force = false) => {
+    if (!force && performance.now() - lastDraw < 250) return;
+    lastDraw = performance.now();
+    await lossPlot.update(transformerFigure(records, 'loss'));
+    await accuracyPlot.update(transformerFigure(records, 'accuracy'));
   };
   cancelButton.addEventListener('click', () => {
     cancelled = true;
@@ -111,7 +97,7 @@ export function mountTransformerPanel(root: HTMLElement, gpuPromise: Promise<Gpu
         if (recs) {
           records.push(...recs);
           for (const r of recs) window.muonlabTransformerRecord?.(r);
-          draw(records);
+          await draw(records);
         }
         setStatus('running', `step ${trainer.step}/${steps}`);
       }
@@ -119,8 +105,8 @@ export function mountTransformerPanel(root: HTMLElement, gpuPromise: Promise<Gpu
         const last = await trainer.evaluate();
         records.push(...last);
         for (const r of last) window.muonlabTransformerRecord?.(r);
-        draw(records);
       }
+      await draw(records, true);
       const final = records.filter((r) => r.step === trainer!.step).map((r) => `seed ${r.seed}: loss ${r.loss.toFixed(3)}`);
       setStatus(
         cancelled ? 'cancelled' : 'done',

@@ -17,7 +17,8 @@ import type { Gpu } from '../../gpu/device';
 import { frequencies } from '../../task/frequencies';
 import { fitDecayRate, trainGroupCurves, type DecayFit, type LossCurve } from '../groupCurves';
 import type { ExperimentConfigInput } from '../config';
-import { renderPlot } from '../svgPlot';
+import { groupLossFigure } from '../../plots/figures/dynamics';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { aNoiselessPlan as plan, type NoiselessOptimizer, type NoiselessSettings } from './plans/aNoiseless';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
@@ -174,25 +175,21 @@ function summarize(scale: Scale, results: readonly CellOutcome<NoiselessCell['pa
   // f32 W accumulates ~T rounding steps of the margins (|m| ≲ 20): ≲ √T·20·2⁻²⁴ absolute, ≪ 1e-3.
   predictions.push({ name: 'GD loss vs its Float64 per-item recurrence', formula: 'm_i += η·p_i·(1 − p̂_i)·N/(N−1)', predicted: 0, measured: recDev, tolerance: '≤ 1e-3 relative', agrees: recDev <= 1e-3 });
 
-  const groupSeries = (c: typeof muon, label: string, dashed = false) =>
-    Array.from({ length: M }, (_, g) => ({ name: `${label} group ${g + 1}`, points: c.steps.map((t, k) => [t, c.groupLoss[k][g]] as [number, number]), style: 'line' as const, dashed }));
-  const muonPlot = renderPlot({
-    title: `Muon (η = ${eta}) and TRA-SignGD (η = ${eta / 2}) per group, N = ${N}, M = ${M}, b = ${b}`,
-    xLabel: 't', yLabel: 'group loss', yLog: true,
-    series: [
-      ...groupSeries(muon, 'Muon'),
-      ...groupSeries(tra, 'TRA', true),
-      { name: 'N·e^{−ηt}', points: muon.steps.map((t) => [t, N * Math.exp(-eta * t)] as [number, number]), style: 'line', dashed: true, color: '#000' },
-    ],
+  const muonFigure = groupLossFigure([muon, tra], {
+    name: 'muon-groups',
+    title: `Muon (η = ${eta}) and TRA-SignGD (η = ${eta / 2}) per frequency group (N = ${N}, M = ${M}, b = ${b})`,
+    caption: 'Every group of Muon (and of TRA-SignGD at half the step) falls on the same straight line in log scale, N·e^{−ηt}: head and tail are learned at one rate.',
+    xLog: false,
+    // TRA-SignGD at η/2 raises every margin by 2·(η/2) = η per step: the same law.
+    law: () => ({ formula: 'N·e^(−ηt)', at: (t) => N * Math.exp(-eta * t) }),
   });
-  const gdPlot = renderPlot({
-    title: `GD (η = ${s.gdLrTimesPMax}/p_max) per group, N = ${N}, M = ${M}, b = ${b}`,
-    xLabel: 't', yLabel: 'loss', xLog: true, yLog: true,
-    series: [
-      ...groupSeries({ ...gd, steps: gd.steps.slice(1), groupLoss: gd.groupLoss.slice(1), loss: gd.loss.slice(1) }, 'GD'),
-      { name: 'GD population', points: gd.steps.slice(1).map((t, k) => [t, gd.loss[k + 1]] as [number, number]), style: 'points' },
-      { name: 'N/(ηt)', points: gd.steps.slice(1).map((t) => [t, N / (m.gdLr * t)] as [number, number]), style: 'line', dashed: true, color: '#000' },
-    ],
+  const gdFigure = groupLossFigure([gd], {
+    name: 'gd-groups',
+    title: `GD (η = ${s.gdLrTimesPMax}/p_max) per frequency group (N = ${N}, M = ${M}, b = ${b})`,
+    caption: `GD's population loss follows N/(ηt) (dashed) while its tail group lags the head by ≈ M^b = ${M ** b}×.`,
+    xLog: true,
+    // Above the law run the tail groups' lines; below it only the head's, further down.
+    law: () => ({ formula: 'N/(ηt)', at: (t) => N / (m.gdLr * t), labelPos: 'below' }),
   });
   const rateRows = rates.map((r, g) => [g + 1, p[g * (N / M)], r.rate, `[${r.ci[0].toPrecision(4)}, ${r.ci[1].toPrecision(4)}]`, gd.groupLoss[last][g], 1 / (m.gdLr * p[g * (N / M)] * T)]);
   const markdown = [
@@ -203,10 +200,8 @@ function summarize(scale: Scale, results: readonly CellOutcome<NoiselessCell['pa
     '',
     `Muon's groups fall at one rate (spread ${(spread * 100).toFixed(2)}%), while GD's tail group is ${lag.toFixed(2)}× behind its head group at t = ${T}.`,
     '',
-    '![Muon and TRA-SignGD per group](plots/muon-groups.svg)',
-    '',
-    '![GD per group](plots/gd-groups.svg)',
-    '',
+    figureMarkdown(muonFigure),
+    figureMarkdown(gdFigure),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -214,7 +209,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<NoiselessCell['pa
     settings: { ...s, C: N / M, gdLr: m.gdLr, pMax: m.pMax, window: MUON_WINDOW },
     predictions,
     measurements: m.curves.map((c) => ({ kind: 'loss-curve', ...c })),
-    plots: [{ name: 'muon-groups', svg: muonPlot }, { name: 'gd-groups', svg: gdPlot }],
+    plots: [muonFigure, gdFigure],
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

@@ -20,7 +20,8 @@
 import type { Gpu } from '../../gpu/device';
 import { fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { trainCell } from '../../train/trainCell';
-import { renderPlot } from '../svgPlot';
+import { excessVsTFigure } from '../../plots/figures/dynamics';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { aNoisyScalingPlan as plan, type NoisySettings } from './plans/aNoisyScaling';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
@@ -155,17 +156,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<HorizonCell['para
     const g = gd.find((p) => p.T === T);
     return [T, m?.lr ?? NaN, m?.excess ?? NaN, g ? Number((g.lr * pMax).toPrecision(3)) : NaN, g?.excess ?? NaN];
   });
-  const fitted = (fit: LinearFit | null) => (fit ? s.horizons.map((T) => [T, Math.exp(fit.intercept) * T ** fit.slope] as [number, number]) : []);
-  const plot = renderPlot({
-    title: `Excess loss after T steps (N = ${s.N}, M = ${s.groups}, b = ${s.groupExponent}, ε = ${s.noise})`,
-    xLabel: 'T', yLabel: 'loss − label entropy', xLog: true, yLog: true,
-    series: [
-      { name: 'Muon', points: muon.map((p) => [p.T, p.excess] as [number, number]), style: 'points' },
-      { name: `fit ${muonFit ? muonFit.slope.toFixed(2) : '—'}`, points: fitted(muonFit), style: 'line', dashed: true },
-      { name: 'best GD', points: gd.map((p) => [p.T, p.excess] as [number, number]), style: 'points' },
-      { name: `fit ${gdFit ? gdFit.slope.toFixed(2) : '—'}`, points: fitted(gdFit), style: 'line', dashed: true },
-    ],
-  });
+  const figure = excessVsTFigure(muon, gd, { N: s.N, groups: s.groups, b: s.groupExponent, noise: s.noise, checkGd: s.checkGd });
   const gdSentence = s.checkGd
     ? `GD's fitted exponent ${gdFit ? gdFit.slope.toFixed(3) : 'n/a'} is checked against −(1 − 1/b) = ${gdPredicted.toFixed(3)}.`
     : `**GD's law, and with it Muon's advantage over GD, is not checked at this scale.** docs/math.md §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". Here M = ${s.groups} and C = ${s.N / s.groups}; GD's best excess falls as T^${gdFit ? gdFit.slope.toFixed(2) : '?'} (the prediction −(1 − 1/b) = ${gdPredicted.toFixed(2)} describes the many-group regime, where the unlearned tail groups dominate), shown for completeness only. ${gdAhead.length === 0 ? `Muon's excess is below the best GD's at every T here (best-GD/Muon ≥ ${Math.min(...ratios).toFixed(3)}).` : `The best GD's excess is at or below Muon's at T ∈ {${gdAhead.join(', ')}}: with only ${s.groups} groups every group is learned within these horizons and GD's excess then falls exponentially, below Muon's constant-step O(η²) alternation.`} The \`full\` scale (N = 4096, M = 16, C/M = 16) checks it, on a GPU.`;
@@ -184,8 +175,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<HorizonCell['para
     '',
     markdownTable(['T', 'Muon η', 'Muon excess', 'best GD η·p_max', 'best GD excess'], rows),
     '',
-    '![excess loss vs T](plots/excess-vs-T.svg)',
-    '',
+    figureMarkdown(figure),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -193,7 +183,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<HorizonCell['para
     settings: { ...s, lossStar, pMax, gdExponentPredicted: gdPredicted, gdFit: gdFit ? { slope: gdFit.slope, ci: gdFit.slopeCI } : null },
     predictions,
     measurements: points.map((p) => ({ kind: 'excess', ...p })),
-    plots: [{ name: 'excess-vs-T', svg: plot }],
+    plots: [figure],
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

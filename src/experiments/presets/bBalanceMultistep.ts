@@ -20,7 +20,8 @@ import type { Gpu } from '../../gpu/device';
 import { frequencies } from '../../task/frequencies';
 import type { CellResult } from '../../train/records';
 import { trainCell } from '../../train/trainCell';
-import { renderPlot } from '../svgPlot';
+import { deltaVsStepFigure, minVsMaxFigure } from '../../plots/figures/balance';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { EMBEDDINGS, type BalanceEmbedding } from './plans/bBalanceOnestep';
 import { bBalanceMultistepPlan as plan } from './plans/bBalanceMultistep';
@@ -156,26 +157,14 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
   predictions.push({ name: 'SignGD Δ over all steps (identity)', formula: 'every margin grows by exactly 2η: Δ = 0', predicted: 0, measured: signDelta, tolerance: '≤ 1e-6 (f32)', agrees: signDelta <= 1e-6 });
 
   const rows = runs.map((r) => [r.optimizer, r.embedding, r.lr, ...TAUS.flatMap((tau) => [fmt(r.crossing[String(tau)].step), fmt(r.crossing[String(tau)].rho)]), r.delta[r.delta.length - 1], r.loss[r.loss.length - 1]]);
-  const plot = renderPlot({
-    title: `Δ = max p̂ − min p̂ along training (N = ${N}, ${headCount} head items)`,
-    xLabel: 't', yLabel: 'Δ',
-    series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((t, k) => [t, r.delta[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
-  });
-  const minPlot = renderPlot({
-    title: 'min p̂ against max p̂ along training (balanced: on the diagonal)',
-    xLabel: 'max p̂', yLabel: 'min p̂',
-    series: runs.map((r) => ({ name: `${r.optimizer} (${r.embedding})`, points: r.steps.map((_t, k) => [r.maxPCorrect[k], r.minPCorrect[k]] as [number, number]), style: 'both' as const, dashed: r.embedding === 'coupled-rotation' })),
-  });
+  const figures = [deltaVsStepFigure(runs, { N, headCount }), minVsMaxFigure(runs, { N })];
   const markdown = [
     ...reportHead('b-balance-multistep', scale, `${plan.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
     '## Balance along training',
     '',
     markdownTable(['optimizer', 'embedding', 'η', 'step (τ = 0.1)', 'ϱ_0.1', 'step (τ = 0.01)', 'ϱ_0.01', 'final Δ', 'final loss'], rows),
     '',
-    '![Δ along training](plots/delta-vs-step.svg)',
-    '',
-    '![min vs max p̂](plots/min-vs-max.svg)',
-    '',
+    ...figures.map(figureMarkdown),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -183,7 +172,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
     settings: { ...s, d: N, headMass: HEAD_MASS, taus: TAUS, optimizers: multistepOptimizers(N, headCount) },
     predictions,
     measurements: runs.map((r) => ({ kind: 'balance-along-training', ...r })),
-    plots: [{ name: 'delta-vs-step', svg: plot }, { name: 'min-vs-max', svg: minPlot }],
+    plots: figures,
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

@@ -14,7 +14,8 @@
 import type { Gpu } from '../../gpu/device';
 import { createGpuTask } from '../../task/taskGpu';
 import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance } from '../oneStepSweep';
-import { renderPlot } from '../svgPlot';
+import { deltaVsLossFigure, rhoBarsFigure } from '../../plots/figures/balance';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { fitPowerLaw } from '../../metrics/fits';
 import { bBalanceOnestepPlan as plan, EMBEDDINGS, type BalanceEmbedding, type BalanceOnestepCell } from './plans/bBalanceOnestep';
@@ -134,7 +135,6 @@ function summarize(scale: Scale, results: readonly CellOutcome<BalanceOnestepCel
   const { N, headCount, sweepKs } = plan.settings[scale];
   const ordered = results.map((r) => r.result);
   const balance = new Map<string, SweepBalance>(ordered.flatMap((r) => r.balance));
-  const curves = ordered.flatMap((r) => r.curves);
   const measurements = ordered.flatMap((r) => r.measurements);
   const elapsedMs = results.reduce((s, r) => s + r.elapsedMs, 0);
   const predictions: PredictionRecord[] = [];
@@ -169,18 +169,17 @@ function summarize(scale: Scale, results: readonly CellOutcome<BalanceOnestepCel
     const [label, embedding, tau] = key.split('|');
     return [label, embedding, tau, r.rho, r.etaTau, r.rhoInfimum];
   });
-  const plot = renderPlot({
-    title: `Δ vs population loss along a one-step η sweep (N = ${N})`,
-    xLabel: 'population loss', yLabel: 'Δ = max p̂ − min p̂', xLog: true,
-    series: curves.map((c) => ({ ...c, dashed: c.name.includes('coupled') })),
-  });
+  const figures = [
+    deltaVsLossFigure(measurements.flatMap((m) => (m.kind === 'delta-vs-loss' ? [m] : [])), { N }),
+    rhoBarsFigure(measurements.flatMap((m) => (m.kind === 'balance' ? [m] : [])), { N, gdClosedForm: (tau) => gdClosedForm(N, headCount, HEAD_MASS, tau).rho }),
+  ];
   const markdown = [
     ...reportHead('b-balance-onestep', scale, `${plan.paper}. One population step from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}; ϱ_τ = min_i p̂(y|i) at the smallest η where max_i p̂ = 1 − τ (bisection to 1e-5 on the GPU's per-item values); the infimum variant scans η up to 1000·η_τ.`, predictions),
     '## Balance per optimizer',
     '',
     markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
     '',
-    '![Δ vs loss](plots/delta-vs-loss.svg)',
+    ...figures.map(figureMarkdown),
     '',
     ...(sweep.rows.length ? [
       `## Balance against the number of classes K (ϱ_${SWEEP_TAU}, coupled-rotation, K/5 head items)`,
@@ -195,7 +194,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<BalanceOnestepCel
     settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS, ...(sweepKs.length ? { sweepKs, sweepTau: SWEEP_TAU } : {}) },
     predictions,
     measurements,
-    plots: [{ name: 'delta-vs-loss', svg: plot }],
+    plots: figures,
     markdown,
     elapsedMs,
   });

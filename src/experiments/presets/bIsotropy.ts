@@ -25,7 +25,8 @@ import { frequencies } from '../../task/frequencies';
 import { createGpuTask } from '../../task/taskGpu';
 import { trainCell } from '../../train/trainCell';
 import { firstDirections } from '../oneStepSweep';
-import { renderPlot } from '../svgPlot';
+import { finalRankVsEtaFigure, updateIsotropyFigure } from '../../plots/figures/isotropy';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { EMBEDDINGS, type BalanceEmbedding } from './plans/bBalanceOnestep';
 import { bIsotropyPlan as plan } from './plans/bIsotropy';
@@ -208,24 +209,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
     return [t.optimizer, t.embedding, Number(t.lr.toPrecision(4)), u0?.hNorm ?? NaN, u0?.eRank ?? NaN, u0?.topE[0] ?? NaN, u0?.q75over25 ?? NaN, wT.hNorm ?? NaN, wT.eRank, wT.topE[wT.topE.length - 1] ?? NaN];
   });
   const etaRows = traces.map((t) => [t.optimizer, t.embedding, t.lrFactor, Number(t.lr.toPrecision(4)), t.w[t.w.length - 1].eRank, Math.min(...t.update.filter((u): u is Isotropy => u !== null).map((u) => u.hNorm ?? NaN))]);
-  const stepPlot = renderPlot({
-    title: `H_norm of the update along training (N = ${N}, base η)`,
-    xLabel: 't', yLabel: 'H_norm(W_t − W_{t+1})',
-    series: traces.filter((t) => t.lrFactor === 1).map((t) => ({
-      name: `${t.optimizer} (${t.embedding})`,
-      points: t.steps.flatMap((st, k) => (t.update[k]?.hNorm != null ? [[st, t.update[k]!.hNorm!] as [number, number]] : [])),
-      dashed: t.embedding === 'coupled-rotation',
-    })),
-  });
-  const etaPlot = renderPlot({
-    title: `eRank of W after ${s.steps} steps against η (relative to each optimizer's base η)`,
-    xLabel: 'η / base η', yLabel: 'eRank(W_T)', xLog: true, yLog: true,
-    series: EMBEDDINGS.flatMap((embedding) => baseOptimizers(headCount).map((o) => ({
-      name: `${o.label} (${embedding})`,
-      points: traces.filter((t) => t.optimizer === o.label && t.embedding === embedding).map((t) => [t.lrFactor, t.w[t.w.length - 1].eRank] as [number, number]),
-      dashed: embedding === 'coupled-rotation',
-    }))),
-  });
+  const figures = [updateIsotropyFigure(traces, { N }), finalRankVsEtaFigure(traces, { N, steps: s.steps })];
   const markdown = [
     ...reportHead('b-isotropy', scale, `${plan.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps, isotropy of W_t and of the update W_t − W_{t+1} every ${s.every} steps (Float64 SVD of the GPU's f32 matrices; σ ≤ max(m,n)·2⁻²³·σ_max count as zero). Base step sizes: ${baseOptimizers(headCount).map((o) => `${o.label} η = ${Number(o.lr.toPrecision(4))}`).join(', ')}, each also at ×${s.lrFactors.filter((f) => f !== 1).join(', ×')}. The first updates of GD and SignGD are also computed once from W₀ on the GPU and compared with their Float64 closed forms.`, predictions),
     '## First update and final weights (base η)',
@@ -238,10 +222,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
     '',
     "SignGD's update on identity is 11ᵀ − 2I before the softmax's shift invariance removes 11ᵀ: its raw spectrum (N − 2, 2, …, 2) is far from isotropic although every margin moves equally; the metric is computed on the raw matrix (docs/math.md §3), not on its shift-reduced part.",
     '',
-    '![update isotropy along training](plots/update-hnorm.svg)',
-    '',
-    '![W isotropy against η](plots/w-erank-vs-eta.svg)',
-    '',
+    ...figures.map(figureMarkdown),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -249,7 +230,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
     settings: { ...s, d: N, headMass: HEAD_MASS, optimizers: baseOptimizers(headCount) },
     predictions,
     measurements: [...traces.map((t) => ({ kind: 'isotropy-trace' as const, ...t })), ...first.map((f) => ({ kind: 'first-update-spectrum' as const, ...f }))],
-    plots: [{ name: 'update-hnorm', svg: stepPlot }, { name: 'w-erank-vs-eta', svg: etaPlot }],
+    plots: figures,
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

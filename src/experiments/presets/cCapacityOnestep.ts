@@ -13,7 +13,8 @@ import { createGpuTask } from '../../task/taskGpu';
 import { svd } from '../../cpu/polar';
 import { gpuExactPolar, spectralDistance } from '../gpuPolar';
 import { evaluateAtStepSizes, firstDirections } from '../oneStepSweep';
-import { renderPlot } from '../svgPlot';
+import { capacityVsDFigure } from '../../plots/figures/capacity';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { cCapacityOnestepPlan as plan } from './plans/cCapacityOnestep';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
@@ -158,21 +159,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
       predictions.push({ name: `${label} c2 (exponent = c1 + c2/a)`, formula: 'c2', predicted: expected[1], measured: law.c2, ci: law.fit.slopeCI.every(Number.isFinite) ? law.fit.slopeCI : null, tolerance: '±0.25', agrees: Math.abs(law.c2 - expected[1]) <= 0.25 });
     }
   }
-  const series = as.flatMap((a) =>
-    OPTIMIZERS.filter((o) => points.some((p) => p.optimizer === o.label)).flatMap((o) => {
-      const measured = ds.map((d) => {
-        const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === o.label);
-        return [d, sel.reduce((s, p) => s + p.capacity, 0) / sel.length] as [number, number];
-      });
-      const fit = fits[o.label]?.[a];
-      const fitted = fit ? ds.map((d) => [d, Math.exp(fit.intercept) * d ** fit.slope] as [number, number]) : [];
-      return [
-        { name: `${o.label} a=${a}`, points: measured, style: 'points' as const },
-        ...(fit ? [{ name: `fit ${fit.slope.toFixed(2)}`, points: fitted, style: 'line' as const, dashed: true }] : []),
-      ];
-    }),
-  );
-  const plot = renderPlot({ title: `Recovered items after one step (N = ${N})`, xLabel: 'd', yLabel: 'items recovered', xLog: true, yLog: true, series });
+  const figure = capacityVsDFigure(points, { N });
   const table = ds.flatMap((d) => as.map((a) => {
     const mean = (label: string) => {
       const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === label);
@@ -196,7 +183,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
       'Where the f32 gradient has singular values below 1e-6·σ_max (the range the GPU kernel is designed for, docs/math.md §2.6) the Float64 SVD lifts them to 1 while the GPU leaves them short of 1 or at zero (the f32 noise floor): one such direction makes ‖UVᵀ_GPU − UVᵀ_f64‖₂ ≈ 1 while the recovered items stay within the band. A step count of 18 with a residual above 2u·√(d²) means the stop rule did not reach its tolerance and the last iterate was used.',
       '',
     ] : []),
-    '![capacity vs d](plots/capacity-vs-d.svg)',
+    figureMarkdown(figure),
     '',
   ].join('\n');
   return presetReport({
@@ -205,7 +192,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
     settings: { N, ds, as, seeds, crossCheck, optimizers: OPTIMIZERS.filter((o) => crossCheck || o.label !== CROSS_CHECK) },
     predictions,
     measurements: points,
-    plots: [{ name: 'capacity-vs-d', svg: plot }],
+    plots: [figure],
     markdown,
     elapsedMs,
   });

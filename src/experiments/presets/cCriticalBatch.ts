@@ -18,7 +18,8 @@ import { fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { createGpuTask } from '../../task/taskGpu';
 import { criticalBatch } from '../criticalBatch';
 import { drawMinibatchCounts, gradientAtZero, readEmbeddings } from '../minibatchOneStep';
-import { renderPlot } from '../svgPlot';
+import { capacityVsBatchFigure, criticalBatchFigure } from '../../plots/figures/batch';
+import { figureMarkdown } from '../../plots/spec';
 import { recallTopItems, topItems } from '../topItemRecall';
 import { definePreset, type CellOutcome } from './cellular';
 import { cCriticalBatchPlan as plan } from './plans/cCriticalBatch';
@@ -163,23 +164,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<BatchSweepCell['p
     const s = points.filter((p) => p.d === d && p.optimizer === optimizer && p.batchSize === B);
     return s.reduce((acc, p) => acc + p[key], 0) / s.length;
   };
-  const capacityPlot = renderPlot({
-    title: `Recovered items after one minibatch step (N = ${N}, a = ${a})`,
-    xLabel: 'batch size B', yLabel: 'items recovered', xLog: true, yLog: true,
-    series: ds.flatMap((d) => OPTIMIZERS.map((o) => ({ name: `${o} d=${d}`, points: batches.map((B) => [B, mean(d, o, B)] as [number, number]), style: 'both' as const, dashed: o === 'SGD' }))),
-  });
-  const criticalPlot = renderPlot({
-    title: 'Critical batch B* vs d',
-    xLabel: 'd', yLabel: 'B*', xLog: true, yLog: true,
-    series: OPTIMIZERS.flatMap((o) => {
-      const sel = summary.filter((s) => s.optimizer === o && Number.isFinite(s.criticalBatch));
-      const fit = fits[o];
-      return [
-        { name: `${o} measured`, points: sel.map((s) => [s.d, s.criticalBatch] as [number, number]), style: 'points' as const },
-        ...(fit ? [{ name: `${o} fit ${fit.slope.toFixed(2)}`, points: ds.map((d) => [d, Math.exp(fit.intercept) * d ** fit.slope] as [number, number]), style: 'line' as const, dashed: true }] : []),
-      ];
-    }),
-  });
+  const figures = [capacityVsBatchFigure(points, summary, { N, a, fraction: SATURATION_FRACTION }), criticalBatchFigure(summary, { a })];
   const table = ds.flatMap((d) => [...batches, null].map((B) => [d, B === null ? '∞ (population)' : B, mean(d, 'Muon', B, 'distinct'), mean(d, 'SGD', B), mean(d, 'Muon', B)]));
   const windowEdge = Math.max(...points.map((p) => p.maxRecoveredRank));
   const markdown = [
@@ -192,10 +177,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<BatchSweepCell['p
     '',
     markdownTable(['d', 'optimizer', 'population capacity', 'B*', 'predicted ∝'], summary.map((s) => [s.d, s.optimizer, s.plateau, s.criticalBatch, s.optimizer === 'Muon' ? `d^${a + 0.5} = ${d2(s.d ** (a + 0.5))}` : `√d = ${d2(Math.sqrt(s.d))}`])),
     '',
-    '![capacity vs batch](plots/capacity-vs-batch.svg)',
-    '',
-    '![critical batch vs d](plots/critical-batch-vs-d.svg)',
-    '',
+    ...figures.map(figureMarkdown),
     '## Mean recovered items per batch size',
     '',
     markdownTable(['d', 'B', 'distinct items drawn', 'SGD', 'Muon'], table),
@@ -207,7 +189,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<BatchSweepCell['p
     settings: { ...plan.settings[scale], saturationFraction: SATURATION_FRACTION, criticalBatches: summary },
     predictions,
     measurements: points,
-    plots: [{ name: 'capacity-vs-batch', svg: capacityPlot }, { name: 'critical-batch-vs-d', svg: criticalPlot }],
+    plots: figures,
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

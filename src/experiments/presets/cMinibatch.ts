@@ -15,7 +15,8 @@ import type { Gpu } from '../../gpu/device';
 import { fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { createGpuTask } from '../../task/taskGpu';
 import { trainWithHostDirections, type HostStepRecord } from '../hostDirectionTraining';
-import { renderPlot } from '../svgPlot';
+import { minibatchCapacityFigure, sampleLimitFigure } from '../../plots/figures/batch';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { cMinibatchPlan as plan, type MinibatchCellParams } from './plans/cMinibatch';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
@@ -115,7 +116,6 @@ function summarize(scale: Scale, results: readonly CellOutcome<MinibatchCellPara
   const miniLargest = mean(`Muon B=${largest}`, tShared);
   predictions.push({ name: `minibatch Muon B = ${largest} ÷ population Muon after ${tShared} steps`, formula: 'min(population capacity, (B·t)^{1/a}) / population capacity', predicted: '≤ 1', measured: miniLargest / mean('Muon', tShared), tolerance: '≤ 1.1', agrees: miniLargest / mean('Muon', tShared) <= 1.1 });
 
-  const steps = (series: string) => [...new Set(points.filter((p) => p.series === series && p.step >= 1).map((p) => p.step))].sort((x, y) => x - y);
   const seriesNames = ['GD (rising η)', 'Muon', ...(settings.crossCheck ? [F64] : []), ...batches.map((B) => `Muon B=${B}`)];
   if (settings.crossCheck) {
     // Same W₀ and gradient at t = 1: the issue's band; later steps compare two trajectories (reported).
@@ -127,19 +127,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<MinibatchCellPara
         : { name, formula: '|items_GPU − items_f64| along two trajectories', predicted: 0, measured: Math.abs(g - f), tolerance: 'reported', reported: true, agrees: false });
     }
   }
-  const plot = renderPlot({
-    title: `Recovered items vs step (N = ${N}, d = ${d}, a = ${a})`,
-    xLabel: 'step t', yLabel: 'items recovered', yLog: true,
-    series: seriesNames.map((s) => ({ name: s === 'Muon' ? 'Muon (population)' : s, points: steps(s).map((t) => [t, Math.max(mean(s, t), 0.5)] as [number, number]), style: 'both' as const, dashed: s.startsWith('Muon B') })),
-  });
-  const sampleLimitPlot = renderPlot({
-    title: 'Minibatch Muon: items recovered and distinct items seen vs samples B·t',
-    xLabel: 'samples B·t', yLabel: 'items', xLog: true, yLog: true,
-    series: batches.flatMap((B) => [
-      { name: `recovered B=${B}`, points: steps(`Muon B=${B}`).map((t) => [B * t, Math.max(mean(`Muon B=${B}`, t), 0.5)] as [number, number]), style: 'points' as const },
-      { name: `seen B=${B}`, points: steps(`Muon B=${B}`).map((t) => [B * t, mean(`Muon B=${B}`, t, 'distinctSeen')] as [number, number]), style: 'line' as const, dashed: true },
-    ]),
-  });
+  const figures = [minibatchCapacityFigure(points, { N, d, a }), sampleLimitFigure(points, { a })];
   const shown = [1, 2, 4, 8, 12, 16, 20].filter((t) => t <= Math.max(populationSteps, minibatchSteps));
   const table = shown.map((t) => [t, ...seriesNames.map((s) => (Number.isFinite(mean(s, t)) ? mean(s, t) : '—')), ...batches.map((B) => `${mean(`Muon B=${B}`, t, 'distinctSeen')} (${mean(`Muon B=${B}`, t, 'distinctSeenEvaluated')})`)]);
   const markdown = [
@@ -150,10 +138,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<MinibatchCellPara
     '',
     markdownTable(['t', ...seriesNames.map((s) => (s === 'Muon' ? 'Muon (population)' : s)), ...batches.map((B) => `distinct seen B=${B} (evaluated)`)], table),
     '',
-    '![capacity vs step](plots/capacity-vs-step.svg)',
-    '',
-    '![sample limit](plots/sample-limit.svg)',
-    '',
+    ...figures.map(figureMarkdown),
   ].join('\n');
   return presetReport({
     preset: plan.name,
@@ -161,7 +146,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<MinibatchCellPara
     settings: { ...settings, gdSchedule: `0.01*sqrt(d)*${GD_GROWTH}^(t-1)`, muonLr: 'sqrt(d)' },
     predictions,
     measurements: points,
-    plots: [{ name: 'capacity-vs-step', svg: plot }, { name: 'sample-limit', svg: sampleLimitPlot }],
+    plots: figures,
     markdown,
     elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });

@@ -16,7 +16,8 @@ import { fitPowerLaw, type LinearFit } from '../../metrics/fits';
 import { createGpuTask } from '../../task/taskGpu';
 import { trainCell } from '../../train/trainCell';
 import { trainWithHostDirections, type HostRun } from '../hostDirectionTraining';
-import { renderPlot } from '../svgPlot';
+import { multistepCapacityFigure, multistepStepFigure } from '../../plots/figures/capacity';
+import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { cMultistepPlan as plan } from './plans/cMultistep';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
@@ -211,36 +212,8 @@ function summarize(scale: Scale, results: readonly CellOutcome<TaskCell['params'
     }
   }
 
-  const plotSeries = [EXACT, REG, GD, GPU_F32, F64];
-  const plots = as.map((a) => ({
-    name: `capacity-vs-step-a${a}`,
-    svg: renderPlot({
-      title: `Recovered items vs step (population, η = 2√d, N = ${N}, a = ${a})`,
-      xLabel: 'step t', yLabel: 'items recovered', yLog: true,
-      series: ds.flatMap((d) => plotSeries.flatMap((series) => {
-        const steps = [...new Set(points.filter((p) => p.series === series && p.a === a && p.d === d).map((p) => p.step))].filter((t) => t > 0).sort((x, y) => x - y);
-        if (steps.length === 0) return [];
-        return [{ name: `${short[series] ?? 'GD'} d=${d}`, points: steps.map((t) => [t, Math.max(meanAt(series, a, d, t), 0.5)] as [number, number]), style: 'both' as const, dashed: series !== EXACT }];
-      })),
-    }),
-  }));
-  plots.push(...as.flatMap((a) => [EXACT, REG].map((series) => ({
-    name: `capacity-vs-d-a${a}${series === REG ? '-reg' : ''}`,
-    svg: renderPlot({
-      title: `${short[series]}: recovered items after t steps vs d (a = ${a}); dashed: predicted slope`,
-      xLabel: 'd', yLabel: 'items recovered', xLog: true, yLog: true,
-      series: tSteps.flatMap((t) => {
-        const measured = ds.map((d) => [d, meanAt(series, a, d, t)] as [number, number]);
-        const fit = fits[`${series}|${a}|${t}`];
-        const anchor = measured[0][1];
-        const predicted = ds.map((d) => [d, anchor * (d / ds[0]) ** multistepExponent(a, t)] as [number, number]);
-        return [
-          { name: `t=${t}${fit ? ` (fit ${fit.slope.toFixed(2)})` : ''}`, points: measured, style: 'both' as const },
-          { name: `t=${t} predicted ${multistepExponent(a, t).toFixed(2)}`, points: predicted, style: 'line' as const, dashed: true },
-        ];
-      }),
-    }),
-  }))));
+  const labels = { [EXACT]: 'Muon exact', [REG]: 'Muon-reg', [GD]: 'GD', [GPU_F32]: 'Muon scheduler', [F64]: 'Muon Float64 SVD' };
+  const plots = [multistepCapacityFigure(points, { N, exact: EXACT, steps: shortSteps, labels, predicted: [EXACT, REG] }), multistepStepFigure(points, { N, exact: EXACT, labels })];
   const table = as.flatMap((a) => ds.flatMap((d) => tSteps.map((t) => [
     a, d, t, meanAt(EXACT, a, d, t), meanAt(REG, a, d, t), multistepLambda(a, d, N)(t).toExponential(2),
     crossCheckDs.includes(d) ? meanAt(F64, a, d, t) : '—', schedulerDs.includes(d) ? meanAt(GPU_F32, a, d, t) : '—',
@@ -266,7 +239,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<TaskCell['params'
     markdownTable(['a', 'd', 't', 'Muon (exact, GPU)', 'Muon-reg', 'λ_t', 'Muon (Float64 SVD)', 'Muon (scheduler)', 'GD count', 'GD prefix', 'd^{2−(1−1/(2a))^t}'], table),
     '',
     ...(longTable.length ? ['## Long runs', '', markdownTable(['series', 'a', 'd', 'seed', 'last step', 'stopped by', 'capacity', 'capacity / d²', 'loss'], longTable), ''] : []),
-    ...plots.map((p) => `![${p.name}](plots/${p.name}.svg)\n`),
+    ...plots.map(figureMarkdown),
     schedulerDs.length ? `The scheduler series runs Muon through the training scheduler (GPU exact, W kept in f32 on the GPU). ${f32Sentence(points, as, schedulerDs, shortSteps)}` : '',
     '',
   ].join('\n');

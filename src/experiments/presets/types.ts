@@ -8,6 +8,7 @@
  * This file is Node-safe (no GPU code): the CLI lists presets, plans their cells and shards before a
  * browser exists. How a preset runs on the GPU is src/experiments/presets/cellular.ts.
  */
+import type { Figure } from '../../plots/spec';
 import { verdictOf, type Verdict } from '../results';
 
 export const SCALES = ['ci', 'quick', 'full'] as const;
@@ -48,7 +49,8 @@ export interface PresetReport<Measurement extends Record<string, unknown> = Reco
   predictions: PredictionRecord[];
   /** Raw measured values behind the predictions (for `merge` and re-fits). */
   measurements: Measurement[];
-  plots: { name: string; svg: string }[];
+  /** Figures as Vega-Lite specs with their data inlined (rendered to SVG/PNG by the CLI, embedded live by the page). */
+  plots: Figure[];
   /** report.md body. */
   markdown: string;
   elapsedMs: number;
