@@ -161,8 +161,8 @@ export async function benchExactPolar(gpu: Gpu, options: BenchOptions = {}): Pro
         });
         rows.push({
           kernel: 'newton-schulz', variant: 'exact CPU SVD (Float64)', shape: s.label, runs: 1, medianMs: cpuMs, minMs: cpuMs,
-          firstRunMs: cpuMs, flops: NaN, gflops: NaN, timing: 'wall-clock',
-          note: 'ml-matrix SVD + U·Vᵀ in JavaScript, one run (the reference path of src/cpu/polar.ts)',
+          firstRunMs: cpuMs, flops: 23 * d ** 3, gflops: (23 * d ** 3) / (cpuMs * 1e6), timing: 'wall-clock',
+          note: 'ml-matrix SVD + U·Vᵀ in JavaScript, one run (the reference path of src/cpu/polar.ts); FLOPs: the textbook 21d³ of an SVD with U and V, + 2d³ for U·Vᵀ',
         });
       } finally {
         input.buffer.destroy();
