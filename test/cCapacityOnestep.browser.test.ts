@@ -30,4 +30,4 @@ test('c-capacity-onestep ci: Muon ≈ d^{1+1/(2a)}, Muon > GD at every d', async
     [64, 128, 256].map((d) => `d=${d}: ${mean(gd, d)}/${mean(muon, d)}`).join(', '));
   expect(Math.abs(fit.slope - predicted)).toBeLessThanOrEqual(0.25);
   for (const d of [64, 128, 256]) expect(mean(muon, d), `d = ${d}`).toBeGreaterThan(mean(gd, d));
-}, 900_000);
+}, 1_800_000);

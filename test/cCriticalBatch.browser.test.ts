@@ -97,4 +97,4 @@ test('c-critical-batch ci: Muon saturates at a batch far above SGD\'s, and B*_Mu
   // the argmax only by chance, ≈ 1/N each, so ≈ (512 − drawn)/2048 ≤ 0.25 chance wins per evaluation
   // (Poisson); an excess of 3 or more at one point would mean drawn-ness is not what limits capacity.
   for (const p of points.filter((q) => q.batchSize !== null)) expect(p.capacity - p.distinctEvaluated, `${p.optimizer} d = ${p.d}, B = ${p.batchSize}`).toBeLessThanOrEqual(2);
-}, 300_000);
+}, 1_200_000);

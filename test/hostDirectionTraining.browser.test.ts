@@ -5,6 +5,7 @@
 // Polar directions are checked against the Float64 SVD form: D has every singular value 1.
 import { expect, test } from 'vitest';
 import { F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
+import { EXACT_FIRST_CHECKED_STEP, EXACT_MAX_STEPS, exactConvergenceTolerance } from '../src/cpu/exactPolar';
 import { createGpuTask } from '../src/task/taskGpu';
 import { trainCell } from '../src/train/trainCell';
 import { trainWithHostDirections } from '../src/experiments/hostDirectionTraining';
@@ -65,6 +66,61 @@ test('polar direction: a minibatch run recovers only the items it drew (up to ch
     // (N − drawn)/N ≈ 1 chance win per evaluation here (Poisson), so allow an excess of 3.
     for (const x of r.records) expect(x.capacity - x.distinctSeen!, `step ${x.step}`).toBeLessThanOrEqual(3);
     expect(r.records[4].capacity).toBeGreaterThan(0);
+  } finally {
+    task.destroy();
+  }
+});
+
+test('gpu-polar direction (the GPU exact kernel) recovers the items the Float64 SVD direction does, step by step', async (ctx) => {
+  const gpu = await gpuOrSkip(ctx);
+  if (!gpu) return;
+  const dd = 32;
+  const task = await createGpuTask(gpu, { ...taskConfig, N: 256, dIn: dd, dOut: dd, frequency: { kind: 'power', powerExponent: 1.5 } });
+  try {
+    const lr = () => 2 * Math.sqrt(dd);
+    const r = await withErrorScopes(gpu, () => trainWithHostDirections(gpu, task, {
+      steps: 3, runs: [{ label: 'f64', direction: 'polar', lr }, { label: 'gpu', direction: 'gpu-polar', lr }],
+    }));
+    for (let t = 0; t <= 3; t++) {
+      const [f64, g] = [0, 1].map((run) => r.records.find((x) => x.run === run && x.step === t)!);
+      // The issue's acceptance band: within 2 % of the items or 2 items.
+      expect(Math.abs(g.capacity - f64.capacity), `step ${t}: ${g.capacity} vs ${f64.capacity}`).toBeLessThanOrEqual(Math.max(2, 0.02 * f64.capacity));
+      if (t < 3) {
+        expect(g.orthSteps, `step ${t}`).toBeGreaterThanOrEqual(EXACT_FIRST_CHECKED_STEP);
+        expect(g.orthSteps!).toBeLessThanOrEqual(EXACT_MAX_STEPS);
+        expect(g.orthResidual!, 'the stop rule reached its tolerance').toBeLessThanOrEqual(exactConvergenceTolerance(dd, dd));
+        expect(f64.orthSteps).toBeNull();
+      }
+    }
+    expect(r.records.find((x) => x.run === 1 && x.step === 3)!.capacity).toBeGreaterThan(0);
+  } finally {
+    task.destroy();
+  }
+});
+
+test('gpu-regularized with λ ≫ σ_max(G) is GD: h_λ(G)·λ = G·(I + GᵀG/λ²)^{−1/2} ≈ G', async (ctx) => {
+  const gpu = await gpuOrSkip(ctx);
+  if (!gpu) return;
+  const task = await createGpuTask(gpu, taskConfig);
+  try {
+    // Entries of the embeddings are N(0, 1/d): ‖e‖ ≈ 1 and σ_max(G) ≤ ‖G‖_F ≤ 2·max‖ẽ‖·max‖e‖ ≲ 8
+    // here; λ = 800 makes the exact h_λ's relative departure from G/λ at most σ²/(2λ²) ≤ 5e-5.
+    const lambda = 800;
+    const lr = 6;
+    const r = await withErrorScopes(gpu, () => trainWithHostDirections(gpu, task, {
+      steps: 3, runs: [{ label: 'gd', direction: 'gradient', lr: () => lr }, { label: 'reg', direction: 'gpu-regularized', lambda: () => lambda, lr: () => lr * lambda }],
+    }));
+    const l0 = r.records.find((x) => x.step === 0)!.loss!;
+    for (let t = 1; t <= 3; t++) {
+      const [gd, reg] = [0, 1].map((run) => r.records.find((x) => x.run === run && x.step === t)!);
+      // The f32 polar factor of [G; λI] (norm ≈ √d) carries absolute errors of a few u·√(rows·cols)
+      // on entries of size ‖G‖/λ ~ 1e-3: relative error ≲ 1e-3 on the update, so on the loss change
+      // l0 − l_t; plus the f32 loss evaluation's 4(N + d)·u relative, as in the GD test above.
+      const tol = 1e-3 * Math.abs(l0 - gd.loss!) + 4 * (N + d) * F32_UNIT_ROUNDOFF * gd.loss!;
+      expect(Math.abs(reg.loss! - gd.loss!), `step ${t}: ${reg.loss} vs ${gd.loss}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(reg.capacity - gd.capacity), `step ${t} capacity`).toBeLessThanOrEqual(1);
+      if (t < 3) expect(reg.lambda).toBe(lambda);
+    }
   } finally {
     task.destroy();
   }

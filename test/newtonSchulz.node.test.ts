@@ -9,9 +9,11 @@
 // (ml-matrix) is backward stable to ~1e-14·σ_max. 1e-9 absolute leaves room for five polynomial
 // steps whose slopes are ≤ 8.3 each, yet any wrong coefficient moves outputs by ≥ 1e-3.
 import { describe, expect, test } from 'vitest';
+import { newtonSchulzCpu, nsSchedule, POLAR_EXPRESS_TAIL, type NsTriple } from '../src/cpu/newtonSchulz';
 import {
-  exactStopStep, newtonSchulzCpu, nsSchedule, polarExpressExactCpu, POLAR_EXPRESS_TAIL, type NsTriple,
-} from '../src/cpu/newtonSchulz';
+  designLiftingSchedule, EXACT_CUSHION, EXACT_FIRST_CHECKED_STEP, EXACT_LIFT_STEPS, EXACT_LOWER_BOUND, EXACT_MAX_STEPS,
+  EXACT_SCALE_SAFETY, exactPolarCpu, exactStopStep, exactTransfer, minimaxOddQuintic, powerOfTwoScale,
+} from '../src/cpu/exactPolar';
 import { polarFactor, singularValues, spectralNorm } from '../src/cpu/polar';
 import { seededUniform } from '../src/cpu/random';
 
@@ -147,22 +149,103 @@ describe('exact polar factor (SVD, ml-matrix)', () => {
   });
 });
 
-describe('GPU exact stop rule and its CPU twin', () => {
-  test('stops at the first checked step whose change is not smaller and keeps the iterate before it', () => {
-    expect(exactStopStep([5, 4, 3, 2, 1, 0.5, 0.1, 1e-3, 2e-3, 1e-4, 1e-5, 1e-6])).toBe(8);
-    // Growth before step 8 is the schedule's design (small σ being lifted), not a stop.
-    expect(exactStopStep([0.1, 0.3, 0.7, 0.2, 0.1, 0.05, 0.02, 0.01, 1e-3, 1e-4, 1e-5, 1e-6])).toBe(12);
-    expect(exactStopStep([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1])).toBe(7);
-    expect(exactStopStep([Number.NaN, ...Array(11).fill(Number.NaN)])).toBe(12);
+// The GPU `exact` (src/cpu/exactPolar.ts). Facts checked against independent definitions:
+// - a minimax polynomial is characterized by equioscillation (Chebyshev): |1 − p| ≤ E on the
+//   interval, = E with alternating signs at four points — checked on a fine grid, not from Remez;
+// - odd polynomials act on singular values alone, so the scalar transfer function predicts what the
+//   matrix iteration does: U·diag(σ)·Vᵀ → U·diag(f(σ/s))·Vᵀ;
+// - the polar factor of U·diag(σ)·Vᵀ is U·Vᵀ (U_r·V_rᵀ when σ below the threshold count as zero).
+// Tolerances: Float64 arithmetic on matrices ≤ 24; 18 polynomial steps whose per-step gain on
+// rounding is O(1) once σ ≈ 1, and the polar factor's sensitivity 1/σ_min = 1e6 at κ = 1e6 on a
+// backward error ≈ 1e-15: 1e-8 for κ = 1e6 and 1e-10 otherwise; a wrong coefficient moves σ by ≥ 1e-3.
+const quintic = ([a, b, c]: NsTriple, x: number) => a * x + b * x ** 3 + c * x ** 5;
+
+describe('GPU exact: schedule design', () => {
+  test.for([[0.1, 1], [1e-6, 1], [0.5, 1.5], [0.925, 1.075]] as const)('minimax on [%f, %f] equioscillates', ([lo, hi]) => {
+    const { triple, error } = minimaxOddQuintic(lo, hi);
+    const grid = Array.from({ length: 20001 }, (_, i) => lo * (hi / lo) ** (i / 20000));
+    const dev = grid.map((x) => 1 - quintic(triple, x));
+    expect(Math.max(...dev.map(Math.abs))).toBeLessThanOrEqual(error * (1 + 1e-6));
+    // Four alternation points: +E at lo, −E at the interior maximum, +E at the interior minimum, −E at hi.
+    expect(dev[0]).toBeCloseTo(error, 9);
+    expect(dev[dev.length - 1]).toBeCloseTo(-error, 9);
+    expect(Math.min(...dev)).toBeCloseTo(-error, 6);
+    const interiorMax = dev.findIndex((v) => v <= -error * (1 - 1e-6));
+    expect(Math.max(...dev.slice(interiorMax, dev.length - 1))).toBeCloseTo(error, 6);
   });
 
-  test('Float64 Polar Express with the stop rule reaches the SVD polar factor (κ = 100)', () => {
-    const u = randomOrthogonal(12, 12, 3);
-    const v = randomOrthogonal(20, 12, 4);
-    const sigma = Array.from({ length: 12 }, (_, i) => 100 ** (-i / 11));
-    const x = compose(u, sigma, v, 12, 20);
-    const { x: got, steps } = polarExpressExactCpu(x, 12, 20);
-    expect(steps).toBeGreaterThanOrEqual(7);
-    expect(spectralNorm(got.map((g, i) => g - polarFactor(x, 12, 20)[i]), 12, 20)).toBeLessThan(1e-6);
+  test('the lifting schedule maps [ℓ, 1] to [1 − 1e-3, 1 + 1e-3], lifts in order and keeps the cushion', () => {
+    expect(EXACT_LIFT_STEPS.length).toBe(designLiftingSchedule({ lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: 1e-3 }).length);
+    const grid = Array.from({ length: 4001 }, (_, i) => EXACT_LOWER_BOUND ** (1 - i / 4000));
+    let values = grid.slice();
+    let upper = 1;
+    for (const t of EXACT_LIFT_STEPS) {
+      const next = values.map((x) => quintic(t, x));
+      const newUpper = Math.max(...next);
+      const bottom = values.map((x, i) => [x, next[i]]).filter(([x]) => x < EXACT_CUSHION * upper);
+      const top = values.map((x, i) => [x, next[i]]).filter(([x]) => x >= EXACT_CUSHION * upper);
+      // Below the cushion the step is an increasing lift; nothing from the top part lands below it
+      // (a large σ is never sent back among the small ones), and the top part keeps ≥ 0.3 of the range.
+      for (let i = 1; i < bottom.length; i++) expect(bottom[i][1]).toBeGreaterThan(bottom[i - 1][1]);
+      const topMin = Math.min(...top.map(([, y]) => y));
+      if (bottom.length > 0) expect(topMin).toBeGreaterThanOrEqual(bottom[bottom.length - 1][1] * (1 - 1e-9));
+      expect(topMin).toBeGreaterThanOrEqual(0.3 * newUpper);
+      values = next;
+      upper = newUpper;
+    }
+    for (const v of values) expect(Math.abs(v - 1)).toBeLessThanOrEqual(1e-3);
+  });
+
+  test('transfer: σ ≥ ℓ/2 of the scale → 1, σ ≤ ℓ/5 → 0 (the null space)', () => {
+    for (const s of [EXACT_LOWER_BOUND / 2, EXACT_LOWER_BOUND, 1e-3, 0.5, 1]) expect(Math.abs(exactTransfer(s) - 1)).toBeLessThan(1e-9);
+    for (const s of [0, 1e-10, 1e-8, EXACT_LOWER_BOUND / 5]) expect(exactTransfer(s)).toBeLessThan(1e-9);
+    // Purification's unstable fixed point √(2/3): the threshold lies in between.
+    const threshold = [0.25, 0.3, 0.35, 0.4, 0.45].map((r) => exactTransfer(r * EXACT_LOWER_BOUND));
+    for (let i = 1; i < threshold.length; i++) expect(threshold[i]).toBeGreaterThanOrEqual(threshold[i - 1]);
+    expect(EXACT_MAX_STEPS).toBe(EXACT_LIFT_STEPS.length + 6);
+  });
+});
+
+describe('GPU exact: stop rule and the Float64 twin', () => {
+  test('stops at the first purification step whose change is within the tolerance', () => {
+    const lift = Array(EXACT_LIFT_STEPS.length).fill(1e-9); // small changes while lifting never stop
+    expect(exactStopStep([...lift, 0.3, 2e-3, 1e-6, 9e-7, 8e-7, 8e-7], 1e-5)).toEqual({ steps: EXACT_FIRST_CHECKED_STEP + 2, residual: 1e-6, converged: true });
+    expect(exactStopStep([...lift, 1e-7, 1e-8, 1e-9, 0, 0, 0], 1e-5)).toEqual({ steps: EXACT_FIRST_CHECKED_STEP, residual: 1e-7, converged: true });
+    expect(exactStopStep([...lift, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02], 1e-5)).toEqual({ steps: EXACT_MAX_STEPS, residual: 0.02, converged: false });
+    expect(exactStopStep(Array(EXACT_MAX_STEPS).fill(Number.NaN), 1e-5).converged).toBe(false);
+  });
+
+  test('powers of two: 2^(e−1) ≤ ‖X‖_F < 2^e gives 2^−e', () => {
+    expect(powerOfTwoScale(1)).toBe(0.5);
+    expect(powerOfTwoScale(0.75)).toBe(1);
+    expect(powerOfTwoScale(3)).toBe(0.25);
+    expect(powerOfTwoScale(0)).toBe(1);
+  });
+
+  test.for([[12, 20, 1e6], [20, 12, 1e4], [16, 16, 10], [1, 9, 1]] as const)('%i×%i, κ = %d: the SVD polar factor', ([rows, cols, kappa]) => {
+    const k = Math.min(rows, cols);
+    const u = randomOrthogonal(rows, k, 31);
+    const v = randomOrthogonal(cols, k, 32);
+    const sigma = Array.from({ length: k }, (_, i) => 3 * kappa ** (-i / Math.max(1, k - 1)));
+    const { x, stop, scale } = exactPolarCpu(compose(u, sigma, v, rows, cols), rows, cols);
+    const want = compose(u, Array(k).fill(1), v, rows, cols);
+    expect(spectralNorm(x.map((g, i) => g - want[i]), rows, cols)).toBeLessThan(kappa >= 1e6 ? 1e-8 : 1e-10);
+    expect(stop.converged).toBe(true);
+    expect(stop.steps).toBeGreaterThanOrEqual(EXACT_FIRST_CHECKED_STEP);
+    // s bounds σ_max of X₀ = X·2^−e from above, by at most 1.001·k^{1/8}.
+    const sigmaMax0 = 3 * powerOfTwoScale(Math.hypot(...sigma));
+    expect(scale).toBeGreaterThanOrEqual(sigmaMax0);
+    expect(scale).toBeLessThanOrEqual(EXACT_SCALE_SAFETY * k ** (1 / 8) * sigmaMax0 * (1 + 1e-12));
+  });
+
+  test('σ below the threshold stay zero; a zero matrix stays zero', () => {
+    const u = randomOrthogonal(10, 10, 41);
+    const v = randomOrthogonal(24, 10, 42);
+    const sigma = [2, 1.5, 1, 0.5, 0.2, 1e-9, 3e-10, 1e-10, 0, 0];
+    const { x } = exactPolarCpu(compose(u, sigma, v, 10, 24), 10, 24);
+    const want = compose(u, sigma.map((s) => (s > 1e-6 ? 1 : 0)), v, 10, 24);
+    expect(maxAbsDiff(x, want)).toBeLessThan(1e-10);
+    const zero = exactPolarCpu(new Float64Array(6 * 4), 6, 4);
+    expect(zero.x.every((value) => value === 0)).toBe(true);
   });
 });

@@ -40,7 +40,7 @@ describe('preset plans and catalog', () => {
 
   test('catalog sizes come from the settings: other settings, other words', () => {
     expect(PRESET_CATALOG['b-balance-onestep'].scales.ci.sizes).toBe('N = d = 300, 60 head items');
-    const changed = presetInfo({ ...bBalanceOnestepPlan, settings: { ...bBalanceOnestepPlan.settings, ci: { N: 123, headCount: 7 } } });
+    const changed = presetInfo({ ...bBalanceOnestepPlan, settings: { ...bBalanceOnestepPlan.settings, ci: { N: 123, headCount: 7, sweepKs: [] } } });
     expect(changed.scales.ci.sizes).toBe('N = d = 123, 7 head items');
     expect(PRESET_CATALOG['c-critical-batch'].scales.ci.sizes).toBe('N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated');
     const wider = presetInfo({ ...cCriticalBatchPlan, settings: { ...cCriticalBatchPlan.settings, ci: { ...cCriticalBatchPlan.settings.ci, ds: [16, 32], seeds: 3 } } });

@@ -15,8 +15,10 @@
 //   · muon with a schedule: nsTolerance (per-step f32 rounding through the later polynomials'
 //     gains, derived in src/kernels/newtonSchulz/check.ts), absolute on D; relative to max|D| ≥ 1/√d
 //     (an orthogonal d × d matrix has unit rows) that is ×√d;
-//   · muon `exact`: ‖GPU − U·Vᵀ‖₂ ≤ 1e-3 for κ(G) ≤ 100 (EXACT_SPECTRAL_TOLERANCE; the test checks
-//     κ), elementwise ≤ spectral, ×√d as above;
+//   · muon `exact`: ‖GPU − U·Vᵀ‖₂ ≤ exactToleranceFor(√d·κ(G)) (src/kernels/newtonSchulz/check.ts:
+//     one more f32 rounding of G seen through the polar factor's condition, ‖G‖_F/σ_min ≤ √d·κ,
+//     plus each step's rounding), valid for κ(G) ≤ 1e6 (the GPU `exact`'s design range; the test
+//     checks κ), elementwise ≤ spectral, ×√d as above;
 //   · muon-reg: forming GᵀG in f32 costs κ(G)²·u in its small eigen-directions (src/kernels/optimizers/check.ts), ×√d;
 //   · tra-signgd: two N-long products of unit-norm embedding rows: 2N·u.
 // - weights W_{t+1}: the update's error is carried into W, whose max is ≥ the update's here (W
@@ -27,7 +29,7 @@ import { describe, expect, test } from 'vitest';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import { F32_UNIT_ROUNDOFF as u } from '../src/cpu/compare';
 import { nsSchedule } from '../src/cpu/newtonSchulz';
-import { EXACT_SPECTRAL_TOLERANCE, nsTolerance } from '../src/kernels/newtonSchulz/check';
+import { exactToleranceFor, nsTolerance } from '../src/kernels/newtonSchulz/check';
 import { validateConfig, type ValidationReport, type ValidationRow } from '../src/experiments/validate';
 import type { ExperimentConfigInput } from '../src/experiments/config';
 
@@ -55,9 +57,9 @@ const elementwise = (2 * S + 3) * u;
 function updateTolerance(label: string, row: ValidationRow): number {
   if (label.startsWith('adam')) return elementwise + (0.5 * 4 * u) / (1 - 0.999) + (4 * u) / (1 - 0.9);
   if (label === 'muon exact') {
-    // The 1e-3 bound holds for κ(G) ≤ 100.
-    expect(row.gradientCondition!, `κ(G) at step ${row.step}`).toBeLessThanOrEqual(100);
-    return elementwise + EXACT_SPECTRAL_TOLERANCE * Math.sqrt(d);
+    // Below σ_min/σ_max ≈ 1e-6 the GPU treats σ as null space while the Float64 reference lifts them.
+    expect(row.gradientCondition!, `κ(G) at step ${row.step}`).toBeLessThanOrEqual(1e6);
+    return elementwise + exactToleranceFor(Math.sqrt(d) * row.gradientCondition!, d, d) * Math.sqrt(d);
   }
   if (label.startsWith('muon ')) {
     const orth = label.slice('muon '.length) as 'ns5' | 'polar-express' | 'cubic';

@@ -27,13 +27,6 @@ export const POLAR_EXPRESS_SAFETY = 1.01;
 
 export const CUBIC_TRIPLE: NsTriple = [1.5, -0.5, 0];
 
-/** Step cap of the GPU `exact` (Polar Express with the step-change stop rule). */
-export const EXACT_MAX_STEPS = 12;
-/** The stop rule is checked from this step on: before it the listed Polar Express steps are built to
- * grow small singular values (σ = 0.01 moves 0.07, 0.25, 0.67 in steps 1–3), so a growing step
- * change there is progress, not the f32 floor. From step 8 on the fixed polynomial contracts to 1. */
-export const EXACT_FIRST_CHECKED_STEP = POLAR_EXPRESS_TRIPLES.length + 1;
-
 export const NS_SCHEDULE_NAMES = ['ns5', 'polar-express', 'cubic'] as const;
 export type NsScheduleName = (typeof NS_SCHEDULE_NAMES)[number];
 
@@ -96,11 +89,6 @@ export function nsSchedule(spec: NsScheduleSpec): NsSchedule {
     default:
       throw new RangeError(`orth: unknown coefficient schedule "${String(name)}"; allowed: ${NS_SCHEDULE_NAMES.join(', ')}, exact, or { coefficients: [[a, b, c], …] }`);
   }
-}
-
-/** The GPU `exact` schedule: Polar Express for EXACT_MAX_STEPS steps (the stop rule picks the output). */
-export function exactSchedule(): NsSchedule {
-  return nsSchedule({ name: 'polar-express', steps: EXACT_MAX_STEPS });
 }
 
 /** Row-major m×n product helpers on Float64Array. */
@@ -185,29 +173,4 @@ export function newtonSchulzCpu(
     iterates?.push(orient(x));
   }
   return { x: orient(x), deltas };
-}
-
-/**
- * docs/math.md's stop rule for the GPU `exact`, from the step changes δ_k = ‖X_k − X_{k−1}‖_F (k = 1…):
- * stop at the first k ≥ EXACT_FIRST_CHECKED_STEP with δ_k ≥ δ_{k−1} (the change stopped decreasing:
- * the f32 floor is reached or the null space has started to grow) and return X_{k−1}; without such
- * a k, X_K after the last step. Returns the number of steps of the returned iterate. NaN deltas
- * never stop (the run's divergence is caught by the update kernels).
- *
- * @example
- * exactStopStep([5, 4, 3, 2, 1, 0.5, 0.1, 1e-3, 2e-3, 1e-4]); // 8
- */
-export function exactStopStep(deltas: readonly number[]): number {
-  for (let k = EXACT_FIRST_CHECKED_STEP; k <= deltas.length; k++) {
-    if (deltas[k - 1] >= deltas[k - 2]) return k - 1;
-  }
-  return deltas.length;
-}
-
-/** CPU twin of the GPU `exact`: Polar Express iterates with the stop rule (returns X at the stop). */
-export function polarExpressExactCpu(input: ArrayLike<number>, rows: number, cols: number): { x: Float64Array; steps: number; deltas: number[] } {
-  const iterates: Float64Array[] = [];
-  const { deltas } = newtonSchulzCpu(input, rows, cols, exactSchedule(), iterates);
-  const steps = exactStopStep(deltas);
-  return { x: iterates[steps], steps, deltas };
 }

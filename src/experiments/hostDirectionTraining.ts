@@ -1,14 +1,16 @@
 /**
- * Multi-step training whose update direction is formed on the host in Float64: the GPU computes the
- * gradient (and, in the same pass, every item's recall at W_t), the host takes either the gradient
- * itself (GD) or its exact polar factor U Vᵀ from a Float64 SVD (Muon with `orth: exact` as the
- * theory means it), and W_{t+1} = W_t − η_t·D is kept in Float64 and uploaded as f32.
+ * Multi-step training with the update direction chosen per run and W kept in Float64 on the host:
+ * the GPU computes the gradient (and, in the same pass, every item's recall at W_t); the direction is
+ * the gradient itself (GD), the GPU `exact` polar factor of the f32 gradient (`gpu-polar`: Muon as
+ * the theory means it, docs/math.md §2.6), [C]'s regularized map h_λ(G) = G(GᵀG + λ²I)^{−1/2} on the
+ * GPU (`gpu-regularized`), or the Float64 SVD polar factor on the host (`polar`: the reference, kept
+ * as a cross-check series). W_{t+1} = W_t − η_t·D is accumulated in Float64 and uploaded as f32.
  *
- * Why not the scheduler's GPU Muon: the GPU's `exact` is f32 Polar Express capped at 12 steps, which
- * leaves singular values below ≈ 1e-3·σ_max short of 1 (c-capacity-onestep measured up to half the
- * recovered items lost at a = 2). Presets run the scheduler (src/train/trainCell.ts) beside this as
- * the "GPU f32" series. The f32 gradient's null space sits at ~ε_f32·σ_max, so σ ≤ max(m,n)·ε_f32·σ_max
- * count as zero here (polarFactor's f32 threshold), never lifted to 1.
+ * h_λ on the GPU is the top block of the polar factor of the tall matrix [G; λI]: its Gram matrix is
+ * GᵀG + λ²I, so polar([G; λI]) = [G; λI]·(GᵀG + λ²I)^{−1/2}. That reuses the accurate `exact`
+ * kernel, and [G; λI] is never worse conditioned than √(σ_max² + λ²)/λ — unlike forming GᵀG + λ²I
+ * in f32 (muon-reg's coupled iteration squares κ(G)). For `polar` the f32 gradient's null space sits
+ * at ~ε_f32·σ_max, so σ ≤ max(m,n)·ε_f32·σ_max count as zero (polarFactor's f32 threshold).
  *
  * Population mode: one GPU pass per step gives G_t and the per-item outputs at W_t. Minibatch mode:
  * each step draws B fresh items per run with the CPU twin of the GPU sampler (bit-identical draws,
@@ -16,9 +18,11 @@
  * and recall is evaluated on the top `evalItems` items (src/experiments/topItemRecall.ts).
  */
 import type { Gpu } from '../gpu/device';
-import { createTensor, readTensor, writeTensor, type Tensor } from '../gpu/tensor';
+import { runCommands } from '../gpu/commands';
+import { createTensor, readTensor, runRange, writeTensor, type Tensor } from '../gpu/tensor';
+import { createNsWorkspace, newtonSchulz, readExactReport, type NsWorkspace } from '../kernels/newtonSchulz/newtonSchulz';
 import { computeSoftmaxGrad, itemOutputs, outputColumn, SOFTMAX_OUTPUT_COLUMNS } from '../kernels/softmaxGrad/softmaxGrad';
-import { polarFactor } from '../cpu/polar';
+import { polarFactor, regularizedPolar } from '../cpu/polar';
 import { F32_EPSILON } from '../metrics/isotropy';
 import { capacity, capacityPrefix } from '../metrics/recall';
 import { sampleMinibatchCpu, samplingThresholds } from '../task/sampling';
@@ -31,8 +35,14 @@ const LOSS = outputColumn('loss');
 
 export interface HostRun {
   label: string;
-  /** `gradient`: D = G (GD / SGD); `polar`: D = U Vᵀ of G in Float64 (Muon, exact, no momentum). */
-  direction: 'gradient' | 'polar';
+  /**
+   * `gradient`: D = G (GD / SGD); `gpu-polar`: the GPU `exact` polar factor of the f32 gradient (Muon,
+   * no momentum); `polar`: U Vᵀ of G from a Float64 SVD (the reference); `gpu-regularized`: h_λ(G) with
+   * λ = lambda(t) at step t = 1, 2, … (the top block of the GPU `exact` of [G; λI]).
+   */
+  direction: 'gradient' | 'polar' | 'gpu-polar' | 'gpu-regularized';
+  /** λ_t of step t = 1, 2, … (`gpu-regularized` only). */
+  lambda?: (t: number) => number;
   /** η_t of step t = 1, 2, … */
   lr: (t: number) => number;
   /** Minibatch draws' seed (minibatch mode). */
@@ -70,6 +80,13 @@ export type HostStepRecord = {
   distinctSeenEvaluated: number | null;
   /** Items drawn so far (B·t) in minibatch mode. */
   samplesSeen: number | null;
+  /** GPU directions: steps and residual of the `exact` iteration that made the update from W_t (null otherwise, and at the last record). */
+  orthSteps: number | null;
+  orthResidual: number | null;
+  /** `gpu-regularized`: λ of the update from W_t. */
+  lambda: number | null;
+  /** GPU directions: whether the GPU result was not finite and the Float64 SVD form was used for this update. */
+  orthFallback: boolean | null;
 };
 
 export interface HostTrainingResult {
@@ -113,6 +130,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
   const created: Tensor[] = [];
   let stopped: HostTrainingResult['stopped'] = 'steps';
   let last = 0;
+  const gpuWork: GpuDirectionWork = {};
   try {
     const W = createTensor(gpu, { batch: R, rows: dOut, cols: dIn, label: 'host-direction W' });
     const G = createTensor(gpu, { batch: R, rows: dOut, cols: dIn, label: 'host-direction G' });
@@ -151,6 +169,7 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
           distinctSeen: minibatch ? distinct[r] : null,
           distinctSeenEvaluated: minibatch ? distinctEvaluated[r] : null,
           samplesSeen: minibatch ? B! * t : null,
+          orthSteps: null, orthResidual: null, lambda: null, orthFallback: null,
         });
         history[r].push({ step: t, loss: c.loss ?? NaN, capacity: c.capacity, diverged: false });
       });
@@ -181,17 +200,100 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
           }
         }
       }
+      const tRecords = records.slice(records.length - caps.length);
       for (let r = 0; r < R; r++) {
         const g = gradient!.subarray(r * size, (r + 1) * size);
-        const d = runs[r].direction === 'polar' ? polarFactor(g, dOut, dIn, F32_EPSILON) : g;
-        const eta = runs[r].lr(t + 1);
+        const run = runs[r];
+        let d: ArrayLike<number> = g;
+        if (run.direction === 'polar') d = polarFactor(g, dOut, dIn, F32_EPSILON);
+        else if (run.direction === 'gpu-polar' || run.direction === 'gpu-regularized') {
+          const lambda = run.direction === 'gpu-regularized' ? run.lambda!(t + 1) : 0;
+          const orth = await gpuDirection(gpu, gpuWork, run.direction === 'gpu-polar' ? { g: runRange(G, r, 1) } : { host: g, lambda }, dOut, dIn);
+          d = orth.direction;
+          // A non-finite GPU result (seen once for h_λ: [G; λI] at 256×128, docs/math.md §2.6) is
+          // replaced by the Float64 SVD form for this update and recorded, never silently.
+          const fallback = !orth.direction.every(Number.isFinite);
+          if (fallback) d = run.direction === 'gpu-polar' ? polarFactor(g, dOut, dIn, F32_EPSILON) : regularizedPolar(g, dOut, dIn, lambda);
+          const rec = tRecords.find((x) => x.run === r);
+          if (rec) Object.assign(rec, { orthSteps: orth.steps, orthResidual: orth.residual, lambda: run.direction === 'gpu-regularized' ? lambda : null, orthFallback: fallback });
+        }
+        const eta = run.lr(t + 1);
         const x = w[r];
         for (let k = 0; k < size; k++) x[k] -= eta * d[k];
-        if (!x.every(Number.isFinite)) throw new Error(`trainWithHostDirections: run "${runs[r].label}" became non-finite at step ${t + 1}`);
+        if (!x.every(Number.isFinite)) {
+          let bad = 0;
+          for (let k = 0; k < size; k++) if (!Number.isFinite(d[k])) bad++;
+          let gNorm = 0;
+          for (let k = 0; k < size; k++) gNorm += g[k] * g[k];
+          const rec = tRecords.find((y) => y.run === r);
+          throw new Error(`trainWithHostDirections: run "${runs[r].label}" became non-finite at step ${t + 1} ` +
+            `(${bad} non-finite entries in the direction ${run.direction}; ‖G‖_F = ${Math.sqrt(gNorm).toExponential(3)}, η = ${eta}` +
+            (rec?.orthSteps != null ? `, exact steps ${rec.orthSteps}, residual ${rec.orthResidual}, λ ${rec.lambda}` : '') + ')');
+        }
       }
     }
   } finally {
     for (const t of created) t.buffer.destroy();
+    gpuWork.destroy?.();
   }
   return { records, steps: last, stopped, evalItems };
+}
+
+/** Buffers of the GPU directions, made on first use and kept for the whole run. */
+interface GpuDirectionWork {
+  polar?: { output: Tensor<'f32'>; ws: NsWorkspace };
+  regularized?: { input: Tensor<'f32'>; output: Tensor<'f32'>; ws: NsWorkspace };
+  destroy?: () => void;
+}
+
+/**
+ * One run's GPU direction: the `exact` polar factor of a gradient already on the GPU, or h_λ of a
+ * host gradient through [G; λI] (uploaded as f32: G is the GPU's f32 gradient, λI is exact up to
+ * one rounding of λ). Returns D (dOut × dIn) and the iteration's stop decision.
+ */
+async function gpuDirection(
+  gpu: Gpu, work: GpuDirectionWork, source: { g: Tensor } | { host: Float32Array; lambda: number }, dOut: number, dIn: number,
+): Promise<{ direction: Float32Array; steps: number; residual: number }> {
+  const owned = () => {
+    work.destroy = () => {
+      for (const w of [work.polar, work.regularized]) {
+        if (!w) continue;
+        for (const t of Object.values(w)) if ('buffer' in t) t.buffer.destroy();
+        w.ws.destroy();
+      }
+    };
+  };
+  if ('g' in source) {
+    if (!work.polar) {
+      work.polar = { output: createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'host-direction D' }), ws: createNsWorkspace(gpu, { batch: 1, rows: dOut, cols: dIn }, 'host-direction exact') };
+      owned();
+    }
+    const { output, ws } = work.polar;
+    await runCommands(gpu, async (rec) => {
+      await newtonSchulz(rec, { input: source.g, output, orth: 'exact', workspace: ws });
+    });
+    const report = await readExactReport(gpu, ws);
+    return { direction: await readTensor(gpu, output), steps: report.steps[0], residual: report.stepChange[0] };
+  }
+  const rows = dOut + dIn;
+  if (!work.regularized) {
+    work.regularized = {
+      input: createTensor(gpu, { batch: 1, rows, cols: dIn, label: 'host-direction [G; λI]' }),
+      output: createTensor(gpu, { batch: 1, rows, cols: dIn, label: 'host-direction polar([G; λI])' }),
+      ws: createNsWorkspace(gpu, { batch: 1, rows, cols: dIn }, 'host-direction regularized'),
+    };
+    owned();
+  }
+  const { input, output, ws } = work.regularized;
+  if (!(source.lambda > 0) || !Number.isFinite(source.lambda)) throw new RangeError(`gpu-regularized: lambda must be a finite number > 0, got ${source.lambda}`);
+  const augmented = new Float32Array(rows * dIn);
+  augmented.set(source.host);
+  for (let j = 0; j < dIn; j++) augmented[(dOut + j) * dIn + j] = source.lambda;
+  writeTensor(gpu, input, augmented);
+  await runCommands(gpu, async (rec) => {
+    await newtonSchulz(rec, { input, output, orth: 'exact', workspace: ws });
+  });
+  const report = await readExactReport(gpu, ws);
+  const full = await readTensor(gpu, output);
+  return { direction: full.subarray(0, dOut * dIn), steps: report.steps[0], residual: report.stepChange[0] };
 }

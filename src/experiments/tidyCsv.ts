@@ -58,7 +58,10 @@ export function recordMetrics(r: TrainMetricsRecord): [string, number | null][] 
     out.push(...isotropyMetrics('isotropy.w', r.isotropy.w));
     if (r.isotropy.update) out.push(...isotropyMetrics('isotropy.update', r.isotropy.update));
   }
-  if (r.orthExact) out.push(['orthExact.steps', r.orthExact.steps], ['orthExact.stepChange', r.orthExact.stepChange]);
+  if (r.orthExact) {
+    out.push(['orthExact.steps', r.orthExact.steps], ['orthExact.stepChange', r.orthExact.stepChange]);
+    if (r.orthExact.converged !== undefined) out.push(['orthExact.converged', r.orthExact.converged ? 1 : 0]);
+  }
   return out;
 }
 

@@ -28,6 +28,7 @@ import matmulMatmulBlockedQuad from '../../shaders/matmul/matmul_blocked_quad.wg
 import matmulMatmulSubgroup from '../../shaders/matmul/matmul_subgroup.wgsl?raw';
 import matmulMatmulTiledVec4 from '../../shaders/matmul/matmul_tiled_vec4.wgsl?raw';
 import matmulMatmulVec4 from '../../shaders/matmul/matmul_vec4.wgsl?raw';
+import newtonSchulzExactPolar from '../../shaders/newtonSchulz/exact_polar.wgsl?raw';
 import newtonSchulzNewtonSchulz from '../../shaders/newtonSchulz/newton_schulz.wgsl?raw';
 import optimizersAdam from '../../shaders/optimizers/adam.wgsl?raw';
 import optimizersDirection from '../../shaders/optimizers/direction.wgsl?raw';
@@ -76,6 +77,7 @@ export const SHADER_SOURCES: Readonly<Record<string, string>> = {
   'matmul/matmul_subgroup.wgsl': matmulMatmulSubgroup,
   'matmul/matmul_tiled_vec4.wgsl': matmulMatmulTiledVec4,
   'matmul/matmul_vec4.wgsl': matmulMatmulVec4,
+  'newtonSchulz/exact_polar.wgsl': newtonSchulzExactPolar,
   'newtonSchulz/newton_schulz.wgsl': newtonSchulzNewtonSchulz,
   'optimizers/adam.wgsl': optimizersAdam,
   'optimizers/direction.wgsl': optimizersDirection,

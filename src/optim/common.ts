@@ -47,14 +47,14 @@ export interface GpuOptimizer {
  * @example
  * if (optimizer.exactPolarReadback) staging.copy(encoder, 'exact', optimizer.exactPolarReadback.buffer, 0, optimizer.exactPolarReadback.bytes);
  * // later, from the mapped copy:
- * const perRun = optimizer.exactPolarReadback.decode(copy); // [{ steps, stepChange }, …] one per run
+ * const perRun = optimizer.exactPolarReadback.decode(copy); // [{ steps, stepChange, converged }, …] one per run
  */
 export interface ExactPolarReadback {
   /** Written by the last recorded step; its first `bytes` bytes cover every run of the batch. */
   readonly buffer: GPUBuffer;
   readonly bytes: number;
-  /** Per run: the steps of the returned iterate and its last accepted step change ‖X_k − X_{k−1}‖_F. */
-  decode(copy: ArrayBuffer): { steps: number; stepChange: number }[];
+  /** Per run: the steps of the returned iterate, its residual (the step change ‖X_k − X_{k−1}‖_F there) and whether it converged. */
+  decode(copy: ArrayBuffer): { steps: number; stepChange: number; converged: boolean }[];
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
 import { BYTES_PER_ELEMENT } from '../gpu/tensor';
 import { createNsWorkspace, exactReportFromDeltas, newtonSchulz, readExactReport, type ExactReport, type OrthSchedule } from '../kernels/newtonSchulz/newtonSchulz';
-import { EXACT_MAX_STEPS } from '../cpu/newtonSchulz';
+import { EXACT_MAX_STEPS } from '../cpu/exactPolar';
 import { checkedUpdate, checkOperands, elementGroups, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
 
 export const MUON_INPUT_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl', entryPoint: 'muon_input' });
@@ -51,8 +51,8 @@ export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): Gp
           buffer: workspace.deltas,
           bytes: shape.batch * EXACT_MAX_STEPS * BYTES_PER_ELEMENT,
           decode: (copy: ArrayBuffer) => {
-            const report = exactReportFromDeltas(new Float32Array(copy), shape.batch);
-            return report.steps.map((steps, r) => ({ steps, stepChange: report.stepChange[r] }));
+            const report = exactReportFromDeltas(new Float32Array(copy), shape.batch, shape);
+            return report.steps.map((steps, r) => ({ steps, stepChange: report.stepChange[r], converged: report.converged[r] }));
           },
         }
       : undefined,

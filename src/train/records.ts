@@ -54,8 +54,8 @@ export interface TrainMetricsRecord {
   divergedReason?: DivergedReason | null;
   /** metrics.isotropy: of W_t, and of the update W_t − W_{t+1} (null at the last step). */
   isotropy?: { w: Isotropy; update: Isotropy | null };
-  /** Muon with orth 'exact', at metric steps with an update: the GPU polar iteration's steps and achieved step change ‖X_k − X_{k−1}‖_F (docs/math.md §2). */
-  orthExact?: { steps: number; stepChange: number };
+  /** Muon with orth 'exact', at metric steps with an update: the GPU polar iteration's steps, its residual (the step change ‖X_k − X_{k−1}‖_F at the returned step) and whether the stop rule's tolerance was reached (docs/math.md §2.6). */
+  orthExact?: { steps: number; stepChange: number; converged?: boolean };
 }
 
 /** Per-item arrays of one run at one metric step (all N items, item order). */

@@ -4,6 +4,12 @@
  * Predictions: GD's ϱ is poor and the same for both embeddings (closed form); Muon's is near
  * perfect on both; SignGD equals Muon on `identity` and collapses on `coupled-rotation`; Adam with
  * β1 = β2 = 0 and ε = 1e-12 behaves as SignGD.
+ *
+ * The sweep over the number of classes K (= N = d; quick and full): [B]'s theorem gives how balance
+ * scales with K — GD: ϱ = O(ε^{−r} K^{r−1}) (r = p_tail/p_head, 1/16 here with K/5 head items of mass
+ * 0.8); SignGD on coupled embeddings: O(ε^{−0.7} K^{−0.3}); Muon: ≥ 1 − ε(1 + O(log K/K)). ϱ_0.1 is
+ * measured per K on coupled-rotation (GD's does not depend on the embedding) and the exponents of
+ * ϱ against K are fitted in log–log.
  */
 import type { Gpu } from '../../gpu/device';
 import { createGpuTask } from '../../task/taskGpu';
@@ -11,7 +17,8 @@ import { evaluateAtStepSizes, firstDirections, sweepBalance, type SweepBalance }
 import { deltaVsLossFigure, rhoBarsFigure } from '../../plots/figures/balance';
 import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
-import { bBalanceOnestepPlan as plan, EMBEDDINGS, type BalanceEmbedding } from './plans/bBalanceOnestep';
+import { fitPowerLaw } from '../../metrics/fits';
+import { bBalanceOnestepPlan as plan, EMBEDDINGS, type BalanceEmbedding, type BalanceOnestepCell } from './plans/bBalanceOnestep';
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
 
 const HEAD_MASS = 0.8;
@@ -39,6 +46,7 @@ export function gdClosedForm(N: number, headCount: number, headMass: number, tau
 /** What the report's measurements hold: one ϱ_τ search, or one Δ-vs-loss curve, per optimizer × embedding. */
 export type BalanceMeasurement =
   | ({ kind: 'balance'; optimizer: string; embedding: BalanceEmbedding } & SweepBalance)
+  | ({ kind: 'balance-vs-K'; optimizer: string; embedding: BalanceEmbedding; K: number; headCount: number } & SweepBalance)
   | { kind: 'delta-vs-loss'; optimizer: string; embedding: BalanceEmbedding; etas: number[]; points: [number, number][] };
 
 /** One cell per embedding: its first directions, ϱ_τ sweeps and Δ-vs-loss curves (raw results). */
@@ -48,7 +56,37 @@ interface EmbeddingResult {
   measurements: BalanceMeasurement[];
 }
 
-async function runEmbedding(gpu: Gpu, scale: Scale, cell: PresetCell<{ embedding: BalanceEmbedding }>, progress: (message: string) => void): Promise<EmbeddingResult> {
+/** τ and optimizers of the sweep over K. */
+export const SWEEP_TAU = 0.1;
+const SWEEP_OPTIMIZERS = OPTIMIZERS.filter((o) => ['GD', 'SignGD', 'Muon exact'].includes(o.label));
+
+/**
+ * ϱ_τ of GD, SignGD and Muon exact after one step at K = N = d classes on coupled-rotation embeddings,
+ * K/5 head items with mass 0.8 (the sweep's point K).
+ *
+ * @example
+ * const rows = await balanceAtK(gpu, 120); // rows[k].rho, rows[k].etaTau
+ */
+export async function balanceAtK(gpu: Gpu, K: number, progress: (message: string) => void = () => {}): Promise<Extract<BalanceMeasurement, { kind: 'balance-vs-K' }>[]> {
+  if (K % 15 !== 0) throw new RangeError(`balanceAtK: K must be a multiple of 15 (3×3 blocks, K/5 head items), got ${K}`);
+  const headCount = K / 5;
+  const embedding = 'coupled-rotation' as const;
+  const task = await createGpuTask(gpu, { N: K, dIn: K, dOut: K, embedding, frequency: { kind: 'two-class', headCount, headMass: HEAD_MASS } });
+  try {
+    const directions = await firstDirections(gpu, task, SWEEP_OPTIMIZERS.map((o) => o.config));
+    const out: Extract<BalanceMeasurement, { kind: 'balance-vs-K' }>[] = [];
+    for (const [k, opt] of SWEEP_OPTIMIZERS.entries()) {
+      progress(`K = ${K}: ${opt.label} ϱ_${SWEEP_TAU}`);
+      out.push({ kind: 'balance-vs-K', optimizer: opt.label, embedding, K, headCount, ...(await sweepBalance(gpu, task, directions[k], SWEEP_TAU)) });
+    }
+    return out;
+  } finally {
+    task.destroy();
+  }
+}
+
+async function runEmbedding(gpu: Gpu, scale: Scale, cell: PresetCell<BalanceOnestepCell>, progress: (message: string) => void): Promise<EmbeddingResult> {
+  if (cell.params.K !== undefined) return { balance: [], curves: [], measurements: await balanceAtK(gpu, cell.params.K, progress) };
   const { embedding } = cell.params;
   const { N, headCount } = plan.settings[scale];
   const balance: [string, SweepBalance][] = [];
@@ -93,8 +131,8 @@ async function runEmbedding(gpu: Gpu, scale: Scale, cell: PresetCell<{ embedding
 }
 
 /** Predictions, tables, plot and report from both embeddings' raw results (identity first). */
-function summarize(scale: Scale, results: readonly CellOutcome<{ embedding: BalanceEmbedding }, EmbeddingResult>[]): PresetReport<BalanceMeasurement> {
-  const { N, headCount } = plan.settings[scale];
+function summarize(scale: Scale, results: readonly CellOutcome<BalanceOnestepCell, EmbeddingResult>[]): PresetReport<BalanceMeasurement> {
+  const { N, headCount, sweepKs } = plan.settings[scale];
   const ordered = results.map((r) => r.result);
   const balance = new Map<string, SweepBalance>(ordered.flatMap((r) => r.balance));
   const measurements = ordered.flatMap((r) => r.measurements);
@@ -124,6 +162,9 @@ function summarize(scale: Scale, results: readonly CellOutcome<{ embedding: Bala
   const signCr = get('SignGD', 'coupled-rotation', 0.1);
   predictions.push({ name: 'SignGD ϱ_0.1 (coupled-rotation)', formula: 'collapses: far below Muon', predicted: '< 0.5', measured: signCr.rho, tolerance: '< 0.5', agrees: signCr.rho < 0.5 });
 
+  const sweep = sweepPredictions(measurements.filter((m): m is Extract<BalanceMeasurement, { kind: 'balance-vs-K' }> => m.kind === 'balance-vs-K'));
+  predictions.push(...sweep.predictions);
+
   const rows = [...balance.entries()].map(([key, r]) => {
     const [label, embedding, tau] = key.split('|');
     return [label, embedding, tau, r.rho, r.etaTau, r.rhoInfimum];
@@ -139,17 +180,62 @@ function summarize(scale: Scale, results: readonly CellOutcome<{ embedding: Bala
     markdownTable(['optimizer', 'embedding', 'τ', 'ϱ_τ (first crossing)', 'η_τ', 'ϱ (infimum)'], rows),
     '',
     ...figures.map(figureMarkdown),
+    '',
+    ...(sweep.rows.length ? [
+      `## Balance against the number of classes K (ϱ_${SWEEP_TAU}, coupled-rotation, K/5 head items)`,
+      '',
+      markdownTable(['K', ...SWEEP_OPTIMIZERS.map((o) => o.label), 'GD closed form', `Muon bound 1 − τ(1 + 2 ln K/K)`], sweep.rows),
+      '',
+    ] : []),
   ].join('\n');
   return presetReport({
     preset: 'b-balance-onestep',
     scale,
-    settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS },
+    settings: { N, d: N, headCount, headMass: HEAD_MASS, taus: TAUS, optimizers: OPTIMIZERS, ...(sweepKs.length ? { sweepKs, sweepTau: SWEEP_TAU } : {}) },
     predictions,
     measurements,
     plots: figures,
     markdown,
     elapsedMs,
   });
+}
+
+/**
+ * [B]'s K-scaling claims from the sweep's ϱ_τ per K: fitted exponents of ϱ against K with the
+ * predictions GD r − 1, SignGD (coupled-rotation) −0.3, Muon 0 with the bound at every K.
+ */
+export function sweepPredictions(points: readonly Extract<BalanceMeasurement, { kind: 'balance-vs-K' }>[]): { predictions: PredictionRecord[]; rows: (string | number)[][] } {
+  const Ks = [...new Set(points.map((p) => p.K))].sort((x, y) => x - y);
+  const predictions: PredictionRecord[] = [];
+  if (Ks.length === 0) return { predictions, rows: [] };
+  const rhoOf = (label: string, K: number) => points.find((p) => p.optimizer === label && p.K === K)?.rho ?? NaN;
+  const r = ((1 - HEAD_MASS) / 4) / HEAD_MASS; // p_tail/p_head with K/5 head items: (0.2/(0.8K))/(0.8/(0.2K))
+  const closed = Ks.map((K) => gdClosedForm(K, K / 5, HEAD_MASS, SWEEP_TAU).rho);
+  const rows = Ks.map((K, k) => [K, ...SWEEP_OPTIMIZERS.map((o) => rhoOf(o.label, K)), closed[k], 1 - SWEEP_TAU * (1 + (2 * Math.log(K)) / K)]);
+  if (Ks.length >= 2) {
+    const closedSlope = fitPowerLaw(Ks, closed).slope;
+    const claims: [string, string, number, number][] = [
+      ['GD', `[B]: ϱ = O(ε^{−r} K^{r−1}), r = p_tail/p_head = ${r}; the closed form's slope over these K is ${closedSlope.toFixed(4)}`, r - 1, 0.05],
+      ['SignGD', '[B]: on coupled embeddings ϱ = O(ε^{−0.7} K^{−0.3})', -0.3, 0.1],
+      ['Muon exact', '[B]: ϱ ≥ 1 − ε(1 + O(log K/K)) → flat in K', 0, 0.02],
+    ];
+    for (const [label, formula, predicted, tol] of claims) {
+      const ys = Ks.map((K) => rhoOf(label, K));
+      const name = `${label} ϱ_${SWEEP_TAU} exponent in K (coupled-rotation)`;
+      if (!ys.every((y) => y > 0)) {
+        predictions.push({ name, formula, predicted, measured: NaN, ci: null, tolerance: `±${tol}`, agrees: false });
+        continue;
+      }
+      const fit = fitPowerLaw(Ks, ys);
+      predictions.push({ name, formula, predicted, measured: fit.slope, ci: fit.slopeCI.every(Number.isFinite) ? fit.slopeCI : null, tolerance: `±${tol}`, agrees: Math.abs(fit.slope - predicted) <= tol });
+    }
+  }
+  for (const K of Ks) {
+    const bound = 1 - SWEEP_TAU * (1 + (2 * Math.log(K)) / K);
+    const rho = rhoOf('Muon exact', K);
+    predictions.push({ name: `Muon exact ϱ_${SWEEP_TAU} at K = ${K} (coupled-rotation)`, formula: '≥ 1 − τ(1 + 2 ln K/K)', predicted: bound, measured: rho, tolerance: 'lower bound', agrees: rho >= bound });
+  }
+  return { predictions, rows };
 }
 
 export const bBalanceOnestep = definePreset({ ...presetInfo(plan), cells: plan.cells, runCell: runEmbedding, summarize });

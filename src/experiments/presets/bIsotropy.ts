@@ -13,6 +13,10 @@
  *   (σ ≈ N) over 3×3 blocks whose σ_min/σ_max is ≈ 0.247 (docs/math.md §4), so the whole update's
  *   σ_min/σ_max is ≈ 0.001 at N = 999 (∝ 1/N); the block ratio is read as σ_min/σ_2 (the spectrum
  *   without the background). The whole ratio is also compared with sign(G₀) in Float64.
+ * - [B]'s comparison is Muon against Adam: Muon's weights end with a higher eRank than GD's, Adam's
+ *   and (on coupled-rotation) SignGD's, and its least isotropic update beats Adam's (and SignGD's on
+ *   coupled-rotation) most isotropic one. On identity SignGD's raw update is not isotropic although
+ *   every margin moves as under Muon: its rows there are reported, not checked.
  */
 import type { Gpu } from '../../gpu/device';
 import { singularValues } from '../../cpu/polar';
@@ -180,6 +184,24 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
       return t.w[t.w.length - 1];
     };
     predictions.push({ name: `eRank(W_T): Muon / GD (${embedding})`, formula: "Muon's weights are more isotropic than GD's", predicted: '> 1', measured: last('Muon exact').eRank / last('GD').eRank, tolerance: '> 1', agrees: last('Muon exact').eRank > last('GD').eRank });
+    // [B]'s claim is Muon against Adam; SignGD (Adam with β1 = β2 = 0) beside it. On identity SignGD's
+    // update sign(G) is Muon's up to the step size ([B]), so there its ratio is reported, not checked.
+    predictions.push({ name: `eRank(W_T): Muon / Adam (${embedding})`, formula: "[B]: Muon's weights are more isotropic than Adam's", predicted: '> 1', measured: last('Muon exact').eRank / last('Adam').eRank, tolerance: '> 1', agrees: last('Muon exact').eRank > last('Adam').eRank });
+    const signRatio = last('Muon exact').eRank / last('SignGD').eRank;
+    predictions.push(embedding === 'identity'
+      ? { name: `eRank(W_T): Muon / SignGD (${embedding})`, formula: "on identity SignGD moves every margin as Muon does, but its raw update 11ᵀ − 2I is far from isotropic (docs/math.md §5.9)", predicted: '—', measured: signRatio, tolerance: 'reported', reported: true, agrees: false }
+      : { name: `eRank(W_T): Muon / SignGD (${embedding})`, formula: "Muon's weights are more isotropic than SignGD's off the identity", predicted: '> 1', measured: signRatio, tolerance: '> 1', agrees: signRatio > 1 });
+    // The updates themselves: Muon's least isotropic update (base η) against Adam's and SignGD's most isotropic one.
+    const updates = (o: string) => traces.find((x) => x.optimizer === o && x.embedding === embedding && x.lrFactor === 1)!.update.filter((u): u is Isotropy => u !== null).map((u) => u.hNorm ?? NaN);
+    const muonWorst = Math.min(...updates('Muon exact'));
+    for (const o of ['Adam', 'SignGD'] as const) {
+      const best = Math.max(...updates(o));
+      if (o === 'SignGD' && embedding === 'identity') {
+        predictions.push({ name: `update H_norm: Muon's lowest − ${o}'s highest (${embedding})`, formula: "on identity SignGD's raw update 11ᵀ − 2I is far from isotropic although every margin moves equally", predicted: '—', measured: muonWorst - best, tolerance: 'reported', reported: true, agrees: false });
+        continue;
+      }
+      predictions.push({ name: `update H_norm: Muon's lowest − ${o}'s highest (${embedding})`, formula: `every Muon update is more isotropic than every ${o} update (base η)`, predicted: '> 0', measured: muonWorst - best, tolerance: '> 0', agrees: muonWorst - best > 0 });
+    }
   }
 
   const tableRows = traces.filter((t) => t.lrFactor === 1).map((t) => {

@@ -5,7 +5,8 @@
  * capacity is capped by the sample limit (B·t)^{1/a}, the number of distinct items seen.
  *
  * [C] does not give the GD schedule's growth factor; this preset uses η_t = 0.01√d·2^{t−1}. Muon's
- * direction is the exact polar factor of the GPU's gradient (Float64 SVD, momentum 0), GD's the
+ * direction is the GPU `exact` polar factor of the GPU's gradient (docs/math.md §2.6, momentum 0; the
+ * Float64 SVD's is a cross-check series at ci), GD's the
  * gradient itself (src/experiments/hostDirectionTraining.ts). Minibatch draws come from the CPU twin
  * of the GPU sampler, so the distinct items seen are counted exactly; minibatch runs are evaluated on
  * the top `evalItems` items by frequency rank, population runs on every item.
@@ -21,6 +22,9 @@ import { cMinibatchPlan as plan, type MinibatchCellParams } from './plans/cMinib
 import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PredictionRecord, type Scale } from './types';
 
 export const MINIBATCH_SETTINGS = plan.settings;
+
+/** The cross-check series (population Muon with the Float64 SVD direction). */
+const F64 = 'Muon (Float64 SVD)';
 
 /** GD's geometric growth per step (the paper does not state it). */
 export const GD_GROWTH = 2;
@@ -49,7 +53,11 @@ async function runMinibatchCell(gpu: Gpu, scale: Scale, cell: PresetCell<Minibat
     if (B === null) {
       const population = await trainWithHostDirections(gpu, task, {
         steps: populationSteps,
-        runs: [{ label: 'GD (rising η)', direction: 'gradient', lr: gdLearningRate(d) }, { label: 'Muon', direction: 'polar', lr: muonLr }],
+        runs: [
+          { label: 'GD (rising η)', direction: 'gradient', lr: gdLearningRate(d) },
+          { label: 'Muon', direction: 'gpu-polar', lr: muonLr },
+          ...(settings.crossCheck ? [{ label: F64, direction: 'polar' as const, lr: muonLr }] : []),
+        ],
         onStep: (t) => progress(`seed ${seed}: population GD and Muon, step ${t}/${populationSteps}`),
       });
       for (const r of population.records) points.push({ ...r, series: r.label, batchSize: null, seed });
@@ -59,7 +67,7 @@ async function runMinibatchCell(gpu: Gpu, scale: Scale, cell: PresetCell<Minibat
         batchSize: B,
         evalItems: Math.min(evalItems, N),
         evaluateAt: (t) => settings.evalSteps === 'all' || settings.evalSteps.includes(t),
-        runs: [{ label: `Muon B=${B}`, direction: 'polar', lr: muonLr, runSeed: seed }],
+        runs: [{ label: `Muon B=${B}`, direction: 'gpu-polar', lr: muonLr, runSeed: seed }],
         onStep: (t) => progress(`seed ${seed}: minibatch Muon B = ${B}, step ${t}/${minibatchSteps}`),
       });
       for (const r of mini.records) points.push({ ...r, series: r.label, batchSize: B, seed });
@@ -108,12 +116,22 @@ function summarize(scale: Scale, results: readonly CellOutcome<MinibatchCellPara
   const miniLargest = mean(`Muon B=${largest}`, tShared);
   predictions.push({ name: `minibatch Muon B = ${largest} ÷ population Muon after ${tShared} steps`, formula: 'min(population capacity, (B·t)^{1/a}) / population capacity', predicted: '≤ 1', measured: miniLargest / mean('Muon', tShared), tolerance: '≤ 1.1', agrees: miniLargest / mean('Muon', tShared) <= 1.1 });
 
-  const seriesNames = ['GD (rising η)', 'Muon', ...batches.map((B) => `Muon B=${B}`)];
+  const seriesNames = ['GD (rising η)', 'Muon', ...(settings.crossCheck ? [F64] : []), ...batches.map((B) => `Muon B=${B}`)];
+  if (settings.crossCheck) {
+    // Same W₀ and gradient at t = 1: the issue's band; later steps compare two trajectories (reported).
+    for (let t = 1; t <= populationSteps; t++) {
+      const [g, f] = [mean('Muon', t), mean(F64, t)];
+      const name = `Muon GPU exact vs Float64 SVD items (population, t = ${t})`;
+      predictions.push(t === 1
+        ? { name, formula: '|items_GPU − items_f64| ≤ max(2, 2 %)', predicted: 0, measured: Math.abs(g - f), tolerance: '≤ max(2, 2 % of the Float64 count)', agrees: Math.abs(g - f) <= Math.max(2, 0.02 * f) }
+        : { name, formula: '|items_GPU − items_f64| along two trajectories', predicted: 0, measured: Math.abs(g - f), tolerance: 'reported', reported: true, agrees: false });
+    }
+  }
   const figures = [minibatchCapacityFigure(points, { N, d, a }), sampleLimitFigure(points, { a })];
   const shown = [1, 2, 4, 8, 12, 16, 20].filter((t) => t <= Math.max(populationSteps, minibatchSteps));
   const table = shown.map((t) => [t, ...seriesNames.map((s) => (Number.isFinite(mean(s, t)) ? mean(s, t) : '—')), ...batches.map((B) => `${mean(`Muon B=${B}`, t, 'distinctSeen')} (${mean(`Muon B=${B}`, t, 'distinctSeenEvaluated')})`)]);
   const markdown = [
-    ...reportHead('c-minibatch', scale, `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a}, N = ${N} items, d = ${d}, ${seeds} task seed(s). Population GD with η_t = 0.01√d·${GD_GROWTH}^{t−1} (the growth factor is this preset's choice; [C] does not give it) and population Muon with η = √d for ${populationSteps} steps, every item evaluated at every step; minibatch Muon (η = √d, fresh draws each step from the GPU sampler's CPU twin, so distinct items seen are exact) with B ∈ {${batches.join(', ')}} for ${minibatchSteps} steps, evaluated on the top ${Math.min(evalItems, N)} items by frequency rank (a drawn item outside that window cannot be counted as recovered, so the ratios use the distinct items seen inside it, shown in parentheses) at steps ${settings.evalSteps === 'all' ? 'every step' : [0, ...settings.evalSteps, minibatchSteps].join(', ')}. Muon's direction is the exact polar factor of the GPU's gradient (Float64 SVD), momentum 0.`, predictions),
+    ...reportHead('c-minibatch', scale, `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a}, N = ${N} items, d = ${d}, ${seeds} task seed(s). Population GD with η_t = 0.01√d·${GD_GROWTH}^{t−1} (the growth factor is this preset's choice; [C] does not give it) and population Muon with η = √d for ${populationSteps} steps, every item evaluated at every step; minibatch Muon (η = √d, fresh draws each step from the GPU sampler's CPU twin, so distinct items seen are exact) with B ∈ {${batches.join(', ')}} for ${minibatchSteps} steps, evaluated on the top ${Math.min(evalItems, N)} items by frequency rank (a drawn item outside that window cannot be counted as recovered, so the ratios use the distinct items seen inside it, shown in parentheses) at steps ${settings.evalSteps === 'all' ? 'every step' : [0, ...settings.evalSteps, minibatchSteps].join(', ')}. Muon's direction is the GPU exact polar factor of the GPU's gradient, momentum 0${settings.crossCheck ? '; the Float64 SVD series is the cross-check' : ''}.`, predictions),
     `GD's capacity peaks at step ${gdBest.step} (η_t = ${gdLr(gdBest.step).toPrecision(3)}, ${gdBest.capacity} items, seed 1) and is ${gdSteps[gdSteps.length - 1].capacity} items at step ${gdSteps[gdSteps.length - 1].step} (η_t = ${gdLr(gdSteps[gdSteps.length - 1].step).toPrecision(3)}): ${gdSteps[gdSteps.length - 1].capacity < gdBest.capacity ? 'the doubling schedule overshoots once η_t is large, so the comparison at the last step flatters Muon; the record against GD\'s best step is the fair one' : 'it is still rising at the last step'}.`,
     '',
     '## Mean recovered items per step',

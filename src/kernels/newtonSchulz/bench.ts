@@ -23,15 +23,24 @@
  * matrix next to 6d³ FLOPs). d = 512 with R = 16 (≈ 64 GFLOP per call, ~20 s on a CPU adapter) runs
  * only when asked for with `--shape "16 x 512"`. On SwiftShader timestamps are CPU wall time: on a
  * loaded machine they measure the OS scheduler as much as the kernels (bench/README.md).
+ *
+ * `exact d×d` shapes (d = 256; d = 1024 with `--shape "exact 1 x 1024"`): one GPU `exact` polar
+ * factor (all EXACT_MAX_STEPS steps, the stop rule's selection included) against the Float64 SVD
+ * polar factor on the CPU (src/cpu/polar.ts, ml-matrix) of the same f32 input, wall time side by
+ * side: the GPU row is the median of its runs (timestamp total and wall clock, from submit to
+ * completion), the CPU row one run (an O(d³) SVD in JavaScript: minutes at d = 1024). The note gives
+ * the ratio, the steps the stop rule took and ‖GPU − CPU‖₂.
  */
 import { CommandRecorder } from '../../gpu/commands';
 import type { Gpu } from '../../gpu/device';
 import { median, TimestampProfiler, type PassTiming } from '../../gpu/profiler';
-import { uploadTensor, runRange, type Tensor } from '../../gpu/tensor';
+import { readTensor, uploadTensor, runRange, type Tensor } from '../../gpu/tensor';
 import { randomF32 } from '../../cpu/random';
 import type { BenchOptions, BenchRow } from '../family';
 import { matmul } from '../matmul/matmul';
-import { createNsWorkspace, newtonSchulz, newtonSchulzFlops, type NsWorkspace } from './newtonSchulz';
+import { createNsWorkspace, newtonSchulz, newtonSchulzFlops, readExactReport, type NsWorkspace } from './newtonSchulz';
+import { EXACT_MAX_STEPS } from '../../cpu/exactPolar';
+import { polarFactor, spectralNorm } from '../../cpu/polar';
 import { GRAM_VARIANTS, gramShapeOf, gramVariantSupports, resolveGramVariant, symmetricGramFlops, type GramVariantName } from '../matmul/symmetricGram';
 
 const SLOW_WARMUP_MS = 1500;
@@ -50,6 +59,11 @@ export const NS_BENCH_SHAPES: readonly NsBenchShape[] = [64, 128, 256, 512, 1024
   { label: `1 x ${d}x${d}`, d, batch: 1, optIn: d >= 1024 },
   { label: `16 x ${d}x${d}`, d, batch: 16, optIn: d >= 512 },
 ]);
+
+/** One exact polar factor, GPU against the CPU SVD (d = 1024 only when a --shape filter names it). */
+export const EXACT_BENCH_SHAPES: readonly NsBenchShape[] = [256, 1024].map((d) => ({ label: `exact 1 x ${d}x${d}`, d, batch: 1, optIn: d >= 1024 }));
+
+const EXACT_GPU_RUNS = 3;
 
 interface Timed {
   firstRunMs: number;
@@ -95,8 +109,76 @@ async function timeInterleaved(gpu: Gpu, profiler: TimestampProfiler | undefined
 const totalMs = (passes: PassTiming[], filter: (label: string) => boolean = () => true) =>
   passes.filter((p) => filter(p.label)).reduce((s, p) => s + p.ns, 0) / 1e6;
 
+/**
+ * GPU `exact` against the CPU SVD, one d×d f32 input per shape (see the header).
+ *
+ * @example
+ * const rows = await benchExactPolar(gpu, { shapes: ['exact 1 x 256'] }); // [GPU row, CPU row]
+ */
+export async function benchExactPolar(gpu: Gpu, options: BenchOptions = {}): Promise<BenchRow[]> {
+  const shapes = EXACT_BENCH_SHAPES.filter((s) => (options.shapes ? options.shapes.some((f) => s.label.includes(f)) : !s.optIn));
+  const profiler = gpu.hasTimestamps ? new TimestampProfiler(gpu) : undefined;
+  const rows: BenchRow[] = [];
+  try {
+    for (const s of shapes) {
+      const { d } = s;
+      const host = randomF32(d * d, 7 * d);
+      const input = uploadTensor(gpu, { batch: 1, rows: d, cols: d, label: `exact bench X ${d}` }, host);
+      const output = uploadTensor(gpu, { batch: 1, rows: d, cols: d, label: `exact bench D ${d}` }, new Float32Array(d * d));
+      const ws = createNsWorkspace(gpu, { batch: 1, rows: d, cols: d });
+      try {
+        const walls: number[] = [];
+        const kernels: number[] = [];
+        let firstRunMs = 0;
+        for (let r = 0; r <= EXACT_GPU_RUNS; r++) {
+          options.onProgress?.(`newton-schulz exact d = ${d}: GPU run ${r}/${EXACT_GPU_RUNS}${r === 0 ? ' (warm-up)' : ''}`);
+          const rec = new CommandRecorder(gpu, profiler, 'bench exact polar');
+          const t0 = performance.now();
+          await newtonSchulz(rec, { input, output, orth: 'exact', workspace: ws });
+          const passes = await rec.submit({ wait: true });
+          const wall = performance.now() - t0;
+          if (r === 0) firstRunMs = wall;
+          else {
+            walls.push(wall);
+            kernels.push(profiler ? totalMs(passes) : wall);
+          }
+        }
+        const gpuResult = await readTensor(gpu, output);
+        const report = await readExactReport(gpu, ws);
+        options.onProgress?.(`newton-schulz exact d = ${d}: CPU SVD (Float64, one run)`);
+        const t0 = performance.now();
+        const cpuResult = polarFactor(host, d, d);
+        const cpuMs = performance.now() - t0;
+        const diff = spectralNorm(Array.from(gpuResult, (v, i) => v - cpuResult[i]), d, d);
+        const flops = newtonSchulzFlops({ batch: 1, rows: d, cols: d }, EXACT_MAX_STEPS);
+        const gpuMs = median(kernels);
+        const gpuWall = median(walls);
+        rows.push({
+          kernel: 'newton-schulz', variant: 'exact GPU', shape: s.label, runs: kernels.length, medianMs: gpuMs, minMs: Math.min(...kernels),
+          firstRunMs, flops, gflops: flops / (gpuMs * 1e6), timing: profiler ? 'timestamp-query' : 'wall-clock',
+          note: `wall clock ${gpuWall.toFixed(0)} ms (median, submit to completion) vs the CPU SVD's ${cpuMs.toFixed(0)} ms: ${(cpuMs / gpuWall).toFixed(1)}× faster; ` +
+            `${EXACT_MAX_STEPS} steps recorded, the stop rule kept step ${report.steps[0]} (residual ${report.stepChange[0].toExponential(1)}); ‖GPU − CPU‖₂ = ${diff.toExponential(2)}`,
+        });
+        rows.push({
+          kernel: 'newton-schulz', variant: 'exact CPU SVD (Float64)', shape: s.label, runs: 1, medianMs: cpuMs, minMs: cpuMs,
+          firstRunMs: cpuMs, flops: 23 * d ** 3, gflops: (23 * d ** 3) / (cpuMs * 1e6), timing: 'wall-clock',
+          note: 'ml-matrix SVD + U·Vᵀ in JavaScript, one run (the reference path of src/cpu/polar.ts); FLOPs: the textbook 21d³ of an SVD with U and V, + 2d³ for U·Vᵀ',
+        });
+      } finally {
+        input.buffer.destroy();
+        output.buffer.destroy();
+        ws.destroy();
+      }
+    }
+  } finally {
+    profiler?.destroy();
+  }
+  return rows;
+}
+
 export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): Promise<BenchRow[]> {
   const runs = options.runs ?? 10;
+  const exactRows = await benchExactPolar(gpu, options);
   const shapes = NS_BENCH_SHAPES.filter((s) => (options.shapes ? options.shapes.some((f) => s.label.includes(f)) : !s.optIn));
   const profiler = gpu.hasTimestamps ? new TimestampProfiler(gpu) : undefined;
   const timing = profiler ? 'timestamp-query' : 'wall-clock';
@@ -202,5 +284,5 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
   } finally {
     profiler?.destroy();
   }
-  return rows;
+  return [...exactRows, ...rows];
 }

@@ -6,14 +6,18 @@
  */
 import { COUNT_NONFINITE_KERNEL, SUM_SQUARES_KERNEL } from '../reduce/reduce';
 import { dispatchUniform, F32_BYTES, type KernelFamily } from '../family';
-import { benchNewtonSchulz, NS_BENCH_SHAPES } from './bench';
+import { benchNewtonSchulz, EXACT_BENCH_SHAPES, NS_BENCH_SHAPES } from './bench';
 import { checkNewtonSchulz, nsCaseId, nsCases } from './check';
-import { NS_EXACT_SELECT_KERNEL, NS_NORMALIZE_KERNEL } from './newtonSchulz';
+import { NS_NORMALIZE_KERNEL } from './newtonSchulz';
+import { EXACT_FIRST_COMBINE_KERNEL, EXACT_FIRST_POLY_KERNEL, EXACT_NORMALIZE_KERNEL, EXACT_SELECT_KERNEL } from './exactPolar';
 
 export const newtonSchulzFamily: KernelFamily = {
   name: 'newton-schulz',
   summary: 'batched Newton–Schulz orthogonalization (ns5, polar-express, cubic, user coefficients, exact)',
-  kernels: [NS_NORMALIZE_KERNEL, NS_EXACT_SELECT_KERNEL, SUM_SQUARES_KERNEL, COUNT_NONFINITE_KERNEL],
+  kernels: [
+    NS_NORMALIZE_KERNEL, EXACT_NORMALIZE_KERNEL, EXACT_FIRST_POLY_KERNEL, EXACT_FIRST_COMBINE_KERNEL, EXACT_SELECT_KERNEL,
+    SUM_SQUARES_KERNEL, COUNT_NONFINITE_KERNEL,
+  ],
   costs: [
     {
       entryPoints: [SUM_SQUARES_KERNEL.entryPoint],
@@ -26,18 +30,29 @@ export const newtonSchulzFamily: KernelFamily = {
       },
     },
     {
-      entryPoints: [NS_NORMALIZE_KERNEL.entryPoint, NS_EXACT_SELECT_KERNEL.entryPoint],
+      // One read and one write per element; the scale kernels also read the other operand
+      // (A for P = (b/s²)A + (c/s⁴)A², X₀ for X₁ = (aX₀ + T)/s): 1, 4 and 3 FLOPs per element.
+      entryPoints: [NS_NORMALIZE_KERNEL.entryPoint, EXACT_NORMALIZE_KERNEL.entryPoint, EXACT_FIRST_POLY_KERNEL.entryPoint, EXACT_FIRST_COMBINE_KERNEL.entryPoint, EXACT_SELECT_KERNEL.entryPoint],
       cost(d) {
-        const p = dispatchUniform(d, 'norm', 'sel');
+        const p = dispatchUniform(d, 'norm', 'normalizeParams', 'polyParams', 'combineParams', 'selectParams');
         if (!p) return undefined;
-        return { flops: d.entryPoint === NS_NORMALIZE_KERNEL.entryPoint ? p.count * p.batch : 0, bytes: 2 * F32_BYTES * p.count * p.batch, model: 'exact' };
+        const n = p.count * p.batch;
+        const per: Record<string, [number, number]> = {
+          [NS_NORMALIZE_KERNEL.entryPoint]: [1, 2],
+          [EXACT_NORMALIZE_KERNEL.entryPoint]: [1, 2],
+          [EXACT_FIRST_POLY_KERNEL.entryPoint]: [4, 3],
+          [EXACT_FIRST_COMBINE_KERNEL.entryPoint]: [3, 3],
+          [EXACT_SELECT_KERNEL.entryPoint]: [0, 2],
+        };
+        const [flops, words] = per[d.entryPoint];
+        return { flops: flops * n, bytes: words * F32_BYTES * n, model: 'exact' };
       },
     },
   ],
   tolerance:
-    'output spectral error Σ_k 3γ(|a_k|+|b_k|+|c_k|)·Π_{j>k} L_j with γ = √n·u (n = max(rows, cols) + 2) and L_j the gain of step j; exact: ‖GPU − SVD polar‖₂ ≤ 1e-3 for κ ≤ 100',
+    'output spectral error Σ_k 3γ(|a_k|+|b_k|+|c_k|)·Π_{j>k} L_j with γ = √n·u (n = max(rows, cols) + 2) and L_j the gain of step j; exact: ‖GPU − SVD polar‖₂ ≤ 2u·‖X‖_F/σ_r + 3γ·Σ_k(|a_k|+|b_k|+|c_k|) (κ up to 1e6, rank-deficient inputs at the f32 floor)',
   checkCases: (scope) => nsCases(scope).map(nsCaseId),
-  benchShapes: NS_BENCH_SHAPES.map((s) => s.label),
+  benchShapes: [...EXACT_BENCH_SHAPES, ...NS_BENCH_SHAPES].map((s) => s.label),
   check: (gpu, options) => checkNewtonSchulz(gpu, options),
   bench: (gpu, options) => benchNewtonSchulz(gpu, options),
 };

@@ -12,8 +12,9 @@
  *
  * — three dispatches per step for the whole batch (two for the cubic), plus two buffer copies
  * (copyBufferToBuffer, not dispatches: the matmul's β·C needs C to hold the addend, and a matmul
- * may not read and write one buffer through two bindings). The GPU `exact` adds a step-change
- * reduction and a selection kernel per step (Polar Express, stop rule, cap 12).
+ * may not read and write one buffer through two bindings). The GPU `exact` is its own schedule
+ * (src/kernels/newtonSchulz/exactPolar.ts: power-of-two normalization, a scaled first step, cushioned
+ * lifting and purification steps, a step-change reduction per step and a per-run stop rule).
  *
  * X·Xᵀ and A·A = A·Aᵀ are symmetric: they go through a symmetric Gram kernel (src/kernels/matmul/
  * symmetricGram.ts: the quad, workgroup-tiled-vec4 or subgroup-tiled form, the device's measured
@@ -28,15 +29,8 @@ import type { CommandRecorder } from '../../gpu/commands';
 import type { Gpu } from '../../gpu/device';
 import { defineKernel } from '../../gpu/registry';
 import { createTensor, readTensor, type Tensor } from '../../gpu/tensor';
-import {
-  EXACT_FIRST_CHECKED_STEP,
-  EXACT_MAX_STEPS,
-  exactSchedule,
-  exactStopStep,
-  nsSchedule,
-  type NsSchedule,
-  type NsScheduleSpec,
-} from '../../cpu/newtonSchulz';
+import { nsSchedule, type NsSchedule, type NsScheduleSpec } from '../../cpu/newtonSchulz';
+import { EXACT_MAX_STEPS, exactConvergenceTolerance, exactStopStep, exactTriple } from '../../cpu/exactPolar';
 import { matmul, type MatmulVariantName } from '../matmul/matmul';
 import { sumSquares } from '../reduce/reduce';
 import {
@@ -49,9 +43,9 @@ import {
   type GramVariantName,
   type SymmetricGramArgs,
 } from '../matmul/symmetricGram';
+import { exactPolar } from './exactPolar';
 
 export const NS_NORMALIZE_KERNEL = defineKernel({ shader: 'newtonSchulz/newton_schulz.wgsl', entryPoint: 'ns_normalize' });
-export const NS_EXACT_SELECT_KERNEL = defineKernel({ shader: 'newtonSchulz/newton_schulz.wgsl', entryPoint: 'ns_exact_select' });
 
 export { symmetricGram };
 
@@ -67,6 +61,8 @@ export interface NsWorkspace {
   poly: Tensor;
   /** R floats: ‖X_r‖²_F. */
   norms: GPUBuffer;
+  /** R floats: ‖A_r²‖²_F, the scale of the GPU `exact`'s first step. */
+  gramSquares: GPUBuffer;
   /** R × EXACT_MAX_STEPS floats: squared step changes of the GPU `exact`. */
   deltas: GPUBuffer;
   destroy(): void;
@@ -83,12 +79,14 @@ export function createNsWorkspace(gpu: Gpu, shape: { batch: number; rows: number
   const poly = createTensor(gpu, { batch, rows: s, cols: s, label: `${label} P = bA + cA²` });
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const norms = gpu.device.createBuffer({ label: `${label} norms`, size: Math.max(16, batch * 4), usage });
+  const gramSquares = gpu.device.createBuffer({ label: `${label} ‖A²‖²`, size: Math.max(16, batch * 4), usage });
   const deltas = gpu.device.createBuffer({ label: `${label} step changes`, size: Math.max(16, batch * EXACT_MAX_STEPS * 4), usage });
   return {
-    batch, rows, cols, x, gram, poly, norms, deltas,
+    batch, rows, cols, x, gram, poly, norms, gramSquares, deltas,
     destroy() {
       for (const t of [...x, gram, poly]) t.buffer.destroy();
       norms.destroy();
+      gramSquares.destroy();
       deltas.destroy();
     },
   };
@@ -158,7 +156,9 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   }
   if (input.batch > 1 && input.batchStride === 0) throw new RangeError('newtonSchulz: input with batch stride 0 (shared) is not a batch of matrices');
   const exact = args.orth === 'exact';
-  const schedule = exact ? exactSchedule() : nsSchedule(args.orth as NsScheduleSpec);
+  const schedule: NsSchedule = exact
+    ? { name: 'exact', coefficients: Array.from({ length: EXACT_MAX_STEPS }, (_, k) => exactTriple(k)), normScale: 1, eps: 0 }
+    : nsSchedule(args.orth as NsScheduleSpec);
   const { batch, rows, cols } = input;
   let ws = args.workspace;
   if (ws && (ws.batch !== batch || ws.rows !== rows || ws.cols !== cols)) {
@@ -168,6 +168,7 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
     const created = createNsWorkspace(rec.gpu, { batch, rows, cols });
     for (const t of [...created.x, created.gram, created.poly]) rec.own(t.buffer);
     rec.own(created.norms);
+    rec.own(created.gramSquares);
     rec.own(created.deltas);
     ws = created;
   }
@@ -180,6 +181,11 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   const gramAA = gramOf({ x: ws.gram, c: ws.poly, trans: false });
   const symmetric = gramXX !== 'matmul';
 
+  if (exact) {
+    await exactPolar(rec, { input, output, workspace: ws, gram: { xx: gramXX, aa: gramAA }, variant: args.variant });
+    const dispatches = rec.dispatched.length - before;
+    return { schedule, steps: EXACT_MAX_STEPS, dispatchesPerStep: 4, dispatches, exact, symmetric, gramVariant: gramXX, workspace: ws };
+  }
   await sumSquares(rec, { x: input, out: ws.norms });
   await rec.dispatch({
     kernel: NS_NORMALIZE_KERNEL,
@@ -214,32 +220,18 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
       poly = ws.poly;
       alpha = 1;
     }
-    const last = k === steps - 1 && !exact;
+    const last = k === steps - 1;
     const dst = last ? output : cur === ws.x[0] ? ws.x[1] : ws.x[0];
     if (a !== 0) copyTensor(rec, cur, dst);
     const product = tall ? { a: cur, b: poly } : { a: poly, b: cur };
     await matmul(rec, { ...product, c: dst, alpha, beta: a }, { ...variant, label: 'ns: X = aX + P·X' });
-    if (exact) {
-      await sumSquares(rec, { x: dst, y: cur, out: ws.deltas, outOffset: k, outStride: EXACT_MAX_STEPS });
-      await rec.dispatch({
-        kernel: NS_EXACT_SELECT_KERNEL,
-        buffers: { iterate: dst.buffer, deltas: ws.deltas, selected: output.buffer },
-        uniforms: {
-          sel: {
-            count: rows * cols, batch, step: k + 1, historyStride: EXACT_MAX_STEPS, firstChecked: EXACT_FIRST_CHECKED_STEP,
-            offsetIn: dst.offset, batchStrideIn: dst.batchStride, offsetOut: output.offset, batchStrideOut: output.batchStride,
-          },
-        },
-        workgroups: [elementGroups, batch, 1],
-      });
-    }
     cur = dst;
   }
   const dispatches = rec.dispatched.length - before;
   return {
     schedule,
     steps,
-    dispatchesPerStep: (hasQuinticTerm(schedule) ? 3 : 2) + (exact ? 2 : 0),
+    dispatchesPerStep: hasQuinticTerm(schedule) ? 3 : 2,
     dispatches,
     exact,
     symmetric,
@@ -271,10 +263,12 @@ function hasQuinticTerm(s: NsSchedule): boolean {
 }
 
 export interface ExactReport {
-  /** Steps of the returned iterate per run (the stop rule's choice, ≤ 12). */
+  /** Steps of the returned iterate per run (the stop rule's choice, ≤ EXACT_MAX_STEPS). */
   steps: number[];
-  /** Achieved error estimate per run: the last accepted step change ‖X_k − X_{k−1}‖_F. */
+  /** Residual per run: the step change ‖X_k − X_{k−1}‖_F at the returned step k. */
   stepChange: number[];
+  /** Whether the run's step change reached 2u·√(rows·cols) (else the last iterate was returned). */
+  converged: boolean[];
   /** All step changes per run. */
   deltas: number[][];
 }
@@ -284,21 +278,23 @@ export async function readExactReport(gpu: Gpu, ws: NsWorkspace): Promise<ExactR
   const t = await readTensor(gpu, {
     buffer: ws.deltas, label: 'exact step changes', batch: 1, rows: ws.batch, cols: EXACT_MAX_STEPS, batchStride: 0, offset: 0, dtype: 'f32',
   });
-  return exactReportFromDeltas(t, ws.batch);
+  return exactReportFromDeltas(t, ws.batch, ws);
 }
 
 /**
  * The `exact` stop decisions from a host copy of the workspace's `deltas` buffer (R × EXACT_MAX_STEPS
  * squared step changes): what readExactReport reads, for callers that copy the buffer themselves
- * (the training scheduler copies it with a metric step's readback instead of stalling).
+ * (the training scheduler copies it with a metric step's readback instead of stalling). The shape
+ * sets the stop rule's tolerance 2u·√(rows·cols) (src/cpu/exactPolar.ts).
  *
  * @example
- * const report = exactReportFromDeltas(new Float32Array(copy), runs); // report.steps[r] ≤ EXACT_MAX_STEPS
+ * const report = exactReportFromDeltas(new Float32Array(copy), runs, { rows: 64, cols: 64 }); // report.steps[r] ≤ EXACT_MAX_STEPS
  */
-export function exactReportFromDeltas(squared: Float32Array, runs: number): ExactReport {
+export function exactReportFromDeltas(squared: Float32Array, runs: number, shape: { rows: number; cols: number }): ExactReport {
   const deltas = Array.from({ length: runs }, (_, r) => Array.from(squared.subarray(r * EXACT_MAX_STEPS, (r + 1) * EXACT_MAX_STEPS), Math.sqrt));
-  const steps = deltas.map((d) => exactStopStep(d));
-  return { steps, stepChange: deltas.map((d, r) => d[steps[r] - 1]), deltas };
+  const tolerance = exactConvergenceTolerance(shape.rows, shape.cols);
+  const stops = deltas.map((d) => exactStopStep(d, tolerance));
+  return { steps: stops.map((s) => s.steps), stepChange: stops.map((s) => s.residual), converged: stops.map((s) => s.converged), deltas };
 }
 
 /** FLOPs of one NS call as the benchmark counts them: steps·(4·m²n + 2·m³) per m×n matrix, m ≤ n. */

@@ -116,7 +116,7 @@ export function capacityVsDFigure(records: readonly CapacityRecord[], options: {
     name: 'capacity-vs-d',
     title: `Items recovered after one step (N = ${options.N})`,
     caption:
-      "Muon's counts climb with slope ≈ 1 + 1/(2a) (dashed: [C]'s prediction), far above GD's ≈ 1/(2a); the GPU's f32 Polar Express loses items where the power law is steep.",
+      "Muon's counts (the GPU exact polar factor) climb with slope ≈ 1 + 1/(2a) (dashed: [C]'s prediction), far above GD's ≈ 1/(2a); the Float64 SVD cross-check series, where run, sits on Muon's.",
     spec: figureSpec({
       title: `Items recovered after one step against d (N = ${options.N})`,
       subtitle: `points: mean over task seeds (bars: min–max); solid: fitted power law; dashed: [C]'s prediction d^(1+1/2a) for Muon, d^(1/2a) for GD${zeros ? `; ${zeros} mean(s) of 0 items not drawn on the log axis` : ''}`,
@@ -205,10 +205,14 @@ export function multistepExponent(a: number, t: number): number {
  * @example
  * multistepCapacityFigure(report.measurements, { N: 2048, exact: 'exact polar (Float64)', steps: 4 });
  */
-export function multistepCapacityFigure(records: readonly MultistepRecord[], options: { N: number; exact: string; steps: number }): Figure {
+export function multistepCapacityFigure(
+  records: readonly MultistepRecord[],
+  options: { N: number; exact: string; steps: number; labels?: Record<string, string>; predicted?: readonly string[] },
+): Figure {
   const as = [...new Set(records.map((r) => r.a))].sort((x, y) => x - y);
   const seriesNames = [...new Set(records.map((r) => r.series))];
-  const label = (s: string) => (s === options.exact ? 'Muon exact' : 'Muon f32 PE');
+  const label = (s: string) => options.labels?.[s] ?? (s === options.exact ? 'Muon exact' : 'Muon f32 PE');
+  const predictedFor = (s: string) => (options.predicted ? options.predicted.includes(s) : s === options.exact);
   const main: SpecObject[] = [];
   const lines: SpecObject[] = [];
   for (const a of as) {
@@ -239,14 +243,14 @@ export function multistepCapacityFigure(records: readonly MultistepRecord[], opt
           {
             name: `${label(s)} · a = ${a} · t = ${t}`,
             fit: fitPowerLaw,
-            predicted: s === options.exact ? exponent : null,
+            predicted: predictedFor(s) ? exponent : null,
             formula: 'd^(2−(1−1/2a)^t)',
             extra: { a: `a = ${a}`, t: `t = ${t}`, optimizer: label(s) },
           },
         );
         lines.push(...fitted.rows);
         notes.push({
-          text: `${s === options.exact ? 'exact' : 'f32'}: ${fitted.slope === null ? '—' : fitted.slope.toFixed(2)}${s === options.exact ? ` (pred. ${exponent.toFixed(2)})` : ''}`,
+          text: `${options.labels ? label(s) : s === options.exact ? 'exact' : 'f32'}: ${fitted.slope === null ? '—' : fitted.slope.toFixed(2)}${predictedFor(s) ? ` (pred. ${exponent.toFixed(2)})` : ''}`,
           optimizer: label(s),
         });
       }
@@ -278,7 +282,7 @@ export function multistepCapacityFigure(records: readonly MultistepRecord[], opt
     name: 'capacity-vs-d-per-t',
     title: `Items recovered after t steps against d (N = ${options.N})`,
     caption:
-      "Each extra step steepens the slope towards 2, following [C]'s 2 − (1 − 1/(2a))^t (dashed); the GPU f32 series, where run, sits on the exact one.",
+      "Each extra step steepens the slope towards 2, following [C]'s 2 − (1 − 1/(2a))^t (dashed) for Muon and muon-reg; the other series (GD, cross-checks) are drawn with their fitted slopes.",
     spec: figureSpec({
       title: `Items recovered after t steps of Muon against d (N = ${options.N}, η = 2√d)`,
       subtitle: "points: mean over seeds; solid: fitted slope; dashed: [C]'s predicted slope",
@@ -336,12 +340,12 @@ export function multistepCapacityFigure(records: readonly MultistepRecord[], opt
  * @example
  * multistepStepFigure(report.measurements, { N: 2048, exact: 'exact polar (Float64)' });
  */
-export function multistepStepFigure(records: readonly MultistepRecord[], options: { N: number; exact: string }): Figure {
+export function multistepStepFigure(records: readonly MultistepRecord[], options: { N: number; exact: string; labels?: Record<string, string> }): Figure {
   const shown = records.filter((r) => r.step >= 1);
   const as = [...new Set(shown.map((r) => r.a))].sort((x, y) => x - y);
   const ds = [...new Set(shown.map((r) => r.d))].sort((x, y) => x - y);
   const seriesNames = [...new Set(shown.map((r) => r.series))];
-  const label = (s: string) => (s === options.exact ? 'Muon exact' : 'Muon f32 PE');
+  const label = (s: string) => options.labels?.[s] ?? (s === options.exact ? 'Muon exact' : 'Muon f32 PE');
   const main: SpecObject[] = [];
   for (const a of as)
     for (const d of ds)

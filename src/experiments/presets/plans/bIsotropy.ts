@@ -22,7 +22,8 @@ export const bIsotropyPlan: PresetPlan<IsotropySettings, { embedding: BalanceEmb
     "Muon's update is isotropic: every nonzero σ = 1 (eRank = N − 1, Q75/25 = 1) at every step, η and embedding",
     "GD's first update is not: its isotropy equals that of Ẽ(11ᵀ/N − I)diag(p)Eᵀ",
     "SignGD's first update on coupled-rotation: 3×3 block σ_min/σ_max ≈ 0.247, whole update ≈ 0.001 at N = 999 (∝ 1/N)",
-    "Muon's weights end more isotropic (higher eRank) than GD's",
+    "Muon's weights end more isotropic (higher eRank) than GD's and — [B]'s claim — Adam's; than SignGD's on coupled-rotation (identity: reported)",
+    "Every Muon update is more isotropic (H_norm) than every Adam update, and than every SignGD update on coupled-rotation",
   ],
   settings: {
     ci: { N: 150, headCount: 30, steps: 6, every: 2, lrFactors: [0.5, 1, 2] },

@@ -13,6 +13,8 @@ export interface CriticalBatchSettings {
   /** Batch sizes swept (B = ∞, the population step, is always added). */
   batches: number[];
   evalItems: number;
+  /** Also take Muon's direction from a Float64 SVD (the cross-check: items per (d, B) beside the GPU's). */
+  crossCheck: boolean;
 }
 
 const powersOfTwo = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, k) => 2 ** (from + k));
@@ -34,9 +36,9 @@ export const cCriticalBatchPlan: PresetPlan<CriticalBatchSettings, { d: number; 
     "SGD's critical batch grows as √d, far below Muon's",
   ],
   settings: {
-    ci: { N: 2048, ds: [32, 64, 128], a: 1.5, seeds: 1, batches: powersOfTwo(1, 14), evalItems: 512 },
-    quick: { N: 4096, ds: [64, 128, 256], a: 1.5, seeds: 2, batches: powersOfTwo(1, 16), evalItems: 1024 },
-    full: { N: 100_000, ds: [64, 128, 256, 512, 1024], a: 1.5, seeds: 16, batches: powersOfTwo(1, 22), evalItems: 16_384 },
+    ci: { N: 2048, ds: [32, 64, 128], a: 1.5, seeds: 1, batches: powersOfTwo(1, 14), evalItems: 512, crossCheck: true },
+    quick: { N: 4096, ds: [64, 128, 256], a: 1.5, seeds: 2, batches: powersOfTwo(1, 16), evalItems: 1024, crossCheck: false },
+    full: { N: 100_000, ds: [64, 128, 256, 512, 1024], a: 1.5, seeds: 16, batches: powersOfTwo(1, 22), evalItems: 16_384, crossCheck: false },
   },
   describe: (s) => `N = ${count(s.N)}, a = ${s.a}, d ${listed(s.ds)}, ${batchWords(s.batches)}, ${plural(s.seeds, 'task seed')}, top ${count(s.evalItems)} items evaluated`,
   estimates: {

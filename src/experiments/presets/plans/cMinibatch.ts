@@ -16,6 +16,8 @@ export interface MinibatchSettings {
   batches: number[];
   seeds: number;
   evalItems: number;
+  /** Also run population Muon with the Float64 SVD direction (the cross-check series). */
+  crossCheck: boolean;
   /** Minibatch steps evaluated (besides 0 and the last). */
   evalSteps: number[] | 'all';
 }
@@ -33,9 +35,9 @@ export const cMinibatchPlan: PresetPlan<MinibatchSettings, MinibatchCellParams> 
     'Population Muon (η = √d) recovers more items than GD rising from η_1 = 0.01√d',
   ],
   settings: {
-    ci: { N: 2048, d: 64, a: 1.5, populationSteps: 4, minibatchSteps: 20, batches: [4, 16, 64], seeds: 1, evalItems: 512, evalSteps: [1, 2, 4, 6, 8, 12, 16] },
-    quick: { N: 4096, d: 64, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [4, 16, 64, 256], seeds: 1, evalItems: 1024, evalSteps: 'all' },
-    full: { N: 100_000, d: 256, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [16, 64, 256, 1024, 4096], seeds: 4, evalItems: 16_384, evalSteps: 'all' },
+    ci: { N: 2048, d: 64, a: 1.5, populationSteps: 4, minibatchSteps: 20, batches: [4, 16, 64], seeds: 1, evalItems: 512, evalSteps: [1, 2, 4, 6, 8, 12, 16], crossCheck: true },
+    quick: { N: 4096, d: 64, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [4, 16, 64, 256], seeds: 1, evalItems: 1024, evalSteps: 'all', crossCheck: false },
+    full: { N: 100_000, d: 256, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [16, 64, 256, 1024, 4096], seeds: 4, evalItems: 16_384, evalSteps: 'all', crossCheck: false },
   },
   describe: (s) =>
     `N = ${count(s.N)}, d = ${s.d}, a = ${s.a}, ${s.populationSteps} population steps, minibatch B ${listed(s.batches)} × ${s.minibatchSteps} steps` +
