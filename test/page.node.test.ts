@@ -591,6 +591,44 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('lists the four transformer presets (issue 13) in the picker and runs b-transformer-isotropy at ci from it, with live progress', async (ctx) => {
+    if (!gpuOk) return ctx.skip();
+    // Written out here (the preset modules pull in shaders): the picker's values, and what the
+    // isotropy preset at ci implies — an eRank and a Top10E figure with a panel per W_V, W_O, W_out,
+    // 3 checked rows and 2 reported rows per matrix kind.
+    const transformerPresets = ['b-transformer-ablation', 'b-heavy-tail-qa', 'b-transformer-isotropy', 'a-data-scaling'];
+    const { page } = await openPage();
+    await page.waitForFunction(() => !(document.querySelector('#run-start') as HTMLButtonElement).disabled);
+    const options = await page.$$eval('#source-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    for (const name of transformerPresets) expect(options, name).toContain(`preset:${name}`);
+    await page.selectOption('#source-select', 'preset:b-transformer-isotropy');
+    await page.selectOption('#scale-select', 'ci');
+    expect(await page.textContent('#preset-info')).toContain('isotropy of W_V, W_O, W_out');
+    await page.click('#run-start');
+    // Live: the run's log shows the cells' progress while it runs.
+    await page.waitForFunction(() => /b-transformer-isotropy-(muon|adamw): step \d+\/20/.test(document.querySelector('#run-log')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    expect(await page.getAttribute('#run-status', 'data-status')).toBe('running');
+    const status = await waitForStatus(page, ['done', 'failed', 'device-lost'], 300_000);
+    expect(status, (await page.textContent('#run-message')) ?? '').toBe('done');
+    const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;
+    expect([report.preset, report.scale]).toEqual(['b-transformer-isotropy', 'ci']);
+    expect(report.predictions).toHaveLength(3 * (3 + 2));
+    expect(report.predictions.filter((p) => !p.reported).every((p) => p.verdict === 'inconclusive'), 'ci is below the claims’ scale').toBe(true);
+    expect(report.plots.map((p) => p.name)).toEqual(['erank-along-training', 'top10e-along-training']);
+    expect(await page.$$eval('#prediction-table tr[data-prediction]', (trs) => trs.length)).toBe(report.predictions.length);
+    // The figures embedded in the page: per matrix (a panel each) and optimizer a line with a point per
+    // logged step (before steps 0, 5, 10 and 15 of 20) and a band over the 4 seeds.
+    for (const name of ['erank-along-training', 'top10e-along-training']) {
+      const figure = `.plot[data-plot-id="preset-${name}"]`;
+      await page.waitForSelector(`${figure} svg [aria-roledescription="point"]`);
+      const series = await pageSeries(page, figure);
+      const expected = ['Muon', 'AdamW'].flatMap((o) => ['W_V', 'W_O', 'W_out'].map((m) => `${o} · ${m}`));
+      expect(series.map((s) => s.name).sort(), name).toEqual([...expected].sort());
+      for (const s of series) expect([s.points, s.paths, s.bands], `${name}: ${s.name}`).toEqual([4, 1, 1]);
+    }
+    await page.close();
+  }, 420_000);
+
   it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
     const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });
     try {

@@ -14,7 +14,7 @@ import { presetInfo, presetReport, SCALES, type PresetCellResult } from '../src/
 
 describe('preset plans and catalog', () => {
   test('every preset: its catalog name, unique cell ids per scale, positive finite costs, params that survive JSON', () => {
-    expect(PRESET_NAMES).toHaveLength(9);
+    expect(PRESET_NAMES).toHaveLength(13);
     for (const name of PRESET_NAMES) {
       expect(PRESET_CATALOG[name].name).toBe(name);
       for (const scale of SCALES) {

@@ -180,7 +180,7 @@ describe('config: bad input names the field', () => {
     );
   });
   it('V below the data vocabulary', () => {
-    expect(configError((c) => (c.data.vocab = 12))).toMatch(/model\.vocab: V = 11 is below the data's vocabulary data\.vocab = 12/);
+    expect(configError((c) => ((c.data as { vocab: number }).vocab = 12))).toMatch(/model\.vocab: V = 11 is below the data's vocabulary data\.vocab = 12/);
   });
   it('an optimizer field and an unknown MLP', () => {
     expect(configError((c) => ((c.optimizers[1].optimizer as Record<string, unknown>).beta1 = 1))).toMatch(
@@ -233,7 +233,8 @@ describe('shared constants and the checkpoint format', () => {
       expect(m, kind).not.toBeNull();
       expect(Number(m![1])).toBe(code);
     }
-  });
+    // Importing every shader source and the kernels takes seconds on a loaded machine (8 s at load 20).
+  }, 60_000);
   it('round-trips a checkpoint and rejects foreign, truncated and other-config files by name', async () => {
     const { encodeCheckpoint, decodeCheckpoint, assertSameConfig } = await import('../src/model/checkpoint');
     const config = parseTransformerConfig(baseConfig());

@@ -22,6 +22,22 @@ export const PHILOX_STREAMS = {
   tokenData: 32,
   /** Transition table of the synthetic Markov token source. Seed: data.seed. */
   tokenTable: 33,
+  /** Knowledge corpus (src/model/knowledge.ts): the individuals' two-token names. Seed: data.seed. */
+  knowledgeNames: 34,
+  /** Knowledge corpus: every individual's attribute values. Seed: data.seed. */
+  knowledgeFacts: 35,
+  /** Knowledge corpus training sequences, counter (row·T + statement, step). Seed: data.seed (+ replica + 1 unshared). */
+  knowledgeData: 36,
+  /** Knowledge corpus validation sequences (held-out statement orders), counter (row·T + statement, batch). */
+  knowledgeValidation: 37,
+  /** In-context regression (src/model/regression.ts): the task vectors w_j. Seed: data.seed. */
+  regressionTasks: 38,
+  /** In-context regression: the fixed linear read-in of the inputs into the model width. Seed: data.seed. */
+  regressionReadIn: 39,
+  /** In-context regression training sequences, counter (row, step). Seed: data.seed (+ replica + 1 unshared). */
+  regressionData: 40,
+  /** In-context regression evaluation sequences (held-out inputs), counter (row, batch). */
+  regressionValidation: 41,
   /**
    * Transformer initial weights: stream transformerInit + 256·kind + layer, kind the index in
    * MATRIX_KINDS (src/layout/transformerShape.ts), layer 0 for embed/pos/head. Seed: the replica's seed.

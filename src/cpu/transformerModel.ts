@@ -128,6 +128,8 @@ export function forwardCpu(dims: TransformerDims, params: Params, batch: TokenBa
   const hid = mlpHidden(d, dims.mlp);
   const N = rows * seqLen;
   const x = embedForwardCpu(params.embed, params.pos, batch.inputs, { vocab: V, dModel: d, rows, seqLen });
+  // The fixed read-in (regression source): added after the lookup, as the GPU does; no parameter.
+  if (batch.readIn) residualAddCpu(x, batch.readIn);
   const layers: LayerCache[] = [];
   const maxLogit: number[] = [];
   for (let l = 0; l < dims.layers; l++) {

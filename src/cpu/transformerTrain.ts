@@ -38,7 +38,7 @@ export class CpuTransformerTrainer {
       matrices.map((m) => m.name),
       this.config.optimizers,
     ).forEach((g, i) => (this.groupOf[matrices[i].name] = g));
-    this.source = createTokenSource(this.config.data);
+    this.source = createTokenSource(this.config.data, dims);
     this.states = this.config.training.seeds.map((seed) => {
       const p = initParamsCpu(dims, seed);
       return Object.fromEntries(matrices.map((m) => [m.name, { w: p[m.name] }]));

@@ -11,6 +11,8 @@ import { optimizerSchemas, type OptimizerConfig } from '../optim/config';
 import { MAX_SEQ_LEN, MLP_KINDS, transformerMatrices, validateDims, type TransformerDims } from '../layout/transformerShape';
 import { assignGroups } from './groups';
 import { DECAY_KINDS, type GroupSchedule } from './schedule';
+import { dataVocab } from './data';
+import { DEFAULT_ATTRIBUTES, DEFAULT_QA_TEMPLATE, DEFAULT_TEMPLATES, knowledgeStatementLengths, validateKnowledgeConfig, type KnowledgeSourceConfig } from './knowledge';
 
 /** The optimizers a transformer group can use (the elementwise ones and Muon). */
 export const TRANSFORMER_OPTIMIZERS = ['sgd', 'gd', 'signgd', 'adam', 'adamw', 'muon'] as const;
@@ -37,6 +39,36 @@ const DataSchema = z.discriminatedUnion('kind', [
       seed: z.number().int().min(0).max(0xffffffff).default(0),
       fixedBatch: z.boolean().default(false),
       shared: z.boolean().default(true),
+    })
+    .strict(),
+  // The heavy-tailed knowledge corpus (src/model/knowledge.ts, docs/transformer.md §4).
+  z
+    .object({
+      kind: z.literal('knowledge'),
+      individuals: z.number().int().min(2, 'P must be at least 2 (two individuals make the smallest corpus)'),
+      attributes: z
+        .array(z.object({ name: z.string(), values: z.number().int().min(2, 'an attribute needs at least 2 values') }).strict())
+        .min(1, 'at least one attribute')
+        .default(DEFAULT_ATTRIBUTES),
+      templates: z.array(z.string()).default(DEFAULT_TEMPLATES),
+      qaTemplate: z.string().default(DEFAULT_QA_TEMPLATE),
+      qaFraction: z.number().min(0, 'the share of QA statements must be in [0, 1]').max(1, 'the share of QA statements must be in [0, 1]').default(0.5),
+      alpha: z.number().min(0, 'α must be ≥ 0 (0 is uniform)').default(1),
+      seed: z.number().int().min(0).max(0xffffffff).default(0),
+      shared: z.boolean().default(false),
+      nameVocab: positiveInt.optional(),
+    })
+    .strict(),
+  // The in-context linear-regression control (src/model/regression.ts).
+  z
+    .object({
+      kind: z.literal('regression'),
+      tasks: z.number().int().min(2, 'K must be at least 2 task vectors'),
+      inputDim: positiveInt.default(2),
+      bins: z.number().int().min(2, 'at least 2 bins').default(8),
+      alpha: z.number().min(0, 'α must be ≥ 0 (0 is uniform)').default(1),
+      seed: z.number().int().min(0).max(0xffffffff).default(0),
+      shared: z.boolean().default(false),
     })
     .strict(),
 ]);
@@ -141,11 +173,37 @@ export const TransformerConfigSchema = z
         message: `T = ${c.training.seqLen} is above model.maxSeqLen = ${c.model.maxSeqLen} (allowed: 1 … ${c.model.maxSeqLen})`,
       });
     }
-    if (c.data.vocab > c.model.vocab) {
+    if (c.data.kind === 'knowledge') {
+      const data = c.data as KnowledgeSourceConfig;
+      let dataOk = true;
+      issue(['data'], () => {
+        try {
+          validateKnowledgeConfig(data);
+        } catch (err) {
+          dataOk = false;
+          throw err;
+        }
+      });
+      if (!dataOk) return;
+      const longest = Math.max(...knowledgeStatementLengths(data));
+      if (c.training.seqLen < longest) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['training', 'seqLen'],
+          message: `T = ${c.training.seqLen} is shorter than the corpus's longest statement (${longest} tokens): such statements could never be placed`,
+        });
+      }
+    }
+    if (c.data.kind === 'regression' && c.training.seqLen < 2) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'seqLen'], message: `T = ${c.training.seqLen}: a regression sequence needs at least one (x, y) pair (T ≥ 2)` });
+    }
+    const vocab = dataVocab(c.data);
+    if (vocab > c.model.vocab) {
+      const what = c.data.kind === 'markov' ? `the data's vocabulary data.vocab = ${vocab}` : `the ${c.data.kind} source's vocabulary ${vocab}`;
       ctx.addIssue({
         code: 'custom',
         path: ['model', 'vocab'],
-        message: `V = ${c.model.vocab} is below the data's vocabulary data.vocab = ${c.data.vocab} (allowed: ≥ ${c.data.vocab})`,
+        message: `V = ${c.model.vocab} is below ${what} (allowed: ≥ ${vocab})`,
       });
     }
     if (!dimsOk) return;

@@ -7,8 +7,14 @@
  * This issue's source is a seeded first-order Markov chain: each token has `branching` successors
  * (drawn from a Philox stream) with probabilities ∝ 1/(k + 1), so the next token is learnable from
  * the current one and the loss has a floor above 0 (the chain's entropy rate).
+ *
+ * Issue 13 adds two sources: the heavy-tailed knowledge corpus (src/model/knowledge.ts) and the
+ * in-context regression control (src/model/regression.ts), whose positions also carry a fixed
+ * read-in vector (`readIn`) added to the token embedding.
  */
 import { philoxDraw, PHILOX_STREAMS, u32ToUniform } from '../cpu/philox';
+import { KnowledgeCorpus, knowledgeVocabSize, type KnowledgeSourceConfig } from './knowledge';
+import { RegressionCorpus, regressionVocabSize, type RegressionSourceConfig } from './regression';
 
 /** One batch: rows sequences of seqLen positions, row-major (b·T + t). */
 export interface TokenBatch {
@@ -16,12 +22,19 @@ export interface TokenBatch {
   targets: Uint32Array<ArrayBuffer>;
   /** 1 where the position is a target, 0 where the loss ignores it. */
   weights: Float32Array<ArrayBuffer>;
+  /**
+   * Per position a d-vector added to the token's embedding (the regression source's fixed read-in of
+   * continuous inputs), [rows·T, d] row-major; absent for pure token sources.
+   */
+  readIn?: Float32Array<ArrayBuffer>;
 }
 
 export interface TokenSource {
   /** Tokens emitted are in [0, vocab): the model's V must be at least this. */
   readonly vocab: number;
   readonly description: string;
+  /** Whether batches carry `readIn` (the model then adds it after the embedding lookup). */
+  readonly readIn?: boolean;
   /** The batch of step `step` (0-based) for replica `replica`. */
   batch(step: number, replica: number, rows: number, seqLen: number): TokenBatch;
   /** JSON state beyond the step number (counts kept by the source), for checkpoints; none here. */
@@ -41,7 +54,19 @@ export interface MarkovSourceConfig {
   shared: boolean;
 }
 
-export type DataConfig = MarkovSourceConfig;
+export type DataConfig = MarkovSourceConfig | KnowledgeSourceConfig | RegressionSourceConfig;
+
+/**
+ * The vocabulary a data config emits (the model's V must be at least this).
+ *
+ * @example
+ * dataVocab({ kind: 'markov', vocab: 16, branching: 3, seed: 1, fixedBatch: false, shared: true }); // 16
+ */
+export function dataVocab(c: DataConfig): number {
+  if (c.kind === 'knowledge') return knowledgeVocabSize(c);
+  if (c.kind === 'regression') return regressionVocabSize(c);
+  return c.vocab;
+}
 
 /**
  * The Markov source.
@@ -86,7 +111,17 @@ export function markovSource(c: MarkovSourceConfig): TokenSource {
   };
 }
 
-/** The source of a data config. */
-export function createTokenSource(c: DataConfig): TokenSource {
+/**
+ * The source of a data config; `dims.dModel` sizes the regression source's read-in.
+ *
+ * @example
+ * const source = createTokenSource(config.data, config.model);
+ */
+export function createTokenSource(c: DataConfig, dims?: { dModel: number }): TokenSource {
+  if (c.kind === 'knowledge') return new KnowledgeCorpus(c).source();
+  if (c.kind === 'regression') {
+    if (!dims) throw new RangeError('data: the regression source needs the model width (createTokenSource(data, model))');
+    return new RegressionCorpus(c, dims.dModel).source();
+  }
   return markovSource(c);
 }

@@ -36,6 +36,8 @@ export interface ModelShape {
   /** Sequences per step and replica. */
   rows: number;
   seqLen: number;
+  /** The data adds a read-in vector per position to the embedding (the regression source). */
+  readIn?: boolean;
 }
 
 interface LayerBuffers {
@@ -71,6 +73,8 @@ export class GpuTransformer {
   readonly inputs: Tensor;
   readonly targets: Tensor;
   readonly weights: Tensor;
+  /** Per-position read-in vectors [R, tokens, d] added after the embedding (with shape.readIn). */
+  readonly readIn?: Tensor;
   readonly head: LmHeadWorkspace;
   readonly layers: LayerBuffers[] = [];
   private readonly where = new Map<string, { slot: Slot; index: number }>();
@@ -115,6 +119,7 @@ export class GpuTransformer {
     this.targets = t('targets', N, 1, 'u32');
     this.weights = t('loss weights', N, 1);
     this.x = t('residual stream x', N, d);
+    if (shape.readIn) this.readIn = t('read-in vectors', N, d);
     const scores = rows * dims.heads * T;
     for (let l = 0; l < dims.layers; l++) {
       const n = (name: string, c: number) => t(`layer ${l} ${name}`, N, c);
@@ -216,6 +221,8 @@ export class GpuTransformer {
     const N = this.tokens;
     const es = { replicas: R, tokens: N, seqLen: T, dModel: d, vocab: dims.vocab, maxSeqLen: dims.maxSeqLen };
     await ops.embedForward(rec, es, { table: this.view('embed'), pos: this.view('pos'), tokens: this.inputs, out: this.x });
+    // A fixed read-in carries no parameter: added to x, it changes no gradient formula below.
+    if (this.readIn) await ops.residualAdd(rec, { x: this.x, y: this.readIn });
     const attn = { replicas: R, rows, seqLen: T, dModel: d, heads: dims.heads };
     for (let l = 0; l < dims.layers; l++) {
       const L = this.layers[l];

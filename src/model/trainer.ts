@@ -21,7 +21,7 @@ import { initParamsCpu, lossWeights } from '../cpu/transformerModel';
 import { singularValues } from '../cpu/polar';
 import { F32_EPSILON, isotropy, singularValueThreshold, type Isotropy } from '../metrics/isotropy';
 import { configDims, groupOptimizer, parseTransformerConfig, type TransformerConfig, type TransformerConfigInput } from './config';
-import { createTokenSource, type TokenSource } from './data';
+import { createTokenSource, type TokenBatch, type TokenSource } from './data';
 import { globToRegExp } from './groups';
 import { assignGroups } from './groups';
 import { GpuTransformer } from './model';
@@ -61,7 +61,6 @@ interface SlotOptimizer {
   baseLr: number[];
 }
 
-const usage = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 
 /**
  * A training run of a transformer config on one GPU.
@@ -95,13 +94,13 @@ export class TransformerTrainer {
     const R = config.training.seeds.length;
     const names = transformerMatrices(dims).map((m) => m.name);
     const assignment = assignGroups(names, config.optimizers);
+    this.source = createTokenSource(config.data, dims);
     this.model = new GpuTransformer(
       gpu,
-      { dims, replicas: R, rows: config.training.batchSize, seqLen: config.training.seqLen },
+      { dims, replicas: R, rows: config.training.batchSize, seqLen: config.training.seqLen, readIn: this.source.readIn },
       assignment,
     );
     config.training.seeds.forEach((seed, r) => this.model.uploadParams(r, initParamsCpu(dims, seed)));
-    this.source = createTokenSource(config.data);
     for (const slot of this.model.slots) {
       const opt = groupOptimizer(config.optimizers[slot.group]);
       const entries = slot.names.flatMap(() => config.training.seeds.map((seed) => matrixRunParams(config, slot.group, slot, seed)));
@@ -145,20 +144,71 @@ export class TransformerTrainer {
   /** Writes the batch of step `t` (0-based) for every replica. */
   private writeBatch(t: number): void {
     const { batchSize: rows, seqLen: T } = this.config.training;
+    this.writeBatches(Array.from({ length: this.replicas }, (_, r) => this.source.batch(t, r, rows, T)));
+  }
+
+  /** Writes one batch per replica into the model's input buffers. */
+  private writeBatches(batches: readonly TokenBatch[]): void {
+    const { batchSize: rows, seqLen: T } = this.config.training;
     const N = rows * T;
+    const d = this.config.model.dModel;
+    if (batches.length !== this.replicas) throw new RangeError(`batches: ${batches.length} given, one per replica (${this.replicas}) needed`);
     const inputs = new Uint32Array(this.replicas * N);
     const targets = new Uint32Array(this.replicas * N);
     const weights = new Float32Array(this.replicas * N);
-    for (let r = 0; r < this.replicas; r++) {
-      const b = this.source.batch(t, r, rows, T);
+    const readIn = this.model.readIn ? new Float32Array(this.replicas * N * d) : undefined;
+    batches.forEach((b, r) => {
+      if (b.inputs.length !== N) throw new RangeError(`batches.${r}: ${b.inputs.length} positions, the model takes batchSize × seqLen = ${N}`);
       inputs.set(b.inputs, r * N);
       targets.set(b.targets, r * N);
       weights.set(lossWeights(b.weights), r * N);
-    }
+      if (readIn) {
+        if (!b.readIn) throw new RangeError(`batches.${r}: the source reads in vectors but the batch has no readIn`);
+        readIn.set(b.readIn, r * N * d);
+      }
+    });
     const q = this.gpu.device.queue;
     q.writeBuffer(this.model.inputs.buffer, 0, inputs);
     q.writeBuffer(this.model.targets.buffer, 0, targets);
     q.writeBuffer(this.model.weights.buffer, 0, weights);
+    if (readIn) q.writeBuffer(this.model.readIn!.buffer, 0, readIn);
+  }
+
+  /**
+   * The head's per-position outputs on given batches (one per replica each), at the current weights
+   * and without an update: what evaluations beyond the loss need (FTA at answer positions, accuracy
+   * per task). Returns, per batch and replica, the cross-entropy and the strict-argmax flag of every
+   * position (whatever its weight).
+   *
+   * @example
+   * const [[{ correct }]] = await trainer.evaluateBatches([[probeBatch]]); // one replica
+   */
+  async evaluateBatches(batches: readonly (readonly TokenBatch[])[]): Promise<{ nll: Float32Array; correct: Float32Array }[][]> {
+    const N = this.model.tokens;
+    const out: { nll: Float32Array; correct: Float32Array }[][] = [];
+    for (const perReplica of batches) {
+      this.writeBatches(perReplica);
+      const rec = new CommandRecorder(this.gpu, undefined, 'transformer evaluation batch');
+      await this.model.forward(rec, { gradients: false });
+      const dst = this.staging(this.model.head.outputs.buffer.size, 'evaluation outputs');
+      rec.encoder.copyBufferToBuffer(this.model.head.outputs.buffer, 0, dst, 0, dst.size);
+      await rec.submit();
+      await dst.mapAsync(GPUMapMode.READ);
+      const data = new Float32Array(dst.getMappedRange().slice(0));
+      dst.destroy();
+      out.push(
+        perReplica.map((_, r) => {
+          const nll = new Float32Array(N);
+          const correct = new Float32Array(N);
+          for (let n = 0; n < N; n++) {
+            nll[n] = data[(r * N + n) * 5 + 1];
+            correct[n] = data[(r * N + n) * 5 + 4];
+          }
+          return { nll, correct };
+        }),
+      );
+    }
+    return out;
   }
 
   /** η of every entry for step t (1-based), written before the step's submit. */
@@ -244,7 +294,9 @@ export class TransformerTrainer {
   }
 
   private staging(bytes: number, label: string): GPUBuffer {
-    return this.gpu.device.createBuffer({ label, size: Math.max(16, bytes), usage });
+    // The usage flags are read here, not at module scope: Node imports this module (muonlab report
+    // loads every preset) where no WebGPU globals exist.
+    return this.gpu.device.createBuffer({ label, size: Math.max(16, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
   private stageMetrics(rec: CommandRecorder): { outputs: GPUBuffer; rowMax: GPUBuffer[]; clip?: GPUBuffer } {

@@ -13,6 +13,10 @@ import { cCapacityOnestepPlan } from './plans/cCapacityOnestep';
 import { cCriticalBatchPlan } from './plans/cCriticalBatch';
 import { cMinibatchPlan } from './plans/cMinibatch';
 import { cMultistepPlan } from './plans/cMultistep';
+import { aDataScalingPlan } from './plans/aDataScaling';
+import { bHeavyTailQaPlan } from './plans/bHeavyTailQa';
+import { bTransformerAblationPlan } from './plans/bTransformerAblation';
+import { bTransformerIsotropyPlan } from './plans/bTransformerIsotropy';
 import { presetInfo, type PresetCell, type PresetInfo, type Scale } from './types';
 
 /** Every preset's plan by name, in the order `muonlab presets` lists them. */
@@ -26,6 +30,11 @@ const PRESET_PLANS = {
   'b-balance-multistep': bBalanceMultistepPlan,
   'b-isotropy': bIsotropyPlan,
   'a-noisy-scaling': aNoisyScalingPlan,
+  // The transformer lab (issue 13, docs/transformer.md §6).
+  'b-transformer-ablation': bTransformerAblationPlan,
+  'b-heavy-tail-qa': bHeavyTailQaPlan,
+  'b-transformer-isotropy': bTransformerIsotropyPlan,
+  'a-data-scaling': aDataScalingPlan,
 };
 
 export type PresetName = keyof typeof PRESET_PLANS;

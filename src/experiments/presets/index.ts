@@ -8,6 +8,10 @@ import { cMultistep } from './cMultistep';
 import { bBalanceMultistep } from './bBalanceMultistep';
 import { bIsotropy } from './bIsotropy';
 import { aNoisyScaling } from './aNoisyScaling';
+import { aDataScaling } from './aDataScaling';
+import { bHeavyTailQa } from './bHeavyTailQa';
+import { bTransformerAblation } from './bTransformerAblation';
+import { bTransformerIsotropy } from './bTransformerIsotropy';
 import type { PresetName } from './catalog';
 import type { Preset } from './cellular';
 
@@ -21,6 +25,10 @@ export const PRESETS: Record<PresetName, Preset> = {
   'c-critical-batch': cCriticalBatch,
   'c-multistep': cMultistep,
   'c-minibatch': cMinibatch,
+  'b-transformer-ablation': bTransformerAblation,
+  'b-heavy-tail-qa': bHeavyTailQa,
+  'b-transformer-isotropy': bTransformerIsotropy,
+  'a-data-scaling': aDataScaling,
 };
 
 export function presetByName(name: string): Preset {
