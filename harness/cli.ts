@@ -124,7 +124,10 @@ const OptionsSchema = z.object({
   variant: z.array(z.string()).optional(),
   shape: z.array(z.string()).optional(),
   set: z.array(z.string()).optional(),
-  shard: z.string().regex(/^(\d+\/\d+|auto)$/, 'expected i/n such as 1/4, or auto (from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX)').optional(),
+  shard: z
+    .string()
+    .regex(/^(\d+\/\d+|auto)$/, 'expected i/n such as 1/4, or auto (from SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX)')
+    .optional(),
   /** With `--shard auto`: the shard count where the environment lacks it (Kubernetes Indexed Jobs). */
   shards: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
   resume: z.boolean().optional(),
@@ -172,13 +175,17 @@ const APPLICABLE: Record<string, string[]> = {
 };
 
 function applicabilityProblems(command: string, target: Target | null, validate: boolean, given: string[]): string[] {
-  const key = command === 'run' ? (target === 'preset' ? 'run PRESET' : validate ? 'run CONFIG.json --validate' : 'run CONFIG.json') : command;
+  const key =
+    command === 'run' ? (target === 'preset' ? 'run PRESET' : validate ? 'run CONFIG.json --validate' : 'run CONFIG.json') : command;
   const allowed = new Set([...(APPLICABLE[key] ?? []), 'debug', 'help']);
-  const problems = given.filter((f) => !allowed.has(f)).map((f) => {
-    const uses = APPLICABLE[key]?.filter((x) => !BROWSER_FLAGS.includes(x)) ?? [];
-    return `--${f} does not apply to \`muonlab ${key}\`${uses.length ? ` (its options: ${uses.map((x) => `--${x}`).join(', ')})` : ' (it takes no options)'}`;
-  });
-  if (given.includes('resume') && given.includes('force-new')) problems.push('--resume and --force-new exclude each other: continue the folder\'s run, or start it over');
+  const problems = given
+    .filter((f) => !allowed.has(f))
+    .map((f) => {
+      const uses = APPLICABLE[key]?.filter((x) => !BROWSER_FLAGS.includes(x)) ?? [];
+      return `--${f} does not apply to \`muonlab ${key}\`${uses.length ? ` (its options: ${uses.map((x) => `--${x}`).join(', ')})` : ' (it takes no options)'}`;
+    });
+  if (given.includes('resume') && given.includes('force-new'))
+    problems.push("--resume and --force-new exclude each other: continue the folder's run, or start it over");
   return problems;
 }
 
@@ -244,7 +251,8 @@ export function parseCommandLine(argv: string[]): Options {
   });
   if (result.success && ['check', 'bench', 'start'].includes(result.data.command)) {
     const unknown = result.data.positionals.filter((k) => !(KERNEL_NAMES as readonly string[]).includes(k));
-    if (unknown.length) throw new UsageError(`kernel = ${JSON.stringify(unknown[0])}: unknown kernel (allowed: ${KERNEL_NAMES.join(', ')})`);
+    if (unknown.length)
+      throw new UsageError(`kernel = ${JSON.stringify(unknown[0])}: unknown kernel (allowed: ${KERNEL_NAMES.join(', ')})`);
   }
   if (result.success && result.data.command === 'run' && result.data.positionals.length !== 1) {
     throw new UsageError('run: give exactly one experiment config file (muonlab run CONFIG.json)');
@@ -266,21 +274,27 @@ export function parseCommandLine(argv: string[]): Options {
     else throw new UsageError(`run: "${what}" is neither a preset (${PRESET_NAMES.join(', ')}) nor a .json config file`);
   }
   if (result.success) {
-    const given = Object.entries(v).filter(([k, x]) => x !== undefined && k !== 'help' && !(Array.isArray(x) && x.length === 0)).map(([k]) => k);
+    const given = Object.entries(v)
+      .filter(([k, x]) => x !== undefined && k !== 'help' && !(Array.isArray(x) && x.length === 0))
+      .map(([k]) => k);
     const problems = applicabilityProblems(result.data.command, target, Boolean(v.validate), given);
     if (problems.length) throw new UsageError(problems.join('\n'));
   }
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const field = issue.path[0] === 'command' ? 'command' : `--${String(issue.path[0])}`;
-      const got = issue.path.length ? JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k as string], { command, ...v })) : '';
+      const got = issue.path.length
+        ? JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k as string], { command, ...v }))
+        : '';
       const allowed = issue.code === 'invalid_value' ? ` (allowed: ${(issue.values as unknown[]).join(', ')})` : '';
       return `${field}${got ? ` = ${got}` : ''}: ${issue.message}${allowed}`;
     });
     throw new UsageError(lines.join('\n'));
   }
   if (result.data.shards !== undefined && result.data.shard !== 'auto') {
-    throw new UsageError(`--shards = ${result.data.shards}: only with --shard auto (the count of a Kubernetes Indexed Job); with --shard i/n the count is n`);
+    throw new UsageError(
+      `--shards = ${result.data.shards}: only with --shard auto (the count of a Kubernetes Indexed Job); with --shard i/n the count is n`,
+    );
   }
   if (result.data.shard === 'auto') {
     try {
@@ -294,7 +308,8 @@ export function parseCommandLine(argv: string[]): Options {
   }
   if (result.data.shard !== undefined) {
     const { shard, count } = parseShard(result.data.shard);
-    if (count < 1 || shard < 1 || shard > count) throw new UsageError(`--shard = "${result.data.shard}": expected i/n with 1 ≤ i ≤ n, such as 1/4`);
+    if (count < 1 || shard < 1 || shard > count)
+      throw new UsageError(`--shard = "${result.data.shard}": expected i/n with 1 ≤ i ≤ n, such as 1/4`);
   }
   return {
     ...result.data,
@@ -313,8 +328,10 @@ function recordingLine(r: RecordingStats): string {
   const plan = r.plan
     ? `step plan: ${r.plan.bindGroupsCreated} bind groups and ${r.plan.uniformBuffersCreated} uniform buffers made, ${r.plan.uniformWrites} uniform rewrites`
     : 'no step plan: a uniform buffer and a bind group per dispatch';
-  return `recording: ${r.dispatches} dispatches in ${r.steps} steps, ${r.recordMs.toFixed(0)} ms recording (${perSecond(r.dispatches, r.recordMs)}), ` +
-    `${r.submitMs.toFixed(0)} ms submitting (${perSecond(r.dispatches, r.recordMs + r.submitMs)} with it); ${plan}`;
+  return (
+    `recording: ${r.dispatches} dispatches in ${r.steps} steps, ${r.recordMs.toFixed(0)} ms recording (${perSecond(r.dispatches, r.recordMs)}), ` +
+    `${r.submitMs.toFixed(0)} ms submitting (${perSecond(r.dispatches, r.recordMs + r.submitMs)} with it); ${plan}`
+  );
 }
 
 function progress(message: string): void {
@@ -373,7 +390,10 @@ function writableFolderCheck(dir: string): void {
 async function lockResults(dir: string, options: Options): Promise<FolderLock> {
   try {
     writableFolderCheck(dir);
-    return await lockFolder(dir, { takeOverStale: Boolean(options.resume || options.forceNew), command: `muonlab ${process.argv.slice(2).join(' ')}` });
+    return await lockFolder(dir, {
+      takeOverStale: Boolean(options.resume || options.forceNew),
+      command: `muonlab ${process.argv.slice(2).join(' ')}`,
+    });
   } catch (err) {
     const fs = describeFsError(err);
     if (fs) throw new UsageError(`--out ${options.out ?? 'runs'}: ${fs}`);
@@ -394,7 +414,12 @@ function envRecord(session: Session, variants: VariantSelection): EnvRecord {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     host: session.host,
-    browser: { path: session.location.path, source: session.location.source, version: session.browserVersion, userAgent: session.env.userAgent },
+    browser: {
+      path: session.location.path,
+      source: session.location.source,
+      version: session.browserVersion,
+      userAgent: session.env.userAgent,
+    },
     flags: session.flags,
     ...(session.adapterChoice ? { adapterChoice: session.adapterChoice } : {}),
     adapter: session.env.adapter,
@@ -409,14 +434,18 @@ function printEnv(env: EnvRecord): void {
   console.log(`host      ${env.host ?? 'browser'}`);
   console.log(`${env.host === 'node' ? 'runtime ' : 'browser '}  ${env.browser.version} (${env.browser.path}, ${env.browser.source})`);
   console.log(`flags     ${env.flags.join(' ')}`);
-  console.log(`adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (FALLBACK adapter: a CPU emulation, not a GPU)' : ''}`);
+  console.log(
+    `adapter   ${a.vendor} / ${a.architecture}${a.description ? ` / ${a.description}` : ''}${a.isFallbackAdapter ? ' (FALLBACK adapter: a CPU emulation, not a GPU)' : ''}`,
+  );
   if (env.adapterChoice) console.log(`          chosen: ${env.adapterChoice.reason}`);
   console.log(`features  ${env.features.join(', ')}`);
   const l = env.limits;
-  console.log(`limits    maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
-    `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`);
+  console.log(
+    `limits    maxBufferSize ${l.maxBufferSize}, maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize}, ` +
+      `maxComputeWorkgroupStorageSize ${l.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup}`,
+  );
   if (env.variants) {
-    console.log(`variants  ${env.variants.source === "cache" ? "from the cache, " : ""}measured ${env.variants.measuredAt}`);
+    console.log(`variants  ${env.variants.source === 'cache' ? 'from the cache, ' : ''}measured ${env.variants.measuredAt}`);
     for (const [family, classes] of Object.entries(env.variants.table)) {
       for (const [shapeClass, variant] of Object.entries(classes)) console.log(`          ${family} ${shapeClass}: ${variant}`);
     }
@@ -424,20 +453,44 @@ function printEnv(env: EnvRecord): void {
 }
 
 function printCheck(rows: CheckRow[]): void {
-  console.log(formatTable(
-    ['kernel', 'variant', 'case', 'max |err|', 'err/allowed', 'result'],
-    rows.map((r) => [r.kernel, r.variant, r.caseId, fmt(r.maxAbsError, 2), fmt(r.worstRatio, 3), r.pass ? 'pass' : `FAIL${r.error ? `: ${r.error}` : ''}`]),
-  ));
+  console.log(
+    formatTable(
+      ['kernel', 'variant', 'case', 'max |err|', 'err/allowed', 'result'],
+      rows.map((r) => [
+        r.kernel,
+        r.variant,
+        r.caseId,
+        fmt(r.maxAbsError, 2),
+        fmt(r.worstRatio, 3),
+        r.pass ? 'pass' : `FAIL${r.error ? `: ${r.error}` : ''}`,
+      ]),
+    ),
+  );
   const failed = rows.filter((r) => !r.pass).length;
   console.log(`${rows.length - failed} passed, ${failed} failed`);
 }
 
 function printBench(rows: BenchRow[]): void {
   const ofPeak = (f: number | null | undefined) => (f === null || f === undefined ? '—' : `${(100 * f).toFixed(1)}%`);
-  console.log(formatTable(
-    ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'of peak', 'GB/s', 'chosen', 'note'],
-    rows.map((r) => [r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.minMs.toFixed(3), r.firstRunMs.toFixed(0), r.flops > 0 ? r.gflops.toFixed(2) : '—', ofPeak(r.peakFraction), r.gbps !== undefined ? r.gbps.toFixed(2) : '—', r.chosen ? '*' : '', r.note ?? '']),
-  ));
+  console.log(
+    formatTable(
+      ['kernel', 'variant', 'shape', 'runs', 'median ms', 'min ms', 'first ms', 'GFLOP/s', 'of peak', 'GB/s', 'chosen', 'note'],
+      rows.map((r) => [
+        r.kernel,
+        r.variant,
+        r.shape,
+        String(r.runs),
+        r.medianMs.toFixed(3),
+        r.minMs.toFixed(3),
+        r.firstRunMs.toFixed(0),
+        r.flops > 0 ? r.gflops.toFixed(2) : '—',
+        ofPeak(r.peakFraction),
+        r.gbps !== undefined ? r.gbps.toFixed(2) : '—',
+        r.chosen ? '*' : '',
+        r.note ?? '',
+      ]),
+    ),
+  );
 }
 
 /** Writes profile.json (schema muonlab.profile/1) into `dir` and prints its table. */
@@ -471,14 +524,25 @@ function fmt(x: number | null, digits: number): string {
 async function runCheck(session: Session, kernels: string[]): Promise<CheckReport> {
   const rows = await session.call('check', kernels, 'full');
   const failed = rows.filter((r) => !r.pass).length;
-  return CheckReportSchema.parse({ schema: 'muonlab.check/1', createdAt: new Date().toISOString(), kernels, passed: rows.length - failed, failed, rows });
+  return CheckReportSchema.parse({
+    schema: 'muonlab.check/1',
+    createdAt: new Date().toISOString(),
+    kernels,
+    passed: rows.length - failed,
+    failed,
+    rows,
+  });
 }
 
 async function runBench(session: Session, variants: VariantSelection, options: Options, kernels: string[]): Promise<BenchReport> {
   const rows = await session.call('bench', kernels, { runs: options.runs, variants: options.variant, shapes: options.shape });
   const peak = await session.call('peak'); // measured once per device: the bench call already did
   return BenchReportSchema.parse({
-    schema: 'muonlab.bench/1', createdAt: new Date().toISOString(), kernels, env: envRecord(session, variants), rows,
+    schema: 'muonlab.bench/1',
+    createdAt: new Date().toISOString(),
+    kernels,
+    env: envRecord(session, variants),
+    rows,
     peak: { gflops: peak.gflops, gbps: peak.gbps },
   });
 }
@@ -488,7 +552,8 @@ function printPresets(): void {
     const p = PRESET_CATALOG[name];
     console.log(`${p.name} — ${p.title}\n  ${p.paper}`);
     for (const prediction of p.predictions) console.log(`  • ${prediction}`);
-    for (const scale of SCALES) console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes}; ${p.scales[scale].cells} cell(s) (${p.scales[scale].estimate})`);
+    for (const scale of SCALES)
+      console.log(`  ${scale.padEnd(5)} ${p.scales[scale].sizes}; ${p.scales[scale].cells} cell(s) (${p.scales[scale].estimate})`);
     console.log('');
   }
 }
@@ -499,7 +564,15 @@ function printPresets(): void {
  * report.md and plots (SVG + PNG) and prints the predictions. Returns null when this shard's cells
  * are done but other shards' are still missing.
  */
-async function runPresetToDisk(session: Session, variants: VariantSelection, name: string, scale: Scale, out: string | undefined, profile = false, cellOptions: { shard?: string; resume?: boolean; lock?: FolderLock } = {}): Promise<PresetReport | null> {
+async function runPresetToDisk(
+  session: Session,
+  variants: VariantSelection,
+  name: string,
+  scale: Scale,
+  out: string | undefined,
+  profile = false,
+  cellOptions: { shard?: string; resume?: boolean; lock?: FolderLock } = {},
+): Promise<PresetReport | null> {
   if (!isPresetName(name)) throw new UsageError(`run: unknown preset "${name}"; presets: ${PRESET_NAMES.join(', ')}`);
   const dir = presetDir(name, scale, out);
   // `start` runs several presets in one session: each folder is locked while it is written.
@@ -542,7 +615,9 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
   let wrote = false;
   try {
     const plan = planRun(config, { out, shard: options.shard, resume: options.resume, forceNew: options.forceNew });
-    console.log(`${config.name}: ${plan.cells.length} cell(s), ${plan.todo.length} to run here${plan.finished.length ? ` (${plan.finished.length} finished earlier, same config)` : ''} → ${relative(process.cwd(), plan.root) || '.'}/`);
+    console.log(
+      `${config.name}: ${plan.cells.length} cell(s), ${plan.todo.length} to run here${plan.finished.length ? ` (${plan.finished.length} finished earlier, same config)` : ''} → ${relative(process.cwd(), plan.root) || '.'}/`,
+    );
     if (plan.todo.length === 0) return EXIT.ok;
     const dirs = new Map(plan.todo.map((c) => [c.id, cellDirectory(plan.root, c)]));
     const bar = createProgressBar(plan.todo.length);
@@ -552,15 +627,17 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
     let writeError: unknown = null;
     const writeFailed = new AbortController();
     const stop = AbortSignal.any([signal, writeFailed.signal]);
-    const guarded = <A extends unknown[]>(write: (...args: A) => void) => (...args: A) => {
-      if (writeError) return;
-      try {
-        write(...args);
-      } catch (err) {
-        writeError = err;
-        writeFailed.abort();
-      }
-    };
+    const guarded =
+      <A extends unknown[]>(write: (...args: A) => void) =>
+      (...args: A) => {
+        if (writeError) return;
+        try {
+          write(...args);
+        } catch (err) {
+          writeError = err;
+          writeFailed.abort();
+        }
+      };
     await withSession(
       options,
       async (session, variants) => {
@@ -589,7 +666,9 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
           bar.cellDone(summary.elapsedMs);
           const diverged = summary.runs.filter((r) => r.diverged);
           const reasons = [...new Set(diverged.map((r) => r.divergedReason).filter(Boolean))];
-          console.log(`  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged.length ? `, ${diverged.length} run(s) diverged${reasons.length ? ` (${reasons.join(', ')})` : ''}` : ''}`);
+          console.log(
+            `  ${cell.id}: ${summary.steps} steps (${summary.stopped}), ${(summary.elapsedMs / 1000).toFixed(1)} s${diverged.length ? `, ${diverged.length} run(s) diverged${reasons.length ? ` (${reasons.join(', ')})` : ''}` : ''}`,
+          );
           if (summary.recording) console.log(`    ${recordingLine(summary.recording)}`);
         }
         if (stop.aborted) return;
@@ -614,9 +693,12 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
     writeJsonAtomic(join(plan.root, 'summary.json'), summary);
     writeSweepCsv(plan.root);
     if (signal.aborted) {
-      throw new InterruptedError(`interrupted: ${finishedHere} of ${plan.todo.length} cell(s) finished here and saved (summary.json and metrics.csv cover them); continue with --resume`);
+      throw new InterruptedError(
+        `interrupted: ${finishedHere} of ${plan.todo.length} cell(s) finished here and saved (summary.json and metrics.csv cover them); continue with --resume`,
+      );
     }
-    if (summary.missing.length) console.log(`${summary.missing.length} cell(s) not finished here (other shards?): combine with muonlab merge`);
+    if (summary.missing.length)
+      console.log(`${summary.missing.length} cell(s) not finished here (other shards?): combine with muonlab merge`);
     console.log(`results: ${relative(process.cwd(), plan.root) || '.'}/`);
     return EXIT.ok;
   } finally {
@@ -629,11 +711,16 @@ async function runExperiment(options: Options, signal: AbortSignal): Promise<num
  * checkpoint.mlck every checkpoint.every steps, summary.json; `--resume` continues from the checkpoint.
  */
 async function runTransformerCommand(options: Options, raw: Record<string, unknown>): Promise<number> {
-  if (options.shard || options.validate) throw new UsageError(`run: ${options.shard ? '--shard' : '--validate'} is not available for transformer configs (one run per config; GPU-vs-CPU checks are in npm test)`);
+  if (options.shard || options.validate)
+    throw new UsageError(
+      `run: ${options.shard ? '--shard' : '--validate'} is not available for transformer configs (one run per config; GPU-vs-CPU checks are in npm test)`,
+    );
   const plan = planTransformerRun(raw, { out: options.out ?? join(process.cwd(), 'runs'), resume: options.resume });
   const c = plan.config;
-  console.log(`${c.name}: transformer L=${c.model.layers} d=${c.model.dModel} H=${c.model.heads} V=${c.model.vocab}, ${c.training.seeds.length} replica(s), ` +
-    `${c.training.steps} steps${plan.resumeStep !== undefined ? `, resuming at step ${plan.resumeStep}` : ''} → ${relative(process.cwd(), plan.root) || '.'}/`);
+  console.log(
+    `${c.name}: transformer L=${c.model.layers} d=${c.model.dModel} H=${c.model.heads} V=${c.model.vocab}, ${c.training.seeds.length} replica(s), ` +
+      `${c.training.steps} steps${plan.resumeStep !== undefined ? `, resuming at step ${plan.resumeStep}` : ''} → ${relative(process.cwd(), plan.root) || '.'}/`,
+  );
   beginTransformerRun(plan);
   const bar = createProgressBar(1);
   return withSession(
@@ -644,9 +731,12 @@ async function runTransformerCommand(options: Options, raw: Record<string, unkno
       finishTransformerRun(plan, summary);
       if (summary.profile) writeProfile(plan.root, summary.profile);
       bar.end();
-      for (const r of summary.final) console.log(`  replica ${r.replica} (seed ${r.seed}): step ${r.step} loss ${r.loss.toFixed(4)} accuracy ${r.accuracy.toFixed(3)}`);
-      console.log(`${summary.steps - summary.startStep} steps in ${(summary.elapsedMs / 1000).toFixed(1)} s: ${summary.tokensPerSecond.toFixed(0)} tokens/s, ${summary.gflops.toFixed(2)} GFLOP/s; ` +
-        `${summary.parameters} parameters and ${summary.activations} activations per replica, ${(summary.gpuBytes / 2 ** 20).toFixed(1)} MiB of GPU buffers`);
+      for (const r of summary.final)
+        console.log(`  replica ${r.replica} (seed ${r.seed}): step ${r.step} loss ${r.loss.toFixed(4)} accuracy ${r.accuracy.toFixed(3)}`);
+      console.log(
+        `${summary.steps - summary.startStep} steps in ${(summary.elapsedMs / 1000).toFixed(1)} s: ${summary.tokensPerSecond.toFixed(0)} tokens/s, ${summary.gflops.toFixed(2)} GFLOP/s; ` +
+          `${summary.parameters} parameters and ${summary.activations} activations per replica, ${(summary.gpuBytes / 2 ** 20).toFixed(1)} MiB of GPU buffers`,
+      );
       return 0;
     },
     {
@@ -665,9 +755,12 @@ async function runMergeCommand(options: Options): Promise<number> {
   try {
     merged = mergeRuns(options.positionals, out);
     for (const [dir, n] of Object.entries(merged.copied)) console.log(`  ${relative(process.cwd(), dir) || '.'}: ${n} cell(s) copied`);
-    if (merged.kept) console.log(`  ${relative(process.cwd(), merged.root) || '.'}: ${merged.kept} cell(s) already there (same config) kept`);
+    if (merged.kept)
+      console.log(`  ${relative(process.cwd(), merged.root) || '.'}: ${merged.kept} cell(s) already there (same config) kept`);
     if (merged.missing.length) {
-      console.error(`muonlab: ${merged.missing.length} cell(s) have no result in any input: ${merged.missing.slice(0, 8).join(', ')}${merged.missing.length > 8 ? ', …' : ''}`);
+      console.error(
+        `muonlab: ${merged.missing.length} cell(s) have no result in any input: ${merged.missing.slice(0, 8).join(', ')}${merged.missing.length > 8 ? ', …' : ''}`,
+      );
     }
     if (merged.kind === 'preset' && merged.missing.length === 0) {
       const m = merged.manifest!;
@@ -676,7 +769,12 @@ async function runMergeCommand(options: Options): Promise<number> {
         const { results } = collectPresetResults(root, m.cells);
         const report = await session.call('summarizePreset', m.preset, m.scale, results);
         // Labelled with where the shards ran (their env.json), not with the merging session's adapter.
-        await writePresetReport(await session.renderer(), root, report, ranOnFromEnvFiles(options.positionals.map((p) => join(p, 'env.json'))));
+        await writePresetReport(
+          await session.renderer(),
+          root,
+          report,
+          ranOnFromEnvFiles(options.positionals.map((p) => join(p, 'env.json'))),
+        );
       });
     }
     if (merged.kind === 'config' && merged.summary?.cells.length) {
@@ -684,7 +782,10 @@ async function runMergeCommand(options: Options): Promise<number> {
       const figures = (await reportFolder(merged.root)).filter((f) => f.endsWith('.svg'));
       console.log(`figures: ${figures.join(', ')}`);
     }
-    if (merged.summary) console.log(`${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`);
+    if (merged.summary)
+      console.log(
+        `${merged.summary.cells.length} cell(s), ${merged.summary.fits.length} fit(s) recomputed → ${relative(process.cwd(), join(merged.root, 'summary.json'))}`,
+      );
     console.log(`merged: ${relative(process.cwd(), merged.root) || '.'}/`);
     return merged.missing.length ? EXIT.failure : EXIT.ok;
   } finally {
@@ -773,7 +874,9 @@ export async function main(argv: string[]): Promise<number> {
     return await runCommand(options, interrupt?.signal ?? new AbortController().signal);
   } catch (err) {
     if (interrupt?.signal.aborted && !(err instanceof UsageError) && !(err instanceof ConfigError)) {
-      console.error(`muonlab: ${err instanceof InterruptedError ? err.message : 'interrupted; finished cells are saved (continue with --resume)'}`);
+      console.error(
+        `muonlab: ${err instanceof InterruptedError ? err.message : 'interrupted; finished cells are saved (continue with --resume)'}`,
+      );
       if (options.debug) console.error(describeError(err, true));
       return EXIT.interrupted;
     }
@@ -812,10 +915,19 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
         const scale = options.scale ?? 'quick';
         const lock = await lockResults(presetDir(name, scale, options.out), options);
         try {
-          return await withSession(options, async (session, variants) => {
-            const report = await runPresetToDisk(session, variants, name, scale, options.out, options.profile, { shard: options.shard, resume: options.resume, lock });
-            return presetExitStatus(report?.predictions ?? []);
-          }, {}, signal);
+          return await withSession(
+            options,
+            async (session, variants) => {
+              const report = await runPresetToDisk(session, variants, name, scale, options.out, options.profile, {
+                shard: options.shard,
+                resume: options.resume,
+                lock,
+              });
+              return presetExitStatus(report?.predictions ?? []);
+            },
+            {},
+            signal,
+          );
         } finally {
           await lock.release({ removeIfEmpty: true });
         }
@@ -838,11 +950,19 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
         const config = loadExperiment(options.positionals[0], options.set ?? []);
         const cells = expandSweep(config);
         const tooBig = validationSizeProblems(cells[0].config);
-        if (tooBig.length) throw new ConfigError(`--validate runs the Float64 CPU reference and needs a small config: ${tooBig.join(', ')}; shrink it with --set`);
-        return await withSession(options, async (session) => {
-          await runValidation(session, config, { out: options.out ?? join(process.cwd(), 'runs'), steps: options.steps });
-          return EXIT.ok;
-        }, {}, signal);
+        if (tooBig.length)
+          throw new ConfigError(
+            `--validate runs the Float64 CPU reference and needs a small config: ${tooBig.join(', ')}; shrink it with --set`,
+          );
+        return await withSession(
+          options,
+          async (session) => {
+            await runValidation(session, config, { out: options.out ?? join(process.cwd(), 'runs'), steps: options.steps });
+            return EXIT.ok;
+          },
+          {},
+          signal,
+        );
       }
       return await runExperiment(options, signal);
     }
@@ -855,53 +975,77 @@ async function runCommand(options: Options, signal: AbortSignal): Promise<number
         const lock = await lockResults(resolve(dir), options);
         try {
           const written = await reportFolder(dir);
-          console.log(`${relative(process.cwd(), resolve(dir)) || '.'}: ${written.length} file(s) written (${written.filter((f) => f.startsWith('plots/')).length} figure files)`);
+          console.log(
+            `${relative(process.cwd(), resolve(dir)) || '.'}: ${written.length} file(s) written (${written.filter((f) => f.startsWith('plots/')).length} figure files)`,
+          );
         } finally {
           await lock.release();
         }
       }
       return EXIT.ok;
     case 'env':
-      return await withSession(options, async (session, variants) => {
-        const env = envRecord(session, variants);
-        if (!emitJson(options.json, env)) printEnv(env);
-        return EXIT.ok;
-      }, {}, signal);
+      return await withSession(
+        options,
+        async (session, variants) => {
+          const env = envRecord(session, variants);
+          if (!emitJson(options.json, env)) printEnv(env);
+          return EXIT.ok;
+        },
+        {},
+        signal,
+      );
     case 'check':
-      return await withSession(options, async (session) => {
-        const report = await runCheck(session, kernels);
-        if (!emitJson(options.json, report)) printCheck(report.rows);
-        return report.failed === 0 ? EXIT.ok : EXIT.failure;
-      }, {}, signal);
+      return await withSession(
+        options,
+        async (session) => {
+          const report = await runCheck(session, kernels);
+          if (!emitJson(options.json, report)) printCheck(report.rows);
+          return report.failed === 0 ? EXIT.ok : EXIT.failure;
+        },
+        {},
+        signal,
+      );
     case 'bench':
-      return await withSession(options, async (session, variants) => {
-        const report = await runBench(session, variants, options, kernels);
-        if (!emitJson(options.json, report)) printBench(report.rows);
-        return EXIT.ok;
-      }, {}, signal);
+      return await withSession(
+        options,
+        async (session, variants) => {
+          const report = await runBench(session, variants, options, kernels);
+          if (!emitJson(options.json, report)) printBench(report.rows);
+          return EXIT.ok;
+        },
+        {},
+        signal,
+      );
     case 'start':
-      return await withSession(options, async (session, variants) => {
-        const root = resolve(options.out ?? join(process.cwd(), 'runs'));
-        const dir = join(root, runId('kernels'));
-        const env = envRecord(session, variants);
-        writeJsonAtomic(join(dir, 'env.json'), env);
-        printEnv(env);
-        console.log('\nchecking every kernel against the Float64 CPU reference…');
-        const check = await runCheck(session, kernels);
-        writeJsonAtomic(join(dir, 'check.json'), check);
-        console.log(`${check.passed} passed, ${check.failed} failed (table: muonlab check; file: ${relative(process.cwd(), join(dir, 'check.json'))})`);
-        if (check.failed) printCheck(check.rows.filter((r) => !r.pass));
-        const scale = options.scale ?? 'quick';
-        const reports: string[] = [];
-        const predictions: PredictionRecord[] = [];
-        for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
-          const report = await runPresetToDisk(session, variants, name, scale, root);
-          predictions.push(...(report?.predictions ?? []));
-          reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
-        }
-        console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);
-        console.log(startClosingLine(predictions));
-        return check.failed === 0 ? EXIT.ok : EXIT.failure;
-      }, {}, signal);
+      return await withSession(
+        options,
+        async (session, variants) => {
+          const root = resolve(options.out ?? join(process.cwd(), 'runs'));
+          const dir = join(root, runId('kernels'));
+          const env = envRecord(session, variants);
+          writeJsonAtomic(join(dir, 'env.json'), env);
+          printEnv(env);
+          console.log('\nchecking every kernel against the Float64 CPU reference…');
+          const check = await runCheck(session, kernels);
+          writeJsonAtomic(join(dir, 'check.json'), check);
+          console.log(
+            `${check.passed} passed, ${check.failed} failed (table: muonlab check; file: ${relative(process.cwd(), join(dir, 'check.json'))})`,
+          );
+          if (check.failed) printCheck(check.rows.filter((r) => !r.pass));
+          const scale = options.scale ?? 'quick';
+          const reports: string[] = [];
+          const predictions: PredictionRecord[] = [];
+          for (const name of ['b-balance-onestep', 'c-capacity-onestep']) {
+            const report = await runPresetToDisk(session, variants, name, scale, root);
+            predictions.push(...(report?.predictions ?? []));
+            reports.push(relative(process.cwd(), join(root, `${name}-${scale}`, 'report.md')));
+          }
+          console.log(`\nreports:\n${reports.map((r) => `  ${r}`).join('\n')}`);
+          console.log(startClosingLine(predictions));
+          return check.failed === 0 ? EXIT.ok : EXIT.failure;
+        },
+        {},
+        signal,
+      );
   }
 }

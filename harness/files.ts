@@ -18,7 +18,9 @@ import atomicWrite from 'write-file-atomic';
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   // fsync off: durability across power loss is not the point, atomicity across crashes is (rename).
-  atomicWrite.sync(path, typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength), { fsync: false });
+  atomicWrite.sync(path, typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength), {
+    fsync: false,
+  });
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

@@ -59,7 +59,9 @@ export function gpuDevicePresent(platform: NodeJS.Platform = process.platform): 
   } catch {
     render = [];
   }
-  return render.length ? { present: true, why: `/dev/dri/${render[0]} exists` } : { present: false, why: 'no /dev/dri/renderD* or /dev/nvidia0' };
+  return render.length
+    ? { present: true, why: `/dev/dri/${render[0]} exists` }
+    : { present: false, why: 'no /dev/dri/renderD* or /dev/nvidia0' };
 }
 
 export interface BrowserLocation {

@@ -35,9 +35,14 @@ function bundlePlugin(): Plugin {
   return {
     name: 'muonlab-bundle',
     setup(b) {
-      b.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(args.resolveDir, args.path.slice(0, -'?raw'.length)), namespace: 'raw' }));
+      b.onResolve({ filter: /\?raw$/ }, (args) => ({
+        path: resolve(args.resolveDir, args.path.slice(0, -'?raw'.length)),
+        namespace: 'raw',
+      }));
       b.onLoad({ filter: /.*/, namespace: 'raw' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
-      b.onResolve({ filter: /^wgsl_reflect$/ }, () => ({ path: join(PROJECT_ROOT, 'node_modules', 'wgsl_reflect', 'wgsl_reflect.module.js') }));
+      b.onResolve({ filter: /^wgsl_reflect$/ }, () => ({
+        path: join(PROJECT_ROOT, 'node_modules', 'wgsl_reflect', 'wgsl_reflect.module.js'),
+      }));
       b.onResolve({ filter: /^(playwright|vite)$/ }, (args) => ({ path: args.path, namespace: 'stub' }));
       b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
         contents: `
@@ -69,7 +74,9 @@ export interface GpuBundleOptions {
  * @example
  * const { dir, bytes } = await writeGpuBundle({ out: 'dist/gpu-bundle' });
  */
-export async function writeGpuBundle(options: GpuBundleOptions = {}): Promise<{ dir: string; files: Record<string, number>; bytes: number }> {
+export async function writeGpuBundle(
+  options: GpuBundleOptions = {},
+): Promise<{ dir: string; files: Record<string, number>; bytes: number }> {
   const log = options.log ?? (() => {});
   const dir = resolve(options.out ?? join(PROJECT_ROOT, 'dist', 'gpu-bundle'));
   const stage = join(dir, 'stage');
@@ -115,7 +122,10 @@ export async function writeGpuBundle(options: GpuBundleOptions = {}): Promise<{ 
   const loader = VULKAN_LOADER_CANDIDATES.find((p) => existsSync(p));
   if (loader) copyFileSync(realpathSync(loader), join(stage, 'lib', 'libvulkan.so.1'));
   else log('no Vulkan loader on this machine: the bundle relies on the target having libvulkan.so.1');
-  writeFileSync(join(stage, 'BUNDLE.json'), `${JSON.stringify({ ...info, node: process.version, webgpu: pkg.version, vulkanLoader: loader ?? null }, null, 2)}\n`);
+  writeFileSync(
+    join(stage, 'BUNDLE.json'),
+    `${JSON.stringify({ ...info, node: process.version, webgpu: pkg.version, vulkanLoader: loader ?? null }, null, 2)}\n`,
+  );
 
   log(`compressing (xz -${options.xzLevel ?? 6})`);
   run('tar', ['-cf', join(dir, 'muonlab-gpu.tar'), '-C', stage, '.']);

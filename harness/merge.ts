@@ -14,7 +14,13 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseExperimentConfig, type ExperimentConfig } from '../src/experiments/config';
 import { expandSweep, type SweepCell } from '../src/experiments/sweep';
-import { PresetRunManifestSchema, readPresetSummary, SweepSummarySchema, type PresetRunManifest, type SweepSummary } from '../src/experiments/results';
+import {
+  PresetRunManifestSchema,
+  readPresetSummary,
+  SweepSummarySchema,
+  type PresetRunManifest,
+  type SweepSummary,
+} from '../src/experiments/results';
 import { fitPowerLaw } from '../src/metrics/fits';
 import { recordRows, toCsv, type TidyRow } from '../src/experiments/tidyCsv';
 import type { TrainMetricsRecord } from '../src/train/records';
@@ -30,7 +36,8 @@ type RunKind = { kind: 'config'; config: ExperimentConfig } | { kind: 'preset'; 
 /** What a run folder holds: a config sweep (config.json) or a preset's cells (preset.json). */
 export function readRunKind(dir: string): RunKind {
   const presetFile = join(dir, 'preset.json');
-  if (existsSync(presetFile)) return { kind: 'preset', manifest: PresetRunManifestSchema.parse(JSON.parse(readFileSync(presetFile, 'utf8'))) };
+  if (existsSync(presetFile))
+    return { kind: 'preset', manifest: PresetRunManifestSchema.parse(JSON.parse(readFileSync(presetFile, 'utf8'))) };
   const configFile = join(dir, 'config.json');
   if (existsSync(configFile)) {
     try {
@@ -85,15 +92,25 @@ export function summarizeSweep(root: string): SweepSummary {
     const lastStep = records.reduce((m, r) => Math.max(m, r.step), 0);
     const byRun = new Map<number, MetricsLine>();
     for (const r of records) if (!byRun.has(r.run) || byRun.get(r.run)!.step <= r.step) byRun.set(r.run, r);
-    const runs = [...byRun.values()].sort((a, b) => a.run - b.run).map((r) => {
-      const correctFile = join(dir, 'per-item', `run${r.run}-step${lastStep}.correct.u8`);
-      let capacityAllItems: number | null = null;
-      if (existsSync(correctFile)) capacityAllItems = readFileSync(correctFile).reduce((s, v) => s + (v ? 1 : 0), 0);
-      return {
-        run: r.run, optimizer: r.optimizer, runSeed: r.runSeed, lastStep: r.step, loss: r.loss ?? null, capacity: r.capacity,
-        capacityAllItems, diverged: r.diverged, divergedAtStep: r.divergedAtStep, divergedReason: r.divergedReason ?? null,
-      };
-    });
+    const runs = [...byRun.values()]
+      .sort((a, b) => a.run - b.run)
+      .map((r) => {
+        const correctFile = join(dir, 'per-item', `run${r.run}-step${lastStep}.correct.u8`);
+        let capacityAllItems: number | null = null;
+        if (existsSync(correctFile)) capacityAllItems = readFileSync(correctFile).reduce((s, v) => s + (v ? 1 : 0), 0);
+        return {
+          run: r.run,
+          optimizer: r.optimizer,
+          runSeed: r.runSeed,
+          lastStep: r.step,
+          loss: r.loss ?? null,
+          capacity: r.capacity,
+          capacityAllItems,
+          diverged: r.diverged,
+          divergedAtStep: r.divergedAtStep,
+          divergedReason: r.divergedReason ?? null,
+        };
+      });
     out.push({ id: cell.id, index: cell.index, point: cell.point, runs });
   }
   const fits: SweepSummary['fits'] = [];
@@ -115,10 +132,25 @@ export function summarizeSweep(root: string): SweepSummary {
       if (new Set(xs).size < 2) continue;
       const fit = fitPowerLaw(xs, ys);
       const ci = fit.slopeCI.map((v) => (Number.isFinite(v) ? v : null)) as [number | null, number | null];
-      fits.push({ axis: axis.path, optimizer, quantity: 'capacity', slope: fit.slope, slopeCI: ci, intercept: fit.intercept, points: xs.length });
+      fits.push({
+        axis: axis.path,
+        optimizer,
+        quantity: 'capacity',
+        slope: fit.slope,
+        slopeCI: ci,
+        intercept: fit.intercept,
+        points: xs.length,
+      });
     }
   }
-  return SweepSummarySchema.parse({ schema: 'muonlab.sweep-summary/1', name: config.name, createdAt: new Date().toISOString(), cells: out, missing, fits });
+  return SweepSummarySchema.parse({
+    schema: 'muonlab.sweep-summary/1',
+    name: config.name,
+    createdAt: new Date().toISOString(),
+    cells: out,
+    missing,
+    fits,
+  });
 }
 
 /**
@@ -137,7 +169,10 @@ export function readFinishedCells(root: string): { cell: SweepCell; records: Tra
   const config = parseExperimentConfig(JSON.parse(readFileSync(join(root, 'config.json'), 'utf8')));
   return expandSweep(config)
     .filter((cell) => existsSync(join(cellDirectory(root, cell), 'summary.json')))
-    .map((cell) => ({ cell, records: readMetrics(cellDirectory(root, cell)).map((line) => ({ buckets: [], ...line }) as unknown as TrainMetricsRecord) }));
+    .map((cell) => ({
+      cell,
+      records: readMetrics(cellDirectory(root, cell)).map((line) => ({ buckets: [], ...line }) as unknown as TrainMetricsRecord),
+    }));
 }
 
 export interface MergeResult {
@@ -183,10 +218,15 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
     try {
       held = readRunKind(root);
     } catch {
-      throw new ResultsMismatchError(`merge: --out ${root} exists and is not a muonlab run folder (${outEntries.slice(0, 3).join(', ')}${outEntries.length > 3 ? ', …' : ''}); choose a new folder`);
+      throw new ResultsMismatchError(
+        `merge: --out ${root} exists and is not a muonlab run folder (${outEntries.slice(0, 3).join(', ')}${outEntries.length > 3 ? ', …' : ''}); choose a new folder`,
+      );
     }
     const problem = mismatch(held);
-    if (problem !== null) throw new ResultsMismatchError(`merge: --out ${root} holds results of another run: it differs from ${dirs[0]} at ${problem}; choose a new folder`);
+    if (problem !== null)
+      throw new ResultsMismatchError(
+        `merge: --out ${root} holds results of another run: it differs from ${dirs[0]} at ${problem}; choose a new folder`,
+      );
     // A preset report already there (muonlab.preset-summary/1 or /2) must be this preset and scale.
     const summaryFile = join(root, 'summary.json');
     if (held.kind === 'preset' && existsSync(summaryFile)) {
@@ -194,9 +234,15 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
       try {
         summary = readPresetSummary(JSON.parse(readFileSync(summaryFile, 'utf8')));
       } catch (err) {
-        throw new ResultsMismatchError(`merge: ${summaryFile} is not a preset summary this muonlab reads (${(err as Error).message.split('\n')[0]}); choose a new folder`, { cause: err });
+        throw new ResultsMismatchError(
+          `merge: ${summaryFile} is not a preset summary this muonlab reads (${(err as Error).message.split('\n')[0]}); choose a new folder`,
+          { cause: err },
+        );
       }
-      const diff = firstDifference({ preset: summary.preset, scale: summary.scale }, { preset: held.manifest.preset, scale: held.manifest.scale });
+      const diff = firstDifference(
+        { preset: summary.preset, scale: summary.scale },
+        { preset: held.manifest.preset, scale: held.manifest.scale },
+      );
       if (diff) throw new ResultsMismatchError(`merge: ${summaryFile} belongs to another run: it differs at ${diff}; choose a new folder`);
     }
   }
@@ -209,7 +255,10 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
         const { finished, difference } = finishedCellCheck(src, cell);
         if (!finished) continue;
         if (difference !== null) throw new ResultsMismatchError(`merge: ${src} was run with another config: it differs at ${difference}`);
-        if (owner.has(cell.id)) throw new ResultsMismatchError(`merge: cell ${cell.id} is finished in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
+        if (owner.has(cell.id))
+          throw new ResultsMismatchError(
+            `merge: cell ${cell.id} is finished in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`,
+          );
         owner.set(cell.id, dir);
       }
     }
@@ -223,7 +272,8 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
       const dest = cellDirectory(root, cell);
       if (dir === undefined) {
         const { finished, difference } = finishedCellCheck(dest, cell);
-        if (difference !== null) throw new ResultsMismatchError(`merge: ${dest} was run with another config (it differs at ${difference}); choose a new --out`);
+        if (difference !== null)
+          throw new ResultsMismatchError(`merge: ${dest} was run with another config (it differs at ${difference}); choose a new --out`);
         if (finished) kept++;
         continue;
       }
@@ -243,9 +293,16 @@ export function mergeRuns(inputs: readonly string[], out: string): MergeResult {
       const stored = readPresetCell(dir, cell);
       if (stored === null) continue;
       // A cell's result records what it ran: it must be this preset, scale and cell.
-      const diff = firstDifference({ preset: stored.preset, scale: stored.scale, cell: stored.cell }, { preset: manifest.preset, scale: manifest.scale, cell });
-      if (diff !== null) throw new ResultsMismatchError(`merge: ${presetCellDirectory(dir, cell)} holds another cell's result: it differs at ${diff}`);
-      if (owner.has(cell.id)) throw new ResultsMismatchError(`merge: cell ${cell.id} has results in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`);
+      const diff = firstDifference(
+        { preset: stored.preset, scale: stored.scale, cell: stored.cell },
+        { preset: manifest.preset, scale: manifest.scale, cell },
+      );
+      if (diff !== null)
+        throw new ResultsMismatchError(`merge: ${presetCellDirectory(dir, cell)} holds another cell's result: it differs at ${diff}`);
+      if (owner.has(cell.id))
+        throw new ResultsMismatchError(
+          `merge: cell ${cell.id} has results in both ${owner.get(cell.id)} and ${dir}; shards must not overlap`,
+        );
       owner.set(cell.id, dir);
     }
   }

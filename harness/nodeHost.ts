@@ -36,7 +36,10 @@ export function locateWebgpuPackage(): { entry: string; version: string; binding
   try {
     entry = require.resolve('webgpu');
   } catch (err) {
-    throw new NoAdapterError('no-browser', `the Node host needs the "webgpu" npm package (Dawn for Node): run npm ci (${(err as Error).message})`);
+    throw new NoAdapterError(
+      'no-browser',
+      `the Node host needs the "webgpu" npm package (Dawn for Node): run npm ci (${(err as Error).message})`,
+    );
   }
   const root = dirname(entry);
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -93,7 +96,7 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
       `host node: Dawn (webgpu ${pkg.version}) found no usable adapter (${env.reason === 'device-request-failed' ? env.message : 'requestAdapter() returned null'}).\n` +
         `tried: ${choice.reason}.\n` +
         'Install a Vulkan loader and driver (Debian: "libvulkan1" plus your GPU driver, or "chromium" for SwiftShader), ' +
-        'or point VK_DRIVER_FILES at a driver\'s ICD json; or use --host browser.',
+        "or point VK_DRIVER_FILES at a driver's ICD json; or use --host browser.",
     );
   }
   let renderer: Promise<Browser | undefined> | undefined;
@@ -109,7 +112,15 @@ export async function openNodeSession(options: SessionOptions = {}): Promise<Ses
       // CLI's (it saves what finished, then exits 130), not Playwright's.
       renderer ??= chromiumPath
         ? Promise.resolve()
-            .then(() => chromium.launch({ executablePath: chromiumPath, headless: true, args: defaultBrowserArgs({ robust: true }), handleSIGINT: false, handleSIGTERM: false }))
+            .then(() =>
+              chromium.launch({
+                executablePath: chromiumPath,
+                headless: true,
+                args: defaultBrowserArgs({ robust: true }),
+                handleSIGINT: false,
+                handleSIGTERM: false,
+              }),
+            )
             .catch((err: Error) => {
               log(`PNG plots skipped: could not launch ${chromiumPath} (${err.message})`);
               return undefined;

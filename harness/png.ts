@@ -106,7 +106,9 @@ export function decodePng(data: Uint8Array): DecodedPng {
       const colour = body[9];
       const interlace = body[12];
       if (depth !== 8 || (colour !== 2 && colour !== 6) || interlace !== 0) {
-        throw new RangeError(`decodePng: only 8-bit RGB/RGBA without interlace (got depth ${depth}, colour type ${colour}, interlace ${interlace})`);
+        throw new RangeError(
+          `decodePng: only 8-bit RGB/RGBA without interlace (got depth ${depth}, colour type ${colour}, interlace ${interlace})`,
+        );
       }
       channels = colour === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(body);
@@ -116,7 +118,8 @@ export function decodePng(data: Uint8Array): DecodedPng {
   if (!width || !height) throw new RangeError('decodePng: no IHDR chunk');
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
-  if (raw.length !== height * (stride + 1)) throw new RangeError(`decodePng: ${raw.length} bytes of image data for ${width}×${height}×${channels}`);
+  if (raw.length !== height * (stride + 1))
+    throw new RangeError(`decodePng: ${raw.length} bytes of image data for ${width}×${height}×${channels}`);
   const pixels = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];
@@ -127,10 +130,18 @@ export function decodePng(data: Uint8Array): DecodedPng {
       const upLeft = y > 0 && x >= channels ? pixels[(y - 1) * stride + x - channels] : 0;
       let v: number;
       switch (filter) {
-        case 0: v = line[x]; break;
-        case 1: v = line[x] + left; break;
-        case 2: v = line[x] + up; break;
-        case 3: v = line[x] + ((left + up) >> 1); break;
+        case 0:
+          v = line[x];
+          break;
+        case 1:
+          v = line[x] + left;
+          break;
+        case 2:
+          v = line[x] + up;
+          break;
+        case 3:
+          v = line[x] + ((left + up) >> 1);
+          break;
         case 4: {
           const p = left + up - upLeft;
           const pa = Math.abs(p - left);
@@ -139,7 +150,8 @@ export function decodePng(data: Uint8Array): DecodedPng {
           v = line[x] + (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
           break;
         }
-        default: throw new RangeError(`decodePng: unknown filter ${filter} in row ${y}`);
+        default:
+          throw new RangeError(`decodePng: unknown filter ${filter} in row ${y}`);
       }
       pixels[y * stride + x] = v & 0xff;
     }

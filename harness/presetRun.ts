@@ -12,7 +12,14 @@ import type { Browser } from 'playwright';
 import type { RunProfile } from '../src/gpu/runProfile';
 import { PresetCellFileSchema, PresetRunManifestSchema, type PresetCellFile, type PresetRunManifest } from '../src/experiments/results';
 import { parseShard, shardByCost } from '../src/experiments/sweep';
-import { verdictCounts, type PredictionRecord, type PresetCell, type PresetCellResult, type PresetReport, type Scale } from '../src/experiments/presets/types';
+import {
+  verdictCounts,
+  type PredictionRecord,
+  type PresetCell,
+  type PresetCellResult,
+  type PresetReport,
+  type Scale,
+} from '../src/experiments/presets/types';
 import { measurementRows, toCsv } from '../src/experiments/tidyCsv';
 import { writeFileAtomic, writeJsonAtomic } from './files';
 import { writeFigures } from './figures';
@@ -29,7 +36,10 @@ export function readPresetCell(dir: string, cell: PresetCell): PresetCellFile | 
   const file = join(presetCellDirectory(dir, cell), 'result.json');
   if (!existsSync(file)) return null;
   const parsed = PresetCellFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new RangeError(`${file}: not a muonlab.preset-cell/1 file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new RangeError(
+      `${file}: not a muonlab.preset-cell/1 file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -43,7 +53,10 @@ export function ensurePresetManifest(dir: string, manifest: PresetRunManifest, k
   if (existsSync(file) && keep) {
     const old = PresetRunManifestSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     const problem = manifestMismatch(old, manifest);
-    if (problem) throw new RangeError(`${dir} holds results of another run (${problem}); use another --out, or run without --resume/--shard to start over`);
+    if (problem)
+      throw new RangeError(
+        `${dir} holds results of another run (${problem}); use another --out, or run without --resume/--shard to start over`,
+      );
     return;
   }
   // A fresh run: results left by an earlier run in this folder must not count as this run's.
@@ -100,9 +113,16 @@ export function ranOnFromEnvFiles(files: readonly string[]): RanOn[] {
   const seen = new Map<string, RanOn>();
   for (const f of files) {
     if (!existsSync(f)) continue;
-    const env = JSON.parse(readFileSync(f, 'utf8')) as { host?: string; adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } };
+    const env = JSON.parse(readFileSync(f, 'utf8')) as {
+      host?: string;
+      adapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
+    };
     const a = env.adapter;
-    const r = { host: env.host ?? 'browser', adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / '), fallback: Boolean(a.isFallbackAdapter) };
+    const r = {
+      host: env.host ?? 'browser',
+      adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / '),
+      fallback: Boolean(a.isFallbackAdapter),
+    };
     seen.set(JSON.stringify(r), r);
   }
   return [...seen.values()];
@@ -111,7 +131,10 @@ export function ranOnFromEnvFiles(files: readonly string[]): RanOn[] {
 /** The report's opening line about where it ran; a fallback adapter is named as one. */
 export function ranOnMarkdown(ranOn: readonly RanOn[]): string {
   if (!ranOn.length) return '';
-  const parts = ranOn.map((r) => `${r.adapter} on the ${r.host} host${r.fallback ? ' — a **FALLBACK adapter** (a CPU emulation, not a GPU): timings say nothing about GPUs' : ''}`);
+  const parts = ranOn.map(
+    (r) =>
+      `${r.adapter} on the ${r.host} host${r.fallback ? ' — a **FALLBACK adapter** (a CPU emulation, not a GPU): timings say nothing about GPUs' : ''}`,
+  );
   return `> Ran on ${parts.join('; ')}.\n\n`;
 }
 
@@ -124,7 +147,9 @@ export function ranOnMarkdown(ranOn: readonly RanOn[]): string {
  */
 export function verdictLine(predictions: readonly PredictionRecord[]): string {
   const c = verdictCounts(predictions);
-  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive` : '', c.reported ? `${c.reported} reported (not checked)` : ''].filter(Boolean).join(', ');
+  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive` : '', c.reported ? `${c.reported} reported (not checked)` : '']
+    .filter(Boolean)
+    .join(', ');
   return `${c.disagrees === 0 ? 'no prediction disagrees' : `${c.disagrees} prediction(s) DISAGREE`}, ${c.agrees} agree${apart ? `; apart: ${apart}` : ''}`;
 }
 
@@ -152,17 +177,25 @@ export async function writePresetReport(
   });
   writeFileAtomic(join(dir, 'report.md'), ranOnMarkdown(ranOn) + markdown);
   writeFileAtomic(join(dir, 'measurements.csv'), toCsv(measurementRows(report.preset, report.measurements)));
-  console.log(formatTable(
-    ['prediction', 'predicted', 'measured', 'tolerance', 'verdict'],
-    report.predictions.map((p) => [
-      p.name,
-      typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted,
-      p.ci && p.measured !== null ? `${p.measured.toPrecision(4)} [${p.ci[0]?.toPrecision(3)}, ${p.ci[1]?.toPrecision(3)}]` : p.measured === null ? '—' : p.measured.toPrecision(4),
-      p.tolerance,
-      p.verdict === 'disagrees' ? 'DISAGREES' : (p.verdict ?? 'DISAGREES'),
-    ]),
-  ));
-  console.log(`${verdictLine(report.predictions)} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`);
+  console.log(
+    formatTable(
+      ['prediction', 'predicted', 'measured', 'tolerance', 'verdict'],
+      report.predictions.map((p) => [
+        p.name,
+        typeof p.predicted === 'number' ? p.predicted.toPrecision(4) : p.predicted,
+        p.ci && p.measured !== null
+          ? `${p.measured.toPrecision(4)} [${p.ci[0]?.toPrecision(3)}, ${p.ci[1]?.toPrecision(3)}]`
+          : p.measured === null
+            ? '—'
+            : p.measured.toPrecision(4),
+        p.tolerance,
+        p.verdict === 'disagrees' ? 'DISAGREES' : (p.verdict ?? 'DISAGREES'),
+      ]),
+    ),
+  );
+  console.log(
+    `${verdictLine(report.predictions)} — ${(report.elapsedMs / 1000).toFixed(0)} s; report: ${relative(process.cwd(), join(dir, 'report.md'))}`,
+  );
   for (const p of report.predictions.filter((x) => x.verdict === 'inconclusive')) console.log(`  inconclusive: ${p.name} — ${p.why ?? ''}`);
 }
 
@@ -188,12 +221,22 @@ export async function runPresetInCells(
 ): Promise<PresetReport | null> {
   ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells }, Boolean(options.shard || options.resume));
   const plan = planPresetCells(dir, cells, options);
-  console.log(`${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${cells.length - plan.todo.length} finished)` : ''}`);
+  console.log(
+    `${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${cells.length - plan.todo.length} finished)` : ''}`,
+  );
   for (const [k, cell] of plan.todo.entries()) {
     options.onCell?.(k, plan.todo.length, cell);
     const started = performance.now();
     const { result, profile } = await session.call('runPresetCell', name, scale, cell, { profile: options.profile });
-    const file: PresetCellFile = { schema: 'muonlab.preset-cell/1', preset: name, scale, cell, result, elapsedMs: performance.now() - started, createdAt: new Date().toISOString() };
+    const file: PresetCellFile = {
+      schema: 'muonlab.preset-cell/1',
+      preset: name,
+      scale,
+      cell,
+      result,
+      elapsedMs: performance.now() - started,
+      createdAt: new Date().toISOString(),
+    };
     writeJsonAtomic(join(presetCellDirectory(dir, cell), 'result.json'), PresetCellFileSchema.parse(file));
     if (profile) options.onProfile?.(presetCellDirectory(dir, cell), profile);
   }

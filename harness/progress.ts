@@ -30,7 +30,8 @@ export function formatDuration(ms: number): string {
 export function overallEtaMs(p: ProgressState): number | null {
   if (p.cellEtaMs === null) return null;
   const after = p.cells - p.cellIndex - 1;
-  const perCell = p.finishedCellMs.length > 0 ? p.finishedCellMs.reduce((a, b) => a + b, 0) / p.finishedCellMs.length : p.cellElapsedMs + p.cellEtaMs;
+  const perCell =
+    p.finishedCellMs.length > 0 ? p.finishedCellMs.reduce((a, b) => a + b, 0) / p.finishedCellMs.length : p.cellElapsedMs + p.cellEtaMs;
   return p.cellEtaMs + after * perCell;
 }
 

@@ -36,7 +36,13 @@ const perSecond = (n: number, ms: number) => (ms > 0 ? (1000 * n) / ms : NaN);
  * @example
  * const rounds = await measureRecordingCost({ host: 'node', steps: 100, rounds: 3 });
  */
-export async function measureRecordingCost(options: { config?: string; host: HostName; steps: number; rounds: number; log?: (line: string) => void }): Promise<{ rounds: Round[]; adapter: unknown; flags: string[] }> {
+export async function measureRecordingCost(options: {
+  config?: string;
+  host: HostName;
+  steps: number;
+  rounds: number;
+  log?: (line: string) => void;
+}): Promise<{ rounds: Round[]; adapter: unknown; flags: string[] }> {
   const path = options.config ?? resolve(PROJECT_ROOT, 'bench/gpukernels/recording.json');
   const config = JSON.parse(readFileSync(path, 'utf8')) as ExperimentConfigInput;
   const session = await (options.host === 'node' ? openNodeSession : openSession)({ log: options.log });
@@ -53,7 +59,9 @@ export async function measureRecordingCost(options: { config?: string; host: Hos
           `${options.host} round ${round} ${stepPlan ? 'plan   ' : 'no plan'} load ${load1.toFixed(1)}: ${stats.dispatches} dispatches, ` +
             `${stats.recordMs.toFixed(0)} ms recording = ${perSecond(stats.dispatches, stats.recordMs).toFixed(0)}/s, ` +
             `with submits ${perSecond(stats.dispatches, stats.recordMs + stats.submitMs).toFixed(0)}/s` +
-            (stats.plan ? `; plan made ${stats.plan.bindGroupsCreated} bind groups, ${stats.plan.uniformBuffersCreated} uniform buffers, rewrote ${stats.plan.uniformWrites} uniforms` : ''),
+            (stats.plan
+              ? `; plan made ${stats.plan.bindGroupsCreated} bind groups, ${stats.plan.uniformBuffersCreated} uniform buffers, rewrote ${stats.plan.uniformWrites} uniforms`
+              : ''),
         );
       }
     }
@@ -76,14 +84,24 @@ async function main(argv: string[]): Promise<number> {
   }
   const steps = Number(values.steps ?? 100);
   const rounds = Number(values.rounds ?? 3);
-  for (const [name, v] of [['--steps', steps], ['--rounds', rounds]] as const) {
+  for (const [name, v] of [
+    ['--steps', steps],
+    ['--rounds', rounds],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) {
       console.error(`recordingCost: ${name} = ${v}: must be a positive integer`);
       return 64;
     }
   }
   const result = await measureRecordingCost({ config: positionals[0], host, steps, rounds, log: (line) => console.log(line) });
-  if (values.json) writeJsonAtomic(resolve(values.json), { schema: 'muonlab.recording-cost/1', createdAt: new Date().toISOString(), host, steps, ...result });
+  if (values.json)
+    writeJsonAtomic(resolve(values.json), {
+      schema: 'muonlab.recording-cost/1',
+      createdAt: new Date().toISOString(),
+      host,
+      steps,
+      ...result,
+    });
   return 0;
 }
 

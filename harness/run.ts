@@ -70,7 +70,8 @@ export function loadExperiment(file: string, sets: readonly string[] = []): Expe
   } catch (err) {
     throw new ConfigError(`cannot read experiment config ${file}: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: an experiment config is a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${file}: an experiment config is a JSON object, got ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
   return parseExperimentConfig(applyOverrides(raw, sets));
 }
 
@@ -173,7 +174,8 @@ export function planRun(config: ExperimentConfig, options: { out: string; shard?
       todo.push(cell);
       continue;
     }
-    if (difference !== null) throw new ResultsMismatchError(`${dir} was run with another config: it differs at ${difference}; ${START_OVER}`);
+    if (difference !== null)
+      throw new ResultsMismatchError(`${dir} was run with another config: it differs at ${difference}; ${START_OVER}`);
     if (options.resume) finished.push(cell);
     else todo.push(cell);
   }

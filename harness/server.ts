@@ -22,7 +22,11 @@ function newestMtime(path: string): number {
 
 /** Runs `vite build` unless dist/app is newer than every source file. */
 export async function ensureAppBuilt(log: (message: string) => void = () => {}): Promise<string> {
-  const sourcesMtime = Math.max(...SOURCES.map((s) => join(PROJECT_ROOT, s)).filter(existsSync).map(newestMtime));
+  const sourcesMtime = Math.max(
+    ...SOURCES.map((s) => join(PROJECT_ROOT, s))
+      .filter(existsSync)
+      .map(newestMtime),
+  );
   if (existsSync(STAMP) && Number(readFileSync(STAMP, 'utf8')) >= sourcesMtime) return APP_DIR;
   log('building the page (vite build)…');
   const { build } = await import('vite');
@@ -85,7 +89,9 @@ export function resolveRequest(root: string, url: string): { file: string } | { 
 function handle(root: string, req: IncomingMessage, res: ServerResponse): void {
   const target = resolveRequest(root, req.url ?? '/');
   if ('status' in target) {
-    res.writeHead(target.status, { 'content-type': 'text/plain; charset=utf-8' }).end(target.status === 400 ? 'bad request' : target.status === 403 ? 'forbidden' : 'not found');
+    res
+      .writeHead(target.status, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(target.status === 400 ? 'bad request' : target.status === 403 ? 'forbidden' : 'not found');
     return;
   }
   const stream = createReadStream(target.file);

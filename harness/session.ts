@@ -105,12 +105,23 @@ async function launchWithPage(location: BrowserLocation, flags: string[], url: s
   try {
     // Ctrl-C is the CLI's to handle (save what finished, exit 130): Playwright's own handler would
     // kill the browser and exit 130 before anything is saved.
-    browser = await chromium.launch({ executablePath: location.path, headless: !options.headed, args: flags, timeout: 60_000, handleSIGINT: false, handleSIGTERM: false });
+    browser = await chromium.launch({
+      executablePath: location.path,
+      headless: !options.headed,
+      args: flags,
+      timeout: 60_000,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+    });
   } catch (err) {
     // A path that exists but is not a working Chromium (CHROMIUM_PATH=/bin/true, a broken
     // install): "no usable browser" — exit 2 with what was tried, not a Playwright stack.
     const first = ((err as Error).message ?? String(err)).split('\n').find((l) => l.trim()) ?? '';
-    throw new NoAdapterError('no-browser', `${location.path} (${location.source}) could not be started as a Chromium browser: ${first.replace(/^browserType\.launch:\s*/, '')}\n${INSTALL_ADVICE}`, { cause: err });
+    throw new NoAdapterError(
+      'no-browser',
+      `${location.path} (${location.source}) could not be started as a Chromium browser: ${first.replace(/^browserType\.launch:\s*/, '')}\n${INSTALL_ADVICE}`,
+      { cause: err },
+    );
   }
   try {
     const page = await browser.newPage();
@@ -154,7 +165,10 @@ export class PageError extends Error {
 function pageError(err: unknown, method: string): Error {
   const text = (err as Error)?.message ?? String(err);
   const lines = text.replace(/^page\.evaluate:\s*/, '').split('\n');
-  const message = lines.filter((l) => !/^\s+at\s/.test(l)).join('\n').trim();
+  const message = lines
+    .filter((l) => !/^\s+at\s/.test(l))
+    .join('\n')
+    .trim();
   const out = new PageError(message.replace(/^(Error|RangeError|TypeError|SyntaxError):\s*/, ''), method, text);
   out.stack = `${out.name}: ${out.message}\n(in the page, ${method})\n${text}`;
   return out;
@@ -184,7 +198,10 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
   let flags = base;
   let adapterChoice: AdapterChoice;
   try {
-    let hardwareOutcome = hardware.length === 0 ? 'this platform needs no flags for a hardware adapter' : `not tried: ${process.env.MUONLAB_ADAPTER === 'swiftshader' ? 'MUONLAB_ADAPTER=swiftshader' : options.noDefaultArgs ? '--no-default-browser-args' : gpuHint.why}`;
+    let hardwareOutcome =
+      hardware.length === 0
+        ? 'this platform needs no flags for a hardware adapter'
+        : `not tried: ${process.env.MUONLAB_ADAPTER === 'swiftshader' ? 'MUONLAB_ADAPTER=swiftshader' : options.noDefaultArgs ? '--no-default-browser-args' : gpuHint.why}`;
     if (tryHardware) {
       const hwFlags = [...base, ...hardware];
       try {
@@ -193,7 +210,9 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
           launched = attempt;
           flags = hwFlags;
         } else {
-          hardwareOutcome = attempt.env.ok ? `the hardware flags gave a fallback adapter (${attempt.env.adapter.description || attempt.env.adapter.architecture})` : `the hardware flags gave no adapter (${attempt.env.message})`;
+          hardwareOutcome = attempt.env.ok
+            ? `the hardware flags gave a fallback adapter (${attempt.env.adapter.description || attempt.env.adapter.architecture})`
+            : `the hardware flags gave no adapter (${attempt.env.message})`;
           await attempt.browser.close();
         }
       } catch (err) {
@@ -221,11 +240,12 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
             : `Chromium was found (${location.path}) but the device request failed.`;
       throw new NoAdapterError(reason, reason === 'webgpu-disabled' ? advice : `${env.message}\n${advice}`);
     }
-    adapterChoice = flags.length > base.length
-      ? { source: 'hardware', reason: `hardware adapter with ${hardware.join(' ')} (${gpuHint.why})` }
-      : env.adapter.isFallbackAdapter
-        ? { source: 'swiftshader-fallback', reason: `no hardware adapter (${hardwareOutcome}); SwiftShader, a CPU emulation` }
-        : { source: 'browser-default', reason: hardwareOutcome };
+    adapterChoice =
+      flags.length > base.length
+        ? { source: 'hardware', reason: `hardware adapter with ${hardware.join(' ')} (${gpuHint.why})` }
+        : env.adapter.isFallbackAdapter
+          ? { source: 'swiftshader-fallback', reason: `no hardware adapter (${hardwareOutcome}); SwiftShader, a CPU emulation` }
+          : { source: 'browser-default', reason: hardwareOutcome };
     const browserVersion = launched.browser.version();
     const b = launched.browser;
     const page = launched.page;
@@ -241,10 +261,12 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       adapterChoice,
       renderer: async () => b,
       call: (method, ...args) =>
-        (page.evaluate(
-          ([m, a]) => (window.muonlab as unknown as Record<string, (...x: unknown[]) => unknown>)[m](...a),
-          [method, args] as [string, unknown[]],
-        ) as Promise<never>).catch((err: unknown) => {
+        (
+          page.evaluate(([m, a]) => (window.muonlab as unknown as Record<string, (...x: unknown[]) => unknown>)[m](...a), [
+            method,
+            args,
+          ] as [string, unknown[]]) as Promise<never>
+        ).catch((err: unknown) => {
           throw pageError(err, method);
         }),
       // Idempotent: Ctrl-C closes the session while a call is in flight, and withSession closes it again.

@@ -46,11 +46,15 @@ export function resolveAutoShard(env: Env, shards?: number): AutoShard {
   const k8sIndex = readIndex(env, 'JOB_COMPLETION_INDEX');
   if (slurmId !== undefined && k8sIndex !== undefined) {
     // Both at once means a job nested in another scheduler's task: guessing could run the wrong cells.
-    throw new ShardEnvError(`--shard auto: both SLURM_ARRAY_TASK_ID (${slurmId}) and JOB_COMPLETION_INDEX (${k8sIndex}) are set; give --shard i/n explicitly`);
+    throw new ShardEnvError(
+      `--shard auto: both SLURM_ARRAY_TASK_ID (${slurmId}) and JOB_COMPLETION_INDEX (${k8sIndex}) are set; give --shard i/n explicitly`,
+    );
   }
   if (k8sIndex !== undefined) {
     if (shards === undefined) {
-      throw new ShardEnvError(`--shards: required with --shard auto in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX=${k8sIndex} is set, the count is not): give the Job's completions, e.g. --shards ${k8sIndex + 1}`);
+      throw new ShardEnvError(
+        `--shards: required with --shard auto in a Kubernetes Indexed Job (JOB_COMPLETION_INDEX=${k8sIndex} is set, the count is not): give the Job's completions, e.g. --shards ${k8sIndex + 1}`,
+      );
     }
     return checked(k8sIndex, shards, `JOB_COMPLETION_INDEX=${k8sIndex} with --shards ${shards}`);
   }
@@ -60,15 +64,20 @@ export function resolveAutoShard(env: Env, shards?: number): AutoShard {
     const max = readIndex(env, 'SLURM_ARRAY_TASK_MAX');
     const count = readIndex(env, 'SLURM_ARRAY_TASK_COUNT');
     const step = readIndex(env, 'SLURM_ARRAY_TASK_STEP') ?? 1;
-    if (count === undefined) throw new ShardEnvError(`--shard auto: SLURM_ARRAY_TASK_ID=${slurmId} is set but SLURM_ARRAY_TASK_COUNT is not; give --shards N`);
+    if (count === undefined)
+      throw new ShardEnvError(`--shard auto: SLURM_ARRAY_TASK_ID=${slurmId} is set but SLURM_ARRAY_TASK_COUNT is not; give --shards N`);
     // Only --array=0-(N−1) makes the task count the shard count: a sparse array (--array=1,5 or
     // 0-9:2) or a resubmitted subset (--array=1) would silently run the wrong cells.
     if (min !== 0 || step !== 1 || (max !== undefined && max + 1 !== count)) {
-      throw new ShardEnvError(`--shards: required with --shard auto in this Slurm array (ids ${min}..${max ?? '?'}, step ${step}, ${count} task(s)): without it only --array=0-(N−1) is read as N shards; give --shards N and number the tasks 0..N−1`);
+      throw new ShardEnvError(
+        `--shards: required with --shard auto in this Slurm array (ids ${min}..${max ?? '?'}, step ${step}, ${count} task(s)): without it only --array=0-(N−1) is read as N shards; give --shards N and number the tasks 0..N−1`,
+      );
     }
     return checked(slurmId, count, `SLURM_ARRAY_TASK_ID=${slurmId} of SLURM_ARRAY_TASK_COUNT=${count}`);
   }
-  throw new ShardEnvError('--shard auto: no array index in the environment (SLURM_ARRAY_TASK_ID for Slurm job arrays, JOB_COMPLETION_INDEX for Kubernetes Indexed Jobs); give --shard i/n');
+  throw new ShardEnvError(
+    '--shard auto: no array index in the environment (SLURM_ARRAY_TASK_ID for Slurm job arrays, JOB_COMPLETION_INDEX for Kubernetes Indexed Jobs); give --shard i/n',
+  );
 }
 
 function checked(index: number, count: number, source: string): AutoShard {

@@ -11,19 +11,31 @@ import { SCALES } from '../src/experiments/presets/types';
 export class SlurmUsageError extends Error {}
 
 /** Values that end up on `#SBATCH` lines: one token, no newline that could start another directive. */
-const slurmToken = (what: string) => z.string().regex(/^[A-Za-z0-9_.,:+=@/-]+$/, `expected one ${what} name (letters, digits, _ . , : + = @ / -)`);
+const slurmToken = (what: string) =>
+  z.string().regex(/^[A-Za-z0-9_.,:+=@/-]+$/, `expected one ${what} name (letters, digits, _ . , : + = @ / -)`);
 
 const SubmitSchema = z.object({
   target: z.string().min(1),
-  shards: z.coerce.number({ message: 'expected a whole number ≥ 1' }).int('expected a whole number ≥ 1').min(1, 'must be at least 1 (one array task per shard)'),
+  shards: z.coerce
+    .number({ message: 'expected a whole number ≥ 1' })
+    .int('expected a whole number ≥ 1')
+    .min(1, 'must be at least 1 (one array task per shard)'),
   out: z.string().min(1, 'give the folder every node writes to (on a shared filesystem)'),
   scale: z.enum(SCALES).optional(),
   set: z.array(z.string()).default([]),
   partition: slurmToken('partition').optional(),
   account: slurmToken('account').optional(),
-  gpusPerTask: z.string().regex(/^([A-Za-z0-9_-]+:)?[1-9]\d*$/, 'expected a count such as 1, or type:count such as a100:1').optional(),
-  time: z.string().regex(/^(\d+-)?\d{1,2}:\d{2}:\d{2}$/, 'expected HH:MM:SS or D-HH:MM:SS, e.g. 04:00:00').optional(),
-  extra: z.array(z.string().regex(/^#SBATCH [^\n\r]+$/, 'expected one line starting with "#SBATCH ", e.g. "#SBATCH --qos=long"')).default([]),
+  gpusPerTask: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]+:)?[1-9]\d*$/, 'expected a count such as 1, or type:count such as a100:1')
+    .optional(),
+  time: z
+    .string()
+    .regex(/^(\d+-)?\d{1,2}:\d{2}:\d{2}$/, 'expected HH:MM:SS or D-HH:MM:SS, e.g. 04:00:00')
+    .optional(),
+  extra: z
+    .array(z.string().regex(/^#SBATCH [^\n\r]+$/, 'expected one line starting with "#SBATCH ", e.g. "#SBATCH --qos=long"'))
+    .default([]),
   dryRun: z.boolean().default(false),
   browserArg: z.array(z.string()).default([]),
   noDefaultBrowserArgs: z.boolean().default(false),
@@ -34,9 +46,15 @@ const SubmitSchema = z.object({
 
 export type SlurmSubmitArgs = z.infer<typeof SubmitSchema>;
 
-export type SlurmArgs = { command: 'submit'; args: SlurmSubmitArgs } | { command: 'status'; dir: string; json: boolean } | { command: 'help' };
+export type SlurmArgs =
+  { command: 'submit'; args: SlurmSubmitArgs } | { command: 'status'; dir: string; json: boolean } | { command: 'help' };
 
-const FLAG_NAMES: Record<string, string> = { gpusPerTask: 'gpus-per-task', dryRun: 'dry-run', browserArg: 'browser-arg', noDefaultBrowserArgs: 'no-default-browser-args' };
+const FLAG_NAMES: Record<string, string> = {
+  gpusPerTask: 'gpus-per-task',
+  dryRun: 'dry-run',
+  browserArg: 'browser-arg',
+  noDefaultBrowserArgs: 'no-default-browser-args',
+};
 
 /**
  * Parses `muonlab slurm …` (the words after `slurm`).
@@ -79,9 +97,15 @@ export function parseSlurmArgs(argv: string[]): SlurmArgs {
   const words = parsed.positionals;
   if (v.help || words.length === 0) return { command: 'help' };
   if (words[0] === 'status') {
-    if (words.length !== 2) throw new SlurmUsageError('slurm status: give the folder a `muonlab slurm` submission wrote (muonlab slurm status DIR)');
-    const submitOnly = ['shards', 'out', 'scale', 'set', 'partition', 'account', 'gpus-per-task', 'time', 'extra', 'dry-run'].filter((k) => (v as Record<string, unknown>)[k] !== undefined);
-    if (submitOnly.length) throw new SlurmUsageError(`slurm status: --${submitOnly[0]} is an option of the submission, not of status (status takes DIR and --json)`);
+    if (words.length !== 2)
+      throw new SlurmUsageError('slurm status: give the folder a `muonlab slurm` submission wrote (muonlab slurm status DIR)');
+    const submitOnly = ['shards', 'out', 'scale', 'set', 'partition', 'account', 'gpus-per-task', 'time', 'extra', 'dry-run'].filter(
+      (k) => (v as Record<string, unknown>)[k] !== undefined,
+    );
+    if (submitOnly.length)
+      throw new SlurmUsageError(
+        `slurm status: --${submitOnly[0]} is an option of the submission, not of status (status takes DIR and --json)`,
+      );
     return { command: 'status', dir: words[1], json: Boolean(v.json) };
   }
   if (words.length !== 1) throw new SlurmUsageError(`slurm: give one preset or config file, got ${words.length}: ${words.join(' ')}`);
@@ -90,8 +114,10 @@ export function parseSlurmArgs(argv: string[]): SlurmArgs {
   if (!(PRESET_NAMES as string[]).includes(target) && !target.endsWith('.json')) {
     throw new SlurmUsageError(`slurm: "${target}" is neither a preset (allowed: ${PRESET_NAMES.join(', ')}) nor a .json config file`);
   }
-  if (v.shards === undefined) throw new SlurmUsageError('--shards: required, the number of array tasks (each runs one shard of the cells), e.g. --shards 8');
-  if (v.out === undefined) throw new SlurmUsageError('--out: required, a folder on a filesystem every node can see (shards, logs and the merged report go there)');
+  if (v.shards === undefined)
+    throw new SlurmUsageError('--shards: required, the number of array tasks (each runs one shard of the cells), e.g. --shards 8');
+  if (v.out === undefined)
+    throw new SlurmUsageError('--out: required, a folder on a filesystem every node can see (shards, logs and the merged report go there)');
   const result = SubmitSchema.safeParse({
     target,
     shards: v.shards,
@@ -111,18 +137,26 @@ export function parseSlurmArgs(argv: string[]): SlurmArgs {
   });
   if (!result.success) {
     const given = v as Record<string, unknown>;
-    throw new SlurmUsageError(result.error.issues.map((issue) => {
-      const key = String(issue.path[0]);
-      const flag = FLAG_NAMES[key] ?? key;
-      const value = issue.path.length > 1 ? (given[flag] as unknown[])[issue.path[1] as number] : given[flag];
-      const allowed = issue.code === 'invalid_value' ? ` (allowed: ${(issue.values as unknown[]).join(', ')})` : '';
-      return `--${flag} = ${JSON.stringify(value)}: ${issue.message}${allowed}`;
-    }).join('\n'));
+    throw new SlurmUsageError(
+      result.error.issues
+        .map((issue) => {
+          const key = String(issue.path[0]);
+          const flag = FLAG_NAMES[key] ?? key;
+          const value = issue.path.length > 1 ? (given[flag] as unknown[])[issue.path[1] as number] : given[flag];
+          const allowed = issue.code === 'invalid_value' ? ` (allowed: ${(issue.values as unknown[]).join(', ')})` : '';
+          return `--${flag} = ${JSON.stringify(value)}: ${issue.message}${allowed}`;
+        })
+        .join('\n'),
+    );
   }
   const args = result.data;
   const isPreset = (PRESET_NAMES as string[]).includes(target);
-  if (isPreset && args.set.length) throw new SlurmUsageError(`--set: applies to config files, not to the preset ${target} (presets are fixed; choose --scale)`);
-  if (!isPreset && args.scale) throw new SlurmUsageError(`--scale: applies to presets (allowed: ${PRESET_NAMES.join(', ')}), not to the config file ${target}; change sizes with --set`);
+  if (isPreset && args.set.length)
+    throw new SlurmUsageError(`--set: applies to config files, not to the preset ${target} (presets are fixed; choose --scale)`);
+  if (!isPreset && args.scale)
+    throw new SlurmUsageError(
+      `--scale: applies to presets (allowed: ${PRESET_NAMES.join(', ')}), not to the config file ${target}; change sizes with --set`,
+    );
   return { command: 'submit', args };
 }
 

@@ -49,7 +49,10 @@ export async function runSlurmCommand(argv: string[]): Promise<number> {
       console.log(parsed.json ? JSON.stringify(status, null, 2) : formatSlurmStatus(status).join('\n'));
       return 0;
     }
-    return await submitSlurmSweep(parsed.args, canonicalCommandLine(parsed.args), { log: (line) => console.log(line), warn: (line) => console.error(line) });
+    return await submitSlurmSweep(parsed.args, canonicalCommandLine(parsed.args), {
+      log: (line) => console.log(line),
+      warn: (line) => console.error(line),
+    });
   } catch (err) {
     if (err instanceof SlurmUsageError) {
       console.error(`muonlab: ${err.message}\n\n${SLURM_USAGE}`);

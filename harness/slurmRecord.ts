@@ -54,7 +54,10 @@ export function readSlurmRecord(out: string): SlurmRecord | null {
   const file = slurmRecordFile(out);
   if (!existsSync(file)) return null;
   const parsed = SlurmRecordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new RangeError(`${file}: not a muonlab.slurm/1 file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new RangeError(
+      `${file}: not a muonlab.slurm/1 file: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 

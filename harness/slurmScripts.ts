@@ -58,7 +58,7 @@ export function quoteShell(word: string): string {
 export function formatArraySpec(tasks: readonly number[]): string {
   const sorted = [...new Set(tasks)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
     parts.push(j === i ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
@@ -104,7 +104,9 @@ export function arrayScript(input: SlurmScriptInput): string {
     '#SBATCH --open-mode=append',
     '#SBATCH --requeue',
     'set -euo pipefail',
-    'echo "muonlab: shard $((SLURM_ARRAY_TASK_ID + 1))/' + shards + ' on $(hostname), job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}, restart ${SLURM_RESTART_COUNT:-0}, $(date -u +%FT%TZ)"',
+    'echo "muonlab: shard $((SLURM_ARRAY_TASK_ID + 1))/' +
+      shards +
+      ' on $(hostname), job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}, restart ${SLURM_RESTART_COUNT:-0}, $(date -u +%FT%TZ)"',
     `exec ${command([...input.muonlab, 'run', ...input.runArgs, ...input.browserArgs])} --shard "$((SLURM_ARRAY_TASK_ID + 1))/${shards}" --resume --out ${quoteShell(out)}/shard-"$SLURM_ARRAY_TASK_ID"`,
     '',
   ].join('\n');

@@ -104,14 +104,29 @@ export async function readSlurmStatus(dir: string): Promise<SlurmStatus> {
 export function formatSlurmStatus(s: SlurmStatus): string[] {
   const table = formatTable(
     ['shard', 'cells', 'finished', 'task', 'state', 'detail'],
-    s.shards.map((x) => [String(x.index), String(x.cells), String(x.finished), x.job ?? '—', x.state ?? (x.job ? 'not in the queue' : '—'), x.detail]),
+    s.shards.map((x) => [
+      String(x.index),
+      String(x.cells),
+      String(x.finished),
+      x.job ?? '—',
+      x.state ?? (x.job ? 'not in the queue' : '—'),
+      x.detail,
+    ]),
   );
   const done = s.shards.filter((x) => x.finished === x.cells).length;
-  const lines = [`${s.work}: ${s.finishedCells}/${s.cells} cells finished on disk, ${done}/${s.shards.length} shards complete (${s.out})`, table];
-  lines.push(`merge job: ${s.merge.job ?? '—'} ${s.merge.state ?? (s.merge.job ? 'not in the queue' : '')}${s.merge.detail ? ` (${s.merge.detail})` : ''}`.trimEnd());
+  const lines = [
+    `${s.work}: ${s.finishedCells}/${s.cells} cells finished on disk, ${done}/${s.shards.length} shards complete (${s.out})`,
+    table,
+  ];
+  lines.push(
+    `merge job: ${s.merge.job ?? '—'} ${s.merge.state ?? (s.merge.job ? 'not in the queue' : '')}${s.merge.detail ? ` (${s.merge.detail})` : ''}`.trimEnd(),
+  );
   lines.push(s.merged ? `merged summary: ${join(s.out, 'merged', 'summary.json')}` : 'merged summary: not yet');
   for (const note of s.notes) lines.push(`note: ${note}`);
-  const stuck = !s.merged && done < s.shards.length && s.shards.every((x) => x.state === null || !['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED'].includes(x.state));
+  const stuck =
+    !s.merged &&
+    done < s.shards.length &&
+    s.shards.every((x) => x.state === null || !['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING', 'REQUEUED'].includes(x.state));
   if (stuck) lines.push(`unfinished shards with no task queued: resubmit them with\n  ${s.resubmit}`);
   return lines;
 }

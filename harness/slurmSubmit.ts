@@ -62,15 +62,22 @@ function checkFolder(out: string, record: SlurmRecord | null, work: SlurmWork, p
   if (existsSync(out) && !statSync(out).isDirectory()) throw new SlurmUsageError(`--out = "${out}": is a file, not a folder`);
   if (!record) {
     const stray = existsSync(out) ? readdirSync(out).filter((f) => /^shard-\d+$/.test(f) || f === 'merged') : [];
-    if (stray.length) throw new SlurmUsageError(`--out = "${out}": holds ${stray[0]}/ but no slurm.json (not a muonlab slurm folder); choose a new --out`);
+    if (stray.length)
+      throw new SlurmUsageError(`--out = "${out}": holds ${stray[0]}/ but no slurm.json (not a muonlab slurm folder); choose a new --out`);
     return;
   }
   const wanted = work.kind === 'preset' ? `${work.preset} at scale ${work.scale}` : `config ${work.config.name}`;
   const held = record.work.kind === 'preset' ? `${record.work.preset} at scale ${record.work.scale}` : `config ${record.work.name}`;
   const hint = 'use another --out, or the same arguments to resubmit its unfinished shards';
   if (held !== wanted) throw new SlurmUsageError(`--out = "${out}": holds the Slurm sweep of ${held} (slurm.json), not ${wanted}; ${hint}`);
-  if (record.shards !== shards) throw new SlurmUsageError(`--shards = ${shards}: ${out} was split into ${record.shards} shards (slurm.json); a different count would split the cells differently; ${hint}`);
-  if (record.cells !== plan.cells.length) throw new SlurmStateError(`${out}: slurm.json counts ${record.cells} cells, this muonlab ${plan.cells.length} (another version?); use another --out`);
+  if (record.shards !== shards)
+    throw new SlurmUsageError(
+      `--shards = ${shards}: ${out} was split into ${record.shards} shards (slurm.json); a different count would split the cells differently; ${hint}`,
+    );
+  if (record.cells !== plan.cells.length)
+    throw new SlurmStateError(
+      `${out}: slurm.json counts ${record.cells} cells, this muonlab ${plan.cells.length} (another version?); use another --out`,
+    );
   if (work.kind === 'config') {
     const stored = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     const diff = firstDifference(stored, work.config);
@@ -87,19 +94,28 @@ function settleEarlierJobs(record: SlurmRecord, unfinished: number[], io: Submit
   const arrays = record.submissions.map((s) => s.arrayJobId).filter((id): id is string => id !== null);
   const merges = record.submissions.map((s) => s.mergeJobId).filter((id): id is string => id !== null);
   const queue = queryQueue([...arrays, ...merges]);
-  if (!queue.ok) throw new SlurmStateError(`cannot read the queue before resubmitting (squeue: ${queue.message}); the earlier tasks may still be running`);
+  if (!queue.ok)
+    throw new SlurmStateError(
+      `cannot read the queue before resubmitting (squeue: ${queue.message}); the earlier tasks may still be running`,
+    );
   const active = queue.jobs.filter((j) => ACTIVE_STATES.has(j.state));
   const busyTasks = active.filter((j) => arrays.includes(j.jobId));
   if (busyTasks.length) {
     const list = busyTasks.map((j) => `${j.jobId}${j.task === null ? '' : `_${j.task}`} ${j.state}`).join(', ');
-    throw new SlurmStateError(`earlier array tasks are still in the queue (${list}): wait for them (muonlab slurm status DIR) or scancel them, then submit again`);
+    throw new SlurmStateError(
+      `earlier array tasks are still in the queue (${list}): wait for them (muonlab slurm status DIR) or scancel them, then submit again`,
+    );
   }
   const running = active.find((j) => merges.includes(j.jobId) && j.state !== 'PENDING');
   if (running) throw new SlurmStateError(`merge job ${running.jobId} is ${running.state}: wait for it (muonlab slurm status DIR)`);
   for (const job of active.filter((j) => merges.includes(j.jobId))) {
     if (unfinished.length === 0) return job.jobId; // every shard is done: that merge job can still run
     const error = cancelJob(job.jobId);
-    io.log(error ? `could not cancel the earlier merge job ${job.jobId}: ${error}` : `cancelled the earlier merge job ${job.jobId} (${job.detail || job.state}): its array did not succeed`);
+    io.log(
+      error
+        ? `could not cancel the earlier merge job ${job.jobId}: ${error}`
+        : `cancelled the earlier merge job ${job.jobId} (${job.detail || job.state}): its array did not succeed`,
+    );
   }
   return null;
 }
@@ -150,7 +166,9 @@ export async function submitSlurmSweep(
     throw err;
   }
   if (args.shards > plan.cells.length) {
-    throw new SlurmUsageError(`--shards = ${args.shards}: more shards than cells: ${plan.label} has ${plan.cells.length} cell(s) (allowed: 1–${plan.cells.length})`);
+    throw new SlurmUsageError(
+      `--shards = ${args.shards}: more shards than cells: ${plan.label} has ${plan.cells.length} cell(s) (allowed: 1–${plan.cells.length})`,
+    );
   }
   const warning = nodeLocalWarning(out);
   if (warning) io.warn(warning);
@@ -159,7 +177,10 @@ export async function submitSlurmSweep(
   const progress = shardProgress(out, plan, args.shards);
   const unfinished = progress.filter((p) => p.finished < p.cells).map((p) => p.index);
   io.log(`${plan.label}: ${plan.cells.length} cell(s) in ${args.shards} shard(s) → ${out}`);
-  for (const p of progress) io.log(`  shard ${p.index}: ${p.cells} cell(s)${p.finished ? `, ${p.finished} finished on disk` : ''}${p.finished === p.cells ? ' — not resubmitted' : ''}`);
+  for (const p of progress)
+    io.log(
+      `  shard ${p.index}: ${p.cells} cell(s)${p.finished ? `, ${p.finished} finished on disk` : ''}${p.finished === p.cells ? ' — not resubmitted' : ''}`,
+    );
   const input = scriptInput(args, out, work, plan, unfinished);
   const mergedSummary = join(out, 'merged', 'summary.json');
 
@@ -220,10 +241,15 @@ export async function submitSlurmSweep(
     submission.mergeJobId = submitBatch(files.merge, submission.arrayJobId ? { dependency: `afterok:${submission.arrayJobId}` } : {});
   } catch (err) {
     if (!submission.arrayJobId) throw err;
-    throw new SlurmStateError(`${(err as Error).message}\nthe array job ${submission.arrayJobId} was submitted; submit the merge yourself: sbatch --dependency=afterok:${submission.arrayJobId} ${files.merge}`);
+    throw new SlurmStateError(
+      `${(err as Error).message}\nthe array job ${submission.arrayJobId} was submitted; submit the merge yourself: sbatch --dependency=afterok:${submission.arrayJobId} ${files.merge}`,
+    );
   }
   writeSlurmRecord(out, next);
-  if (submission.arrayJobId) io.log(`submitted array job ${submission.arrayJobId} (tasks ${formatArraySpec(unfinished)} of 0-${args.shards - 1}) and merge job ${submission.mergeJobId} (starts when every task succeeded) → ${join(out, 'merged')}`);
+  if (submission.arrayJobId)
+    io.log(
+      `submitted array job ${submission.arrayJobId} (tasks ${formatArraySpec(unfinished)} of 0-${args.shards - 1}) and merge job ${submission.mergeJobId} (starts when every task succeeded) → ${join(out, 'merged')}`,
+    );
   else io.log(`every shard is finished: submitted merge job ${submission.mergeJobId} → ${join(out, 'merged')}`);
   io.log(`logs: ${join(out, 'logs')}/; follow with: muonlab slurm status ${out}`);
   return 0;

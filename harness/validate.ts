@@ -12,16 +12,24 @@ import { writeJsonAtomic } from './files';
 import type { Session } from './session';
 import { formatTable } from './table';
 
-export async function runValidation(session: Session, config: ExperimentConfig, options: { out: string; steps?: number }): Promise<ValidationReport> {
+export async function runValidation(
+  session: Session,
+  config: ExperimentConfig,
+  options: { out: string; steps?: number },
+): Promise<ValidationReport> {
   const cells = expandSweep(config);
   const cell = cells[0];
-  console.log(`validating ${config.name}${cells.length > 1 ? ` (first of ${cells.length} cells: ${cell.id})` : ''}: ${options.steps ?? 3} step(s), GPU vs Float64 CPU from the same state each step`);
+  console.log(
+    `validating ${config.name}${cells.length > 1 ? ` (first of ${cells.length} cells: ${cell.id})` : ''}: ${options.steps ?? 3} step(s), GPU vs Float64 CPU from the same state each step`,
+  );
   const report = await session.call('validate', cell.config, options.steps);
   const fmt = (x: number | null) => (x === null ? 'NaN/∞' : x.toExponential(2));
-  console.log(formatTable(
-    ['optimizer', 'quantity', 'max relative', 'max absolute'],
-    report.worst.map((w) => [w.optimizer, w.quantity, fmt(w.maxRelative), fmt(w.maxAbsolute)]),
-  ));
+  console.log(
+    formatTable(
+      ['optimizer', 'quantity', 'max relative', 'max absolute'],
+      report.worst.map((w) => [w.optimizer, w.quantity, fmt(w.maxRelative), fmt(w.maxAbsolute)]),
+    ),
+  );
   const file = join(resolve(options.out, config.name), 'validation.json');
   writeJsonAtomic(file, report);
   console.log(`relative = max|GPU − CPU| / max|CPU| per run and step; every row: ${relative(process.cwd(), file)}`);

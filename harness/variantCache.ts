@@ -69,7 +69,10 @@ function readCache(): Record<string, unknown> {
  * Installs variant choices in the page: from the cache when this configuration was measured before,
  * else by measuring now (and caching). `reselect` forces a new measurement.
  */
-export async function applyVariantChoices(session: Session, options: { reselect?: boolean; log?: (m: string) => void } = {}): Promise<VariantSelection> {
+export async function applyVariantChoices(
+  session: Session,
+  options: { reselect?: boolean; log?: (m: string) => void } = {},
+): Promise<VariantSelection> {
   const key = variantCacheKey(session);
   const cache = readCache();
   const cached = VariantSelectionSchema.safeParse(cache[key]);

@@ -111,12 +111,20 @@ export function chooseVulkanDriver(webgpuEntry: string, env: NodeJS.ProcessEnv, 
   if (user) return { env: {}, source: 'user-environment', reason: `VK_DRIVER_FILES/VK_ICD_FILENAMES set by the user: ${user}` };
   const system = probeAdapter(webgpuEntry, {});
   if (system && !system.fallback) {
-    return { env: {}, source: 'system-drivers', reason: `the Vulkan loader found a hardware adapter (${system.vendor} / ${system.description || system.architecture})` };
+    return {
+      env: {},
+      source: 'system-drivers',
+      reason: `the Vulkan loader found a hardware adapter (${system.vendor} / ${system.description || system.architecture})`,
+    };
   }
   for (const icd of findNvidiaIcds()) {
     const probed = probeAdapter(webgpuEntry, { VK_DRIVER_FILES: icd, VK_ICD_FILENAMES: icd });
     if (probed && !probed.fallback) {
-      return { env: { VK_DRIVER_FILES: icd, VK_ICD_FILENAMES: icd }, source: 'nvidia-icd', reason: `hardware adapter through ${icd} (the loader's default search missed it)` };
+      return {
+        env: { VK_DRIVER_FILES: icd, VK_ICD_FILENAMES: icd },
+        source: 'nvidia-icd',
+        reason: `hardware adapter through ${icd} (the loader's default search missed it)`,
+      };
     }
   }
   const near = options.chromiumPath ? [join(dirname(options.chromiumPath), 'vk_swiftshader_icd.json')] : [];
@@ -129,5 +137,9 @@ export function chooseVulkanDriver(webgpuEntry: string, env: NodeJS.ProcessEnv, 
       reason: `no hardware GPU: the system's Vulkan drivers gave ${why}; using SwiftShader (${swiftshader}), a CPU emulation`,
     };
   }
-  return { env: {}, source: 'none', reason: `the system's Vulkan drivers gave ${why}, and no SwiftShader ICD was found (install Debian's "chromium" and "libvulkan1")` };
+  return {
+    env: {},
+    source: 'none',
+    reason: `the system's Vulkan drivers gave ${why}, and no SwiftShader ICD was found (install Debian's "chromium" and "libvulkan1")`,
+  };
 }

@@ -56,7 +56,15 @@ export { frequencies, validateFrequencies } from './task/frequencies';
 export { validateNoise, type NoiseTarget } from './task/noise';
 export { samplingThresholds, sampleMinibatchCpu } from './task/sampling';
 export { denseEmbedding, rotation3, COUPLED_ROTATION_IN, COUPLED_ROTATION_OUT } from './task/embeddings';
-export { createOptimizer, parseOptimizerConfig, runParamsFor, stepOptimizer, type GpuOptimizer, type OptimizerConfig, type StepOptions } from './optim/index';
+export {
+  createOptimizer,
+  parseOptimizerConfig,
+  runParamsFor,
+  stepOptimizer,
+  type GpuOptimizer,
+  type OptimizerConfig,
+  type StepOptions,
+} from './optim/index';
 export { parseExperimentConfig, ExperimentConfigSchema, experimentJsonSchema, type ExperimentConfig } from './experiments/config';
 export { expandSweep, shardCells } from './experiments/sweep';
 export * from './metrics/isotropy';
@@ -68,14 +76,7 @@ export { matmulCpu } from './cpu/matmul';
 export { gatherRowsCpu } from './cpu/gather';
 export { compareToReference, type Tolerance } from './cpu/compare';
 export { trainCell } from './train/trainCell';
-export {
-  isMetricStep,
-  rankOrder,
-  itemBuckets,
-  stopDecision,
-  type StopReason,
-  type StopRules,
-} from './train/rules';
+export { isMetricStep, rankOrder, itemBuckets, stopDecision, type StopReason, type StopRules } from './train/rules';
 export type {
   CellResult,
   PerItemArrays,

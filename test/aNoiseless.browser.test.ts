@@ -38,7 +38,9 @@ test('a-noiseless ci: Muon ≈ N·e^{−ηt} in every group at one rate; GD ≈ 
     const ys = muon.steps.flatMap((_t, k) => (window[k] ? [Math.log(muon.groupLoss[k][g])] : []));
     return -fitLine(ts, ys).slope;
   });
-  console.log(`[a-noiseless ci] Muon window t = ${windowSteps.join(',')}; group rates ${rates.map((r) => r.toFixed(4)).join(', ')} (η = ${eta})`);
+  console.log(
+    `[a-noiseless ci] Muon window t = ${windowSteps.join(',')}; group rates ${rates.map((r) => r.toFixed(4)).join(', ')} (η = ${eta})`,
+  );
   for (const r of rates) expect(r).toBeGreaterThan(0);
   expect(Math.max(...rates) / Math.min(...rates) - 1).toBeLessThanOrEqual(0.1);
 
@@ -49,7 +51,9 @@ test('a-noiseless ci: Muon ≈ N·e^{−ηt} in every group at one rate; GD ≈ 
   const pMax = (report.settings as { pMax: number }).pMax;
   expect(gd.lr * pMax).toBeCloseTo(0.5, 12);
   const scaled = (gd.loss[last] * gd.lr * T) / N;
-  console.log(`[a-noiseless ci] GD L·ηt/N at t = ${T}: ${scaled.toFixed(4)}; tail/head group loss ${(gd.groupLoss[last][M - 1] / gd.groupLoss[last][0]).toFixed(3)}`);
+  console.log(
+    `[a-noiseless ci] GD L·ηt/N at t = ${T}: ${scaled.toFixed(4)}; tail/head group loss ${(gd.groupLoss[last][M - 1] / gd.groupLoss[last][0]).toFixed(3)}`,
+  );
   expect(Math.abs(scaled - 1)).toBeLessThanOrEqual(0.1);
   // The tail lags: the last group's loss is above the first group's.
   expect(gd.groupLoss[last][M - 1]).toBeGreaterThan(gd.groupLoss[last][0]);
@@ -59,8 +63,14 @@ test('a-noiseless ci: Muon ≈ N·e^{−ηt} in every group at one rate; GD ≈ 
   const traWindow = tra.steps.map((_t, k) => tra.loss[k] >= 1e-4 && tra.loss[k] <= 0.1);
   const traSteps = tra.steps.filter((_t, k) => traWindow[k]);
   expect(traSteps.length).toBeGreaterThanOrEqual(3);
-  const traRate = -fitLine(traSteps, tra.steps.flatMap((_t, k) => (traWindow[k] ? [Math.log(tra.loss[k])] : []))).slope;
-  const muonRate = -fitLine(windowSteps, muon.steps.flatMap((_t, k) => (window[k] ? [Math.log(muon.loss[k])] : []))).slope;
+  const traRate = -fitLine(
+    traSteps,
+    tra.steps.flatMap((_t, k) => (traWindow[k] ? [Math.log(tra.loss[k])] : [])),
+  ).slope;
+  const muonRate = -fitLine(
+    windowSteps,
+    muon.steps.flatMap((_t, k) => (window[k] ? [Math.log(muon.loss[k])] : [])),
+  ).slope;
   console.log(`[a-noiseless ci] TRA-SignGD rate ${traRate.toFixed(4)} vs Muon ${muonRate.toFixed(4)}`);
   expect(Math.abs(traRate / muonRate - 1)).toBeLessThanOrEqual(0.1);
 

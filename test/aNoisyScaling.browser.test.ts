@@ -33,10 +33,16 @@ test('a-noisy-scaling ci: pipeline at a tiny size; Muon excess ∝ T^−2; GD re
   for (const e of muonExcess) expect(e).toBeGreaterThan(0);
   const fit = fitPowerLaw(s.horizons, muonExcess);
   const gdFit = fitPowerLaw(s.horizons, gdBest);
-  console.log(`[a-noisy-scaling ci] Muon excess ${muonExcess.map((e) => e.toExponential(3)).join(', ')} → exponent ${fit.slope.toFixed(3)} [${fit.slopeCI.map((v) => v.toFixed(3)).join(', ')}]; best GD ${gdBest.map((e) => e.toExponential(3)).join(', ')} → ${gdFit.slope.toFixed(3)} (not asserted)`);
+  console.log(
+    `[a-noisy-scaling ci] Muon excess ${muonExcess.map((e) => e.toExponential(3)).join(', ')} → exponent ${fit.slope.toFixed(3)} [${fit.slopeCI.map((v) => v.toFixed(3)).join(', ')}]; best GD ${gdBest.map((e) => e.toExponential(3)).join(', ')} → ${gdFit.slope.toFixed(3)} (not asserted)`,
+  );
   expect(Number.isFinite(gdFit.slope)).toBe(true);
   expect(Math.abs(fit.slope + 2)).toBeLessThanOrEqual(0.5);
-  expect(report.predictions.map((p) => p.name)).toEqual(['Muon excess-loss exponent in T', 'best-GD excess-loss exponent in T', 'best-GD / Muon excess, smallest over T']);
+  expect(report.predictions.map((p) => p.name)).toEqual([
+    'Muon excess-loss exponent in T',
+    'best-GD excess-loss exponent in T',
+    'best-GD / Muon excess, smallest over T',
+  ]);
   // GD's rows are recorded below full but cannot hold there: inconclusive, naming the scale.
   for (const p of report.predictions.slice(1)) {
     expect(p.verdict, p.name).toBe('inconclusive');

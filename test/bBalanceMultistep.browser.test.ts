@@ -18,7 +18,10 @@ test('b-balance-multistep ci: Muon stays balanced on both embeddings; GD follows
   const runs: MultistepRun[] = report.measurements;
   const { N, headCount, steps } = MULTISTEP_SETTINGS.ci;
   const get = (o: string, e: string) => runs.find((r) => r.optimizer === o && r.embedding === e)!;
-  for (const r of runs) console.log(`[b-balance-multistep ci] ${r.optimizer} (${r.embedding}) η=${r.lr.toPrecision(4)}: τ=0.1 step ${r.crossing['0.1'].step} ϱ ${r.crossing['0.1'].rho}; τ=0.01 step ${r.crossing['0.01'].step} ϱ ${r.crossing['0.01'].rho}`);
+  for (const r of runs)
+    console.log(
+      `[b-balance-multistep ci] ${r.optimizer} (${r.embedding}) η=${r.lr.toPrecision(4)}: τ=0.1 step ${r.crossing['0.1'].step} ϱ ${r.crossing['0.1'].rho}; τ=0.01 step ${r.crossing['0.01'].step} ϱ ${r.crossing['0.01'].rho}`,
+    );
   for (const tau of [0.1, 0.01]) {
     const bound = 1 - tau * (1 + (2 * Math.log(N)) / N);
     const rhos = ['identity', 'coupled-rotation'].map((e) => get('Muon exact', e).crossing[String(tau)].rho);

@@ -14,7 +14,7 @@ test('balance against K: GD follows its closed form and K^{r−1}, Muon stays ab
   if (!gpu) return;
   const Ks = [30, 60, 120];
   const tau = SWEEP_TAU;
-  const r = (0.2 / 0.8) / (0.8 / 0.2);
+  const r = 0.2 / 0.8 / (0.8 / 0.2);
   const closed = (K: number) => {
     const x = (((1 - tau) * (K - 1)) / tau) ** r;
     return x / (x + K - 1);
@@ -27,11 +27,19 @@ test('balance against K: GD follows its closed form and K^{r−1}, Muon stays ab
     expect(rho('Muon exact', K), `Muon at K = ${K}`).toBeGreaterThanOrEqual(1 - tau * (1 + (2 * Math.log(K)) / K));
     expect(rho('SignGD', K), `SignGD at K = ${K}`).toBeLessThan(rho('Muon exact', K));
   }
-  const gdSlope = fitPowerLaw(Ks, Ks.map((K) => rho('GD', K))).slope;
+  const gdSlope = fitPowerLaw(
+    Ks,
+    Ks.map((K) => rho('GD', K)),
+  ).slope;
   const closedSlope = fitPowerLaw(Ks, Ks.map(closed)).slope;
   expect(Math.abs(gdSlope - closedSlope)).toBeLessThanOrEqual(0.05);
   const { predictions } = sweepPredictions(points);
-  console.log(`[balance vs K] ${Ks.map((K) => `K=${K}: GD ${rho('GD', K).toPrecision(4)}, SignGD ${rho('SignGD', K).toPrecision(4)}, Muon ${rho('Muon exact', K).toPrecision(4)}`).join('; ')}; ` +
-    predictions.filter((p) => p.name.includes('exponent')).map((p) => `${p.name}: ${p.measured.toFixed(3)} (predicted ${p.predicted})`).join('; '));
+  console.log(
+    `[balance vs K] ${Ks.map((K) => `K=${K}: GD ${rho('GD', K).toPrecision(4)}, SignGD ${rho('SignGD', K).toPrecision(4)}, Muon ${rho('Muon exact', K).toPrecision(4)}`).join('; ')}; ` +
+      predictions
+        .filter((p) => p.name.includes('exponent'))
+        .map((p) => `${p.name}: ${p.measured.toFixed(3)} (predicted ${p.predicted})`)
+        .join('; '),
+  );
   expect(predictions.filter((p) => p.name.includes('exponent'))).toHaveLength(3);
 }, 600_000);

@@ -30,13 +30,17 @@ test('b-isotropy ci: Muon update isotropic, GD not, SignGD on coupled-rotation p
   for (const e of ['identity', 'coupled-rotation']) {
     const gd = traces.find((t) => t.optimizer === 'GD' && t.embedding === e && t.lrFactor === 1)!;
     const mu = traces.find((t) => t.optimizer === 'Muon exact' && t.embedding === e && t.lrFactor === 1)!;
-    console.log(`[b-isotropy ci] ${e}: first update H_norm GD ${gd.update[0]!.hNorm} Muon ${mu.update[0]!.hNorm}; eRank(W_T) GD ${gd.w.at(-1)!.eRank.toFixed(2)} Muon ${mu.w.at(-1)!.eRank.toFixed(2)}`);
+    console.log(
+      `[b-isotropy ci] ${e}: first update H_norm GD ${gd.update[0]!.hNorm} Muon ${mu.update[0]!.hNorm}; eRank(W_T) GD ${gd.w.at(-1)!.eRank.toFixed(2)} Muon ${mu.w.at(-1)!.eRank.toFixed(2)}`,
+    );
     expect(gd.update[0]!.hNorm!).toBeLessThan(0.95);
     expect(gd.update[0]!.hNorm!).toBeLessThan(mu.update[0]!.hNorm!);
   }
   const sign = first.find((f) => f.optimizer === 'SignGD' && f.embedding === 'coupled-rotation')!;
   const s = sign.sigma;
-  console.log(`[b-isotropy ci] SignGD coupled-rotation first update σ: ${s[0].toFixed(3)}, ${s[1].toFixed(4)} … ${s[s.length - 1].toFixed(4)}: block ${(s[s.length - 1] / s[1]).toFixed(4)}, whole ${(s[s.length - 1] / s[0]).toExponential(3)}`);
+  console.log(
+    `[b-isotropy ci] SignGD coupled-rotation first update σ: ${s[0].toFixed(3)}, ${s[1].toFixed(4)} … ${s[s.length - 1].toFixed(4)}: block ${(s[s.length - 1] / s[1]).toFixed(4)}, whole ${(s[s.length - 1] / s[0]).toExponential(3)}`,
+  );
   expect(Math.abs(s[s.length - 1] / s[1] - 0.247)).toBeLessThanOrEqual(0.005);
   expect(s[s.length - 1] / s[0]).toBeLessThan(0.1);
   console.log(`[b-isotropy ci] ${(report.elapsedMs / 1000).toFixed(1)} s`);

@@ -134,7 +134,11 @@ const BAD_CALLS: BadCall[] = [
     // A buffer made outside createTensor, without STORAGE usage: the binding check names "b".
     name: 'B buffer lacks STORAGE usage',
     build: (m) => {
-      const buffer = m.gpu.device.createBuffer({ label: 'B uniform-only', size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      const buffer = m.gpu.device.createBuffer({
+        label: 'B uniform-only',
+        size: 64,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
       const b: Tensor = { batch: 1, rows: 4, cols: 4, batchStride: 0, offset: 0, dtype: 'f32', buffer, label: 'B uniform-only' };
       m.tensors.push(b);
       return { args: { a: m.zeros('A', 4, 4), b, c: m.zeros('C', 4, 4) } };
@@ -143,7 +147,10 @@ const BAD_CALLS: BadCall[] = [
   },
   {
     name: 'unknown variant name',
-    build: (m) => ({ args: { a: m.zeros('A', 4, 4), b: m.zeros('B', 4, 4), c: m.zeros('C', 4, 4) }, variant: 'naive' as MatmulVariantName }),
+    build: (m) => ({
+      args: { a: m.zeros('A', 4, 4), b: m.zeros('B', 4, 4), c: m.zeros('C', 4, 4) },
+      variant: 'naive' as MatmulVariantName,
+    }),
     message: /matmul: unknown variant "naive"/,
   },
 ];
@@ -174,7 +181,10 @@ describe('matmul bad calls reject, naming what is wrong, and leave the device us
     try {
       for (const bad of BAD_CALLS) {
         const { args, variant } = bad.build(made);
-        await expect(runCommands(gpu, async (rec) => void (await matmul(rec, args, { variant }))), bad.name).rejects.toThrow(bad.message);
+        await expect(
+          runCommands(gpu, async (rec) => void (await matmul(rec, args, { variant }))),
+          bad.name,
+        ).rejects.toThrow(bad.message);
       }
       for (const variant of ['register-blocked', 'workgroup-tiled'] as const) await validCallStillWorks(gpu, made, variant);
     } finally {

@@ -17,17 +17,28 @@ test('c-capacity-onestep ci: Muon ≈ d^{1+1/(2a)}, Muon > GD at every d', async
   const gd = points.filter((p) => p.optimizer === 'GD');
   expect(new Set(muon.map((p) => p.d))).toEqual(new Set([64, 128, 256]));
   expect(new Set(muon.map((p) => p.seed)).size).toBeGreaterThanOrEqual(4);
-  const fit = fitPowerLaw(muon.map((p) => p.d), muon.map((p) => p.capacity));
+  const fit = fitPowerLaw(
+    muon.map((p) => p.d),
+    muon.map((p) => p.capacity),
+  );
   const predicted = 1 + 1 / (2 * a);
   const gdPositive = gd.filter((p) => p.capacity > 0);
-  const gdFit = new Set(gdPositive.map((p) => p.d)).size >= 2 ? fitPowerLaw(gdPositive.map((p) => p.d), gdPositive.map((p) => p.capacity)) : undefined;
+  const gdFit =
+    new Set(gdPositive.map((p) => p.d)).size >= 2
+      ? fitPowerLaw(
+          gdPositive.map((p) => p.d),
+          gdPositive.map((p) => p.capacity),
+        )
+      : undefined;
   const mean = (list: CapacityPoint[], d: number) => {
     const sel = list.filter((p) => p.d === d);
     return sel.reduce((s, p) => s + p.capacity, 0) / sel.length;
   };
-  console.log(`[c-capacity-onestep ci] Muon exponent ${fit.slope.toFixed(3)} [${fit.slopeCI.map((v) => v.toFixed(3)).join(', ')}] (predicted ${predicted.toFixed(3)}); ` +
-    `GD exponent ${gdFit ? gdFit.slope.toFixed(3) : 'n/a'} (predicted ${(1 / (2 * a)).toFixed(3)}); mean items GD/Muon: ` +
-    [64, 128, 256].map((d) => `d=${d}: ${mean(gd, d)}/${mean(muon, d)}`).join(', '));
+  console.log(
+    `[c-capacity-onestep ci] Muon exponent ${fit.slope.toFixed(3)} [${fit.slopeCI.map((v) => v.toFixed(3)).join(', ')}] (predicted ${predicted.toFixed(3)}); ` +
+      `GD exponent ${gdFit ? gdFit.slope.toFixed(3) : 'n/a'} (predicted ${(1 / (2 * a)).toFixed(3)}); mean items GD/Muon: ` +
+      [64, 128, 256].map((d) => `d=${d}: ${mean(gd, d)}/${mean(muon, d)}`).join(', '),
+  );
   expect(Math.abs(fit.slope - predicted)).toBeLessThanOrEqual(0.25);
   for (const d of [64, 128, 256]) expect(mean(muon, d), `d = ${d}`).toBeGreaterThan(mean(gd, d));
 }, 1_800_000);

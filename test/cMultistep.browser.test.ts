@@ -19,11 +19,19 @@ test('c-multistep ci: capacity grows with t and with d; long run stops under the
   const points: MultistepPoint[] = report.measurements.filter((p) => p.series.startsWith('Muon (exact'));
   const ds = [32, 64, 128];
   const cap = (d: number, t: number) => points.find((p) => p.d === d && p.step === t)!.capacity;
-  const slopes = [1, 2, 3, 4].map((t) => fitPowerLaw(ds, ds.map((d) => cap(d, t))).slope);
+  const slopes = [1, 2, 3, 4].map(
+    (t) =>
+      fitPowerLaw(
+        ds,
+        ds.map((d) => cap(d, t)),
+      ).slope,
+  );
   const long = points.filter((p) => p.d === 32 && p.long);
-  console.log(`[c-multistep ci] capacity per d (t = 0…4): ${ds.map((d) => `d=${d}: ${[0, 1, 2, 3, 4].map((t) => cap(d, t)).join('/')}`).join('; ')}; ` +
-    `slopes ${slopes.map((s) => s.toFixed(3)).join(', ')} (predicted ${[1, 2, 3, 4].map((t) => multistepExponent(1.5, t).toFixed(3)).join(', ')}); ` +
-    `long run d=32: ${long.map((p) => p.capacity).join(' ')}; ${(report.elapsedMs / 1000).toFixed(1)} s`);
+  console.log(
+    `[c-multistep ci] capacity per d (t = 0…4): ${ds.map((d) => `d=${d}: ${[0, 1, 2, 3, 4].map((t) => cap(d, t)).join('/')}`).join('; ')}; ` +
+      `slopes ${slopes.map((s) => s.toFixed(3)).join(', ')} (predicted ${[1, 2, 3, 4].map((t) => multistepExponent(1.5, t).toFixed(3)).join(', ')}); ` +
+      `long run d=32: ${long.map((p) => p.capacity).join(' ')}; ${(report.elapsedMs / 1000).toFixed(1)} s`,
+  );
   // More steps recover more items at every d (measured t = 1 → 2: 18→23, 63→98, 154→316).
   for (const d of ds) {
     expect(cap(d, 2), `d = ${d}`).toBeGreaterThan(cap(d, 1));

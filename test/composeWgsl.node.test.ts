@@ -48,7 +48,9 @@ describe('composeWgsl', () => {
   });
 
   test('a missing import names the importing file and line', () => {
-    expect(() => compose({ 'x.wgsl': 'fn f() {}\n//#import lib/nope.wgsl' }, 'x.wgsl')).toThrow('shaders/x.wgsl:2: imports shaders/lib/nope.wgsl, which does not exist');
+    expect(() => compose({ 'x.wgsl': 'fn f() {}\n//#import lib/nope.wgsl' }, 'x.wgsl')).toThrow(
+      'shaders/x.wgsl:2: imports shaders/lib/nope.wgsl, which does not exist',
+    );
   });
 
   test('an import cycle is an error naming the chain', () => {
@@ -63,11 +65,15 @@ describe('composeWgsl', () => {
 
 describe('the shader source table', () => {
   const onDisk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? onDisk(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : []));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? onDisk(join(dir, e.name)) : e.name.endsWith('.wgsl') ? [join(dir, e.name)] : [],
+    );
 
   test('lists exactly the .wgsl files under shaders/, with their contents', () => {
     const shadersDir = join(ROOT, 'shaders');
-    const files = onDisk(shadersDir).map((f) => relative(shadersDir, f).split('\\').join('/')).sort();
+    const files = onDisk(shadersDir)
+      .map((f) => relative(shadersDir, f).split('\\').join('/'))
+      .sort();
     expect(Object.keys(SHADER_SOURCES).sort()).toEqual(files);
     for (const f of files) expect(SHADER_SOURCES[f], f).toBe(readFileSync(join(shadersDir, f), 'utf8'));
   });
@@ -80,7 +86,15 @@ describe('the shader source table', () => {
   });
 
   test('no library piece is inlined twice by hand (a kernel file declares none of the shared names)', () => {
-    const shared = ['struct RunParams', 'struct UpdateShape', 'struct MatmulParams', 'fn finite(', 'fn workgroupSum(', 'fn linear_invocation(', 'fn philox4x32('];
+    const shared = [
+      'struct RunParams',
+      'struct UpdateShape',
+      'struct MatmulParams',
+      'fn finite(',
+      'fn workgroupSum(',
+      'fn linear_invocation(',
+      'fn philox4x32(',
+    ];
     for (const [path, source] of Object.entries(SHADER_SOURCES)) {
       if (path.startsWith('lib/')) continue;
       for (const name of shared) expect(source.includes(name), `${path} declares ${name}`).toBe(false);
@@ -140,7 +154,8 @@ describe('kernel families', () => {
     for (const path of Object.keys(SHADER_SOURCES)) {
       if (path.startsWith('lib/') || SUPPORT.has(path)) continue;
       const code = composeWgsl(path, (p) => SHADER_SOURCES[p]).code;
-      for (const e of new WgslReflect(code).entry.compute) expect(owner.has(`${path}:${e.name}`), `${path}:${e.name} has no family`).toBe(true);
+      for (const e of new WgslReflect(code).entry.compute)
+        expect(owner.has(`${path}:${e.name}`), `${path}:${e.name} has no family`).toBe(true);
     }
   });
 

@@ -7,21 +7,37 @@ import type { DispatchRecord } from '../src/gpu/profiler';
 import { ProfileCollector, RunProfileSchema, withPeak } from '../src/gpu/runProfile';
 import { profileCsv, profileTable } from '../src/gpu/profileTable';
 
-const rec = (shader: string, entryPoint: string, uniforms: Record<string, Record<string, number>>, extra: Partial<DispatchRecord> = {}): DispatchRecord => ({
-  shader, entryPoint, uniforms, workgroups: [1, 1, 1], bufferBytes: {}, ...extra,
+const rec = (
+  shader: string,
+  entryPoint: string,
+  uniforms: Record<string, Record<string, number>>,
+  extra: Partial<DispatchRecord> = {},
+): DispatchRecord => ({
+  shader,
+  entryPoint,
+  uniforms,
+  workgroups: [1, 1, 1],
+  bufferBytes: {},
+  ...extra,
 });
 
 describe('dispatch cost model', () => {
   test('matmul: 2·M·N·K·batch FLOPs; A shared (stride 0) is read once; β ≠ 0 reads C too', () => {
-    const c = dispatchCost(rec('matmul', 'matmul_register_blocked', { params: { M: 8, N: 4, K: 16, batch: 3, batchStrideA: 0, batchStrideB: 64, beta: 1 } }));
+    const c = dispatchCost(
+      rec('matmul', 'matmul_register_blocked', { params: { M: 8, N: 4, K: 16, batch: 3, batchStrideA: 0, batchStrideB: 64, beta: 1 } }),
+    );
     expect(c).toEqual({ flops: 2 * 8 * 4 * 16 * 3, bytes: 4 * (8 * 16 + 16 * 4 * 3 + 8 * 4 * 3 * 2), model: 'exact' });
   });
   test('symmetric gram: M(M+1)·K per matrix', () => {
-    const c = dispatchCost(rec('matmul_blocked_quad', 'gram_symmetric_quad', { params: { M: 16, N: 16, K: 32, batch: 2, batchStrideA: 512, beta: 0 } }));
+    const c = dispatchCost(
+      rec('matmul_blocked_quad', 'gram_symmetric_quad', { params: { M: 16, N: 16, K: 32, batch: 2, batchStrideA: 512, beta: 0 } }),
+    );
     expect(c).toEqual({ flops: 16 * 17 * 32 * 2, bytes: 4 * (16 * 32 * 2 + 16 * 16 * 2), model: 'exact' });
   });
   test('fma_peak: 64 FLOPs per invocation per trip; copy_bandwidth: 32 bytes per vec4', () => {
-    expect(dispatchCost(rec('fma_peak', 'fma_peak', { fmaParams: { iterations: 10, a: 1, b: 1 } }, { workgroups: [3, 1, 1] })).flops).toBe(3 * 64 * 10 * 64);
+    expect(dispatchCost(rec('fma_peak', 'fma_peak', { fmaParams: { iterations: 10, a: 1, b: 1 } }, { workgroups: [3, 1, 1] })).flops).toBe(
+      3 * 64 * 10 * 64,
+    );
     expect(dispatchCost(rec('fma_peak', 'copy_bandwidth', { copyParams: { count: 1000 } })).bytes).toBe(32_000);
   });
   test('no model: no FLOPs, the bound buffers as bytes', () => {
@@ -31,12 +47,31 @@ describe('dispatch cost model', () => {
 });
 
 describe('profile summary', () => {
-  const mm = (M: number): DispatchRecord => rec('matmul', 'matmul_register_blocked', { params: { M, N: M, K: M, batch: 1, batchStrideA: 0, batchStrideB: 0, beta: 0 } });
+  const mm = (M: number): DispatchRecord =>
+    rec('matmul', 'matmul_register_blocked', { params: { M, N: M, K: M, batch: 1, batchStrideA: 0, batchStrideB: 0, beta: 0 } });
   const collect = () => {
     const c = new ProfileCollector();
     // Step 0: two matmuls + one untimed-by-quantization pass; step 1: one matmul + the update.
-    c.add({ passes: [{ label: 'mm', ns: 2e6, dispatch: mm(100) }, { label: 'mm', ns: 1e6, dispatch: mm(100) }], labels: ['mm', 'mm', 'upd'], kernels: ['matmul:matmul_register_blocked', 'matmul:matmul_register_blocked', 'opt:upd'], dropped: 1, untimed: 0 });
-    c.add({ passes: [{ label: 'mm', ns: 3e6, dispatch: mm(100) }, { label: 'upd', ns: 4e6, dispatch: rec('opt', 'upd', {}, { bufferBytes: { w: 4000 } }) }], labels: ['mm', 'upd'], kernels: ['matmul:matmul_register_blocked', 'opt:upd'], dropped: 0, untimed: 0 });
+    c.add({
+      passes: [
+        { label: 'mm', ns: 2e6, dispatch: mm(100) },
+        { label: 'mm', ns: 1e6, dispatch: mm(100) },
+      ],
+      labels: ['mm', 'mm', 'upd'],
+      kernels: ['matmul:matmul_register_blocked', 'matmul:matmul_register_blocked', 'opt:upd'],
+      dropped: 1,
+      untimed: 0,
+    });
+    c.add({
+      passes: [
+        { label: 'mm', ns: 3e6, dispatch: mm(100) },
+        { label: 'upd', ns: 4e6, dispatch: rec('opt', 'upd', {}, { bufferBytes: { w: 4000 } }) },
+      ],
+      labels: ['mm', 'upd'],
+      kernels: ['matmul:matmul_register_blocked', 'opt:upd'],
+      dropped: 0,
+      untimed: 0,
+    });
     c.add({ passes: [], labels: [], kernels: [], dropped: 0, untimed: 0 }); // empty: not a step
     return c;
   };

@@ -500,7 +500,11 @@ describe('transformer figures', { timeout: 60_000 }, () => {
     expect(accuracy.counts['seed 10']).toEqual({ point: 3, 'line mark': 1 });
     expect(accuracy.counts['seed 11']).toEqual({ point: 3, 'line mark': 1 });
     // A mixed-optimizer model has no optimizer colour: every mark is the neutral grey.
-    const strokes = new Set(svgMarks(accuracy.svg).filter((m) => m.label?.startsWith('seed')).map((m) => m.stroke?.toLowerCase()));
+    const strokes = new Set(
+      svgMarks(accuracy.svg)
+        .filter((m) => m.label?.startsWith('seed'))
+        .map((m) => m.stroke?.toLowerCase()),
+    );
     expect(strokes).toEqual(new Set(['#555555']));
   });
 

@@ -71,7 +71,12 @@ describe('fma peak kernel', () => {
   test('runs exactly the trip count it claims: a = b = 1 counts trips, FLOPs = trips × invocations × 64', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
-    for (const [invocations, n] of [[192, 1000], [64, 1], [128, 0], [1024, 257]] as const) {
+    for (const [invocations, n] of [
+      [192, 1000],
+      [64, 1],
+      [128, 0],
+      [1024, 257],
+    ] as const) {
       const { out, flops } = await withErrorScopes(gpu, () => run(gpu, invocations, n, 1, 1));
       expect(flops).toBe(invocations * n * flopsPerTripFromShader());
       expect(fmaPeakFlops(invocations, n)).toBe(flops);
@@ -87,7 +92,11 @@ describe('fma peak kernel', () => {
   test('computes the FMA recurrence: GPU against the Float64 chain within the derived bound', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
-    for (const [invocations, n, a, b] of [[256, 777, 0.99609375, 0.5], [64, 33, -0.75, 1.25], [128, 100, 1.01, -0.25]] as const) {
+    for (const [invocations, n, a, b] of [
+      [256, 777, 0.99609375, 0.5],
+      [64, 33, -0.75, 1.25],
+      [128, 100, 1.01, -0.25],
+    ] as const) {
       const { out } = await withErrorScopes(gpu, () => run(gpu, invocations, n, a, b));
       let worst = 0;
       for (let i = 0; i < invocations; i++) {
@@ -110,9 +119,11 @@ describe('fma peak kernel', () => {
     const dst = uploadTensor(gpu, { rows: data.length, cols: 1, label: 'copy dst' }, new Float32Array(data.length).fill(-1));
     try {
       let bytes = 0;
-      await withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
-        bytes = await recordCopyBandwidth(rec, { src: src.buffer, dst: dst.buffer, vec4s });
-      }));
+      await withErrorScopes(gpu, () =>
+        runCommands(gpu, async (rec) => {
+          bytes = await recordCopyBandwidth(rec, { src: src.buffer, dst: dst.buffer, vec4s });
+        }),
+      );
       expect(bytes).toBe(2 * 16 * vec4s);
       const got = await readTensor(gpu, dst);
       let wrong = 0;

@@ -111,7 +111,11 @@ describe('gather by hand: a batch-1 view is shared', () => {
   test('CPU twin', () => {
     const out = hostTensor({ batch: 2, rows: 2, cols: 2 });
     const tables = hostTensor({ batch: 2, rows: 2, cols: 2, data: Float64Array.from(TWO_TABLES) });
-    gatherRowsCpu({ src: runRange(tables, 1, 1), index: hostTensor({ batch: 2, rows: 2, cols: 1, dtype: 'u32', data: Uint32Array.from(VIEW_DRAWS) }), out });
+    gatherRowsCpu({
+      src: runRange(tables, 1, 1),
+      index: hostTensor({ batch: 2, rows: 2, cols: 1, dtype: 'u32', data: Uint32Array.from(VIEW_DRAWS) }),
+      out,
+    });
     expect([...out.data]).toEqual(VIEW_GATHERED);
   });
 
@@ -165,27 +169,51 @@ describe('gather rejects bad calls before dispatch, naming the operand', () => {
   const cases: { name: string; change: (ops: Ops, gpu: Gpu, created: Tensor[]) => Ops; message: RegExp }[] = [
     {
       name: 'src cols ≠ out cols',
-      change: (ops, gpu, created) => ({ ...ops, src: (created.push(createTensor(gpu, { rows: 5, cols: 3, label: 'narrow' })), created.at(-1)!) }),
+      change: (ops, gpu, created) => ({
+        ...ops,
+        src: (created.push(createTensor(gpu, { rows: 5, cols: 3, label: 'narrow' })), created.at(-1)!),
+      }),
       message: /gather operand src has 3 columns but operand out has 4/,
     },
     {
       name: 'index rows ≠ out rows',
-      change: (ops, gpu, created) => ({ ...ops, index: (created.push(createTensor(gpu, { batch: 2, rows: 4, cols: 1, dtype: 'u32', label: 'i' })), created.at(-1)!) }),
+      change: (ops, gpu, created) => ({
+        ...ops,
+        index: (created.push(createTensor(gpu, { batch: 2, rows: 4, cols: 1, dtype: 'u32', label: 'i' })), created.at(-1)!),
+      }),
       message: /gather operand index has 4 rows but operand out has 3/,
     },
     {
       name: 'index batch neither 1 nor out batch',
-      change: (ops, gpu, created) => ({ ...ops, index: (created.push(createTensor(gpu, { batch: 3, rows: 3, cols: 1, dtype: 'u32', label: 'i' })), created.at(-1)!) }),
+      change: (ops, gpu, created) => ({
+        ...ops,
+        index: (created.push(createTensor(gpu, { batch: 3, rows: 3, cols: 1, dtype: 'u32', label: 'i' })), created.at(-1)!),
+      }),
       message: /gather operand index has batch 3; expected 1 \(shared\) or 2/,
     },
     {
       name: 'src batch neither 1 nor out batch',
-      change: (ops, gpu, created) => ({ ...ops, src: (created.push(createTensor(gpu, { batch: 3, rows: 5, cols: 4, label: 's' })), created.at(-1)!) }),
+      change: (ops, gpu, created) => ({
+        ...ops,
+        src: (created.push(createTensor(gpu, { batch: 3, rows: 5, cols: 4, label: 's' })), created.at(-1)!),
+      }),
       message: /gather operand src has batch 3; expected 1 \(shared\) or 2/,
     },
-    { name: 'index dtype f32', change: (ops) => ({ ...ops, index: { ...ops.index, dtype: 'f32' } }), message: /gather operand index: dtype must be u32, got f32/ },
-    { name: 'src dtype u32', change: (ops) => ({ ...ops, src: { ...ops.src, dtype: 'u32' } }), message: /gather operand src: dtype must be f32, got u32/ },
-    { name: 'index with 2 columns', change: (ops) => ({ ...ops, index: { ...ops.index, rows: 3, cols: 2, batch: 1 } }), message: /gather operand index is 1×3×2; expected \[batch, rows, 1\]/ },
+    {
+      name: 'index dtype f32',
+      change: (ops) => ({ ...ops, index: { ...ops.index, dtype: 'f32' } }),
+      message: /gather operand index: dtype must be u32, got f32/,
+    },
+    {
+      name: 'src dtype u32',
+      change: (ops) => ({ ...ops, src: { ...ops.src, dtype: 'u32' } }),
+      message: /gather operand src: dtype must be f32, got u32/,
+    },
+    {
+      name: 'index with 2 columns',
+      change: (ops) => ({ ...ops, index: { ...ops.index, rows: 3, cols: 2, batch: 1 } }),
+      message: /gather operand index is 1×3×2; expected \[batch, rows, 1\]/,
+    },
     {
       // The layout claims 10 table rows (160 bytes) but the buffer holds 5 (80 bytes).
       name: 'src buffer too small for its layout',

@@ -40,13 +40,20 @@ describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? 
       },
     });
     const summary = existsSync(join(out, 'summary.txt')) ? readFileSync(join(out, 'summary.txt'), 'utf8') : '';
-    const logs = ['env', 'check'].map((s) => join(out, `${s}.log`)).filter(existsSync).map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-3000)}`);
+    const logs = ['env', 'check']
+      .map((s) => join(out, `${s}.log`))
+      .filter(existsSync)
+      .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').slice(-3000)}`);
     expect(run.status, `${run.stdout}\n${run.stderr}\n${logs.join('\n')}`).toBe(0);
     expect(summary).toMatch(/^host +node$/m);
     expect(summary).toMatch(/FALLBACK adapter/);
     for (const step of ['env', 'check', 'bench-fma-peak', 'run-a-noiseless-ci']) expect(summary).toMatch(new RegExp(`^ok +${step} `, 'm'));
 
-    const env = JSON.parse(readFileSync(join(out, 'env.json'), 'utf8')) as { host: string; adapter: { isFallbackAdapter: boolean }; adapterChoice?: { source: string } };
+    const env = JSON.parse(readFileSync(join(out, 'env.json'), 'utf8')) as {
+      host: string;
+      adapter: { isFallbackAdapter: boolean };
+      adapterChoice?: { source: string };
+    };
     expect(env.host).toBe('node');
     expect(env.adapter.isFallbackAdapter).toBe(true);
     expect(env.adapterChoice?.source).toBeDefined();
@@ -62,7 +69,10 @@ describe.skipIf(tools.length > 0)(`gpu-check.sh on this machine${tools.length ? 
 
     const bench = JSON.parse(readFileSync(join(out, 'bench-fma-peak.json'), 'utf8')) as { rows: { gflops: number }[] };
     expect(bench.rows[0].gflops).toBeGreaterThan(0);
-    const preset = JSON.parse(readFileSync(join(out, 'runs', 'a-noiseless-ci', 'summary.json'), 'utf8')) as { preset: string; predictions: unknown[] };
+    const preset = JSON.parse(readFileSync(join(out, 'runs', 'a-noiseless-ci', 'summary.json'), 'utf8')) as {
+      preset: string;
+      predictions: unknown[];
+    };
     expect(preset.preset).toBe('a-noiseless');
     expect(preset.predictions.length).toBeGreaterThan(0);
     expect(summary).toMatch(/a-noiseless ci: \d+ agree/);

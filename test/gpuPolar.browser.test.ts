@@ -20,16 +20,30 @@ for (const a of [1.5, 2]) {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
     for (const d of [16, 32]) {
-      const task = await createGpuTask(gpu, { N: 512, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: a }, taskSeed: 3 });
+      const task = await createGpuTask(gpu, {
+        N: 512,
+        dIn: d,
+        dOut: d,
+        embedding: 'gaussian',
+        frequency: { kind: 'power', powerExponent: a },
+        taskSeed: 3,
+      });
       try {
         const [gd] = await withErrorScopes(gpu, () => firstDirections(gpu, task, [{ name: 'gd' }]));
         const s = singularValues(gd.direction, d, d);
         const polar = await withErrorScopes(gpu, () => gpuExactPolar(gpu, gd.direction, d, d));
         const reference = polarFactor(gd.direction, d, d);
         const err = spectralDistance(polar.direction, reference, d, d);
-        const [cGpu, cF64] = (await evaluateAtStepSizes(gpu, task, [polar.direction, Float32Array.from(reference)].map((direction) => ({ direction: { direction, rows: d, cols: d }, eta: 1 }))))
-          .map((e) => capacity(e.correct));
-        console.log(`a = ${a}, d = ${d}: σ_min/σ_max = ${(s[d - 1] / s[0]).toExponential(2)}, items GPU ${cGpu} vs f64 ${cF64}, ‖ΔUVᵀ‖₂ = ${err.toExponential(2)}, ${polar.steps} steps, residual ${polar.residual.toExponential(2)}`);
+        const [cGpu, cF64] = (
+          await evaluateAtStepSizes(
+            gpu,
+            task,
+            [polar.direction, Float32Array.from(reference)].map((direction) => ({ direction: { direction, rows: d, cols: d }, eta: 1 })),
+          )
+        ).map((e) => capacity(e.correct));
+        console.log(
+          `a = ${a}, d = ${d}: σ_min/σ_max = ${(s[d - 1] / s[0]).toExponential(2)}, items GPU ${cGpu} vs f64 ${cF64}, ‖ΔUVᵀ‖₂ = ${err.toExponential(2)}, ${polar.steps} steps, residual ${polar.residual.toExponential(2)}`,
+        );
         expect(polar.converged, 'the stop rule reached its tolerance').toBe(true);
         expect(Math.abs(cGpu - cF64), `d = ${d}`).toBeLessThanOrEqual(crossCheckBand(cF64));
         expect(cF64).toBeGreaterThan(0);

@@ -74,7 +74,12 @@ function alive(pid: number): boolean {
  */
 export async function startLocalSlurm(): Promise<StartResult> {
   const missing = [...DAEMONS, ...CLIENTS].filter((c) => !locate(c));
-  if (missing.length) return { ok: false, missing, reason: `Slurm is not installed (missing ${missing.join(', ')}): apt-get install -y slurmctld slurmd munge` };
+  if (missing.length)
+    return {
+      ok: false,
+      missing,
+      reason: `Slurm is not installed (missing ${missing.join(', ')}): apt-get install -y slurmctld slurmd munge`,
+    };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'not root: a single-node slurmd must run as root to start jobs' };
   const bin = Object.fromEntries([...DAEMONS, ...CLIENTS].map((c) => [c, locate(c)!]));
   const dir = mkdtempSync(join(tmpdir(), 'muonlab-slurm-'));
@@ -86,39 +91,42 @@ export async function startLocalSlurm(): Promise<StartResult> {
   const node = hostname().split('.')[0];
   const [ctldPort, slurmdPort] = [await freePort(), await freePort()];
   const conf = join(dir, 'slurm.conf');
-  writeFileSync(conf, [
-    'ClusterName=muonlabtest',
-    `SlurmctldHost=${node}(127.0.0.1)`,
-    `SlurmctldPort=${ctldPort}`,
-    `SlurmdPort=${slurmdPort}`,
-    'SlurmUser=root',
-    'SlurmdUser=root',
-    'AuthType=auth/munge',
-    'CredType=cred/munge',
-    `AuthInfo=socket=${socket}`,
-    `StateSaveLocation=${dir}/state`,
-    `SlurmdSpoolDir=${dir}/spool`,
-    `SlurmctldPidFile=${dir}/slurmctld.pid`,
-    `SlurmdPidFile=${dir}/slurmd.pid`,
-    `SlurmctldLogFile=${dir}/log/slurmctld.log`,
-    `SlurmdLogFile=${dir}/log/slurmd.log`,
-    // No cgroups: linuxproc tracks a job's processes by parentage, task/none binds nothing.
-    'ProctrackType=proctrack/linuxproc',
-    'TaskPlugin=task/none',
-    'JobAcctGatherType=jobacct_gather/none',
-    'AccountingStorageType=accounting_storage/none',
-    'JobCompType=jobcomp/none',
-    'SchedulerType=sched/backfill',
-    'SelectType=select/cons_tres',
-    'SelectTypeParameters=CR_Core',
-    'MpiDefault=none',
-    'ReturnToService=2',
-    // Finished jobs stay visible to scontrol/squeue for 10 minutes (no accounting database here).
-    'MinJobAge=600',
-    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN`,
-    'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      'ClusterName=muonlabtest',
+      `SlurmctldHost=${node}(127.0.0.1)`,
+      `SlurmctldPort=${ctldPort}`,
+      `SlurmdPort=${slurmdPort}`,
+      'SlurmUser=root',
+      'SlurmdUser=root',
+      'AuthType=auth/munge',
+      'CredType=cred/munge',
+      `AuthInfo=socket=${socket}`,
+      `StateSaveLocation=${dir}/state`,
+      `SlurmdSpoolDir=${dir}/spool`,
+      `SlurmctldPidFile=${dir}/slurmctld.pid`,
+      `SlurmdPidFile=${dir}/slurmd.pid`,
+      `SlurmctldLogFile=${dir}/log/slurmctld.log`,
+      `SlurmdLogFile=${dir}/log/slurmd.log`,
+      // No cgroups: linuxproc tracks a job's processes by parentage, task/none binds nothing.
+      'ProctrackType=proctrack/linuxproc',
+      'TaskPlugin=task/none',
+      'JobAcctGatherType=jobacct_gather/none',
+      'AccountingStorageType=accounting_storage/none',
+      'JobCompType=jobcomp/none',
+      'SchedulerType=sched/backfill',
+      'SelectType=select/cons_tres',
+      'SelectTypeParameters=CR_Core',
+      'MpiDefault=none',
+      'ReturnToService=2',
+      // Finished jobs stay visible to scontrol/squeue for 10 minutes (no accounting database here).
+      'MinJobAge=600',
+      `NodeName=${node} NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN`,
+      'PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP',
+      '',
+    ].join('\n'),
+  );
   const env = { SLURM_CONF: conf };
   const childEnv = { ...process.env, ...env };
   const logs = ['munged.log', 'slurmctld.log', 'slurmd.log'].map((f) => join(dir, 'log', f));
@@ -134,12 +142,26 @@ export async function startLocalSlurm(): Promise<StartResult> {
   };
 
   try {
-    execFileSync(bin.munged, ['--force', `--socket=${socket}`, `--key-file=${key}`, `--log-file=${logs[0]}`, `--pid-file=${dir}/munged.pid`, `--seed-file=${dir}/munged.seed`], { stdio: 'pipe' });
+    execFileSync(
+      bin.munged,
+      [
+        '--force',
+        `--socket=${socket}`,
+        `--key-file=${key}`,
+        `--log-file=${logs[0]}`,
+        `--pid-file=${dir}/munged.pid`,
+        `--seed-file=${dir}/munged.seed`,
+      ],
+      { stdio: 'pipe' },
+    );
     execFileSync(bin.slurmctld, ['-c', '-f', conf], { env: childEnv, stdio: 'pipe' });
     execFileSync(bin.slurmd, ['-f', conf], { env: childEnv, stdio: 'pipe' });
   } catch (err) {
     await stop();
-    return { ok: false, reason: `a Slurm daemon did not start: ${(err as Error).message}\n${logs.map((l) => `${l}:\n${tail(l)}`).join('\n')}` };
+    return {
+      ok: false,
+      reason: `a Slurm daemon did not start: ${(err as Error).message}\n${logs.map((l) => `${l}:\n${tail(l)}`).join('\n')}`,
+    };
   }
   for (let i = 0; i < 150; i++) {
     const state = spawnSync(bin.sinfo, ['-h', '-o', '%T'], { env: childEnv, encoding: 'utf8' }).stdout?.trim();

@@ -32,7 +32,10 @@ for (const variant of MATMUL_VARIANTS) {
         const r = await withErrorScopes(gpu, () => runMatmulCase(gpu, c, variant.name));
         const cmp = compareToReference(r.got, r.want, toleranceFor(r.magnitude, r.K));
         expect(cmp.nonFinite, 'non-finite outputs').toBe(0);
-        expect(cmp.worstRatio, `worst error ${cmp.maxAbsError} at ${cmp.worstIndex} (got ${cmp.worstGot}, want ${cmp.worstWant})`).toBeLessThanOrEqual(1);
+        expect(
+          cmp.worstRatio,
+          `worst error ${cmp.maxAbsError} at ${cmp.worstIndex} (got ${cmp.worstGot}, want ${cmp.worstWant})`,
+        ).toBeLessThanOrEqual(1);
       });
     }
   });

@@ -20,7 +20,10 @@ import type { PresetCell } from '../src/experiments/presets/types';
 const raw = {
   name: 'merge-test',
   task: { N: 40, dIn: 4, dOut: 4, embedding: 'gaussian' },
-  optimizers: [{ name: 'gd', lr: 1 }, { name: 'muon', lr: 0.5, label: 'muon' }],
+  optimizers: [
+    { name: 'gd', lr: 1 },
+    { name: 'muon', lr: 0.5, label: 'muon' },
+  ],
   training: { steps: 2 },
   sweep: [{ path: 'task.dIn', values: [4, 8, 16] }],
 };
@@ -41,12 +44,27 @@ function writeShard(out: string, config: ExperimentConfig, shard: string): strin
     const finalPerItem = [0, 1].map((run) => {
       const n = Math.round(trueCapacity(run, d));
       const correct = Uint8Array.from({ length: 40 }, (_, i) => (i < n ? 1 : 0));
-      return { run, step: 2, pCorrect: b64(new Float32Array(40).fill(0.5)), correct: b64(correct), loss: b64(new Float32Array(40).fill(1)) };
+      return {
+        run,
+        step: 2,
+        pCorrect: b64(new Float32Array(40).fill(0.5)),
+        correct: b64(correct),
+        loss: b64(new Float32Array(40).fill(1)),
+      };
     });
     for (const step of [0, 2]) {
       for (const run of [0, 1]) {
         // The record's capacity counts evalItems only (here one less): the summary must prefer the per-item file.
-        appendRecord(dir, cell.id, { run, optimizer: run === 0 ? 'gd' : 'muon', runSeed: 0, step, loss: 3 - step, capacity: step === 0 ? 0 : Math.round(trueCapacity(run, d)) - 1, diverged: false, divergedAtStep: null });
+        appendRecord(dir, cell.id, {
+          run,
+          optimizer: run === 0 ? 'gd' : 'muon',
+          runSeed: 0,
+          step,
+          loss: 3 - step,
+          capacity: step === 0 ? 0 : Math.round(trueCapacity(run, d)) - 1,
+          diverged: false,
+          divergedAtStep: null,
+        });
       }
     }
     // A shard summary with wrong numbers: merge must not use them.
@@ -80,7 +98,10 @@ describe('merge: config sweeps', () => {
     }
     const ds = [4, 8, 16];
     for (const [k, optimizer] of ['gd', 'muon'].entries()) {
-      const want = fitPowerLaw(ds, ds.map((d) => Math.round(trueCapacity(k, d))));
+      const want = fitPowerLaw(
+        ds,
+        ds.map((d) => Math.round(trueCapacity(k, d))),
+      );
       const fit = summary.fits.find((f: { optimizer: string }) => f.optimizer === optimizer);
       expect(fit.axis).toBe('task.dIn');
       expect(fit.slope).toBeCloseTo(want.slope, 12);
@@ -95,7 +116,9 @@ describe('merge: config sweeps', () => {
     const b = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-b-')), config, '2/2');
     const out = join(mkdtempSync(join(tmpdir(), 'muonlab-m-')), 'merged');
     mergeRuns([a, b], out);
-    const lines = readFileSync(join(out, 'metrics.csv'), 'utf8').split('\r\n').filter((l) => l);
+    const lines = readFileSync(join(out, 'metrics.csv'), 'utf8')
+      .split('\r\n')
+      .filter((l) => l);
     expect(lines[0]).toBe('cell,run,optimizer,runSeed,step,metric,value');
     // Cell ids of a sweep contain no comma here; split is a plain CSV parse for this data.
     const rows = lines.slice(1).map((l) => l.split(','));
@@ -106,7 +129,8 @@ describe('merge: config sweeps', () => {
       const d = cell.config.task.dIn;
       for (const run of [0, 1]) {
         for (const step of [0, 2]) {
-          const of = (metric: string) => rows.filter((r) => r[0] === cell.id && r[1] === String(run) && r[4] === String(step) && r[5] === metric);
+          const of = (metric: string) =>
+            rows.filter((r) => r[0] === cell.id && r[1] === String(run) && r[4] === String(step) && r[5] === metric);
           expect(of('loss').map((r) => Number(r[6]))).toEqual([3 - step]);
           expect(of('capacity').map((r) => Number(r[6]))).toEqual([step === 0 ? 0 : Math.round(trueCapacity(run, d)) - 1]);
           expect(of('diverged').map((r) => r[6])).toEqual(['0']);
@@ -131,7 +155,7 @@ describe('merge: config sweeps', () => {
 });
 
 describe('config run plots', () => {
-  test('the page\'s live figures from a run folder: the loss figure has every (cell, optimizer) curve with its steps', async () => {
+  test("the page's live figures from a run folder: the loss figure has every (cell, optimizer) curve with its steps", async () => {
     const config = parseExperimentConfig(raw);
     const root = writeShard(mkdtempSync(join(tmpdir(), 'muonlab-p-')), config, '1/1');
     const figures = sweepFigures(root);
@@ -154,7 +178,15 @@ describe('merge: preset cells', () => {
   ];
   const manifest = { schema: 'muonlab.preset-run/1' as const, preset: 'b-balance-onestep', scale: 'ci' as const, cells };
   const writeCell = (dir: string, cell: PresetCell) =>
-    writeJsonAtomic(join(presetCellDirectory(dir, cell), 'result.json'), { schema: 'muonlab.preset-cell/1', preset: 'b-balance-onestep', scale: 'ci', cell, result: { x: cell.cost }, elapsedMs: 1, createdAt: 'now' });
+    writeJsonAtomic(join(presetCellDirectory(dir, cell), 'result.json'), {
+      schema: 'muonlab.preset-cell/1',
+      preset: 'b-balance-onestep',
+      scale: 'ci',
+      cell,
+      result: { x: cell.cost },
+      elapsedMs: 1,
+      createdAt: 'now',
+    });
 
   test('shards partition the cells by cost; --resume skips cells with a result; merge copies all and reports none missing', () => {
     const shards = [1, 2].map((i) => planPresetCells('/nonexistent', cells, { shard: `${i}/2` }).todo.map((c) => c.id));
@@ -163,7 +195,11 @@ describe('merge: preset cells', () => {
     const dirs = [1, 2].map((i) => {
       const dir = mkdtempSync(join(tmpdir(), `muonlab-p${i}-`));
       ensurePresetManifest(dir, manifest);
-      for (const id of shards[i - 1]) writeCell(dir, cells.find((c) => c.id === id)!);
+      for (const id of shards[i - 1])
+        writeCell(
+          dir,
+          cells.find((c) => c.id === id)!,
+        );
       return dir;
     });
     expect(planPresetCells(dirs[0], cells, { resume: true }).todo.map((c) => c.id)).toEqual(['coupled-rotation', 'third']);
@@ -182,7 +218,9 @@ describe('merge: preset cells', () => {
     const b = mkdtempSync(join(tmpdir(), 'muonlab-p-'));
     ensurePresetManifest(b, { ...manifest, scale: 'quick' });
     expect(() => mergeRuns([a, b], join(mkdtempSync(join(tmpdir(), 'm-')), 'x'))).toThrow(/mismatched configs: .*scale ci vs quick/);
-    expect(() => ensurePresetManifest(a, { ...manifest, preset: 'c-capacity-onestep' })).toThrow(/holds results of another run \(preset b-balance-onestep vs c-capacity-onestep\)/);
+    expect(() => ensurePresetManifest(a, { ...manifest, preset: 'c-capacity-onestep' })).toThrow(
+      /holds results of another run \(preset b-balance-onestep vs c-capacity-onestep\)/,
+    );
     // Without --resume/--shard a run starts over: the old manifest is replaced and its results removed.
     writeCell(a, cells[0]);
     ensurePresetManifest(a, { ...manifest, scale: 'quick' }, false);

@@ -55,7 +55,15 @@ describe('recall', () => {
     ]);
   });
   test('log-spaced rank buckets: 1, 2–3, 4–7, …', () => {
-    expect(logRankBuckets([0, 1, 2, 3, 4, 7, 8])).toEqual(['ranks 1-1', 'ranks 2-3', 'ranks 2-3', 'ranks 4-7', 'ranks 4-7', 'ranks 8-15', 'ranks 8-15']);
+    expect(logRankBuckets([0, 1, 2, 3, 4, 7, 8])).toEqual([
+      'ranks 1-1',
+      'ranks 2-3',
+      'ranks 2-3',
+      'ranks 4-7',
+      'ranks 4-7',
+      'ranks 8-15',
+      'ranks 8-15',
+    ]);
   });
 });
 
@@ -73,14 +81,20 @@ describe('fits', () => {
   });
   test('power law y = 3·x^1.5 is recovered exactly; non-positive points are rejected', () => {
     const x = [64, 128, 256, 512];
-    const f = fitPowerLaw(x, x.map((v) => 3 * v ** 1.5));
+    const f = fitPowerLaw(
+      x,
+      x.map((v) => 3 * v ** 1.5),
+    );
     expect(f.slope).toBeCloseTo(1.5, 10);
     expect(Math.exp(f.intercept)).toBeCloseTo(3, 8);
     expect(() => fitPowerLaw([1, 2], [1, 0])).toThrow(/point 1/);
   });
   test('C_a = c1 + c2/a: exponents 1 + 1/(2a) give (1, 0.5)', () => {
     const a = [1.25, 1.5, 2, 3];
-    const { c1, c2 } = fitExponentLaw(a, a.map((v) => 1 + 1 / (2 * v)));
+    const { c1, c2 } = fitExponentLaw(
+      a,
+      a.map((v) => 1 + 1 / (2 * v)),
+    );
     expect(c1).toBeCloseTo(1, 10);
     expect(c2).toBeCloseTo(0.5, 10);
   });

@@ -50,9 +50,15 @@ describe('newton-schulz exact (cushioned lifting + purification, stop rule) agai
       for (let b = 0; b < c.batch; b++) {
         const got = r.got.subarray(b * per, (b + 1) * per);
         const want = r.want.subarray(b * per, (b + 1) * per);
-        const err = spectralNorm(Array.from(got, (g, i) => g - want[i]), c.rows, c.cols);
+        const err = spectralNorm(
+          Array.from(got, (g, i) => g - want[i]),
+          c.rows,
+          c.cols,
+        );
         const tol = exactTolerance(r.inputs[b], c.rows, c.cols, c.zeros ?? 0);
-        console.log(`${nsCaseId(c)} run ${b}: ‖GPU − UVᵀ‖₂ = ${err.toExponential(2)} (tol ${tol.toExponential(2)}), ${r.exactSteps![b]} steps, residual ${r.exactStepChange![b].toExponential(2)}`);
+        console.log(
+          `${nsCaseId(c)} run ${b}: ‖GPU − UVᵀ‖₂ = ${err.toExponential(2)} (tol ${tol.toExponential(2)}), ${r.exactSteps![b]} steps, residual ${r.exactStepChange![b].toExponential(2)}`,
+        );
         expect(err, `run ${b}: ‖GPU − UVᵀ‖₂ after ${r.exactSteps![b]} steps`).toBeLessThanOrEqual(tol);
         expect(r.exactSteps![b]).toBeGreaterThanOrEqual(EXACT_FIRST_CHECKED_STEP);
         expect(r.exactSteps![b]).toBeLessThanOrEqual(EXACT_MAX_STEPS);
@@ -84,10 +90,12 @@ describe('batching is exact', () => {
     const together = createTensor(gpu, { batch: 3, rows, cols, label: 'batched' });
     const apart = createTensor(gpu, { batch: 3, rows, cols, label: 'separate' });
     try {
-      await withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
-        await newtonSchulz(rec, { input, output: together, orth });
-        for (let r = 0; r < 3; r++) await newtonSchulz(rec, { input: runRange(input, r, 1), output: runRange(apart, r, 1), orth });
-      }));
+      await withErrorScopes(gpu, () =>
+        runCommands(gpu, async (rec) => {
+          await newtonSchulz(rec, { input, output: together, orth });
+          for (let r = 0; r < 3; r++) await newtonSchulz(rec, { input: runRange(input, r, 1), output: runRange(apart, r, 1), orth });
+        }),
+      );
       const a = await readTensor(gpu, together);
       const b = await readTensor(gpu, apart);
       expect(a.every(Number.isFinite)).toBe(true);

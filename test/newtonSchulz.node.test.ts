@@ -11,8 +11,18 @@
 import { describe, expect, test } from 'vitest';
 import { newtonSchulzCpu, nsSchedule, POLAR_EXPRESS_TAIL, type NsTriple } from '../src/cpu/newtonSchulz';
 import {
-  designLiftingSchedule, EXACT_CUSHION, EXACT_FIRST_CHECKED_STEP, EXACT_LIFT_STEPS, EXACT_LOWER_BOUND, EXACT_MAX_STEPS,
-  EXACT_SCALE_SAFETY, exactPolarCpu, exactStopStep, exactTransfer, minimaxOddQuintic, powerOfTwoScale,
+  designLiftingSchedule,
+  EXACT_CUSHION,
+  EXACT_FIRST_CHECKED_STEP,
+  EXACT_LIFT_STEPS,
+  EXACT_LOWER_BOUND,
+  EXACT_MAX_STEPS,
+  EXACT_SCALE_SAFETY,
+  exactPolarCpu,
+  exactStopStep,
+  exactTransfer,
+  minimaxOddQuintic,
+  powerOfTwoScale,
 } from '../src/cpu/exactPolar';
 import { polarFactor, singularValues, spectralNorm } from '../src/cpu/polar';
 import { seededUniform } from '../src/cpu/random';
@@ -40,11 +50,12 @@ function randomOrthogonal(n: number, k: number, seed: number): Float64Array {
 function compose(u: Float64Array, s: number[], v: Float64Array, rows: number, cols: number): Float64Array {
   const k = s.length;
   const out = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-    let acc = 0;
-    for (let p = 0; p < k; p++) acc += u[i * k + p] * s[p] * v[j * k + p];
-    out[i * cols + j] = acc;
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += u[i * k + p] * s[p] * v[j * k + p];
+      out[i * cols + j] = acc;
+    }
   return out;
 }
 
@@ -79,8 +90,16 @@ describe('coefficient schedules', () => {
   });
 
   test('a user list is used as given, one step per triple', () => {
-    const s = nsSchedule({ coefficients: [[2, -1, 0], [1.5, -0.5, 0]] });
-    expect(s.coefficients).toEqual([[2, -1, 0], [1.5, -0.5, 0]]);
+    const s = nsSchedule({
+      coefficients: [
+        [2, -1, 0],
+        [1.5, -0.5, 0],
+      ],
+    });
+    expect(s.coefficients).toEqual([
+      [2, -1, 0],
+      [1.5, -0.5, 0],
+    ]);
   });
 
   test.each([
@@ -94,12 +113,28 @@ describe('coefficient schedules', () => {
 });
 
 describe('Newton–Schulz CPU iteration acts on singular values as the scalar polynomial', () => {
-  const shapes: [number, number][] = [[6, 6], [5, 9], [11, 4], [1, 7], [7, 1], [1, 1]];
+  const shapes: [number, number][] = [
+    [6, 6],
+    [5, 9],
+    [11, 4],
+    [1, 7],
+    [7, 1],
+    [1, 1],
+  ];
   const schedules = [
     ['ns5', nsSchedule('ns5')],
     ['polar-express', nsSchedule('polar-express')],
     ['cubic 8 steps', nsSchedule({ name: 'cubic', steps: 8 })],
-    ['user list', nsSchedule({ coefficients: [[3, -3.2, 1.2], [1.875, -1.25, 0.375]], normScale: 1.2 })],
+    [
+      'user list',
+      nsSchedule({
+        coefficients: [
+          [3, -3.2, 1.2],
+          [1.875, -1.25, 0.375],
+        ],
+        normScale: 1.2,
+      }),
+    ],
   ] as const;
   for (const [rows, cols] of shapes) {
     for (const [name, schedule] of schedules) {
@@ -118,7 +153,7 @@ describe('Newton–Schulz CPU iteration acts on singular values as the scalar po
 
   test('ns5 maps σ/‖X‖_F ≥ 0.01 into about [0.68, 1.13] (docs/math.md) and does not converge to 1', () => {
     // The scalar map on normalized singular values s ∈ [0.01, 1] (the normalization divides by ‖X‖_F).
-    const s = Array.from({ length: 400 }, (_, i) => 10 ** (-2 * i / 399));
+    const s = Array.from({ length: 400 }, (_, i) => 10 ** ((-2 * i) / 399));
     const out = s.map((v) => nsSchedule('ns5').coefficients.reduce((x, [a, b, c]) => a * x + b * x ** 3 + c * x ** 5, v));
     expect(Math.min(...out)).toBeGreaterThan(0.67);
     expect(Math.max(...out)).toBeLessThan(1.14);
@@ -127,7 +162,12 @@ describe('Newton–Schulz CPU iteration acts on singular values as the scalar po
 });
 
 describe('exact polar factor (SVD, ml-matrix)', () => {
-  test.each([[6, 6], [4, 9], [9, 4], [1, 5]])('U·diag(σ)·Vᵀ → U·Vᵀ, %i×%i', (rows, cols) => {
+  test.each([
+    [6, 6],
+    [4, 9],
+    [9, 4],
+    [1, 5],
+  ])('U·diag(σ)·Vᵀ → U·Vᵀ, %i×%i', (rows, cols) => {
     const k = Math.min(rows, cols);
     const u = randomOrthogonal(rows, k, 5 + rows);
     const v = randomOrthogonal(cols, k, 9 + cols);
@@ -161,7 +201,12 @@ describe('exact polar factor (SVD, ml-matrix)', () => {
 const quintic = ([a, b, c]: NsTriple, x: number) => a * x + b * x ** 3 + c * x ** 5;
 
 describe('GPU exact: schedule design', () => {
-  test.for([[0.1, 1], [1e-6, 1], [0.5, 1.5], [0.925, 1.075]] as const)('minimax on [%f, %f] equioscillates', ([lo, hi]) => {
+  test.for([
+    [0.1, 1],
+    [1e-6, 1],
+    [0.5, 1.5],
+    [0.925, 1.075],
+  ] as const)('minimax on [%f, %f] equioscillates', ([lo, hi]) => {
     const { triple, error } = minimaxOddQuintic(lo, hi);
     const grid = Array.from({ length: 20001 }, (_, i) => lo * (hi / lo) ** (i / 20000));
     const dev = grid.map((x) => 1 - quintic(triple, x));
@@ -175,7 +220,9 @@ describe('GPU exact: schedule design', () => {
   });
 
   test('the lifting schedule maps [ℓ, 1] to [1 − 1e-3, 1 + 1e-3], lifts in order and keeps the cushion', () => {
-    expect(EXACT_LIFT_STEPS.length).toBe(designLiftingSchedule({ lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: 1e-3 }).length);
+    expect(EXACT_LIFT_STEPS.length).toBe(
+      designLiftingSchedule({ lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: 1e-3 }).length,
+    );
     const grid = Array.from({ length: 4001 }, (_, i) => EXACT_LOWER_BOUND ** (1 - i / 4000));
     let values = grid.slice();
     let upper = 1;
@@ -209,9 +256,21 @@ describe('GPU exact: schedule design', () => {
 describe('GPU exact: stop rule and the Float64 twin', () => {
   test('stops at the first purification step whose change is within the tolerance', () => {
     const lift = Array(EXACT_LIFT_STEPS.length).fill(1e-9); // small changes while lifting never stop
-    expect(exactStopStep([...lift, 0.3, 2e-3, 1e-6, 9e-7, 8e-7, 8e-7], 1e-5)).toEqual({ steps: EXACT_FIRST_CHECKED_STEP + 2, residual: 1e-6, converged: true });
-    expect(exactStopStep([...lift, 1e-7, 1e-8, 1e-9, 0, 0, 0], 1e-5)).toEqual({ steps: EXACT_FIRST_CHECKED_STEP, residual: 1e-7, converged: true });
-    expect(exactStopStep([...lift, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02], 1e-5)).toEqual({ steps: EXACT_MAX_STEPS, residual: 0.02, converged: false });
+    expect(exactStopStep([...lift, 0.3, 2e-3, 1e-6, 9e-7, 8e-7, 8e-7], 1e-5)).toEqual({
+      steps: EXACT_FIRST_CHECKED_STEP + 2,
+      residual: 1e-6,
+      converged: true,
+    });
+    expect(exactStopStep([...lift, 1e-7, 1e-8, 1e-9, 0, 0, 0], 1e-5)).toEqual({
+      steps: EXACT_FIRST_CHECKED_STEP,
+      residual: 1e-7,
+      converged: true,
+    });
+    expect(exactStopStep([...lift, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02], 1e-5)).toEqual({
+      steps: EXACT_MAX_STEPS,
+      residual: 0.02,
+      converged: false,
+    });
     expect(exactStopStep(Array(EXACT_MAX_STEPS).fill(Number.NaN), 1e-5).converged).toBe(false);
   });
 
@@ -222,14 +281,25 @@ describe('GPU exact: stop rule and the Float64 twin', () => {
     expect(powerOfTwoScale(0)).toBe(1);
   });
 
-  test.for([[12, 20, 1e6], [20, 12, 1e4], [16, 16, 10], [1, 9, 1]] as const)('%i×%i, κ = %d: the SVD polar factor', ([rows, cols, kappa]) => {
+  test.for([
+    [12, 20, 1e6],
+    [20, 12, 1e4],
+    [16, 16, 10],
+    [1, 9, 1],
+  ] as const)('%i×%i, κ = %d: the SVD polar factor', ([rows, cols, kappa]) => {
     const k = Math.min(rows, cols);
     const u = randomOrthogonal(rows, k, 31);
     const v = randomOrthogonal(cols, k, 32);
     const sigma = Array.from({ length: k }, (_, i) => 3 * kappa ** (-i / Math.max(1, k - 1)));
     const { x, stop, scale } = exactPolarCpu(compose(u, sigma, v, rows, cols), rows, cols);
     const want = compose(u, Array(k).fill(1), v, rows, cols);
-    expect(spectralNorm(x.map((g, i) => g - want[i]), rows, cols)).toBeLessThan(kappa >= 1e6 ? 1e-8 : 1e-10);
+    expect(
+      spectralNorm(
+        x.map((g, i) => g - want[i]),
+        rows,
+        cols,
+      ),
+    ).toBeLessThan(kappa >= 1e6 ? 1e-8 : 1e-10);
     expect(stop.converged).toBe(true);
     expect(stop.steps).toBeGreaterThanOrEqual(EXACT_FIRST_CHECKED_STEP);
     // s bounds σ_max of X₀ = X·2^−e from above, by at most 1.001·k^{1/8}.
@@ -243,7 +313,13 @@ describe('GPU exact: stop rule and the Float64 twin', () => {
     const v = randomOrthogonal(24, 10, 42);
     const sigma = [2, 1.5, 1, 0.5, 0.2, 1e-9, 3e-10, 1e-10, 0, 0];
     const { x } = exactPolarCpu(compose(u, sigma, v, 10, 24), 10, 24);
-    const want = compose(u, sigma.map((s) => (s > 1e-6 ? 1 : 0)), v, 10, 24);
+    const want = compose(
+      u,
+      sigma.map((s) => (s > 1e-6 ? 1 : 0)),
+      v,
+      10,
+      24,
+    );
     expect(maxAbsDiff(x, want)).toBeLessThan(1e-10);
     const zero = exactPolarCpu(new Float64Array(6 * 4), 6, 4);
     expect(zero.x.every((value) => value === 0)).toBe(true);

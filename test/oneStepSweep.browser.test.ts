@@ -22,7 +22,9 @@ const gdRho = (() => {
 const gdEta = Math.log(((1 - tau) * (N - 1)) / tau) / pHead;
 
 function report(what: string, r: { rho: number; etaTau: number; rhoInfimum: number; forwardPasses: number }, prediction: string): void {
-  console.log(`[b-balance-onestep ci] ${what}: ϱ_0.1 = ${r.rho.toPrecision(5)} at η_τ = ${r.etaTau.toPrecision(6)} (infimum ${r.rhoInfimum.toPrecision(4)}; ${r.forwardPasses} batched forwards) — ${prediction}`);
+  console.log(
+    `[b-balance-onestep ci] ${what}: ϱ_0.1 = ${r.rho.toPrecision(5)} at η_τ = ${r.etaTau.toPrecision(6)} (infimum ${r.rhoInfimum.toPrecision(4)}; ${r.forwardPasses} batched forwards) — ${prediction}`,
+  );
 }
 
 const tasks = new Map<string, GpuTask>();
@@ -33,7 +35,10 @@ describe.each(['identity', 'coupled-rotation'] as const)('b-balance-onestep ci, 
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return undefined;
     if (!tasks.has(embedding)) {
-      tasks.set(embedding, await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount, headMass } }));
+      tasks.set(
+        embedding,
+        await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount, headMass } }),
+      );
     }
     return { gpu, task: tasks.get(embedding)! };
   };
@@ -63,7 +68,11 @@ describe.each(['identity', 'coupled-rotation'] as const)('b-balance-onestep ci, 
     if (!s) return;
     const d = await firstDirection(s.gpu, s.task, { name: 'signgd' });
     const r = await sweepBalance(s.gpu, s.task, d, tau);
-    report(`SignGD ${embedding}`, r, embedding === 'identity' ? 'predicted ϱ ≈ 0.9' : 'predicted collapse (docs/math.md: first crossing ≈ 0.29 at this size, infimum → 0)');
+    report(
+      `SignGD ${embedding}`,
+      r,
+      embedding === 'identity' ? 'predicted ϱ ≈ 0.9' : 'predicted collapse (docs/math.md: first crossing ≈ 0.29 at this size, infimum → 0)',
+    );
     if (embedding === 'identity') expect(Math.abs(r.rho - 0.9)).toBeLessThanOrEqual(0.01);
     else expect(r.rho).toBeLessThan(0.5);
   });

@@ -6,7 +6,15 @@ import { optimCaseId, optimCases, runOptimCase } from '../src/kernels/optimizers
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 import { runCommands } from '../src/gpu/commands';
 import type { Gpu } from '../src/gpu/device';
-import { advanceRuns, createRunParams, defaultRunParams, readRunParams, RUN_PARAM_FIELDS, RUN_PARAMS_BYTES, type RunParamValues } from '../src/gpu/runParams';
+import {
+  advanceRuns,
+  createRunParams,
+  defaultRunParams,
+  readRunParams,
+  RUN_PARAM_FIELDS,
+  RUN_PARAMS_BYTES,
+  type RunParamValues,
+} from '../src/gpu/runParams';
 import { readTensor, uploadTensor, writeTensor } from '../src/gpu/tensor';
 import { F32_UNIT_ROUNDOFF } from '../src/cpu/compare';
 import { optimizerStepCpu, type CpuRunState } from '../src/cpu/optim';
@@ -14,7 +22,14 @@ import { frobeniusNorm } from '../src/cpu/newtonSchulz';
 import { regularizedPolar, spectralNorm } from '../src/cpu/polar';
 import { randomF32 } from '../src/cpu/random';
 import { conditionedMatrix } from '../src/kernels/newtonSchulz/check';
-import { createOptimizer, parseOptimizerConfig, runParamsFor, stepOptimizer, writeListLearningRates, type OptimizerConfigInput } from '../src/optim';
+import {
+  createOptimizer,
+  parseOptimizerConfig,
+  runParamsFor,
+  stepOptimizer,
+  writeListLearningRates,
+  type OptimizerConfigInput,
+} from '../src/optim';
 import { createMuonReg } from '../src/optim/muonReg';
 
 describe('optimizer step: GPU = CPU twin', () => {
@@ -25,9 +40,15 @@ describe('optimizer step: GPU = CPU twin', () => {
       const r = await withErrorScopes(gpu, () => runOptimCase(gpu, c));
       expect(r.diverged, 'no run diverges on finite inputs').toEqual(r.diverged.map(() => 0));
       expect(r.w.nonFinite).toBe(0);
-      expect(r.w.worstRatio, `W: max error ${r.w.maxAbsError} at ${r.w.worstIndex} (got ${r.w.worstGot}, want ${r.w.worstWant})`).toBeLessThanOrEqual(1);
+      expect(
+        r.w.worstRatio,
+        `W: max error ${r.w.maxAbsError} at ${r.w.worstIndex} (got ${r.w.worstGot}, want ${r.w.worstWant})`,
+      ).toBeLessThanOrEqual(1);
       r.state.forEach((s, k) => {
-        expect(s.worstRatio, `state ${k}: max error ${s.maxAbsError} at ${s.worstIndex} (got ${s.worstGot}, want ${s.worstWant})`).toBeLessThanOrEqual(1);
+        expect(
+          s.worstRatio,
+          `state ${k}: max error ${s.maxAbsError} at ${s.worstIndex} (got ${s.worstGot}, want ${s.worstWant})`,
+        ).toBeLessThanOrEqual(1);
       });
     });
   }
@@ -36,7 +57,14 @@ describe('optimizer step: GPU = CPU twin', () => {
 // ---------------------------------------------------------------------------------------------
 // Cross-optimizer identities, muon-reg against the SVD form, divergence.
 
-async function gpuStep(gpu: Gpu, config: OptimizerConfigInput, shape: { batch: number; rows: number; cols: number }, w0: Float32Array, g: Float32Array, over: Partial<RunParamValues>[] = []) {
+async function gpuStep(
+  gpu: Gpu,
+  config: OptimizerConfigInput,
+  shape: { batch: number; rows: number; cols: number },
+  w0: Float32Array,
+  g: Float32Array,
+  over: Partial<RunParamValues>[] = [],
+) {
   const cfg = parseOptimizerConfig(config);
   const runs = Array.from({ length: shape.batch }, (_, r) => defaultRunParams({ ...runParamsFor(cfg, shape).params, ...over[r] }));
   const params = createRunParams(gpu, runs);
@@ -92,7 +120,10 @@ describe('muon-reg on the GPU against the SVD form σ → σ/√(σ² + λ²)', 
       const shape = { batch: R, rows, cols };
       const lambdas = [1e-3, 2e-3]; // 1e-3·σ_max with σ_max = 1, 2
       const opt = createMuonReg(gpu, shape, 60);
-      const params = createRunParams(gpu, lambdas.map((lambda) => defaultRunParams({ lr: 1, scale: 1, lambda })));
+      const params = createRunParams(
+        gpu,
+        lambdas.map((lambda) => defaultRunParams({ lr: 1, scale: 1, lambda })),
+      );
       const w = uploadTensor(gpu, { ...shape, label: 'W' }, new Float32Array(R * per));
       const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
       try {
@@ -101,8 +132,14 @@ describe('muon-reg on the GPU against the SVD form σ → σ/√(σ² + λ²)', 
         const report = await opt.report();
         for (let r = 0; r < R; r++) {
           const want = regularizedPolar(g.subarray(r * per, (r + 1) * per), rows, cols, lambdas[r]);
-          const err = spectralNorm(Array.from(want, (v, i) => -got[r * per + i] - v), rows, cols);
-          expect(err, `run ${r}: ${report.iterations[r]} iterations, residual ${report.residual[r]}`).toBeLessThanOrEqual(kappa ** 2 * F32_UNIT_ROUNDOFF);
+          const err = spectralNorm(
+            Array.from(want, (v, i) => -got[r * per + i] - v),
+            rows,
+            cols,
+          );
+          expect(err, `run ${r}: ${report.iterations[r]} iterations, residual ${report.residual[r]}`).toBeLessThanOrEqual(
+            kappa ** 2 * F32_UNIT_ROUNDOFF,
+          );
           expect(report.iterations[r]).toBeLessThan(60);
         }
       } finally {
@@ -118,7 +155,9 @@ describe('muon-reg on the GPU against the SVD form σ → σ/√(σ² + λ²)', 
     const [rows, cols] = [20, 12];
     const g = conditionedMatrix(rows, cols, 4, 77);
     const lambda = 30;
-    const r = await withErrorScopes(gpu, () => gpuStep(gpu, { name: 'muon-reg', lr: 1, lambda }, { batch: 1, rows, cols }, new Float32Array(rows * cols), g));
+    const r = await withErrorScopes(gpu, () =>
+      gpuStep(gpu, { name: 'muon-reg', lr: 1, lambda }, { batch: 1, rows, cols }, new Float32Array(rows * cols), g),
+    );
     const lambdaD = Array.from(r.w, (v) => -lambda * v);
     const rel = frobeniusNorm(lambdaD.map((v, i) => v - g[i])) / frobeniusNorm(g);
     // Exact: λσ/√(σ²+λ²) = σ(1 − σ²/(2λ²) + …): the relative gap is between σ_min² and σ_max²
@@ -150,10 +189,13 @@ describe('divergence: a run whose update becomes non-finite freezes, the others 
     const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
     const opt = createOptimizer(gpu, cfg, shape);
     try {
-      const step = () => withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
-        await opt.step(rec, { w, g: gt, params });
-        await advanceRuns(rec, params);
-      }));
+      const step = () =>
+        withErrorScopes(gpu, () =>
+          runCommands(gpu, async (rec) => {
+            await opt.step(rec, { w, g: gt, params });
+            await advanceRuns(rec, params);
+          }),
+        );
       await step();
       const afterOne = await readTensor(gpu, w);
       const momentumAfterOne = await readTensor(gpu, opt.state.momentum);
@@ -171,7 +213,8 @@ describe('divergence: a run whose update becomes non-finite freezes, the others 
       expect(Array.from(momentum.subarray(per, 2 * per))).toEqual(Array.from(momentumAfterOne.subarray(per, 2 * per)));
       for (const r of [0, 2]) {
         const s: CpuRunState = { w: Float64Array.from(w0.subarray(r * per, (r + 1) * per)), m: new Float64Array(per) };
-        for (let t = 0; t < 3; t++) optimizerStepCpu(s, { config: cfg, rows: 5, cols: 7, params: runs[r], gradient: g.subarray(r * per, (r + 1) * per) });
+        for (let t = 0; t < 3; t++)
+          optimizerStepCpu(s, { config: cfg, rows: 5, cols: 7, params: runs[r], gradient: g.subarray(r * per, (r + 1) * per) });
         // Three elementwise steps, each ≤ 32u of |W| + η(|G| + |m|) ≤ 1 + 0.1·30.
         s.w.forEach((v, i) => expect(Math.abs(got[r * per + i] - v)).toBeLessThanOrEqual(3 * 32 * F32_UNIT_ROUNDOFF * 4 + 1e-6));
       }
@@ -205,7 +248,8 @@ describe('divergence: a run whose update becomes non-finite freezes, the others 
     try {
       await withErrorScopes(gpu, () => runCommands(gpu, (rec) => opt.step(rec, { w, g: gt, params })));
       const afterOne = await readTensor(gpu, w);
-      const stateOf = async () => Promise.all(Object.values(opt.state).map(async (t) => Array.from((await readTensor(gpu, t)).subarray(2 * per))));
+      const stateOf = async () =>
+        Promise.all(Object.values(opt.state).map(async (t) => Array.from((await readTensor(gpu, t)).subarray(2 * per))));
       const stateAfterOne = await stateOf();
       writeTensor(gpu, gt, bad);
       await withErrorScopes(gpu, () => runCommands(gpu, (rec) => opt.step(rec, { w, g: gt, params })));
@@ -228,37 +272,47 @@ describe('bad input: a non-finite gradient handed to stepOptimizer is an error n
   test.for([
     ['muon ns5', { name: 'muon', lr: 0.05, orth: 'ns5' }, Number.NaN],
     ['adam', { name: 'adam', lr: 0.05 }, Number.NEGATIVE_INFINITY],
-  ] as [string, OptimizerConfigInput, number][])('%s, R = 3: a non-finite entry of run 2 at (1, 5) throws before any run is updated; checkFinite: false marks run 2 diverged', async ([, config, bad], ctx) => {
-    const gpu = await gpuOrSkip(ctx);
-    if (!gpu) return;
-    const shape = { batch: 3, rows: 8, cols: 12 };
-    const per = 96;
-    const cfg = parseOptimizerConfig(config);
-    const w0 = randomF32(3 * per, 41);
-    const g = randomF32(3 * per, 42);
-    g[2 * per + 1 * 12 + 5] = bad;
-    const params = createRunParams(gpu, [0, 1, 2].map(() => defaultRunParams(runParamsFor(cfg, shape).params)));
-    const w = uploadTensor(gpu, { ...shape, label: 'W' }, w0);
-    const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
-    const opt = createOptimizer(gpu, cfg, shape);
-    try {
-      await expect(stepOptimizer(gpu, opt, { w, g: gt, params })).rejects.toThrow(
-        new RegExp(`^gradient: non-finite value ${bad} at \\(1, 5\\) of run 2 \\(1 non-finite entry in 1 of 3 runs\\)`),
+  ] as [string, OptimizerConfigInput, number][])(
+    '%s, R = 3: a non-finite entry of run 2 at (1, 5) throws before any run is updated; checkFinite: false marks run 2 diverged',
+    async ([, config, bad], ctx) => {
+      const gpu = await gpuOrSkip(ctx);
+      if (!gpu) return;
+      const shape = { batch: 3, rows: 8, cols: 12 };
+      const per = 96;
+      const cfg = parseOptimizerConfig(config);
+      const w0 = randomF32(3 * per, 41);
+      const g = randomF32(3 * per, 42);
+      g[2 * per + 1 * 12 + 5] = bad;
+      const params = createRunParams(
+        gpu,
+        [0, 1, 2].map(() => defaultRunParams(runParamsFor(cfg, shape).params)),
       );
-      expect(Array.from(await readTensor(gpu, w)), 'no run was updated').toEqual(Array.from(w0));
-      expect((await readRunParams(gpu, params)).map((p) => [p.diverged, p.step])).toEqual([[0, 0], [0, 0], [0, 0]]);
-      // The scheduler's reading: no validation, the run with the bad gradient freezes, the others step.
-      await withErrorScopes(gpu, () => stepOptimizer(gpu, opt, { w, g: gt, params }, { checkFinite: false }));
-      const got = await readTensor(gpu, w);
-      expect((await readRunParams(gpu, params)).map((p) => p.diverged)).toEqual([0, 0, 1]);
-      expect(Array.from(got.subarray(2 * per))).toEqual(Array.from(w0.subarray(2 * per)));
-      expect(Array.from(got.subarray(0, 2 * per))).not.toEqual(Array.from(w0.subarray(0, 2 * per)));
-      expect(got.every(Number.isFinite)).toBe(true);
-    } finally {
-      opt.destroy();
-      for (const b of [params.buffer, w.buffer, gt.buffer]) b.destroy();
-    }
-  });
+      const w = uploadTensor(gpu, { ...shape, label: 'W' }, w0);
+      const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
+      const opt = createOptimizer(gpu, cfg, shape);
+      try {
+        await expect(stepOptimizer(gpu, opt, { w, g: gt, params })).rejects.toThrow(
+          new RegExp(`^gradient: non-finite value ${bad} at \\(1, 5\\) of run 2 \\(1 non-finite entry in 1 of 3 runs\\)`),
+        );
+        expect(Array.from(await readTensor(gpu, w)), 'no run was updated').toEqual(Array.from(w0));
+        expect((await readRunParams(gpu, params)).map((p) => [p.diverged, p.step])).toEqual([
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]);
+        // The scheduler's reading: no validation, the run with the bad gradient freezes, the others step.
+        await withErrorScopes(gpu, () => stepOptimizer(gpu, opt, { w, g: gt, params }, { checkFinite: false }));
+        const got = await readTensor(gpu, w);
+        expect((await readRunParams(gpu, params)).map((p) => p.diverged)).toEqual([0, 0, 1]);
+        expect(Array.from(got.subarray(2 * per))).toEqual(Array.from(w0.subarray(2 * per)));
+        expect(Array.from(got.subarray(0, 2 * per))).not.toEqual(Array.from(w0.subarray(0, 2 * per)));
+        expect(got.every(Number.isFinite)).toBe(true);
+      } finally {
+        opt.destroy();
+        for (const b of [params.buffer, w.buffer, gt.buffer]) b.destroy();
+      }
+    },
+  );
 
   test('finite gradients pass the check and the step equals the unchecked one (signgd, R = 2)', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
@@ -267,7 +321,10 @@ describe('bad input: a non-finite gradient handed to stepOptimizer is an error n
     const cfg = parseOptimizerConfig({ name: 'signgd', lr: 0.25 });
     const w0 = randomF32(70, 51);
     const g = randomF32(70, 52).map((v, i) => (i === 3 ? 3.4028234663852886e38 : v)); // the largest finite f32 passes
-    const params = createRunParams(gpu, [0, 1].map(() => defaultRunParams(runParamsFor(cfg, shape).params)));
+    const params = createRunParams(
+      gpu,
+      [0, 1].map(() => defaultRunParams(runParamsFor(cfg, shape).params)),
+    );
     const w = uploadTensor(gpu, { ...shape, label: 'W' }, w0);
     const gt = uploadTensor(gpu, { ...shape, label: 'G' }, g);
     const opt = createOptimizer(gpu, cfg, shape);
@@ -289,10 +346,17 @@ describe('schedules on the GPU', () => {
     if (!gpu) return;
     const shape = { batch: 3, rows: 4, cols: 6 };
     const per = 24;
-    const lrs: OptimizerConfigInput['lr'][] = [0.25, { kind: 'geometric', lr: '0.125*sqrt(d_in)', growth: 2 }, { kind: 'list', values: [0.5, 0.125, 1] }];
+    const lrs: OptimizerConfigInput['lr'][] = [
+      0.25,
+      { kind: 'geometric', lr: '0.125*sqrt(d_in)', growth: 2 },
+      { kind: 'list', values: [0.5, 0.125, 1] },
+    ];
     const configs = lrs.map((lr) => parseOptimizerConfig({ name: 'signgd', lr }));
     const resolved = configs.map((c) => runParamsFor(c, { rows: 4, cols: 6, steps: 3, dims: { d_in: 4, d_out: 4, N: 4 } }));
-    const params = createRunParams(gpu, resolved.map((r) => defaultRunParams(r.params)));
+    const params = createRunParams(
+      gpu,
+      resolved.map((r) => defaultRunParams(r.params)),
+    );
     const w0 = randomF32(3 * per, 31);
     const g = randomF32(3 * per, 32).map((v) => (v === 0 ? 1 : v));
     const w = uploadTensor(gpu, { ...shape, label: 'W' }, w0);
@@ -300,11 +364,18 @@ describe('schedules on the GPU', () => {
     const opt = createOptimizer(gpu, configs[0], shape);
     try {
       for (let t = 1; t <= 3; t++) {
-        writeListLearningRates(gpu, params, resolved.map((r) => r.schedule), t);
-        await withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
-          await opt.step(rec, { w, g: gt, params });
-          await advanceRuns(rec, params);
-        }));
+        writeListLearningRates(
+          gpu,
+          params,
+          resolved.map((r) => r.schedule),
+          t,
+        );
+        await withErrorScopes(gpu, () =>
+          runCommands(gpu, async (rec) => {
+            await opt.step(rec, { w, g: gt, params });
+            await advanceRuns(rec, params);
+          }),
+        );
       }
       const got = await readTensor(gpu, w);
       // Σ η_t: constant 0.75; geometric η_1 = 0.125·√4 = 0.25, ×2 per step: 0.25 + 0.5 + 1; list 1.625.

@@ -54,7 +54,9 @@ describe('schedules', () => {
   test('a list gives one η per step; shorter than the steps is an error naming the field', () => {
     const s = resolveSchedule({ kind: 'list', values: [0.1, 'sqrt(d)', 0.3] }, dims, 3);
     expect([1, 2, 3].map((t) => learningRateAt(s, t))).toEqual([0.1, 8, 0.3]);
-    expect(() => resolveSchedule({ kind: 'list', values: [0.1, 0.2] }, dims, 5)).toThrow(/lr.values: the list has 2 learning rates but the run takes 5 steps/);
+    expect(() => resolveSchedule({ kind: 'list', values: [0.1, 0.2] }, dims, 5)).toThrow(
+      /lr.values: the list has 2 learning rates but the run takes 5 steps/,
+    );
     expect(() => learningRateAt(s, 4)).toThrow(/no learning rate for step 4/);
   });
 
@@ -68,8 +70,16 @@ describe('schedules', () => {
 
 describe('optimizer configs: errors name the field and the allowed values', () => {
   test.each([
-    ['unknown optimizer', { name: 'lion', lr: 1 }, /optimizer.name: unknown optimizer "lion"; allowed: gd, sgd, signgd, adam, adamw, muon, muon-reg, tra-signgd/],
-    ['unknown coefficient schedule', { name: 'muon', lr: 1, orth: 'ns7' }, /optimizer.orth: unknown coefficient schedule "ns7"; allowed: ns5, polar-express, cubic, exact/],
+    [
+      'unknown optimizer',
+      { name: 'lion', lr: 1 },
+      /optimizer.name: unknown optimizer "lion"; allowed: gd, sgd, signgd, adam, adamw, muon, muon-reg, tra-signgd/,
+    ],
+    [
+      'unknown coefficient schedule',
+      { name: 'muon', lr: 1, orth: 'ns7' },
+      /optimizer.orth: unknown coefficient schedule "ns7"; allowed: ns5, polar-express, cubic, exact/,
+    ],
     ['negative learning rate', { name: 'gd', lr: -1 }, /optimizer.lr: learning rate must be a finite number ≥ 0, got -1/],
     ['β1 = 1', { name: 'adam', lr: 1, beta1: 1 }, /optimizer.beta1: must be in \[0, 1\), got 1/],
     ['β2 < 0', { name: 'adamw', lr: 1, beta2: -0.1 }, /optimizer.beta2: must be in \[0, 1\), got -0.1/],
@@ -85,15 +95,33 @@ describe('optimizer configs: errors name the field and the allowed values', () =
   });
 
   test('defaults are filled in', () => {
-    expect(parseOptimizerConfig({ name: 'adam', lr: 1e-3 })).toEqual({ name: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-    expect(parseOptimizerConfig({ name: 'muon', lr: 'sqrt(d)' })).toMatchObject({ momentum: 0.95, momentumForm: 'ema', nesterov: false, shapeScale: false, orth: 'ns5' });
+    expect(parseOptimizerConfig({ name: 'adam', lr: 1e-3 })).toEqual({
+      name: 'adam',
+      lr: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+    });
+    expect(parseOptimizerConfig({ name: 'muon', lr: 'sqrt(d)' })).toMatchObject({
+      momentum: 0.95,
+      momentumForm: 'ema',
+      nesterov: false,
+      shapeScale: false,
+      orth: 'ns5',
+    });
   });
 
   test('run parameters from a config: schedule, flags, shape scale', () => {
-    const muon = runParamsFor(parseOptimizerConfig({ name: 'muon', lr: { kind: 'geometric', lr: 'sqrt(d)', growth: 2 }, nesterov: true, shapeScale: true }), { rows: 36, cols: 9, dims });
+    const muon = runParamsFor(
+      parseOptimizerConfig({ name: 'muon', lr: { kind: 'geometric', lr: 'sqrt(d)', growth: 2 }, nesterov: true, shapeScale: true }),
+      { rows: 36, cols: 9, dims },
+    );
     expect(muon.params).toMatchObject({ lr: 8, lrBase: 8, lrGrowth: 2, flags: FLAG_NESTEROV | FLAG_EMA, scale: 2 });
     expect(runParamsFor(parseOptimizerConfig({ name: 'adamw', lr: 1 }), { rows: 2, cols: 2 }).params.flags).toBe(FLAG_DECOUPLED);
-    expect(() => runParamsFor(parseOptimizerConfig({ name: 'gd', lr: { kind: 'list', values: [1] } }), { rows: 2, cols: 2, steps: 3 })).toThrow(/optimizer.lr.values: the list has 1/);
+    expect(() =>
+      runParamsFor(parseOptimizerConfig({ name: 'gd', lr: { kind: 'list', values: [1] } }), { rows: 2, cols: 2, steps: 3 }),
+    ).toThrow(/optimizer.lr.values: the list has 1/);
   });
 });
 
@@ -105,12 +133,24 @@ const cfg = (c: OptimizerConfigInput) => parseOptimizerConfig(c);
 describe('CPU twins: one step by hand (1×2 matrices)', () => {
   test('gd heavy ball and Nesterov', () => {
     const s: CpuRunState = { w: Float64Array.of(1, 2), m: Float64Array.of(0.5, -1) };
-    optimizerStepCpu(s, { config: cfg({ name: 'gd', lr: 0.1, momentum: 0.9 }), rows: 1, cols: 2, params: params({ lr: 0.1, momentum: 0.9 }), gradient: [2, 3] });
+    optimizerStepCpu(s, {
+      config: cfg({ name: 'gd', lr: 0.1, momentum: 0.9 }),
+      rows: 1,
+      cols: 2,
+      params: params({ lr: 0.1, momentum: 0.9 }),
+      gradient: [2, 3],
+    });
     // m = 0.9·m + g = (2.45, 2.1); W = W − 0.1·m
     expect(Array.from(s.m!)).toEqual([2.45, 2.1].map((x) => expect.closeTo(x, 12)));
     expect(Array.from(s.w)).toEqual([1 - 0.245, 2 - 0.21].map((x) => expect.closeTo(x, 12)));
     const n: CpuRunState = { w: Float64Array.of(1, 2), m: Float64Array.of(0.5, -1) };
-    optimizerStepCpu(n, { config: cfg({ name: 'gd', lr: 0.1, momentum: 0.9, nesterov: true }), rows: 1, cols: 2, params: params({ lr: 0.1, momentum: 0.9, flags: FLAG_NESTEROV }), gradient: [2, 3] });
+    optimizerStepCpu(n, {
+      config: cfg({ name: 'gd', lr: 0.1, momentum: 0.9, nesterov: true }),
+      rows: 1,
+      cols: 2,
+      params: params({ lr: 0.1, momentum: 0.9, flags: FLAG_NESTEROV }),
+      gradient: [2, 3],
+    });
     // D = g + 0.9·m_new = (2 + 2.205, 3 + 1.89)
     expect(Array.from(n.w)).toEqual([1 - 0.4205, 2 - 0.489].map((x) => expect.closeTo(x, 12)));
   });
@@ -126,17 +166,29 @@ describe('CPU twins: one step by hand (1×2 matrices)', () => {
     const d1 = (0.1 * -2) / 0.19 / (Math.sqrt((0.001 * 4) / 0.001999) + 1e-8);
     expect(s.w[1]).toBeCloseTo(-1 - 0.01 * d1, 12);
     const w: CpuRunState = { w: Float64Array.of(2), m: Float64Array.of(0), v: Float64Array.of(0) };
-    optimizerStepCpu(w, { config: cfg({ name: 'adamw', lr: 0.1, weightDecay: 0.5 }), rows: 1, cols: 1, params: params({ lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 0, weightDecay: 0.5, flags: FLAG_DECOUPLED }), gradient: [3] });
+    optimizerStepCpu(w, {
+      config: cfg({ name: 'adamw', lr: 0.1, weightDecay: 0.5 }),
+      rows: 1,
+      cols: 1,
+      params: params({ lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 0, weightDecay: 0.5, flags: FLAG_DECOUPLED }),
+      gradient: [3],
+    });
     // t = 1: m̂ = g, v̂ = g², D = 1; W = 2 − 0.1·(1 + 0.5·2)
     expect(w.w[0]).toBeCloseTo(1.8, 12);
   });
 
   test('adam with β1 = β2 = 0, ε = 1e-12 equals signgd wherever |G| > 1e-9 (within ε/|G|)', () => {
     const rnd = seededUniform(3);
-    const g = Array.from({ length: 200 }, (_, i) => (rnd() - 0.5) * 10 ** (-(i % 12)));
+    const g = Array.from({ length: 200 }, (_, i) => (rnd() - 0.5) * 10 ** -(i % 12));
     const a: CpuRunState = { w: new Float64Array(200), m: new Float64Array(200), v: new Float64Array(200) };
     const sg: CpuRunState = { w: new Float64Array(200) };
-    optimizerStepCpu(a, { config: cfg({ name: 'adam', lr: 1, beta1: 0, beta2: 0, eps: 1e-12 }), rows: 10, cols: 20, params: params({ lr: 1, eps: 1e-12 }), gradient: g });
+    optimizerStepCpu(a, {
+      config: cfg({ name: 'adam', lr: 1, beta1: 0, beta2: 0, eps: 1e-12 }),
+      rows: 10,
+      cols: 20,
+      params: params({ lr: 1, eps: 1e-12 }),
+      gradient: g,
+    });
     optimizerStepCpu(sg, { config: cfg({ name: 'signgd', lr: 1 }), rows: 10, cols: 20, params: params({ lr: 1 }), gradient: g });
     let checked = 0;
     g.forEach((gi, i) => {
@@ -154,7 +206,13 @@ describe('CPU twins: one step by hand (1×2 matrices)', () => {
     const run = (form: 'sum' | 'ema', nesterov: boolean) => {
       const s: CpuRunState = { w: Float64Array.of(0), m: Float64Array.of(-1) };
       const flags = (nesterov ? FLAG_NESTEROV : 0) | (form === 'ema' ? FLAG_EMA : 0);
-      optimizerStepCpu(s, { config: cfg({ name: 'muon', lr: 1, momentum: 0.5, momentumForm: form, nesterov, orth: 'exact' }), rows: 1, cols: 1, params: params({ lr: 1, momentum: 0.5, flags }), gradient: [1.2] });
+      optimizerStepCpu(s, {
+        config: cfg({ name: 'muon', lr: 1, momentum: 0.5, momentumForm: form, nesterov, orth: 'exact' }),
+        rows: 1,
+        cols: 1,
+        params: params({ lr: 1, momentum: 0.5, flags }),
+        gradient: [1.2],
+      });
       return [s.w[0], s.m![0]];
     };
     // sum: B = 0.5·(−1) + 1.2 = 0.7 → D = 1; Nesterov X = 1.2 + 0.35 > 0 → D = 1.
@@ -162,7 +220,13 @@ describe('CPU twins: one step by hand (1×2 matrices)', () => {
     // EMA: B = −0.5 + 0.6 = 0.1 → D = 1; Nesterov X = 0.6 + 0.05 → D = 1.
     expect(run('ema', false)).toEqual([-1, expect.closeTo(0.1, 14)]);
     const s: CpuRunState = { w: Float64Array.of(0), m: Float64Array.of(-3) };
-    optimizerStepCpu(s, { config: cfg({ name: 'muon', lr: 1, momentum: 0.5, momentumForm: 'ema', nesterov: true, orth: 'exact' }), rows: 1, cols: 1, params: params({ lr: 1, momentum: 0.5, flags: FLAG_NESTEROV | FLAG_EMA }), gradient: [1.2] });
+    optimizerStepCpu(s, {
+      config: cfg({ name: 'muon', lr: 1, momentum: 0.5, momentumForm: 'ema', nesterov: true, orth: 'exact' }),
+      rows: 1,
+      cols: 1,
+      params: params({ lr: 1, momentum: 0.5, flags: FLAG_NESTEROV | FLAG_EMA }),
+      gradient: [1.2],
+    });
     // B = −1.5 + 0.6 = −0.9 (D would be −1 → W = +1); Nesterov X = 0.6 − 0.45 = 0.15 > 0 → W = −1.
     expect(s.w[0]).toBe(-1);
   });
@@ -172,11 +236,21 @@ describe('CPU twins: one step by hand (1×2 matrices)', () => {
     const g = Array.from({ length: 15 }, () => rnd() - 0.5); // 3×5
     const lambda = 0.2;
     const s: CpuRunState = { w: new Float64Array(15) };
-    optimizerStepCpu(s, { config: cfg({ name: 'muon-reg', lr: 1, lambda }), rows: 3, cols: 5, params: params({ lr: 1, lambda, scale: 1 }), gradient: g });
+    optimizerStepCpu(s, {
+      config: cfg({ name: 'muon-reg', lr: 1, lambda }),
+      rows: 3,
+      cols: 5,
+      params: params({ lr: 1, lambda, scale: 1 }),
+      gradient: g,
+    });
     const G = new Matrix([g.slice(0, 5), g.slice(5, 10), g.slice(10, 15)]);
-    const M = G.transpose().mmul(G).add(Matrix.eye(5).mul(lambda * lambda));
+    const M = G.transpose()
+      .mmul(G)
+      .add(Matrix.eye(5).mul(lambda * lambda));
     const e = new EigenvalueDecomposition(M);
-    const invSqrt = e.eigenvectorMatrix.mmul(Matrix.diag(e.realEigenvalues.map((x) => 1 / Math.sqrt(x)))).mmul(e.eigenvectorMatrix.transpose());
+    const invSqrt = e.eigenvectorMatrix
+      .mmul(Matrix.diag(e.realEigenvalues.map((x) => 1 / Math.sqrt(x))))
+      .mmul(e.eigenvectorMatrix.transpose());
     const want = G.mmul(invSqrt).to1DArray();
     s.w.forEach((v, i) => expect(-v).toBeCloseTo(want[i], 12));
   });
@@ -199,12 +273,26 @@ describe('CPU twins: one step by hand (1×2 matrices)', () => {
 describe('bad input and divergence on the CPU twin', () => {
   test('a non-finite gradient is an error naming the field and the entry', () => {
     const s: CpuRunState = { w: new Float64Array(4) };
-    expect(() => optimizerStepCpu(s, { config: cfg({ name: 'signgd', lr: 1 }), rows: 2, cols: 2, params: params({ lr: 1 }), gradient: [0, 1, Number.NaN, 2] })).toThrow(/gradient: non-finite value NaN at \(1, 0\)/);
+    expect(() =>
+      optimizerStepCpu(s, {
+        config: cfg({ name: 'signgd', lr: 1 }),
+        rows: 2,
+        cols: 2,
+        params: params({ lr: 1 }),
+        gradient: [0, 1, Number.NaN, 2],
+      }),
+    ).toThrow(/gradient: non-finite value NaN at \(1, 0\)/);
   });
 
   test('an overflowing update marks the run diverged and keeps the last finite state', () => {
     const s: CpuRunState = { w: Float64Array.of(1, 2), m: Float64Array.of(0, 0) };
-    const r = optimizerStepCpu(s, { config: cfg({ name: 'gd', lr: 1 }), rows: 1, cols: 2, params: params({ lr: 1e308 }), gradient: [1e10, 1] });
+    const r = optimizerStepCpu(s, {
+      config: cfg({ name: 'gd', lr: 1 }),
+      rows: 1,
+      cols: 2,
+      params: params({ lr: 1e308 }),
+      gradient: [1e10, 1],
+    });
     expect(r.diverged).toBe(true);
     expect(Array.from(s.w)).toEqual([1, 2]);
     expect(Array.from(s.m!)).toEqual([0, 0]);

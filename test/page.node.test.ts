@@ -92,7 +92,9 @@ async function press(page: Page, selector: string): Promise<void> {
 }
 
 async function waitForStatus(page: Page, statuses: string[], timeout = 60_000): Promise<string> {
-  await page.waitForFunction((s) => s.includes(document.querySelector('#run-status')?.getAttribute('data-status') ?? ''), statuses, { timeout });
+  await page.waitForFunction((s) => s.includes(document.querySelector('#run-status')?.getAttribute('data-status') ?? ''), statuses, {
+    timeout,
+  });
   return (await page.getAttribute('#run-status', 'data-status'))!;
 }
 
@@ -100,9 +102,15 @@ async function waitForStatus(page: Page, statuses: string[], timeout = 60_000): 
  * The marks of the figures on the page, grouped by figure and series (a mark's aria-label): points,
  * lines, areas, bars, and the series' colour (a line's stroke, else a point's fill or stroke).
  */
-async function pageSeries(page: Page, selector = '.plot'): Promise<{ plot: string; name: string; points: number; paths: number; bands: number; bars: number; colour: string }[]> {
+async function pageSeries(
+  page: Page,
+  selector = '.plot',
+): Promise<{ plot: string; name: string; points: number; paths: number; bands: number; bars: number; colour: string }[]> {
   return page.$$eval(`${selector} svg [aria-roledescription]`, (marks) => {
-    const out = new Map<string, { plot: string; name: string; points: number; paths: number; bands: number; bars: number; colour: string }>();
+    const out = new Map<
+      string,
+      { plot: string; name: string; points: number; paths: number; bands: number; bars: number; colour: string }
+    >();
     for (const m of marks) {
       const role = m.getAttribute('aria-roledescription')!;
       if (!['point', 'line mark', 'area mark', 'bar'].includes(role)) continue;
@@ -115,7 +123,12 @@ async function pageSeries(page: Page, selector = '.plot'): Promise<{ plot: strin
       if (role === 'area mark') s.bands++;
       if (role === 'bar') s.bars++;
       const fill = m.getAttribute('fill');
-      const paint = role === 'line mark' ? m.getAttribute('stroke') : fill && fill !== 'transparent' && fill !== 'none' ? fill : m.getAttribute('stroke');
+      const paint =
+        role === 'line mark'
+          ? m.getAttribute('stroke')
+          : fill && fill !== 'transparent' && fill !== 'none'
+            ? fill
+            : m.getAttribute('stroke');
       if (paint && (role === 'line mark' || !s.colour)) s.colour = paint;
       out.set(key, s);
     }
@@ -142,7 +155,8 @@ async function pixelStats(page: Page, png: Buffer, colours: string[], inset = 0)
       const canvas = new OffscreenCanvas(bmp.width, bmp.height);
       const ctx = canvas.getContext('2d')!;
       ctx.drawImage(bmp, 0, 0);
-      if (bmp.width <= 2 * inset || bmp.height <= 2 * inset) throw new Error(`pixelStats: a ${bmp.width}×${bmp.height} image has nothing inside an inset of ${inset}`);
+      if (bmp.width <= 2 * inset || bmp.height <= 2 * inset)
+        throw new Error(`pixelStats: a ${bmp.width}×${bmp.height} image has nothing inside an inset of ${inset}`);
       const d = ctx.getImageData(inset, inset, bmp.width - 2 * inset, bmp.height - 2 * inset).data;
       const rgb = colours.map((c) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)));
       const counts = colours.map(() => 0);
@@ -176,7 +190,13 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // empty the folder this server reads, and the test always sees the current sources.
     const { build } = await import('vite');
     const outDir = join(PROJECT_ROOT, 'dist', 'page-test');
-    await build({ root: PROJECT_ROOT, configFile: join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
+    await build({
+      root: PROJECT_ROOT,
+      configFile: join(PROJECT_ROOT, 'vite.config.ts'),
+      logLevel: 'warn',
+      mode: 'production',
+      build: { outDir, emptyOutDir: true, reportCompressedSize: false },
+    });
     server = await serveStatic(outDir);
     browser = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs() });
   }, 180_000);
@@ -215,7 +235,9 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     for (const hash of ['#preset=c-capacity-onestep&scale=full&run=1', encodeShareHash({ kind: 'config', config: huge as never }, true)]) {
       const { page } = await openPage(hash);
       await page.waitForSelector('#run-confirm:not([hidden])', { timeout: 30_000 });
-      expect(await page.textContent('#run-confirm-text')).toMatch(/asks to run something large — .*(scale full|training\.steps = 1000000000000000).*It was not started/);
+      expect(await page.textContent('#run-confirm-text')).toMatch(
+        /asks to run something large — .*(scale full|training\.steps = 1000000000000000).*It was not started/,
+      );
       // Nothing started on its own: the page stays idle until someone clicks "Run it".
       await page.waitForTimeout(1500);
       expect(await page.getAttribute('#run-status', 'data-status')).toBe('idle');
@@ -225,7 +247,12 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
       await page.close();
     }
     // "Run it" starts a confirmed one (a small run's link starts at once: the share-link test below).
-    const { page } = await openPage(encodeShareHash({ kind: 'config', config: { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 1e15 } } as never }, true));
+    const { page } = await openPage(
+      encodeShareHash(
+        { kind: 'config', config: { ...EXAMPLE_CONFIG, training: { ...EXAMPLE_CONFIG.training, steps: 1e15 } } as never },
+        true,
+      ),
+    );
     await page.waitForSelector('#run-confirm:not([hidden])', { timeout: 30_000 });
     await press(page, '#run-confirm-yes');
     expect(await waitForStatus(page, ['running', 'failed'], 30_000)).toBe('running');
@@ -319,7 +346,15 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // The plot shows the latest cell's first seed at its latest step with an update.
     const lastCell = records.at(-1)!.cell;
     const lastIso = (o: string) =>
-      records.filter((r) => r.cell === lastCell && r.record.optimizer === o && r.record.runSeed === EXAMPLE_CONFIG.training.runSeeds![0] && r.record.isotropy?.update).at(-1)!.record.isotropy!;
+      records
+        .filter(
+          (r) =>
+            r.cell === lastCell &&
+            r.record.optimizer === o &&
+            r.record.runSeed === EXAMPLE_CONFIG.training.runSeeds![0] &&
+            r.record.isotropy?.update,
+        )
+        .at(-1)!.record.isotropy!;
     for (const o of optimizers) {
       expect(of('spectra').find((x) => x.name === `${o} W`)!.points).toBe(lastIso(o).w.topE.length);
       expect(of('spectra').find((x) => x.name === `${o} update`)!.points).toBe(lastIso(o).update!.topE.length);
@@ -352,17 +387,38 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     for (const { cell, record } of records) {
       const m = byKey.get(`${cell}|${record.run}|${record.step}`)!;
       expect(m, `${cell} run ${record.run} step ${record.step}`).toBeDefined();
-      const scalars: [string, number][] = [['loss', record.loss], ['lr', record.lr], ['capacity', record.capacity], ['capacityPrefix', record.capacityPrefix], ['delta', record.delta], ['maxPCorrect', record.maxPCorrect], ['minPCorrect', record.minPCorrect], ['evalItems', record.evalItems]];
+      const scalars: [string, number][] = [
+        ['loss', record.loss],
+        ['lr', record.lr],
+        ['capacity', record.capacity],
+        ['capacityPrefix', record.capacityPrefix],
+        ['delta', record.delta],
+        ['maxPCorrect', record.maxPCorrect],
+        ['minPCorrect', record.minPCorrect],
+        ['evalItems', record.evalItems],
+      ];
       if (record.minibatchLoss !== undefined) scalars.push(['minibatchLoss', record.minibatchLoss]);
-      for (const b of record.buckets) scalars.push([`bucket.${b.bucket}.meanPCorrect`, b.meanPCorrect], [`bucket.${b.bucket}.accuracy`, b.accuracy], [`bucket.${b.bucket}.items`, b.items]);
+      for (const b of record.buckets)
+        scalars.push(
+          [`bucket.${b.bucket}.meanPCorrect`, b.meanPCorrect],
+          [`bucket.${b.bucket}.accuracy`, b.accuracy],
+          [`bucket.${b.bucket}.items`, b.items],
+        );
       const iso = record.isotropy!;
       scalars.push(['isotropy.w.eRank', iso.w.eRank], ...iso.w.topE.map((e, k): [string, number] => [`isotropy.w.topE.${k + 1}`, e]));
       if (iso.update) scalars.push(['isotropy.update.eRank', iso.update.eRank]);
-      for (const [metric, value] of scalars) expect(Number(m.get(metric)), `${cell} run ${record.run} step ${record.step} ${metric}`).toBe(value);
+      for (const [metric, value] of scalars)
+        expect(Number(m.get(metric)), `${cell} run ${record.run} step ${record.step} ${metric}`).toBe(value);
       expect(m.get('diverged')).toBe(record.diverged ? '1' : '0');
       // Every field of the record, flattened: 8 scalars + diverged + divergedAtStep (+ minibatchLoss),
       // 3 per bucket, isotropy n/hNorm/eRank/q75over25 + topE for W and the update.
-      expectedRows += 10 + (record.minibatchLoss !== undefined ? 1 : 0) + 3 * record.buckets.length + 4 + iso.w.topE.length + (iso.update ? 4 + iso.update.topE.length : 0);
+      expectedRows +=
+        10 +
+        (record.minibatchLoss !== undefined ? 1 : 0) +
+        3 * record.buckets.length +
+        4 +
+        iso.w.topE.length +
+        (iso.update ? 4 + iso.update.topE.length : 0);
     }
     expect(rows.length).toBe(expectedRows);
 
@@ -411,7 +467,11 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     await expect.poll(() => records.length, { timeout: 30_000 }).toBeGreaterThan(held);
     await press(page, '#run-cancel');
     expect(await waitForStatus(page, ['cancelled', 'done', 'failed'])).toBe('cancelled');
-    const total = long.sweep!.length * long.optimizers.length * long.training.runSeeds!.length * metricSteps(long.training.steps, long.metrics!.every!).length;
+    const total =
+      long.sweep!.length *
+      long.optimizers.length *
+      long.training.runSeeds!.length *
+      metricSteps(long.training.steps, long.metrics!.every!).length;
     expect(records.length).toBeLessThan(total);
     expect(await page.textContent('#run-status')).toContain(`cancelled after ${records.length} records`);
     expect(await page.isDisabled('#export-csv')).toBe(false);
@@ -434,7 +494,11 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(await message.textContent()).toMatch(/device was lost.*kept.*export/i);
     expect(await page.isVisible('#device-lost')).toBe(true);
     const csv = await download(page, '#export-csv');
-    const keys = new Set(parseCsv(csv.bytes.toString('utf8')).slice(1).map(([cell, run, , , step]) => `${cell}|${run}|${step}`));
+    const keys = new Set(
+      parseCsv(csv.bytes.toString('utf8'))
+        .slice(1)
+        .map(([cell, run, , , step]) => `${cell}|${run}|${step}`),
+    );
     expect(keys).toEqual(new Set(records.map((r) => `${r.cell}|${r.record.run}|${r.record.step}`)));
     await page.close();
   }, 60_000);
@@ -470,12 +534,20 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // The summary the page holds (the preset's report).
     const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;
     expect([report.preset, report.scale]).toEqual(['b-balance-onestep', 'ci']);
-    expect((report.settings.optimizers as { label: string }[]).map((o) => o.label), 'the preset still has the optimizers this test expects').toEqual(optimizers);
+    expect(
+      (report.settings.optimizers as { label: string }[]).map((o) => o.label),
+      'the preset still has the optimizers this test expects',
+    ).toEqual(optimizers);
     expect(report.predictions).toHaveLength(predictionCount);
     expect(report.plots.map((p) => p.name)).toEqual(['delta-vs-loss', 'rho-bars']);
 
     // Predictions table: one row per prediction, in the report's order, a known one among them.
-    const rows = await page.$$eval('#prediction-table tr[data-prediction]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-prediction')!, cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '') })));
+    const rows = await page.$$eval('#prediction-table tr[data-prediction]', (trs) =>
+      trs.map((tr) => ({
+        name: tr.getAttribute('data-prediction')!,
+        cells: [...tr.querySelectorAll('td')].map((td) => td.textContent ?? ''),
+      })),
+    );
     expect(rows).toHaveLength(predictionCount);
     expect(rows.map((r) => r.name)).toEqual(report.predictions.map((p) => p.name));
     const known = rows.find((r) => r.name === 'SignGD ϱ_0.1 (coupled-rotation)');
@@ -493,13 +565,22 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(await page.$$eval('.plot[data-plot-id^="preset-"]', (fs) => fs.length)).toBe(2);
     const series = await pageSeries(page, figure);
     expect(series.map((s) => s.name).sort()).toEqual([...expectedSeries].sort());
-    const curves = report.measurements.filter((m) => m.kind === 'delta-vs-loss') as { optimizer: string; embedding: string; points: [number, number][] }[];
+    const curves = report.measurements.filter((m) => m.kind === 'delta-vs-loss') as {
+      optimizer: string;
+      embedding: string;
+      points: [number, number][];
+    }[];
     const floor = Math.max(...curves.flatMap((c) => c.points.map(([loss]) => loss)).filter(Number.isFinite)) * 1e-8;
     for (const s of series) {
       const curve = curves.find((c) => `${shown(c.optimizer)} · ${c.embedding}` === s.name);
       expect(curve?.points.length, `${s.name}: points in the page's summary`).toBe(etaPoints);
-      const drawable = curve!.points.filter(([loss, delta]) => Number.isFinite(loss) && Number.isFinite(delta) && loss > 0 && loss >= floor);
-      if (drawable.length < etaPoints) console.log(`${s.name}: ${etaPoints - drawable.length} point(s) below the loss window: ${JSON.stringify(curve!.points.filter((p) => !drawable.includes(p)))}`);
+      const drawable = curve!.points.filter(
+        ([loss, delta]) => Number.isFinite(loss) && Number.isFinite(delta) && loss > 0 && loss >= floor,
+      );
+      if (drawable.length < etaPoints)
+        console.log(
+          `${s.name}: ${etaPoints - drawable.length} point(s) below the loss window: ${JSON.stringify(curve!.points.filter((p) => !drawable.includes(p)))}`,
+        );
       expect(drawable.length, `${s.name}: drawable points`).toBeGreaterThanOrEqual(etaPoints / 2);
       expect([s.points, s.paths], s.name).toEqual([drawable.length, 1]);
     }
@@ -508,7 +589,11 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(await panels.count()).toBe(2);
     const boxes = [await panels.nth(0).boundingBox(), await panels.nth(1).boundingBox()].sort((p, q) => p!.x - q!.x);
     for (const s of series) {
-      const xs = await page.$$eval(`${figure} svg [aria-roledescription="point"]`, (ms, name) => ms.filter((m) => m.getAttribute('aria-label') === name).map((m) => m.getBoundingClientRect().x), s.name);
+      const xs = await page.$$eval(
+        `${figure} svg [aria-roledescription="point"]`,
+        (ms, name) => ms.filter((m) => m.getAttribute('aria-label') === name).map((m) => m.getBoundingClientRect().x),
+        s.name,
+      );
       const box = boxes[s.name.endsWith('identity') ? 0 : 1]!;
       for (const x of xs) expect(x >= box.x - 6 && x <= box.x + box.width + 6, `${s.name} marker at x = ${x} in its panel`).toBe(true);
     }
@@ -526,9 +611,17 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     // ≥ 100 px of a series' colour is several markers' worth.
     await page.$$eval(`${figure} svg .role-axis-grid`, (gs) => gs.forEach((g) => ((g as SVGGElement).style.display = 'none')));
     const show = (only: string | null) =>
-      page.$$eval(`${figure} svg [aria-roledescription="point"], ${figure} svg [aria-roledescription="line mark"]`, (ms, only) => ms.forEach((m) => ((m as SVGElement).style.display = only === '*' || m.getAttribute('aria-label') === only ? '' : 'none')), only);
+      page.$$eval(
+        `${figure} svg [aria-roledescription="point"], ${figure} svg [aria-roledescription="line mark"]`,
+        (ms, only) =>
+          ms.forEach((m) => ((m as SVGElement).style.display = only === '*' || m.getAttribute('aria-label') === only ? '' : 'none')),
+        only,
+      );
     const inPanels = async (colours: string[], inset = 0) => {
-      const stats = [await pixelStats(page, await panels.nth(0).screenshot(), colours, inset), await pixelStats(page, await panels.nth(1).screenshot(), colours, inset)];
+      const stats = [
+        await pixelStats(page, await panels.nth(0).screenshot(), colours, inset),
+        await pixelStats(page, await panels.nth(1).screenshot(), colours, inset),
+      ];
       return { stdev: Math.max(...stats.map((st) => st.stdev)), counts: colours.map((_c, k) => stats[0].counts[k] + stats[1].counts[k]) };
     };
     const colours = [...new Set(series.map((s) => s.colour))];
@@ -545,14 +638,19 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
       const one = await inPanels([s.colour]);
       const base = blank.counts[colours.indexOf(s.colour)];
       perSeries.push(`${s.name} ${one.counts[0]} (control ${base})`);
-      expect(one.counts[0] - base, `${s.name}: pixels of ${s.colour} alone in the data area, over the control's ${base}`).toBeGreaterThanOrEqual(100);
+      expect(
+        one.counts[0] - base,
+        `${s.name}: pixels of ${s.colour} alone in the data area, over the control's ${base}`,
+      ).toBeGreaterThanOrEqual(100);
     }
     await show('*');
     const all = await inPanels(colours, 4);
     expect(all.stdev, 'every series: luminance stdev inside the data area').toBeGreaterThan(5);
     const whole = await pixelStats(page, await page.locator(figure).screenshot(), colours);
     expect(whole.stdev, 'the whole figure').toBeGreaterThan(5);
-    console.log(`delta-vs-loss data area: luminance stdev ${all.stdev.toFixed(1)} (control ${blankInner.stdev.toFixed(2)}); control colour pixels ${blank.counts.join(', ')}; per series alone: ${perSeries.join('; ')}`);
+    console.log(
+      `delta-vs-loss data area: luminance stdev ${all.stdev.toFixed(1)} (control ${blankInner.stdev.toFixed(2)}); control colour pixels ${blank.counts.join(', ')}; per series alone: ${perSeries.join('; ')}`,
+    );
     await page.close();
   }, 360_000);
 
@@ -560,12 +658,18 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     if (!gpuOk) return ctx.skip();
     const { page } = await openPage();
     const records: { replica: number; step: number; loss: number; accuracy: number }[] = [];
-    await page.exposeFunction('muonlabTransformerRecord', (r: { replica: number; step: number; loss: number; accuracy: number }) => records.push(r));
+    await page.exposeFunction('muonlabTransformerRecord', (r: { replica: number; step: number; loss: number; accuracy: number }) =>
+      records.push(r),
+    );
     const config = {
-      schema: 'muonlab.transformer/1', name: 'page-transformer',
+      schema: 'muonlab.transformer/1',
+      name: 'page-transformer',
       model: { layers: 1, dModel: 8, heads: 2, vocab: 11, maxSeqLen: 8 },
       data: { kind: 'markov', vocab: 11, seed: 2 },
-      optimizers: [{ patterns: ['layer.*'], optimizer: { name: 'muon', lr: 0.03 } }, { patterns: ['*'], optimizer: { name: 'adamw', lr: 0.01 } }],
+      optimizers: [
+        { patterns: ['layer.*'], optimizer: { name: 'muon', lr: 0.03 } },
+        { patterns: ['*'], optimizer: { name: 'adamw', lr: 0.01 } },
+      ],
       training: { steps: 8, batchSize: 2, seqLen: 8, seeds: [0, 1] },
       metrics: { every: 4 },
     };
@@ -575,8 +679,14 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(await page.textContent('#transformer-errors')).toMatch(/model\.heads: d = 8 is not divisible by heads = 3/);
     await page.fill('#transformer-config', JSON.stringify(config));
     await press(page, '#transformer-run');
-    await page.waitForFunction(() => ['done', 'failed'].includes(document.querySelector('#transformer-status')?.getAttribute('data-status') ?? ''), undefined, { timeout: 120_000 });
-    expect(await page.getAttribute('#transformer-status', 'data-status'), await page.textContent('#transformer-status') ?? '').toBe('done');
+    await page.waitForFunction(
+      () => ['done', 'failed'].includes(document.querySelector('#transformer-status')?.getAttribute('data-status') ?? ''),
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect(await page.getAttribute('#transformer-status', 'data-status'), (await page.textContent('#transformer-status')) ?? '').toBe(
+      'done',
+    );
     // Records at steps 0, 4 and the evaluation at 8, for each of the two replicas.
     expect(records.map((r) => `${r.replica}@${r.step}`).sort()).toEqual(['0@0', '0@4', '0@8', '1@0', '1@4', '1@8']);
     // Each figure (vega-embed's SVG): one line per replica, named by its seed, with a marker per record.
@@ -606,14 +716,21 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
     expect(await page.textContent('#preset-info')).toContain('isotropy of W_V, W_O, W_out');
     await page.click('#run-start');
     // Live: the run's log shows the cells' progress while it runs.
-    await page.waitForFunction(() => /b-transformer-isotropy-(muon|adamw): step \d+\/20/.test(document.querySelector('#run-log')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => /b-transformer-isotropy-(muon|adamw): step \d+\/20/.test(document.querySelector('#run-log')?.textContent ?? ''),
+      undefined,
+      { timeout: 120_000 },
+    );
     expect(await page.getAttribute('#run-status', 'data-status')).toBe('running');
     const status = await waitForStatus(page, ['done', 'failed', 'device-lost'], 300_000);
     expect(status, (await page.textContent('#run-message')) ?? '').toBe('done');
     const report = (await page.evaluate(() => window.muonlabPage!.state().presetReport))!;
     expect([report.preset, report.scale]).toEqual(['b-transformer-isotropy', 'ci']);
     expect(report.predictions).toHaveLength(3 * (3 + 2));
-    expect(report.predictions.filter((p) => !p.reported).every((p) => p.verdict === 'inconclusive'), 'ci is below the claims’ scale').toBe(true);
+    expect(
+      report.predictions.filter((p) => !p.reported).every((p) => p.verdict === 'inconclusive'),
+      'ci is below the claims’ scale',
+    ).toBe(true);
     expect(report.plots.map((p) => p.name)).toEqual(['erank-along-training', 'top10e-along-training']);
     expect(await page.$$eval('#prediction-table tr[data-prediction]', (trs) => trs.length)).toBe(report.predictions.length);
     // The figures embedded in the page: per matrix (a panel each) and optimizer a line with a point per
@@ -630,7 +747,10 @@ describe.skipIf(!canRun)('the web page in headless Chromium', () => {
   }, 420_000);
 
   it('shows the WebGPU-missing message when Chromium runs without the WebGPU flag', async () => {
-    const noGpu = await chromium.launch({ executablePath: browserPath, args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu') });
+    const noGpu = await chromium.launch({
+      executablePath: browserPath,
+      args: defaultBrowserArgs().filter((a) => a !== '--enable-unsafe-webgpu'),
+    });
     try {
       const page = await noGpu.newPage();
       await page.goto(server.url);

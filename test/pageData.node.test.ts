@@ -18,14 +18,36 @@ import { recordMetrics, tidyRows, toCsv } from '../src/ui/tidyExport';
 
 function record(over: Partial<TrainMetricsRecord>): TrainMetricsRecord {
   return {
-    run: 0, optimizer: 'gd', optimizerName: 'gd', runSeed: 0, step: 0, lr: 1, loss: 1, evalItems: 8, capacity: 1, capacityPrefix: 1,
-    delta: 0.5, maxPCorrect: 0.9, minPCorrect: 0.4, buckets: [{ bucket: 'head', items: 2, meanPCorrect: 0.9, accuracy: 1 }, { bucket: 'tail', items: 6, meanPCorrect: 0.4, accuracy: 0 }],
-    diverged: false, divergedAtStep: null, ...over,
+    run: 0,
+    optimizer: 'gd',
+    optimizerName: 'gd',
+    runSeed: 0,
+    step: 0,
+    lr: 1,
+    loss: 1,
+    evalItems: 8,
+    capacity: 1,
+    capacityPrefix: 1,
+    delta: 0.5,
+    maxPCorrect: 0.9,
+    minPCorrect: 0.4,
+    buckets: [
+      { bucket: 'head', items: 2, meanPCorrect: 0.9, accuracy: 1 },
+      { bucket: 'tail', items: 6, meanPCorrect: 0.4, accuracy: 0 },
+    ],
+    diverged: false,
+    divergedAtStep: null,
+    ...over,
   };
 }
 
 function cellOf(id: string, d: number, records: TrainMetricsRecord[], a = 1.5): CellState {
-  const config = parseExperimentConfig({ name: 'x', task: { N: 64, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: a } }, optimizers: [{ name: 'gd', lr: 1 }], training: { steps: 2 } });
+  const config = parseExperimentConfig({
+    name: 'x',
+    task: { N: 64, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: a } },
+    optimizers: [{ name: 'gd', lr: 1 }],
+    training: { steps: 2 },
+  });
   return { id, point: { 'task.dIn': d }, config, records, stopped: 'steps' };
 }
 
@@ -46,12 +68,17 @@ describe('share links', () => {
     const link = decodeShareHash(encodeShareHash({ kind: 'config', config }, true));
     expect(link.autorun).toBe(true);
     expect(link.source?.kind === 'config' && JSON.parse(link.source.text)).toEqual(config);
-    expect(decodeShareHash(encodeShareHash({ kind: 'preset', preset: 'b-balance-onestep', scale: 'quick' }))).toEqual({ source: { kind: 'preset', preset: 'b-balance-onestep', scale: 'quick' }, autorun: false });
+    expect(decodeShareHash(encodeShareHash({ kind: 'preset', preset: 'b-balance-onestep', scale: 'quick' }))).toEqual({
+      source: { kind: 'preset', preset: 'b-balance-onestep', scale: 'quick' },
+      autorun: false,
+    });
     expect(decodeShareHash('')).toEqual({ source: null, autorun: false });
   });
 
   it('says what is wrong with a bad link', () => {
-    expect(decodeShareHash('#preset=b-balance-onestep&scale=huge').error).toBe('link: scale = "huge" is not a scale (allowed: ci, quick, full)');
+    expect(decodeShareHash('#preset=b-balance-onestep&scale=huge').error).toBe(
+      'link: scale = "huge" is not a scale (allowed: ci, quick, full)',
+    );
     const cut = encodeShareHash({ kind: 'config', config: EXAMPLE_CONFIG }).slice(0, 40);
     expect(decodeShareHash(cut).error).toMatch(/^link: the config in the URL cannot be read .*cut short/);
   });
@@ -74,7 +101,11 @@ describe('config validation messages', () => {
   });
 
   it('lists every schema problem by path, with the allowed values of enums', () => {
-    const bad = { ...EXAMPLE_CONFIG, task: { ...EXAMPLE_CONFIG.task, embedding: 'sparse' }, training: { ...EXAMPLE_CONFIG.training, steps: -1 } };
+    const bad = {
+      ...EXAMPLE_CONFIG,
+      task: { ...EXAMPLE_CONFIG.task, embedding: 'sparse' },
+      training: { ...EXAMPLE_CONFIG.training, steps: -1 },
+    };
     const check = checkConfigText(JSON.stringify(bad));
     expect(check.ok).toBe(false);
     if (check.ok) return;
@@ -84,7 +115,13 @@ describe('config validation messages', () => {
   });
 
   it('reports sweep axes of unequal length in one zip group', () => {
-    const bad = { ...EXAMPLE_CONFIG, sweep: [{ path: 'task.dIn', values: [16, 32], zip: 'd' }, { path: 'task.dOut', values: [16], zip: 'd' }] };
+    const bad = {
+      ...EXAMPLE_CONFIG,
+      sweep: [
+        { path: 'task.dIn', values: [16, 32], zip: 'd' },
+        { path: 'task.dOut', values: [16], zip: 'd' },
+      ],
+    };
     const check = checkConfigText(JSON.stringify(bad));
     expect(!check.ok && check.issues).toEqual([{ path: 'sweep', message: 'zip group "d": axes have different lengths (2, 1)' }]);
   });
@@ -110,7 +147,15 @@ describe('tidy CSV', () => {
     const iso = { n: 3, hNorm: 0.5, eRank: 2, topE: [0.6, 0.9, 1], q75over25: null };
     const names = recordMetrics(record({ isotropy: { w: iso, update: null }, minibatchLoss: 2 })).map(([n]) => n);
     expect(names).toContain('minibatchLoss');
-    expect(names.filter((n) => n.startsWith('isotropy.'))).toEqual(['isotropy.w.n', 'isotropy.w.hNorm', 'isotropy.w.eRank', 'isotropy.w.q75over25', 'isotropy.w.topE.1', 'isotropy.w.topE.2', 'isotropy.w.topE.3']);
+    expect(names.filter((n) => n.startsWith('isotropy.'))).toEqual([
+      'isotropy.w.n',
+      'isotropy.w.hNorm',
+      'isotropy.w.eRank',
+      'isotropy.w.q75over25',
+      'isotropy.w.topE.1',
+      'isotropy.w.topE.2',
+      'isotropy.w.topE.3',
+    ]);
   });
 });
 
@@ -118,13 +163,24 @@ describe('live figure data', () => {
   it('draws the loss median over seeds with a min–max band, x = step + 1', () => {
     const recs = [0, 1].flatMap((step) => [0, 1, 2].map((seed) => record({ run: seed, runSeed: seed, step, loss: 1 + step + seed })));
     const { rows } = figureOf([cellOf('single', 16, recs)], 'loss');
-    expect(rows.map((r) => [r.optimizer, r.x, r.value, r.lo, r.hi])).toEqual([['gd', 1, 2, 1, 3], ['gd', 2, 3, 2, 4]]);
+    expect(rows.map((r) => [r.optimizer, r.x, r.value, r.lo, r.hi])).toEqual([
+      ['gd', 1, 2, 1, 3],
+      ['gd', 2, 3, 2, 4],
+    ]);
   });
 
-  it('fits capacity vs d and draws [C]\'s predicted slopes through the fit', () => {
+  it("fits capacity vs d and draws [C]'s predicted slopes through the fit", () => {
     // capacity = 0.5·d^1.25 exactly at d = 16, 64, 256 for GD; Muon's twice that. a = 2.
     const cells = [16, 64, 256].map((d) =>
-      cellOf(`d=${d}`, d, [record({ capacity: 0.5 * d ** 1.25, step: 2 }), record({ run: 1, optimizer: 'muon', optimizerName: 'muon', capacity: d ** 1.25, step: 2 })], 2),
+      cellOf(
+        `d=${d}`,
+        d,
+        [
+          record({ capacity: 0.5 * d ** 1.25, step: 2 }),
+          record({ run: 1, optimizer: 'muon', optimizerName: 'muon', capacity: d ** 1.25, step: 2 }),
+        ],
+        2,
+      ),
     );
     const { rows, subtitle } = figureOf(cells, 'capacity-d');
     const line = (ref: string) => rows.filter((r) => r.ref === ref).map((r) => [r.d as number, r.capacity as number] as [number, number]);
@@ -137,12 +193,15 @@ describe('live figure data', () => {
     expect(subtitle).toBe('slopes: gd 1.25 ([C] one-step: 0.25) · muon 1.25 ([C] one-step: 1.25)');
   });
 
-  it('plots the head bucket against the last bucket with at least a quarter of the largest one\'s items', () => {
+  it("plots the head bucket against the last bucket with at least a quarter of the largest one's items", () => {
     // Log-rank buckets of N = 64: 1, 2, 4, …, 32 items and a 1-item stub (rank 64).
     const sizes = [1, 2, 4, 8, 16, 32, 1];
     const buckets = sizes.map((items, k) => ({ bucket: `b${k}`, items, meanPCorrect: k / 10, accuracy: 0 }));
     const { rows } = figureOf([cellOf('single', 16, [record({ buckets })])], 'bucket-pcorrect');
-    expect(rows.map((r) => [r.series, r.value, r.bucket])).toEqual([['gd · b0', 0, 'head: b0'], ['gd · b5', 0.5, 'tail: b5']]);
+    expect(rows.map((r) => [r.series, r.value, r.bucket])).toEqual([
+      ['gd · b0', 0, 'head: b0'],
+      ['gd · b5', 0.5, 'tail: b5'],
+    ]);
   });
 
   it('needs two values of d for the capacity figure and says so', () => {

@@ -69,7 +69,7 @@ test('normal element k is lane k%4 of Box–Muller pairs of draw k/4', () => {
   expect(Array.from(philoxNormals(11, 2, 24).slice(20))).toEqual([a, b, c, d]);
   // Box–Muller by hand for one pair: u1 = (x0>>8 + 1)/2^24, θ = π(2u2 − 1).
   const u1 = (Math.floor(x[0] / 256) + 1) / 2 ** 24;
-  const theta = Math.PI * (2 * Math.floor(x[1] / 256) / 2 ** 24 - 1);
+  const theta = Math.PI * ((2 * Math.floor(x[1] / 256)) / 2 ** 24 - 1);
   expect(a).toBeCloseTo(Math.sqrt(-2 * Math.log(u1)) * Math.cos(theta), 14);
 });
 

@@ -61,9 +61,7 @@ beforeAll(async () => {
 }, 60_000);
 
 /** Boxes (in SVG pixels) of the rendered SVG's elements, measured by the browser's layout. */
-async function measure(
-  svg: string,
-): Promise<{
+async function measure(svg: string): Promise<{
   width: number;
   height: number;
   legend: { text: string; x0: number; x1: number; y0: number; y1: number }[];

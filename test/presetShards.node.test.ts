@@ -46,7 +46,10 @@ describe(`${PRESET} in cells`, () => {
       return join(out, `${PRESET}-ci`);
     });
     const ran = shards.map((dir) => readdirSync(join(dir, 'cells')).sort());
-    expect(ran.every((ids) => ids.length > 0), `each shard ran some cells: ${JSON.stringify(ran)}`).toBe(true);
+    expect(
+      ran.every((ids) => ids.length > 0),
+      `each shard ran some cells: ${JSON.stringify(ran)}`,
+    ).toBe(true);
     expect([...ran[0], ...ran[1]].sort()).toEqual(cells.map((c) => c.id).sort());
 
     const merged = muonlab('merge', ...shards, '--out', join(root, 'merged'));

@@ -31,7 +31,15 @@ describe('preset plans and catalog', () => {
   });
 
   test('the formerly whole presets are split: at ci scale each has at least two cells (so --shard 1/2 has work)', () => {
-    for (const name of ['a-noiseless', 'a-noisy-scaling', 'b-balance-multistep', 'b-isotropy', 'c-critical-batch', 'c-minibatch', 'c-multistep'] as const) {
+    for (const name of [
+      'a-noiseless',
+      'a-noisy-scaling',
+      'b-balance-multistep',
+      'b-isotropy',
+      'c-critical-batch',
+      'c-minibatch',
+      'c-multistep',
+    ] as const) {
       expect(presetCells(name, 'ci').length, name).toBeGreaterThanOrEqual(2);
     }
     expect(presetCells('a-noisy-scaling', 'ci').map((c) => c.id)).toEqual(['T=16', 'T=23', 'T=32', 'T=45', 'T=64']);
@@ -40,10 +48,18 @@ describe('preset plans and catalog', () => {
 
   test('catalog sizes come from the settings: other settings, other words', () => {
     expect(PRESET_CATALOG['b-balance-onestep'].scales.ci.sizes).toBe('N = d = 300, 60 head items');
-    const changed = presetInfo({ ...bBalanceOnestepPlan, settings: { ...bBalanceOnestepPlan.settings, ci: { N: 123, headCount: 7, sweepKs: [] } } });
+    const changed = presetInfo({
+      ...bBalanceOnestepPlan,
+      settings: { ...bBalanceOnestepPlan.settings, ci: { N: 123, headCount: 7, sweepKs: [] } },
+    });
     expect(changed.scales.ci.sizes).toBe('N = d = 123, 7 head items');
-    expect(PRESET_CATALOG['c-critical-batch'].scales.ci.sizes).toBe('N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated');
-    const wider = presetInfo({ ...cCriticalBatchPlan, settings: { ...cCriticalBatchPlan.settings, ci: { ...cCriticalBatchPlan.settings.ci, ds: [16, 32], seeds: 3 } } });
+    expect(PRESET_CATALOG['c-critical-batch'].scales.ci.sizes).toBe(
+      'N = 2048, a = 1.5, d ∈ {32, 64, 128}, B = 2 … 2^14, 1 task seed, top 512 items evaluated',
+    );
+    const wider = presetInfo({
+      ...cCriticalBatchPlan,
+      settings: { ...cCriticalBatchPlan.settings, ci: { ...cCriticalBatchPlan.settings.ci, ds: [16, 32], seeds: 3 } },
+    });
     expect(wider.scales.ci.sizes).toBe('N = 2048, a = 1.5, d ∈ {16, 32}, B = 2 … 2^14, 3 task seeds, top 512 items evaluated');
     expect(wider.scales.ci.cells).toBe(cCriticalBatchPlan.cells('ci').length); // cells() reads the plan's own settings
   });
@@ -51,7 +67,17 @@ describe('preset plans and catalog', () => {
 
 describe('cell results in their stored form', () => {
   test('non-finite numbers, null, nested arrays and objects come back exactly', () => {
-    const result = { loss: NaN, up: Infinity, down: -Infinity, none: null, points: [[1, 2.5e-300], [-0.1, NaN]], nested: { a: [{ b: 'x', c: true }] } };
+    const result = {
+      loss: NaN,
+      up: Infinity,
+      down: -Infinity,
+      none: null,
+      points: [
+        [1, 2.5e-300],
+        [-0.1, NaN],
+      ],
+      nested: { a: [{ b: 'x', c: true }] },
+    };
     const stored = JSON.parse(JSON.stringify(encodeCellResult(result, 'test')));
     expect(stored.loss).toEqual({ nonFinite: 'NaN' });
     expect(stored.none).toBeNull();
@@ -61,7 +87,9 @@ describe('cell results in their stored form', () => {
   });
 
   test('refuses what JSON cannot hold, naming the path', () => {
-    expect(() => encodeCellResult({ runs: [{ direction: new Float32Array(2) }] }, 'p (ci) cell x')).toThrow(/p \(ci\) cell x: result\.runs\[0\]\.direction is a Float32Array/);
+    expect(() => encodeCellResult({ runs: [{ direction: new Float32Array(2) }] }, 'p (ci) cell x')).toThrow(
+      /p \(ci\) cell x: result\.runs\[0\]\.direction is a Float32Array/,
+    );
     expect(() => encodeCellResult({ seen: new Map() }, 'p')).toThrow(/result\.seen is a Map/);
     expect(() => encodeCellResult({ xs: [1, undefined] }, 'p')).toThrow(/result\.xs\[1\] is undefined/);
     expect(() => encodeCellResult([1, 2], 'p')).toThrow(/a cell result must be a plain object/);
@@ -74,23 +102,41 @@ describe('definePreset', () => {
   const gpu = {} as Gpu;
   const calls: string[] = [];
   const squares = definePreset<{ x: number }, { square: number; ratio: number }, { x: number; square: number; ratio: number }>({
-    name: 'squares', title: 'squares', paper: 'none', predictions: [],
-    scales: { ci: { sizes: '', estimate: '', cells: 3 }, quick: { sizes: '', estimate: '', cells: 3 }, full: { sizes: '', estimate: '', cells: 3 } },
+    name: 'squares',
+    title: 'squares',
+    paper: 'none',
+    predictions: [],
+    scales: {
+      ci: { sizes: '', estimate: '', cells: 3 },
+      quick: { sizes: '', estimate: '', cells: 3 },
+      full: { sizes: '', estimate: '', cells: 3 },
+    },
     cells: () => [1, 2, 0].map((x) => ({ id: `x=${x}`, cost: x + 1, params: { x } })),
     runCell: async (_gpu, _scale, cell) => {
       calls.push(cell.id);
       return { square: cell.params.x ** 2, ratio: 1 / cell.params.x - 1 / cell.params.x }; // NaN at x = 0
     },
-    summarize: (scale, results) => presetReport({
-      preset: 'squares', scale, settings: {}, predictions: [], plots: [], markdown: '', elapsedMs: 0,
-      measurements: results.map((r) => ({ x: r.cell.params.x, ...r.result })),
-    }),
+    summarize: (scale, results) =>
+      presetReport({
+        preset: 'squares',
+        scale,
+        settings: {},
+        predictions: [],
+        plots: [],
+        markdown: '',
+        elapsedMs: 0,
+        measurements: results.map((r) => ({ x: r.cell.params.x, ...r.result })),
+      }),
   });
 
   test('run() = summarize() of every cell through its stored form; stored results in any order give the same', async () => {
     const report = await squares.run(gpu, 'ci', () => {});
     expect(calls).toEqual(['x=1', 'x=2', 'x=0']);
-    expect(report.measurements).toEqual([{ x: 1, square: 1, ratio: 0 }, { x: 2, square: 4, ratio: 0 }, { x: 0, square: 0, ratio: NaN }]);
+    expect(report.measurements).toEqual([
+      { x: 1, square: 1, ratio: 0 },
+      { x: 2, square: 4, ratio: 0 },
+      { x: 0, square: 0, ratio: NaN },
+    ]);
     const stored: PresetCellResult[] = [];
     for (const cell of squares.cells('ci').reverse()) {
       stored.push({ cell, result: JSON.parse(JSON.stringify(await squares.runCell(gpu, 'ci', cell.id, () => {}))), elapsedMs: 1 });

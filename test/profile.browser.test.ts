@@ -42,7 +42,10 @@ describe('profiled training runs', () => {
     const T = 3;
     const config = cfg({
       task: { N: 16, dIn: 16, dOut: 16, embedding: 'identity', frequency: { kind: 'power', powerExponent: 1 } },
-      optimizers: [{ name: 'gd', lr: 2 }, { name: 'adam', lr: 0.1 }],
+      optimizers: [
+        { name: 'gd', lr: 2 },
+        { name: 'adam', lr: 0.1 },
+      ],
       training: { steps: T, runSeeds: [0, 1] },
     });
     const result = await withErrorScopes(gpu, () => trainCell(gpu, config, {}, { profile: true }));
@@ -77,7 +80,19 @@ describe('profiled training runs', () => {
     const T = 2;
     const config = cfg({
       task: { N: 32, dIn: 16, dOut: 16, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1 } },
-      optimizers: [{ name: 'muon', lr: 0.5, momentum: 0, orth: { coefficients: [[1.5, -0.5, 0], [1.5, -0.5, 0]] } }],
+      optimizers: [
+        {
+          name: 'muon',
+          lr: 0.5,
+          momentum: 0,
+          orth: {
+            coefficients: [
+              [1.5, -0.5, 0],
+              [1.5, -0.5, 0],
+            ],
+          },
+        },
+      ],
       training: { steps: T, runSeeds: [0] },
     });
     // The variant chosen is what the profile names: pick one through the device's choice table (the
@@ -93,7 +108,15 @@ describe('profiled training runs', () => {
     }
     const profile = result.profile!;
     expect(profile.steps).toBe(T + 1);
-    for (const [label, perStep] of [['muon_input', 1], ['sum_squares', 1], ['ns_normalize', 1], ['ns: X = aX + P·X', 2], ['muon_update (check)', 1], ['muon_update (apply)', 1], ['advance_runs', 1]] as const) {
+    for (const [label, perStep] of [
+      ['muon_input', 1],
+      ['sum_squares', 1],
+      ['ns_normalize', 1],
+      ['ns: X = aX + P·X', 2],
+      ['muon_update (check)', 1],
+      ['muon_update (apply)', 1],
+      ['advance_runs', 1],
+    ] as const) {
       const k = kernel(profile, label);
       expect([label, k.dispatches, k.steps]).toEqual([label, perStep * T, T]);
     }

@@ -17,21 +17,28 @@ const CI = Boolean(process.env.CI);
 const browser = findChromium()?.path;
 
 describe('muonlab run --profile', () => {
-  test('writes profile.json with the scheduler\'s kernels, dispatches per step and shares summing to 1', (ctx) => {
+  test("writes profile.json with the scheduler's kernels, dispatches per step and shares summing to 1", (ctx) => {
     if (!browser && !CI) return ctx.skip('no Chromium found (set CHROMIUM_PATH or install chromium)');
     const dir = mkdtempSync(join(tmpdir(), 'muonlab-profile-'));
     const T = 3;
     const config = {
       name: 'profile-cli',
       task: { N: 16, dIn: 16, dOut: 16, embedding: 'identity' },
-      optimizers: [{ name: 'gd', lr: 2 }, { name: 'adam', lr: 0.1 }],
+      optimizers: [
+        { name: 'gd', lr: 2 },
+        { name: 'adam', lr: 0.1 },
+      ],
       training: { steps: T, runSeeds: [0, 1] },
     };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    const run = spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin/muonlab.js'), 'run', join(dir, 'config.json'), '--profile', '--out', join(dir, 'runs')], {
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [join(PROJECT_ROOT, 'bin/muonlab.js'), 'run', join(dir, 'config.json'), '--profile', '--out', join(dir, 'runs')],
+      {
+        encoding: 'utf8',
+        timeout: 600_000,
+      },
+    );
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     const cells = join(dir, 'runs', 'profile-cli', 'cells');
     const [cell] = readdirSync(cells);
@@ -40,7 +47,10 @@ describe('muonlab run --profile', () => {
     expect(profile.steps).toBe(T + 1);
     const byLabel = new Map(profile.kernels.map((k) => [k.label, k]));
     // Two optimizer groups (gd, adam), each with one identity softmax gradient per step.
-    expect([byLabel.get('identity_softmax_grad')?.dispatches, byLabel.get('identity_softmax_grad')?.dispatchesPerStep]).toEqual([2 * (T + 1), 2]);
+    expect([byLabel.get('identity_softmax_grad')?.dispatches, byLabel.get('identity_softmax_grad')?.dispatchesPerStep]).toEqual([
+      2 * (T + 1),
+      2,
+    ]);
     for (const label of ['gd_update (check)', 'gd_update (apply)', 'adam_update (check)', 'adam_update (apply)']) {
       expect([label, byLabel.get(label)?.dispatches, byLabel.get(label)?.steps]).toEqual([label, T, T]);
     }

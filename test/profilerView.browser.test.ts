@@ -68,8 +68,32 @@ describe('profiler view', () => {
     const container = document.createElement('section');
     document.body.append(container);
     const fake: BenchRow[] = [
-      { kernel: 'matmul', variant: 'v1', shape: '8x8x8', runs: 3, medianMs: 2, minMs: 1, firstRunMs: 30, flops: 1024, gflops: 0.000512, timing: 'timestamp-query', peakFraction: 0.25 },
-      { kernel: 'gather', variant: 'g', shape: '4 rows', runs: 3, medianMs: 1, minMs: 1, firstRunMs: 5, flops: 0, gflops: 0, timing: 'timestamp-query', peakFraction: null },
+      {
+        kernel: 'matmul',
+        variant: 'v1',
+        shape: '8x8x8',
+        runs: 3,
+        medianMs: 2,
+        minMs: 1,
+        firstRunMs: 30,
+        flops: 1024,
+        gflops: 0.000512,
+        timing: 'timestamp-query',
+        peakFraction: 0.25,
+      },
+      {
+        kernel: 'gather',
+        variant: 'g',
+        shape: '4 rows',
+        runs: 3,
+        medianMs: 1,
+        minMs: 1,
+        firstRunMs: 5,
+        flops: 0,
+        gflops: 0,
+        timing: 'timestamp-query',
+        peakFraction: null,
+      },
     ];
     let asked: string[] = [];
     const view = mountProfilerView(container, {
@@ -89,7 +113,10 @@ describe('profiler view', () => {
       for (let i = 0; i < 6000 && tableRows(container, 'bench-table').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(asked).toEqual(['matmul', 'gather']);
       const rows = tableRows(container, 'bench-table');
-      expect(rows.map((r) => [r[0], r[1], r[7]])).toEqual([['matmul', 'v1', '25.0%'], ['gather', 'g', '—']]);
+      expect(rows.map((r) => [r[0], r[1], r[7]])).toEqual([
+        ['matmul', 'v1', '25.0%'],
+        ['gather', 'g', '—'],
+      ]);
       expect(container.querySelector<HTMLButtonElement>('#bench-export-csv')!.disabled).toBe(false);
     } finally {
       view.destroy();

@@ -11,7 +11,9 @@ const cfg = (c: Omit<ExperimentConfigInput, 'name'>) => parseExperimentConfig({ 
 
 /** Everything a cell returns except wall-clock times, as plain JSON (typed arrays as arrays). */
 function comparable(r: CellResult): unknown {
-  return JSON.parse(JSON.stringify({ ...r, elapsedMs: 0, recording: undefined }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
+  return JSON.parse(
+    JSON.stringify({ ...r, elapsedMs: 0, recording: undefined }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)),
+  );
 }
 
 const N = 16;
@@ -35,14 +37,19 @@ describe('double-buffered readback', () => {
       }),
       cfg({
         task: { N, dIn: 8, dOut: 8, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.2 }, noise: 0.1, taskSeed: 3 },
-        optimizers: [{ name: 'sgd', lr: 2, momentum: 0.9, nesterov: true }, { name: 'muon', lr: 0.3, orth: 'ns5' }],
+        optimizers: [
+          { name: 'sgd', lr: 2, momentum: 0.9, nesterov: true },
+          { name: 'muon', lr: 0.3, orth: 'ns5' },
+        ],
         training: { mode: 'minibatch', batchSize: 6, steps: 5, runSeeds: [4, 9] },
         metrics: { every: 1 },
       }),
     ];
     for (const config of configs) {
       const progress: Record<string, number[]> = { sync: [], double: [] };
-      const sync = await withErrorScopes(gpu, () => trainCell(gpu, config, { onProgress: (e) => progress.sync.push(e.step) }, { readback: 'synchronous' }));
+      const sync = await withErrorScopes(gpu, () =>
+        trainCell(gpu, config, { onProgress: (e) => progress.sync.push(e.step) }, { readback: 'synchronous' }),
+      );
       const double = await withErrorScopes(gpu, () => trainCell(gpu, config, { onProgress: (e) => progress.double.push(e.step) }));
       expect(double.records.length).toBe(sync.records.length);
       expect(sync.records.length).toBeGreaterThan(8);

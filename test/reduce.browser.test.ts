@@ -35,12 +35,18 @@ test.for([
   const y = uploadTensor(gpu, { batch: stored, rows, cols, label: 'y' }, ys);
   const out = uploadTensor(gpu, { rows: 2, cols: batch, label: 'sums' }, new Float32Array(2 * batch));
   try {
-    await withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
-      await sumSquares(rec, { x: runRange(x, 1, batch), out: out.buffer });
-      await sumSquares(rec, { x: runRange(x, 1, batch), y: runRange(y, 1, batch), out: out.buffer, outOffset: batch });
-    }));
+    await withErrorScopes(gpu, () =>
+      runCommands(gpu, async (rec) => {
+        await sumSquares(rec, { x: runRange(x, 1, batch), out: out.buffer });
+        await sumSquares(rec, { x: runRange(x, 1, batch), y: runRange(y, 1, batch), out: out.buffer, outOffset: batch });
+      }),
+    );
     const got = await readTensor(gpu, out);
-    const view = (data: Float32Array) => ({ ...hostTensor({ batch: stored, rows, cols, data: Float64Array.from(data) }), batch, offset: per });
+    const view = (data: Float32Array) => ({
+      ...hostTensor({ batch: stored, rows, cols, data: Float64Array.from(data) }),
+      batch,
+      offset: per,
+    });
     const want = [...sumSquaresCpu(view(xs)), ...sumSquaresCpu(view(xs), view(ys))];
     const rel = (Math.ceil(per / 64) + 7) * F32_UNIT_ROUNDOFF;
     want.forEach((w, i) => expect(Math.abs(got[i] - w), `sum ${i}`).toBeLessThanOrEqual(rel * w));

@@ -73,7 +73,20 @@ describe('every shader reflects', () => {
 });
 
 // The uniform struct the matmul shaders share: 10 u32 then alpha, beta as f32 (4 bytes each, in order).
-const MATMUL_PARAMS = ['M', 'N', 'K', 'batch', 'offsetA', 'offsetB', 'offsetC', 'batchStrideA', 'batchStrideB', 'batchStrideC', 'alpha', 'beta'];
+const MATMUL_PARAMS = [
+  'M',
+  'N',
+  'K',
+  'batch',
+  'offsetA',
+  'offsetB',
+  'offsetC',
+  'batchStrideA',
+  'batchStrideB',
+  'batchStrideC',
+  'alpha',
+  'beta',
+];
 
 const MATMUL_ENTRIES = [
   { file: 'matmul/matmul.wgsl', entry: 'matmul_register_blocked', element: 4, workgroup: [8, 8, 1] },
@@ -270,7 +283,18 @@ describe('packUniforms', () => {
 
   test('gather params (40 bytes) round up to 48, the tail zeroed', () => {
     const info = reflectKernel(shaderFile('gather/gather.wgsl'), 'gather_rows');
-    const names = ['rows', 'cols', 'srcRows', 'batch', 'offsetSrc', 'batchStrideSrc', 'offsetIndex', 'batchStrideIndex', 'offsetOut', 'batchStrideOut'];
+    const names = [
+      'rows',
+      'cols',
+      'srcRows',
+      'batch',
+      'offsetSrc',
+      'batchStrideSrc',
+      'offsetIndex',
+      'batchStrideIndex',
+      'offsetOut',
+      'batchStrideOut',
+    ];
     const data = packUniforms(info, 'params', Object.fromEntries(names.map((n, i) => [n, i + 1])));
     expect(data.byteLength).toBe(48);
     expect([...new Uint32Array(data)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0]);

@@ -41,7 +41,11 @@ describe('run planning', () => {
     expect(first.todo.map((c) => c.index)).toEqual([0, 1, 2]);
     const dir = cellDirectory(first.root, first.cells[1]);
     beginCell(dir, first.cells[1]);
-    finishCell(dir, { cell: first.cells[1].id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 0, finalPerItem: [] }, first.cells[1].config);
+    finishCell(
+      dir,
+      { cell: first.cells[1].id, runs: [], steps: 2, stopped: 'steps', elapsedMs: 0, finalPerItem: [] },
+      first.cells[1].config,
+    );
     expect(planRun(config, { out, resume: true }).todo.map((c) => c.index)).toEqual([0, 2]);
     expect(planRun(config, { out }).todo).toHaveLength(3);
     const shards = [1, 2].flatMap((i) => planRun(config, { out, shard: `${i}/2` }).todo.map((c) => c.index));
@@ -56,7 +60,10 @@ describe('run planning', () => {
     beginCell(dir, plan.cells[0]);
     appendRecord(dir, plan.cells[0].id, { run: 0, step: 0, loss: 2.5 });
     appendRecord(dir, plan.cells[0].id, { run: 0, step: 1, loss: 1.5 });
-    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { schema: 'muonlab.metrics/1', cell: 'task.taskSeed=1', run: 0, step: 0, loss: 2.5 },
       { schema: 'muonlab.metrics/1', cell: 'task.taskSeed=1', run: 0, step: 1, loss: 1.5 },
@@ -66,9 +73,18 @@ describe('run planning', () => {
 });
 
 describe('progress bar', () => {
-  const base = { cellIndex: 1, cells: 4, cell: 'task.dIn=64', step: 9, steps: 19, cellElapsedMs: 10_000, cellEtaMs: 10_000, finishedCellMs: [30_000] };
+  const base = {
+    cellIndex: 1,
+    cells: 4,
+    cell: 'task.dIn=64',
+    step: 9,
+    steps: 19,
+    cellElapsedMs: 10_000,
+    cellEtaMs: 10_000,
+    finishedCellMs: [30_000],
+  };
 
-  test('overall ETA = this cell\'s ETA + later cells at the mean finished-cell time (projected before one finished)', () => {
+  test("overall ETA = this cell's ETA + later cells at the mean finished-cell time (projected before one finished)", () => {
     expect(overallEtaMs(base)).toBe(10_000 + 2 * 30_000);
     expect(overallEtaMs({ ...base, cellIndex: 0, finishedCellMs: [] })).toBe(10_000 + 3 * 20_000);
     expect(overallEtaMs({ ...base, cellEtaMs: null })).toBeNull();

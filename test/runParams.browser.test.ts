@@ -10,10 +10,12 @@ test('advance_runs: 70 runs (two workgroups), one diverged', async (ctx) => {
   if (!gpu) return;
   const runs = Array.from({ length: 70 }, (_, r) => ({ lr: 0.75, lrGrowth: r % 2 ? 2 : 1, step: r, diverged: r === 65 ? 1 : 0 }));
   const params = createRunParams(gpu, runs);
-  await withErrorScopes(gpu, () => runCommands(gpu, async (rec) => {
-    await advanceRuns(rec, params);
-    await advanceRuns(rec, params);
-  }));
+  await withErrorScopes(gpu, () =>
+    runCommands(gpu, async (rec) => {
+      await advanceRuns(rec, params);
+      await advanceRuns(rec, params);
+    }),
+  );
   const after = await readRunParams(gpu, params);
   params.buffer.destroy();
   for (let r = 0; r < 70; r++) {

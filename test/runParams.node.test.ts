@@ -13,7 +13,10 @@ describe('RunParams layout', () => {
   });
 
   test('pack → bytes at the reflected offsets → unpack round trip', () => {
-    const data = packRunParams([{ lr: 0.5, step: 7 }, { lr: 0.25, diverged: 1, seed: 0xffffffff }]);
+    const data = packRunParams([
+      { lr: 0.5, step: 7 },
+      { lr: 0.25, diverged: 1, seed: 0xffffffff },
+    ]);
     expect(data.byteLength).toBe(128);
     const view = new DataView(data);
     expect(view.getFloat32(0, true)).toBe(0.5); // run 0, lr

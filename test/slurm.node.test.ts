@@ -19,11 +19,21 @@ import { arrayScript, formatArraySpec, mergeScript, type SlurmScriptInput } from
 import { readSlurmStatus } from '../harness/slurmStatus';
 import { nodeLocalWarning, submitSlurmSweep } from '../harness/slurmSubmit';
 
-const SCHEDULER_VARS = ['SLURM_ARRAY_TASK_ID', 'SLURM_ARRAY_TASK_MIN', 'SLURM_ARRAY_TASK_MAX', 'SLURM_ARRAY_TASK_COUNT', 'SLURM_ARRAY_TASK_STEP', 'JOB_COMPLETION_INDEX'];
+const SCHEDULER_VARS = [
+  'SLURM_ARRAY_TASK_ID',
+  'SLURM_ARRAY_TASK_MIN',
+  'SLURM_ARRAY_TASK_MAX',
+  'SLURM_ARRAY_TASK_COUNT',
+  'SLURM_ARRAY_TASK_STEP',
+  'JOB_COMPLETION_INDEX',
+];
 
 const slurmArray = (id: number, min: number, max: number, step = 1) => ({
-  SLURM_ARRAY_TASK_ID: String(id), SLURM_ARRAY_TASK_MIN: String(min), SLURM_ARRAY_TASK_MAX: String(max),
-  SLURM_ARRAY_TASK_COUNT: String(Math.floor((max - min) / step) + 1), SLURM_ARRAY_TASK_STEP: String(step),
+  SLURM_ARRAY_TASK_ID: String(id),
+  SLURM_ARRAY_TASK_MIN: String(min),
+  SLURM_ARRAY_TASK_MAX: String(max),
+  SLURM_ARRAY_TASK_COUNT: String(Math.floor((max - min) / step) + 1),
+  SLURM_ARRAY_TASK_STEP: String(step),
 });
 
 describe('--shard auto', () => {
@@ -50,7 +60,9 @@ describe('--shard auto', () => {
 
   test('no index, both schedulers at once, or a non-number: refused with the variable named', () => {
     expect(() => resolveAutoShard({})).toThrow(/no array index in the environment \(SLURM_ARRAY_TASK_ID .*JOB_COMPLETION_INDEX/);
-    expect(() => resolveAutoShard({ ...slurmArray(0, 0, 1), JOB_COMPLETION_INDEX: '0' })).toThrow(/both SLURM_ARRAY_TASK_ID .* and JOB_COMPLETION_INDEX/);
+    expect(() => resolveAutoShard({ ...slurmArray(0, 0, 1), JOB_COMPLETION_INDEX: '0' })).toThrow(
+      /both SLURM_ARRAY_TASK_ID .* and JOB_COMPLETION_INDEX/,
+    );
     expect(() => resolveAutoShard({ JOB_COMPLETION_INDEX: 'x' }, 2)).toThrow(/JOB_COMPLETION_INDEX = "x" is not a non-negative integer/);
   });
 
@@ -105,7 +117,9 @@ describe('muonlab slurm arguments', () => {
     expect(bad([...base, '--shards', '2', '--gpus-per-task', '0'])).toMatch(/^--gpus-per-task = "0"/);
     expect(bad([...base, '--shards', '2', '--partition', 'gpu\n#SBATCH --x'])).toMatch(/^--partition = .*expected one partition name/);
     expect(bad([...base, '--shards', '2', '--extra', '--qos=long'])).toMatch(/Option '--extra' argument is ambiguous/);
-    expect(bad([...base, '--shards', '2', '--extra=--qos=long'])).toMatch(/^--extra = "--qos=long": expected one line starting with "#SBATCH "/);
+    expect(bad([...base, '--shards', '2', '--extra=--qos=long'])).toMatch(
+      /^--extra = "--qos=long": expected one line starting with "#SBATCH "/,
+    );
     expect(bad([...base, '--shards', '2', '--set', 'training.steps=3'])).toMatch(/^--set: applies to config files/);
     expect(bad(['exp.json', '--out', '/s', '--shards', '2', '--scale', 'ci'])).toMatch(/^--scale: applies to presets/);
     expect(bad(['nosuch', '--out', '/s', '--shards', '2'])).toMatch(/neither a preset \(allowed: .*b-balance-onestep/);
@@ -113,8 +127,38 @@ describe('muonlab slurm arguments', () => {
   });
 
   test('a full submission parses; status takes DIR', () => {
-    const parsed = parseSlurmArgs([...base, '--scale', 'ci', '--shards', '8', '--partition', 'gpu', '--gpus-per-task', 'a100:1', '--time', '1-02:00:00', '--account', 'lab', '--extra', '#SBATCH --qos=long', '--dry-run']);
-    expect(parsed).toMatchObject({ command: 'submit', args: { target: 'b-balance-onestep', scale: 'ci', shards: 8, partition: 'gpu', gpusPerTask: 'a100:1', time: '1-02:00:00', account: 'lab', extra: ['#SBATCH --qos=long'], dryRun: true } });
+    const parsed = parseSlurmArgs([
+      ...base,
+      '--scale',
+      'ci',
+      '--shards',
+      '8',
+      '--partition',
+      'gpu',
+      '--gpus-per-task',
+      'a100:1',
+      '--time',
+      '1-02:00:00',
+      '--account',
+      'lab',
+      '--extra',
+      '#SBATCH --qos=long',
+      '--dry-run',
+    ]);
+    expect(parsed).toMatchObject({
+      command: 'submit',
+      args: {
+        target: 'b-balance-onestep',
+        scale: 'ci',
+        shards: 8,
+        partition: 'gpu',
+        gpusPerTask: 'a100:1',
+        time: '1-02:00:00',
+        account: 'lab',
+        extra: ['#SBATCH --qos=long'],
+        dryRun: true,
+      },
+    });
     expect(parseSlurmArgs(['status', '/s', '--json'])).toEqual({ command: 'status', dir: '/s', json: true });
     // --host: browser by default, node on request; anything else names the allowed values.
     expect(parsed).toMatchObject({ args: { host: 'browser' } });
@@ -131,8 +175,15 @@ describe('batch scripts', () => {
   chmodSync(printArgs, 0o755);
   const out = join(dir, "it's a folder");
   const input: SlurmScriptInput = {
-    out, name: 'b-balance-onestep', shards: 3, tasks: [0, 2], runFolder: 'b-balance-onestep-ci', runArgs: ['b-balance-onestep', '--scale', 'ci'],
-    browserArgs: ['--robust'], muonlab: [printArgs, '/opt/muonlab/bin/muonlab.js'], job: { partition: 'gpu', time: '01:00:00', gpusPerTask: '1', extra: ['#SBATCH --qos=long'] },
+    out,
+    name: 'b-balance-onestep',
+    shards: 3,
+    tasks: [0, 2],
+    runFolder: 'b-balance-onestep-ci',
+    runArgs: ['b-balance-onestep', '--scale', 'ci'],
+    browserArgs: ['--robust'],
+    muonlab: [printArgs, '/opt/muonlab/bin/muonlab.js'],
+    job: { partition: 'gpu', time: '01:00:00', gpusPerTask: '1', extra: ['#SBATCH --qos=long'] },
   };
   const runScript = (text: string, env: Record<string, string>) => {
     const file = join(dir, 'job.sbatch');
@@ -150,12 +201,32 @@ describe('batch scripts', () => {
 
   test('array task k runs `muonlab run … --shard (k+1)/N --resume --out DIR/shard-k`, quoting included', () => {
     const text = arrayScript(input);
-    for (const line of ['#SBATCH --array=0,2', '#SBATCH --partition=gpu', '#SBATCH --time=01:00:00', '#SBATCH --gpus-per-task=1', '#SBATCH --qos=long', '#SBATCH --requeue', '#SBATCH --open-mode=append']) {
+    for (const line of [
+      '#SBATCH --array=0,2',
+      '#SBATCH --partition=gpu',
+      '#SBATCH --time=01:00:00',
+      '#SBATCH --gpus-per-task=1',
+      '#SBATCH --qos=long',
+      '#SBATCH --requeue',
+      '#SBATCH --open-mode=append',
+    ]) {
       expect(text.split('\n')).toContain(line);
     }
     const lines = runScript(text, { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_JOB_ID: '41' });
     expect(lines[0]).toMatch(/^muonlab: shard 3\/3 on .*job 41_2, restart 0/);
-    expect(lines.slice(1)).toEqual(['/opt/muonlab/bin/muonlab.js', 'run', 'b-balance-onestep', '--scale', 'ci', '--robust', '--shard', '3/3', '--resume', '--out', `${out}/shard-2`]);
+    expect(lines.slice(1)).toEqual([
+      '/opt/muonlab/bin/muonlab.js',
+      'run',
+      'b-balance-onestep',
+      '--scale',
+      'ci',
+      '--robust',
+      '--shard',
+      '3/3',
+      '--resume',
+      '--out',
+      `${out}/shard-2`,
+    ]);
   });
 
   test('the merge job merges every shard folder into DIR/merged', () => {
@@ -163,7 +234,14 @@ describe('batch scripts', () => {
     expect(text).not.toContain('--array');
     expect(text).not.toContain('--gpus-per-task');
     const lines = runScript(text, { SLURM_JOB_ID: '42' });
-    expect(lines.slice(1)).toEqual(['/opt/muonlab/bin/muonlab.js', 'merge', ...[0, 1, 2].map((k) => `${out}/shard-${k}/b-balance-onestep-ci`), '--out', `${out}/merged`, '--robust']);
+    expect(lines.slice(1)).toEqual([
+      '/opt/muonlab/bin/muonlab.js',
+      'merge',
+      ...[0, 1, 2].map((k) => `${out}/shard-${k}/b-balance-onestep-ci`),
+      '--out',
+      `${out}/merged`,
+      '--robust',
+    ]);
   });
 });
 
@@ -171,31 +249,43 @@ describe('batch scripts', () => {
 const CLI_TIMEOUT = 120_000;
 
 describe('muonlab slurm CLI', () => {
-  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'muonlab.js'), 'slurm', ...args], { env, encoding: 'utf8' });
+  const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [join(PROJECT_ROOT, 'bin', 'muonlab.js'), 'slurm', ...args], { env, encoding: 'utf8' });
 
-  test('--shards 0 and more shards than cells exit 64 naming the option and the cell count', () => {
-    const zero = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '0', '--out', '/shared/s']);
-    expect(zero.status).toBe(64);
-    expect(zero.stderr).toContain('--shards = "0": must be at least 1');
-    const many = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '3', '--out', '/shared/s']);
-    expect(many.status).toBe(64);
-    expect(many.stderr).toContain('--shards = 3: more shards than cells: b-balance-onestep at scale ci has 2 cell(s) (allowed: 1–2)');
-  }, CLI_TIMEOUT);
+  test(
+    '--shards 0 and more shards than cells exit 64 naming the option and the cell count',
+    () => {
+      const zero = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '0', '--out', '/shared/s']);
+      expect(zero.status).toBe(64);
+      expect(zero.stderr).toContain('--shards = "0": must be at least 1');
+      const many = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '3', '--out', '/shared/s']);
+      expect(many.status).toBe(64);
+      expect(many.stderr).toContain('--shards = 3: more shards than cells: b-balance-onestep at scale ci has 2 cell(s) (allowed: 1–2)');
+    },
+    CLI_TIMEOUT,
+  );
 
-  test('no sbatch on PATH exits 2 saying so; --dry-run prints the scripts, writes nothing, warns about /tmp', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'muonlab-cli-')), 'sweep');
-    const emptyPath = mkdtempSync(join(tmpdir(), 'muonlab-path-'));
-    const none = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '2', '--out', out], { ...process.env, PATH: emptyPath });
-    expect(none.status).toBe(2);
-    expect(none.stderr).toContain('sbatch not found on PATH');
-    const dry = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '2', '--out', out, '--dry-run'], { ...process.env, PATH: emptyPath });
-    expect(dry.status, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('#SBATCH --array=0-1');
-    expect(dry.stdout).toContain(`--out ${out}/shard-"$SLURM_ARRAY_TASK_ID"`);
-    expect(dry.stdout).toContain(`sbatch --parsable --dependency=afterok:ARRAY_JOB_ID ${out}/slurm/1/merge.sbatch`);
-    expect(dry.stderr).toContain(`warning: --out ${out} is under /tmp`);
-    expect(existsSync(out)).toBe(false);
-  }, CLI_TIMEOUT);
+  test(
+    'no sbatch on PATH exits 2 saying so; --dry-run prints the scripts, writes nothing, warns about /tmp',
+    () => {
+      const out = join(mkdtempSync(join(tmpdir(), 'muonlab-cli-')), 'sweep');
+      const emptyPath = mkdtempSync(join(tmpdir(), 'muonlab-path-'));
+      const none = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '2', '--out', out], { ...process.env, PATH: emptyPath });
+      expect(none.status).toBe(2);
+      expect(none.stderr).toContain('sbatch not found on PATH');
+      const dry = cli(['b-balance-onestep', '--scale', 'ci', '--shards', '2', '--out', out, '--dry-run'], {
+        ...process.env,
+        PATH: emptyPath,
+      });
+      expect(dry.status, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain('#SBATCH --array=0-1');
+      expect(dry.stdout).toContain(`--out ${out}/shard-"$SLURM_ARRAY_TASK_ID"`);
+      expect(dry.stdout).toContain(`sbatch --parsable --dependency=afterok:ARRAY_JOB_ID ${out}/slurm/1/merge.sbatch`);
+      expect(dry.stderr).toContain(`warning: --out ${out} is under /tmp`);
+      expect(existsSync(out)).toBe(false);
+    },
+    CLI_TIMEOUT,
+  );
 
   test('node-local folders are recognised', () => {
     expect(nodeLocalWarning('/tmp/x')).toMatch(/under \/tmp/);
@@ -217,7 +307,15 @@ describe('submission and resubmission (stand-in Slurm clients)', () => {
   let savedPath: string | undefined;
   const lines = (file: string) => (existsSync(join(fake, file)) ? readFileSync(join(fake, file), 'utf8').trim().split('\n') : []);
   const setQueue = (text: string) => writeFileSync(join(fake, 'squeue.txt'), text);
-  const io = { logs: [] as string[], log(l: string) { this.logs.push(l); }, warn(l: string) { this.logs.push(l); } };
+  const io = {
+    logs: [] as string[],
+    log(l: string) {
+      this.logs.push(l);
+    },
+    warn(l: string) {
+      this.logs.push(l);
+    },
+  };
   const noBuild = async () => undefined;
 
   beforeEach(() => {
@@ -229,7 +327,10 @@ describe('submission and resubmission (stand-in Slurm clients)', () => {
       chmodSync(join(bin, name), 0o755);
     };
     // sbatch hands out ids 101, 102, … and logs its arguments; squeue prints squeue.txt.
-    script('sbatch', `echo "$*" >> ${fake}/sbatch.log; n=$(( $(cat ${fake}/next 2>/dev/null || echo 100) + 1 )); echo $n > ${fake}/next; echo "$n;cluster"`);
+    script(
+      'sbatch',
+      `echo "$*" >> ${fake}/sbatch.log; n=$(( $(cat ${fake}/next 2>/dev/null || echo 100) + 1 )); echo $n > ${fake}/next; echo "$n;cluster"`,
+    );
     script('squeue', `cat ${fake}/squeue.txt 2>/dev/null; true`);
     script('sacct', 'echo "Slurm accounting storage is disabled" >&2; exit 1');
     script('scancel', `echo "$*" >> ${fake}/scancel.log`);
@@ -246,7 +347,8 @@ describe('submission and resubmission (stand-in Slurm clients)', () => {
     const file = join(dir, 'exp.json');
     writeFileSync(file, JSON.stringify(raw));
     const out = join(dir, 'sweep');
-    const args = (extra: string[] = []) => (parseSlurmArgs([file, '--shards', String(shards), '--out', out, ...extra]) as { args: SlurmSubmitArgs }).args;
+    const args = (extra: string[] = []) =>
+      (parseSlurmArgs([file, '--shards', String(shards), '--out', out, ...extra]) as { args: SlurmSubmitArgs }).args;
     return { out, file, args };
   }
 
@@ -254,7 +356,8 @@ describe('submission and resubmission (stand-in Slurm clients)', () => {
   function finishShard(out: string, shard: number, shards: number): number {
     const config = parseExperimentConfig(raw);
     const plan = planRun(config, { out: join(out, `shard-${shard - 1}`), shard: `${shard}/${shards}` });
-    for (const cell of plan.todo) writeJsonAtomic(join(cellDirectory(plan.root, cell), 'summary.json'), { schema: 'muonlab.cell-summary/1' });
+    for (const cell of plan.todo)
+      writeJsonAtomic(join(cellDirectory(plan.root, cell), 'summary.json'), { schema: 'muonlab.cell-summary/1' });
     return plan.todo.length;
   }
 
@@ -278,25 +381,39 @@ describe('submission and resubmission (stand-in Slurm clients)', () => {
     setQueue('101_0|FAILED|NonZeroExitCode\n101_1|COMPLETED|None\n101_2|CANCELLED|None\n102|PENDING|DependencyNeverSatisfied\n');
     expect(await submitSlurmSweep(args(), ['cmd'], io, noBuild)).toBe(0);
     expect(lines('scancel.log')).toEqual(['102']);
-    expect(lines('sbatch.log').slice(2)).toEqual([`--parsable ${out}/slurm/2/array.sbatch`, `--parsable --dependency=afterok:103 ${out}/slurm/2/merge.sbatch`]);
+    expect(lines('sbatch.log').slice(2)).toEqual([
+      `--parsable ${out}/slurm/2/array.sbatch`,
+      `--parsable --dependency=afterok:103 ${out}/slurm/2/merge.sbatch`,
+    ]);
     expect(readFileSync(join(out, 'slurm/2/array.sbatch'), 'utf8')).toContain('#SBATCH --array=0,2\n');
-    expect(readSlurmRecord(out)!.submissions.map((s) => s.tasks)).toEqual([[0, 1, 2], [0, 2]]);
+    expect(readSlurmRecord(out)!.submissions.map((s) => s.tasks)).toEqual([
+      [0, 1, 2],
+      [0, 2],
+    ]);
     expect(io.logs.join('\n')).toContain('shard 1: 2 cell(s), 2 finished on disk — not resubmitted');
 
     const status = await readSlurmStatus(out);
-    expect(status.shards.map((s) => [s.finished, s.cells, s.job])).toEqual([[0, 2, '103_0'], [2, 2, '101_1'], [0, 2, '103_2']]);
+    expect(status.shards.map((s) => [s.finished, s.cells, s.job])).toEqual([
+      [0, 2, '103_0'],
+      [2, 2, '101_1'],
+      [0, 2, '103_2'],
+    ]);
     expect(status.notes.join(' ')).toMatch(/sacct: Slurm accounting storage is disabled/);
 
     // Task 103_0 still running: a second writer in its shard folder is refused.
     setQueue('103_0|RUNNING|None\n103_2|PENDING|Resources\n104|PENDING|Dependency\n');
-    await expect(submitSlurmSweep(args(), ['cmd'], io, noBuild)).rejects.toThrow(/earlier array tasks are still in the queue \(103_0 RUNNING, 103_2 PENDING\)/);
+    await expect(submitSlurmSweep(args(), ['cmd'], io, noBuild)).rejects.toThrow(
+      /earlier array tasks are still in the queue \(103_0 RUNNING, 103_2 PENDING\)/,
+    );
     expect(lines('sbatch.log')).toHaveLength(4);
   });
 
   test('the same folder refuses another config or shard count, naming the difference', async () => {
     const { out, args } = setup(3);
     await submitSlurmSweep(args(), ['cmd'], io, noBuild);
-    await expect(submitSlurmSweep(args(['--set', 'training.steps=5']), ['cmd'], io, noBuild)).rejects.toThrow(/config\.json differs from this config at training\.steps/);
+    await expect(submitSlurmSweep(args(['--set', 'training.steps=5']), ['cmd'], io, noBuild)).rejects.toThrow(
+      /config\.json differs from this config at training\.steps/,
+    );
     const two = (parseSlurmArgs([join(out, '..', 'exp.json'), '--shards', '2', '--out', out]) as { args: SlurmSubmitArgs }).args;
     await expect(submitSlurmSweep(two, ['cmd'], io, noBuild)).rejects.toThrow(/--shards = 2: .* was split into 3 shards/);
     expect(lines('sbatch.log')).toHaveLength(2);

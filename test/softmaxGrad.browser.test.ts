@@ -27,7 +27,6 @@ import { computeSoftmaxGrad, createSoftmaxGradWorkspace, softmaxGrad, type Softm
 import { createGpuTask } from '../src/task/taskGpu';
 import { gpuOrSkip, withErrorScopes } from './gpuFixture';
 
-
 describe('softmaxGrad vs Float64', () => {
   for (const c of softmaxGradCases('full')) {
     test(softmaxGradCaseId(c), async (ctx) => {
@@ -38,10 +37,13 @@ describe('softmaxGrad vs Float64', () => {
       for (const [name, x] of Object.entries(cmp)) {
         if (typeof x === 'number' || !x) continue;
         expect(x.nonFinite, `${name}: non-finite values`).toBe(0);
-        expect(x.worstRatio, `${name}: error ${x.maxAbsError} at ${x.worstIndex} (got ${x.worstGot}, want ${x.worstWant})`).toBeLessThanOrEqual(1);
+        expect(
+          x.worstRatio,
+          `${name}: error ${x.maxAbsError} at ${x.worstIndex} (got ${x.worstGot}, want ${x.worstWant})`,
+        ).toBeLessThanOrEqual(1);
       }
       expect(cmp.correctMismatches, 'recovered flags').toBe(0);
-      expect(r.viewPaddingChanged, 'elements of G\'s buffer outside its view').toBe(0);
+      expect(r.viewPaddingChanged, "elements of G's buffer outside its view").toBe(0);
       expect(r.staged, 'staged exactly when a binding cap is set').toBe(Boolean(c.maxBindingBytes));
       if (c.computeO || !['identity', 'coupled-rotation'].includes(c.embedding)) expect(cmp.o, 'o is compared').toBeDefined();
       if (c.pattern === 'tiny-loss-margin-25') {
@@ -127,7 +129,7 @@ describe('staged path (sizes beyond the binding limit)', () => {
     });
   });
 
-  test('one run\'s N×N matrix above the binding cap is an error naming the limit and the largest N', async (ctx) => {
+  test("one run's N×N matrix above the binding cap is an error naming the limit and the largest N", async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
     const c = STAGED_CASES.find((x) => x.embedding === 'identity')!;
@@ -148,15 +150,41 @@ describe('workspace', () => {
     const ident = await createGpuTask(gpu, { N: 24, dIn: 24, dOut: 24, embedding: 'identity', taskSeed: 2 });
     const made: { buffer: GPUBuffer }[] = [];
     const tensors = (rows: number, cols: number) => {
-      const W = uploadTensor(gpu, { batch: 2, rows, cols, label: 'W' }, Float32Array.from({ length: 2 * rows * cols }, (_, i) => Math.cos(i)));
+      const W = uploadTensor(
+        gpu,
+        { batch: 2, rows, cols, label: 'W' },
+        Float32Array.from({ length: 2 * rows * cols }, (_, i) => Math.cos(i)),
+      );
       const G = createTensor(gpu, { batch: 2, rows, cols, label: 'G' });
       made.push(W, G);
       return { W, G };
     };
     const setups: SoftmaxGradArgs[] = [
-      { ...tensors(21, 13), embeddings: dense.embeddings, targets: { kind: 'population', weights: dense.weights }, noise: 0.2, noiseTarget: 'expected', chunkSize: 40 },
-      { ...tensors(24, 24), embeddings: ident.embeddings, targets: { kind: 'population', weights: ident.weights }, noise: 0, noiseTarget: 'expected', computeO: true },
-      { ...tensors(21, 13), embeddings: dense.embeddings, targets: { kind: 'population', weights: dense.weights }, noise: 0.2, noiseTarget: 'expected', chunkSize: 40, maxBindingBytes: 2048 },
+      {
+        ...tensors(21, 13),
+        embeddings: dense.embeddings,
+        targets: { kind: 'population', weights: dense.weights },
+        noise: 0.2,
+        noiseTarget: 'expected',
+        chunkSize: 40,
+      },
+      {
+        ...tensors(24, 24),
+        embeddings: ident.embeddings,
+        targets: { kind: 'population', weights: ident.weights },
+        noise: 0,
+        noiseTarget: 'expected',
+        computeO: true,
+      },
+      {
+        ...tensors(21, 13),
+        embeddings: dense.embeddings,
+        targets: { kind: 'population', weights: dense.weights },
+        noise: 0.2,
+        noiseTarget: 'expected',
+        chunkSize: 40,
+        maxBindingBytes: 2048,
+      },
     ];
     const workspace = createSoftmaxGradWorkspace(gpu);
     const device = gpu.device;
@@ -180,7 +208,14 @@ describe('workspace', () => {
         // (results[0] and results[2] have the same shapes, so they share their outputs and o buffers:
         // the callers' G tensors are what is compared for them.)
         const read = async (t: Parameters<typeof readTensor>[1]) => Array.from(await readTensor(gpu, t));
-        outputs.push(Float32Array.from([...(await read(setups[0].G)), ...(await read(results[1].o!)), ...(await read(results[1].outputs)), ...(await read(setups[2].G))]));
+        outputs.push(
+          Float32Array.from([
+            ...(await read(setups[0].G)),
+            ...(await read(results[1].o!)),
+            ...(await read(results[1].outputs)),
+            ...(await read(setups[2].G)),
+          ]),
+        );
         for (const r of results) r.destroy(); // a no-op with a caller's workspace
       }
       expect(storageCreated, 'the first call created its buffers').toBeGreaterThan(0);
@@ -206,7 +241,14 @@ describe('bad input', () => {
     const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', taskSeed: 1 });
     const W = uploadTensor(gpu, { rows: d, cols: d, label: 'W' }, new Float32Array(d * d).fill(0.5));
     const G = createTensor(gpu, { rows: d, cols: d, label: 'G' });
-    const args = { W, G, embeddings: task.embeddings, targets: { kind: 'population' as const, weights: task.weights }, noise: 0, noiseTarget: 'expected' as const };
+    const args = {
+      W,
+      G,
+      embeddings: task.embeddings,
+      targets: { kind: 'population' as const, weights: task.weights },
+      noise: 0,
+      noiseTarget: 'expected' as const,
+    };
     return { task, W, G, args, destroy: () => (task.destroy(), W.buffer.destroy(), G.buffer.destroy()) };
   }
 
@@ -225,7 +267,9 @@ describe('bad input', () => {
       const e = new Float32Array(12 * 6).fill(0.1);
       e[3] = -Infinity;
       const Et = uploadTensor(gpu, { rows: 12, cols: 6, label: 'Ẽ bad' }, e);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { ...s.task.embeddings, Et } })).rejects.toThrow(/embeddings\.Et .* 1 non-finite/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { ...s.task.embeddings, Et } })).rejects.toThrow(
+        /embeddings\.Et .* 1 non-finite/,
+      );
       Et.buffer.destroy();
     } finally {
       s.destroy();
@@ -242,12 +286,19 @@ describe('bad input', () => {
       W.buffer.destroy();
       await expect(computeSoftmaxGrad(gpu, { ...s.args, noise: 1 })).rejects.toThrow(/noise: must be in \[0, 1\)/);
       await expect(computeSoftmaxGrad(gpu, { ...s.args, noise: -0.5 })).rejects.toThrow(/noise/);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { kind: 'identity', N: 6, dIn: 6, dOut: 5 } })).rejects.toThrow(/identity embeddings need dIn = dOut = N/);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { kind: 'coupled-rotation', N: 4, dIn: 4, dOut: 4, blockIn: [], blockOut: [] } }))
-        .rejects.toThrow(/coupled-rotation embeddings need N = dIn = dOut divisible by 3/);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { kind: 'identity', N: 0, dIn: 0, dOut: 0 } })).rejects.toThrow(/N must be a positive integer, got 0/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { kind: 'identity', N: 6, dIn: 6, dOut: 5 } })).rejects.toThrow(
+        /identity embeddings need dIn = dOut = N/,
+      );
+      await expect(
+        computeSoftmaxGrad(gpu, { ...s.args, embeddings: { kind: 'coupled-rotation', N: 4, dIn: 4, dOut: 4, blockIn: [], blockOut: [] } }),
+      ).rejects.toThrow(/coupled-rotation embeddings need N = dIn = dOut divisible by 3/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { kind: 'identity', N: 0, dIn: 0, dOut: 0 } })).rejects.toThrow(
+        /N must be a positive integer, got 0/,
+      );
       await expect(createGpuTask(gpu, { N: 0, dIn: 4, dOut: 4, embedding: 'gaussian' })).rejects.toThrow(/task\.N/);
-      await expect(createGpuTask(gpu, { N: 7, dIn: 7, dOut: 7, embedding: 'coupled-rotation' })).rejects.toThrow(/task\.N: coupled-rotation/);
+      await expect(createGpuTask(gpu, { N: 7, dIn: 7, dOut: 7, embedding: 'coupled-rotation' })).rejects.toThrow(
+        /task\.N: coupled-rotation/,
+      );
       await expect(createGpuTask(gpu, { N: 7, dIn: 6, dOut: 7, embedding: 'identity' })).rejects.toThrow(/task\.dIn: identity/);
     } finally {
       s.destroy();
@@ -263,7 +314,9 @@ describe('bad input', () => {
       const e = new Float32Array(12 * 6).fill(0.1);
       e[40] = NaN;
       const E = uploadTensor(gpu, { rows: 12, cols: 6, label: 'E bad' }, e);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { ...s.task.embeddings, E } })).rejects.toThrow(/embeddings\.E \("E bad"\) has 1 non-finite/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { ...s.task.embeddings, E } })).rejects.toThrow(
+        /embeddings\.E \("E bad"\) has 1 non-finite/,
+      );
       E.buffer.destroy();
       // Two runs at offset 3 with stride 40 (4 padding elements): the NaN in run 1 is found, the
       // Infinity in the padding is not part of W and is ignored.
@@ -292,24 +345,40 @@ describe('bad input', () => {
       const W75 = keep(createTensor(gpu, { rows: 7, cols: 6, label: 'W 7×6' }));
       await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W75 })).rejects.toThrow(/W has 7 rows but the output embeddings have dOut = 6/);
       const E5 = keep(createTensor(gpu, { rows: 12, cols: 5, label: 'E 12×5' }));
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { ...s.task.embeddings, E: E5 } })).rejects.toThrow(/embeddings\.E is 12×5, expected N×dIn = 12×6/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, embeddings: { ...s.task.embeddings, E: E5 } })).rejects.toThrow(
+        /embeddings\.E is 12×5, expected N×dIn = 12×6/,
+      );
       const G2 = keep(createTensor(gpu, { batch: 2, rows: 6, cols: 6, label: 'G 2 runs' }));
       await expect(computeSoftmaxGrad(gpu, { ...s.args, G: G2 })).rejects.toThrow(/G has batch 2, expected 1/);
       // Frequencies: negative, or not summing to 1 (the f32 weights read back from the GPU).
       const neg = keep(uploadTensor(gpu, { rows: 12, cols: 1, label: 'weights' }, [0.5, -0.1, ...new Array(10).fill(0.06)]));
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, targets: { kind: 'population', weights: neg } })).rejects.toThrow(/targets\.weights\[1\] is -0\.1.*non-negative/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, targets: { kind: 'population', weights: neg } })).rejects.toThrow(
+        /targets\.weights\[1\] is -0\.1.*non-negative/,
+      );
       const over = keep(uploadTensor(gpu, { rows: 12, cols: 1, label: 'weights' }, new Array(12).fill(0.1)));
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, targets: { kind: 'population', weights: over } })).rejects.toThrow(/targets\.weights must sum to 1 .* got 1\.2/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, targets: { kind: 'population', weights: over } })).rejects.toThrow(
+        /targets\.weights must sum to 1 .* got 1\.2/,
+      );
       const W2 = keep(createTensor(gpu, { batch: 2, rows: 6, cols: 6, label: 'W 2 runs' }));
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W2, G: { ...G2, batchStride: 0 } })).rejects.toThrow(/G\.batchStride is 0: every run would write the same matrix/);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W2, G: { ...G2, batchStride: 20 } })).rejects.toThrow(/G\.batchStride 20 is smaller than one 6×6 matrix/);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W2, G: { ...G2, offset: 4 } })).rejects.toThrow(/G \("G 2 runs"\) layout needs 304 bytes but its buffer has 288/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W2, G: { ...G2, batchStride: 0 } })).rejects.toThrow(
+        /G\.batchStride is 0: every run would write the same matrix/,
+      );
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W2, G: { ...G2, batchStride: 20 } })).rejects.toThrow(
+        /G\.batchStride 20 is smaller than one 6×6 matrix/,
+      );
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, W: W2, G: { ...G2, offset: 4 } })).rejects.toThrow(
+        /G \("G 2 runs"\) layout needs 304 bytes but its buffer has 288/,
+      );
       await expect(computeSoftmaxGrad(gpu, { ...s.args, G: { ...s.W } })).rejects.toThrow(/G must not share W's buffer/);
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, maxBindingBytes: 8 })).rejects.toThrow(/maxBindingBytes must be an integer ≥ 16, got 8/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, maxBindingBytes: 8 })).rejects.toThrow(
+        /maxBindingBytes must be an integer ≥ 16, got 8/,
+      );
       await expect(computeSoftmaxGrad(gpu, { ...s.args, chunkSize: 0 })).rejects.toThrow(/chunkSize must be a positive integer, got 0/);
       await expect(computeSoftmaxGrad(gpu, { ...s.args, noise: Number.NaN })).rejects.toThrow(/noise: must be in \[0, 1\), got NaN/);
       // A binding cap below one embedding row.
-      await expect(computeSoftmaxGrad(gpu, { ...s.args, maxBindingBytes: 20 })).rejects.toThrow(/one embedding row \(6 floats\) is above the binding limit 20 bytes/);
+      await expect(computeSoftmaxGrad(gpu, { ...s.args, maxBindingBytes: 20 })).rejects.toThrow(
+        /one embedding row \(6 floats\) is above the binding limit 20 bytes/,
+      );
     } finally {
       for (const t of extra) t.buffer.destroy();
       s.destroy();
@@ -341,7 +410,9 @@ describe('bad input', () => {
       await runCommands(gpu, async (rec) => {
         await softmaxGrad(rec, s.args);
       }).catch((err: Error) => (message = err.message));
-      expect(message).toMatch(/out of device memory creating buffer "o" \(288 bytes; 1 buffer\(s\) failed, this call needs \d+ bytes .*simulated: not enough memory\. .*about N = (\d+) would fit/);
+      expect(message).toMatch(
+        /out of device memory creating buffer "o" \(288 bytes; 1 buffer\(s\) failed, this call needs \d+ bytes .*simulated: not enough memory\. .*about N = (\d+) would fit/,
+      );
       const n = Number(/about N = (\d+)/.exec(message)![1]);
       expect(n).toBeGreaterThan(0);
       expect(n).toBeLessThan(12);
@@ -367,7 +438,14 @@ describe('bad input', () => {
       const largest = Math.floor(limit / (4 * R * dOut));
       await expect(
         runCommands(gpu, async (rec) => {
-          await softmaxGrad(rec, { W, G, embeddings: task.embeddings, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'expected' });
+          await softmaxGrad(rec, {
+            W,
+            G,
+            embeddings: task.embeddings,
+            targets: { kind: 'population', weights: task.weights },
+            noise: 0,
+            noiseTarget: 'expected',
+          });
         }),
       ).rejects.toThrow(new RegExp(`maxBufferSize ${limit}; the largest N that fits is ${largest}`));
     } finally {

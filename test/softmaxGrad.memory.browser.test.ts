@@ -23,12 +23,31 @@ describe('memory', () => {
     const R = 1;
     const peaks: number[] = [];
     for (const N of [5000, 20_000]) {
-      const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 }, taskSeed: 3 });
-      const W = uploadTensor(gpu, { batch: R, rows: d, cols: d, label: 'W' }, Float32Array.from({ length: R * d * d }, (_, i) => Math.sin(i)));
+      const task = await createGpuTask(gpu, {
+        N,
+        dIn: d,
+        dOut: d,
+        embedding: 'gaussian',
+        frequency: { kind: 'power', powerExponent: 1.5 },
+        taskSeed: 3,
+      });
+      const W = uploadTensor(
+        gpu,
+        { batch: R, rows: d, cols: d, label: 'W' },
+        Float32Array.from({ length: R * d * d }, (_, i) => Math.sin(i)),
+      );
       const G = createTensor(gpu, { batch: R, rows: d, cols: d, label: 'G' });
       const workspace = createSoftmaxGradWorkspace(gpu);
       try {
-        const args = { W, G, embeddings: task.embeddings, targets: { kind: 'population' as const, weights: task.weights }, noise: 0, noiseTarget: 'expected' as const, workspace };
+        const args = {
+          W,
+          G,
+          embeddings: task.embeddings,
+          targets: { kind: 'population' as const, weights: task.weights },
+          noise: 0,
+          noiseTarget: 'expected' as const,
+          workspace,
+        };
         const r = await withErrorScopes(gpu, () => computeSoftmaxGrad(gpu, args));
         const out = await readTensor(gpu, r.outputs);
         const g = await readTensor(gpu, G);
@@ -47,9 +66,12 @@ describe('memory', () => {
         expect(Object.values(memory.buffers).reduce((a, b) => a + b, 0)).toBe(workspace.bytes);
         const bound = 2 * (4 * N * d + 2 * d * d) * 4 * R;
         expect(memory.peakBytes, `N = ${N}: ${JSON.stringify(memory.buffers)}`).toBeLessThan(bound);
-        for (const [label, bytes] of Object.entries(memory.buffers)) expect(bytes, `${label} is not N×N-sized`).toBeLessThan((N * N * 4) / 8);
+        for (const [label, bytes] of Object.entries(memory.buffers))
+          expect(bytes, `${label} is not N×N-sized`).toBeLessThan((N * N * 4) / 8);
         peaks.push(memory.peakBytes);
-        console.info(`softmaxGrad memory N = ${N}, d = ${d}: peak ${memory.peakBytes} bytes (work ${memory.createdBytes}, operands ${memory.operandBytes}), bound ${bound}, ${r.chunks} chunks × ${r.blocks} blocks`);
+        console.info(
+          `softmaxGrad memory N = ${N}, d = ${d}: peak ${memory.peakBytes} bytes (work ${memory.createdBytes}, operands ${memory.operandBytes}), bound ${bound}, ${r.chunks} chunks × ${r.blocks} blocks`,
+        );
       } finally {
         workspace.dispose();
         W.buffer.destroy();

@@ -17,19 +17,33 @@ function tinyArgs(targets: SoftmaxGradCpuArgs['targets'], noise: number, noiseTa
   const R = 2;
   const next = seededUniform(3);
   return {
-    runs: R, N, dIn, dOut,
+    runs: R,
+    N,
+    dIn,
+    dOut,
     W: Float64Array.from({ length: R * dOut * dIn }, () => 4 * next() - 2),
     E: gaussianEmbeddingHost(1, 1, N, dIn),
     Et: gaussianEmbeddingHost(1, 2, N, dOut),
-    targets, noise, noiseTarget,
+    targets,
+    noise,
+    noiseTarget,
   };
 }
 
 const cases: [string, SoftmaxGradCpuArgs][] = [
   ['population, no noise', tinyArgs({ kind: 'population', weights: frequencies(5, { kind: 'power', powerExponent: 1 }) }, 0, 'expected')],
-  ['population, noise 0.3', tinyArgs({ kind: 'population', weights: frequencies(5, { kind: 'power', powerExponent: 1 }) }, 0.3, 'expected')],
-  ['minibatch sampled, noisy labels', tinyArgs({ kind: 'minibatch', batchSize: 3, items: [0, 2, 2, 4, 1, 1], labels: [3, 2, 0, 4, 1, 2] }, 0.3, 'sampled')],
-  ['minibatch expected, noise 0.3', tinyArgs({ kind: 'minibatch', batchSize: 3, items: [0, 2, 2, 4, 1, 1], labels: [0, 2, 2, 4, 1, 1] }, 0.3, 'expected')],
+  [
+    'population, noise 0.3',
+    tinyArgs({ kind: 'population', weights: frequencies(5, { kind: 'power', powerExponent: 1 }) }, 0.3, 'expected'),
+  ],
+  [
+    'minibatch sampled, noisy labels',
+    tinyArgs({ kind: 'minibatch', batchSize: 3, items: [0, 2, 2, 4, 1, 1], labels: [3, 2, 0, 4, 1, 2] }, 0.3, 'sampled'),
+  ],
+  [
+    'minibatch expected, noise 0.3',
+    tinyArgs({ kind: 'minibatch', batchSize: 3, items: [0, 2, 2, 4, 1, 1], labels: [0, 2, 2, 4, 1, 1] }, 0.3, 'expected'),
+  ],
 ];
 
 describe('gradient = finite differences of the loss', () => {
@@ -68,7 +82,7 @@ describe('loss closed forms', () => {
   test('noise: loss = (1−ε)(−log p_y) + ε·mean_j(−log p_j)', () => {
     const z = [1, 2, -1];
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(-1));
-    const want = 0.8 * (lse - 1) + 0.2 * (3 * lse - 2) / 3;
+    const want = 0.8 * (lse - 1) + (0.2 * (3 * lse - 2)) / 3;
     expect(queryLoss(z, 0, { noise: 0.2 })).toBeCloseTo(want, 13);
   });
 });

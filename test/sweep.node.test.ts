@@ -6,7 +6,10 @@ import { expandSweep, parseShard, shardCells } from '../src/experiments/sweep';
 const base = {
   name: 'capacity-test',
   task: { N: 64, dIn: 16, dOut: 16, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 } },
-  optimizers: [{ name: 'gd', lr: 1 }, { name: 'muon', lr: 'sqrt(d)', orth: 'exact', label: 'Muon exact' }],
+  optimizers: [
+    { name: 'gd', lr: 1 },
+    { name: 'muon', lr: 'sqrt(d)', orth: 'exact', label: 'Muon exact' },
+  ],
   training: { steps: 1, runSeeds: [0, 1] },
 };
 
@@ -55,8 +58,15 @@ describe('sweep expansion', () => {
   });
   test('zip groups advance together; groups form a product (3 × 2 cells)', () => {
     const cells = expandSweep(config);
-    expect(cells.map((c) => [c.config.task.dIn, c.config.task.dOut, (c.config.task.frequency as { powerExponent: number }).powerExponent])).toEqual([
-      [16, 16, 1.5], [16, 16, 2], [32, 32, 1.5], [32, 32, 2], [64, 64, 1.5], [64, 64, 2],
+    expect(
+      cells.map((c) => [c.config.task.dIn, c.config.task.dOut, (c.config.task.frequency as { powerExponent: number }).powerExponent]),
+    ).toEqual([
+      [16, 16, 1.5],
+      [16, 16, 2],
+      [32, 32, 1.5],
+      [32, 32, 2],
+      [64, 64, 1.5],
+      [64, 64, 2],
     ]);
     expect(cells[3].id).toBe('task.dIn=32,task.dOut=32,task.frequency.powerExponent=2');
     expect(cells.every((c) => c.config.sweep.length === 0)).toBe(true);
@@ -77,7 +87,10 @@ describe('sharding', () => {
   const cells = expandSweep(parseExperimentConfig({ ...base, optimizers, sweep: [{ path: 'task.dIn', values: [8, 16, 32, 64, 128] }] }));
   test('shards partition the cells, deterministically, balancing cost', () => {
     const shards = [1, 2, 3].map((i) => shardCells(cells, i, 3));
-    const all = shards.flat().map((c) => c.index).sort();
+    const all = shards
+      .flat()
+      .map((c) => c.index)
+      .sort();
     expect(all).toEqual([0, 1, 2, 3, 4]);
     expect(shards.map((s) => s.map((c) => c.index))).toEqual([1, 2, 3].map((i) => shardCells(cells, i, 3).map((c) => c.index)));
     // The costliest cell (dIn = 128) gets a shard of its own.

@@ -45,7 +45,9 @@ describe('symmetricGram: bad calls', () => {
     const x = createTensor(gpu, { batch: 1, rows: 6, cols: 10, label: 'X' });
     const c = createTensor(gpu, { batch: 1, rows: 6, cols: 6, label: 'C' });
     try {
-      await expect(runCommands(gpu, (rec) => symmetricGram(rec, { x, c, trans: false, variant: 'workgroup-tiled-vec4' }))).rejects.toThrow(/not aligned: m = 6, k = 10/);
+      await expect(runCommands(gpu, (rec) => symmetricGram(rec, { x, c, trans: false, variant: 'workgroup-tiled-vec4' }))).rejects.toThrow(
+        /not aligned: m = 6, k = 10/,
+      );
     } finally {
       x.buffer.destroy();
       c.buffer.destroy();
@@ -59,7 +61,9 @@ describe('symmetricGram: bad calls', () => {
     const x = createTensor(gpu, { batch: 2, rows: 6, cols: 10, label: 'X' });
     const c = createTensor(gpu, { batch: 2, rows: 10, cols: 10, label: 'C' });
     try {
-      await expect(runCommands(gpu, (rec) => symmetricGram(rec, { x, c, trans: false }))).rejects.toThrow(/symmetricGram: C is 10×10, X·Xᵀ is 6×6/);
+      await expect(runCommands(gpu, (rec) => symmetricGram(rec, { x, c, trans: false }))).rejects.toThrow(
+        /symmetricGram: C is 10×10, X·Xᵀ is 6×6/,
+      );
     } finally {
       x.buffer.destroy();
       c.buffer.destroy();

@@ -21,7 +21,10 @@ describe('task on the GPU', () => {
     const task = await withErrorScopes(gpu, () => createGpuTask(gpu, { N: 257, dIn: 3, dOut: 67, embedding: 'gaussian', taskSeed: 99 }));
     try {
       if (task.embeddings.kind !== 'dense') throw new Error('gaussian must be dense');
-      for (const [t, stream, d] of [[task.embeddings.E, PHILOX_STREAMS.embeddingIn, 3], [task.embeddings.Et, PHILOX_STREAMS.embeddingOut, 67]] as const) {
+      for (const [t, stream, d] of [
+        [task.embeddings.E, PHILOX_STREAMS.embeddingIn, 3],
+        [task.embeddings.Et, PHILOX_STREAMS.embeddingOut, 67],
+      ] as const) {
         const got = await readTensor(gpu, t);
         const want = gaussianEmbeddingHost(99, stream, 257, d);
         const scale = 1 / Math.sqrt(d);
@@ -86,7 +89,9 @@ describe('task on the GPU', () => {
       const labels = createTensor(gpu, { batch: c.runs, rows: c.B, cols: 1, dtype: 'u32', label: 'labels' });
       try {
         await withErrorScopes(gpu, () =>
-          runCommands(gpu, (rec) => sampleMinibatch(rec, { seeds: seedT, thresholds, thresholdCount: t.length, N: c.N, noise: c.noise, step: 4, items, labels })),
+          runCommands(gpu, (rec) =>
+            sampleMinibatch(rec, { seeds: seedT, thresholds, thresholdCount: t.length, N: c.N, noise: c.noise, step: 4, items, labels }),
+          ),
         );
         const want = sampleMinibatchCpu({ seeds, step: 4, batchSize: c.B, thresholds: t, N: c.N, noise: c.noise });
         expect(Array.from(await readTensor(gpu, items))).toEqual(Array.from(want.items));
@@ -104,10 +109,28 @@ describe('library index', () => {
   test('exports the task and softmax-gradient API', async () => {
     const lib = await import('../src/index');
     const names = [
-      'createGpuTask', 'sampleMinibatch', 'parseTaskConfig', 'TaskConfigSchema', 'EMBEDDING_KINDS', 'frequencies',
-      'validateFrequencies', 'validateNoise', 'samplingThresholds', 'sampleMinibatchCpu', 'denseEmbedding', 'rotation3',
-      'COUPLED_ROTATION_IN', 'COUPLED_ROTATION_OUT', 'softmaxGrad', 'computeSoftmaxGrad', 'assertFiniteTensors',
-      'createSoftmaxGradWorkspace', 'SoftmaxGradWorkspace', 'SOFTMAX_OUTPUT_COLUMNS', 'DEFAULT_CHUNK_SIZE', 'softmaxGradCpu',
+      'createGpuTask',
+      'sampleMinibatch',
+      'parseTaskConfig',
+      'TaskConfigSchema',
+      'EMBEDDING_KINDS',
+      'frequencies',
+      'validateFrequencies',
+      'validateNoise',
+      'samplingThresholds',
+      'sampleMinibatchCpu',
+      'denseEmbedding',
+      'rotation3',
+      'COUPLED_ROTATION_IN',
+      'COUPLED_ROTATION_OUT',
+      'softmaxGrad',
+      'computeSoftmaxGrad',
+      'assertFiniteTensors',
+      'createSoftmaxGradWorkspace',
+      'SoftmaxGradWorkspace',
+      'SOFTMAX_OUTPUT_COLUMNS',
+      'DEFAULT_CHUNK_SIZE',
+      'softmaxGradCpu',
     ];
     const missing = names.filter((n) => (lib as Record<string, unknown>)[n] === undefined);
     expect(missing).toEqual([]);

@@ -32,9 +32,17 @@ describe('task config', () => {
     ['noise = 1', { ...base, noise: 1 }, /task\.noise/],
     ['noise < 0', { ...base, noise: -0.1 }, /task\.noise/],
     ['identity with dIn ≠ N', { ...base, dIn: 5 }, /task\.dIn: identity embeddings need dIn = N/],
-    ['coupled-rotation with N = 7', { N: 7, dIn: 7, dOut: 7, embedding: 'coupled-rotation' }, /task\.N: coupled-rotation .* divisible by 3/],
+    [
+      'coupled-rotation with N = 7',
+      { N: 7, dIn: 7, dOut: 7, embedding: 'coupled-rotation' },
+      /task\.N: coupled-rotation .* divisible by 3/,
+    ],
     ['orthonormal with d < N', { N: 10, dIn: 8, dOut: 12, embedding: 'orthonormal' }, /task\.dIn: orthonormal/],
-    ['hierarchical groups not dividing N', { ...base, frequency: { kind: 'hierarchical', groups: 4, groupExponent: 1 } }, /task\.frequency\.groups/],
+    [
+      'hierarchical groups not dividing N',
+      { ...base, frequency: { kind: 'hierarchical', groups: 4, groupExponent: 1 } },
+      /task\.frequency\.groups/,
+    ],
     ['negative power exponent', { ...base, frequency: { kind: 'power', powerExponent: -1 } }, /task\.frequency\.powerExponent/],
     ['head mass above 1', { ...base, frequency: { kind: 'two-class', headCount: 2, headMass: 1.5 } }, /task\.frequency\.headMass/],
     ['unknown embedding', { ...base, embedding: 'sparse' }, /task\.embedding/],
@@ -89,7 +97,14 @@ describe('sampling', () => {
     return counts.reduce((s, c, i) => s + (c - total * p[i]) ** 2 / (total * p[i]), 0);
   }
   function drawCounts(p: Float64Array, seed: number, B: number): number[] {
-    const { items } = sampleMinibatchCpu({ seeds: [seed], step: 0, batchSize: B, thresholds: samplingThresholds(p), N: p.length, noise: 0 });
+    const { items } = sampleMinibatchCpu({
+      seeds: [seed],
+      step: 0,
+      batchSize: B,
+      thresholds: samplingThresholds(p),
+      N: p.length,
+      noise: 0,
+    });
     const counts = new Array(p.length).fill(0);
     for (const i of items) counts[i]++;
     return counts;
@@ -113,12 +128,19 @@ describe('sampling', () => {
     const N = 10;
     const noise = 0.3;
     const B = 40_000;
-    const { items, labels } = sampleMinibatchCpu({ seeds: [3], step: 1, batchSize: B, thresholds: samplingThresholds(new Float64Array(N).fill(0.1)), N, noise });
+    const { items, labels } = sampleMinibatchCpu({
+      seeds: [3],
+      step: 1,
+      batchSize: B,
+      thresholds: samplingThresholds(new Float64Array(N).fill(0.1)),
+      N,
+      noise,
+    });
     let changed = 0;
     for (let b = 0; b < B; b++) if (items[b] !== labels[b]) changed++;
     // A noisy label differs from the item with probability (N−1)/N.
-    const rate = noise * (N - 1) / N;
-    expect(Math.abs(changed / B - rate)).toBeLessThan(5 * Math.sqrt(rate * (1 - rate) / B));
+    const rate = (noise * (N - 1)) / N;
+    expect(Math.abs(changed / B - rate)).toBeLessThan(5 * Math.sqrt((rate * (1 - rate)) / B));
     expect(noiseThreshold(0)).toBe(0);
     expect(noiseThreshold(0.5)).toBe(2 ** 31);
     expect(uniformItem(0xffffffff, 7)).toBe(6);

@@ -55,12 +55,20 @@ describe('validateLayout', () => {
 
   const bad: { name: string; t: TensorLayout; message: RegExp }[] = [
     // stride 5 < 2·3 = 6: run 1 would start inside run 0's matrix
-    { name: 'overlapping batch stride', t: layout({ batch: 2, rows: 2, cols: 3, batchStride: 5 }), message: /operand X: batchStride 5 .*overlap/ },
+    {
+      name: 'overlapping batch stride',
+      t: layout({ batch: 2, rows: 2, cols: 3, batchStride: 5 }),
+      message: /operand X: batchStride 5 .*overlap/,
+    },
     { name: 'negative rows', t: layout({ rows: -1 }), message: /operand X: rows must be a non-negative integer, got -1/ },
     { name: 'fractional cols', t: layout({ cols: 1.5 }), message: /operand X: cols must be a non-negative integer/ },
     { name: 'negative offset', t: layout({ offset: -4 }), message: /operand X: offset must be a non-negative integer/ },
     { name: 'NaN batch', t: layout({ batch: NaN }), message: /operand X: batch must be a non-negative integer/ },
-    { name: 'negative batchStride', t: layout({ batch: 2, batchStride: -1 }), message: /operand X: batchStride must be a non-negative integer/ },
+    {
+      name: 'negative batchStride',
+      t: layout({ batch: 2, batchStride: -1 }),
+      message: /operand X: batchStride must be a non-negative integer/,
+    },
   ];
   for (const c of bad) {
     test(`rejects ${c.name}`, () => {
@@ -133,6 +141,8 @@ describe('broadcastRuns', () => {
   });
 
   test('rejects a batch of distinct matrices', () => {
-    expect(() => broadcastRuns(layout({ batch: 2, rows: 3, cols: 4, batchStride: 12 }), 8)).toThrow(/only a single matrix can be shared, this tensor has batch 2/);
+    expect(() => broadcastRuns(layout({ batch: 2, rows: 3, cols: 4, batchStride: 12 }), 8)).toThrow(
+      /only a single matrix can be shared, this tensor has batch 2/,
+    );
   });
 });

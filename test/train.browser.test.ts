@@ -21,52 +21,72 @@ const cfg = (c: Omit<ExperimentConfigInput, 'name'> & { name?: string }) => pars
 
 describe('trainCell on the GPU', () => {
   // Orthonormal embeddings of every kind give the same margins (docs/math.md §4: "identical for both").
-  test.for(['identity', 'coupled-rotation', 'orthonormal'] as const)('one population GD step from W = 0 (%s, two-class): pCorrect_k = e^{ηp_k}/(e^{ηp_k} + N − 1)', async (embedding, ctx) => {
-    const gpu = await gpuOrSkip(ctx);
-    if (!gpu) return;
-    const N = 48;
-    const eta = 60;
-    const config = cfg({
-      task: { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount: 12, headMass: 0.8 } },
-      optimizers: [{ name: 'gd', lr: eta }],
-      training: { steps: 1, runSeeds: [0, 1] },
-    });
-    const result = await withErrorScopes(gpu, () => trainCell(gpu, config));
-    expect(result.stopped).toBe('steps');
-    expect(result.steps).toBe(1);
-    expect(result.records.map((r) => [r.run, r.step])).toEqual([[0, 0], [1, 0], [0, 1], [1, 1]]);
-    const p = Array.from({ length: N }, (_, k) => (k < 12 ? 0.8 / 12 : 0.2 / 36));
-    const closed = p.map((pk) => Math.exp(eta * pk) / (Math.exp(eta * pk) + N - 1));
-    // f32: the logits ηp_k(1 − 1/N) and −ηp_k/N carry a few roundings (margin error ≲ 8ε·ηp_k, and
-    // pCorrect moves by ≤ ¼ of that), the softmax sum of N terms ≲ N·ε relative.
-    const tol = (x: number) => 4 * N * F32_UNIT_ROUNDOFF * x + 1e-7;
-    for (const run of result.finalPerItem!.runs) {
-      expect(result.finalPerItem!.step).toBe(1);
-      run.pCorrect.forEach((got, k) => expect(Math.abs(got - closed[k]), `item ${k}: ${got} vs ${closed[k]}`).toBeLessThanOrEqual(tol(closed[k])));
-      // margin ηp_k > 0 for every item: all recovered after one step (none at W_0, where all tie).
-      expect(Array.from(run.correct).every((c) => c === 1)).toBe(true);
-    }
-    const at0 = result.records.find((r) => r.step === 0)!;
-    expect(at0.capacity).toBe(0);
-    expect(at0.loss).toBeCloseTo(Math.log(N), 5);
-    const last = result.records.find((r) => r.step === 1 && r.run === 0)!;
-    const lossClosed = p.reduce((s, pk) => s + pk * Math.log1p((N - 1) * Math.exp(-eta * pk)), 0);
-    expect(Math.abs(last.loss - lossClosed)).toBeLessThanOrEqual(4 * N * F32_UNIT_ROUNDOFF * lossClosed);
-    expect(last.capacity).toBe(N);
-    expect(last.capacityPrefix).toBe(N);
-    expect(last.buckets.map((b) => b.bucket)).toEqual(['head', 'tail']);
-    expect(last.buckets[0].meanPCorrect).toBeCloseTo(closed[0], 5);
-    expect(last.buckets[1].meanPCorrect).toBeCloseTo(closed[N - 1], 5);
-    expect(last.maxPCorrect - last.minPCorrect).toBeCloseTo(last.delta, 12);
-  });
+  test.for(['identity', 'coupled-rotation', 'orthonormal'] as const)(
+    'one population GD step from W = 0 (%s, two-class): pCorrect_k = e^{ηp_k}/(e^{ηp_k} + N − 1)',
+    async (embedding, ctx) => {
+      const gpu = await gpuOrSkip(ctx);
+      if (!gpu) return;
+      const N = 48;
+      const eta = 60;
+      const config = cfg({
+        task: { N, dIn: N, dOut: N, embedding, frequency: { kind: 'two-class', headCount: 12, headMass: 0.8 } },
+        optimizers: [{ name: 'gd', lr: eta }],
+        training: { steps: 1, runSeeds: [0, 1] },
+      });
+      const result = await withErrorScopes(gpu, () => trainCell(gpu, config));
+      expect(result.stopped).toBe('steps');
+      expect(result.steps).toBe(1);
+      expect(result.records.map((r) => [r.run, r.step])).toEqual([
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]);
+      const p = Array.from({ length: N }, (_, k) => (k < 12 ? 0.8 / 12 : 0.2 / 36));
+      const closed = p.map((pk) => Math.exp(eta * pk) / (Math.exp(eta * pk) + N - 1));
+      // f32: the logits ηp_k(1 − 1/N) and −ηp_k/N carry a few roundings (margin error ≲ 8ε·ηp_k, and
+      // pCorrect moves by ≤ ¼ of that), the softmax sum of N terms ≲ N·ε relative.
+      const tol = (x: number) => 4 * N * F32_UNIT_ROUNDOFF * x + 1e-7;
+      for (const run of result.finalPerItem!.runs) {
+        expect(result.finalPerItem!.step).toBe(1);
+        run.pCorrect.forEach((got, k) =>
+          expect(Math.abs(got - closed[k]), `item ${k}: ${got} vs ${closed[k]}`).toBeLessThanOrEqual(tol(closed[k])),
+        );
+        // margin ηp_k > 0 for every item: all recovered after one step (none at W_0, where all tie).
+        expect(Array.from(run.correct).every((c) => c === 1)).toBe(true);
+      }
+      const at0 = result.records.find((r) => r.step === 0)!;
+      expect(at0.capacity).toBe(0);
+      expect(at0.loss).toBeCloseTo(Math.log(N), 5);
+      const last = result.records.find((r) => r.step === 1 && r.run === 0)!;
+      const lossClosed = p.reduce((s, pk) => s + pk * Math.log1p((N - 1) * Math.exp(-eta * pk)), 0);
+      expect(Math.abs(last.loss - lossClosed)).toBeLessThanOrEqual(4 * N * F32_UNIT_ROUNDOFF * lossClosed);
+      expect(last.capacity).toBe(N);
+      expect(last.capacityPrefix).toBe(N);
+      expect(last.buckets.map((b) => b.bucket)).toEqual(['head', 'tail']);
+      expect(last.buckets[0].meanPCorrect).toBeCloseTo(closed[0], 5);
+      expect(last.buckets[1].meanPCorrect).toBeCloseTo(closed[N - 1], 5);
+      expect(last.maxPCorrect - last.minPCorrect).toBeCloseTo(last.delta, 12);
+    },
+  );
 
   test('3 steps of population GD and Muon (ns5) on a gaussian task = Float64 re-implementation (loss per step)', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
     const N = 40;
     const d = 12;
-    const taskInput = { N, dIn: d, dOut: d, embedding: 'gaussian' as const, frequency: { kind: 'power' as const, powerExponent: 1 }, taskSeed: 7 };
-    const optimizers = [{ name: 'gd' as const, lr: 4 }, { name: 'muon' as const, lr: 0.5, momentum: 0.5, orth: 'ns5' as const }];
+    const taskInput = {
+      N,
+      dIn: d,
+      dOut: d,
+      embedding: 'gaussian' as const,
+      frequency: { kind: 'power' as const, powerExponent: 1 },
+      taskSeed: 7,
+    };
+    const optimizers = [
+      { name: 'gd' as const, lr: 4 },
+      { name: 'muon' as const, lr: 0.5, momentum: 0.5, orth: 'ns5' as const },
+    ];
     const config = cfg({ task: taskInput, optimizers, training: { steps: 3 } });
     const task = await createGpuTask(gpu, config.task);
     try {
@@ -81,13 +101,26 @@ describe('trainCell on the GPU', () => {
         const params = defaultRunParams(runParamsFor(oc, { rows: d, cols: d }).params);
         const state: CpuRunState = { w: new Float64Array(d * d) };
         for (let t = 0; t <= 3; t++) {
-          const ref = softmaxGradCpu({ runs: 1, N, dIn: d, dOut: d, W: state.w, E, Et, targets: { kind: 'population', weights: task.frequencies }, noise: 0, noiseTarget: 'expected' });
+          const ref = softmaxGradCpu({
+            runs: 1,
+            N,
+            dIn: d,
+            dOut: d,
+            W: state.w,
+            E,
+            Et,
+            targets: { kind: 'population', weights: task.frequencies },
+            noise: 0,
+            noiseTarget: 'expected',
+          });
           let want = 0;
           for (let i = 0; i < N; i++) want += task.frequencies[i] * ref.loss[i];
           const got = result.records.find((r) => r.run === k && r.step === t)!;
           // f32 GPU vs Float64: the logits and each step's gradient are (N + d)-long sums, so
           // ~(N + d)·ε relative error (measured: ≤ 7e-8 relative over the 3 steps).
-          expect(Math.abs(got.loss - want), `${entry.name} step ${t}: ${got.loss} vs ${want}`).toBeLessThanOrEqual((N + d) * F32_UNIT_ROUNDOFF * want);
+          expect(Math.abs(got.loss - want), `${entry.name} step ${t}: ${got.loss} vs ${want}`).toBeLessThanOrEqual(
+            (N + d) * F32_UNIT_ROUNDOFF * want,
+          );
           const correctCpu = Array.from(ref.correct).reduce((a, b) => a + b, 0);
           expect(Math.abs(got.capacity - correctCpu), `${entry.name} step ${t} capacity`).toBeLessThanOrEqual(1);
           if (t < 3) {
@@ -142,7 +175,18 @@ describe('trainCell on the GPU', () => {
     for (let i = 0; i < N; i++) I[i * N + i] = 1;
     let W = new Float64Array(N * N);
     for (let t = 0; t <= 3; t++) {
-      const ref = softmaxGradCpu({ runs: 1, N, dIn: N, dOut: N, W, E: I, Et: I, targets: { kind: 'population', weights: p }, noise: 0, noiseTarget: 'expected' });
+      const ref = softmaxGradCpu({
+        runs: 1,
+        N,
+        dIn: N,
+        dOut: N,
+        W,
+        E: I,
+        Et: I,
+        targets: { kind: 'population', weights: p },
+        noise: 0,
+        noiseTarget: 'expected',
+      });
       const want = ref.loss.reduce((s, l, i) => s + p[i] * l, 0);
       // GPU `exact` stops at its achieved polar error (~1e-6 relative in f32; measured loss error
       // ≤ 1e-7 relative, pCorrect ≤ 2e-7).
@@ -170,7 +214,10 @@ describe('trainCell on the GPU', () => {
     // Both entries use the gd kernel, so they share one batch.
     const config = cfg({
       task: { N, dIn: N, dOut: N, embedding: 'identity', frequency: { kind: 'two-class', headCount: 1, headMass: 0.9 } },
-      optimizers: [{ name: 'gd', lr: 1, momentum: 0.5, label: 'sane' }, { name: 'gd', lr: 3e38, momentum: 0.5, label: 'huge' }],
+      optimizers: [
+        { name: 'gd', lr: 1, momentum: 0.5, label: 'sane' },
+        { name: 'gd', lr: 3e38, momentum: 0.5, label: 'huge' },
+      ],
       training: { steps: 4 },
     });
     const result = await withErrorScopes(gpu, () => trainCell(gpu, config));
@@ -180,10 +227,17 @@ describe('trainCell on the GPU', () => {
     expect(sane.map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
     expect(sane.every((r) => !r.diverged)).toBe(true);
     for (let t = 1; t < sane.length; t++) expect(sane[t].loss).toBeLessThan(sane[t - 1].loss);
-    expect(huge.map((r) => [r.step, r.diverged])).toEqual([[0, false], [1, false], [2, true]]);
+    expect(huge.map((r) => [r.step, r.diverged])).toEqual([
+      [0, false],
+      [1, false],
+      [2, true],
+    ]);
     expect(huge[2].divergedAtStep).toBe(2);
     expect(huge[1].capacity).toBe(N);
-    expect(result.runs.map((r) => [r.optimizer, r.diverged, r.divergedAtStep])).toEqual([['sane', false, null], ['huge', true, 2]]);
+    expect(result.runs.map((r) => [r.optimizer, r.diverged, r.divergedAtStep])).toEqual([
+      ['sane', false, null],
+      ['huge', true, 2],
+    ]);
     // Frozen at W_1 (finite): its final per-item values are still those of W_1.
     expect(Array.from(result.finalPerItem!.runs[1].correct).every((c) => c === 1)).toBe(true);
   });
@@ -197,14 +251,25 @@ describe('trainCell on the GPU', () => {
     // The update kernels cannot see that (every candidate W is finite), so the scheduler sets the flag.
     const config = cfg({
       task: { N, dIn: N, dOut: N, embedding: 'identity', noise: 0.1 },
-      optimizers: [{ name: 'signgd', lr: 0.1, label: 'sane' }, { name: 'signgd', lr: 1e38, label: 'overflow' }],
+      optimizers: [
+        { name: 'signgd', lr: 0.1, label: 'sane' },
+        { name: 'signgd', lr: 1e38, label: 'overflow' },
+      ],
       training: { steps: 3 },
     });
     const result = await withErrorScopes(gpu, () => trainCell(gpu, config));
     const sane = result.records.filter((r) => r.optimizer === 'sane');
     const bad = result.records.filter((r) => r.optimizer === 'overflow');
-    expect(sane.map((r) => [r.step, r.diverged])).toEqual([[0, false], [1, false], [2, false], [3, false]]);
-    expect(bad.map((r) => [r.step, r.diverged, r.divergedAtStep])).toEqual([[0, false, null], [1, true, 1]]);
+    expect(sane.map((r) => [r.step, r.diverged])).toEqual([
+      [0, false],
+      [1, false],
+      [2, false],
+      [3, false],
+    ]);
+    expect(bad.map((r) => [r.step, r.diverged, r.divergedAtStep])).toEqual([
+      [0, false, null],
+      [1, true, 1],
+    ]);
     expect(Number.isFinite(bad[1].loss)).toBe(false);
     expect(result.runs[1].diverged).toBe(true);
     expect(result.stopped).toBe('steps');
@@ -222,10 +287,19 @@ describe('trainCell on the GPU', () => {
     const progress: TrainProgress[] = [];
     // GD on uniform identity: loss_t = log(1 + (N−1)e^{−m_t}) with margins growing each step.
     const target = await withErrorScopes(gpu, () =>
-      trainCell(gpu, cfg({ task, optimizers: [{ name: 'gd', lr: 40 }], training: { steps: 50, runSeeds: [0, 1], stop: { targetLoss: 0.5 } }, metrics: { every: 2 } }), {
-        cell: 'c1',
-        onProgress: (e) => progress.push(e),
-      }),
+      trainCell(
+        gpu,
+        cfg({
+          task,
+          optimizers: [{ name: 'gd', lr: 40 }],
+          training: { steps: 50, runSeeds: [0, 1], stop: { targetLoss: 0.5 } },
+          metrics: { every: 2 },
+        }),
+        {
+          cell: 'c1',
+          onProgress: (e) => progress.push(e),
+        },
+      ),
     );
     expect(target.stopped).toBe('targetLoss');
     expect(target.steps).toBeLessThan(50);
@@ -238,7 +312,10 @@ describe('trainCell on the GPU', () => {
     expect(progress.every((e) => e.cell === 'c1' && e.steps === 50)).toBe(true);
 
     // Capacity: every item is recovered after one step, so it cannot gain over a window of 2 steps.
-    const stall = await trainCell(gpu, cfg({ task, optimizers: [{ name: 'gd', lr: 1 }], training: { steps: 30, stop: { capacityGain: { percent: 0.5, window: 2 } } } }));
+    const stall = await trainCell(
+      gpu,
+      cfg({ task, optimizers: [{ name: 'gd', lr: 1 }], training: { steps: 30, stop: { capacityGain: { percent: 0.5, window: 2 } } } }),
+    );
     expect(stall.stopped).toBe('capacityGain');
     expect(stall.steps).toBe(3);
 
@@ -264,7 +341,16 @@ describe('trainCell on the GPU', () => {
     const steps = 3;
     const entry = { name: 'sgd' as const, lr: { kind: 'geometric' as const, lr: 0.5, growth: 2 } };
     const config = cfg({
-      task: { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.2 }, noise: 0.2, noiseTarget: 'sampled', taskSeed: 5 },
+      task: {
+        N,
+        dIn: d,
+        dOut: d,
+        embedding: 'gaussian',
+        frequency: { kind: 'power', powerExponent: 1.2 },
+        noise: 0.2,
+        noiseTarget: 'sampled',
+        taskSeed: 5,
+      },
       optimizers: [entry],
       training: { mode: 'minibatch', batchSize: B, steps, runSeeds: seeds },
       metrics: { every: 2 },
@@ -276,7 +362,14 @@ describe('trainCell on the GPU', () => {
       const Et = Float64Array.from(await readTensor(gpu, task.embeddings.Et));
       const result = await withErrorScopes(gpu, () => trainCell(gpu, config, {}, { task }));
       // Metric steps: 0, 2 and the last (3).
-      expect(result.records.map((r) => [r.run, r.step])).toEqual([[0, 0], [1, 0], [0, 2], [1, 2], [0, 3], [1, 3]]);
+      expect(result.records.map((r) => [r.run, r.step])).toEqual([
+        [0, 0],
+        [1, 0],
+        [0, 2],
+        [1, 2],
+        [0, 3],
+        [1, 3],
+      ]);
       const oc = parseOptimizerConfig(entry);
       const { schedule } = runParamsFor(oc, { rows: d, cols: d, dims: { d_in: d, d_out: d, N } });
       const thresholds = samplingThresholds(task.frequencies);
@@ -284,7 +377,18 @@ describe('trainCell on the GPU', () => {
         const params = defaultRunParams(runParamsFor(oc, { rows: d, cols: d }).params);
         const state: CpuRunState = { w: new Float64Array(d * d) };
         for (let t = 0; t <= steps; t++) {
-          const pop = softmaxGradCpu({ runs: 1, N, dIn: d, dOut: d, W: state.w, E, Et, targets: { kind: 'population', weights: task.frequencies }, noise: 0.2, noiseTarget: 'sampled' });
+          const pop = softmaxGradCpu({
+            runs: 1,
+            N,
+            dIn: d,
+            dOut: d,
+            W: state.w,
+            E,
+            Et,
+            targets: { kind: 'population', weights: task.frequencies },
+            noise: 0.2,
+            noiseTarget: 'sampled',
+          });
           const record = result.records.find((x) => x.run === r && x.step === t);
           if (record) {
             const want = pop.loss.reduce((s, l, i) => s + task.frequencies[i] * l, 0);
@@ -297,10 +401,23 @@ describe('trainCell on the GPU', () => {
             break;
           }
           const draws = sampleMinibatchCpu({ seeds: [seed], step: t, batchSize: B, thresholds, N, noise: 0.2 });
-          const mb = softmaxGradCpu({ runs: 1, N, dIn: d, dOut: d, W: state.w, E, Et, targets: { kind: 'minibatch', batchSize: B, items: draws.items, labels: draws.labels }, noise: 0.2, noiseTarget: 'sampled' });
+          const mb = softmaxGradCpu({
+            runs: 1,
+            N,
+            dIn: d,
+            dOut: d,
+            W: state.w,
+            E,
+            Et,
+            targets: { kind: 'minibatch', batchSize: B, items: draws.items, labels: draws.labels },
+            noise: 0.2,
+            noiseTarget: 'sampled',
+          });
           if (record) {
             const want = mb.loss.reduce((a, b) => a + b, 0) / B;
-            expect(Math.abs(record.minibatchLoss! - want), `minibatch loss, seed ${seed} step ${t}`).toBeLessThanOrEqual((N + d) * F32_UNIT_ROUNDOFF * want);
+            expect(Math.abs(record.minibatchLoss! - want), `minibatch loss, seed ${seed} step ${t}`).toBeLessThanOrEqual(
+              (N + d) * F32_UNIT_ROUNDOFF * want,
+            );
           }
           params.lr = learningRateAt(schedule, t + 1);
           optimizerStepCpu(state, { config: oc, rows: d, cols: d, params, gradient: mb.G });
@@ -319,7 +436,10 @@ describe('trainCell on the GPU', () => {
     const eta = 0.75;
     const config = cfg({
       task: { N, dIn: N, dOut: N, embedding: 'identity', frequency: { kind: 'power', powerExponent: 1 } },
-      optimizers: [{ name: 'tra-signgd', lr: eta }, { name: 'muon', lr: 1, momentum: 0, momentumForm: 'sum', orth: 'exact' }],
+      optimizers: [
+        { name: 'tra-signgd', lr: eta },
+        { name: 'muon', lr: 1, momentum: 0, momentumForm: 'sum', orth: 'exact' },
+      ],
       training: { steps: 1 },
       metrics: { evalItems: 8, isotropy: true },
     });
@@ -332,7 +452,12 @@ describe('trainCell on the GPU', () => {
     const r1 = result.records.find((r) => r.run === 0 && r.step === 1)!;
     expect(r1.evalItems).toBe(8);
     expect(r1.capacity).toBe(8);
-    expect(r1.buckets.map((b) => [b.bucket, b.items])).toEqual([['ranks 1-1', 1], ['ranks 2-3', 2], ['ranks 4-7', 4], ['ranks 8-15', 1]]);
+    expect(r1.buckets.map((b) => [b.bucket, b.items])).toEqual([
+      ['ranks 1-1', 1],
+      ['ranks 2-3', 2],
+      ['ranks 4-7', 4],
+      ['ranks 8-15', 1],
+    ]);
     const r0 = result.records.find((r) => r.run === 1 && r.step === 0)!;
     expect(r0.isotropy!.w.n, 'W_0 = 0 has no singular values').toBe(0);
     // Muon's first update orth(G_0) has N − 1 unit singular values (G_0's null space is the all-ones
@@ -363,10 +488,14 @@ describe('trainCell on the GPU', () => {
     });
     const counted = { ...gpu, device } as typeof gpu;
     const task = { N: 16, dIn: 8, dOut: 8, embedding: 'gaussian' as const };
-    const optimizers = [{ name: 'adam' as const, lr: 0.05 }, { name: 'muon' as const, lr: 0.5 }];
+    const optimizers = [
+      { name: 'adam' as const, lr: 0.05 },
+      { name: 'muon' as const, lr: 0.5 },
+    ];
     // Minibatch mode: the sampler's and the loss guard's uniforms carry the step; metric steps (every
     // 2nd) add the population evaluation's dispatches.
-    const config = (steps: number) => cfg({ task, optimizers, training: { steps, mode: 'minibatch', batchSize: 4, runSeeds: [1, 2] }, metrics: { every: 2 } });
+    const config = (steps: number) =>
+      cfg({ task, optimizers, training: { steps, mode: 'minibatch', batchSize: 4, runSeeds: [1, 2] }, metrics: { every: 2 } });
     const run = async (steps: number, stepPlan: boolean) => {
       const before = { buffers, bindGroups };
       const result = await withErrorScopes(gpu, () => trainCell(counted, config(steps), {}, { stepPlan }));
@@ -383,7 +512,9 @@ describe('trainCell on the GPU', () => {
     expect(long.result.recording!.dispatches).toBeGreaterThan(short.result.recording!.dispatches);
     // Without the plan every dispatch makes its uniform buffers and bind group (what this test detects).
     const fresh = await run(8, false);
-    expect(fresh.bindGroups - long.bindGroups).toBeGreaterThanOrEqual(fresh.result.recording!.dispatches - long.result.recording!.plan!.bindGroupsCreated);
+    expect(fresh.bindGroups - long.bindGroups).toBeGreaterThanOrEqual(
+      fresh.result.recording!.dispatches - long.result.recording!.plan!.bindGroupsCreated,
+    );
     expect(fresh.result.recording!.plan).toBeUndefined();
     // Same records and final per-item arrays, bit for bit.
     expect(long.result.records).toEqual(fresh.result.records);
@@ -398,13 +529,20 @@ describe('trainCell on the GPU', () => {
     const { gpu: tracked, live, created } = trackBuffers(gpu);
     const N = 12;
     const optimizers = [
-      { name: 'gd' as const, lr: 1 }, { name: 'signgd' as const, lr: 0.1 }, { name: 'adam' as const, lr: 0.1 },
-      { name: 'muon' as const, lr: 0.5, orth: 'exact' as const }, { name: 'muon-reg' as const, lr: 0.5, lambda: 0.01 }, { name: 'tra-signgd' as const, lr: 0.1 },
+      { name: 'gd' as const, lr: 1 },
+      { name: 'signgd' as const, lr: 0.1 },
+      { name: 'adam' as const, lr: 0.1 },
+      { name: 'muon' as const, lr: 0.5, orth: 'exact' as const },
+      { name: 'muon-reg' as const, lr: 0.5, lambda: 0.01 },
+      { name: 'tra-signgd' as const, lr: 0.1 },
     ];
     const task = { N, dIn: N, dOut: N, embedding: 'orthonormal' as const };
     await withErrorScopes(gpu, async () => {
       await trainCell(tracked, cfg({ task, optimizers, training: { steps: 2 }, metrics: { isotropy: true } }));
-      await trainCell(tracked, cfg({ task, optimizers, training: { steps: 2, mode: 'minibatch', batchSize: 4, runSeeds: [1, 2] }, metrics: { every: 2 } }));
+      await trainCell(
+        tracked,
+        cfg({ task, optimizers, training: { steps: 2, mode: 'minibatch', batchSize: 4, runSeeds: [1, 2] }, metrics: { every: 2 } }),
+      );
     });
     expect(created.length).toBeGreaterThan(20);
     expect([...live].map((b) => b.label)).toEqual([]);

@@ -1,7 +1,17 @@
 // The scheduler's pure decisions (src/train/rules.ts): metric cadence, rank order, bucket names,
 // stopping rules, ETA and the Float64 population loss.
 import { describe, expect, test } from 'vitest';
-import { capacityGainPercent, etaMs, isMetricStep, itemBuckets, rankOf, rankOrder, stopDecision, weightedLoss, type RunSnapshot } from '../src/train/rules';
+import {
+  capacityGainPercent,
+  etaMs,
+  isMetricStep,
+  itemBuckets,
+  rankOf,
+  rankOrder,
+  stopDecision,
+  weightedLoss,
+  type RunSnapshot,
+} from '../src/train/rules';
 import { frequencies } from '../src/task/frequencies';
 
 const snap = (step: number, loss: number, capacity: number, diverged = false): RunSnapshot => ({ step, loss, capacity, diverged });
@@ -31,13 +41,37 @@ describe('rank order and buckets', () => {
     const ranks = Uint32Array.from({ length: 9 }, (_, i) => i);
     expect(itemBuckets({ N: 9, frequency: { kind: 'uniform' } }, ranks)).toEqual(new Array(9).fill('all'));
     expect(itemBuckets({ N: 9, frequency: { kind: 'two-class', headCount: 3, headMass: 0.8 } }, ranks)).toEqual([
-      'head', 'head', 'head', 'tail', 'tail', 'tail', 'tail', 'tail', 'tail',
+      'head',
+      'head',
+      'head',
+      'tail',
+      'tail',
+      'tail',
+      'tail',
+      'tail',
+      'tail',
     ]);
     expect(itemBuckets({ N: 9, frequency: { kind: 'hierarchical', groups: 3, groupExponent: 1 } }, ranks)).toEqual([
-      'group 1', 'group 1', 'group 1', 'group 2', 'group 2', 'group 2', 'group 3', 'group 3', 'group 3',
+      'group 1',
+      'group 1',
+      'group 1',
+      'group 2',
+      'group 2',
+      'group 2',
+      'group 3',
+      'group 3',
+      'group 3',
     ]);
     expect(itemBuckets({ N: 9, frequency: { kind: 'power', powerExponent: 1 } }, ranks)).toEqual([
-      'ranks 1-1', 'ranks 2-3', 'ranks 2-3', 'ranks 4-7', 'ranks 4-7', 'ranks 4-7', 'ranks 4-7', 'ranks 8-15', 'ranks 8-15',
+      'ranks 1-1',
+      'ranks 2-3',
+      'ranks 2-3',
+      'ranks 4-7',
+      'ranks 4-7',
+      'ranks 4-7',
+      'ranks 4-7',
+      'ranks 8-15',
+      'ranks 8-15',
     ]);
   });
 });

@@ -180,7 +180,9 @@ describe('config: bad input names the field', () => {
     );
   });
   it('V below the data vocabulary', () => {
-    expect(configError((c) => ((c.data as { vocab: number }).vocab = 12))).toMatch(/model\.vocab: V = 11 is below the data's vocabulary data\.vocab = 12/);
+    expect(configError((c) => ((c.data as { vocab: number }).vocab = 12))).toMatch(
+      /model\.vocab: V = 11 is below the data's vocabulary data\.vocab = 12/,
+    );
   });
   it('an optimizer field and an unknown MLP', () => {
     expect(configError((c) => ((c.optimizers[1].optimizer as Record<string, unknown>).beta1 = 1))).toMatch(

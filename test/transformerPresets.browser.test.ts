@@ -94,7 +94,9 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
       expect(record(report, new RegExp(`tail FTA ${a === 'muon' ? 'Muon' : 'AdamW'} > .* \\(α = 1\\)`)).measured).toBeCloseTo(want, 9);
     }
     const heads = ['muon', 'adamw', 'sgd'].map((o) => mean(find('qa', o, 1).map(head)));
-    ['Muon', 'AdamW', 'SGD\\+momentum'].forEach((label, k) => expect(record(report, new RegExp(`head FTA ≥ 0.9: ${label} `)).measured).toBeCloseTo(heads[k], 9));
+    ['Muon', 'AdamW', 'SGD\\+momentum'].forEach((label, k) =>
+      expect(record(report, new RegExp(`head FTA ≥ 0.9: ${label} `)).measured).toBeCloseTo(heads[k], 9),
+    );
     const control = mean(find('control', 'muon', 1).map((m, k) => tail(m) - tail(find('control', 'adamw', 1)[k])));
     expect(record(report, /control \(in-context regression\)/).measured).toBeCloseTo(control, 9);
     // The gap's slope over α ∈ {0, 1} with two seeds: least squares of the four (α, gap) points.
@@ -105,12 +107,24 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
     expect(record(report, /grows with α/).measured).toBeCloseTo(mean(gap(1)) - mean(gap(0)), 9);
     // The figures, and what they plot: per bucket × optimizer × α the seed mean and min–max of the
     // measurements (src/plots/figures/transformerPresets.ts draws them).
-    expect(report.plots.map((p) => p.name)).toEqual(['fta-vs-alpha', 'fta-by-decile', 'fta-vs-exposures', 'validation-loss', 'control-by-decile']);
+    expect(report.plots.map((p) => p.name)).toEqual([
+      'fta-vs-alpha',
+      'fta-by-decile',
+      'fta-vs-exposures',
+      'validation-loss',
+      'control-by-decile',
+    ]);
     expect(figureRows(report, 'fta-vs-alpha')).toHaveLength(3 * 3 * 2);
-    for (const [o, label] of [['muon', 'Muon'], ['adamw', 'AdamW'], ['sgd', 'SGD+momentum']]) {
+    for (const [o, label] of [
+      ['muon', 'Muon'],
+      ['adamw', 'AdamW'],
+      ['sgd', 'SGD+momentum'],
+    ]) {
       const tails = find('qa', o, 1).map(tail);
       const row = figureRows(report, 'fta-vs-alpha').find((x) => x.label === `${label} · tail` && x.alpha === 1)!;
-      expect([row.value, row.lo, row.hi] as number[]).toEqual([mean(tails), Math.min(...tails), Math.max(...tails)].map((v) => expect.closeTo(v, 9)));
+      expect([row.value, row.lo, row.hi] as number[]).toEqual(
+        [mean(tails), Math.min(...tails), Math.max(...tails)].map((v) => expect.closeTo(v, 9)),
+      );
     }
     expect(figureRows(report, 'validation-loss')).toHaveLength(3 * 2 * ms.find((m) => m.kind === 'qa')!.validationSteps.length);
     console.log(
@@ -206,7 +220,9 @@ describe('transformer presets at ci scale: records recomputed from the raw measu
     const grid = figureRows(report, 'envelope', 'grid');
     expect(grid).toHaveLength(2 * 2 * 2);
     for (const g of grid) {
-      const cell = ms.filter((m) => (m.optimizer === 'muon' ? 'Muon' : 'AdamW') === g.optimizer && m.tokens === g.tokens && m.lrFactor === g.lrFactor);
+      const cell = ms.filter(
+        (m) => (m.optimizer === 'muon' ? 'Muon' : 'AdamW') === g.optimizer && m.tokens === g.tokens && m.lrFactor === g.lrFactor,
+      );
       expect(cell).toHaveLength(2);
       expect(g.loss as number).toBeCloseTo(mean(cell.map((m) => m.validationLoss)), 9);
     }

@@ -168,7 +168,17 @@ describe('b-heavy-tail-qa records from measurements', () => {
       heavyTail({ muon: 0.1, adamw: 0.3, sgd: 0.5 }, -0.05, [0, 0.01, -0.01], { muon: 0.5, adamw: 0.3 }),
     );
     // The head is still perfect; every ordering is reversed; the control shows a Muon advantage of 0.2.
-    expect(verdicts(reversed, 'quick')).toEqual(['agrees', 'agrees', 'agrees', 'disagrees', 'disagrees', 'disagrees', 'disagrees', 'disagrees', 'disagrees']);
+    expect(verdicts(reversed, 'quick')).toEqual([
+      'agrees',
+      'agrees',
+      'agrees',
+      'disagrees',
+      'disagrees',
+      'disagrees',
+      'disagrees',
+      'disagrees',
+      'disagrees',
+    ]);
   });
 
   it('seeds that disagree by more than the band: inconclusive, not agrees', () => {

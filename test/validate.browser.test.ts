@@ -88,14 +88,24 @@ function expectWithin(report: ValidationReport, labels: string[], items: number)
   const seen = new Set<string>();
   for (const row of report.rows) {
     const label = labels[Number(row.optimizer.split(':')[0])];
-    const tol = tolerance(label, report.rows.find((r) => r.optimizer === row.optimizer && r.run === row.run && r.step === row.step && r.quantity === 'update') ?? row, items);
-    expect(row.maxRelative, `${label} ${row.quantity}${row.detail ? ` ${row.detail}` : ''} step ${row.step} run ${row.run}`).toBeLessThanOrEqual(tol);
+    const tol = tolerance(
+      label,
+      report.rows.find((r) => r.optimizer === row.optimizer && r.run === row.run && r.step === row.step && r.quantity === 'update') ?? row,
+      items,
+    );
+    expect(
+      row.maxRelative,
+      `${label} ${row.quantity}${row.detail ? ` ${row.detail}` : ''} step ${row.step} run ${row.run}`,
+    ).toBeLessThanOrEqual(tol);
     seen.add(`${label}|${row.quantity}`);
   }
   // Every optimizer reports every step of loss, gradient, update and weights.
   for (const label of labels) {
     for (const q of ['loss', 'gradient', 'update', 'weights']) {
-      expect(report.rows.filter((r) => labels[Number(r.optimizer.split(':')[0])] === label && r.quantity === q).length, `${label} ${q}`).toBe(S * (report.rows.some((r) => r.run === 1) ? 2 : 1));
+      expect(
+        report.rows.filter((r) => labels[Number(r.optimizer.split(':')[0])] === label && r.quantity === q).length,
+        `${label} ${q}`,
+      ).toBe(S * (report.rows.some((r) => r.run === 1) ? 2 : 1));
     }
   }
   expect(seen.size).toBeGreaterThan(0);
@@ -107,15 +117,23 @@ describe('validate: GPU vs Float64 CPU, one step at a time from the same state',
     if (!gpu) return;
     // Uniform frequencies and gaussian embeddings with N = 8d: G is well conditioned (κ ≈ 4 at W_0).
     const report = await withErrorScopes(gpu, () =>
-      validateConfig(gpu, {
-        name: 'validate-all',
-        task: { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'uniform' }, taskSeed: 3 },
-        optimizers: ENTRIES,
-        training: { steps: S, runSeeds: [0, 1] },
-      }, { steps: S }),
+      validateConfig(
+        gpu,
+        {
+          name: 'validate-all',
+          task: { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'uniform' }, taskSeed: 3 },
+          optimizers: ENTRIES,
+          training: { steps: S, runSeeds: [0, 1] },
+        },
+        { steps: S },
+      ),
     );
     expect(report.steps).toBe(S);
-    expectWithin(report, ENTRIES.map((e) => e.label), N);
+    expectWithin(
+      report,
+      ENTRIES.map((e) => e.label),
+      N,
+    );
     // Momentum / moments are compared too.
     expect(report.rows.filter((r) => r.quantity === 'state').map((r) => r.detail)).toEqual(expect.arrayContaining(['momentum', 'm', 'v']));
     // state rows for all but signgd and muon-reg (no state).
@@ -139,7 +157,10 @@ describe('validate: GPU vs Float64 CPU, one step at a time from the same state',
       validateConfig(gpu, {
         name: 'validate-minibatch',
         task: { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1 }, taskSeed: 3, noise: 0.1 },
-        optimizers: [{ name: 'sgd', lr: 4, momentum: 0.5 }, { name: 'adam', lr: 0.05 }],
+        optimizers: [
+          { name: 'sgd', lr: 4, momentum: 0.5 },
+          { name: 'adam', lr: 0.05 },
+        ],
         training: { steps: S, mode: 'minibatch', batchSize: B, runSeeds: [1, 2] },
       }),
     );
@@ -150,8 +171,13 @@ describe('validate: GPU vs Float64 CPU, one step at a time from the same state',
   test('refuses a config too large for the CPU reference, naming the field', async (ctx) => {
     const gpu = await gpuOrSkip(ctx);
     if (!gpu) return;
-    await expect(validateConfig(gpu, {
-      name: 'too-big', task: { N: 4096, dIn: 8, dOut: 8, embedding: 'gaussian' }, optimizers: [{ name: 'gd', lr: 1 }], training: { steps: 3 },
-    })).rejects.toThrow(/task\.N = 4096 \(at most 1024\)/);
+    await expect(
+      validateConfig(gpu, {
+        name: 'too-big',
+        task: { N: 4096, dIn: 8, dOut: 8, embedding: 'gaussian' },
+        optimizers: [{ name: 'gd', lr: 1 }],
+        training: { steps: 3 },
+      }),
+    ).rejects.toThrow(/task\.N = 4096 \(at most 1024\)/);
   });
 });

@@ -15,8 +15,12 @@ window.benchTfjsTransformer = async function benchTfjsTransformer(o) {
   const P = { embed: normal(V, d, 1), pos: normal(T, d, 1), head: normal(V, d, 1 / Math.sqrt(d)), layers: [] };
   for (let l = 0; l < L; l++) {
     P.layers.push({
-      q: normal(d, d, 1 / Math.sqrt(d)), k: normal(d, d, 1 / Math.sqrt(d)), v: normal(d, d, 1 / Math.sqrt(d)),
-      o: normal(d, d, res / Math.sqrt(d)), in: normal(hid, d, 1 / Math.sqrt(d)), out: normal(d, hid, res / Math.sqrt(hid)),
+      q: normal(d, d, 1 / Math.sqrt(d)),
+      k: normal(d, d, 1 / Math.sqrt(d)),
+      v: normal(d, d, 1 / Math.sqrt(d)),
+      o: normal(d, d, res / Math.sqrt(d)),
+      in: normal(hid, d, 1 / Math.sqrt(d)),
+      out: normal(d, hid, res / Math.sqrt(hid)),
     });
   }
   // Functional ops throughout (they need no chained-op registration).
@@ -53,5 +57,13 @@ window.benchTfjsTransformer = async function benchTfjsTransformer(o) {
   let last = first;
   for (let k = 1; k <= o.steps; k++) last = await step(k);
   const seconds = (performance.now() - start) / 1000;
-  return { backend: tf.getBackend(), steps: o.steps, seconds, tokensPerSecond: (o.steps * B * T) / seconds, firstLoss: first, lastLoss: last, numTensors: tf.memory().numTensors };
+  return {
+    backend: tf.getBackend(),
+    steps: o.steps,
+    seconds,
+    tokensPerSecond: (o.steps * B * T) / seconds,
+    firstLoss: first,
+    lastLoss: last,
+    numTensors: tf.memory().numTensors,
+  };
 };

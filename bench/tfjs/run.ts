@@ -24,10 +24,17 @@ const backend = arg('backend', 'webgpu');
 const jsonOut = arg('json', '');
 
 if (!existsSync(join(here, 'node_modules/@tensorflow/tfjs'))) {
-  console.error('bench/tfjs: run `npm install` in bench/tfjs first (it installs @tensorflow/tfjs and @tensorflow/tfjs-backend-webgpu 4.22.0)');
+  console.error(
+    'bench/tfjs: run `npm install` in bench/tfjs first (it installs @tensorflow/tfjs and @tensorflow/tfjs-backend-webgpu 4.22.0)',
+  );
   process.exit(2);
 }
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json' };
+const types: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.map': 'application/json',
+};
 const server = createServer((req, res) => {
   const path = normalize(join(here, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
   const file = path.endsWith('/') ? join(path, 'index.html') : path;
@@ -47,8 +54,18 @@ try {
   page.on('console', (m) => m.type() === 'error' && console.error(`page: ${m.text()}`));
   await page.goto(`http://127.0.0.1:${port}/index.html`);
   const sizes = { layers: 2, dModel: 64, heads: 4, vocab: 64, seqLen: 64, batch: 8, lr: 0.003, steps, backend };
-  const result = await page.evaluate((o) => (window as unknown as { benchTfjsTransformer: (x: unknown) => Promise<unknown> }).benchTfjsTransformer(o), sizes);
-  const record = { schema: 'muonlab.tfjs-bench/1', createdAt: new Date().toISOString(), browser: browser.version(), flags: defaultBrowserArgs(), sizes, result };
+  const result = await page.evaluate(
+    (o) => (window as unknown as { benchTfjsTransformer: (x: unknown) => Promise<unknown> }).benchTfjsTransformer(o),
+    sizes,
+  );
+  const record = {
+    schema: 'muonlab.tfjs-bench/1',
+    createdAt: new Date().toISOString(),
+    browser: browser.version(),
+    flags: defaultBrowserArgs(),
+    sizes,
+    result,
+  };
   console.log(JSON.stringify(record, null, 2));
   if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(record, null, 2)}\n`);
 } finally {

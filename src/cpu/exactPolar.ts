@@ -102,7 +102,10 @@ export function minimaxOddQuintic(lo: number, hi: number): Minimax {
   let triple: NsTriple = [1, 0, 0];
   let error = 0;
   for (let it = 0; it < 200; it++) {
-    const s = solve4(x.map((xi, i) => [xi, xi ** 3, xi ** 5, i % 2 === 0 ? 1 : -1]), [1, 1, 1, 1]);
+    const s = solve4(
+      x.map((xi, i) => [xi, xi ** 3, xi ** 5, i % 2 === 0 ? 1 : -1]),
+      [1, 1, 1, 1],
+    );
     triple = [s[0], s[1], s[2]];
     error = Math.abs(s[3]);
     // Interior extrema: p'(x) = a + 3b·x² + 5c·x⁴ = 0, a quadratic in x².
@@ -110,7 +113,10 @@ export function minimaxOddQuintic(lo: number, hi: number): Minimax {
     const disc = 9 * b * b - 20 * a * c;
     if (disc < 0 || c === 0) break;
     const roots = [(-3 * b - Math.sqrt(disc)) / (10 * c), (-3 * b + Math.sqrt(disc)) / (10 * c)]
-      .filter((y) => y > 0).map(Math.sqrt).filter((v) => v > lo && v < hi).sort((p, q) => p - q);
+      .filter((y) => y > 0)
+      .map(Math.sqrt)
+      .filter((v) => v > lo && v < hi)
+      .sort((p, q) => p - q);
     if (roots.length < 2) break;
     const next = [lo, roots[0], roots[1], hi];
     const moved = Math.max(...next.map((v, i) => Math.abs(v - x[i])));
@@ -148,7 +154,9 @@ export function designLiftingSchedule(o: { lowerBound: number; cushion: number; 
 
 /** The lifting steps of the GPU `exact` (designed once, at load: a few Remez solves). */
 export const EXACT_LIFT_STEPS: readonly NsTriple[] = designLiftingSchedule({
-  lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: EXACT_DESIGN_TOLERANCE,
+  lowerBound: EXACT_LOWER_BOUND,
+  cushion: EXACT_CUSHION,
+  tolerance: EXACT_DESIGN_TOLERANCE,
 });
 /** Lifting + purification: the steps every call records (and the deltas buffer's stride). */
 export const EXACT_MAX_STEPS = EXACT_LIFT_STEPS.length + EXACT_PURIFICATION_STEPS;

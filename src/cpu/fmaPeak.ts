@@ -30,7 +30,8 @@ export function fmaChainValues(index: number, iterations: number, a: number, b: 
 export function fmaPeakOutput(index: number, iterations: number, a: number, b: number): number {
   const x = fmaChainValues(index, iterations, a, b);
   const lane = (v: number, l: number) => x[4 * v + l];
-  const s = [0, 1, 2, 3].map((l) =>
-    ((lane(0, l) + lane(1, l)) + (lane(2, l) + lane(3, l))) + ((lane(4, l) + lane(5, l)) + (lane(6, l) + lane(7, l))));
-  return (s[0] + s[1]) + (s[2] + s[3]);
+  const s = [0, 1, 2, 3].map(
+    (l) => lane(0, l) + lane(1, l) + (lane(2, l) + lane(3, l)) + (lane(4, l) + lane(5, l) + (lane(6, l) + lane(7, l))),
+  );
+  return s[0] + s[1] + (s[2] + s[3]);
 }

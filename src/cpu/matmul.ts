@@ -18,10 +18,8 @@ export function matmulCpu(args: MatmulOperands<HostTensor>): void {
   const c = { ...args.c, batchStride: batchStrideC };
   const alpha = args.alpha ?? 1;
   const beta = args.beta ?? 0;
-  const opA = (r: number, m: number, k: number) =>
-    a.data[args.transA ? hostIndex(a, r, k, m) : hostIndex(a, r, m, k)];
-  const opB = (r: number, k: number, n: number) =>
-    b.data[args.transB ? hostIndex(b, r, n, k) : hostIndex(b, r, k, n)];
+  const opA = (r: number, m: number, k: number) => a.data[args.transA ? hostIndex(a, r, k, m) : hostIndex(a, r, m, k)];
+  const opB = (r: number, k: number, n: number) => b.data[args.transB ? hostIndex(b, r, n, k) : hostIndex(b, r, k, n)];
   for (let r = 0; r < batch; r++) {
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {

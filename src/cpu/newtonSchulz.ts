@@ -31,9 +31,7 @@ export const NS_SCHEDULE_NAMES = ['ns5', 'polar-express', 'cubic'] as const;
 export type NsScheduleName = (typeof NS_SCHEDULE_NAMES)[number];
 
 export type NsScheduleSpec =
-  | NsScheduleName
-  | { name: NsScheduleName; steps?: number }
-  | { coefficients: readonly NsTriple[]; normScale?: number };
+  NsScheduleName | { name: NsScheduleName; steps?: number } | { coefficients: readonly NsTriple[]; normScale?: number };
 
 /** A resolved schedule: one triple per step and the normalization X / (normScale·‖X‖_F + eps). */
 export interface NsSchedule {
@@ -70,11 +68,12 @@ export function nsSchedule(spec: NsScheduleSpec): NsSchedule {
     });
     if (coefficients.length === 0) throw new RangeError('orth.coefficients: at least one (a, b, c) triple is needed');
     const normScale = spec.normScale ?? 1;
-    if (!(normScale > 0) || !Number.isFinite(normScale)) throw new RangeError(`orth.normScale: must be a positive number, got ${normScale}`);
+    if (!(normScale > 0) || !Number.isFinite(normScale))
+      throw new RangeError(`orth.normScale: must be a positive number, got ${normScale}`);
     return { name: 'custom', coefficients, normScale, eps: NS_NORM_EPS };
   }
   const name = typeof spec === 'string' ? spec : spec.name;
-  const steps = typeof spec === 'string' ? 5 : spec.steps ?? 5;
+  const steps = typeof spec === 'string' ? 5 : (spec.steps ?? 5);
   if (!Number.isInteger(steps) || steps < 1 || steps > 100) {
     throw new RangeError(`orth.steps: must be an integer in [1, 100], got ${steps}`);
   }
@@ -87,7 +86,9 @@ export function nsSchedule(spec: NsScheduleSpec): NsSchedule {
     case 'cubic':
       return { name, coefficients: range.map(() => CUBIC_TRIPLE), normScale: 1, eps: NS_NORM_EPS };
     default:
-      throw new RangeError(`orth: unknown coefficient schedule "${String(name)}"; allowed: ${NS_SCHEDULE_NAMES.join(', ')}, exact, or { coefficients: [[a, b, c], …] }`);
+      throw new RangeError(
+        `orth: unknown coefficient schedule "${String(name)}"; allowed: ${NS_SCHEDULE_NAMES.join(', ')}, exact, or { coefficients: [[a, b, c], …] }`,
+      );
   }
 }
 

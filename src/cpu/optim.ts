@@ -54,7 +54,15 @@ export function orthogonalizeCpu(x: ArrayLike<number>, rows: number, cols: numbe
   return newtonSchulzCpu(x, rows, cols, nsSchedule(orth)).x;
 }
 
-function multiply(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number, transA = false, transB = false): Float64Array {
+function multiply(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  transA = false,
+  transB = false,
+): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {

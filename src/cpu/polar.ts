@@ -48,7 +48,12 @@ export function spectralNorm(x: ArrayLike<number>, rows: number, cols: number): 
 }
 
 /** Σ_i f(σ_i) u_i v_iᵀ: a spectral function of the matrix (rows×cols, row-major). */
-export function spectralMap(x: ArrayLike<number>, rows: number, cols: number, f: (sigma: number, sigmaMax: number) => number): Float64Array {
+export function spectralMap(
+  x: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  f: (sigma: number, sigmaMax: number) => number,
+): Float64Array {
   const { u, s, v, k } = svd(x, rows, cols);
   const out = new Float64Array(rows * cols);
   const sMax = s[0] ?? 0;

@@ -24,28 +24,29 @@ export const OptimizerEntrySchema = z
 export const DEFAULT_LOSS_MULTIPLE = 1e6;
 
 export const TrainingSchema = strictObject({
-    /** `population`: the exact gradient over all N items (weights p_i); `minibatch`: B draws per step. */
-    mode: z.enum(['population', 'minibatch']).default('population'),
-    batchSize: positiveInt.optional(),
-    steps: z.number().int().min(0),
-    /** runSeed of each repeat (minibatches, noise labels); one run per seed per optimizer. */
-    runSeeds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).default([0]),
-    stop: strictObject({
-        targetLoss: z.number().positive().optional(),
-        /** Stop when capacity gains less than `percent`% over the last `window` steps. */
-        capacityGain: strictObject({ percent: z.number().positive(), window: positiveInt }).optional(),
-      })
-      .default({}),
-    /**
-     * A run has diverged when its loss is not finite, or when it exceeds `lossMultiple` × its loss
-     * at step 0 (GD at a huge η can reach 1e27 and stay finite: not a healthy run).
-     */
-    divergence: strictObject({ lossMultiple: z.number().gt(1).default(DEFAULT_LOSS_MULTIPLE) }).default({ lossMultiple: DEFAULT_LOSS_MULTIPLE }),
-  }).superRefine((t, ctx) => {
-    if (t.mode === 'minibatch' && t.batchSize === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'minibatch training needs batchSize' });
-    }
-  });
+  /** `population`: the exact gradient over all N items (weights p_i); `minibatch`: B draws per step. */
+  mode: z.enum(['population', 'minibatch']).default('population'),
+  batchSize: positiveInt.optional(),
+  steps: z.number().int().min(0),
+  /** runSeed of each repeat (minibatches, noise labels); one run per seed per optimizer. */
+  runSeeds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).default([0]),
+  stop: strictObject({
+    targetLoss: z.number().positive().optional(),
+    /** Stop when capacity gains less than `percent`% over the last `window` steps. */
+    capacityGain: strictObject({ percent: z.number().positive(), window: positiveInt }).optional(),
+  }).default({}),
+  /**
+   * A run has diverged when its loss is not finite, or when it exceeds `lossMultiple` × its loss
+   * at step 0 (GD at a huge η can reach 1e27 and stay finite: not a healthy run).
+   */
+  divergence: strictObject({ lossMultiple: z.number().gt(1).default(DEFAULT_LOSS_MULTIPLE) }).default({
+    lossMultiple: DEFAULT_LOSS_MULTIPLE,
+  }),
+}).superRefine((t, ctx) => {
+  if (t.mode === 'minibatch' && t.batchSize === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'minibatch training needs batchSize' });
+  }
+});
 
 export const MetricsSchema = strictObject({
   /** Read metrics back every k steps (and always after the last step). */
@@ -124,7 +125,9 @@ export function configPathProblem(path: string, config: unknown): string | null 
     if (at.length === 2 && at[0] === 'optimizers') {
       const name = (value as { name?: unknown } | undefined)?.name;
       if (typeof name === 'string' && name in optimizerSchemas) {
-        return (optimizerSchemas[name as keyof typeof optimizerSchemas] as unknown as z.ZodObject).extend({ label: z.string().optional() }) as never;
+        return (optimizerSchemas[name as keyof typeof optimizerSchemas] as unknown as z.ZodObject).extend({
+          label: z.string().optional(),
+        }) as never;
       }
     }
     return schema;

@@ -34,7 +34,12 @@ export async function gpuExactPolar(gpu: Gpu, x: Float32Array, rows: number, col
       await newtonSchulz(rec, { input, output, orth: 'exact', workspace: ws });
     });
     const report = await readExactReport(gpu, ws);
-    return { direction: await readTensor(gpu, output), steps: report.steps[0], residual: report.stepChange[0], converged: report.converged[0] };
+    return {
+      direction: await readTensor(gpu, output),
+      steps: report.steps[0],
+      residual: report.stepChange[0],
+      converged: report.converged[0],
+    };
   } finally {
     input.buffer.destroy();
     output.buffer.destroy();

@@ -54,7 +54,10 @@ export async function trainGroupCurves(
       }
       const sums = new Float64Array(groups);
       for (let i = 0; i < N; i++) sums[groupIndex[i]] += arrays.loss[i];
-      group.set(`${arrays.run}|${arrays.step}`, Array.from(sums, (s, g) => s / groupSize![g]));
+      group.set(
+        `${arrays.run}|${arrays.step}`,
+        Array.from(sums, (s, g) => s / groupSize![g]),
+      );
     },
     onProgress: (e) => {
       const bucket = Math.floor((10 * e.step) / Math.max(1, e.steps));

@@ -115,7 +115,8 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
   if (noise !== 0) throw new RangeError(`trainWithHostDirections: task.noise must be 0, got ${noise}`);
   const B = options.batchSize;
   const minibatch = B !== undefined;
-  if (minibatch && !(Number.isInteger(B) && B >= 1)) throw new RangeError(`trainWithHostDirections: batchSize must be a positive integer, got ${B}`);
+  if (minibatch && !(Number.isInteger(B) && B >= 1))
+    throw new RangeError(`trainWithHostDirections: batchSize must be a positive integer, got ${B}`);
   const evalItems = minibatch ? (options.evalItems ?? N) : N;
   const size = dOut * dIn;
   const w = runs.map(() => new Float64Array(size));
@@ -145,12 +146,20 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
       let gradient: Float32Array | undefined;
       const caps: { capacity: number; prefix: number; loss: number | null }[] = [];
       if (!minibatch) {
-        const result = await computeSoftmaxGrad(gpu, { W, G, embeddings: task.embeddings, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'sampled' }, { checkFinite: false });
+        const result = await computeSoftmaxGrad(
+          gpu,
+          { W, G, embeddings: task.embeddings, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'sampled' },
+          { checkFinite: false },
+        );
         try {
           const out = await readTensor(gpu, result.outputs);
           for (let r = 0; r < R; r++) {
             const { correct } = itemOutputs(out, r, N);
-            caps.push({ capacity: capacity(correct), prefix: capacityPrefix(correct), loss: weightedLoss(task.frequencies, out, r * N * COLUMNS, COLUMNS, LOSS) });
+            caps.push({
+              capacity: capacity(correct),
+              prefix: capacityPrefix(correct),
+              loss: weightedLoss(task.frequencies, out, r * N * COLUMNS, COLUMNS, LOSS),
+            });
           }
           if (update) gradient = await readTensor(gpu, G);
         } finally {
@@ -159,17 +168,26 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
       } else if (t === 0 || !update || (options.evaluateAt?.(t) ?? true)) {
         const recall = await recallTopItems(gpu, task, w, evalItems);
         // Every item evaluated: the population loss Σ p_i·loss_i comes with it.
-        const lossOf = (x: (typeof recall)[number]) => (evalItems === N ? x.loss.reduce((s, l, q) => s + task.frequencies[x.items[q]] * l, 0) : null);
+        const lossOf = (x: (typeof recall)[number]) =>
+          evalItems === N ? x.loss.reduce((s, l, q) => s + task.frequencies[x.items[q]] * l, 0) : null;
         for (const x of recall) caps.push({ capacity: x.capacity, prefix: x.capacityPrefix, loss: lossOf(x) });
       }
       // The record of W_t: in minibatch mode the items drawn in steps 1 … t (sampler steps 0 … t−1).
       caps.forEach((c, r) => {
         records.push({
-          run: r, label: runs[r].label, step: t, capacity: c.capacity, capacityPrefix: c.prefix, loss: c.loss,
+          run: r,
+          label: runs[r].label,
+          step: t,
+          capacity: c.capacity,
+          capacityPrefix: c.prefix,
+          loss: c.loss,
           distinctSeen: minibatch ? distinct[r] : null,
           distinctSeenEvaluated: minibatch ? distinctEvaluated[r] : null,
           samplesSeen: minibatch ? B! * t : null,
-          orthSteps: null, orthResidual: null, lambda: null, orthFallback: null,
+          orthSteps: null,
+          orthResidual: null,
+          lambda: null,
+          orthFallback: null,
         });
         history[r].push({ step: t, loss: c.loss ?? NaN, capacity: c.capacity, diverged: false });
       });
@@ -184,9 +202,27 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
       }
       if (!update) break;
       if (minibatch) {
-        const draws = sampleMinibatchCpu({ seeds: runs.map((r) => r.runSeed ?? 0), step: t, batchSize: B!, thresholds: thresholds!, N, noise: 0 });
+        const draws = sampleMinibatchCpu({
+          seeds: runs.map((r) => r.runSeed ?? 0),
+          step: t,
+          batchSize: B!,
+          thresholds: thresholds!,
+          N,
+          noise: 0,
+        });
         writeTensor(gpu, items!, draws.items);
-        const result = await computeSoftmaxGrad(gpu, { W, G, embeddings: task.embeddings, targets: { kind: 'minibatch', items: items!, labels: items! }, noise: 0, noiseTarget: 'sampled' }, { checkFinite: false });
+        const result = await computeSoftmaxGrad(
+          gpu,
+          {
+            W,
+            G,
+            embeddings: task.embeddings,
+            targets: { kind: 'minibatch', items: items!, labels: items! },
+            noise: 0,
+            noiseTarget: 'sampled',
+          },
+          { checkFinite: false },
+        );
         result.destroy();
         gradient = await readTensor(gpu, G);
         for (let r = 0; r < R; r++) {
@@ -208,14 +244,26 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
         if (run.direction === 'polar') d = polarFactor(g, dOut, dIn, F32_EPSILON);
         else if (run.direction === 'gpu-polar' || run.direction === 'gpu-regularized') {
           const lambda = run.direction === 'gpu-regularized' ? run.lambda!(t + 1) : 0;
-          const orth = await gpuDirection(gpu, gpuWork, run.direction === 'gpu-polar' ? { g: runRange(G, r, 1) } : { host: g, lambda }, dOut, dIn);
+          const orth = await gpuDirection(
+            gpu,
+            gpuWork,
+            run.direction === 'gpu-polar' ? { g: runRange(G, r, 1) } : { host: g, lambda },
+            dOut,
+            dIn,
+          );
           d = orth.direction;
           // A non-finite GPU result (seen once for h_λ: [G; λI] at 256×128, docs/math.md §2.6) is
           // replaced by the Float64 SVD form for this update and recorded, never silently.
           const fallback = !orth.direction.every(Number.isFinite);
           if (fallback) d = run.direction === 'gpu-polar' ? polarFactor(g, dOut, dIn, F32_EPSILON) : regularizedPolar(g, dOut, dIn, lambda);
           const rec = tRecords.find((x) => x.run === r);
-          if (rec) Object.assign(rec, { orthSteps: orth.steps, orthResidual: orth.residual, lambda: run.direction === 'gpu-regularized' ? lambda : null, orthFallback: fallback });
+          if (rec)
+            Object.assign(rec, {
+              orthSteps: orth.steps,
+              orthResidual: orth.residual,
+              lambda: run.direction === 'gpu-regularized' ? lambda : null,
+              orthFallback: fallback,
+            });
         }
         const eta = run.lr(t + 1);
         const x = w[r];
@@ -226,9 +274,12 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
           let gNorm = 0;
           for (let k = 0; k < size; k++) gNorm += g[k] * g[k];
           const rec = tRecords.find((y) => y.run === r);
-          throw new Error(`trainWithHostDirections: run "${runs[r].label}" became non-finite at step ${t + 1} ` +
-            `(${bad} non-finite entries in the direction ${run.direction}; ‖G‖_F = ${Math.sqrt(gNorm).toExponential(3)}, η = ${eta}` +
-            (rec?.orthSteps != null ? `, exact steps ${rec.orthSteps}, residual ${rec.orthResidual}, λ ${rec.lambda}` : '') + ')');
+          throw new Error(
+            `trainWithHostDirections: run "${runs[r].label}" became non-finite at step ${t + 1} ` +
+              `(${bad} non-finite entries in the direction ${run.direction}; ‖G‖_F = ${Math.sqrt(gNorm).toExponential(3)}, η = ${eta}` +
+              (rec?.orthSteps != null ? `, exact steps ${rec.orthSteps}, residual ${rec.orthResidual}, λ ${rec.lambda}` : '') +
+              ')',
+          );
         }
       }
     }
@@ -252,7 +303,11 @@ interface GpuDirectionWork {
  * one rounding of λ). Returns D (dOut × dIn) and the iteration's stop decision.
  */
 async function gpuDirection(
-  gpu: Gpu, work: GpuDirectionWork, source: { g: Tensor } | { host: Float32Array; lambda: number }, dOut: number, dIn: number,
+  gpu: Gpu,
+  work: GpuDirectionWork,
+  source: { g: Tensor } | { host: Float32Array; lambda: number },
+  dOut: number,
+  dIn: number,
 ): Promise<{ direction: Float32Array; steps: number; residual: number }> {
   const owned = () => {
     work.destroy = () => {
@@ -265,7 +320,10 @@ async function gpuDirection(
   };
   if ('g' in source) {
     if (!work.polar) {
-      work.polar = { output: createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'host-direction D' }), ws: createNsWorkspace(gpu, { batch: 1, rows: dOut, cols: dIn }, 'host-direction exact') };
+      work.polar = {
+        output: createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'host-direction D' }),
+        ws: createNsWorkspace(gpu, { batch: 1, rows: dOut, cols: dIn }, 'host-direction exact'),
+      };
       owned();
     }
     const { output, ws } = work.polar;
@@ -285,7 +343,8 @@ async function gpuDirection(
     owned();
   }
   const { input, output, ws } = work.regularized;
-  if (!(source.lambda > 0) || !Number.isFinite(source.lambda)) throw new RangeError(`gpu-regularized: lambda must be a finite number > 0, got ${source.lambda}`);
+  if (!(source.lambda > 0) || !Number.isFinite(source.lambda))
+    throw new RangeError(`gpu-regularized: lambda must be a finite number > 0, got ${source.lambda}`);
   const augmented = new Float32Array(rows * dIn);
   augmented.set(source.host);
   for (let j = 0; j < dIn; j++) augmented[(dOut + j) * dIn + j] = source.lambda;

@@ -25,7 +25,8 @@ export interface HostEmbeddings {
 /** Reads a dense task's embedding tables back from the GPU. */
 export async function readEmbeddings(gpu: Gpu, task: GpuTask): Promise<HostEmbeddings> {
   const emb = task.embeddings;
-  if (emb.kind !== 'dense') throw new RangeError(`readEmbeddings: task.embedding must be gaussian or orthonormal (dense tables), got ${task.config.embedding}`);
+  if (emb.kind !== 'dense')
+    throw new RangeError(`readEmbeddings: task.embedding must be gaussian or orthonormal (dense tables), got ${task.config.embedding}`);
   const E = Float64Array.from(await readTensor(gpu, emb.E));
   const Et = Float64Array.from(await readTensor(gpu, emb.Et));
   return { N: emb.N, dIn: emb.dIn, dOut: emb.dOut, E, Et };
@@ -44,7 +45,8 @@ export interface MinibatchCounts {
  * the CPU twin of shaders/task/sampling.wgsl.
  */
 export function drawMinibatchCounts(task: GpuTask, batchSize: number, runSeed: number): MinibatchCounts {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`drawMinibatchCounts: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`drawMinibatchCounts: batchSize must be a positive integer, got ${batchSize}`);
   const N = task.config.N;
   const thresholds = samplingThresholds(task.frequencies);
   const draws = sampleMinibatchCpu({ seeds: [runSeed], step: 0, batchSize, thresholds, N, noise: 0 });

@@ -28,17 +28,28 @@ export interface OneStepDirection {
  * @example
  * const [gd, muon] = await firstDirections(gpu, task, [{ name: 'gd' }, { name: 'muon', orth: 'exact', momentum: 0 }]);
  */
-export async function firstDirections(gpu: Gpu, task: GpuTask, optimizers: readonly Record<string, unknown>[]): Promise<OneStepDirection[]> {
+export async function firstDirections(
+  gpu: Gpu,
+  task: GpuTask,
+  optimizers: readonly Record<string, unknown>[],
+): Promise<OneStepDirection[]> {
   const { N, dIn, dOut } = task.config;
   const w0 = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'W0' });
   const g0 = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'G at W0' });
   let gradient: Float32Array;
   try {
-    const grad = await computeSoftmaxGrad(gpu, {
-      W: w0, embeddings: task.embeddings, G: g0,
-      targets: { kind: 'population', weights: task.weights },
-      noise: task.config.noise, noiseTarget: task.config.noiseTarget,
-    }, { checkFinite: false });
+    const grad = await computeSoftmaxGrad(
+      gpu,
+      {
+        W: w0,
+        embeddings: task.embeddings,
+        G: g0,
+        targets: { kind: 'population', weights: task.weights },
+        noise: task.config.noise,
+        noiseTarget: task.config.noiseTarget,
+      },
+      { checkFinite: false },
+    );
     grad.destroy();
     gradient = await readTensor(gpu, g0);
   } finally {
@@ -50,7 +61,9 @@ export async function firstDirections(gpu: Gpu, task: GpuTask, optimizers: reado
     const config = parseOptimizerConfig({ ...optimizer, lr: 1 });
     const w = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step W' });
     const g = createTensor(gpu, { batch: 1, rows: dOut, cols: dIn, label: 'one-step G' });
-    const params = createRunParams(gpu, [runParamsFor(config, { rows: dOut, cols: dIn, dims: { d_in: dIn, d_out: dOut, N }, steps: 1 }).params]);
+    const params = createRunParams(gpu, [
+      runParamsFor(config, { rows: dOut, cols: dIn, dims: { d_in: dIn, d_out: dOut, N }, steps: 1 }).params,
+    ]);
     const opt = createOptimizer(gpu, config, { batch: 1, rows: dOut, cols: dIn });
     try {
       writeTensor(gpu, g, gradient);
@@ -76,7 +89,13 @@ export async function firstDirection(gpu: Gpu, task: GpuTask, optimizer: Record<
  * Returns one Float32Array of N values per η.
  */
 export async function recallAtStepSizes(gpu: Gpu, task: GpuTask, d: OneStepDirection, etas: readonly number[]): Promise<Float32Array[]> {
-  return (await evaluateAtStepSizes(gpu, task, etas.map((eta) => ({ direction: d, eta })))).map((r) => r.pCorrect);
+  return (
+    await evaluateAtStepSizes(
+      gpu,
+      task,
+      etas.map((eta) => ({ direction: d, eta })),
+    )
+  ).map((r) => r.pCorrect);
 }
 
 export interface ItemEvaluation {
@@ -91,7 +110,11 @@ export interface ItemEvaluation {
 /**
  * Per-item recall of W = −η·D for several (D, η) pairs in one batched forward on the GPU.
  */
-export async function evaluateAtStepSizes(gpu: Gpu, task: GpuTask, points: readonly { direction: OneStepDirection; eta: number }[]): Promise<ItemEvaluation[]> {
+export async function evaluateAtStepSizes(
+  gpu: Gpu,
+  task: GpuTask,
+  points: readonly { direction: OneStepDirection; eta: number }[],
+): Promise<ItemEvaluation[]> {
   const R = points.length;
   const d = points[0].direction;
   const w = createTensor(gpu, { batch: R, rows: d.rows, cols: d.cols, label: 'sweep W' });
@@ -104,11 +127,18 @@ export async function evaluateAtStepSizes(gpu: Gpu, task: GpuTask, points: reado
       for (let k = 0; k < size; k++) host[r * size + k] = -eta * direction.direction[k];
     });
     writeTensor(gpu, w, host);
-    const result = await computeSoftmaxGrad(gpu, {
-      W: w, embeddings: task.embeddings, G: g,
-      targets: { kind: 'population', weights: task.weights },
-      noise: task.config.noise, noiseTarget: task.config.noiseTarget,
-    }, { checkFinite: false });
+    const result = await computeSoftmaxGrad(
+      gpu,
+      {
+        W: w,
+        embeddings: task.embeddings,
+        G: g,
+        targets: { kind: 'population', weights: task.weights },
+        noise: task.config.noise,
+        noiseTarget: task.config.noiseTarget,
+      },
+      { checkFinite: false },
+    );
     try {
       const out = await readTensor(gpu, result.outputs);
       return points.map((_point, r) => itemOutputs(out, r, result.queries));
@@ -138,10 +168,23 @@ export type SweepBalance = Omit<BalanceResult, 'passes' | 'evaluations'> & { for
  * ϱ_τ and η_τ of a one-step direction: searchBalance with 16 step sizes per GPU program (one batched
  * forward narrows the bracket 17×), then the infimum of min p̂ over a log grid of η from η_τ to 1000·η_τ.
  */
-export async function sweepBalance(gpu: Gpu, task: GpuTask, d: OneStepDirection, tau: number, options: { tolerance?: number; lanes?: number } = {}): Promise<SweepBalance> {
+export async function sweepBalance(
+  gpu: Gpu,
+  task: GpuTask,
+  d: OneStepDirection,
+  tau: number,
+  options: { tolerance?: number; lanes?: number } = {},
+): Promise<SweepBalance> {
   const lanes = options.lanes ?? 16;
-  const { passes, evaluations: _evaluations, ...r } = await searchBalance(async (etas) => (await recallAtStepSizes(gpu, task, d, etas)).map(extremes), {
-    tau, tolerance: options.tolerance, lanes, initialEta: 1e-3,
+  const {
+    passes,
+    evaluations: _evaluations,
+    ...r
+  } = await searchBalance(async (etas) => (await recallAtStepSizes(gpu, task, d, etas)).map(extremes), {
+    tau,
+    tolerance: options.tolerance,
+    lanes,
+    initialEta: 1e-3,
     infimumMultiples: Array.from({ length: lanes }, (_, k) => 1000 ** ((k + 1) / lanes)),
   });
   return { ...r, forwardPasses: passes };

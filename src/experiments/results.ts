@@ -149,18 +149,22 @@ export const SweepSummarySchema = z.object({
   schema: z.literal('muonlab.sweep-summary/1'),
   name: z.string(),
   createdAt: z.string(),
-  cells: z.array(z.object({ id: z.string(), index: z.number().int(), point: z.record(z.string(), z.unknown()), runs: z.array(SweepRunSummarySchema) })),
+  cells: z.array(
+    z.object({ id: z.string(), index: z.number().int(), point: z.record(z.string(), z.unknown()), runs: z.array(SweepRunSummarySchema) }),
+  ),
   /** Cells of the sweep with no finished result in this folder. */
   missing: z.array(z.string()),
-  fits: z.array(z.object({
-    axis: z.string(),
-    optimizer: z.string(),
-    quantity: z.literal('capacity'),
-    slope: z.number(),
-    slopeCI: z.tuple([z.number().nullable(), z.number().nullable()]),
-    intercept: z.number(),
-    points: z.number().int(),
-  })),
+  fits: z.array(
+    z.object({
+      axis: z.string(),
+      optimizer: z.string(),
+      quantity: z.literal('capacity'),
+      slope: z.number(),
+      slopeCI: z.tuple([z.number().nullable(), z.number().nullable()]),
+      intercept: z.number(),
+      points: z.number().int(),
+    }),
+  ),
 });
 
 export type PresetRunManifest = z.infer<typeof PresetRunManifestSchema>;
@@ -227,7 +231,10 @@ export function verdictOf(p: VerdictInput, scale: 'ci' | 'quick' | 'full'): { ve
   const half = toleranceHalfWidth(p.tolerance, p.predicted);
   if (p.ci && half !== null && Number.isFinite(p.ci[0]) && Number.isFinite(p.ci[1]) && p.ci[1] - p.ci[0] > 2 * half) {
     const width = p.ci[1] - p.ci[0];
-    return { verdict: 'inconclusive', why: `95% interval [${p.ci[0].toFixed(2)}, ${p.ci[1].toFixed(2)}] (width ${width.toPrecision(3)}) is wider than the tolerance band ${p.tolerance}` };
+    return {
+      verdict: 'inconclusive',
+      why: `95% interval [${p.ci[0].toFixed(2)}, ${p.ci[1].toFixed(2)}] (width ${width.toPrecision(3)}) is wider than the tolerance band ${p.tolerance}`,
+    };
   }
   return { verdict: p.agrees ? 'agrees' : 'disagrees' };
 }
@@ -258,7 +265,9 @@ const PresetSummaryBase = {
 };
 
 /** `<preset>-<scale>/summary.json`, version 2: three-valued verdicts (+ reported rows). */
-export const PresetSummarySchema = z.object({ schema: z.literal('muonlab.preset-summary/2'), ...PresetSummaryBase, predictions: z.array(PredictionRecordSchema) }).passthrough();
+export const PresetSummarySchema = z
+  .object({ schema: z.literal('muonlab.preset-summary/2'), ...PresetSummaryBase, predictions: z.array(PredictionRecordSchema) })
+  .passthrough();
 
 /** Version 1 (before verdicts): `agrees` only; a reported row had `agrees: true`. */
 export const PresetSummaryV1Schema = z

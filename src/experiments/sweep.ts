@@ -55,7 +55,8 @@ export function sweepAxisProblems(config: ExperimentConfig): string[] {
       const seen = new Map<string, number>();
       axis.values.forEach((v, k) => {
         const at = seen.get(valueKey(v));
-        if (at !== undefined) problems.push(`sweep.${i}.values.${k}: ${valueKey(v)} repeats sweep.${i}.values.${at} (two cells would be the same)`);
+        if (at !== undefined)
+          problems.push(`sweep.${i}.values.${k}: ${valueKey(v)} repeats sweep.${i}.values.${at} (two cells would be the same)`);
         else seen.set(valueKey(v), k);
       });
     }
@@ -133,7 +134,10 @@ export function expandSweep(config: ExperimentConfig): SweepCell[] {
   const cells: SweepCell[] = [];
   points.forEach((point, index) => {
     const raw = structuredClone({ ...config, sweep: [] }) as unknown as Record<string, unknown>;
-    const id = Object.entries(point).map(([p, v]) => `${p}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(',') || 'single';
+    const id =
+      Object.entries(point)
+        .map(([p, v]) => `${p}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(',') || 'single';
     try {
       for (const [path, value] of Object.entries(point)) setPath(raw, path, value);
       const cellConfig = parseExperimentConfig(raw);
@@ -145,7 +149,12 @@ export function expandSweep(config: ExperimentConfig): SweepCell[] {
       problems.push(config.sweep.length ? `sweep cell ${id}: ${message}` : message);
     }
   });
-  if (problems.length) throw new ConfigError(problems.length === 1 && config.sweep.length === 0 ? `invalid experiment config:\n  ${problems[0]}` : `invalid sweep cells (${problems.length} of ${points.length}):\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new ConfigError(
+      problems.length === 1 && config.sweep.length === 0
+        ? `invalid experiment config:\n  ${problems[0]}`
+        : `invalid sweep cells (${problems.length} of ${points.length}):\n  ${problems.join('\n  ')}`,
+    );
   return cells;
 }
 
@@ -158,7 +167,9 @@ export function estimateCellCost(config: ExperimentConfig): number {
   const { N, dIn, dOut } = config.task;
   const items = config.training.mode === 'minibatch' ? (config.training.batchSize ?? N) : N;
   const perStep = 2 * dIn * dOut * items * 3 + 2 * dOut * items * N;
-  const orth = config.optimizers.some((o) => o.name === 'muon' || o.name === 'muon-reg') ? 5 * 6 * Math.min(dIn, dOut) ** 2 * Math.max(dIn, dOut) : 0;
+  const orth = config.optimizers.some((o) => o.name === 'muon' || o.name === 'muon-reg')
+    ? 5 * 6 * Math.min(dIn, dOut) ** 2 * Math.max(dIn, dOut)
+    : 0;
   const runs = config.optimizers.length * config.training.runSeeds.length;
   return runs * Math.max(1, config.training.steps) * (perStep + orth);
 }

@@ -52,7 +52,11 @@ export function recordMetrics(r: TrainMetricsRecord): [string, number | null][] 
     ['divergedAtStep', r.divergedAtStep],
   );
   for (const b of r.buckets) {
-    out.push([`bucket.${b.bucket}.items`, b.items], [`bucket.${b.bucket}.meanPCorrect`, b.meanPCorrect], [`bucket.${b.bucket}.accuracy`, b.accuracy]);
+    out.push(
+      [`bucket.${b.bucket}.items`, b.items],
+      [`bucket.${b.bucket}.meanPCorrect`, b.meanPCorrect],
+      [`bucket.${b.bucket}.accuracy`, b.accuracy],
+    );
   }
   if (r.isotropy) {
     out.push(...isotropyMetrics('isotropy.w', r.isotropy.w));

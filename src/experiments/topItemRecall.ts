@@ -40,13 +40,19 @@ export function topItems(task: GpuTask, k: number): Uint32Array {
  * @example
  * const [muon] = await recallTopItems(gpu, task, [Float32Array.from(w)], 512);
  */
-export async function recallTopItems(gpu: Gpu, task: GpuTask, weights: readonly ArrayLike<number>[], evalItems: number): Promise<TopItemRecall[]> {
+export async function recallTopItems(
+  gpu: Gpu,
+  task: GpuTask,
+  weights: readonly ArrayLike<number>[],
+  evalItems: number,
+): Promise<TopItemRecall[]> {
   const { dIn, dOut, noise } = task.config;
   if (noise !== 0) throw new RangeError(`recallTopItems: task.noise must be 0 (labels are the items themselves), got ${noise}`);
   const R = weights.length;
   if (R < 1) throw new RangeError('recallTopItems: no matrices to evaluate');
   weights.forEach((w, r) => {
-    if (w.length !== dOut * dIn) throw new RangeError(`recallTopItems: matrix ${r} has ${w.length} values, expected dOut·dIn = ${dOut}·${dIn}`);
+    if (w.length !== dOut * dIn)
+      throw new RangeError(`recallTopItems: matrix ${r} has ${w.length} values, expected dOut·dIn = ${dOut}·${dIn}`);
   });
   const items = topItems(task, evalItems);
   const K = items.length;
@@ -60,11 +66,18 @@ export async function recallTopItems(gpu: Gpu, task: GpuTask, weights: readonly 
     created.push(G);
     const queries = uploadTensor(gpu, { rows: K, cols: 1, dtype: 'u32', label: 'top items' }, items);
     created.push(queries);
-    const result = await computeSoftmaxGrad(gpu, {
-      W, G, embeddings: task.embeddings,
-      targets: { kind: 'minibatch', items: queries, labels: queries },
-      noise: 0, noiseTarget: 'sampled',
-    }, { checkFinite: false });
+    const result = await computeSoftmaxGrad(
+      gpu,
+      {
+        W,
+        G,
+        embeddings: task.embeddings,
+        targets: { kind: 'minibatch', items: queries, labels: queries },
+        noise: 0,
+        noiseTarget: 'sampled',
+      },
+      { checkFinite: false },
+    );
     try {
       const out = await readTensor(gpu, result.outputs);
       return weights.map((_w, r) => {

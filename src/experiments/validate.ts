@@ -58,7 +58,10 @@ export interface ValidationReport {
 }
 
 /** Normwise difference of `got` (GPU) against `want` (CPU). */
-export function normwiseDifference(got: ArrayLike<number>, want: ArrayLike<number>): { maxRelative: number; maxAbsolute: number; scale: number } {
+export function normwiseDifference(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+): { maxRelative: number; maxAbsolute: number; scale: number } {
   if (got.length !== want.length) throw new RangeError(`normwiseDifference: ${got.length} vs ${want.length} values`);
   let maxAbsolute = 0;
   let scale = 0;
@@ -78,14 +81,18 @@ export function worstDifferences(rows: readonly ValidationRow[]): ValidationRepo
     const key = `${r.optimizer}\u0000${r.quantity}`;
     const w = worst.get(key);
     const rel = Number.isNaN(r.maxRelative) ? Infinity : r.maxRelative;
-    if (!w || rel > w.maxRelative) worst.set(key, { optimizer: r.optimizer, quantity: r.quantity, maxRelative: rel, maxAbsolute: r.maxAbsolute });
+    if (!w || rel > w.maxRelative)
+      worst.set(key, { optimizer: r.optimizer, quantity: r.quantity, maxRelative: rel, maxAbsolute: r.maxAbsolute });
   }
   return [...worst.values()];
 }
 
 function checkSize(config: ExperimentConfig): void {
   const problems = validationSizeProblems(config);
-  if (problems.length) throw new RangeError(`--validate runs the Float64 CPU reference and needs a small config: ${problems.join(', ')}; shrink it with --set`);
+  if (problems.length)
+    throw new RangeError(
+      `--validate runs the Float64 CPU reference and needs a small config: ${problems.join(', ')}; shrink it with --set`,
+    );
 }
 
 /**
@@ -105,7 +112,8 @@ export async function validateConfig(
   if (config.sweep.length > 0) throw new RangeError(`validate: "${config.name}" has sweep axes; validate one cell (expandSweep) instead`);
   checkSize(config);
   const steps = options.steps ?? 3;
-  if (!Number.isInteger(steps) || steps < 1 || steps > 50) throw new RangeError(`validate: steps must be an integer in 1..50, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 50)
+    throw new RangeError(`validate: steps must be an integer in 1..50, got ${steps}`);
   const { N, dIn, dOut, embedding, taskSeed, noise, noiseTarget } = config.task;
   const minibatch = config.training.mode === 'minibatch';
   const B = config.training.batchSize ?? 0;
@@ -124,16 +132,18 @@ export async function validateConfig(
   try {
     const emb = task.embeddings;
     const E = emb.kind === 'dense' ? Float64Array.from(await readTensor(gpu, emb.E)) : denseEmbedding(embedding, 'in', N, dIn, taskSeed);
-    const Et = emb.kind === 'dense' ? Float64Array.from(await readTensor(gpu, emb.Et)) : denseEmbedding(embedding, 'out', N, dOut, taskSeed);
+    const Et =
+      emb.kind === 'dense' ? Float64Array.from(await readTensor(gpu, emb.Et)) : denseEmbedding(embedding, 'out', N, dOut, taskSeed);
     const cpuEmbeddings: CpuEmbeddings = { N, input: E, output: Et };
     let gpuTraEmbeddings: GpuEmbeddings | undefined;
     const traEmbeddings = (): GpuEmbeddings => {
-      gpuTraEmbeddings ??= emb.kind === 'dense'
-        ? { input: emb.E, output: emb.Et }
-        : {
-            input: track(uploadTensor(gpu, { rows: N, cols: dIn, label: 'validate E' }, Float32Array.from(E))),
-            output: track(uploadTensor(gpu, { rows: N, cols: dOut, label: 'validate Ẽ' }, Float32Array.from(Et))),
-          };
+      gpuTraEmbeddings ??=
+        emb.kind === 'dense'
+          ? { input: emb.E, output: emb.Et }
+          : {
+              input: track(uploadTensor(gpu, { rows: N, cols: dIn, label: 'validate E' }, Float32Array.from(E))),
+              output: track(uploadTensor(gpu, { rows: N, cols: dOut, label: 'validate Ẽ' }, Float32Array.from(Et))),
+            };
       return gpuTraEmbeddings;
     };
 
@@ -141,18 +151,38 @@ export async function validateConfig(
     for (const entry of entries) {
       options.progress?.(`validate ${entry.name}`);
       const shape = { batch: R, rows: dOut, cols: dIn };
-      const resolved = seeds.map((seed) => runParamsFor(entry.config, { rows: dOut, cols: dIn, dims, steps: Math.max(steps, config.training.steps), seed }));
+      const resolved = seeds.map((seed) =>
+        runParamsFor(entry.config, { rows: dOut, cols: dIn, dims, steps: Math.max(steps, config.training.steps), seed }),
+      );
       const W = track(createTensor(gpu, { ...shape, label: `validate W (${entry.name})` }));
       const G = track(createTensor(gpu, { ...shape, label: `validate G (${entry.name})` }));
-      const params = createRunParams(gpu, resolved.map((r) => r.params), `validate params (${entry.name})`);
-      const optimizer = createOptimizer(gpu, entry.config, shape, entry.config.name === 'tra-signgd' ? { embeddings: traEmbeddings() } : {});
-      const seedT = minibatch ? track(uploadTensor(gpu, { batch: R, rows: 1, cols: 1, dtype: 'u32', label: 'validate seeds' }, seeds)) : undefined;
+      const params = createRunParams(
+        gpu,
+        resolved.map((r) => r.params),
+        `validate params (${entry.name})`,
+      );
+      const optimizer = createOptimizer(
+        gpu,
+        entry.config,
+        shape,
+        entry.config.name === 'tra-signgd' ? { embeddings: traEmbeddings() } : {},
+      );
+      const seedT = minibatch
+        ? track(uploadTensor(gpu, { batch: R, rows: 1, cols: 1, dtype: 'u32', label: 'validate seeds' }, seeds))
+        : undefined;
       const items = minibatch ? track(createTensor(gpu, { batch: R, rows: B, cols: 1, dtype: 'u32', label: 'validate items' })) : undefined;
-      const labels = minibatch ? track(createTensor(gpu, { batch: R, rows: B, cols: 1, dtype: 'u32', label: 'validate labels' })) : undefined;
+      const labels = minibatch
+        ? track(createTensor(gpu, { batch: R, rows: B, cols: 1, dtype: 'u32', label: 'validate labels' }))
+        : undefined;
       const stateNames = Object.keys(optimizer.state);
       try {
         for (let t = 0; t < steps; t++) {
-          writeListLearningRates(gpu, params, resolved.map((r) => r.schedule), t + 1);
+          writeListLearningRates(
+            gpu,
+            params,
+            resolved.map((r) => r.schedule),
+            t + 1,
+          );
           const wBefore = await readTensor(gpu, W);
           const stateBefore = await Promise.all(stateNames.map((s) => readTensor(gpu, optimizer.state[s])));
           const paramsBefore = await readRunParams(gpu, params);
@@ -160,9 +190,20 @@ export async function validateConfig(
           let destroyGrad = () => {};
           await runCommands(gpu, async (rec) => {
             if (minibatch) {
-              await sampleMinibatch(rec, { seeds: seedT!, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise, step: t, items: items!, labels: labels! });
+              await sampleMinibatch(rec, {
+                seeds: seedT!,
+                thresholds: task.thresholds,
+                thresholdCount: task.thresholdCount,
+                N,
+                noise,
+                step: t,
+                items: items!,
+                labels: labels!,
+              });
             }
-            const targets = minibatch ? { kind: 'minibatch' as const, items: items!, labels: labels! } : { kind: 'population' as const, weights: task.weights };
+            const targets = minibatch
+              ? { kind: 'minibatch' as const, items: items!, labels: labels! }
+              : { kind: 'population' as const, weights: task.weights };
             const result = await softmaxGrad(rec, { W, G, embeddings: emb, noise, noiseTarget, targets });
             outputs = result.outputs;
             destroyGrad = () => result.destroy();
@@ -180,9 +221,22 @@ export async function validateConfig(
               const sl = (x: ArrayLike<number>) => Float64Array.from((x as Float32Array).subarray(r * per, (r + 1) * per));
               const w0 = sl(wBefore);
               const cpu = softmaxGradCpu({
-                runs: 1, N, dIn, dOut, W: w0, E, Et, noise, noiseTarget,
+                runs: 1,
+                N,
+                dIn,
+                dOut,
+                W: w0,
+                E,
+                Et,
+                noise,
+                noiseTarget,
                 targets: minibatch
-                  ? { kind: 'minibatch', batchSize: B, items: drawnItems!.subarray(r * B, (r + 1) * B), labels: drawnLabels!.subarray(r * B, (r + 1) * B) }
+                  ? {
+                      kind: 'minibatch',
+                      batchSize: B,
+                      items: drawnItems!.subarray(r * B, (r + 1) * B),
+                      labels: drawnLabels!.subarray(r * B, (r + 1) * B),
+                    }
                   : { kind: 'population', weights: task.frequencies },
               });
               const queries = minibatch ? B : N;
@@ -194,8 +248,12 @@ export async function validateConfig(
                 lossGpu += w * out[(r * queries + q) * 5 + 1];
                 lossCpu += w * cpu.loss[q];
               }
-              const push = (quantity: ValidationQuantity, d: ReturnType<typeof normwiseDifference>, detail?: string, extra: Partial<ValidationRow> = {}) =>
-                rows.push({ optimizer: entry.name, run: r, step: t, quantity, ...(detail ? { detail } : {}), ...d, ...extra });
+              const push = (
+                quantity: ValidationQuantity,
+                d: ReturnType<typeof normwiseDifference>,
+                detail?: string,
+                extra: Partial<ValidationRow> = {},
+              ) => rows.push({ optimizer: entry.name, run: r, step: t, quantity, ...(detail ? { detail } : {}), ...d, ...extra });
               push('loss', normwiseDifference([lossGpu], [lossCpu]));
               const g = sl(gGpu);
               push('gradient', normwiseDifference(g, cpu.G));
@@ -204,13 +262,28 @@ export async function validateConfig(
                 if (s === 'v') state.v = sl(stateBefore[i]);
                 else state.m = sl(stateBefore[i]);
               });
-              const { diverged } = optimizerStepCpu(state, { config: entry.config, rows: dOut, cols: dIn, params: paramsBefore[r], gradient: g, embeddings: cpuEmbeddings });
+              const { diverged } = optimizerStepCpu(state, {
+                config: entry.config,
+                rows: dOut,
+                cols: dIn,
+                params: paramsBefore[r],
+                gradient: g,
+                embeddings: cpuEmbeddings,
+              });
               if (diverged) continue;
               const w1 = sl(wAfter);
               const orthogonalizes = entry.config.name === 'muon' || entry.config.name === 'muon-reg';
               const sigma = orthogonalizes ? singularValues(g, dOut, dIn) : undefined;
               const condition = sigma ? Math.max(...sigma) / Math.min(...sigma) : undefined;
-              push('update', normwiseDifference(w0.map((x, i) => x - w1[i]), w0.map((x, i) => x - state.w[i])), undefined, condition === undefined ? {} : { gradientCondition: condition });
+              push(
+                'update',
+                normwiseDifference(
+                  w0.map((x, i) => x - w1[i]),
+                  w0.map((x, i) => x - state.w[i]),
+                ),
+                undefined,
+                condition === undefined ? {} : { gradientCondition: condition },
+              );
               push('weights', normwiseDifference(w1, state.w));
               stateNames.forEach((s, i) => push('state', normwiseDifference(sl(stateAfter[i]), (s === 'v' ? state.v : state.m)!), s));
             }

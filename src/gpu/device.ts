@@ -96,9 +96,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<Gpu> 
     );
   }
   const disabled = new Set(options.disableFeatures ?? []);
-  const requiredFeatures = OPTIONAL_FEATURES.filter(
-    (f) => adapter.features.has(f) && !disabled.has(f),
-  ) as GPUFeatureName[];
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f)) as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_AT_ADAPTER_MAX) {
     const value = (adapter.limits as unknown as Record<string, number>)[name];
@@ -108,10 +106,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<Gpu> 
   try {
     device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'muonlab' });
   } catch (err) {
-    throw new GpuUnavailableError(
-      'device-request-failed',
-      `adapter.requestDevice failed: ${(err as Error).message}`,
-    );
+    throw new GpuUnavailableError('device-request-failed', `adapter.requestDevice failed: ${(err as Error).message}`);
   }
   const info = adapter.info;
   const gpu: Gpu = {

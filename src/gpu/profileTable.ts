@@ -15,7 +15,19 @@ const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? '—' : `
 /** The profile's kernels as display text, largest share first. */
 export function profileTable(profile: RunProfile): TextTable {
   return {
-    headers: ['kernel', 'variant', 'dispatches', 'per step', 'share', 'total ms', 'median µs', 'GFLOP/s', 'of peak', 'GB/s', 'of bandwidth'],
+    headers: [
+      'kernel',
+      'variant',
+      'dispatches',
+      'per step',
+      'share',
+      'total ms',
+      'median µs',
+      'GFLOP/s',
+      'of peak',
+      'GB/s',
+      'of bandwidth',
+    ],
     rows: profile.kernels.map((k) => [
       k.label,
       k.variants.map((v) => v.split(':')[1] ?? v).join(', ') || '—',
@@ -39,7 +51,10 @@ export function profileSummaryLine(profile: RunProfile): string {
   ];
   if (profile.droppedPasses) parts.push(`${profile.droppedPasses} passes timed ≤ 0 and dropped`);
   if (profile.untimedPasses) parts.push(`${profile.untimedPasses} passes untimed (query set full)`);
-  if (profile.peak) parts.push(`peak ${profile.peak.gflops.toFixed(2)} GFLOP/s${profile.peak.gbps !== null ? `, ${profile.peak.gbps.toFixed(2)} GB/s` : ''} (fma-peak)`);
+  if (profile.peak)
+    parts.push(
+      `peak ${profile.peak.gflops.toFixed(2)} GFLOP/s${profile.peak.gbps !== null ? `, ${profile.peak.gbps.toFixed(2)} GB/s` : ''} (fma-peak)`,
+    );
   return parts.join('; ');
 }
 
@@ -59,21 +74,53 @@ function csvCell(v: unknown): string {
 export function toCsv<Row extends object>(columns: readonly (keyof Row & string)[], rows: readonly Row[]): string {
   const lines = [columns.join(',')];
   for (const r of rows) {
-    lines.push(columns.map((c) => {
-      const value: unknown = r[c];
-      return csvCell(Array.isArray(value) ? value.join(' ') : value);
-    }).join(','));
+    lines.push(
+      columns
+        .map((c) => {
+          const value: unknown = r[c];
+          return csvCell(Array.isArray(value) ? value.join(' ') : value);
+        })
+        .join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 export const PROFILE_CSV_COLUMNS = [
-  'label', 'variants', 'dispatches', 'steps', 'dispatchesPerStep', 'timedPasses', 'totalMs', 'medianUs', 'share',
-  'flops', 'bytes', 'gflops', 'gbps', 'peakFraction', 'bandwidthFraction', 'costModel',
+  'label',
+  'variants',
+  'dispatches',
+  'steps',
+  'dispatchesPerStep',
+  'timedPasses',
+  'totalMs',
+  'medianUs',
+  'share',
+  'flops',
+  'bytes',
+  'gflops',
+  'gbps',
+  'peakFraction',
+  'bandwidthFraction',
+  'costModel',
 ] as const;
 
 export const BENCH_CSV_COLUMNS = [
-  'kernel', 'variant', 'shape', 'runs', 'medianMs', 'minMs', 'firstRunMs', 'flops', 'gflops', 'peakFraction', 'bytes', 'gbps', 'timing', 'chosen', 'note',
+  'kernel',
+  'variant',
+  'shape',
+  'runs',
+  'medianMs',
+  'minMs',
+  'firstRunMs',
+  'flops',
+  'gflops',
+  'peakFraction',
+  'bytes',
+  'gbps',
+  'timing',
+  'chosen',
+  'note',
 ] as const;
 
 /** The profile's kernels as CSV (raw numbers). */

@@ -128,7 +128,9 @@ export function checkKernelArgs(info: KernelInfo, args: Record<string, BufferArg
     const offset = arg.offset ?? 0;
     const size = arg.size ?? arg.buffer.size - offset;
     if (offset + size > arg.buffer.size) {
-      throw new Error(`${where}: range [${offset}, ${offset + size}) is past the end of buffer "${arg.buffer.label}" (${arg.buffer.size} bytes)`);
+      throw new Error(
+        `${where}: range [${offset}, ${offset + size}) is past the end of buffer "${arg.buffer.label}" (${arg.buffer.size} bytes)`,
+      );
     }
     if (size < b.minBytes) {
       throw new Error(`${where}: needs at least ${b.minBytes} bytes, buffer "${arg.buffer.label}" gives ${size}`);
@@ -175,10 +177,12 @@ export function packUniforms(info: KernelInfo, bindingName: string, values: Reco
     if (v === undefined) throw new Error(`${info.name}: uniform field ${bindingName}.${f.name} was not given`);
     if (f.type === 'f32') view.setFloat32(f.offset, v, true);
     else if (f.type === 'u32') {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${info.name}: ${bindingName}.${f.name} = ${v} is not a u32`);
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+        throw new RangeError(`${info.name}: ${bindingName}.${f.name} = ${v} is not a u32`);
       view.setUint32(f.offset, v, true);
     } else {
-      if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RangeError(`${info.name}: ${bindingName}.${f.name} = ${v} is not an i32`);
+      if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
+        throw new RangeError(`${info.name}: ${bindingName}.${f.name} = ${v} is not an i32`);
       view.setInt32(f.offset, v, true);
     }
   }

@@ -100,7 +100,11 @@ export function createRunParams(gpu: Gpu, runs: readonly Partial<RunParamValues>
 
 /** Reads the structs back from the GPU. */
 export async function readRunParams(gpu: Gpu, params: RunParamsBuffer): Promise<RunParamValues[]> {
-  const staging = gpu.device.createBuffer({ label: 'run params readback', size: params.buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = gpu.device.createBuffer({
+    label: 'run params readback',
+    size: params.buffer.size,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const encoder = gpu.device.createCommandEncoder({ label: 'run params readback' });
   encoder.copyBufferToBuffer(params.buffer, 0, staging, 0, params.buffer.size);
   gpu.device.queue.submit([encoder.finish()]);

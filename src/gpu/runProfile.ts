@@ -181,7 +181,11 @@ export function withPeak(profile: RunProfile, peak: NonNullable<RunProfile['peak
   return {
     ...profile,
     peak,
-    kernels: profile.kernels.map((k) => ({ ...k, peakFraction: fraction(k.gflops, peak.gflops), bandwidthFraction: fraction(k.gbps, peak.gbps) })),
+    kernels: profile.kernels.map((k) => ({
+      ...k,
+      peakFraction: fraction(k.gflops, peak.gflops),
+      bandwidthFraction: fraction(k.gbps, peak.gbps),
+    })),
   };
 }
 
@@ -208,7 +212,9 @@ export interface RunProfiling {
  */
 export function startRunProfile(gpu: Gpu, name: string, source: RunProfile['source'] = 'train'): RunProfiling {
   if (!gpu.hasTimestamps) {
-    throw new RangeError(`profile: this adapter has no "timestamp-query" feature, so per-kernel GPU time cannot be measured (run without profile)`);
+    throw new RangeError(
+      `profile: this adapter has no "timestamp-query" feature, so per-kernel GPU time cannot be measured (run without profile)`,
+    );
   }
   const collector = new ProfileCollector();
   const profiler = new TimestampProfiler(gpu, { capacityPairs: 2048, onRead: (s) => collector.add(s) });
@@ -240,7 +246,9 @@ export async function profileAmbient<T>(gpu: Gpu, name: string, work: () => Prom
  */
 export function startAmbientProfile(gpu: Gpu): { collector: ProfileCollector; stop: () => void } {
   if (!gpu.hasTimestamps) {
-    throw new RangeError(`profile: this adapter has no "timestamp-query" feature, so per-kernel GPU time cannot be measured (run without profile)`);
+    throw new RangeError(
+      `profile: this adapter has no "timestamp-query" feature, so per-kernel GPU time cannot be measured (run without profile)`,
+    );
   }
   const collector = new ProfileCollector();
   setAmbientProfiling(gpu, { capacityPairs: 1024, onRead: (s) => collector.add(s) });

@@ -60,18 +60,12 @@ export function createTensor(gpu: Gpu, options: CreateTensorOptions): Tensor {
   const bytes = Math.max(16, requiredElements(layout) * BYTES_PER_ELEMENT);
   const maxBytes = gpu.limits.maxBufferSize ?? Infinity;
   if (bytes > maxBytes) {
-    throw new RangeError(
-      `tensor "${options.label}" needs ${bytes} bytes, above this device's maxBufferSize ${maxBytes}`,
-    );
+    throw new RangeError(`tensor "${options.label}" needs ${bytes} bytes, above this device's maxBufferSize ${maxBytes}`);
   }
   const buffer = gpu.device.createBuffer({
     label: options.label,
     size: alignTo(bytes, 4),
-    usage:
-      GPUBufferUsage.STORAGE |
-      GPUBufferUsage.COPY_SRC |
-      GPUBufferUsage.COPY_DST |
-      (options.usage ?? 0),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | (options.usage ?? 0),
   });
   return { ...layout, buffer, label: options.label };
 }
@@ -111,13 +105,7 @@ export function writeTensor(gpu: Gpu, t: Tensor, data: HostArray): void {
   }
   const host = toHost(t.dtype, data);
   for (let b = 0; b < matrices; b++) {
-    gpu.device.queue.writeBuffer(
-      t.buffer,
-      (t.offset + b * t.batchStride) * BYTES_PER_ELEMENT,
-      host,
-      b * perMatrix,
-      perMatrix,
-    );
+    gpu.device.queue.writeBuffer(t.buffer, (t.offset + b * t.batchStride) * BYTES_PER_ELEMENT, host, b * perMatrix, perMatrix);
   }
 }
 

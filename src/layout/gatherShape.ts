@@ -34,7 +34,11 @@ export interface GatherShape {
  */
 export function gatherShape<T extends TensorLayout>(args: GatherOperands<T>): GatherShape {
   const { src, index, out } = args;
-  const operands = [['src', src], ['index', index], ['out', out]] as const;
+  const operands = [
+    ['src', src],
+    ['index', index],
+    ['out', out],
+  ] as const;
   for (const [name, t] of operands) validateLayout(t, `gather operand ${name}`);
   for (const [name, t] of operands) {
     const want = name === 'index' ? 'u32' : 'f32';
@@ -44,7 +48,9 @@ export function gatherShape<T extends TensorLayout>(args: GatherOperands<T>): Ga
     }
   }
   if (index.cols !== 1) {
-    throw new RangeError(`gather operand index is ${index.batch}×${index.rows}×${index.cols}; expected [batch, rows, 1] (one row number per output row)`);
+    throw new RangeError(
+      `gather operand index is ${index.batch}×${index.rows}×${index.cols}; expected [batch, rows, 1] (one row number per output row)`,
+    );
   }
   if (src.cols !== out.cols) {
     throw new RangeError(`gather operand src has ${src.cols} columns but operand out has ${out.cols}`);

@@ -33,7 +33,11 @@ export function matmulShape<T extends TensorLayout>(args: MatmulOperands<T>): Ma
   validateLayout(a, 'matmul operand A');
   validateLayout(b, 'matmul operand B');
   validateLayout(c, 'matmul operand C');
-  for (const [name, t] of [['A', a], ['B', b], ['C', c]] as const) {
+  for (const [name, t] of [
+    ['A', a],
+    ['B', b],
+    ['C', c],
+  ] as const) {
     if (t.dtype !== 'f32') throw new TypeError(`matmul operand ${name}: dtype must be f32, got ${t.dtype}`);
     if (t.rows < 1 || t.cols < 1 || t.batch < 1) {
       throw new RangeError(`matmul operand ${name}: shape ${t.batch}×${t.rows}×${t.cols} has an empty dimension (need ≥ 1)`);

@@ -4,7 +4,21 @@
  * test/runParams.node.test.ts checks the names against the WGSL struct.
  */
 export type RunParamName =
-  | 'lr' | 'lrBase' | 'lrGrowth' | 'momentum' | 'beta1' | 'beta2' | 'eps' | 'weightDecay' | 'lambda' | 'scale'
-  | 'step' | 'diverged' | 'divergedAtStep' | 'flags' | 'seed' | 'reserved';
+  | 'lr'
+  | 'lrBase'
+  | 'lrGrowth'
+  | 'momentum'
+  | 'beta1'
+  | 'beta2'
+  | 'eps'
+  | 'weightDecay'
+  | 'lambda'
+  | 'scale'
+  | 'step'
+  | 'diverged'
+  | 'divergedAtStep'
+  | 'flags'
+  | 'seed'
+  | 'reserved';
 
 export type RunParamValues = Record<RunParamName, number>;

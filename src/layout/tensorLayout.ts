@@ -22,7 +22,6 @@ export interface TensorLayout<D extends DType = DType> {
   dtype: D;
 }
 
-
 /** Number of elements a layout touches, from element 0 of its buffer: what the buffer must hold. */
 export function requiredElements(t: TensorLayout): number {
   if (t.batch === 0 || t.rows === 0 || t.cols === 0) return t.offset;

@@ -59,7 +59,10 @@ export function balanceRho(evaluate: (eta: number) => Promise<ExtremeRecall>, op
  * @example
  * const r = await searchBalance((etas) => gpuExtremes(etas), { tau: 0.1, lanes: 16, initialEta: 1e-3 });
  */
-export async function searchBalance(evaluateMany: (etas: number[]) => Promise<ExtremeRecall[]>, options: BalanceOptions): Promise<BalanceResult> {
+export async function searchBalance(
+  evaluateMany: (etas: number[]) => Promise<ExtremeRecall[]>,
+  options: BalanceOptions,
+): Promise<BalanceResult> {
   const { tau } = options;
   if (!(tau > 0 && tau < 1)) throw new RangeError(`balance: tau must be in (0, 1), got ${tau}`);
   const target = 1 - tau;

@@ -72,7 +72,15 @@ export function fitPowerLaw(x: readonly number[], y: readonly number[], level = 
 }
 
 /** Fits exponents C_a measured at several a to `C_a = c1 + c2/a` (a line in 1/a). */
-export function fitExponentLaw(a: readonly number[], exponents: readonly number[], level = 0.95): { c1: number; c2: number; fit: LinearFit } {
-  const fit = fitLine(a.map((v) => 1 / v), exponents, level);
+export function fitExponentLaw(
+  a: readonly number[],
+  exponents: readonly number[],
+  level = 0.95,
+): { c1: number; c2: number; fit: LinearFit } {
+  const fit = fitLine(
+    a.map((v) => 1 / v),
+    exponents,
+    level,
+  );
   return { c1: fit.intercept, c2: fit.slope, fit };
 }

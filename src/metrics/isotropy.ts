@@ -45,7 +45,10 @@ export function percentileLinear(sortedAscending: readonly number[], p: number):
  */
 export function isotropy(sigma: readonly number[], options: { threshold?: number; topK?: number } = {}): Isotropy {
   const threshold = options.threshold ?? 0;
-  const kept = sigma.map(Math.abs).filter((s) => s > threshold).sort((a, b) => b - a);
+  const kept = sigma
+    .map(Math.abs)
+    .filter((s) => s > threshold)
+    .sort((a, b) => b - a);
   const n = kept.length;
   const energy = kept.map((s) => s * s);
   const total = energy.reduce((a, b) => a + b, 0);

@@ -12,7 +12,14 @@ import { MAX_SEQ_LEN, MLP_KINDS, transformerMatrices, validateDims, type Transfo
 import { assignGroups } from './groups';
 import { DECAY_KINDS, type GroupSchedule } from './schedule';
 import { dataVocab } from './data';
-import { DEFAULT_ATTRIBUTES, DEFAULT_QA_TEMPLATE, DEFAULT_TEMPLATES, knowledgeStatementLengths, validateKnowledgeConfig, type KnowledgeSourceConfig } from './knowledge';
+import {
+  DEFAULT_ATTRIBUTES,
+  DEFAULT_QA_TEMPLATE,
+  DEFAULT_TEMPLATES,
+  knowledgeStatementLengths,
+  validateKnowledgeConfig,
+  type KnowledgeSourceConfig,
+} from './knowledge';
 
 /** The optimizers a transformer group can use (the elementwise ones and Muon). */
 export const TRANSFORMER_OPTIMIZERS = ['sgd', 'gd', 'signgd', 'adam', 'adamw', 'muon'] as const;
@@ -52,7 +59,11 @@ const DataSchema = z.discriminatedUnion('kind', [
         .default(DEFAULT_ATTRIBUTES),
       templates: z.array(z.string()).default(DEFAULT_TEMPLATES),
       qaTemplate: z.string().default(DEFAULT_QA_TEMPLATE),
-      qaFraction: z.number().min(0, 'the share of QA statements must be in [0, 1]').max(1, 'the share of QA statements must be in [0, 1]').default(0.5),
+      qaFraction: z
+        .number()
+        .min(0, 'the share of QA statements must be in [0, 1]')
+        .max(1, 'the share of QA statements must be in [0, 1]')
+        .default(0.5),
       alpha: z.number().min(0, 'α must be ≥ 0 (0 is uniform)').default(1),
       seed: z.number().int().min(0).max(0xffffffff).default(0),
       shared: z.boolean().default(false),
@@ -195,11 +206,16 @@ export const TransformerConfigSchema = z
       }
     }
     if (c.data.kind === 'regression' && c.training.seqLen < 2) {
-      ctx.addIssue({ code: 'custom', path: ['training', 'seqLen'], message: `T = ${c.training.seqLen}: a regression sequence needs at least one (x, y) pair (T ≥ 2)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'seqLen'],
+        message: `T = ${c.training.seqLen}: a regression sequence needs at least one (x, y) pair (T ≥ 2)`,
+      });
     }
     const vocab = dataVocab(c.data);
     if (vocab > c.model.vocab) {
-      const what = c.data.kind === 'markov' ? `the data's vocabulary data.vocab = ${vocab}` : `the ${c.data.kind} source's vocabulary ${vocab}`;
+      const what =
+        c.data.kind === 'markov' ? `the data's vocabulary data.vocab = ${vocab}` : `the ${c.data.kind} source's vocabulary ${vocab}`;
       ctx.addIssue({
         code: 'custom',
         path: ['model', 'vocab'],

@@ -61,7 +61,6 @@ interface SlotOptimizer {
   baseLr: number[];
 }
 
-
 /**
  * A training run of a transformer config on one GPU.
  *
@@ -152,13 +151,15 @@ export class TransformerTrainer {
     const { batchSize: rows, seqLen: T } = this.config.training;
     const N = rows * T;
     const d = this.config.model.dModel;
-    if (batches.length !== this.replicas) throw new RangeError(`batches: ${batches.length} given, one per replica (${this.replicas}) needed`);
+    if (batches.length !== this.replicas)
+      throw new RangeError(`batches: ${batches.length} given, one per replica (${this.replicas}) needed`);
     const inputs = new Uint32Array(this.replicas * N);
     const targets = new Uint32Array(this.replicas * N);
     const weights = new Float32Array(this.replicas * N);
     const readIn = this.model.readIn ? new Float32Array(this.replicas * N * d) : undefined;
     batches.forEach((b, r) => {
-      if (b.inputs.length !== N) throw new RangeError(`batches.${r}: ${b.inputs.length} positions, the model takes batchSize × seqLen = ${N}`);
+      if (b.inputs.length !== N)
+        throw new RangeError(`batches.${r}: ${b.inputs.length} positions, the model takes batchSize × seqLen = ${N}`);
       inputs.set(b.inputs, r * N);
       targets.set(b.targets, r * N);
       weights.set(lossWeights(b.weights), r * N);

@@ -19,9 +19,13 @@ export function createAdam(gpu: Gpu, shape: MatrixShape, name: 'adam' | 'adamw' 
     state: { m, v },
     async step(rec: CommandRecorder, op: StepOperands) {
       checkOperands(name, shape, op);
-      await checkedUpdate(rec, ADAM_UPDATE_KERNEL, shape,
+      await checkedUpdate(
+        rec,
+        ADAM_UPDATE_KERNEL,
+        shape,
         { runs: op.params.buffer, w: op.w.buffer, g: op.g.buffer, m: m.buffer, v: v.buffer },
-        { shape: updateShape(shape, op.w, op.g) });
+        { shape: updateShape(shape, op.w, op.g) },
+      );
     },
     destroy: () => {
       m.buffer.destroy();

@@ -43,7 +43,18 @@ export async function assertFiniteGradient(gpu: Gpu, g: Tensor, field = 'gradien
   });
   try {
     await runCommands(gpu, (rec) => countNonFinite(rec, { x: g, out: counts }));
-    const perRun = Array.from(await readTensor(gpu, { buffer: counts, label: counts.label, batch: 1, rows: 1, cols: g.batch, batchStride: 0, offset: 0, dtype: 'f32' }));
+    const perRun = Array.from(
+      await readTensor(gpu, {
+        buffer: counts,
+        label: counts.label,
+        batch: 1,
+        rows: 1,
+        cols: g.batch,
+        batchStride: 0,
+        offset: 0,
+        dtype: 'f32',
+      }),
+    );
     const run = perRun.findIndex((n) => n > 0);
     if (run < 0) return;
     const total = perRun.reduce((s, n) => s + n, 0);

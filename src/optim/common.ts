@@ -84,7 +84,10 @@ export function runParamsFor(
     case 'adam':
     case 'adamw':
       Object.assign(params, {
-        beta1: config.beta1, beta2: config.beta2, eps: config.eps, weightDecay: config.weightDecay,
+        beta1: config.beta1,
+        beta2: config.beta2,
+        eps: config.eps,
+        weightDecay: config.weightDecay,
         flags: config.name === 'adamw' ? FLAG_DECOUPLED : 0,
       });
       break;
@@ -105,19 +108,29 @@ export function runParamsFor(
 }
 
 export function checkOperands(name: string, shape: MatrixShape, { w, g, params }: StepOperands): void {
-  for (const [what, t] of [['w', w], ['g', g]] as const) {
+  for (const [what, t] of [
+    ['w', w],
+    ['g', g],
+  ] as const) {
     if (t.batch !== shape.batch || t.rows !== shape.rows || t.cols !== shape.cols) {
-      throw new RangeError(`${name}: ${what} is ${t.batch}×${t.rows}×${t.cols}, the optimizer was made for ${shape.batch}×${shape.rows}×${shape.cols}`);
+      throw new RangeError(
+        `${name}: ${what} is ${t.batch}×${t.rows}×${t.cols}, the optimizer was made for ${shape.batch}×${shape.rows}×${shape.cols}`,
+      );
     }
-    if (shape.batch > 1 && t.batchStride === 0) throw new RangeError(`${name}: ${what} must hold one matrix per run (batch stride 0 given)`);
+    if (shape.batch > 1 && t.batchStride === 0)
+      throw new RangeError(`${name}: ${what} must hold one matrix per run (batch stride 0 given)`);
   }
   if (params.count < shape.batch) throw new RangeError(`${name}: run params hold ${params.count} runs, the batch has ${shape.batch}`);
 }
 
 export function updateShape(shape: MatrixShape, w: Tensor, g: Tensor): Record<string, number> {
   return {
-    count: shape.rows * shape.cols, batch: shape.batch,
-    offsetW: w.offset, batchStrideW: w.batchStride, offsetG: g.offset, batchStrideG: g.batchStride,
+    count: shape.rows * shape.cols,
+    batch: shape.batch,
+    offsetW: w.offset,
+    batchStrideW: w.batchStride,
+    offsetG: g.offset,
+    batchStrideG: g.batchStride,
   };
 }
 

@@ -12,10 +12,13 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 export const ORTH_NAMES = [...NS_SCHEDULE_NAMES, 'exact'] as const;
 
 const unitInterval = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine((v) => Number.isFinite(v) && v >= 0 && v < 1, { error: (i) => `must be in [0, 1), got ${String(i.input)}` });
+  z
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v) && v >= 0 && v < 1, { error: (i) => `must be in [0, 1), got ${String(i.input)}` });
 
 const learningRate = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
-  if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) ctx.addIssue({ code: 'custom', message: `learning rate must be a finite number ≥ 0, got ${v}` });
+  if (typeof v === 'number' && (!Number.isFinite(v) || v < 0))
+    ctx.addIssue({ code: 'custom', message: `learning rate must be a finite number ≥ 0, got ${v}` });
   if (typeof v === 'string') {
     // Syntax and names now; the value (and its sign) once the problem sizes are known.
     try {
@@ -44,20 +47,32 @@ const base = { lr: lrSchedule };
 
 export const optimizerSchemas = {
   gd: strictObject({ name: z.literal('gd'), ...base, momentum: unitInterval('momentum').default(0), nesterov: z.boolean().default(false) }),
-  sgd: strictObject({ name: z.literal('sgd'), ...base, momentum: unitInterval('momentum').default(0), nesterov: z.boolean().default(false) }),
+  sgd: strictObject({
+    name: z.literal('sgd'),
+    ...base,
+    momentum: unitInterval('momentum').default(0),
+    nesterov: z.boolean().default(false),
+  }),
   signgd: strictObject({ name: z.literal('signgd'), ...base }),
   adam: strictObject({
-    name: z.literal('adam'), ...base,
-    beta1: unitInterval('beta1').default(0.9), beta2: unitInterval('beta2').default(0.999),
-    eps: z.number().nonnegative().default(1e-8), weightDecay: z.number().nonnegative().default(0),
+    name: z.literal('adam'),
+    ...base,
+    beta1: unitInterval('beta1').default(0.9),
+    beta2: unitInterval('beta2').default(0.999),
+    eps: z.number().nonnegative().default(1e-8),
+    weightDecay: z.number().nonnegative().default(0),
   }),
   adamw: strictObject({
-    name: z.literal('adamw'), ...base,
-    beta1: unitInterval('beta1').default(0.9), beta2: unitInterval('beta2').default(0.999),
-    eps: z.number().nonnegative().default(1e-8), weightDecay: z.number().nonnegative().default(0.01),
+    name: z.literal('adamw'),
+    ...base,
+    beta1: unitInterval('beta1').default(0.9),
+    beta2: unitInterval('beta2').default(0.999),
+    eps: z.number().nonnegative().default(1e-8),
+    weightDecay: z.number().nonnegative().default(0.01),
   }),
   muon: strictObject({
-    name: z.literal('muon'), ...base,
+    name: z.literal('muon'),
+    ...base,
     momentum: unitInterval('momentum').default(0.95),
     /** `sum`: B ← μB + G ([B]'s form); `ema`: B ← βB + (1−β)G (the reference implementation). */
     momentumForm: z.enum(['sum', 'ema']).default('ema'),
@@ -67,7 +82,8 @@ export const optimizerSchemas = {
     orth: orth.default('ns5'),
   }),
   'muon-reg': strictObject({
-    name: z.literal('muon-reg'), ...base,
+    name: z.literal('muon-reg'),
+    ...base,
     lambda: z.number().refine((v) => Number.isFinite(v) && v > 0, { error: (i) => `must be > 0, got ${String(i.input)}` }),
     /** Cap on coupled Newton–Schulz inverse-square-root iterations. */
     maxIterations: z.number().int().min(1).max(200).default(60),
@@ -88,14 +104,17 @@ export type OrthSpec = MuonConfig['orth'];
  * parseOptimizerConfig({ name: 'muon', lr: '0.5*sqrt(d)', orth: 'polar-express' });
  */
 export function parseOptimizerConfig(input: unknown, field = 'optimizer'): OptimizerConfig {
-  if (typeof input !== 'object' || input === null) throw new RangeError(`${field}: expected an object with a "name", got ${JSON.stringify(input)}`);
+  if (typeof input !== 'object' || input === null)
+    throw new RangeError(`${field}: expected an object with a "name", got ${JSON.stringify(input)}`);
   const name = (input as { name?: unknown }).name;
   if (typeof name !== 'string' || !(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
     throw new RangeError(`${field}.name: unknown optimizer ${JSON.stringify(name)}; allowed: ${OPTIMIZER_NAMES.join(', ')}`);
   }
   const orthValue = (input as { orth?: unknown }).orth;
   if (typeof orthValue === 'string' && !(ORTH_NAMES as readonly string[]).includes(orthValue)) {
-    throw new RangeError(`${field}.orth: unknown coefficient schedule "${orthValue}"; allowed: ${ORTH_NAMES.join(', ')}, or { coefficients: [[a, b, c], …] }`);
+    throw new RangeError(
+      `${field}.orth: unknown coefficient schedule "${orthValue}"; allowed: ${ORTH_NAMES.join(', ')}, or { coefficients: [[a, b, c], …] }`,
+    );
   }
   const result = optimizerSchemas[name as OptimizerName].safeParse(input);
   if (!result.success) {

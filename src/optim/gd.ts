@@ -17,9 +17,13 @@ export function createGd(gpu: Gpu, shape: MatrixShape, name: 'gd' | 'sgd' = 'gd'
     state: { momentum },
     async step(rec: CommandRecorder, op: StepOperands) {
       checkOperands(name, shape, op);
-      await checkedUpdate(rec, GD_UPDATE_KERNEL, shape,
+      await checkedUpdate(
+        rec,
+        GD_UPDATE_KERNEL,
+        shape,
         { runs: op.params.buffer, w: op.w.buffer, g: op.g.buffer, m: momentum.buffer },
-        { shape: updateShape(shape, op.w, op.g) });
+        { shape: updateShape(shape, op.w, op.g) },
+      );
     },
     destroy: () => momentum.buffer.destroy(),
   };

@@ -27,7 +27,12 @@ export { assertFiniteGradient, stepOptimizer, type StepOptions } from './checked
 export { createAdam, createGd, createMuon, createMuonReg, createSignGd, createTraSignGd, type GpuEmbeddings };
 
 /** The GPU optimizer for a batch of runs that share a config's kind (and, for Muon, its orth). */
-export function createOptimizer(gpu: Gpu, config: OptimizerConfig, shape: MatrixShape, extras: { embeddings?: GpuEmbeddings } = {}): GpuOptimizer {
+export function createOptimizer(
+  gpu: Gpu,
+  config: OptimizerConfig,
+  shape: MatrixShape,
+  extras: { embeddings?: GpuEmbeddings } = {},
+): GpuOptimizer {
   switch (config.name) {
     case 'gd':
     case 'sgd':

@@ -9,9 +9,25 @@ import type { CommandRecorder } from '../gpu/commands';
 import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
 import { BYTES_PER_ELEMENT } from '../gpu/tensor';
-import { createNsWorkspace, exactReportFromDeltas, newtonSchulz, readExactReport, type ExactReport, type OrthSchedule } from '../kernels/newtonSchulz/newtonSchulz';
+import {
+  createNsWorkspace,
+  exactReportFromDeltas,
+  newtonSchulz,
+  readExactReport,
+  type ExactReport,
+  type OrthSchedule,
+} from '../kernels/newtonSchulz/newtonSchulz';
 import { EXACT_MAX_STEPS } from '../cpu/exactPolar';
-import { checkedUpdate, checkOperands, elementGroups, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
+import {
+  checkedUpdate,
+  checkOperands,
+  elementGroups,
+  stateTensor,
+  updateShape,
+  type GpuOptimizer,
+  type MatrixShape,
+  type StepOperands,
+} from './common';
 
 export const MUON_INPUT_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl', entryPoint: 'muon_input' });
 export const MUON_UPDATE_KERNEL = defineKernel({ shader: 'optimizers/muon.wgsl', entryPoint: 'muon_update' });
@@ -40,22 +56,27 @@ export function createMuon(gpu: Gpu, shape: MatrixShape, orth: OrthSchedule): Gp
         workgroups: elementGroups(shape),
       });
       await newtonSchulz(rec, { input, output: direction, orth, workspace });
-      await checkedUpdate(rec, MUON_UPDATE_KERNEL, shape,
+      await checkedUpdate(
+        rec,
+        MUON_UPDATE_KERNEL,
+        shape,
         { runs: op.params.buffer, w: op.w.buffer, g: op.g.buffer, m: momentum.buffer, d: direction.buffer },
-        { shape: uniforms });
+        { shape: uniforms },
+      );
     },
     exactReport: async () => (orth === 'exact' ? readExactReport(gpu, workspace) : undefined),
     // The R × EXACT_MAX_STEPS squared step changes the last call wrote (what exactReport reads).
-    exactPolarReadback: orth === 'exact'
-      ? {
-          buffer: workspace.deltas,
-          bytes: shape.batch * EXACT_MAX_STEPS * BYTES_PER_ELEMENT,
-          decode: (copy: ArrayBuffer) => {
-            const report = exactReportFromDeltas(new Float32Array(copy), shape.batch, shape);
-            return report.steps.map((steps, r) => ({ steps, stepChange: report.stepChange[r], converged: report.converged[r] }));
-          },
-        }
-      : undefined,
+    exactPolarReadback:
+      orth === 'exact'
+        ? {
+            buffer: workspace.deltas,
+            bytes: shape.batch * EXACT_MAX_STEPS * BYTES_PER_ELEMENT,
+            decode: (copy: ArrayBuffer) => {
+              const report = exactReportFromDeltas(new Float32Array(copy), shape.batch, shape);
+              return report.steps.map((steps, r) => ({ steps, stepChange: report.stepChange[r], converged: report.converged[r] }));
+            },
+          }
+        : undefined,
     destroy: () => {
       for (const t of [momentum, input, direction]) t.buffer.destroy();
       workspace.destroy();

@@ -46,7 +46,11 @@ export function createMuonReg(gpu: Gpu, shape: MatrixShape, maxIterations = 60):
   const t = square('T');
   const identity = Array.from({ length: batch }, () => Array.from({ length: s * s }, (_, i) => (i % (s + 1) === 0 ? 1.5 : 0))).flat();
   const threeHalves = uploadTensor(gpu, { batch, rows: s, cols: s, label: 'muon-reg 1.5·I' }, identity);
-  const state = gpu.device.createBuffer({ label: 'muon-reg state', size: Math.max(16, batch * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const state = gpu.device.createBuffer({
+    label: 'muon-reg state',
+    size: Math.max(16, batch * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
   const direction = stateTensor(gpu, shape, 'muon-reg direction');
   const regShape = { size: s, batch, tolerance: muonRegTolerance(s) };
   return {
@@ -56,24 +60,52 @@ export function createMuonReg(gpu: Gpu, shape: MatrixShape, maxIterations = 60):
     async step(rec: CommandRecorder, op: StepOperands) {
       checkOperands('muon-reg', shape, op);
       await matmul(rec, { a: op.g, b: op.g, c: y[0], transA: tall, transB: !tall }, { label: 'muon-reg: Gram' });
-      await rec.dispatch({ kernel: MUON_REG_INIT_KERNEL, buffers: { runs: op.params.buffer, y: y[0].buffer, z: z[0].buffer, state }, uniforms: { shape: regShape }, workgroups: [batch, 1, 1] });
+      await rec.dispatch({
+        kernel: MUON_REG_INIT_KERNEL,
+        buffers: { runs: op.params.buffer, y: y[0].buffer, z: z[0].buffer, state },
+        uniforms: { shape: regShape },
+        workgroups: [batch, 1, 1],
+      });
       let cur = 0;
       for (let k = 0; k < maxIterations; k++) {
         copyTensor(rec, threeHalves, t);
         await matmul(rec, { a: z[cur], b: y[cur], c: t, alpha: -0.5, beta: 1 }, { label: 'muon-reg: T = 1.5I − 0.5ZY' });
-        await rec.dispatch({ kernel: MUON_REG_CHECK_KERNEL, buffers: { t: t.buffer, checkState: state }, uniforms: { checkShape: regShape }, workgroups: [batch, 1, 1] });
+        await rec.dispatch({
+          kernel: MUON_REG_CHECK_KERNEL,
+          buffers: { t: t.buffer, checkState: state },
+          uniforms: { checkShape: regShape },
+          workgroups: [batch, 1, 1],
+        });
         await matmul(rec, { a: y[cur], b: t, c: y[1 - cur] }, { label: 'muon-reg: Y·T' });
         await matmul(rec, { a: t, b: z[cur], c: z[1 - cur] }, { label: 'muon-reg: T·Z' });
         cur = 1 - cur;
       }
-      await rec.dispatch({ kernel: MUON_REG_FINISH_KERNEL, buffers: { zFinal: z[cur].buffer, finalState: state }, uniforms: { finalShape: regShape }, workgroups: [batch, 1, 1] });
+      await rec.dispatch({
+        kernel: MUON_REG_FINISH_KERNEL,
+        buffers: { zFinal: z[cur].buffer, finalState: state },
+        uniforms: { finalShape: regShape },
+        workgroups: [batch, 1, 1],
+      });
       await matmul(rec, tall ? { a: op.g, b: z[cur], c: direction } : { a: z[cur], b: op.g, c: direction }, { label: 'muon-reg: D' });
-      await checkedUpdate(rec, DIRECTION_UPDATE_KERNEL, shape,
+      await checkedUpdate(
+        rec,
+        DIRECTION_UPDATE_KERNEL,
+        shape,
         { runs: op.params.buffer, w: op.w.buffer, d: direction.buffer },
-        { shape: { ...updateShape(shape, op.w, direction) } });
+        { shape: { ...updateShape(shape, op.w, direction) } },
+      );
     },
     async report() {
-      const data = await readTensor(gpu, { buffer: state, label: 'muon-reg state', batch: 1, rows: batch, cols: 4, batchStride: 0, offset: 0, dtype: 'f32' });
+      const data = await readTensor(gpu, {
+        buffer: state,
+        label: 'muon-reg state',
+        batch: 1,
+        rows: batch,
+        cols: 4,
+        batchStride: 0,
+        offset: 0,
+        dtype: 'f32',
+      });
       return {
         iterations: Array.from({ length: batch }, (_, r) => data[4 * r + 3]),
         residual: Array.from({ length: batch }, (_, r) => data[4 * r + 1]),

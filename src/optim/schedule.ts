@@ -51,7 +51,9 @@ function tokenize(text: string, field: string): Token[] {
       tokens.push({ kind: 'op', op: ch });
       i++;
     } else {
-      throw new SyntaxError(`${field}: unexpected character "${ch}" in "${text}"; allowed: numbers, ${VARIABLES.join(', ')}, + - * / ^ ( ), ${Object.keys(FUNCTIONS).join(', ')}`);
+      throw new SyntaxError(
+        `${field}: unexpected character "${ch}" in "${text}"; allowed: numbers, ${VARIABLES.join(', ')}, + - * / ^ ( ), ${Object.keys(FUNCTIONS).join(', ')}`,
+      );
     }
   }
   return tokens;
@@ -75,7 +77,8 @@ export function evaluateExpression(text: string, dims: ProblemDims, field = 'lr'
   };
   const variable = (name: string): number => {
     if (name === 'd') {
-      if (dims.d_in !== dims.d_out) throw new RangeError(`${field}: "d" is ambiguous in "${text}": d_in = ${dims.d_in}, d_out = ${dims.d_out} (write d_in or d_out)`);
+      if (dims.d_in !== dims.d_out)
+        throw new RangeError(`${field}: "d" is ambiguous in "${text}": d_in = ${dims.d_in}, d_out = ${dims.d_out} (write d_in or d_out)`);
       return dims.d_in;
     }
     if (name === 'd_in' || name === 'd_out' || name === 'N') {
@@ -137,7 +140,8 @@ export function evaluateExpression(text: string, dims: ProblemDims, field = 'lr'
           args.push(expr());
         }
         expect(')');
-        if (args.length !== fn.arity) throw new RangeError(`${field}: ${t.name} takes ${fn.arity} argument(s), got ${args.length} in "${text}"`);
+        if (args.length !== fn.arity)
+          throw new RangeError(`${field}: ${t.name} takes ${fn.arity} argument(s), got ${args.length} in "${text}"`);
         return fn.f(...args);
       }
       return variable(t.name);
@@ -157,7 +161,8 @@ export function evaluateExpression(text: string, dims: ProblemDims, field = 'lr'
 /** A learning rate's value (number or expression), checked finite and ≥ 0. */
 export function resolveLearningRate(lr: LearningRate, dims: ProblemDims, field = 'lr'): number {
   const value = typeof lr === 'number' ? lr : evaluateExpression(lr, dims, field);
-  if (!Number.isFinite(value)) throw new RangeError(`${field}: must be a finite number, got ${value}${typeof lr === 'string' ? ` from "${lr}"` : ''}`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`${field}: must be a finite number, got ${value}${typeof lr === 'string' ? ` from "${lr}"` : ''}`);
   if (value < 0) throw new RangeError(`${field}: learning rate must be ≥ 0, got ${value}${typeof lr === 'string' ? ` from "${lr}"` : ''}`);
   return value;
 }
@@ -204,7 +209,8 @@ export function resolveSchedule(schedule: LearningRateSchedule, dims: ProblemDim
 /** η_t for step t = 1, 2, … (the CPU side of the schedule; the GPU advances lr by lrGrowth). */
 export function learningRateAt(s: ResolvedSchedule, t: number): number {
   if (s.kind === 'list') {
-    if (!s.values || t > s.values.length) throw new RangeError(`lr.values: no learning rate for step ${t} (list of ${s.values?.length ?? 0})`);
+    if (!s.values || t > s.values.length)
+      throw new RangeError(`lr.values: no learning rate for step ${t} (list of ${s.values?.length ?? 0})`);
     return s.values[t - 1];
   }
   return s.initial * s.growth ** (t - 1);

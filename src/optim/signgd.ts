@@ -12,7 +12,13 @@ export function createSignGd(shape: MatrixShape): GpuOptimizer {
     state: {},
     async step(rec: CommandRecorder, op: StepOperands) {
       checkOperands('signgd', shape, op);
-      await checkedUpdate(rec, SIGNGD_UPDATE_KERNEL, shape, { runs: op.params.buffer, w: op.w.buffer, g: op.g.buffer }, { shape: updateShape(shape, op.w, op.g) });
+      await checkedUpdate(
+        rec,
+        SIGNGD_UPDATE_KERNEL,
+        shape,
+        { runs: op.params.buffer, w: op.w.buffer, g: op.g.buffer },
+        { shape: updateShape(shape, op.w, op.g) },
+      );
     },
     destroy: () => undefined,
   };

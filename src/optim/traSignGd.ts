@@ -10,7 +10,16 @@ import type { Gpu } from '../gpu/device';
 import { defineKernel } from '../gpu/registry';
 import { createTensor, type Tensor } from '../gpu/tensor';
 import { matmul } from '../kernels/matmul/matmul';
-import { checkedUpdate, checkOperands, elementGroups, stateTensor, updateShape, type GpuOptimizer, type MatrixShape, type StepOperands } from './common';
+import {
+  checkedUpdate,
+  checkOperands,
+  elementGroups,
+  stateTensor,
+  updateShape,
+  type GpuOptimizer,
+  type MatrixShape,
+  type StepOperands,
+} from './common';
 import { DIRECTION_UPDATE_KERNEL } from './muonReg';
 
 export const SIGN_INPLACE_KERNEL = defineKernel({ shader: 'optimizers/direction.wgsl', entryPoint: 'sign_inplace' });
@@ -44,12 +53,21 @@ export function createTraSignGd(gpu: Gpu, shape: MatrixShape, embeddings: GpuEmb
       checkOperands('tra-signgd', shape, op);
       await matmul(rec, { a: op.g, b: shared(embeddings.input), c: gE, transB: true }, { label: 'tra-signgd: G·E' });
       await matmul(rec, { a: shared(embeddings.output), b: gE, c: s }, { label: 'tra-signgd: ẼᵀGE' });
-      await rec.dispatch({ kernel: SIGN_INPLACE_KERNEL, buffers: { s: s.buffer }, uniforms: { signShape: { count: N * N, batch } }, workgroups: elementGroups({ batch, rows: N, cols: N }) });
+      await rec.dispatch({
+        kernel: SIGN_INPLACE_KERNEL,
+        buffers: { s: s.buffer },
+        uniforms: { signShape: { count: N * N, batch } },
+        workgroups: elementGroups({ batch, rows: N, cols: N }),
+      });
       await matmul(rec, { a: shared(embeddings.output), b: s, c: t, transA: true }, { label: 'tra-signgd: Ẽ·S' });
       await matmul(rec, { a: t, b: shared(embeddings.input), c: direction }, { label: 'tra-signgd: D' });
-      await checkedUpdate(rec, DIRECTION_UPDATE_KERNEL, shape,
+      await checkedUpdate(
+        rec,
+        DIRECTION_UPDATE_KERNEL,
+        shape,
         { runs: op.params.buffer, w: op.w.buffer, d: direction.buffer },
-        { shape: updateShape(shape, op.w, direction) });
+        { shape: updateShape(shape, op.w, direction) },
+      );
     },
     destroy: () => {
       for (const x of [gE, s, t, direction]) x.buffer.destroy();

@@ -19,9 +19,15 @@ import type { EmbeddingKind } from './task';
 export function rotation3(a: number, b: number, c: number): number[] {
   const [sa, ca, sb, cb, sc, cc] = [Math.sin(a), Math.cos(a), Math.sin(b), Math.cos(b), Math.sin(c), Math.cos(c)];
   return [
-    ca * cb * cc - sa * sc, -ca * cb * sc - sa * cc, ca * sb,
-    sa * cb * cc + ca * sc, -sa * cb * sc + ca * cc, sa * sb,
-    -sb * cc, sb * sc, cb,
+    ca * cb * cc - sa * sc,
+    -ca * cb * sc - sa * cc,
+    ca * sb,
+    sa * cb * cc + ca * sc,
+    -sa * cb * sc + ca * cc,
+    sa * sb,
+    -sb * cc,
+    sb * sc,
+    cb,
   ];
 }
 

@@ -43,7 +43,9 @@ export function frequencies(N: number, config: FrequencyConfig): Float64Array {
       }
       if (!(headMass >= 0 && headMass <= 1)) throw new RangeError(`task.frequency.headMass: must be in [0, 1], got ${headMass}`);
       if (headCount === N && headMass !== 1) {
-        throw new RangeError(`task.frequency.headMass: with headCount = N every item is a head item, so headMass must be 1, got ${headMass}`);
+        throw new RangeError(
+          `task.frequency.headMass: with headCount = N every item is a head item, so headMass must be 1, got ${headMass}`,
+        );
       }
       for (let i = 0; i < N; i++) p[i] = i < headCount ? headMass / headCount : (1 - headMass) / (N - headCount);
       return p;

@@ -87,8 +87,20 @@ export async function createGpuTask(gpu: Gpu, input: TaskConfigInput): Promise<G
       embeddings = { kind: 'coupled-rotation', N, dIn, dOut, blockIn: COUPLED_ROTATION_IN, blockOut: COUPLED_ROTATION_OUT };
       break;
     case 'orthonormal': {
-      const E = track(uploadTensor(gpu, { rows: N, cols: dIn, label: 'E (orthonormal)' }, orthonormalEmbeddingHost(taskSeed, PHILOX_STREAMS.embeddingIn, N, dIn)));
-      const Et = track(uploadTensor(gpu, { rows: N, cols: dOut, label: 'Ẽ (orthonormal)' }, orthonormalEmbeddingHost(taskSeed, PHILOX_STREAMS.embeddingOut, N, dOut)));
+      const E = track(
+        uploadTensor(
+          gpu,
+          { rows: N, cols: dIn, label: 'E (orthonormal)' },
+          orthonormalEmbeddingHost(taskSeed, PHILOX_STREAMS.embeddingIn, N, dIn),
+        ),
+      );
+      const Et = track(
+        uploadTensor(
+          gpu,
+          { rows: N, cols: dOut, label: 'Ẽ (orthonormal)' },
+          orthonormalEmbeddingHost(taskSeed, PHILOX_STREAMS.embeddingOut, N, dOut),
+        ),
+      );
       embeddings = { kind: 'dense', N, dIn, dOut, E, Et };
       break;
     }
@@ -106,7 +118,9 @@ export async function createGpuTask(gpu: Gpu, input: TaskConfigInput): Promise<G
   const p = frequencies(N, config.frequency);
   const weights = track(uploadTensor(gpu, { rows: N, cols: 1, label: 'frequencies' }, p));
   const t = samplingThresholds(p);
-  const thresholds = track(uploadTensor(gpu, { rows: Math.max(1, t.length), cols: 1, dtype: 'u32', label: 'sampling thresholds' }, t.length ? t : [0]));
+  const thresholds = track(
+    uploadTensor(gpu, { rows: Math.max(1, t.length), cols: 1, dtype: 'u32', label: 'sampling thresholds' }, t.length ? t : [0]),
+  );
   return {
     config,
     embeddings,
@@ -135,12 +149,18 @@ export interface SampleArgs {
 export async function sampleMinibatch(rec: CommandRecorder, args: SampleArgs): Promise<void> {
   const R = args.items.batch;
   const B = args.items.rows;
-  for (const [name, t] of [['items', args.items], ['labels', args.labels], ['seeds', args.seeds], ['thresholds', args.thresholds]] as const) {
+  for (const [name, t] of [
+    ['items', args.items],
+    ['labels', args.labels],
+    ['seeds', args.seeds],
+    ['thresholds', args.thresholds],
+  ] as const) {
     if (t.dtype !== 'u32') throw new TypeError(`sampleMinibatch: ${name} must be u32, got ${t.dtype}`);
     if (t.offset !== 0) throw new RangeError(`sampleMinibatch: ${name} must start at offset 0`);
   }
   if (args.labels.batch !== R || args.labels.rows !== B) throw new RangeError('sampleMinibatch: labels must have the shape of items');
-  if (args.seeds.batch * args.seeds.rows < R) throw new RangeError(`sampleMinibatch: seeds holds ${args.seeds.batch * args.seeds.rows} seeds for ${R} runs`);
+  if (args.seeds.batch * args.seeds.rows < R)
+    throw new RangeError(`sampleMinibatch: seeds holds ${args.seeds.batch * args.seeds.rows} seeds for ${R} runs`);
   await rec.dispatch({
     kernel: SAMPLE_MINIBATCH_KERNEL,
     buffers: { seeds: args.seeds.buffer, thresholds: args.thresholds.buffer, items: args.items.buffer, labels: args.labels.buffer },

@@ -27,9 +27,12 @@ export interface FreezeNonFiniteArgs {
 
 /** Records the guard for the R runs of `params`. */
 export async function freezeNonFiniteLoss(rec: CommandRecorder, a: FreezeNonFiniteArgs): Promise<void> {
-  if (a.outputs.offset !== 0 || a.weights.offset !== 0) throw new RangeError('freezeNonFiniteLoss: outputs and weights must start at offset 0');
+  if (a.outputs.offset !== 0 || a.weights.offset !== 0)
+    throw new RangeError('freezeNonFiniteLoss: outputs and weights must start at offset 0');
   if (a.outputs.batch !== a.params.count || a.outputs.rows !== a.items || a.outputs.cols !== a.columns) {
-    throw new RangeError(`freezeNonFiniteLoss: outputs [${a.outputs.batch}, ${a.outputs.rows}, ${a.outputs.cols}] are not [${a.params.count} runs, ${a.items} items, ${a.columns} columns]`);
+    throw new RangeError(
+      `freezeNonFiniteLoss: outputs [${a.outputs.batch}, ${a.outputs.rows}, ${a.outputs.cols}] are not [${a.params.count} runs, ${a.items} items, ${a.columns} columns]`,
+    );
   }
   await rec.dispatch({
     kernel,

@@ -42,7 +42,11 @@ export class StagingSet {
     let s = this.staged.get(key);
     if (!s || s.buffer.size < bytes) {
       s?.buffer.destroy();
-      const buffer = this.gpu.device.createBuffer({ label: `${this.label} ${key}`, size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const buffer = this.gpu.device.createBuffer({
+        label: `${this.label} ${key}`,
+        size: Math.max(4, bytes),
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       s = { buffer, bytes };
       this.staged.set(key, s);
     }

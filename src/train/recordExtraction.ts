@@ -67,7 +67,13 @@ export class RecordExtractor {
     private readonly hooks: Pick<TrainHooks, 'onRecord' | 'onPerItem'> = {},
   ) {
     this.history = runs.map(() => []);
-    this.state = runs.map(() => ({ diverged: false, divergedAtStep: null, divergedReason: null, reported: false, crossing: Object.fromEntries(settings.taus.map((tau) => [String(tau), null])) }));
+    this.state = runs.map(() => ({
+      diverged: false,
+      divergedAtStep: null,
+      divergedReason: null,
+      reported: false,
+      crossing: Object.fromEntries(settings.taus.map((tau) => [String(tau), null])),
+    }));
   }
 
   /**
@@ -173,7 +179,13 @@ export class RecordExtractor {
 }
 
 /** Isotropy of W_t and of the update W_t − W_{t+1} (∝ η·D; isotropy is scale-free) of run k. */
-function runIsotropy(before: Float32Array, after: Float32Array | undefined, k: number, rows: number, cols: number): { w: Isotropy; update: Isotropy | null } {
+function runIsotropy(
+  before: Float32Array,
+  after: Float32Array | undefined,
+  k: number,
+  rows: number,
+  cols: number,
+): { w: Isotropy; update: Isotropy | null } {
   const n = rows * cols;
   const of = (x: ArrayLike<number>) => {
     const sigma = Array.from(singularValues(x, rows, cols));

@@ -36,7 +36,8 @@ export interface RecordingCostOptions {
  * console.log((1000 * on.dispatches) / on.recordMs, (1000 * off.dispatches) / off.recordMs); // dispatches per second
  */
 export async function measureRecording(gpu: Gpu, input: ExperimentConfigInput, options: RecordingCostOptions): Promise<RecordingStats> {
-  if (!Number.isInteger(options.steps) || options.steps < 1) throw new RangeError(`measureRecording: steps must be a positive integer, got ${options.steps}`);
+  if (!Number.isInteger(options.steps) || options.steps < 1)
+    throw new RangeError(`measureRecording: steps must be a positive integer, got ${options.steps}`);
   const config = parseExperimentConfig(input);
   if (config.sweep.length > 0) throw new RangeError(`measureRecording: "${config.name}" has sweep axes; give one cell`);
   const { runs, initial } = planRuns(config);

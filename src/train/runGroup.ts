@@ -96,7 +96,11 @@ function createRunGroup(gpu: Gpu, key: string, runs: RunInfo[], spec: RunGroupsS
   try {
     const W = own(createTensor(gpu, { ...shape, label: `W (${key}, ${Rg} runs)` }));
     const G = own(createTensor(gpu, { ...shape, label: `G (${key})` }));
-    const params = createRunParams(gpu, runs.map((r) => spec.initial[r.run]), `run params (${key})`);
+    const params = createRunParams(
+      gpu,
+      runs.map((r) => spec.initial[r.run]),
+      `run params (${key})`,
+    );
     releases.push(() => params.buffer.destroy());
     const optimizer = createOptimizer(gpu, config, shape, config.name === 'tra-signgd' ? { embeddings: traEmbeddings() } : {});
     releases.push(() => optimizer.destroy());
@@ -104,7 +108,13 @@ function createRunGroup(gpu: Gpu, key: string, runs: RunInfo[], spec: RunGroupsS
     if (spec.minibatchSize !== undefined) {
       const B = spec.minibatchSize;
       minibatch = {
-        seeds: own(uploadTensor(gpu, { batch: Rg, rows: 1, cols: 1, dtype: 'u32', label: `runSeeds (${key})` }, runs.map((r) => r.runSeed))),
+        seeds: own(
+          uploadTensor(
+            gpu,
+            { batch: Rg, rows: 1, cols: 1, dtype: 'u32', label: `runSeeds (${key})` },
+            runs.map((r) => r.runSeed),
+          ),
+        ),
         items: own(createTensor(gpu, { batch: Rg, rows: B, cols: 1, dtype: 'u32', label: `minibatch items (${key})` })),
         labels: own(createTensor(gpu, { batch: Rg, rows: B, cols: 1, dtype: 'u32', label: `minibatch labels (${key})` })),
         evalG: own(createTensor(gpu, { ...shape, label: `evaluation gradient (${key})` })),
@@ -132,7 +142,11 @@ function lazyTraEmbeddings(gpu: Gpu, task: GpuTask, taskConfig: TaskConfig): { g
     else {
       const { N, dIn, dOut, taskSeed } = taskConfig;
       const upload = (side: 'in' | 'out', d: number) => {
-        const t = uploadTensor(gpu, { rows: N, cols: d, label: `tra-signgd ${side} embeddings (${emb.kind})` }, denseEmbedding(emb.kind, side, N, d, taskSeed));
+        const t = uploadTensor(
+          gpu,
+          { rows: N, cols: d, label: `tra-signgd ${side} embeddings (${emb.kind})` },
+          denseEmbedding(emb.kind, side, N, d, taskSeed),
+        );
         uploaded.push(t);
         return t;
       };

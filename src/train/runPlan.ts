@@ -34,7 +34,16 @@ export function planRuns(config: ExperimentConfig): CellRuns {
     const cfg = parseOptimizerConfig(raw, `optimizers.${k}`);
     config.training.runSeeds.forEach((runSeed, s) => {
       const { params, schedule } = runParamsFor(cfg, { rows: dOut, cols: dIn, dims, steps: config.training.steps, seed: runSeed });
-      runs.push({ run: runs.length, optimizer: label ?? cfg.name, optimizerName: cfg.name, optimizerIndex: k, runSeed, seedIndex: s, config: cfg, schedule });
+      runs.push({
+        run: runs.length,
+        optimizer: label ?? cfg.name,
+        optimizerName: cfg.name,
+        optimizerIndex: k,
+        runSeed,
+        seedIndex: s,
+        config: cfg,
+        schedule,
+      });
       initial.push(params);
     });
   });

@@ -14,7 +14,13 @@
 import { advanceRuns, RUN_PARAMS_BYTES } from '../gpu/runParams';
 import type { CommandRecorder } from '../gpu/commands';
 import { BYTES_PER_ELEMENT } from '../gpu/tensor';
-import { softmaxGrad, SOFTMAX_OUTPUT_COLUMNS, outputColumn, type SoftmaxGradResult, type SoftmaxGradWorkspace } from '../kernels/softmaxGrad/softmaxGrad';
+import {
+  softmaxGrad,
+  SOFTMAX_OUTPUT_COLUMNS,
+  outputColumn,
+  type SoftmaxGradResult,
+  type SoftmaxGradWorkspace,
+} from '../kernels/softmaxGrad/softmaxGrad';
 import type { TaskConfig } from '../task/task';
 import { sampleMinibatch, type GpuTask } from '../task/taskGpu';
 import { freezeNonFiniteLoss } from './freezeNonFinite';
@@ -62,7 +68,12 @@ export interface StepPlan {
  * try { await recordStep(rec, context, { t, update: t < T, staging }, transient); await rec.submit(); }
  * finally { for (const r of transient) r.destroy(); }
  */
-export async function recordStep(rec: CommandRecorder, context: StepContext, step: StepPlan, transient: SoftmaxGradResult[]): Promise<void> {
+export async function recordStep(
+  rec: CommandRecorder,
+  context: StepContext,
+  step: StepPlan,
+  transient: SoftmaxGradResult[],
+): Promise<void> {
   const { task, taskConfig, gradOptions } = context;
   const { t, update, staging } = step;
   const N = taskConfig.N;
@@ -82,11 +93,26 @@ export async function recordStep(rec: CommandRecorder, context: StepContext, ste
       const { seeds, items, labels, evalG } = g.minibatch;
       if (update) {
         const drawn = await scoped('minibatch', async () => {
-          await sampleMinibatch(rec, { seeds, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise: taskConfig.noise, step: t, items, labels });
+          await sampleMinibatch(rec, {
+            seeds,
+            thresholds: task.thresholds,
+            thresholdCount: task.thresholdCount,
+            N,
+            noise: taskConfig.noise,
+            step: t,
+            items,
+            labels,
+          });
           return softmaxGrad(rec, { ...common, G: g.G, targets: { kind: 'minibatch', items, labels } });
         });
         transient.push(drawn);
-        staging?.copy(rec.encoder, STAGED.minibatchOutputs(gi), drawn.outputs.buffer, 0, Rg * items.rows * OUTPUT_COLUMNS * BYTES_PER_ELEMENT);
+        staging?.copy(
+          rec.encoder,
+          STAGED.minibatchOutputs(gi),
+          drawn.outputs.buffer,
+          0,
+          Rg * items.rows * OUTPUT_COLUMNS * BYTES_PER_ELEMENT,
+        );
       }
       if (staging) {
         evaluation = await scoped('evaluation', () => softmaxGrad(rec, { ...common, G: evalG, targets: population }));
@@ -112,7 +138,15 @@ export async function recordStep(rec: CommandRecorder, context: StepContext, ste
     if (evaluation) {
       const outputs = evaluation.outputs;
       await scoped('loss guard', () =>
-        freezeNonFiniteLoss(rec, { params: g.params, outputs, weights: task.weights, items: N, columns: OUTPUT_COLUMNS, lossColumn: outputColumn('loss'), step: t }),
+        freezeNonFiniteLoss(rec, {
+          params: g.params,
+          outputs,
+          weights: task.weights,
+          items: N,
+          columns: OUTPUT_COLUMNS,
+          lossColumn: outputColumn('loss'),
+          step: t,
+        }),
       );
     }
   }

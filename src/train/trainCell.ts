@@ -52,7 +52,12 @@ const MAX_STEPS_IN_FLIGHT = 3;
  * const result = await trainCell(gpu, parseExperimentConfig(json), {
  *   onProgress: (e) => console.log(e.step, '/', e.steps), onRecord: (r) => lines.push(JSON.stringify(r)) });
  */
-export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentConfigInput, hooks: TrainHooks = {}, options: TrainOptions = {}): Promise<CellResult> {
+export async function trainCell(
+  gpu: Gpu,
+  input: ExperimentConfig | ExperimentConfigInput,
+  hooks: TrainHooks = {},
+  options: TrainOptions = {},
+): Promise<CellResult> {
   const config = parseExperimentConfig(input);
   if (config.sweep.length > 0) throw new RangeError(`trainCell: "${config.name}" has sweep axes; expand it into cells first (expandSweep)`);
   const cell = hooks.cell ?? config.name;
@@ -61,7 +66,9 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
   if (options.task) {
     const c = options.task.config;
     if (c.N !== N || c.dIn !== dIn || c.dOut !== dOut || c.embedding !== config.task.embedding || c.taskSeed !== config.task.taskSeed) {
-      throw new RangeError(`trainCell: options.task (N ${c.N}, ${c.dIn}→${c.dOut}, ${c.embedding}, taskSeed ${c.taskSeed}) is not the config's task`);
+      throw new RangeError(
+        `trainCell: options.task (N ${c.N}, ${c.dIn}→${c.dOut}, ${c.embedding}, taskSeed ${c.taskSeed}) is not the config's task`,
+      );
     }
   }
   // Everything parsed and resolved before any GPU object exists, so a bad config leaks nothing.
@@ -79,11 +86,28 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
   const plan = options.stepPlan === false ? undefined : new DispatchPlan(`train ${cell}`);
   const recording: RecordingStats = { steps: 0, dispatches: 0, recordMs: 0, submitMs: 0 };
   try {
-    groups = createRunGroups(gpu, { task, taskConfig: config.task, runs, initial, minibatchSize: config.training.mode === 'minibatch' ? (config.training.batchSize ?? 0) : undefined });
+    groups = createRunGroups(gpu, {
+      task,
+      taskConfig: config.task,
+      runs,
+      initial,
+      minibatchSize: config.training.mode === 'minibatch' ? (config.training.batchSize ?? 0) : undefined,
+    });
     const order = rankOrder(task.frequencies);
     const evalOrder = order.subarray(0, Math.min(N, config.metrics.evalItems ?? N));
     const buckets = itemBuckets(config.task, rankOf(order));
-    const extractor = new RecordExtractor(runs, groups.groups, { frequencies: task.frequencies, evalOrder, evalBuckets: Array.from(evalOrder, (i) => buckets[i]), taus: config.metrics.tau, lossMultiple: config.training.divergence.lossMultiple }, hooks);
+    const extractor = new RecordExtractor(
+      runs,
+      groups.groups,
+      {
+        frequencies: task.frequencies,
+        evalOrder,
+        evalBuckets: Array.from(evalOrder, (i) => buckets[i]),
+        taus: config.metrics.tau,
+        lossMultiple: config.training.divergence.lossMultiple,
+      },
+      hooks,
+    );
     const stepContext = {
       task,
       taskConfig: config.task,
@@ -141,7 +165,14 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
         break;
       }
       const update = t < T;
-      if (update) for (const g of groups.groups) writeListLearningRates(gpu, g.params, g.runs.map((r) => r.schedule), t + 1);
+      if (update)
+        for (const g of groups.groups)
+          writeListLearningRates(
+            gpu,
+            g.params,
+            g.runs.map((r) => r.schedule),
+            t + 1,
+          );
       const rec = new CommandRecorder(gpu, profiling?.profiler, `train ${cell} step ${t}`, plan);
       const transient: SoftmaxGradResult[] = [];
       const set = isMetricStep(t, config.metrics.every, T) ? ring.acquire() : undefined;
@@ -178,7 +209,13 @@ export async function trainCell(gpu: Gpu, input: ExperimentConfig | ExperimentCo
     }
     flushProgress();
     return {
-      cell, runs: extractor.outcomes(), records: extractor.records, finalPerItem, steps: lastStep, stopped, elapsedMs: performance.now() - started,
+      cell,
+      runs: extractor.outcomes(),
+      records: extractor.records,
+      finalPerItem,
+      steps: lastStep,
+      stopped,
+      elapsedMs: performance.now() - started,
       recording: plan ? { ...recording, plan: plan.stats } : recording,
       ...(profiling ? { profile: profiling.summarize() } : {}),
     };

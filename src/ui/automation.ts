@@ -102,7 +102,10 @@ export interface MuonlabPageApi {
    * Trains a transformer config (src/model/); records stream to `muonlabTransformerRecord`, checkpoints
    * (base64) to `muonlabCheckpoint`. `resume`: a checkpoint (base64) of this config to continue from.
    */
-  runTransformer(config: TransformerConfigInput, options?: TransformerJobOptions & RunOptions): Promise<TransformerJobSummary & { profile?: RunProfile }>;
+  runTransformer(
+    config: TransformerConfigInput,
+    options?: TransformerJobOptions & RunOptions,
+  ): Promise<TransformerJobSummary & { profile?: RunProfile }>;
   /** A preset's independent cells at a scale (what `cells/<id>/` folders hold). */
   presetCells(name: string, scale: Scale): Promise<PresetCell[]>;
   /**
@@ -254,7 +257,9 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
       const preset = presetByName(name);
       // The result is already JSON (non-finite numbers encoded, src/experiments/presets/cellJson.ts).
       if (!options.profile) return { result: await preset.runCell(gpu, scale, cell.id, progress) };
-      const { result, profile } = await profileAmbient(gpu, `${name}-${scale} ${cell.id}`, () => preset.runCell(gpu, scale, cell.id, progress));
+      const { result, profile } = await profileAmbient(gpu, `${name}-${scale} ${cell.id}`, () =>
+        preset.runCell(gpu, scale, cell.id, progress),
+      );
       return { result, profile: jsonSafe(await withDevicePeak(gpu, profile)) };
     },
     async summarizePreset(name, scale, results) {
@@ -266,16 +271,27 @@ export function createAutomationApi(gpuPromise: Promise<Gpu>, io: AutomationIo):
     async runCell(config, cell, options = {}) {
       const gpu = await gpuPromise;
       const perItem = Boolean(config.metrics?.perItem);
-      const result = await trainCell(gpu, config, {
-        cell,
-        onProgress: (event) => io.trainProgress?.(event),
-        onRecord: (record) => io.record?.(cell, jsonSafe(record)),
-        onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
-      }, { profile: options.profile, stepPlan: options.stepPlan }).catch(async (err: unknown) => {
+      const result = await trainCell(
+        gpu,
+        config,
+        {
+          cell,
+          onProgress: (event) => io.trainProgress?.(event),
+          onRecord: (record) => io.record?.(cell, jsonSafe(record)),
+          onPerItem: perItem ? (arrays) => io.perItem?.(cell, encodePerItem(arrays)) : undefined,
+        },
+        { profile: options.profile, stepPlan: options.stepPlan },
+      ).catch(async (err: unknown) => {
         // A lost device surfaces first as whatever GPU call failed (often a readback's mapAsync);
         // say what happened instead, once device.lost has settled (it resolves just after).
-        const reason = gpu.lostReason ?? (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
-        if (reason !== undefined) throw new Error(`${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`, { cause: err });
+        const reason =
+          gpu.lostReason ??
+          (await Promise.race([gpu.lost.then((i) => `${i.reason}: ${i.message}`), new Promise<undefined>((ok) => setTimeout(ok, 200))]));
+        if (reason !== undefined)
+          throw new Error(
+            `${cell}: the GPU device was lost (${reason}); the records read back so far are kept (--resume runs the cell again)`,
+            { cause: err },
+          );
         throw err;
       });
       const profile = result.profile ? await withDevicePeak(gpu, result.profile) : undefined;

@@ -161,10 +161,12 @@ class FormBuilder {
 
   private renderEnum(schema: JsonSchema, value: Json, path: Path, label: string, required: boolean): HTMLElement {
     const select = el('select');
-    if (!required || value === undefined) select.append(el('option', { value: '' }, schema.default !== undefined ? `(default: ${String(schema.default)})` : '(choose)'));
+    if (!required || value === undefined)
+      select.append(el('option', { value: '' }, schema.default !== undefined ? `(default: ${String(schema.default)})` : '(choose)'));
     for (const option of schema.enum!) select.append(el('option', { value: String(option) }, String(option)));
     // A value the schema does not allow stays visible (marked) instead of silently showing another.
-    if (value !== undefined && !schema.enum!.some((o) => String(o) === String(value))) select.append(el('option', { value: String(value) }, `${String(value)} (not allowed)`));
+    if (value !== undefined && !schema.enum!.some((o) => String(o) === String(value)))
+      select.append(el('option', { value: String(value) }, `${String(value)} (not allowed)`));
     select.value = value === undefined ? '' : String(value);
     select.addEventListener('change', () => {
       const chosen = schema.enum!.find((o) => String(o) === select.value);
@@ -196,7 +198,8 @@ class FormBuilder {
     const set = el('fieldset', { class: 'form-group' });
     if (label) set.append(el('legend', {}, label));
     const known = schema.properties!;
-    for (const [key, sub] of Object.entries(known)) set.append(this.render(sub, obj[key], [...path, key], key, schema.required?.includes(key) ?? false));
+    for (const [key, sub] of Object.entries(known))
+      set.append(this.render(sub, obj[key], [...path, key], key, schema.required?.includes(key) ?? false));
     if (schema.additionalProperties) {
       // Keys the schema only knows as "anything" (an optimizer's lr, momentum, orth…): typed by their value.
       for (const [key, v] of Object.entries(obj)) {
@@ -217,7 +220,10 @@ class FormBuilder {
       input.value = (list ?? []).map(String).join(', ');
       if (Array.isArray(schema.default)) input.placeholder = schema.default.join(', ');
       input.addEventListener('change', () => {
-        const parts = input.value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+        const parts = input.value
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
         if (parts.length === 0) return this.changed(path, undefined);
         this.changed(path, itemType === 'string' ? parts : parts.map(Number));
       });

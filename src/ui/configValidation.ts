@@ -36,7 +36,11 @@ export function checkConfigText(text: string): ConfigCheck {
   } catch (err) {
     const message = (err as Error).message;
     const at = /position (\d+)/.exec(message);
-    return { ok: false, value: undefined, issues: [{ path: '(json)', message: at ? `${message} (${lineColumn(text, Number(at[1]))})` : message }] };
+    return {
+      ok: false,
+      value: undefined,
+      issues: [{ path: '(json)', message: at ? `${message} (${lineColumn(text, Number(at[1]))})` : message }],
+    };
   }
   const parsed = ExperimentConfigSchema.safeParse(value);
   if (!parsed.success) {

@@ -25,7 +25,12 @@ function $<T extends HTMLElement>(selector: string): T {
 /** "1 disagree, 5 agree, 2 inconclusive": disagreements first, the rest never counted as agreement. */
 function verdictSummary(predictions: readonly PredictionRecord[]): string {
   const c = verdictCounts(predictions);
-  return [`${c.disagrees} disagree`, `${c.agrees} agree`, ...(c.inconclusive ? [`${c.inconclusive} inconclusive`] : []), ...(c.reported ? [`${c.reported} reported`] : [])].join(', ');
+  return [
+    `${c.disagrees} disagree`,
+    `${c.agrees} agree`,
+    ...(c.inconclusive ? [`${c.inconclusive} inconclusive`] : []),
+    ...(c.reported ? [`${c.reported} reported`] : []),
+  ].join(', ');
 }
 
 function formatMs(ms: number): string {
@@ -70,7 +75,8 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     if (name in PRESETS) sourceSelect.append(new Option(`Preset ${name}: ${info.title}`, `preset:${name}`));
   }
   // Presets registered by code but not (yet) in the catalog still appear, by name.
-  for (const name of Object.keys(PRESETS)) if (!(name in PRESET_CATALOG)) sourceSelect.append(new Option(`Preset ${name}`, `preset:${name}`));
+  for (const name of Object.keys(PRESETS))
+    if (!(name in PRESET_CATALOG)) sourceSelect.append(new Option(`Preset ${name}`, `preset:${name}`));
   for (const s of SCALES) scaleSelect.append(new Option(s, s));
 
   // The editor's text is checked once per change, not on every progress event of a run.
@@ -103,7 +109,10 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
     errorList.hidden = issues.length === 0;
     editor.classList.toggle('invalid', issues.length > 0);
     for (const input of formDiv.querySelectorAll<HTMLElement>('[data-path]')) {
-      input.classList.toggle('invalid', issues.some((i) => i.path === input.dataset.path));
+      input.classList.toggle(
+        'invalid',
+        issues.some((i) => i.path === input.dataset.path),
+      );
     }
   }
 
@@ -166,7 +175,11 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
 
   const stem = () => {
     const s = runner.state.source;
-    return s?.kind === 'preset' ? `${s.preset}-${s.scale}` : s?.kind === 'config' ? String((s.config as { name?: string }).name ?? 'run') : 'run';
+    return s?.kind === 'preset'
+      ? `${s.preset}-${s.scale}`
+      : s?.kind === 'config'
+        ? String((s.config as { name?: string }).name ?? 'run')
+        : 'run';
   };
   exportJson.addEventListener('click', async () => downloadText(`${stem()}.json`, runJson(runner.state, await env()), 'application/json'));
   exportCsv.addEventListener('click', () => downloadText(`${stem()}.csv`, toCsv(tidyRows(runner.state)), 'text/csv'));
@@ -184,14 +197,24 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
       const tr = document.createElement('tr');
       tr.dataset.prediction = p.name;
       const num = (v: number | string) => (typeof v === 'number' ? String(+v.toPrecision(6)) : v);
-      for (const v of [p.name, p.formula, num(p.predicted), p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4), p.tolerance, `${p.verdict ?? 'disagrees'}${p.why && p.verdict === 'inconclusive' ? ` (${p.why})` : ''}`]) {
+      for (const v of [
+        p.name,
+        p.formula,
+        num(p.predicted),
+        p.ci ? `${p.measured.toPrecision(4)} [${p.ci[0].toPrecision(3)}, ${p.ci[1].toPrecision(3)}]` : p.measured.toPrecision(4),
+        p.tolerance,
+        `${p.verdict ?? 'disagrees'}${p.why && p.verdict === 'inconclusive' ? ` (${p.why})` : ''}`,
+      ]) {
         tr.append(Object.assign(document.createElement('td'), { textContent: v }));
       }
       tr.dataset.verdict = p.verdict ?? 'disagrees';
       if (p.verdict === 'disagrees') tr.className = 'fail';
       table.append(tr);
     }
-    presetReport.replaceChildren(Object.assign(document.createElement('h3'), { textContent: `Predictions (${report.preset}, ${report.scale})` }), table);
+    presetReport.replaceChildren(
+      Object.assign(document.createElement('h3'), { textContent: `Predictions (${report.preset}, ${report.scale})` }),
+      table,
+    );
   }
 
   let shownReport: unknown = null;
@@ -224,9 +247,12 @@ export function installExperimentPanel({ runner, gpuReady, env }: ExperimentPane
         break;
       case 'running':
       case 'paused':
-        text = st.source?.kind === 'preset'
-          ? `running preset${st.presetLog.length ? `: ${st.presetLog[st.presetLog.length - 1]}` : '…'}`
-          : p ? `${st.status} — cell ${p.cellIndex + 1}/${p.cells} (${p.cell}), step ${p.step}/${p.steps}; ${records} records` : `${st.status}…`;
+        text =
+          st.source?.kind === 'preset'
+            ? `running preset${st.presetLog.length ? `: ${st.presetLog[st.presetLog.length - 1]}` : '…'}`
+            : p
+              ? `${st.status} — cell ${p.cellIndex + 1}/${p.cells} (${p.cell}), step ${p.step}/${p.steps}; ${records} records`
+              : `${st.status}…`;
         break;
       case 'done':
         text = st.presetReport

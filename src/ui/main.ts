@@ -41,10 +41,18 @@ const runner = new PageRunner(gpuPromise, () => {
   panel?.refresh();
   plots.request();
 });
-const plots = new PlotPanel(document.querySelector<HTMLElement>('#plot-grid')!, () => runner.state, () => {
-  const s = runner.state.source;
-  return s?.kind === 'preset' ? `${s.preset}-${s.scale}` : s?.kind === 'config' ? String((s.config as { name?: string }).name ?? 'run') : 'run';
-});
+const plots = new PlotPanel(
+  document.querySelector<HTMLElement>('#plot-grid')!,
+  () => runner.state,
+  () => {
+    const s = runner.state.source;
+    return s?.kind === 'preset'
+      ? `${s.preset}-${s.scale}`
+      : s?.kind === 'config'
+        ? String((s.config as { name?: string }).name ?? 'run')
+        : 'run';
+  },
+);
 
 const gpuReady = showAdapter(adapterSection, api).catch((err) => {
   const p = document.createElement('p');
@@ -86,7 +94,8 @@ checkButton.addEventListener('click', async () => {
 benchButton.addEventListener('click', async () => {
   benchButton.disabled = true;
   const rows = await api.bench(['matmul'], { runs: 5 });
-  for (const r of rows) log.textContent += `${r.kernel} ${r.variant} ${r.shape}: ${r.medianMs.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s${r.chosen ? ' (chosen)' : ''}\n`;
+  for (const r of rows)
+    log.textContent += `${r.kernel} ${r.variant} ${r.shape}: ${r.medianMs.toFixed(2)} ms, ${r.gflops.toFixed(2)} GFLOP/s${r.chosen ? ' (chosen)' : ''}\n`;
   benchButton.disabled = false;
 });
 

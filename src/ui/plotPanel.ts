@@ -97,7 +97,10 @@ export class PlotPanel {
       button.className = 'small';
       button.textContent = kind === 'vl.json' ? 'Vega-Lite' : kind.toUpperCase();
       button.dataset.export = kind;
-      button.title = kind === 'vl.json' ? 'Download this figure as a Vega-Lite spec with its data (opens in the Vega editor)' : `Download this figure as ${kind.toUpperCase()}`;
+      button.title =
+        kind === 'vl.json'
+          ? 'Download this figure as a Vega-Lite spec with its data (opens in the Vega editor)'
+          : `Download this figure as ${kind.toUpperCase()}`;
       button.addEventListener('click', async () => {
         const name = `${this.fileStem()}-${id}.${kind}`;
         if (kind === 'svg') downloadText(name, await entry.live.svg(), 'image/svg+xml');

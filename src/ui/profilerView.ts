@@ -31,7 +31,11 @@ export interface ProfilerView {
   destroy(): void;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -49,8 +53,17 @@ function benchTable(rows: BenchRow[]): TextTable {
   return {
     headers: ['kernel', 'variant', 'shape', 'runs', 'median ms', 'first ms', 'GFLOP/s', 'of peak', 'GB/s', 'chosen', 'note'],
     rows: rows.map((r) => [
-      r.kernel, r.variant, r.shape, String(r.runs), r.medianMs.toFixed(3), r.firstRunMs.toFixed(0),
-      r.flops > 0 ? r.gflops.toFixed(2) : '—', pct(r.peakFraction), r.gbps !== undefined ? r.gbps.toFixed(2) : '—', r.chosen ? '*' : '', r.note ?? '',
+      r.kernel,
+      r.variant,
+      r.shape,
+      String(r.runs),
+      r.medianMs.toFixed(3),
+      r.firstRunMs.toFixed(0),
+      r.flops > 0 ? r.gflops.toFixed(2) : '—',
+      pct(r.peakFraction),
+      r.gbps !== undefined ? r.gbps.toFixed(2) : '—',
+      r.chosen ? '*' : '',
+      r.note ?? '',
     ]),
   };
 }
@@ -85,12 +98,42 @@ export function mountProfilerView(container: HTMLElement, options: ProfilerViewO
 
   container.replaceChildren(
     el('h2', { textContent: 'Profiler' }),
-    el('p', {}, el('label', {}, toggle, ' Profile the GPU work of runs started on this page'), ' ', reset, ' ', peakButton, ' Export: ', exportJson, ' ', exportCsv),
-    el('p', { className: 'hint', textContent: 'Per-kernel GPU time from timestamp queries; while on, each step waits for its timestamps (runs slow down a little). GFLOP/s and GB/s come from the FLOP/byte counts of each dispatch; “of peak” is against this adapter’s FMA peak.' }),
-    status, summary, tableBox,
+    el(
+      'p',
+      {},
+      el('label', {}, toggle, ' Profile the GPU work of runs started on this page'),
+      ' ',
+      reset,
+      ' ',
+      peakButton,
+      ' Export: ',
+      exportJson,
+      ' ',
+      exportCsv,
+    ),
+    el('p', {
+      className: 'hint',
+      textContent:
+        'Per-kernel GPU time from timestamp queries; while on, each step waits for its timestamps (runs slow down a little). GFLOP/s and GB/s come from the FLOP/byte counts of each dispatch; “of peak” is against this adapter’s FMA peak.',
+    }),
+    status,
+    summary,
+    tableBox,
     el('h3', { textContent: 'Bench this device' }),
-    el('p', {}, ...boxes.flatMap((b) => [el('label', {}, b, ` ${b.value}`), ' ']), el('label', {}, ' runs ', runsInput), ' ', benchButton, ' Export: ', benchJson, ' ', benchCsv),
-    benchStatus, benchBox,
+    el(
+      'p',
+      {},
+      ...boxes.flatMap((b) => [el('label', {}, b, ` ${b.value}`), ' ']),
+      el('label', {}, ' runs ', runsInput),
+      ' ',
+      benchButton,
+      ' Export: ',
+      benchJson,
+      ' ',
+      benchCsv,
+    ),
+    benchStatus,
+    benchBox,
   );
 
   const draw = () => {
@@ -111,46 +154,50 @@ export function mountProfilerView(container: HTMLElement, options: ProfilerViewO
     if (pageProfilingOn()) draw();
   }, options.refreshMs ?? 1000);
 
-  options.gpu.then((gpu) => {
-    if (!gpu.hasTimestamps) {
-      status.textContent = 'This adapter has no timestamp-query feature: per-kernel GPU time cannot be measured here (the benchmarks below time wall-clock).';
-    } else {
-      toggle.disabled = reset.disabled = false;
-    }
-    peakButton.disabled = benchButton.disabled = false;
-    toggle.addEventListener('change', () => {
-      try {
-        if (toggle.checked) startPageProfiling(gpu);
-        else stopPageProfiling();
-        status.textContent = toggle.checked ? 'Profiling is on.' : 'Profiling is off (the last profile stays).';
-      } catch (err) {
-        toggle.checked = false;
-        status.textContent = (err as Error).message;
+  options.gpu.then(
+    (gpu) => {
+      if (!gpu.hasTimestamps) {
+        status.textContent =
+          'This adapter has no timestamp-query feature: per-kernel GPU time cannot be measured here (the benchmarks below time wall-clock).';
+      } else {
+        toggle.disabled = reset.disabled = false;
       }
-      shown = '';
-      draw();
-    });
-    reset.addEventListener('click', () => {
-      if (pageProfilingOn()) startPageProfiling(gpu);
-      shown = '';
-      draw();
-    });
-    peakButton.addEventListener('click', async () => {
-      peakButton.disabled = true;
-      status.textContent = 'Measuring the FMA peak and copy bandwidth…';
-      try {
-        const p = await measurePagePeak(gpu, (m) => (status.textContent = m));
-        status.textContent = `Peak: ${p.gflops.toFixed(2)} GFLOP/s, ${p.gbps?.toFixed(2) ?? '—'} GB/s (${p.fma.invocations} invocations × ${p.fma.iterations} trips, median of ${p.fma.runs}).`;
-      } catch (err) {
-        status.textContent = `Peak measurement failed: ${(err as Error).message}`;
-      }
-      peakButton.disabled = false;
-      shown = '';
-      draw();
-    });
-  }, (err) => {
-    status.textContent = `No GPU: ${(err as Error).message}`;
-  });
+      peakButton.disabled = benchButton.disabled = false;
+      toggle.addEventListener('change', () => {
+        try {
+          if (toggle.checked) startPageProfiling(gpu);
+          else stopPageProfiling();
+          status.textContent = toggle.checked ? 'Profiling is on.' : 'Profiling is off (the last profile stays).';
+        } catch (err) {
+          toggle.checked = false;
+          status.textContent = (err as Error).message;
+        }
+        shown = '';
+        draw();
+      });
+      reset.addEventListener('click', () => {
+        if (pageProfilingOn()) startPageProfiling(gpu);
+        shown = '';
+        draw();
+      });
+      peakButton.addEventListener('click', async () => {
+        peakButton.disabled = true;
+        status.textContent = 'Measuring the FMA peak and copy bandwidth…';
+        try {
+          const p = await measurePagePeak(gpu, (m) => (status.textContent = m));
+          status.textContent = `Peak: ${p.gflops.toFixed(2)} GFLOP/s, ${p.gbps?.toFixed(2) ?? '—'} GB/s (${p.fma.invocations} invocations × ${p.fma.iterations} trips, median of ${p.fma.runs}).`;
+        } catch (err) {
+          status.textContent = `Peak measurement failed: ${(err as Error).message}`;
+        }
+        peakButton.disabled = false;
+        shown = '';
+        draw();
+      });
+    },
+    (err) => {
+      status.textContent = `No GPU: ${(err as Error).message}`;
+    },
+  );
 
   benchButton.addEventListener('click', async () => {
     const kernels = boxes.filter((b) => b.checked).map((b) => b.value);
@@ -191,7 +238,11 @@ export function mountProfilerView(container: HTMLElement, options: ProfilerViewO
   });
   benchJson.addEventListener('click', () => {
     const peak = knownPagePeak();
-    downloadText(`muonlab-bench-${stamp()}.json`, `${JSON.stringify({ schema: 'muonlab.page-bench/1', peak: peak && { gflops: peak.gflops, gbps: peak.gbps }, rows }, null, 2)}\n`, 'application/json');
+    downloadText(
+      `muonlab-bench-${stamp()}.json`,
+      `${JSON.stringify({ schema: 'muonlab.page-bench/1', peak: peak && { gflops: peak.gflops, gbps: peak.gbps }, rows }, null, 2)}\n`,
+      'application/json',
+    );
   });
   benchCsv.addEventListener('click', () => downloadText(`muonlab-bench-${stamp()}.csv`, toCsv(BENCH_CSV_COLUMNS, rows), 'text/csv'));
 

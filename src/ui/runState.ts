@@ -38,7 +38,17 @@ export interface RunState {
 
 /** A fresh, empty state. */
 export function createRunState(): RunState {
-  return { source: null, status: 'idle', message: null, startedAt: null, cells: [], progress: null, presetReport: null, presetLog: [], version: 0 };
+  return {
+    source: null,
+    status: 'idle',
+    message: null,
+    startedAt: null,
+    cells: [],
+    progress: null,
+    presetReport: null,
+    presetLog: [],
+    version: 0,
+  };
 }
 
 /** Every record of every cell, with its cell id. */

@@ -47,7 +47,8 @@ export function decodeShareHash(hash: string): SharedRun {
   const preset = params.get('preset');
   if (preset) {
     const scale = params.get('scale') ?? 'ci';
-    if (!(SCALES as readonly string[]).includes(scale)) return { source: null, autorun: false, error: `link: scale = "${scale}" is not a scale (allowed: ${SCALES.join(', ')})` };
+    if (!(SCALES as readonly string[]).includes(scale))
+      return { source: null, autorun: false, error: `link: scale = "${scale}" is not a scale (allowed: ${SCALES.join(', ')})` };
     return { source: { kind: 'preset', preset, scale: scale as Scale }, autorun };
   }
   const config = params.get('config');
@@ -55,7 +56,11 @@ export function decodeShareHash(hash: string): SharedRun {
     try {
       return { source: { kind: 'config', text: JSON.stringify(JSON.parse(fromBase64Url(config)), null, 2) }, autorun };
     } catch (err) {
-      return { source: null, autorun: false, error: `link: the config in the URL cannot be read (${(err as Error).message}); was the link cut short?` };
+      return {
+        source: null,
+        autorun: false,
+        error: `link: the config in the URL cannot be read (${(err as Error).message}); was the link cut short?`,
+      };
     }
   }
   return { source: null, autorun: false };

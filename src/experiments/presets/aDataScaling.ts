@@ -66,8 +66,16 @@ function summarize(scale: Scale, results: readonly CellOutcome<DataScalingCellPa
       ];
     });
   const envelopePlot = envelopeFigure(
-    measurements.map((x) => ({ optimizer: label(x.optimizer), tokens: x.tokens, lrFactor: x.lrFactor, seed: x.seed, loss: x.validationLoss })),
-    (['muon', 'adamw'] as const).flatMap((o) => envelope(measurements, o).map((e) => ({ optimizer: label(o), tokens: e.tokens, lrFactor: e.lrFactor, mean: e.mean }))),
+    measurements.map((x) => ({
+      optimizer: label(x.optimizer),
+      tokens: x.tokens,
+      lrFactor: x.lrFactor,
+      seed: x.seed,
+      loss: x.validationLoss,
+    })),
+    (['muon', 'adamw'] as const).flatMap((o) =>
+      envelope(measurements, o).map((e) => ({ optimizer: label(o), tokens: e.tokens, lrFactor: e.lrFactor, mean: e.mean })),
+    ),
   );
   const markdown = [
     ...reportHead(

@@ -63,11 +63,19 @@ function maxFrequency(s: NoisySettings): number {
  * One horizon T (a cell): Muon and the GD step-size grid trained together for T steps. Refuses a
  * GPU-only scale on a CPU/fallback adapter before any work.
  */
-async function runHorizon(gpu: Gpu, scale: Scale, cell: HorizonCell, progress: (message: string) => void): Promise<{ points: NoisyPoint[] }> {
+async function runHorizon(
+  gpu: Gpu,
+  scale: Scale,
+  cell: HorizonCell,
+  progress: (message: string) => void,
+): Promise<{ points: NoisyPoint[] }> {
   const s = plan.settings[scale];
-  const cpuAdapter = gpu.adapterInfo.isFallbackAdapter || /swiftshader/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`);
+  const cpuAdapter =
+    gpu.adapterInfo.isFallbackAdapter || /swiftshader/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`);
   if (s.gpuOnly && cpuAdapter) {
-    throw new Error(`a-noisy-scaling: the ${scale} scale runs only on a real GPU. docs/math.md §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". This adapter is ${gpu.adapterInfo.architecture || gpu.adapterInfo.vendor} (a CPU/fallback adapter); use --scale ci or quick for the reduced version, which checks Muon's T^-2 law only.`);
+    throw new Error(
+      `a-noisy-scaling: the ${scale} scale runs only on a real GPU. docs/math.md §4: "[A]'s noisy GD law needs many groups and C ≫ M (N ≫ M²): at CPU-adapter speed it has no honest small scale". This adapter is ${gpu.adapterInfo.architecture || gpu.adapterInfo.vendor} (a CPU/fallback adapter); use --scale ci or quick for the reduced version, which checks Muon's T^-2 law only.`,
+    );
   }
   const { N, groups, groupExponent, noise } = s;
   if (N % groups !== 0) throw new RangeError(`a-noisy-scaling: groups must divide N = ${N}, got ${groups}`);
@@ -83,7 +91,15 @@ async function runHorizon(gpu: Gpu, scale: Scale, cell: HorizonCell, progress: (
   progress(`T = ${T}: Muon η = ${muonLr.toPrecision(4)}, GD η ∈ {${s.gdFactors.join(', ')}}/p_max`);
   const result = await trainCell(gpu, {
     name: `a-noisy-scaling-t${T}`,
-    task: { N, dIn: N, dOut: N, embedding: 'identity', frequency: { kind: 'hierarchical', groups, groupExponent }, noise, noiseTarget: 'expected' },
+    task: {
+      N,
+      dIn: N,
+      dOut: N,
+      embedding: 'identity',
+      frequency: { kind: 'hierarchical', groups, groupExponent },
+      noise,
+      noiseTarget: 'expected',
+    },
     optimizers: entries as never,
     training: { steps: T },
     // Every step is read: Muon's excess needs steps T − 1 and T.
@@ -97,7 +113,14 @@ async function runHorizon(gpu: Gpu, scale: Scale, cell: HorizonCell, progress: (
     const loss = last?.loss ?? NaN;
     const lossBefore = before?.loss ?? NaN;
     const excess = muon ? (loss + lossBefore) / 2 - lossStar : loss - lossStar;
-    points.push({ T, optimizer: muon ? 'Muon' : 'GD', lr: entries[run.optimizerIndex].lr, lossBefore, loss, excess: last?.diverged ? NaN : excess });
+    points.push({
+      T,
+      optimizer: muon ? 'Muon' : 'GD',
+      lr: entries[run.optimizerIndex].lr,
+      lossBefore,
+      loss,
+      excess: last?.diverged ? NaN : excess,
+    });
   }
   return { points };
 }
@@ -117,7 +140,10 @@ export function bestGd(points: readonly NoisyPoint[]): NoisyPoint[] {
 export function fitExcess(points: readonly NoisyPoint[]): LinearFit | null {
   const usable = points.filter((p) => p.excess > 0 && Number.isFinite(p.excess));
   if (new Set(usable.map((p) => p.T)).size < 2) return null;
-  return fitPowerLaw(usable.map((p) => p.T), usable.map((p) => p.excess));
+  return fitPowerLaw(
+    usable.map((p) => p.T),
+    usable.map((p) => p.excess),
+  );
 }
 
 /** Fits, predictions, plot and report from every horizon's points (T ascending). */
@@ -133,8 +159,13 @@ function summarize(scale: Scale, results: readonly CellOutcome<HorizonCell['para
   const gdPredicted = -(1 - 1 / s.groupExponent);
   const predictions: PredictionRecord[] = [];
   const fitRecord = (name: string, formula: string, predicted: number, fit: LinearFit | null): PredictionRecord => ({
-    name, formula, predicted, measured: fit?.slope ?? NaN, ci: fit && fit.slopeCI.every(Number.isFinite) ? fit.slopeCI : null,
-    tolerance: `±${EXPONENT_TOLERANCE}`, agrees: fit !== null && Math.abs(fit.slope - predicted) <= EXPONENT_TOLERANCE,
+    name,
+    formula,
+    predicted,
+    measured: fit?.slope ?? NaN,
+    ci: fit && fit.slopeCI.every(Number.isFinite) ? fit.slopeCI : null,
+    tolerance: `±${EXPONENT_TOLERANCE}`,
+    agrees: fit !== null && Math.abs(fit.slope - predicted) <= EXPONENT_TOLERANCE,
   });
   predictions.push(fitRecord('Muon excess-loss exponent in T', 'excess ∝ T^−2 with η = c·ln N/T', -2, muonFit));
   // GD's law needs many groups and C ≫ M (docs/math.md §4): below `full` its rows are recorded but
@@ -148,7 +179,15 @@ function summarize(scale: Scale, results: readonly CellOutcome<HorizonCell['para
   });
   const ratios = s.horizons.map((T) => (gd.find((p) => p.T === T)?.excess ?? NaN) / (muon.find((p) => p.T === T)?.excess ?? NaN));
   // Muon's advantage follows from GD's T^−(1−1/b) law, so it is checked where that law is.
-  predictions.push({ name: 'best-GD / Muon excess, smallest over T', formula: "Muon's excess below the best GD's at every T", predicted: '> 1', measured: Math.min(...ratios), tolerance: '> 1', agrees: below, ...gdHoldsFrom });
+  predictions.push({
+    name: 'best-GD / Muon excess, smallest over T',
+    formula: "Muon's excess below the best GD's at every T",
+    predicted: '> 1',
+    measured: Math.min(...ratios),
+    tolerance: '> 1',
+    agrees: below,
+    ...gdHoldsFrom,
+  });
   const gdAhead = s.horizons.filter((_T, k) => ratios[k] <= 1);
 
   const rows = s.horizons.map((T) => {
@@ -164,9 +203,17 @@ function summarize(scale: Scale, results: readonly CellOutcome<HorizonCell['para
   // the grid stops below that. A best η at the grid's top means a larger one could do better.
   const topFactor = Math.max(...s.gdFactors);
   const atEdge = gd.filter((g) => Math.abs(g.lr * pMax - topFactor) < 1e-9 * topFactor).map((g) => g.T);
-  const edgeSentence = atEdge.length > 0 ? `Best GD took the grid's largest step (${topFactor}/p_max) at T ∈ {${atEdge.join(', ')}}: GD's "best" there is a bound from above.` : "Best GD's step size lies inside the grid at every T.";
+  const edgeSentence =
+    atEdge.length > 0
+      ? `Best GD took the grid's largest step (${topFactor}/p_max) at T ∈ {${atEdge.join(', ')}}: GD's "best" there is a bound from above.`
+      : "Best GD's step size lies inside the grid at every T.";
   const markdown = [
-    ...reportHead('a-noisy-scaling', scale, `${plan.paper}. Identity embeddings, N = ${s.N} in M = ${s.groups} groups (C = ${s.N / s.groups}), group mass ∝ g^−${s.groupExponent}, label noise ε = ${s.noise} (expected targets), population gradients from W₀ = 0. Optimum: the label entropy L* = ${lossStar.toPrecision(6)}. Muon (exact, no momentum) with η = ${s.muonC}·ln N/T; its excess is the mean of the last two iterates' (a constant step alternates ±η around the optimal margin m* = ln(1 + (1−ε)N/ε) = ${Math.log(1 + ((1 - s.noise) * s.N) / s.noise).toFixed(3)} < ${s.muonC}·ln N = ${(s.muonC * Math.log(s.N)).toFixed(3)}). GD: the best final excess over η ∈ {${s.gdFactors.join(', ')}}/p_max. Exponents: least squares of ln(excess) on ln T with 95% t-intervals.`, predictions),
+    ...reportHead(
+      'a-noisy-scaling',
+      scale,
+      `${plan.paper}. Identity embeddings, N = ${s.N} in M = ${s.groups} groups (C = ${s.N / s.groups}), group mass ∝ g^−${s.groupExponent}, label noise ε = ${s.noise} (expected targets), population gradients from W₀ = 0. Optimum: the label entropy L* = ${lossStar.toPrecision(6)}. Muon (exact, no momentum) with η = ${s.muonC}·ln N/T; its excess is the mean of the last two iterates' (a constant step alternates ±η around the optimal margin m* = ln(1 + (1−ε)N/ε) = ${Math.log(1 + ((1 - s.noise) * s.N) / s.noise).toFixed(3)} < ${s.muonC}·ln N = ${(s.muonC * Math.log(s.N)).toFixed(3)}). GD: the best final excess over η ∈ {${s.gdFactors.join(', ')}}/p_max. Exponents: least squares of ln(excess) on ln T with 95% t-intervals.`,
+      predictions,
+    ),
     gdSentence,
     '',
     edgeSentence,

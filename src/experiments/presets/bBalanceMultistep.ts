@@ -49,7 +49,12 @@ export function multistepOptimizers(N: number, headCount: number): { label: stri
 }
 
 /** GD on orthonormal embeddings in Float64: the earliest step with max p̂ ≥ 1 − τ and min p̂ there. */
-export function gdRecurrenceBalance(p: Float64Array, eta: number, steps: number, tau: number): { step: number | null; rho: number | null; deltas: number[] } {
+export function gdRecurrenceBalance(
+  p: Float64Array,
+  eta: number,
+  steps: number,
+  tau: number,
+): { step: number | null; rho: number | null; deltas: number[] } {
   const N = p.length;
   const m = new Float64Array(N);
   let crossing: { step: number; rho: number } | null = null;
@@ -96,27 +101,52 @@ function runsOf(result: CellResult, embedding: string, lrs: number[]): Multistep
       crossing[String(tau)] = { step, rho: step === null ? null : recs.find((r) => r.step === step)!.minPCorrect };
     }
     return {
-      optimizer: run.optimizer, embedding, lr: lrs[run.optimizerIndex],
-      steps: recs.map((r) => r.step), delta: recs.map((r) => r.delta), maxPCorrect: recs.map((r) => r.maxPCorrect),
-      minPCorrect: recs.map((r) => r.minPCorrect), loss: recs.map((r) => r.loss), crossing,
+      optimizer: run.optimizer,
+      embedding,
+      lr: lrs[run.optimizerIndex],
+      steps: recs.map((r) => r.step),
+      delta: recs.map((r) => r.delta),
+      maxPCorrect: recs.map((r) => r.maxPCorrect),
+      minPCorrect: recs.map((r) => r.minPCorrect),
+      loss: recs.map((r) => r.loss),
+      crossing,
     };
   });
 }
 
 /** One cell: the four optimizers trained together on the cell's embedding; every step is a metric step. */
-async function runEmbedding(gpu: Gpu, scale: Scale, cell: EmbeddingCell, progress: (message: string) => void): Promise<{ runs: MultistepRun[] }> {
+async function runEmbedding(
+  gpu: Gpu,
+  scale: Scale,
+  cell: EmbeddingCell,
+  progress: (message: string) => void,
+): Promise<{ runs: MultistepRun[] }> {
   const s = plan.settings[scale];
   const { embedding } = cell.params;
   const optimizers = multistepOptimizers(s.N, s.headCount);
   progress(`${embedding}: ${optimizers.map((o) => o.label).join(', ')}, ${s.steps} steps`);
-  const result = await trainCell(gpu, {
-    name: `b-balance-multistep-${embedding}`,
-    task: { N: s.N, dIn: s.N, dOut: s.N, embedding, frequency: { kind: 'two-class', headCount: s.headCount, headMass: HEAD_MASS } },
-    optimizers: optimizers.map((o) => ({ ...o.config, label: o.label }) as never),
-    training: { steps: s.steps },
-    metrics: { every: 1, tau: [...TAUS] },
-  }, { onProgress: (e) => { if (e.step % 4 === 0) progress(`${embedding}: step ${e.step}/${e.steps}`); } });
-  return { runs: runsOf(result, embedding, optimizers.map((o) => o.config.lr as number)) };
+  const result = await trainCell(
+    gpu,
+    {
+      name: `b-balance-multistep-${embedding}`,
+      task: { N: s.N, dIn: s.N, dOut: s.N, embedding, frequency: { kind: 'two-class', headCount: s.headCount, headMass: HEAD_MASS } },
+      optimizers: optimizers.map((o) => ({ ...o.config, label: o.label }) as never),
+      training: { steps: s.steps },
+      metrics: { every: 1, tau: [...TAUS] },
+    },
+    {
+      onProgress: (e) => {
+        if (e.step % 4 === 0) progress(`${embedding}: step ${e.step}/${e.steps}`);
+      },
+    },
+  );
+  return {
+    runs: runsOf(
+      result,
+      embedding,
+      optimizers.map((o) => o.config.lr as number),
+    ),
+  };
 }
 
 const fmt = (v: number | null) => (v === null ? 'never' : v);
@@ -136,30 +166,89 @@ function summarize(scale: Scale, results: readonly CellOutcome<EmbeddingCell['pa
     const rec = gdRecurrenceBalance(p, gdLr, s.steps, tau);
     for (const embedding of EMBEDDINGS) {
       const muon = get('Muon exact', embedding).crossing[key];
-      predictions.push({ name: `Muon ϱ_${tau} along training (${embedding})`, formula: '≥ 1 − τ(1 + 2 ln N/N)', predicted: bound, measured: muon.rho ?? NaN, tolerance: 'lower bound', agrees: muon.rho !== null && muon.rho >= bound });
+      predictions.push({
+        name: `Muon ϱ_${tau} along training (${embedding})`,
+        formula: '≥ 1 − τ(1 + 2 ln N/N)',
+        predicted: bound,
+        measured: muon.rho ?? NaN,
+        tolerance: 'lower bound',
+        agrees: muon.rho !== null && muon.rho >= bound,
+      });
       const gd = get('GD', embedding).crossing[key];
       if (rec.rho === null) {
-        predictions.push({ name: `GD crosses max p̂ ≥ ${1 - tau} (${embedding})`, formula: 'Float64 recurrence: not within the run', predicted: 'never', measured: gd.step ?? NaN, tolerance: 'same as the recurrence', agrees: gd.step === null });
+        predictions.push({
+          name: `GD crosses max p̂ ≥ ${1 - tau} (${embedding})`,
+          formula: 'Float64 recurrence: not within the run',
+          predicted: 'never',
+          measured: gd.step ?? NaN,
+          tolerance: 'same as the recurrence',
+          agrees: gd.step === null,
+        });
       } else {
         // f32 margins after ≤ 24 steps carry ≲ 1e-6 relative error; min p̂ ≈ e^{m}/N moves by the same.
         const ok = gd.step === rec.step && gd.rho !== null && Math.abs(gd.rho / rec.rho - 1) <= 0.01;
-        predictions.push({ name: `GD ϱ_${tau} along training (${embedding})`, formula: `Float64 recurrence m_i += η·p_i·(1 − p̂_i)·N/(N−1), crossing at step ${rec.step}`, predicted: rec.rho, measured: gd.rho ?? NaN, tolerance: '1% relative, same step', agrees: ok });
+        predictions.push({
+          name: `GD ϱ_${tau} along training (${embedding})`,
+          formula: `Float64 recurrence m_i += η·p_i·(1 − p̂_i)·N/(N−1), crossing at step ${rec.step}`,
+          predicted: rec.rho,
+          measured: gd.rho ?? NaN,
+          tolerance: '1% relative, same step',
+          agrees: ok,
+        });
       }
     }
     const mi = get('Muon exact', 'identity').crossing[key].rho;
     const mc = get('Muon exact', 'coupled-rotation').crossing[key].rho;
-    predictions.push({ name: `Muon ϱ_${tau}: identity − coupled-rotation`, formula: 'orth is equivariant under orthogonal embeddings', predicted: 0, measured: mi !== null && mc !== null ? mi - mc : NaN, tolerance: '±1e-3 (f32 polar factor)', agrees: mi !== null && mc !== null && Math.abs(mi - mc) <= 1e-3 });
+    predictions.push({
+      name: `Muon ϱ_${tau}: identity − coupled-rotation`,
+      formula: 'orth is equivariant under orthogonal embeddings',
+      predicted: 0,
+      measured: mi !== null && mc !== null ? mi - mc : NaN,
+      tolerance: '±1e-3 (f32 polar factor)',
+      agrees: mi !== null && mc !== null && Math.abs(mi - mc) <= 1e-3,
+    });
     const sc = get('SignGD', 'coupled-rotation').crossing[key].rho;
-    predictions.push({ name: `SignGD − Muon ϱ_${tau} (coupled-rotation)`, formula: 'sign() is not equivariant: SignGD less balanced than Muon', predicted: '< 0', measured: sc !== null && mc !== null ? sc - mc : NaN, tolerance: '< 0', agrees: sc !== null && mc !== null && sc < mc });
+    predictions.push({
+      name: `SignGD − Muon ϱ_${tau} (coupled-rotation)`,
+      formula: 'sign() is not equivariant: SignGD less balanced than Muon',
+      predicted: '< 0',
+      measured: sc !== null && mc !== null ? sc - mc : NaN,
+      tolerance: '< 0',
+      agrees: sc !== null && mc !== null && sc < mc,
+    });
   }
   const signId = get('SignGD', 'identity');
   const signDelta = Math.max(...signId.delta);
-  predictions.push({ name: 'SignGD Δ over all steps (identity)', formula: 'every margin grows by exactly 2η: Δ = 0', predicted: 0, measured: signDelta, tolerance: '≤ 1e-6 (f32)', agrees: signDelta <= 1e-6 });
+  predictions.push({
+    name: 'SignGD Δ over all steps (identity)',
+    formula: 'every margin grows by exactly 2η: Δ = 0',
+    predicted: 0,
+    measured: signDelta,
+    tolerance: '≤ 1e-6 (f32)',
+    agrees: signDelta <= 1e-6,
+  });
 
-  const rows = runs.map((r) => [r.optimizer, r.embedding, r.lr, ...TAUS.flatMap((tau) => [fmt(r.crossing[String(tau)].step), fmt(r.crossing[String(tau)].rho)]), r.delta[r.delta.length - 1], r.loss[r.loss.length - 1]]);
+  const rows = runs.map((r) => [
+    r.optimizer,
+    r.embedding,
+    r.lr,
+    ...TAUS.flatMap((tau) => [fmt(r.crossing[String(tau)].step), fmt(r.crossing[String(tau)].rho)]),
+    r.delta[r.delta.length - 1],
+    r.loss[r.loss.length - 1],
+  ]);
   const figures = [deltaVsStepFigure(runs, { N, headCount }), minVsMaxFigure(runs, { N })];
   const markdown = [
-    ...reportHead('b-balance-multistep', scale, `${plan.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3). Step sizes: ${multistepOptimizers(N, headCount).map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`).join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`, predictions),
+    ...reportHead(
+      'b-balance-multistep',
+      scale,
+      `${plan.paper}. Population training from W₀ = 0, N = d = ${N}, ${headCount} head items with mass ${HEAD_MASS}, ${s.steps} steps; every step read back. ϱ_τ along training is min p̂ at the earliest step where max p̂ ≥ 1 − τ (docs/math.md §3). Step sizes: ${multistepOptimizers(
+        N,
+        headCount,
+      )
+        .map((o) => `${o.label} η = ${Number((o.config.lr as number).toPrecision(4))}`)
+        .join(', ')} (Adam β1 = 0.9, β2 = 0.999, ε = 1e-12; Muon without momentum).`,
+      predictions,
+    ),
     '## Balance along training',
     '',
     markdownTable(['optimizer', 'embedding', 'η', 'step (τ = 0.1)', 'ϱ_0.1', 'step (τ = 0.01)', 'ϱ_0.01', 'final Δ', 'final loss'], rows),

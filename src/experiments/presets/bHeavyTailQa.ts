@@ -90,14 +90,15 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
     ),
     decileFigure(
       qa.map((x) => ({ optimizer: label(x.optimizer), panel: `α = ${x.alpha}`, seed: x.seed, deciles: bucketsOf(x).deciles })),
-        {
-          name: 'fta-by-decile',
-          title: `FTA by frequency decile per α (${s.seeds.length} seeds)`,
-          yTitle: 'FTA',
-          caption: 'Every optimizer answers for the most frequent individuals; the deciles further down the tail separate Muon from AdamW and SGD.',
-          optimizerOrder,
-          panelOrder: s.alphas.map((a) => `α = ${a}`),
-        },
+      {
+        name: 'fta-by-decile',
+        title: `FTA by frequency decile per α (${s.seeds.length} seeds)`,
+        yTitle: 'FTA',
+        caption:
+          'Every optimizer answers for the most frequent individuals; the deciles further down the tail separate Muon from AdamW and SGD.',
+        optimizerOrder,
+        panelOrder: s.alphas.map((a) => `α = ${a}`),
+      },
     ),
     ftaVsExposuresFigure(
       s.optimizers.flatMap((o) => {
@@ -110,7 +111,13 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
       { alpha: refAlpha, optimizerOrder },
     ),
     validationLossFigure(
-      qa.map((x) => ({ series: label(x.optimizer), panel: `α = ${x.alpha}`, seed: x.seed, steps: x.validationSteps, values: x.validationLoss })),
+      qa.map((x) => ({
+        series: label(x.optimizer),
+        panel: `α = ${x.alpha}`,
+        seed: x.seed,
+        steps: x.validationSteps,
+        values: x.validationLoss,
+      })),
       {
         title: 'Validation loss per optimizer and α',
         caption: 'The held-out loss along training; the optimizers differ less in loss than in what they learn about rare individuals.',
@@ -121,7 +128,12 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
     decileFigure(
       measurements
         .filter((x) => x.kind === 'control')
-        .map((x) => ({ optimizer: label(x.optimizer), panel: `in-context regression, α = ${x.alpha}`, seed: x.seed, deciles: bucketsOf(x).deciles })),
+        .map((x) => ({
+          optimizer: label(x.optimizer),
+          panel: `in-context regression, α = ${x.alpha}`,
+          seed: x.seed,
+          deciles: bucketsOf(x).deciles,
+        })),
       {
         name: 'control-by-decile',
         title: `Control: in-context regression accuracy by task-frequency decile`,

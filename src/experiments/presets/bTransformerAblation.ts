@@ -64,7 +64,13 @@ function summarize(scale: Scale, results: readonly CellOutcome<AblationCellParam
   const panelOrder = s.mlps.map(mlpLabel);
   const figures = [
     validationLossFigure(
-      measurements.map((x) => ({ series: x.label, panel: mlpLabel(x.mlp), seed: x.seed, steps: x.validationSteps, values: x.validationLoss })),
+      measurements.map((x) => ({
+        series: x.label,
+        panel: mlpLabel(x.mlp),
+        seed: x.seed,
+        steps: x.validationSteps,
+        values: x.validationLoss,
+      })),
       {
         title: 'Validation loss per Muon/AdamW assignment',
         caption:

@@ -17,7 +17,16 @@ import { capacityVsDFigure } from '../../plots/figures/capacity';
 import { figureMarkdown } from '../../plots/spec';
 import { definePreset, type CellOutcome } from './cellular';
 import { cCapacityOnestepPlan as plan } from './plans/cCapacityOnestep';
-import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type PresetReport, type PredictionRecord, type Scale } from './types';
+import {
+  markdownTable,
+  presetInfo,
+  presetReport,
+  reportHead,
+  type PresetCell,
+  type PresetReport,
+  type PredictionRecord,
+  type Scale,
+} from './types';
 
 type CapacityCell = PresetCell<{ a: number; d: number; seed: number }>;
 
@@ -57,12 +66,24 @@ export function crossCheckBand(reference: number): number {
 }
 
 /** One cell: a task (a, d, task seed) and the capacity of each optimizer's one-step direction. */
-async function runCapacityCell(gpu: Gpu, scale: Scale, cell: CapacityCell, progress: (message: string) => void): Promise<{ points: CapacityPoint[] }> {
+async function runCapacityCell(
+  gpu: Gpu,
+  scale: Scale,
+  cell: CapacityCell,
+  progress: (message: string) => void,
+): Promise<{ points: CapacityPoint[] }> {
   const { N, seeds, crossCheck } = plan.settings[scale];
   const { a, d, seed } = cell.params;
   progress(`a = ${a}, d = ${d}, task seed ${seed}/${seeds}`);
   const points: CapacityPoint[] = [];
-  const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: a }, taskSeed: seed });
+  const task = await createGpuTask(gpu, {
+    N,
+    dIn: d,
+    dOut: d,
+    embedding: 'gaussian',
+    frequency: { kind: 'power', powerExponent: a },
+    taskSeed: seed,
+  });
   try {
     const [gdDirection] = await firstDirections(gpu, task, [OPTIMIZERS[0].config!]);
     const polar = await gpuExactPolar(gpu, gdDirection.direction, d, d);
@@ -81,11 +102,23 @@ async function runCapacityCell(gpu: Gpu, scale: Scale, cell: CapacityCell, progr
       sigmaRatio = s[k - 1] / s[0];
       directions.push({ ...gdDirection, direction: Float32Array.from(reference) });
     }
-    const evals = await evaluateAtStepSizes(gpu, task, directions.map((direction) => ({ direction, eta: 1 })));
-    evals.forEach((e, k) => points.push({
-      a, d, seed, optimizer: OPTIMIZERS[k].label, capacity: capacity(e.correct),
-      ...(k === 1 ? { orthSteps: polar.steps, orthResidual: polar.residual, ...(polarError !== undefined ? { polarError, sigmaRatio } : {}) } : {}),
-    }));
+    const evals = await evaluateAtStepSizes(
+      gpu,
+      task,
+      directions.map((direction) => ({ direction, eta: 1 })),
+    );
+    evals.forEach((e, k) =>
+      points.push({
+        a,
+        d,
+        seed,
+        optimizer: OPTIMIZERS[k].label,
+        capacity: capacity(e.correct),
+        ...(k === 1
+          ? { orthSteps: polar.steps, orthResidual: polar.residual, ...(polarError !== undefined ? { polarError, sigmaRatio } : {}) }
+          : {}),
+      }),
+    );
   } finally {
     task.destroy();
   }
@@ -93,7 +126,10 @@ async function runCapacityCell(gpu: Gpu, scale: Scale, cell: CapacityCell, progr
 }
 
 /** Fits, predictions, plot and report from every cell's raw capacity points. */
-function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['params'], { points: CapacityPoint[] }>[]): PresetReport<CapacityPoint> {
+function summarize(
+  scale: Scale,
+  results: readonly CellOutcome<CapacityCell['params'], { points: CapacityPoint[] }>[],
+): PresetReport<CapacityPoint> {
   const { N, ds, as, seeds, crossCheck } = plan.settings[scale];
   const points = results.flatMap((r) => r.result.points);
   const elapsedMs = results.reduce((s, r) => s + r.elapsedMs, 0);
@@ -105,10 +141,21 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
       const predicted = o.label === 'Muon' ? 1 + 1 / (2 * a) : 1 / (2 * a);
       const distinctD = new Set(sel.map((p) => p.d)).size;
       if (distinctD < 2) {
-        predictions.push({ name: `${o.label} count exponent, a = ${a}`, formula: o.label === 'Muon' ? '1 + 1/(2a)' : '1/(2a)', predicted, measured: NaN, ci: null, tolerance: `±${EXPONENT_TOLERANCE}`, agrees: false });
+        predictions.push({
+          name: `${o.label} count exponent, a = ${a}`,
+          formula: o.label === 'Muon' ? '1 + 1/(2a)' : '1/(2a)',
+          predicted,
+          measured: NaN,
+          ci: null,
+          tolerance: `±${EXPONENT_TOLERANCE}`,
+          agrees: false,
+        });
         continue;
       }
-      const fit = fitPowerLaw(sel.map((p) => p.d), sel.map((p) => p.capacity));
+      const fit = fitPowerLaw(
+        sel.map((p) => p.d),
+        sel.map((p) => p.capacity),
+      );
       fits[o.label][a] = fit;
       predictions.push({
         name: `${o.label} count exponent, a = ${a}`,
@@ -125,7 +172,14 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
         const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === label);
         return sel.reduce((s, p) => s + p.capacity, 0) / sel.length;
       };
-      predictions.push({ name: `Muon / GD items, a = ${a}, d = ${d}`, formula: 'Muon recovers more items than GD', predicted: '> 1', measured: mean('Muon') / Math.max(mean('GD'), 1e-9), tolerance: '> 1', agrees: mean('Muon') > mean('GD') });
+      predictions.push({
+        name: `Muon / GD items, a = ${a}, d = ${d}`,
+        formula: 'Muon recovers more items than GD',
+        predicted: '> 1',
+        measured: mean('Muon') / Math.max(mean('GD'), 1e-9),
+        tolerance: '> 1',
+        agrees: mean('Muon') > mean('GD'),
+      });
     }
   }
   // The cross-check (issue 17): the GPU exact's count against the Float64 SVD's, every task seed.
@@ -134,55 +188,116 @@ function summarize(scale: Scale, results: readonly CellOutcome<CapacityCell['par
     for (const a of as) {
       for (const d of ds) {
         const gpuPoints = points.filter((p) => p.a === a && p.d === d && p.optimizer === 'Muon');
-        const pairs = gpuPoints.map((g) => [g, points.find((p) => p.a === a && p.d === d && p.seed === g.seed && p.optimizer === CROSS_CHECK)!] as const).filter(([, f]) => f);
+        const pairs = gpuPoints
+          .map((g) => [g, points.find((p) => p.a === a && p.d === d && p.seed === g.seed && p.optimizer === CROSS_CHECK)!] as const)
+          .filter(([, f]) => f);
         if (pairs.length === 0) continue;
         const worst = pairs.reduce((w, [g, f]) => Math.max(w, Math.abs(g.capacity - f.capacity) - crossCheckBand(f.capacity)), -Infinity);
         const maxDiff = Math.max(...pairs.map(([g, f]) => Math.abs(g.capacity - f.capacity)));
         const maxError = Math.max(...pairs.map(([g]) => g.polarError ?? NaN));
         predictions.push({
-          name: `Muon GPU exact vs Float64 SVD items, a = ${a}, d = ${d}`, formula: '|items_GPU − items_f64| ≤ max(2, 2 %) per task seed',
-          predicted: 0, measured: maxDiff, tolerance: '≤ max(2, 2 % of the Float64 count)', agrees: worst <= 0,
+          name: `Muon GPU exact vs Float64 SVD items, a = ${a}, d = ${d}`,
+          formula: '|items_GPU − items_f64| ≤ max(2, 2 %) per task seed',
+          predicted: 0,
+          measured: maxDiff,
+          tolerance: '≤ max(2, 2 % of the Float64 count)',
+          agrees: worst <= 0,
         });
         const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-        crossRows.push([a, d, mean(pairs.map(([g]) => g.capacity)), mean(pairs.map(([, f]) => f.capacity)), maxDiff, maxError.toExponential(2),
+        crossRows.push([
+          a,
+          d,
+          mean(pairs.map(([g]) => g.capacity)),
+          mean(pairs.map(([, f]) => f.capacity)),
+          maxDiff,
+          maxError.toExponential(2),
           Math.min(...pairs.map(([g]) => g.sigmaRatio ?? NaN)).toExponential(1),
-          pairs.map(([g]) => g.orthSteps).join('/'), Math.max(...pairs.map(([g]) => g.orthResidual ?? NaN)).toExponential(2)]);
+          pairs.map(([g]) => g.orthSteps).join('/'),
+          Math.max(...pairs.map(([g]) => g.orthResidual ?? NaN)).toExponential(2),
+        ]);
       }
     }
   }
   if (as.length >= 2) {
-    for (const [label, expected] of [['Muon', [1, 0.5]], ['GD', [0, 0.5]]] as const) {
+    for (const [label, expected] of [
+      ['Muon', [1, 0.5]],
+      ['GD', [0, 0.5]],
+    ] as const) {
       const usable = as.filter((a) => fits[label][a]);
       if (usable.length < 2) continue;
-      const law = fitExponentLaw(usable, usable.map((a) => fits[label][a].slope));
-      predictions.push({ name: `${label} c1 (exponent = c1 + c2/a)`, formula: 'c1', predicted: expected[0], measured: law.c1, ci: law.fit.interceptCI.every(Number.isFinite) ? law.fit.interceptCI : null, tolerance: '±0.25', agrees: Math.abs(law.c1 - expected[0]) <= 0.25 });
-      predictions.push({ name: `${label} c2 (exponent = c1 + c2/a)`, formula: 'c2', predicted: expected[1], measured: law.c2, ci: law.fit.slopeCI.every(Number.isFinite) ? law.fit.slopeCI : null, tolerance: '±0.25', agrees: Math.abs(law.c2 - expected[1]) <= 0.25 });
+      const law = fitExponentLaw(
+        usable,
+        usable.map((a) => fits[label][a].slope),
+      );
+      predictions.push({
+        name: `${label} c1 (exponent = c1 + c2/a)`,
+        formula: 'c1',
+        predicted: expected[0],
+        measured: law.c1,
+        ci: law.fit.interceptCI.every(Number.isFinite) ? law.fit.interceptCI : null,
+        tolerance: '±0.25',
+        agrees: Math.abs(law.c1 - expected[0]) <= 0.25,
+      });
+      predictions.push({
+        name: `${label} c2 (exponent = c1 + c2/a)`,
+        formula: 'c2',
+        predicted: expected[1],
+        measured: law.c2,
+        ci: law.fit.slopeCI.every(Number.isFinite) ? law.fit.slopeCI : null,
+        tolerance: '±0.25',
+        agrees: Math.abs(law.c2 - expected[1]) <= 0.25,
+      });
     }
   }
   const figure = capacityVsDFigure(points, { N });
-  const table = ds.flatMap((d) => as.map((a) => {
-    const mean = (label: string) => {
-      const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === label);
-      return sel.reduce((s, p) => s + p.capacity, 0) / sel.length;
-    };
-    return [a, d, mean('GD'), mean('Muon'), ...(crossCheck ? [mean(CROSS_CHECK)] : [])];
-  }));
+  const table = ds.flatMap((d) =>
+    as.map((a) => {
+      const mean = (label: string) => {
+        const sel = points.filter((p) => p.a === a && p.d === d && p.optimizer === label);
+        return sel.reduce((s, p) => s + p.capacity, 0) / sel.length;
+      };
+      return [a, d, mean('GD'), mean('Muon'), ...(crossCheck ? [mean(CROSS_CHECK)] : [])];
+    }),
+  );
   const markdown = [
-    ...reportHead('c-capacity-onestep', scale, `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, one population step from W₀ = 0; an item is recovered when its true output is the strict argmax over all N outputs (every item evaluated, on the GPU). ${seeds} task seeds per (a, d); exponents are least-squares slopes in log–log over every seed's count, with 95% t-intervals.`, predictions),
+    ...reportHead(
+      'c-capacity-onestep',
+      scale,
+      `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a over N = ${N} items, one population step from W₀ = 0; an item is recovered when its true output is the strict argmax over all N outputs (every item evaluated, on the GPU). ${seeds} task seeds per (a, d); exponents are least-squares slopes in log–log over every seed's count, with 95% t-intervals.`,
+      predictions,
+    ),
     '## Mean recovered items',
     '',
     markdownTable(['a', 'd', 'GD', 'Muon (GPU exact polar)', ...(crossCheck ? ['Muon (Float64 SVD)'] : [])], table),
     '',
-    "Muon's direction is the GPU `exact` polar factor of the GPU's f32 gradient (docs/math.md §2.6)" + (crossCheck ? '; the Float64 SVD column is the cross-check series (the polar factor of the same f32 gradient, every σ above d·ε_f64·σ_max lifted to 1).' : '.'),
+    "Muon's direction is the GPU `exact` polar factor of the GPU's f32 gradient (docs/math.md §2.6)" +
+      (crossCheck
+        ? '; the Float64 SVD column is the cross-check series (the polar factor of the same f32 gradient, every σ above d·ε_f64·σ_max lifted to 1).'
+        : '.'),
     '',
-    ...(crossCheck ? [
-      '## GPU exact polar vs Float64 SVD',
-      '',
-      markdownTable(['a', 'd', 'items GPU (mean)', 'items f64 (mean)', 'max |Δ items|', 'max ‖UVᵀ_GPU − UVᵀ_f64‖₂', 'min σ_min/σ_max', 'exact steps per seed', 'max residual'], crossRows),
-      '',
-      'Where the f32 gradient has singular values below 1e-6·σ_max (the range the GPU kernel is designed for, docs/math.md §2.6) the Float64 SVD lifts them to 1 while the GPU leaves them short of 1 or at zero (the f32 noise floor): one such direction makes ‖UVᵀ_GPU − UVᵀ_f64‖₂ ≈ 1 while the recovered items stay within the band. A step count of 18 with a residual above 2u·√(d²) means the stop rule did not reach its tolerance and the last iterate was used.',
-      '',
-    ] : []),
+    ...(crossCheck
+      ? [
+          '## GPU exact polar vs Float64 SVD',
+          '',
+          markdownTable(
+            [
+              'a',
+              'd',
+              'items GPU (mean)',
+              'items f64 (mean)',
+              'max |Δ items|',
+              'max ‖UVᵀ_GPU − UVᵀ_f64‖₂',
+              'min σ_min/σ_max',
+              'exact steps per seed',
+              'max residual',
+            ],
+            crossRows,
+          ),
+          '',
+          'Where the f32 gradient has singular values below 1e-6·σ_max (the range the GPU kernel is designed for, docs/math.md §2.6) the Float64 SVD lifts them to 1 while the GPU leaves them short of 1 or at zero (the f32 noise floor): one such direction makes ‖UVᵀ_GPU − UVᵀ_f64‖₂ ≈ 1 while the recovered items stay within the band. A step count of 18 with a residual above 2u·√(d²) means the stop rule did not reach its tolerance and the last iterate was used.',
+          '',
+        ]
+      : []),
     figureMarkdown(figure),
     '',
   ].join('\n');

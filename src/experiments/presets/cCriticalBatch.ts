@@ -83,12 +83,24 @@ export function summarizeCriticalBatches(points: readonly BatchPoint[], ds: read
  * One cell (d, task seed): the batch sweep — per B the drawn counts, the Float64 one-step gradient
  * and its exact polar factor — evaluated on the GPU in one batched pass.
  */
-async function runBatchSweep(gpu: Gpu, scale: Scale, cell: BatchSweepCell, progress: (message: string) => void): Promise<{ points: BatchPoint[] }> {
+async function runBatchSweep(
+  gpu: Gpu,
+  scale: Scale,
+  cell: BatchSweepCell,
+  progress: (message: string) => void,
+): Promise<{ points: BatchPoint[] }> {
   const { N, a, seeds, batches, evalItems, crossCheck } = plan.settings[scale];
   const { d, seed } = cell.params;
   const points: BatchPoint[] = [];
   progress(`d = ${d}, task seed ${seed}/${seeds}: ${batches.length + 1} batch sizes`);
-  const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: a }, taskSeed: seed });
+  const task = await createGpuTask(gpu, {
+    N,
+    dIn: d,
+    dOut: d,
+    embedding: 'gaussian',
+    frequency: { kind: 'power', powerExponent: a },
+    taskSeed: seed,
+  });
   try {
     const emb = await readEmbeddings(gpu, task);
     const sweep = [...batches, null];
@@ -103,7 +115,10 @@ async function runBatchSweep(gpu: Gpu, scale: Scale, cell: BatchSweepCell, progr
       distinctEvaluated.push(window.reduce((n, item) => n + (counts.weights[item] > 0 ? 1 : 0), 0));
       const G = gradientAtZero(emb, counts.weights);
       const polar = await gpuExactPolar(gpu, Float32Array.from(G), d, d);
-      matrices.push(G.map((x) => -x), Float64Array.from(polar.direction, (x) => -x));
+      matrices.push(
+        G.map((x) => -x),
+        Float64Array.from(polar.direction, (x) => -x),
+      );
       if (crossCheck) references.push(polarFactor(G, d, d).map((x) => -x));
     }
     const recall = await recallTopItems(gpu, task, [...matrices, ...references], Math.min(evalItems, N));
@@ -111,7 +126,18 @@ async function runBatchSweep(gpu: Gpu, scale: Scale, cell: BatchSweepCell, progr
       OPTIMIZERS.forEach((optimizer, o) => {
         const r = recall[2 * k + o];
         const f64 = crossCheck && optimizer === 'Muon' ? { capacityF64: recall[matrices.length + k].capacity } : {};
-        points.push({ d, seed, optimizer, batchSize: B, distinct: distinct[k], distinctEvaluated: distinctEvaluated[k], capacity: r.capacity, capacityPrefix: r.capacityPrefix, maxRecoveredRank: r.maxRecoveredRank, ...f64 });
+        points.push({
+          d,
+          seed,
+          optimizer,
+          batchSize: B,
+          distinct: distinct[k],
+          distinctEvaluated: distinctEvaluated[k],
+          capacity: r.capacity,
+          capacityPrefix: r.capacityPrefix,
+          maxRecoveredRank: r.maxRecoveredRank,
+          ...f64,
+        });
       });
     });
   } finally {
@@ -136,21 +162,51 @@ function summarize(scale: Scale, results: readonly CellOutcome<BatchSweepCell['p
       predictions.push({ name, formula, predicted, measured: NaN, ci: null, tolerance: `±${EXPONENT_TOLERANCE}`, agrees: false });
       continue;
     }
-    const fit = fitPowerLaw(usable.map((s) => s.d), usable.map((s) => s.criticalBatch));
+    const fit = fitPowerLaw(
+      usable.map((s) => s.d),
+      usable.map((s) => s.criticalBatch),
+    );
     fits[optimizer] = fit;
-    predictions.push({ name, formula, predicted, measured: fit.slope, ci: fit.slopeCI.every(Number.isFinite) ? fit.slopeCI : null, tolerance: `±${EXPONENT_TOLERANCE}`, agrees: Math.abs(fit.slope - predicted) <= EXPONENT_TOLERANCE });
+    predictions.push({
+      name,
+      formula,
+      predicted,
+      measured: fit.slope,
+      ci: fit.slopeCI.every(Number.isFinite) ? fit.slopeCI : null,
+      tolerance: `±${EXPONENT_TOLERANCE}`,
+      agrees: Math.abs(fit.slope - predicted) <= EXPONENT_TOLERANCE,
+    });
   }
   for (const d of ds) {
     const muon = summary.find((s) => s.d === d && s.optimizer === 'Muon')!;
     const sgd = summary.find((s) => s.d === d && s.optimizer === 'SGD')!;
     const ratio = muon.criticalBatch / sgd.criticalBatch;
-    predictions.push({ name: `Muon B* / SGD B*, d = ${d}`, formula: 'd^{a+1/2} / √d = d^a', predicted: d ** a, measured: ratio, tolerance: '> 4 (far above)', agrees: ratio > 4 });
+    predictions.push({
+      name: `Muon B* / SGD B*, d = ${d}`,
+      formula: 'd^{a+1/2} / √d = d^a',
+      predicted: d ** a,
+      measured: ratio,
+      tolerance: '> 4 (far above)',
+      agrees: ratio > 4,
+    });
   }
   // Below saturation Muon recovers about every item it saw: capacity / distinct items at the sweep's smallest batches.
-  const sampleLimited = points.filter((p) => p.optimizer === 'Muon' && p.batchSize !== null && p.distinct <= 0.25 * (summary.find((s) => s.d === p.d && s.optimizer === 'Muon')!.plateau));
+  const sampleLimited = points.filter(
+    (p) =>
+      p.optimizer === 'Muon' &&
+      p.batchSize !== null &&
+      p.distinct <= 0.25 * summary.find((s) => s.d === p.d && s.optimizer === 'Muon')!.plateau,
+  );
   if (sampleLimited.length > 0) {
     const ratio = sampleLimited.reduce((s, p) => s + p.capacity, 0) / sampleLimited.reduce((s, p) => s + p.distinctEvaluated, 0);
-    predictions.push({ name: 'Muon items recovered ÷ distinct evaluated items drawn (B far below B*)', formula: 'capacity ≈ B^{1/a} ≈ distinct items drawn', predicted: 1, measured: ratio, tolerance: '≥ 0.7', agrees: ratio >= 0.7 });
+    predictions.push({
+      name: 'Muon items recovered ÷ distinct evaluated items drawn (B far below B*)',
+      formula: 'capacity ≈ B^{1/a} ≈ distinct items drawn',
+      predicted: 1,
+      measured: ratio,
+      tolerance: '≥ 0.7',
+      agrees: ratio >= 0.7,
+    });
   }
 
   // The cross-check: the GPU exact's count against the Float64 SVD's on the same draws, worst over (d, B, seed).
@@ -158,24 +214,53 @@ function summarize(scale: Scale, results: readonly CellOutcome<BatchSweepCell['p
   if (crossed.length > 0) {
     const excess = Math.max(...crossed.map((p) => Math.abs(p.capacity - p.capacityF64!) - Math.max(2, 0.02 * p.capacityF64!)));
     const worst = Math.max(...crossed.map((p) => Math.abs(p.capacity - p.capacityF64!)));
-    predictions.push({ name: 'Muon GPU exact vs Float64 SVD items, worst over d, B and seeds', formula: '|items_GPU − items_f64| ≤ max(2, 2 %) at every point', predicted: 0, measured: worst, tolerance: '≤ max(2, 2 % of the Float64 count)', agrees: excess <= 0 });
+    predictions.push({
+      name: 'Muon GPU exact vs Float64 SVD items, worst over d, B and seeds',
+      formula: '|items_GPU − items_f64| ≤ max(2, 2 %) at every point',
+      predicted: 0,
+      measured: worst,
+      tolerance: '≤ max(2, 2 % of the Float64 count)',
+      agrees: excess <= 0,
+    });
   }
   const mean = (d: number, optimizer: string, B: number | null, key: 'capacity' | 'distinct' | 'maxRecoveredRank' = 'capacity') => {
     const s = points.filter((p) => p.d === d && p.optimizer === optimizer && p.batchSize === B);
     return s.reduce((acc, p) => acc + p[key], 0) / s.length;
   };
   const figures = [capacityVsBatchFigure(points, summary, { N, a, fraction: SATURATION_FRACTION }), criticalBatchFigure(summary, { a })];
-  const table = ds.flatMap((d) => [...batches, null].map((B) => [d, B === null ? '∞ (population)' : B, mean(d, 'Muon', B, 'distinct'), mean(d, 'SGD', B), mean(d, 'Muon', B)]));
+  const table = ds.flatMap((d) =>
+    [...batches, null].map((B) => [
+      d,
+      B === null ? '∞ (population)' : B,
+      mean(d, 'Muon', B, 'distinct'),
+      mean(d, 'SGD', B),
+      mean(d, 'Muon', B),
+    ]),
+  );
   const windowEdge = Math.max(...points.map((p) => p.maxRecoveredRank));
   const markdown = [
-    ...reportHead('c-critical-batch', scale, [
-      `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a} over N = ${N} items; one step from W₀ = 0 with a minibatch of B draws (${batches[0]} … ${batches[batches.length - 1]}, and the population step as B = ∞), ${seeds} task seed(s) per d. The gradient at W₀ = 0 is Σ_i (c_i/B)(ē − ẽ_i)e_iᵀ (uniform softmax), formed in Float64 from the GPU's embedding tables; SGD's direction is G, Muon's its exact polar factor from the GPU \`exact\` kernel of G rounded to f32 (rank min(distinct items, d); the null space kept at zero)${crossCheck ? ', cross-checked against the Float64 SVD polar factor' : ''}. Every matrix is evaluated on the GPU over the top ${Math.min(evalItems, N)} items by frequency rank, with the softmax over all N outputs; the least frequent recovered item had rank ${windowEdge + 1} of ${Math.min(evalItems, N)} evaluated${windowEdge + 1 > 0.9 * Math.min(evalItems, N) ? ' — close to the window edge: items beyond it are not counted' : ''}.`,
-      "A minibatch gradient has rank min(distinct items, d), and an item drawn once among B draws contributes a singular value of order 1/B relative to σ_max (≈ 1.5e-5 at B = 2^16): inside the 1e-6·σ_max the GPU exact kernel is designed to lift, while the f32 rounding's null-space noise stays at zero (docs/math.md §2.6).",
-      `The critical batch B* is where the seed-averaged capacity first reaches ${SATURATION_FRACTION * 100}% of the population-step capacity (log-interpolated between sweep points). Exponents are least-squares slopes of log B* on log d, with 95% t-intervals (none with two d).`,
-    ], predictions),
+    ...reportHead(
+      'c-critical-batch',
+      scale,
+      [
+        `${plan.paper}. Gaussian embeddings (entries N(0, 1/d)), p_i ∝ i^−a with a = ${a} over N = ${N} items; one step from W₀ = 0 with a minibatch of B draws (${batches[0]} … ${batches[batches.length - 1]}, and the population step as B = ∞), ${seeds} task seed(s) per d. The gradient at W₀ = 0 is Σ_i (c_i/B)(ē − ẽ_i)e_iᵀ (uniform softmax), formed in Float64 from the GPU's embedding tables; SGD's direction is G, Muon's its exact polar factor from the GPU \`exact\` kernel of G rounded to f32 (rank min(distinct items, d); the null space kept at zero)${crossCheck ? ', cross-checked against the Float64 SVD polar factor' : ''}. Every matrix is evaluated on the GPU over the top ${Math.min(evalItems, N)} items by frequency rank, with the softmax over all N outputs; the least frequent recovered item had rank ${windowEdge + 1} of ${Math.min(evalItems, N)} evaluated${windowEdge + 1 > 0.9 * Math.min(evalItems, N) ? ' — close to the window edge: items beyond it are not counted' : ''}.`,
+        "A minibatch gradient has rank min(distinct items, d), and an item drawn once among B draws contributes a singular value of order 1/B relative to σ_max (≈ 1.5e-5 at B = 2^16): inside the 1e-6·σ_max the GPU exact kernel is designed to lift, while the f32 rounding's null-space noise stays at zero (docs/math.md §2.6).",
+        `The critical batch B* is where the seed-averaged capacity first reaches ${SATURATION_FRACTION * 100}% of the population-step capacity (log-interpolated between sweep points). Exponents are least-squares slopes of log B* on log d, with 95% t-intervals (none with two d).`,
+      ],
+      predictions,
+    ),
     '## Critical batches',
     '',
-    markdownTable(['d', 'optimizer', 'population capacity', 'B*', 'predicted ∝'], summary.map((s) => [s.d, s.optimizer, s.plateau, s.criticalBatch, s.optimizer === 'Muon' ? `d^${a + 0.5} = ${d2(s.d ** (a + 0.5))}` : `√d = ${d2(Math.sqrt(s.d))}`])),
+    markdownTable(
+      ['d', 'optimizer', 'population capacity', 'B*', 'predicted ∝'],
+      summary.map((s) => [
+        s.d,
+        s.optimizer,
+        s.plateau,
+        s.criticalBatch,
+        s.optimizer === 'Muon' ? `d^${a + 0.5} = ${d2(s.d ** (a + 0.5))}` : `√d = ${d2(Math.sqrt(s.d))}`,
+      ]),
+    ),
     '',
     ...figures.map(figureMarkdown),
     '## Mean recovered items per batch size',

@@ -50,7 +50,10 @@ export function isPresetName(name: string): name is PresetName {
   return Object.hasOwn(PRESET_PLANS, name);
 }
 
-export const PRESET_CATALOG = Object.fromEntries(PRESET_NAMES.map((name) => [name, presetInfo(PRESET_PLANS[name])])) as Record<PresetName, PresetInfo>;
+export const PRESET_CATALOG = Object.fromEntries(PRESET_NAMES.map((name) => [name, presetInfo(PRESET_PLANS[name])])) as Record<
+  PresetName,
+  PresetInfo
+>;
 
 /**
  * A preset's cells at a scale, as the page runs them (the same plan code): what the CLI shards,

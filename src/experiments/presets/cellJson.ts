@@ -49,7 +49,8 @@ export function decodeCellResult(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decodeCellResult);
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value);
-    if (entries.length === 1 && entries[0][0] === 'nonFinite' && (NON_FINITE as readonly unknown[]).includes(entries[0][1])) return Number(entries[0][1]);
+    if (entries.length === 1 && entries[0][0] === 'nonFinite' && (NON_FINITE as readonly unknown[]).includes(entries[0][1]))
+      return Number(entries[0][1]);
     return Object.fromEntries(entries.map(([k, v]) => [k, decodeCellResult(v)]));
   }
   return value;
@@ -71,7 +72,9 @@ function encode(value: unknown, what: string, path: string): JsonValue {
     for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = encode(v, what, `${path}.${k}`);
     return out;
   }
-  throw new TypeError(`${what}: ${path} is ${describe(value)}, which JSON cannot hold exactly; keep cell results to numbers, strings, booleans, null, arrays and plain objects (Array.from a typed array)`);
+  throw new TypeError(
+    `${what}: ${path} is ${describe(value)}, which JSON cannot hold exactly; keep cell results to numbers, strings, booleans, null, arrays and plain objects (Array.from a typed array)`,
+  );
 }
 
 function isPlainObject(value: object): boolean {

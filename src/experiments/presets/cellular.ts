@@ -36,7 +36,11 @@ export interface CellOutcome<Params extends Record<string, unknown>, Result> {
  *   summarize: (scale, results) => presetReport({ …, measurements: results.map((r) => ({ d: r.cell.params.d, capacity: r.result.capacity })) }),
  * });
  */
-export interface CellularPreset<Params extends Record<string, unknown>, Result, Measurement extends Record<string, unknown> = Record<string, unknown>> extends PresetInfo {
+export interface CellularPreset<
+  Params extends Record<string, unknown>,
+  Result,
+  Measurement extends Record<string, unknown> = Record<string, unknown>,
+> extends PresetInfo {
   /** The scale's independent cells, in the order a single run visits them (ids unique per scale). */
   cells(scale: Scale): PresetCell<Params>[];
   runCell(gpu: Gpu, scale: Scale, cell: PresetCell<Params>, progress: (message: string) => void): Promise<Result>;
@@ -72,7 +76,13 @@ export function definePreset<Params extends Record<string, unknown>, Result, Mea
   const cellById = (scale: Scale, id: string): PresetCell<Params> => {
     const cells = definition.cells(scale);
     const cell = cells.find((c) => c.id === id);
-    if (!cell) throw new RangeError(`${name}: no cell "${id}" at scale ${scale} (cells: ${cells.map((c) => c.id).slice(0, 8).join(', ')}${cells.length > 8 ? ', …' : ''})`);
+    if (!cell)
+      throw new RangeError(
+        `${name}: no cell "${id}" at scale ${scale} (cells: ${cells
+          .map((c) => c.id)
+          .slice(0, 8)
+          .join(', ')}${cells.length > 8 ? ', …' : ''})`,
+      );
     return cell;
   };
   const runCell = async (gpu: Gpu, scale: Scale, cellId: string, progress: (message: string) => void): Promise<JsonObject> => {
@@ -83,7 +93,11 @@ export function definePreset<Params extends Record<string, unknown>, Result, Mea
     // The cells' own definitions (not the stored copies) with each stored result: preset.json
     // ties a folder to these cells (harness/presetRun.ts ensurePresetManifest), so the stored
     // results are what this preset's runCell wrote — their type is the preset's Result.
-    const results = resultsInOrder(definition.cells(scale), stored, name).map((s) => ({ cell: cellById(scale, s.cell.id), result: decodeCellResult(s.result) as Result, elapsedMs: s.elapsedMs }));
+    const results = resultsInOrder(definition.cells(scale), stored, name).map((s) => ({
+      cell: cellById(scale, s.cell.id),
+      result: decodeCellResult(s.result) as Result,
+      elapsedMs: s.elapsedMs,
+    }));
     return definition.summarize(scale, results);
   };
   return {

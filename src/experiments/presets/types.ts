@@ -128,7 +128,11 @@ export function presetInfo(plan: PresetPlan<unknown, Record<string, unknown>>): 
   const scale = (s: Scale) => ({ sizes: plan.describe(plan.settings[s]), estimate: plan.estimates[s], cells: plan.cells(s).length });
   if (plan.claimsHoldFrom) claimsHoldFromByPreset.set(plan.name, plan.claimsHoldFrom);
   return {
-    name: plan.name, title: plan.title, paper: plan.paper, predictions: plan.predictions, scales: { ci: scale('ci'), quick: scale('quick'), full: scale('full') },
+    name: plan.name,
+    title: plan.title,
+    paper: plan.paper,
+    predictions: plan.predictions,
+    scales: { ci: scale('ci'), quick: scale('quick'), full: scale('full') },
     ...(plan.claimsHoldFrom ? { claimsHoldFrom: plan.claimsHoldFrom } : {}),
   };
 }
@@ -141,17 +145,26 @@ export function presetInfo(plan: PresetPlan<unknown, Record<string, unknown>>): 
 const claimsHoldFromByPreset = new Map<string, Scale>();
 
 /** The results in `cells` order; a clear error names the missing cells. */
-export function resultsInOrder<R extends { cell: { id: string } }>(cells: readonly PresetCell[], results: readonly R[], preset: string): R[] {
+export function resultsInOrder<R extends { cell: { id: string } }>(
+  cells: readonly PresetCell[],
+  results: readonly R[],
+  preset: string,
+): R[] {
   const byId = new Map(results.map((r) => [r.cell.id, r]));
   const missing = cells.filter((c) => !byId.has(c.id)).map((c) => c.id);
-  if (missing.length) throw new RangeError(`${preset}: results of ${missing.length} cell(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+  if (missing.length)
+    throw new RangeError(
+      `${preset}: results of ${missing.length} cell(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+    );
   return cells.map((c) => byId.get(c.id)!);
 }
 
 /** A markdown table from rows of cells. */
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
   const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : v);
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 /**
@@ -205,7 +218,12 @@ export function verdictCounts(predictions: readonly PredictionRecord[]): Record<
  */
 export function agreementSentence(predictions: readonly PredictionRecord[]): string {
   const c = verdictCounts(predictions);
-  const apart = [c.inconclusive ? `${c.inconclusive} inconclusive (the data cannot decide: see why)` : '', c.reported ? `${c.reported} reported without a check` : ''].filter(Boolean).join('; ');
+  const apart = [
+    c.inconclusive ? `${c.inconclusive} inconclusive (the data cannot decide: see why)` : '',
+    c.reported ? `${c.reported} reported without a check` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   const head =
     c.disagrees > 0
       ? `**${c.disagrees} prediction(s) disagree with the measurement** (rows marked disagrees); ${c.agrees} agree.`
@@ -224,7 +242,12 @@ export function agreementSentence(predictions: readonly PredictionRecord[]): str
  * const markdown = [...reportHead('b-isotropy', scale, `${this.paper}. …`, predictions), '## Per group', ''].join('\n');
  * // '# b-isotropy (ci)\n\n[C]. …\n\n## Predictions\n\n| prediction | … |\n\nEvery prediction agrees with the measurement.\n\n## Per group\n'
  */
-export function reportHead(name: string, scale: Scale, intro: string | readonly string[], predictions: readonly PredictionRecord[]): string[] {
+export function reportHead(
+  name: string,
+  scale: Scale,
+  intro: string | readonly string[],
+  predictions: readonly PredictionRecord[],
+): string[] {
   const paragraphs = typeof intro === 'string' ? [intro] : intro;
   predictions = withVerdicts(predictions, scale, claimsHoldFromByPreset.get(name));
   return [
@@ -246,7 +269,9 @@ export function reportHead(name: string, scale: Scale, intro: string | readonly 
  * @example
  * return presetReport({ preset: this.name, scale, settings: s, predictions, measurements, plots, markdown, elapsedMs: performance.now() - started });
  */
-export function presetReport<Measurement extends Record<string, unknown>>(fields: Omit<PresetReport<Measurement>, 'schema' | 'createdAt'>): PresetReport<Measurement> {
+export function presetReport<Measurement extends Record<string, unknown>>(
+  fields: Omit<PresetReport<Measurement>, 'schema' | 'createdAt'>,
+): PresetReport<Measurement> {
   return {
     schema: 'muonlab.preset-summary/2',
     preset: fields.preset,

@@ -68,9 +68,24 @@ export async function checkFmaPeak(gpu: Gpu): Promise<CheckRow[]> {
         worst = Math.max(worst, allowed === 0 ? (err === 0 ? 0 : Infinity) : err / allowed);
         if (!Number.isFinite(got[i])) worst = Infinity;
       }
-      rows.push({ kernel: 'fma-peak', variant: 'fma-vec4x8', caseId: c.caseId, pass: worst <= 1, maxAbsError: maxAbs, worstRatio: Number.isFinite(worst) ? worst : null });
+      rows.push({
+        kernel: 'fma-peak',
+        variant: 'fma-vec4x8',
+        caseId: c.caseId,
+        pass: worst <= 1,
+        maxAbsError: maxAbs,
+        worstRatio: Number.isFinite(worst) ? worst : null,
+      });
     } catch (err) {
-      rows.push({ kernel: 'fma-peak', variant: 'fma-vec4x8', caseId: c.caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
+      rows.push({
+        kernel: 'fma-peak',
+        variant: 'fma-vec4x8',
+        caseId: c.caseId,
+        pass: false,
+        maxAbsError: null,
+        worstRatio: null,
+        error: (err as Error).message,
+      });
     }
   }
   return rows;

@@ -43,8 +43,15 @@ export function fmaPeakFlops(invocations: number, iterations: number): number {
  */
 export async function recordFmaPeak(rec: CommandRecorder, args: FmaPeakArgs): Promise<number> {
   const maxGroups = rec.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-  if (!Number.isInteger(args.invocations) || args.invocations <= 0 || args.invocations % WORKGROUP !== 0 || args.invocations / WORKGROUP > maxGroups) {
-    throw new RangeError(`fmaPeak: invocations must be a positive multiple of ${WORKGROUP} up to ${WORKGROUP * maxGroups}, got ${args.invocations}`);
+  if (
+    !Number.isInteger(args.invocations) ||
+    args.invocations <= 0 ||
+    args.invocations % WORKGROUP !== 0 ||
+    args.invocations / WORKGROUP > maxGroups
+  ) {
+    throw new RangeError(
+      `fmaPeak: invocations must be a positive multiple of ${WORKGROUP} up to ${WORKGROUP * maxGroups}, got ${args.invocations}`,
+    );
   }
   if (!Number.isInteger(args.iterations) || args.iterations < 0 || args.iterations > 0xffffffff) {
     throw new RangeError(`fmaPeak: iterations must be an integer in [0, 2^32), got ${args.iterations}`);
@@ -65,7 +72,9 @@ export async function recordFmaPeak(rec: CommandRecorder, args: FmaPeakArgs): Pr
 export async function recordCopyBandwidth(rec: CommandRecorder, args: { src: GPUBuffer; dst: GPUBuffer; vec4s: number }): Promise<number> {
   const bytes = args.vec4s * 16;
   if (!Number.isInteger(args.vec4s) || args.vec4s <= 0 || args.src.size < bytes || args.dst.size < bytes) {
-    throw new RangeError(`copyBandwidth: vec4s must be a positive integer with src and dst of at least ${bytes} bytes, got vec4s = ${args.vec4s}`);
+    throw new RangeError(
+      `copyBandwidth: vec4s must be a positive integer with src and dst of at least ${bytes} bytes, got vec4s = ${args.vec4s}`,
+    );
   }
   // Grid-stride: at most COPY_WORKGROUPS workgroups, each invocation copying every stride-th vec4.
   const groups = Math.min(Math.ceil(args.vec4s / WORKGROUP), COPY_WORKGROUPS);
@@ -146,7 +155,12 @@ export async function measureDevicePeak(gpu: Gpu, options: PeakOptions = {}): Pr
   };
 }
 
-async function measureCopy(gpu: Gpu, runs: number, targetMs: number, onProgress?: (m: string) => void): Promise<NonNullable<PeakMeasurement['copy']>> {
+async function measureCopy(
+  gpu: Gpu,
+  runs: number,
+  targetMs: number,
+  onProgress?: (m: string) => void,
+): Promise<NonNullable<PeakMeasurement['copy']>> {
   const limit = Math.min(256 * 2 ** 20, gpu.limits.maxStorageBufferBindingSize ?? 2 ** 27, gpu.limits.maxBufferSize ?? 2 ** 28);
   let bytes = Math.min(16 * 2 ** 20, limit);
   for (;;) {
@@ -192,7 +206,10 @@ export function rememberDevicePeak(gpu: Gpu, peak: PeakMeasurement): void {
  * Bench rows with `peakFraction` = gflops ÷ the FMA peak. Rows that count no FLOPs (data movement,
  * mixed optimizer steps) and philox (its gflops column counts values, not FLOPs) get null.
  */
-export function withPeakFractions<R extends { kernel: string; flops: number; gflops: number; peakFraction?: number | null }>(rows: readonly R[], peakGflops: number): R[] {
+export function withPeakFractions<R extends { kernel: string; flops: number; gflops: number; peakFraction?: number | null }>(
+  rows: readonly R[],
+  peakGflops: number,
+): R[] {
   return rows.map((r) => ({
     ...r,
     peakFraction: r.peakFraction ?? (r.kernel === 'philox' || !(r.flops > 0) ? null : fractionOfPeak(r.gflops, peakGflops)),

@@ -68,15 +68,27 @@ async function benchShape(
   const keep = (t: Tensor): Tensor => (created.push(t), t);
   try {
     const srcBatch = s.sharedSrc ? 1 : s.batch;
-    const src = keep(uploadTensor(gpu, { batch: srcBatch, rows: s.srcRows, cols: s.cols, label: `bench gather src ${s.label}` },
-      randomF32(srcBatch * s.srcRows * s.cols, 21)));
+    const src = keep(
+      uploadTensor(
+        gpu,
+        { batch: srcBatch, rows: s.srcRows, cols: s.cols, label: `bench gather src ${s.label}` },
+        randomF32(srcBatch * s.srcRows * s.cols, 21),
+      ),
+    );
     // Uniformly random rows: the access pattern of minibatch draws (no locality to exploit).
     const next = seededUniform(22);
     const draws = new Uint32Array(s.batch * s.rows);
     for (let i = 0; i < draws.length; i++) draws[i] = Math.floor(next() * s.srcRows);
-    const index = keep(uploadTensor(gpu, { batch: s.batch, rows: s.rows, cols: 1, dtype: 'u32', label: `bench gather index ${s.label}` }, draws));
-    const out = keep(uploadTensor(gpu, { batch: s.batch, rows: s.rows, cols: s.cols, label: `bench gather out ${s.label}` },
-      new Float32Array(s.batch * s.rows * s.cols)));
+    const index = keep(
+      uploadTensor(gpu, { batch: s.batch, rows: s.rows, cols: 1, dtype: 'u32', label: `bench gather index ${s.label}` }, draws),
+    );
+    const out = keep(
+      uploadTensor(
+        gpu,
+        { batch: s.batch, rows: s.rows, cols: s.cols, label: `bench gather out ${s.label}` },
+        new Float32Array(s.batch * s.rows * s.cols),
+      ),
+    );
     const label = 'gather';
 
     const once = async (timed: boolean): Promise<number> => {

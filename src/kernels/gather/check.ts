@@ -52,8 +52,16 @@ export function gatherCases(scope: 'full' | 'quick' = 'full'): GatherCase[] {
   const sharedTable: GatherCase = { batch: 3, rows: 17, cols: 24, srcRows: 50, shared: ['src'] };
   // srcRows itself (one past the end), 2^32 − 1 (what −1 becomes as a u32) and a plain large value.
   const outOfRange: GatherCase = {
-    batch: 2, rows: 6, cols: 8, srcRows: 10, shared: ['src'],
-    badIndices: [{ at: 1, value: 10 }, { at: 3, value: 0xffffffff }, { at: 8, value: 1000 }],
+    batch: 2,
+    rows: 6,
+    cols: 8,
+    srcRows: 10,
+    shared: ['src'],
+    badIndices: [
+      { at: 1, value: 10 },
+      { at: 3, value: 0xffffffff },
+      { at: 8, value: 1000 },
+    ],
   };
   const odd: GatherCase = { batch: 2, rows: 5, cols: 65, srcRows: 7 };
   if (scope === 'quick') return [sharedTable, outOfRange, odd];
@@ -92,12 +100,26 @@ function caseLayouts(c: GatherCase): CaseLayouts {
   const start = c.runRange?.start ?? 0;
   const make = (rows: number, cols: number, shared: boolean, dtype: 'f32' | 'u32'): OperandLayout => {
     const n = shared ? 1 : stored;
-    const view = { batch: shared ? 1 : c.batch, rows, cols, batchStride: n > 1 ? rows * cols : 0, offset: shared ? 0 : start * rows * cols, dtype };
+    const view = {
+      batch: shared ? 1 : c.batch,
+      rows,
+      cols,
+      batchStride: n > 1 ? rows * cols : 0,
+      offset: shared ? 0 : start * rows * cols,
+      dtype,
+    };
     return { view, storedBatch: n };
   };
   const src = c.srcView
     ? {
-        view: { batch: 1, rows: c.srcRows, cols: c.cols, batchStride: c.srcRows * c.cols, offset: c.srcView.run * c.srcRows * c.cols, dtype: 'f32' as const },
+        view: {
+          batch: 1,
+          rows: c.srcRows,
+          cols: c.cols,
+          batchStride: c.srcRows * c.cols,
+          offset: c.srcView.run * c.srcRows * c.cols,
+          dtype: 'f32' as const,
+        },
         storedBatch: c.srcView.of,
       }
     : make(c.srcRows, c.cols, Boolean(c.shared?.includes('src')), 'f32');
@@ -144,7 +166,11 @@ export async function runGatherCase(gpu: Gpu, c: GatherCase, seed = 1): Promise<
     const src = upload(L.src, srcData, 'check gather src');
     const index = upload(L.index, indexData, 'check gather index');
     // out is always f32: uploaded as such, so its readback is typed Float32Array.
-    const outFull = uploadTensor(gpu, { batch: L.out.storedBatch, rows: L.out.view.rows, cols: L.out.view.cols, label: 'check gather out' }, outData);
+    const outFull = uploadTensor(
+      gpu,
+      { batch: L.out.storedBatch, rows: L.out.view.rows, cols: L.out.view.cols, label: 'check gather out' },
+      outData,
+    );
     created.push(outFull);
     const out = { ...outFull, ...L.out.view };
     await runCommands(gpu, (rec) => gatherRows(rec, { src, index, out }));
@@ -210,12 +236,26 @@ export async function checkGather(gpu: Gpu, options: { scope?: 'full' | 'quick' 
       const cmp = compareBitwise(r.got, r.want);
       // JSON-safe like every check row: a non-finite error (a NaN where a number belongs) is null.
       const row: CheckRow = {
-        kernel: 'gather', variant: 'default', caseId, pass: cmp.pass, maxAbsError: finiteOrNull(cmp.maxAbsError), worstRatio: cmp.pass ? 0 : null,
+        kernel: 'gather',
+        variant: 'default',
+        caseId,
+        pass: cmp.pass,
+        maxAbsError: finiteOrNull(cmp.maxAbsError),
+        worstRatio: cmp.pass ? 0 : null,
       };
-      if (!cmp.pass) row.error = `${cmp.mismatches} of ${r.got.length} elements differ, first at ${cmp.firstMismatch} (got ${r.got[cmp.firstMismatch]}, want ${r.want[cmp.firstMismatch]})`;
+      if (!cmp.pass)
+        row.error = `${cmp.mismatches} of ${r.got.length} elements differ, first at ${cmp.firstMismatch} (got ${r.got[cmp.firstMismatch]}, want ${r.want[cmp.firstMismatch]})`;
       rows.push(row);
     } catch (err) {
-      rows.push({ kernel: 'gather', variant: 'default', caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
+      rows.push({
+        kernel: 'gather',
+        variant: 'default',
+        caseId,
+        pass: false,
+        maxAbsError: null,
+        worstRatio: null,
+        error: (err as Error).message,
+      });
     }
   }
   return rows;

@@ -31,7 +31,11 @@ export interface GatherOptions {
  */
 export async function gatherRows(rec: CommandRecorder, args: GatherOperands<Tensor>, options: GatherOptions = {}): Promise<void> {
   const shape = gatherShape(args);
-  for (const [name, t] of [['src', args.src], ['index', args.index], ['out', args.out]] as const) {
+  for (const [name, t] of [
+    ['src', args.src],
+    ['index', args.index],
+    ['out', args.out],
+  ] as const) {
     const need = requiredElements(t) * BYTES_PER_ELEMENT;
     if (need > t.buffer.size) {
       throw new RangeError(`gather operand ${name}: layout needs ${need} bytes but buffer "${t.label}" has ${t.buffer.size}`);

@@ -133,7 +133,12 @@ async function benchCase(
   try {
     // Shape checks first, on layouts only, so an unsupported case allocates nothing.
     const layout = (rows: number, cols: number) => ({
-      batch: s.batch, rows, cols, batchStride: s.batch > 1 ? rows * cols : 0, offset: 0, dtype: 'f32' as const,
+      batch: s.batch,
+      rows,
+      cols,
+      batchStride: s.batch > 1 ? rows * cols : 0,
+      offset: 0,
+      dtype: 'f32' as const,
     });
     const probe: MatmulOperands<ReturnType<typeof layout>> = { a: layout(s.M, s.K), b: layout(s.K, s.N), c: layout(s.M, s.N) };
     const shape = matmulShape(probe);

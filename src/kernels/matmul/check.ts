@@ -60,18 +60,32 @@ export function matmulCases(scope: 'full' | 'quick' = 'full'): MatmulCase[] {
   // [132, 260, 20]: aligned, with remainders of every tile — 128×128 (workgroup-tiled-vec4: 132 =
   // 128 + 4, 260 = 2·128 + 4, K = 2½ slices of 8) and 8×256 (subgroup-tiled: 260 = 256 + 4).
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [7, 13, 5], [63, 63, 63], [64, 64, 64], [65, 65, 65], [127, 129, 3], [132, 260, 20], [256, 256, 256],
+    [1, 1, 1],
+    [7, 13, 5],
+    [63, 63, 63],
+    [64, 64, 64],
+    [65, 65, 65],
+    [127, 129, 3],
+    [132, 260, 20],
+    [256, 256, 256],
   ];
   const cases: MatmulCase[] = [];
   for (const [M, N, K] of shapes) {
     for (const [transA, transB] of TRANSPOSES) cases.push({ M, N, K, transA, transB, ...one });
   }
-  for (const [M, N, K] of [[7, 13, 5], [64, 64, 64], [65, 65, 65]] as const) {
+  for (const [M, N, K] of [
+    [7, 13, 5],
+    [64, 64, 64],
+    [65, 65, 65],
+  ] as const) {
     for (const [transA, transB] of [TRANSPOSES[0], TRANSPOSES[3]]) {
       cases.push({ M, N, K, transA, transB, batch: 1, alpha: 0.75, beta: -1.5 });
     }
   }
-  for (const [M, N, K] of [[33, 17, 29], [32, 16, 28]] as const) {
+  for (const [M, N, K] of [
+    [33, 17, 29],
+    [32, 16, 28],
+  ] as const) {
     cases.push({ M, N, K, transA: false, transB: false, batch: 3, alpha: 1, beta: 0 });
     cases.push({ M, N, K, transA: true, transB: false, batch: 3, alpha: 1, beta: 0.5, shared: 'A' });
     cases.push({ M, N, K, transA: false, transB: true, batch: 3, alpha: -2, beta: 0, shared: 'B' });
@@ -89,7 +103,12 @@ export function variantSupportsCase(variant: MatmulVariantName, c: MatmulCase): 
 }
 
 interface Layout {
-  batch: number; rows: number; cols: number; batchStride: number; offset: number; dtype: 'f32';
+  batch: number;
+  rows: number;
+  cols: number;
+  batchStride: number;
+  offset: number;
+  dtype: 'f32';
 }
 
 function caseLayouts(c: MatmulCase): { a: Layout; b: Layout; c: Layout; stored: number } {
@@ -97,7 +116,14 @@ function caseLayouts(c: MatmulCase): { a: Layout; b: Layout; c: Layout; stored: 
   const start = c.runRange?.start ?? 0;
   const make = (rows: number, cols: number, shared: boolean): Layout => {
     const n = shared ? 1 : stored;
-    return { batch: shared ? 1 : c.batch, rows, cols, batchStride: n > 1 ? rows * cols : 0, offset: shared ? 0 : start * rows * cols, dtype: 'f32' };
+    return {
+      batch: shared ? 1 : c.batch,
+      rows,
+      cols,
+      batchStride: n > 1 ? rows * cols : 0,
+      offset: shared ? 0 : start * rows * cols,
+      dtype: 'f32',
+    };
   };
   return {
     a: c.transA ? make(c.K, c.M, c.shared === 'A') : make(c.M, c.K, c.shared === 'A'),
@@ -131,7 +157,7 @@ export async function runMatmulCase(gpu: Gpu, c: MatmulCase, variant: MatmulVari
   const upload = (l: Layout, data: Float32Array<ArrayBuffer>, label: string): Tensor<'f32'> => {
     const full = uploadTensor(gpu, { batch: l.batchStride === 0 ? 1 : L.stored, rows: l.rows, cols: l.cols, label }, data);
     created.push(full);
-    return l.batchStride === 0 ? { ...full, batch: l.batch } : runRange(full, (c.runRange?.start ?? 0), c.batch);
+    return l.batchStride === 0 ? { ...full, batch: l.batch } : runRange(full, c.runRange?.start ?? 0, c.batch);
   };
   try {
     const a = upload(L.a, aData, 'check A');
@@ -168,7 +194,10 @@ export function matmulTolerance(r: Pick<MatmulCaseResult, 'magnitude' | 'K'>): T
 export type { CheckRow };
 
 /** Runs the suite for the given variants (default all) and returns one row per (variant, case). */
-export async function checkMatmul(gpu: Gpu, options: { variants?: MatmulVariantName[]; scope?: 'full' | 'quick' } = {}): Promise<CheckRow[]> {
+export async function checkMatmul(
+  gpu: Gpu,
+  options: { variants?: MatmulVariantName[]; scope?: 'full' | 'quick' } = {},
+): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   const variants = options.variants ?? MATMUL_VARIANTS.filter((v) => matmulVariantAvailable(gpu, v)).map((v) => v.name);
   for (const variant of variants) {
@@ -178,7 +207,14 @@ export async function checkMatmul(gpu: Gpu, options: { variants?: MatmulVariantN
       try {
         const r = await runMatmulCase(gpu, c, variant);
         const cmp: Comparison = compareToReference(r.got, r.want, matmulTolerance(r));
-        rows.push({ kernel: 'matmul', variant, caseId, pass: cmp.pass, maxAbsError: finiteOrNull(cmp.maxAbsError), worstRatio: finiteOrNull(cmp.worstRatio) });
+        rows.push({
+          kernel: 'matmul',
+          variant,
+          caseId,
+          pass: cmp.pass,
+          maxAbsError: finiteOrNull(cmp.maxAbsError),
+          worstRatio: finiteOrNull(cmp.worstRatio),
+        });
       } catch (err) {
         rows.push({ kernel: 'matmul', variant, caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
       }

@@ -37,7 +37,11 @@ export const matmulFamily: KernelFamily = {
         const p = dispatchUniform(d, 'params');
         if (!p) return undefined;
         const copiesX = p.batchStrideA ? p.batch : 1;
-        return { flops: p.M * (p.M + 1) * p.K * p.batch, bytes: F32_BYTES * (p.M * p.K * copiesX + p.M * p.M * p.batch * (p.beta ? 2 : 1)), model: 'exact' };
+        return {
+          flops: p.M * (p.M + 1) * p.K * p.batch,
+          bytes: F32_BYTES * (p.M * p.K * copiesX + p.M * p.M * p.batch * (p.beta ? 2 : 1)),
+          model: 'exact',
+        };
       },
     },
   ],

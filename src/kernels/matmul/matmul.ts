@@ -119,8 +119,17 @@ export function matmulVariantAvailable(gpu: Pick<Gpu, 'hasSubgroups'>, variant: 
 
 /** vec4 addressing needs every dimension, offset and batch stride to be a multiple of 4. */
 export function isAligned(shape: MatmulShape, args: { a: { offset: number }; b: { offset: number }; c: { offset: number } }): boolean {
-  const values = [shape.M, shape.N, shape.K, shape.batchStrideA, shape.batchStrideB, shape.batchStrideC,
-    args.a.offset, args.b.offset, args.c.offset];
+  const values = [
+    shape.M,
+    shape.N,
+    shape.K,
+    shape.batchStrideA,
+    shape.batchStrideB,
+    shape.batchStrideC,
+    args.a.offset,
+    args.b.offset,
+    args.c.offset,
+  ];
   return values.every((v) => v % 4 === 0);
 }
 
@@ -142,7 +151,14 @@ export function matmulShapeClass(shape: Pick<MatmulShape, 'M' | 'N' | 'K'>, alig
   return `${aligned ? 'aligned' : 'unaligned'}-${size}`;
 }
 
-export const MATMUL_SHAPE_CLASSES = ['aligned-small', 'aligned-large', 'aligned-shallow', 'unaligned-small', 'unaligned-large', 'unaligned-shallow'] as const;
+export const MATMUL_SHAPE_CLASSES = [
+  'aligned-small',
+  'aligned-large',
+  'aligned-shallow',
+  'unaligned-small',
+  'unaligned-large',
+  'unaligned-shallow',
+] as const;
 
 /**
  * The static default, used when neither the caller nor the device's choice table names a variant —
@@ -166,8 +182,10 @@ export function defaultMatmulVariant(gpu: Pick<Gpu, 'hasSubgroups'>): MatmulVari
  * resolveMatmulVariant(gpu, { a: x, b: x, c: gram, transB: true }); // 'register-blocked-quad' on SwiftShader
  */
 export function resolveMatmulVariant(gpu: Gpu, args: MatmulOperands<Tensor>, shape: MatmulShape = matmulShape(args)): MatmulVariantName {
-  return (chosenVariant(gpu, 'matmul', matmulShapeClass(shape, isAligned(shape, args))) as MatmulVariantName | undefined) ??
-    defaultMatmulVariant(gpu);
+  return (
+    (chosenVariant(gpu, 'matmul', matmulShapeClass(shape, isAligned(shape, args))) as MatmulVariantName | undefined) ??
+    defaultMatmulVariant(gpu)
+  );
 }
 
 export interface MatmulOptions {
@@ -186,7 +204,11 @@ export interface MatmulOptions {
  */
 export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>, options: MatmulOptions = {}): Promise<MatmulVariantName> {
   const shape = matmulShape(args);
-  for (const [name, t] of [['A', args.a], ['B', args.b], ['C', args.c]] as const) {
+  for (const [name, t] of [
+    ['A', args.a],
+    ['B', args.b],
+    ['C', args.c],
+  ] as const) {
     const need = requiredElements(t) * BYTES_PER_ELEMENT;
     if (need > t.buffer.size) {
       throw new RangeError(`matmul operand ${name}: layout needs ${need} bytes but buffer "${t.label}" has ${t.buffer.size}`);
@@ -199,14 +221,24 @@ export async function matmul(rec: CommandRecorder, args: MatmulOperands<Tensor>,
   }
   if (!variant.supports(shape, args)) {
     const values: Record<string, number> = {
-      M: shape.M, N: shape.N, K: shape.K,
-      'A offset': args.a.offset, 'B offset': args.b.offset, 'C offset': args.c.offset,
-      'A batch stride': shape.batchStrideA, 'B batch stride': shape.batchStrideB, 'C batch stride': shape.batchStrideC,
+      M: shape.M,
+      N: shape.N,
+      K: shape.K,
+      'A offset': args.a.offset,
+      'B offset': args.b.offset,
+      'C offset': args.c.offset,
+      'A batch stride': shape.batchStrideA,
+      'B batch stride': shape.batchStrideB,
+      'C batch stride': shape.batchStrideC,
     };
-    const bad = Object.entries(values).filter(([, v]) => v % 4 !== 0).map(([k, v]) => `${k} = ${v}`);
+    const bad = Object.entries(values)
+      .filter(([, v]) => v % 4 !== 0)
+      .map(([k, v]) => `${k} = ${v}`);
     throw new RangeError(
       `matmul variant ${name} needs M, N, K, offsets and batch strides that are multiples of 4; ` +
-        `not aligned: ${bad.join(', ')} (${MATMUL_VARIANTS.filter((v) => !ALIGNED_ONLY_VARIANTS.includes(v.name)).map((v) => v.name).join(', ')} take any shape)`,
+        `not aligned: ${bad.join(', ')} (${MATMUL_VARIANTS.filter((v) => !ALIGNED_ONLY_VARIANTS.includes(v.name))
+          .map((v) => v.name)
+          .join(', ')} take any shape)`,
     );
   }
   const [tileCols, tileRows] = variant.workgroupTile;

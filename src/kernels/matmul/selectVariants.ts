@@ -42,10 +42,16 @@ interface Product {
 const REPRESENTATIVES: Record<string, readonly Product[]> = {
   'aligned-small': [{ M: 64, N: 64, K: 64 }],
   'aligned-large': [{ M: 256, N: 256, K: 256 }],
-  'aligned-shallow': [{ M: 128, N: 4096, K: 64, transB: true }, { M: 4096, N: 64, K: 128, transA: true, beta: 1 }],
+  'aligned-shallow': [
+    { M: 128, N: 4096, K: 64, transB: true },
+    { M: 4096, N: 64, K: 128, transA: true, beta: 1 },
+  ],
   'unaligned-small': [{ M: 61, N: 67, K: 63 }],
   'unaligned-large': [{ M: 257, N: 255, K: 253 }],
-  'unaligned-shallow': [{ M: 125, N: 4093, K: 61, transB: true }, { M: 4093, N: 61, K: 125, transA: true, beta: 1 }],
+  'unaligned-shallow': [
+    { M: 125, N: 4093, K: 61, transB: true },
+    { M: 4093, N: 61, K: 125, transA: true, beta: 1 },
+  ],
 };
 
 /** One representative Gram product X·Xᵀ (X m×k) per class; the class is that of the m×m×k matmul. */
@@ -128,7 +134,8 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
         beta: p.beta,
       }));
       const shapes = calls.map((args) => matmulShape(args));
-      if (shapes.some((shape, i) => matmulShapeClass(shape, isAligned(shape, calls[i])) !== shapeClass)) throw new Error(`a representative of ${shapeClass} is misclassified`);
+      if (shapes.some((shape, i) => matmulShapeClass(shape, isAligned(shape, calls[i])) !== shapeClass))
+        throw new Error(`a representative of ${shapeClass} is misclassified`);
       const candidates: Record<string, (rec: CommandRecorder) => Promise<unknown>> = {};
       for (const v of MATMUL_VARIANTS) {
         if (!validated[v.name] || !calls.every((args, i) => v.supports(shapes[i], args))) continue;
@@ -136,7 +143,9 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
           for (const args of calls) await matmul(rec, args, { variant: v.name as MatmulVariantName });
         };
       }
-      onProgress(`timing matmul ${Object.keys(candidates).join(', ')} on ${shapeClass} (${products.map((p) => `${p.M}x${p.N}x${p.K}`).join(' + ')}), interleaved`);
+      onProgress(
+        `timing matmul ${Object.keys(candidates).join(', ')} on ${shapeClass} (${products.map((p) => `${p.M}x${p.N}x${p.K}`).join(' + ')}), interleaved`,
+      );
       warmup[shapeClass] = medians(await measureInterleaved(gpu, candidates, { runs: RUNS }));
     } finally {
       for (const t of created) t.buffer.destroy();
@@ -156,7 +165,8 @@ export async function selectVariants(gpu: Gpu, onProgress: (message: string) => 
       if (gramShapeClass(shape) !== shapeClass) throw new Error(`gram representative of ${shapeClass} is misclassified`);
       const candidates: Record<string, (rec: CommandRecorder) => Promise<unknown>> = {};
       for (const v of GRAM_VARIANTS) {
-        if (gramValidated[v.name] && gramVariantSupports(gpu, v, shape)) candidates[v.name] = (rec) => symmetricGram(rec, { x, c, trans: false, variant: v.name });
+        if (gramValidated[v.name] && gramVariantSupports(gpu, v, shape))
+          candidates[v.name] = (rec) => symmetricGram(rec, { x, c, trans: false, variant: v.name });
       }
       candidates.matmul = (rec) => matmul(rec, { a: x, b: x, c, transB: true });
       onProgress(`timing symmetric gram ${Object.keys(candidates).join(', ')} on ${shapeClass} (${m}x${m}x${k}), interleaved`);

@@ -126,7 +126,10 @@ export function gramVariantSupports(gpu: Pick<Gpu, 'hasSubgroups'>, variant: Gra
  * gramShapeClass({ m: 256, k: 64, offsets: [0, 0, 0, 0] }); // 'aligned-shallow'
  */
 export function gramShapeClass(shape: GramShape): string {
-  return matmulShapeClass({ M: shape.m, N: shape.m, K: shape.k }, [shape.m, shape.k, ...shape.offsets].every((x) => x % 4 === 0));
+  return matmulShapeClass(
+    { M: shape.m, N: shape.m, K: shape.k },
+    [shape.m, shape.k, ...shape.offsets].every((x) => x % 4 === 0),
+  );
 }
 
 /**
@@ -202,22 +205,40 @@ export async function symmetricGram(rec: CommandRecorder, args: SymmetricGramArg
   const k = trans ? x.rows : x.cols;
   if (c.rows !== m || c.cols !== m) throw new RangeError(`symmetricGram: C is ${c.rows}×${c.cols}, X${trans ? 'ᵀ·X' : '·Xᵀ'} is ${m}×${m}`);
   const batch = c.batch;
-  if (batch > 1 && c.batchStride === 0) throw new RangeError('symmetricGram: C with batch stride 0 would make every product write the same matrix');
+  if (batch > 1 && c.batchStride === 0)
+    throw new RangeError('symmetricGram: C with batch stride 0 would make every product write the same matrix');
   const strideX = x.batch === 1 || x.batchStride === 0 ? 0 : x.batchStride;
-  if (strideX !== 0 && x.batch !== batch) throw new RangeError(`symmetricGram: X has batch ${x.batch}; expected 1 (shared) or ${batch} (C's batch)`);
-  for (const [name, t] of [['X', x], ['C', c]] as const) {
+  if (strideX !== 0 && x.batch !== batch)
+    throw new RangeError(`symmetricGram: X has batch ${x.batch}; expected 1 (shared) or ${batch} (C's batch)`);
+  for (const [name, t] of [
+    ['X', x],
+    ['C', c],
+  ] as const) {
     const need = requiredElements(t) * BYTES_PER_ELEMENT;
-    if (need > t.buffer.size) throw new RangeError(`symmetricGram operand ${name}: layout needs ${need} bytes but buffer "${t.label}" has ${t.buffer.size}`);
+    if (need > t.buffer.size)
+      throw new RangeError(`symmetricGram operand ${name}: layout needs ${need} bytes but buffer "${t.label}" has ${t.buffer.size}`);
   }
   const shape = gramShapeOf(args);
   if (!gramVariantSupports(rec.gpu, variant, shape)) {
-    const named = { m, k, 'X offset': x.offset, 'C offset': c.offset, 'X batch stride': shape.offsets[2], 'C batch stride': shape.offsets[3] };
-    const bad = Object.entries(named).filter(([, v]) => v % 4 !== 0).map(([n, v]) => `${n} = ${v}`);
-    throw new RangeError(`symmetricGram variant ${variant.name} needs m, k, offsets and batch strides that are multiples of 4; not aligned: ${bad.join(', ')}`);
+    const named = {
+      m,
+      k,
+      'X offset': x.offset,
+      'C offset': c.offset,
+      'X batch stride': shape.offsets[2],
+      'C batch stride': shape.offsets[3],
+    };
+    const bad = Object.entries(named)
+      .filter(([, v]) => v % 4 !== 0)
+      .map(([n, v]) => `${n} = ${v}`);
+    throw new RangeError(
+      `symmetricGram variant ${variant.name} needs m, k, offsets and batch strides that are multiples of 4; not aligned: ${bad.join(', ')}`,
+    );
   }
   const alpha = args.alpha ?? 1;
   const beta = args.beta ?? 0;
-  if (!Number.isFinite(alpha) || !Number.isFinite(beta)) throw new RangeError(`symmetricGram: alpha and beta must be finite, got ${alpha} and ${beta}`);
+  if (!Number.isFinite(alpha) || !Number.isFinite(beta))
+    throw new RangeError(`symmetricGram: alpha and beta must be finite, got ${alpha} and ${beta}`);
   await rec.dispatch({
     kernel: variant.kernel,
     label: args.label ?? 'symmetric gram',
@@ -226,10 +247,18 @@ export async function symmetricGram(rec: CommandRecorder, args: SymmetricGramArg
     buffers: { a: x.buffer, b: x.buffer, c: c.buffer },
     uniforms: {
       params: {
-        M: m, N: m, K: k, batch,
-        offsetA: x.offset, offsetB: x.offset, offsetC: c.offset,
-        batchStrideA: strideX, batchStrideB: strideX, batchStrideC: shape.offsets[3],
-        alpha, beta,
+        M: m,
+        N: m,
+        K: k,
+        batch,
+        offsetA: x.offset,
+        offsetB: x.offset,
+        offsetC: c.offset,
+        batchStrideA: strideX,
+        batchStrideB: strideX,
+        batchStrideC: shape.offsets[3],
+        alpha,
+        beta,
       },
     },
     workgroups: variant.workgroups(m, batch),
@@ -243,6 +272,9 @@ export async function symmetricGram(rec: CommandRecorder, args: SymmetricGramArg
  * @example
  * symmetricGramFlops({ batch: 16, m: 512, k: 512 }); // 16 × 136 tiles of 32×32 × 512 × 2
  */
-export function symmetricGramFlops(shape: { batch: number; m: number; k: number }, variant: GramVariantName = 'register-blocked-quad'): number {
+export function symmetricGramFlops(
+  shape: { batch: number; m: number; k: number },
+  variant: GramVariantName = 'register-blocked-quad',
+): number {
   return gramVariant(variant).flopsPerMatrix(shape.m, shape.k) * shape.batch;
 }

@@ -41,7 +41,14 @@ import { matmul } from '../matmul/matmul';
 import { createNsWorkspace, newtonSchulz, newtonSchulzFlops, readExactReport, type NsWorkspace } from './newtonSchulz';
 import { EXACT_MAX_STEPS } from '../../cpu/exactPolar';
 import { polarFactor, spectralNorm } from '../../cpu/polar';
-import { GRAM_VARIANTS, gramShapeOf, gramVariantSupports, resolveGramVariant, symmetricGramFlops, type GramVariantName } from '../matmul/symmetricGram';
+import {
+  GRAM_VARIANTS,
+  gramShapeOf,
+  gramVariantSupports,
+  resolveGramVariant,
+  symmetricGramFlops,
+  type GramVariantName,
+} from '../matmul/symmetricGram';
 
 const SLOW_WARMUP_MS = 1500;
 const SLOW_RUNS = 3;
@@ -61,7 +68,12 @@ export const NS_BENCH_SHAPES: readonly NsBenchShape[] = [64, 128, 256, 512, 1024
 ]);
 
 /** One exact polar factor, GPU against the CPU SVD (d = 1024 only when a --shape filter names it). */
-export const EXACT_BENCH_SHAPES: readonly NsBenchShape[] = [256, 1024].map((d) => ({ label: `exact 1 x ${d}x${d}`, d, batch: 1, optIn: d >= 1024 }));
+export const EXACT_BENCH_SHAPES: readonly NsBenchShape[] = [256, 1024].map((d) => ({
+  label: `exact 1 x ${d}x${d}`,
+  d,
+  batch: 1,
+  optIn: d >= 1024,
+}));
 
 const EXACT_GPU_RUNS = 3;
 
@@ -75,7 +87,13 @@ interface Timed {
 type Recording = (rec: CommandRecorder) => Promise<unknown>;
 
 /** One warm-up per case, then `runs` rounds that time every case once, in order. */
-async function timeInterleaved(gpu: Gpu, profiler: TimestampProfiler | undefined, runs: number, cases: Recording[], onWarm?: (i: number) => void): Promise<Timed[]> {
+async function timeInterleaved(
+  gpu: Gpu,
+  profiler: TimestampProfiler | undefined,
+  runs: number,
+  cases: Recording[],
+  onWarm?: (i: number) => void,
+): Promise<Timed[]> {
   const once = async (record: Recording, timed: boolean): Promise<{ wall: number; passes: PassTiming[] }> => {
     const rec = new CommandRecorder(gpu, timed ? profiler : undefined, 'bench newton-schulz');
     const t0 = performance.now();
@@ -149,19 +167,40 @@ export async function benchExactPolar(gpu: Gpu, options: BenchOptions = {}): Pro
         const t0 = performance.now();
         const cpuResult = polarFactor(host, d, d);
         const cpuMs = performance.now() - t0;
-        const diff = spectralNorm(Array.from(gpuResult, (v, i) => v - cpuResult[i]), d, d);
+        const diff = spectralNorm(
+          Array.from(gpuResult, (v, i) => v - cpuResult[i]),
+          d,
+          d,
+        );
         const flops = newtonSchulzFlops({ batch: 1, rows: d, cols: d }, EXACT_MAX_STEPS);
         const gpuMs = median(kernels);
         const gpuWall = median(walls);
         rows.push({
-          kernel: 'newton-schulz', variant: 'exact GPU', shape: s.label, runs: kernels.length, medianMs: gpuMs, minMs: Math.min(...kernels),
-          firstRunMs, flops, gflops: flops / (gpuMs * 1e6), timing: profiler ? 'timestamp-query' : 'wall-clock',
-          note: `wall clock ${gpuWall.toFixed(0)} ms (median, submit to completion) vs the CPU SVD's ${cpuMs.toFixed(0)} ms: ${(cpuMs / gpuWall).toFixed(1)}× faster; ` +
+          kernel: 'newton-schulz',
+          variant: 'exact GPU',
+          shape: s.label,
+          runs: kernels.length,
+          medianMs: gpuMs,
+          minMs: Math.min(...kernels),
+          firstRunMs,
+          flops,
+          gflops: flops / (gpuMs * 1e6),
+          timing: profiler ? 'timestamp-query' : 'wall-clock',
+          note:
+            `wall clock ${gpuWall.toFixed(0)} ms (median, submit to completion) vs the CPU SVD's ${cpuMs.toFixed(0)} ms: ${(cpuMs / gpuWall).toFixed(1)}× faster; ` +
             `${EXACT_MAX_STEPS} steps recorded, the stop rule kept step ${report.steps[0]} (residual ${report.stepChange[0].toExponential(1)}); ‖GPU − CPU‖₂ = ${diff.toExponential(2)}`,
         });
         rows.push({
-          kernel: 'newton-schulz', variant: 'exact CPU SVD (Float64)', shape: s.label, runs: 1, medianMs: cpuMs, minMs: cpuMs,
-          firstRunMs: cpuMs, flops: 23 * d ** 3, gflops: (23 * d ** 3) / (cpuMs * 1e6), timing: 'wall-clock',
+          kernel: 'newton-schulz',
+          variant: 'exact CPU SVD (Float64)',
+          shape: s.label,
+          runs: 1,
+          medianMs: cpuMs,
+          minMs: cpuMs,
+          firstRunMs: cpuMs,
+          flops: 23 * d ** 3,
+          gflops: (23 * d ** 3) / (cpuMs * 1e6),
+          timing: 'wall-clock',
           note: 'ml-matrix SVD + U·Vᵀ in JavaScript, one run (the reference path of src/cpu/polar.ts); FLOPs: the textbook 21d³ of an SVD with U and V, + 2d³ for U·Vᵀ',
         });
       } finally {
@@ -202,27 +241,47 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
         const single = batch > 1 ? Array.from({ length: batch }, () => createNsWorkspace(gpu, { batch: 1, rows: d, cols: d })) : [];
         workspaces.push(...single);
         const cases: [string, Recording][] = [
-          ['batched', async (rec) => {
-            const call = await newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws });
-            dispatchesPerStep = call.dispatchesPerStep;
-            usedSymmetric = call.symmetric;
-          }],
+          [
+            'batched',
+            async (rec) => {
+              const call = await newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws });
+              dispatchesPerStep = call.dispatchesPerStep;
+              usedSymmetric = call.symmetric;
+            },
+          ],
           ['batched, plain matmul', (rec) => newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws, symmetric: false })],
           ['matmul standalone', (rec) => matmul(rec, { a: input, b, c }, { label: 'matmul standalone' })],
         ];
         // The other symmetric kernels this device and shape take, forced (the default call uses the choice).
         const gramShape = gramShapeOf({ x: ws.x[0], c: ws.gram, trans: false });
         const chosenGram = resolveGramVariant(gpu, gramShape);
-        const otherGrams: GramVariantName[] = GRAM_VARIANTS.filter((v) => v.name !== chosenGram && gramVariantSupports(gpu, v, gramShape)).map((v) => v.name);
-        for (const v of otherGrams) cases.push([`gram=${v}`, (rec) => newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws, gramVariant: v })]);
+        const otherGrams: GramVariantName[] = GRAM_VARIANTS.filter(
+          (v) => v.name !== chosenGram && gramVariantSupports(gpu, v, gramShape),
+        ).map((v) => v.name);
+        for (const v of otherGrams)
+          cases.push([`gram=${v}`, (rec) => newtonSchulz(rec, { input, output, orth: 'ns5', workspace: ws, gramVariant: v })]);
         if (batch > 1) {
-          cases.splice(1, 0, [`${batch} separate calls`, async (rec) => {
-            for (let r = 0; r < batch; r++) {
-              await newtonSchulz(rec, { input: runRange(input, r, 1), output: runRange(output, r, 1), orth: 'ns5', workspace: single[r] });
-            }
-          }]);
+          cases.splice(1, 0, [
+            `${batch} separate calls`,
+            async (rec) => {
+              for (let r = 0; r < batch; r++) {
+                await newtonSchulz(rec, {
+                  input: runRange(input, r, 1),
+                  output: runRange(output, r, 1),
+                  orth: 'ns5',
+                  workspace: single[r],
+                });
+              }
+            },
+          ]);
         }
-        const timed = await timeInterleaved(gpu, profiler, runs, cases.map(([, record]) => record), (i) => options.onProgress?.(`newton-schulz ns5 ${s.label}: ${cases[i][0]} (warm-up)`));
+        const timed = await timeInterleaved(
+          gpu,
+          profiler,
+          runs,
+          cases.map(([, record]) => record),
+          (i) => options.onProgress?.(`newton-schulz ns5 ${s.label}: ${cases[i][0]} (warm-up)`),
+        );
         const byName = (name: string) => timed[cases.findIndex(([n]) => n === name)];
         const batched = byName('batched');
         const plain = byName('batched, plain matmul');
@@ -245,10 +304,22 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
         const ratios = separate ? batched.samples.map((p, r) => totalMs(p) / totalMs(separate.samples[r])) : [];
         const stat = (t: Timed, ms: number, variant: string, f: number, note: string[]): BenchRow => {
           const totals = t.samples.map((p) => totalMs(p));
-          if (t.slowestWarmupMs) note.push(`slow: the slowest warm-up of this shape ran ${t.slowestWarmupMs.toFixed(0)} ms of kernels > ${SLOW_WARMUP_MS} ms, so ${t.samples.length} rounds`);
+          if (t.slowestWarmupMs)
+            note.push(
+              `slow: the slowest warm-up of this shape ran ${t.slowestWarmupMs.toFixed(0)} ms of kernels > ${SLOW_WARMUP_MS} ms, so ${t.samples.length} rounds`,
+            );
           return {
-            kernel: 'newton-schulz', variant, shape: s.label, runs: totals.length, medianMs: ms, minMs: Math.min(...totals),
-            firstRunMs: t.firstRunMs, flops: f, gflops: f / (ms * 1e6), timing, note: note.join('; ') || undefined,
+            kernel: 'newton-schulz',
+            variant,
+            shape: s.label,
+            runs: totals.length,
+            medianMs: ms,
+            minMs: Math.min(...totals),
+            firstRunMs: t.firstRunMs,
+            flops: f,
+            gflops: f / (ms * 1e6),
+            timing,
+            note: note.join('; ') || undefined,
           };
         };
         const pct = (x: number) => `${((100 * x) / mmGflops).toFixed(0)}%`;
@@ -260,20 +331,29 @@ export async function benchNewtonSchulz(gpu: Gpu, options: BenchOptions = {}): P
           `${(plainMs / batchedMs).toFixed(2)}× faster than three plain matmuls per step`,
         ];
         if (separate) {
-          batchedNote.push(`batched / ${batch} separate = ${median(ratios).toFixed(2)}× the time (median of the per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+          batchedNote.push(
+            `batched / ${batch} separate = ${median(ratios).toFixed(2)}× the time (median of the per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`,
+          );
         }
         rows.push(stat(batched, batchedMs, 'ns5 batched', flops, batchedNote));
-        rows.push(stat(plain, plainMs, 'ns5 batched plain', flops, [`symmetric: false — three plain matmuls per step at ${plainMatmulGflops.toFixed(2)} GFLOP/s (${pct(plainMatmulGflops)} of the standalone matmul)`]));
-        if (separate) rows.push(stat(separate, separateMs, `ns5 ${batch} separate`, flops, [`${batch} calls of R = 1 in one command buffer`]));
+        rows.push(
+          stat(plain, plainMs, 'ns5 batched plain', flops, [
+            `symmetric: false — three plain matmuls per step at ${plainMatmulGflops.toFixed(2)} GFLOP/s (${pct(plainMatmulGflops)} of the standalone matmul)`,
+          ]),
+        );
+        if (separate)
+          rows.push(stat(separate, separateMs, `ns5 ${batch} separate`, flops, [`${batch} calls of R = 1 in one command buffer`]));
         rows.push(stat(mm, mmMs, 'matmul standalone', 2 * d ** 3 * batch, [`${d}x${d}x${d}, batch ${batch}`]));
         for (const v of otherGrams) {
           const t = byName(`gram=${v}`);
           const ms = median(t.samples.map((p) => totalMs(p)));
           const g = rate(t, (l) => l.includes('(symmetric)'), symmetricGramFlops({ batch, m: d, k: d }, v), 2);
-          rows.push(stat(t, ms, `ns5 batched gram=${v}`, flops, [
-            `symmetric Gram passes by ${v}: ${g.toFixed(2)} GFLOP/s of the FLOPs its tiles perform (${pct(g)} of the standalone matmul's ${mmGflops.toFixed(2)})`,
-            `${(batchedMs / ms).toFixed(2)}× the speed of the batched call with the device's choice (${chosenGram})`,
-          ]));
+          rows.push(
+            stat(t, ms, `ns5 batched gram=${v}`, flops, [
+              `symmetric Gram passes by ${v}: ${g.toFixed(2)} GFLOP/s of the FLOPs its tiles perform (${pct(g)} of the standalone matmul's ${mmGflops.toFixed(2)})`,
+              `${(batchedMs / ms).toFixed(2)}× the speed of the batched call with the device's choice (${chosenGram})`,
+            ]),
+          );
         }
         options.onProgress?.(`newton-schulz ns5 ${s.label}: ${batchedMs.toFixed(1)} ms, ${(flops / (batchedMs * 1e6)).toFixed(2)} GFLOP/s`);
       } finally {

@@ -14,7 +14,15 @@ import { runCommands } from '../../gpu/commands';
 import type { Gpu } from '../../gpu/device';
 import { readTensor, uploadTensor } from '../../gpu/tensor';
 import { compareToReference, F32_UNIT_ROUNDOFF } from '../../cpu/compare';
-import { CUBIC_TRIPLE, newtonSchulzCpu, NS5_TRIPLE, nsSchedule, polarExpressTriple, type NsSchedule, type NsScheduleSpec } from '../../cpu/newtonSchulz';
+import {
+  CUBIC_TRIPLE,
+  newtonSchulzCpu,
+  NS5_TRIPLE,
+  nsSchedule,
+  polarExpressTriple,
+  type NsSchedule,
+  type NsScheduleSpec,
+} from '../../cpu/newtonSchulz';
 import { polarFactor, singularValues, spectralNorm } from '../../cpu/polar';
 import { EXACT_MAX_STEPS, exactTriple } from '../../cpu/exactPolar';
 import { seededUniform } from '../../cpu/random';
@@ -46,10 +54,30 @@ export function nsCaseId(c: NsCase): string {
   return `${c.label ?? orthLabel(c.orth)} ${c.rows}x${c.cols} R=${c.batch} κ=${c.kappa}${c.zeros ? ` zeros=${c.zeros}` : ''}`;
 }
 
-export const USER_SCHEDULE: NsScheduleSpec = { coefficients: [[3, -3.2, 1.2], [2.5, -2, 0.6], [1.875, -1.25, 0.375]], normScale: 1.05 };
+export const USER_SCHEDULE: NsScheduleSpec = {
+  coefficients: [
+    [3, -3.2, 1.2],
+    [2.5, -2, 0.6],
+    [1.875, -1.25, 0.375],
+  ],
+  normScale: 1.05,
+};
 
 export function nsCases(scope: 'full' | 'quick' = 'full'): NsCase[] {
-  const shapes: [number, number][] = scope === 'quick' ? [[24, 24], [13, 37]] : [[32, 32], [16, 40], [37, 13], [1, 9], [9, 1], [64, 64]];
+  const shapes: [number, number][] =
+    scope === 'quick'
+      ? [
+          [24, 24],
+          [13, 37],
+        ]
+      : [
+          [32, 32],
+          [16, 40],
+          [37, 13],
+          [1, 9],
+          [9, 1],
+          [64, 64],
+        ];
   const schedules: OrthSchedule[] = ['ns5', 'polar-express', { name: 'cubic', steps: 8 }, USER_SCHEDULE];
   const cases: NsCase[] = [];
   for (const orth of schedules) {
@@ -64,13 +92,27 @@ export function nsCases(scope: 'full' | 'quick' = 'full'): NsCase[] {
   // One step of each distinct triple: no later polynomial amplifies the rounding, so the bound is
   // the per-step 3·√n·u·(|a| + |b| + |c|) alone (ns5: ≈ 1.6e-5 at n = 42) — a tight check of one map.
   if (scope === 'full') {
-    for (const [name, triple, normScale] of [['ns5', NS5_TRIPLE, 1], ['pe1', polarExpressTriple(0), 1.01], ['cubic', CUBIC_TRIPLE, 1]] as const) {
-      for (const [rows, cols] of [[24, 40], [33, 17]] as const) {
+    for (const [name, triple, normScale] of [
+      ['ns5', NS5_TRIPLE, 1],
+      ['pe1', polarExpressTriple(0), 1.01],
+      ['cubic', CUBIC_TRIPLE, 1],
+    ] as const) {
+      for (const [rows, cols] of [
+        [24, 40],
+        [33, 17],
+      ] as const) {
         cases.push({ rows, cols, batch: 2, orth: { coefficients: [triple], normScale }, kappa: 8, label: `one ${name} step` });
       }
     }
   }
-  const exactShapes: [number, number][] = scope === 'quick' ? [[24, 40]] : [[24, 40], [40, 24], [33, 33]];
+  const exactShapes: [number, number][] =
+    scope === 'quick'
+      ? [[24, 40]]
+      : [
+          [24, 40],
+          [40, 24],
+          [33, 33],
+        ];
   for (const [rows, cols] of exactShapes) {
     cases.push({ rows, cols, batch: 2, orth: 'exact', kappa: 10 });
     cases.push({ rows, cols, batch: 2, orth: 'exact', kappa: 100 });
@@ -108,7 +150,14 @@ function orthonormalColumns(n: number, k: number, rnd: () => number): Float64Arr
 }
 
 /** X = U·diag(σ)·Vᵀ, σ geometric from σ_max down to σ_max/κ, then `zeros` exact zeros; f32-rounded. */
-export function conditionedMatrix(rows: number, cols: number, kappa: number, seed: number, zeros = 0, sigmaMax = 1): Float32Array<ArrayBuffer> {
+export function conditionedMatrix(
+  rows: number,
+  cols: number,
+  kappa: number,
+  seed: number,
+  zeros = 0,
+  sigmaMax = 1,
+): Float32Array<ArrayBuffer> {
   const rnd = seededUniform(seed);
   const k = Math.min(rows, cols);
   const u = orthonormalColumns(rows, k, rnd);
@@ -116,11 +165,12 @@ export function conditionedMatrix(rows: number, cols: number, kappa: number, see
   const live = k - zeros;
   const sigma = Array.from({ length: k }, (_, i) => (i >= live ? 0 : live === 1 ? sigmaMax : sigmaMax * kappa ** (-i / (live - 1))));
   const out = new Float32Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-    let acc = 0;
-    for (let p = 0; p < k; p++) acc += u[i * k + p] * sigma[p] * v[j * k + p];
-    out[i * cols + j] = acc;
-  }
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) acc += u[i * k + p] * sigma[p] * v[j * k + p];
+      out[i * cols + j] = acc;
+    }
   return out;
 }
 
@@ -142,7 +192,9 @@ export interface NsCaseResult {
 export async function runNsCase(gpu: Gpu, c: NsCase): Promise<NsCaseResult> {
   const { rows, cols, batch } = c;
   const per = rows * cols;
-  const inputs = Array.from({ length: batch }, (_, r) => conditionedMatrix(rows, cols, c.kappa, 1000 + r * 7 + rows * 13 + cols, c.zeros ?? 0, 0.5 + r));
+  const inputs = Array.from({ length: batch }, (_, r) =>
+    conditionedMatrix(rows, cols, c.kappa, 1000 + r * 7 + rows * 13 + cols, c.zeros ?? 0, 0.5 + r),
+  );
   const host = new Float32Array(batch * per);
   inputs.forEach((x, r) => host.set(x, r * per));
   const input = uploadTensor(gpu, { batch, rows, cols, label: 'ns input' }, host);
@@ -169,8 +221,16 @@ export async function runNsCase(gpu: Gpu, c: NsCase): Promise<NsCaseResult> {
       inputs.forEach((x, r) => want.set(newtonSchulzCpu(x, rows, cols, schedule).x, r * per));
     }
     return {
-      got, want, inputs, schedule: call!.schedule, exactSteps: exact?.steps, exactStepChange: exact?.stepChange, exactConverged: exact?.converged,
-      dispatchesPerStep: call!.dispatchesPerStep, passesRecorded: passes, symmetric: call!.symmetric,
+      got,
+      want,
+      inputs,
+      schedule: call!.schedule,
+      exactSteps: exact?.steps,
+      exactStepChange: exact?.stepChange,
+      exactConverged: exact?.converged,
+      dispatchesPerStep: call!.dispatchesPerStep,
+      passesRecorded: passes,
+      symmetric: call!.symmetric,
     };
   } finally {
     input.buffer.destroy();
@@ -270,13 +330,35 @@ export async function checkNewtonSchulz(gpu: Gpu, options: { scope?: 'full' | 'q
           worstRatio = Math.max(worstRatio, error / exactTolerance(r.inputs[b], c.rows, c.cols, c.zeros ?? 0));
           if (Number.isNaN(error)) worstRatio = Number.NaN;
         }
-        rows.push({ kernel: 'newton-schulz', variant: 'exact', caseId, pass: worstRatio <= 1, maxAbsError: finiteOrNull(worst), worstRatio: finiteOrNull(worstRatio) });
+        rows.push({
+          kernel: 'newton-schulz',
+          variant: 'exact',
+          caseId,
+          pass: worstRatio <= 1,
+          maxAbsError: finiteOrNull(worst),
+          worstRatio: finiteOrNull(worstRatio),
+        });
       } else {
         const cmp = compareToReference(r.got, r.want, { atol: nsTolerance(r.schedule!, c.rows, c.cols), rtol: 0 });
-        rows.push({ kernel: 'newton-schulz', variant: orthLabel(c.orth), caseId, pass: cmp.pass, maxAbsError: finiteOrNull(cmp.maxAbsError), worstRatio: finiteOrNull(cmp.worstRatio) });
+        rows.push({
+          kernel: 'newton-schulz',
+          variant: orthLabel(c.orth),
+          caseId,
+          pass: cmp.pass,
+          maxAbsError: finiteOrNull(cmp.maxAbsError),
+          worstRatio: finiteOrNull(cmp.worstRatio),
+        });
       }
     } catch (err) {
-      rows.push({ kernel: 'newton-schulz', variant: orthLabel(c.orth), caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
+      rows.push({
+        kernel: 'newton-schulz',
+        variant: orthLabel(c.orth),
+        caseId,
+        pass: false,
+        maxAbsError: null,
+        worstRatio: null,
+        error: (err as Error).message,
+      });
     }
   }
   return rows;

@@ -18,7 +18,12 @@ import type { CommandRecorder } from '../../gpu/commands';
 import { defineKernel } from '../../gpu/registry';
 import type { Tensor } from '../../gpu/tensor';
 import {
-  EXACT_FIRST_CHECKED_STEP, EXACT_LIFT_STEPS, EXACT_MAX_STEPS, EXACT_SCALE_SAFETY, exactConvergenceTolerance, exactTriple,
+  EXACT_FIRST_CHECKED_STEP,
+  EXACT_LIFT_STEPS,
+  EXACT_MAX_STEPS,
+  EXACT_SCALE_SAFETY,
+  exactConvergenceTolerance,
+  exactTriple,
 } from '../../cpu/exactPolar';
 import { matmul, type MatmulVariantName } from '../matmul/matmul';
 import { symmetricGram, type GramChoice } from '../matmul/symmetricGram';
@@ -80,7 +85,14 @@ export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Pr
     kernel: EXACT_NORMALIZE_KERNEL,
     buffers: { exactInput: input.buffer, inputSquares: ws.norms, exactScaled: x0.buffer },
     uniforms: {
-      normalizeParams: { count, batch, offsetIn: input.offset, batchStrideIn: input.batchStride, offsetOut: x0.offset, batchStrideOut: x0.batchStride },
+      normalizeParams: {
+        count,
+        batch,
+        offsetIn: input.offset,
+        batchStrideIn: input.batchStride,
+        offsetOut: x0.offset,
+        batchStrideOut: x0.batchStride,
+      },
     },
     workgroups: elementGroups(count),
   });
@@ -95,8 +107,15 @@ export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Pr
     buffers: { polyGram: ws.gram.buffer, polySquareToP: ws.poly.buffer, polyGramSquares: ws.gramSquares },
     uniforms: {
       polyParams: {
-        count: short * short, batch, offsetGram: ws.gram.offset, batchStrideGram: ws.gram.batchStride,
-        offsetPoly: ws.poly.offset, batchStridePoly: ws.poly.batchStride, b: b1, c: c1, safety: EXACT_SCALE_SAFETY,
+        count: short * short,
+        batch,
+        offsetGram: ws.gram.offset,
+        batchStrideGram: ws.gram.batchStride,
+        offsetPoly: ws.poly.offset,
+        batchStridePoly: ws.poly.batchStride,
+        b: b1,
+        c: c1,
+        safety: EXACT_SCALE_SAFETY,
       },
     },
     workgroups: elementGroups(short * short),
@@ -107,8 +126,14 @@ export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Pr
     buffers: { combineX0: x0.buffer, combineTToX1: x1.buffer, combineGramSquares: ws.gramSquares },
     uniforms: {
       combineParams: {
-        count, batch, offsetX: x0.offset, batchStrideX: x0.batchStride, offsetT: x1.offset, batchStrideT: x1.batchStride,
-        a: a1, safety: EXACT_SCALE_SAFETY,
+        count,
+        batch,
+        offsetX: x0.offset,
+        batchStrideX: x0.batchStride,
+        offsetT: x1.offset,
+        batchStrideT: x1.batchStride,
+        a: a1,
+        safety: EXACT_SCALE_SAFETY,
       },
     },
     workgroups: elementGroups(count),
@@ -124,7 +149,11 @@ export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Pr
     await gram(ws.gram, ws.poly, false, 'exact: P = bA + cA²', c, b);
     const dst = cur === x0 ? x1 : x0;
     if (a !== 0) copyTensor(rec, cur, dst);
-    await matmul(rec, { ...(tall ? { a: cur, b: ws.poly } : { a: ws.poly, b: cur }), c: dst, alpha: 1, beta: a }, { ...variant, label: 'exact: X = aX + P·X' });
+    await matmul(
+      rec,
+      { ...(tall ? { a: cur, b: ws.poly } : { a: ws.poly, b: cur }), c: dst, alpha: 1, beta: a },
+      { ...variant, label: 'exact: X = aX + P·X' },
+    );
     await sumSquares(rec, { x: dst, y: cur, out: ws.deltas, outOffset: k, outStride: EXACT_MAX_STEPS });
     const step = k + 1;
     if (step >= EXACT_FIRST_CHECKED_STEP) {
@@ -133,8 +162,15 @@ export async function exactPolar(rec: CommandRecorder, args: ExactPolarArgs): Pr
         buffers: { selectIterate: dst.buffer, selectDeltas: ws.deltas, selectOutput: output.buffer },
         uniforms: {
           selectParams: {
-            count, batch, step, historyStride: EXACT_MAX_STEPS, firstChecked: EXACT_FIRST_CHECKED_STEP,
-            offsetIn: dst.offset, batchStrideIn: dst.batchStride, offsetOut: output.offset, batchStrideOut: output.batchStride,
+            count,
+            batch,
+            step,
+            historyStride: EXACT_MAX_STEPS,
+            firstChecked: EXACT_FIRST_CHECKED_STEP,
+            offsetIn: dst.offset,
+            batchStrideIn: dst.batchStride,
+            offsetOut: output.offset,
+            batchStrideOut: output.batchStride,
             toleranceSquared: tolerance * tolerance,
           },
         },

@@ -15,8 +15,13 @@ export const newtonSchulzFamily: KernelFamily = {
   name: 'newton-schulz',
   summary: 'batched Newton–Schulz orthogonalization (ns5, polar-express, cubic, user coefficients, exact)',
   kernels: [
-    NS_NORMALIZE_KERNEL, EXACT_NORMALIZE_KERNEL, EXACT_FIRST_POLY_KERNEL, EXACT_FIRST_COMBINE_KERNEL, EXACT_SELECT_KERNEL,
-    SUM_SQUARES_KERNEL, COUNT_NONFINITE_KERNEL,
+    NS_NORMALIZE_KERNEL,
+    EXACT_NORMALIZE_KERNEL,
+    EXACT_FIRST_POLY_KERNEL,
+    EXACT_FIRST_COMBINE_KERNEL,
+    EXACT_SELECT_KERNEL,
+    SUM_SQUARES_KERNEL,
+    COUNT_NONFINITE_KERNEL,
   ],
   costs: [
     {
@@ -32,7 +37,13 @@ export const newtonSchulzFamily: KernelFamily = {
     {
       // One read and one write per element; the scale kernels also read the other operand
       // (A for P = (b/s²)A + (c/s⁴)A², X₀ for X₁ = (aX₀ + T)/s): 1, 4 and 3 FLOPs per element.
-      entryPoints: [NS_NORMALIZE_KERNEL.entryPoint, EXACT_NORMALIZE_KERNEL.entryPoint, EXACT_FIRST_POLY_KERNEL.entryPoint, EXACT_FIRST_COMBINE_KERNEL.entryPoint, EXACT_SELECT_KERNEL.entryPoint],
+      entryPoints: [
+        NS_NORMALIZE_KERNEL.entryPoint,
+        EXACT_NORMALIZE_KERNEL.entryPoint,
+        EXACT_FIRST_POLY_KERNEL.entryPoint,
+        EXACT_FIRST_COMBINE_KERNEL.entryPoint,
+        EXACT_SELECT_KERNEL.entryPoint,
+      ],
       cost(d) {
         const p = dispatchUniform(d, 'norm', 'normalizeParams', 'polyParams', 'combineParams', 'selectParams');
         if (!p) return undefined;

@@ -82,7 +82,15 @@ export function createNsWorkspace(gpu: Gpu, shape: { batch: number; rows: number
   const gramSquares = gpu.device.createBuffer({ label: `${label} ‖A²‖²`, size: Math.max(16, batch * 4), usage });
   const deltas = gpu.device.createBuffer({ label: `${label} step changes`, size: Math.max(16, batch * EXACT_MAX_STEPS * 4), usage });
   return {
-    batch, rows, cols, x, gram, poly, norms, gramSquares, deltas,
+    batch,
+    rows,
+    cols,
+    x,
+    gram,
+    poly,
+    norms,
+    gramSquares,
+    deltas,
     destroy() {
       for (const t of [...x, gram, poly]) t.buffer.destroy();
       norms.destroy();
@@ -96,7 +104,9 @@ export function createNsWorkspace(gpu: Gpu, shape: { batch: number; rows: number
 export function copyTensor(rec: CommandRecorder, src: Tensor, dst: Tensor): void {
   const per = src.rows * src.cols;
   if (src.rows !== dst.rows || src.cols !== dst.cols || src.batch !== dst.batch) {
-    throw new RangeError(`copyTensor: ${src.label} is ${src.batch}×${src.rows}×${src.cols}, ${dst.label} is ${dst.batch}×${dst.rows}×${dst.cols}`);
+    throw new RangeError(
+      `copyTensor: ${src.label} is ${src.batch}×${src.rows}×${src.cols}, ${dst.label} is ${dst.batch}×${dst.rows}×${dst.cols}`,
+    );
   }
   const contiguous = (t: Tensor) => t.batch === 1 || t.batchStride === per;
   if (contiguous(src) && contiguous(dst)) {
@@ -104,7 +114,13 @@ export function copyTensor(rec: CommandRecorder, src: Tensor, dst: Tensor): void
     return;
   }
   for (let b = 0; b < src.batch; b++) {
-    rec.encoder.copyBufferToBuffer(src.buffer, (src.offset + b * src.batchStride) * 4, dst.buffer, (dst.offset + b * dst.batchStride) * 4, per * 4);
+    rec.encoder.copyBufferToBuffer(
+      src.buffer,
+      (src.offset + b * src.batchStride) * 4,
+      dst.buffer,
+      (dst.offset + b * dst.batchStride) * 4,
+      per * 4,
+    );
   }
 }
 
@@ -152,9 +168,12 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
   const { input, output } = args;
   if (input.dtype !== 'f32' || output.dtype !== 'f32') throw new TypeError('newtonSchulz: input and output must be f32');
   if (input.rows !== output.rows || input.cols !== output.cols || input.batch !== output.batch) {
-    throw new RangeError(`newtonSchulz: output ${output.batch}×${output.rows}×${output.cols} differs from input ${input.batch}×${input.rows}×${input.cols}`);
+    throw new RangeError(
+      `newtonSchulz: output ${output.batch}×${output.rows}×${output.cols} differs from input ${input.batch}×${input.rows}×${input.cols}`,
+    );
   }
-  if (input.batch > 1 && input.batchStride === 0) throw new RangeError('newtonSchulz: input with batch stride 0 (shared) is not a batch of matrices');
+  if (input.batch > 1 && input.batchStride === 0)
+    throw new RangeError('newtonSchulz: input with batch stride 0 (shared) is not a batch of matrices');
   const exact = args.orth === 'exact';
   const schedule: NsSchedule = exact
     ? { name: 'exact', coefficients: Array.from({ length: EXACT_MAX_STEPS }, (_, k) => exactTriple(k)), normScale: 1, eps: 0 }
@@ -192,8 +211,14 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
     buffers: { normInput: input.buffer, sumSquares: ws.norms, normOutput: ws.x[0].buffer },
     uniforms: {
       norm: {
-        count: rows * cols, batch, offsetIn: input.offset, batchStrideIn: input.batchStride,
-        offsetOut: ws.x[0].offset, batchStrideOut: ws.x[0].batchStride, normScale: schedule.normScale, eps: schedule.eps,
+        count: rows * cols,
+        batch,
+        offsetIn: input.offset,
+        batchStrideIn: input.batchStride,
+        offsetOut: ws.x[0].offset,
+        batchStrideOut: ws.x[0].batchStride,
+        normScale: schedule.normScale,
+        eps: schedule.eps,
       },
     },
     workgroups: [elementGroups, batch, 1],
@@ -213,7 +238,15 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
     if (c !== 0) {
       copyTensor(rec, ws.gram, ws.poly);
       if (gramAA !== 'matmul') {
-        await symmetricGram(rec, { x: ws.gram, c: ws.poly, trans: false, alpha: c, beta: b, variant: gramAA, label: 'ns: P = bA + cA² (symmetric)' });
+        await symmetricGram(rec, {
+          x: ws.gram,
+          c: ws.poly,
+          trans: false,
+          alpha: c,
+          beta: b,
+          variant: gramAA,
+          label: 'ns: P = bA + cA² (symmetric)',
+        });
       } else {
         await matmul(rec, { a: ws.gram, b: ws.gram, c: ws.poly, alpha: c, beta: b }, { ...variant, label: 'ns: P = bA + cA²' });
       }
@@ -241,19 +274,28 @@ export async function newtonSchulz(rec: CommandRecorder, args: NewtonSchulzArgs)
 }
 
 /** The kernel of one symmetric product of a call: forced, measured or default (see NewtonSchulzArgs). */
-function gramChoice(gpu: Gpu, product: Pick<SymmetricGramArgs, 'x' | 'c' | 'trans'>, args: Pick<NewtonSchulzArgs, 'symmetric' | 'gramVariant'>): GramChoice {
+function gramChoice(
+  gpu: Gpu,
+  product: Pick<SymmetricGramArgs, 'x' | 'c' | 'trans'>,
+  args: Pick<NewtonSchulzArgs, 'symmetric' | 'gramVariant'>,
+): GramChoice {
   if (args.symmetric === false) return 'matmul';
   const shape = gramShapeOf(product);
   if (args.gramVariant) {
     if (!gramVariantSupports(gpu, args.gramVariant, shape)) {
-      throw new RangeError(`newtonSchulz: gramVariant ${args.gramVariant} cannot take this device or shape (m = ${shape.m}, k = ${shape.k}, offsets and strides ${shape.offsets.join(', ')})`);
+      throw new RangeError(
+        `newtonSchulz: gramVariant ${args.gramVariant} cannot take this device or shape (m = ${shape.m}, k = ${shape.k}, offsets and strides ${shape.offsets.join(', ')})`,
+      );
     }
     return args.gramVariant;
   }
   const choice = resolveGramVariant(gpu, shape);
   if (choice !== 'matmul' || !args.symmetric) return choice;
   const any = GRAM_VARIANTS.find((v) => gramVariantSupports(gpu, v, shape));
-  if (!any) throw new RangeError(`newtonSchulz: symmetric: true, but no symmetric Gram kernel takes this device and shape (m = ${shape.m}, k = ${shape.k})`);
+  if (!any)
+    throw new RangeError(
+      `newtonSchulz: symmetric: true, but no symmetric Gram kernel takes this device and shape (m = ${shape.m}, k = ${shape.k})`,
+    );
   return any.name;
 }
 
@@ -276,7 +318,14 @@ export interface ExactReport {
 /** Reads the GPU `exact` stop decisions back (after the recorder is submitted). */
 export async function readExactReport(gpu: Gpu, ws: NsWorkspace): Promise<ExactReport> {
   const t = await readTensor(gpu, {
-    buffer: ws.deltas, label: 'exact step changes', batch: 1, rows: ws.batch, cols: EXACT_MAX_STEPS, batchStride: 0, offset: 0, dtype: 'f32',
+    buffer: ws.deltas,
+    label: 'exact step changes',
+    batch: 1,
+    rows: ws.batch,
+    cols: EXACT_MAX_STEPS,
+    batchStride: 0,
+    offset: 0,
+    dtype: 'f32',
   });
   return exactReportFromDeltas(t, ws.batch, ws);
 }
@@ -291,7 +340,9 @@ export async function readExactReport(gpu: Gpu, ws: NsWorkspace): Promise<ExactR
  * const report = exactReportFromDeltas(new Float32Array(copy), runs, { rows: 64, cols: 64 }); // report.steps[r] ≤ EXACT_MAX_STEPS
  */
 export function exactReportFromDeltas(squared: Float32Array, runs: number, shape: { rows: number; cols: number }): ExactReport {
-  const deltas = Array.from({ length: runs }, (_, r) => Array.from(squared.subarray(r * EXACT_MAX_STEPS, (r + 1) * EXACT_MAX_STEPS), Math.sqrt));
+  const deltas = Array.from({ length: runs }, (_, r) =>
+    Array.from(squared.subarray(r * EXACT_MAX_STEPS, (r + 1) * EXACT_MAX_STEPS), Math.sqrt),
+  );
   const tolerance = exactConvergenceTolerance(shape.rows, shape.cols);
   const stops = deltas.map((d) => exactStopStep(d, tolerance));
   return { steps: stops.map((s) => s.steps), stepChange: stops.map((s) => s.residual), converged: stops.map((s) => s.converged), deltas };

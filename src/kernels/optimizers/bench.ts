@@ -35,7 +35,10 @@ export async function benchOptimizers(gpu: Gpu, options: BenchOptions = {}): Pro
     const config = parseOptimizerConfig(input);
     const label = config.name === 'muon' ? `muon ${String(config.orth)}` : config.name;
     if (options.variants && !options.variants.includes(label)) continue;
-    const params = createRunParams(gpu, Array.from({ length: R }, () => defaultRunParams(runParamsFor(config, shape).params)));
+    const params = createRunParams(
+      gpu,
+      Array.from({ length: R }, () => defaultRunParams(runParamsFor(config, shape).params)),
+    );
     const w = uploadTensor(gpu, { ...shape, label: 'W' }, randomF32(R * d * d, 1));
     const g = uploadTensor(gpu, { ...shape, label: 'G' }, randomF32(R * d * d, 2));
     const emb = uploadTensor(gpu, { rows: d, cols: d, label: 'E' }, conditionedMatrix(d, d, 1, 3));
@@ -44,8 +47,17 @@ export async function benchOptimizers(gpu: Gpu, options: BenchOptions = {}): Pro
       options.onProgress?.(`optimizers ${label}`);
       const t = await measureKernel(gpu, (rec) => opt.step(rec, { w, g, params }), { runs: options.runs ?? 5 });
       rows.push({
-        kernel: 'optimizers', variant: label, shape: `${R} x ${d}x${d}`, runs: t.samplesMs.length, medianMs: t.medianMs, minMs: t.minMs,
-        firstRunMs: t.firstRunMs, flops: 0, gflops: 0, timing: t.timing, note: 'one optimizer step, all passes (FLOPs not counted: mixed kernels)',
+        kernel: 'optimizers',
+        variant: label,
+        shape: `${R} x ${d}x${d}`,
+        runs: t.samplesMs.length,
+        medianMs: t.medianMs,
+        minMs: t.minMs,
+        firstRunMs: t.firstRunMs,
+        flops: 0,
+        gflops: 0,
+        timing: t.timing,
+        note: 'one optimizer step, all passes (FLOPs not counted: mixed kernels)',
       });
     } finally {
       opt.destroy();

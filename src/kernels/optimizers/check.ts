@@ -41,7 +41,14 @@ export function optimCaseId(c: OptimCase): string {
   return `${first.name}${orth} ${c.rows}x${c.cols} R=${c.configs.length}${c.label ? ` ${c.label}` : ''}`;
 }
 
-const SHAPES: [number, number][] = [[16, 16], [8, 20], [21, 6], [1, 1], [1, 9], [13, 7]];
+const SHAPES: [number, number][] = [
+  [16, 16],
+  [8, 20],
+  [21, 6],
+  [1, 1],
+  [1, 9],
+  [13, 7],
+];
 
 /** Five runs with different hyper-parameters, one kind of optimizer. */
 function variedRuns(name: string): OptimizerConfigInput[] {
@@ -52,9 +59,29 @@ function variedRuns(name: string): OptimizerConfigInput[] {
     case 'signgd':
       return r.map((k) => ({ name: 'signgd', lr: 0.01 * (k + 1) }));
     case 'adam':
-      return r.map((k) => ({ name: k % 2 ? 'adamw' : 'adam', lr: 1e-3 * (k + 1), beta1: [0.9, 0, 0.5, 0.95, 0.8][k], beta2: [0.999, 0, 0.9, 0.99, 0.5][k], eps: [1e-8, 1e-12, 1e-6, 1e-8, 1e-3][k], weightDecay: [0, 0.1, 0.01, 0, 0.2][k] }) as OptimizerConfigInput);
+      return r.map(
+        (k) =>
+          ({
+            name: k % 2 ? 'adamw' : 'adam',
+            lr: 1e-3 * (k + 1),
+            beta1: [0.9, 0, 0.5, 0.95, 0.8][k],
+            beta2: [0.999, 0, 0.9, 0.99, 0.5][k],
+            eps: [1e-8, 1e-12, 1e-6, 1e-8, 1e-3][k],
+            weightDecay: [0, 0.1, 0.01, 0, 0.2][k],
+          }) as OptimizerConfigInput,
+      );
     case 'muon':
-      return r.map((k) => ({ name: 'muon', lr: 0.02 * (k + 1), momentum: [0.95, 0.9, 0, 0.5, 0.8][k], momentumForm: k % 2 ? 'sum' : 'ema', nesterov: k % 3 === 0, shapeScale: k % 2 === 0 }) as OptimizerConfigInput);
+      return r.map(
+        (k) =>
+          ({
+            name: 'muon',
+            lr: 0.02 * (k + 1),
+            momentum: [0.95, 0.9, 0, 0.5, 0.8][k],
+            momentumForm: k % 2 ? 'sum' : 'ema',
+            nesterov: k % 3 === 0,
+            shapeScale: k % 2 === 0,
+          }) as OptimizerConfigInput,
+      );
     case 'muon-reg':
       return r.map((k) => ({ name: 'muon-reg', lr: 1, lambda: [1e-3, 0.05, 0.3, 1, 3][k] }));
     case 'tra-signgd':
@@ -78,16 +105,34 @@ export function optimCases(scope: 'full' | 'quick' = 'full'): OptimCase[] {
   cases.push({ configs: [{ name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true }], rows: 8, cols: 20, step: 3 });
   // Learning-rate schedules over three steps, one run each: constant, geometric (advance_runs
   // multiplies η on the GPU), an explicit list (written by the host before each step).
-  const schedules: OptimizerConfigInput['lr'][] = [0.01, { kind: 'geometric', lr: '0.005*sqrt(d_in)', growth: 0.5 }, { kind: 'list', values: [0.02, 0.001, 0.03] }];
+  const schedules: OptimizerConfigInput['lr'][] = [
+    0.01,
+    { kind: 'geometric', lr: '0.005*sqrt(d_in)', growth: 0.5 },
+    { kind: 'list', values: [0.02, 0.001, 0.03] },
+  ];
   for (const name of ['adam', 'gd'] as const) {
     const extra = name === 'gd' ? { momentum: 0.9 } : {};
-    cases.push({ configs: schedules.map((lr) => ({ name, lr, ...extra }) as OptimizerConfigInput), rows: 8, cols: 20, step: 0, steps: 3, label: 'lr constant/geometric/list, 3 steps' });
+    cases.push({
+      configs: schedules.map((lr) => ({ name, lr, ...extra }) as OptimizerConfigInput),
+      rows: 8,
+      cols: 20,
+      step: 0,
+      steps: 3,
+      label: 'lr constant/geometric/list, 3 steps',
+    });
   }
   const muon = variedRuns('muon') as (OptimizerConfigInput & Record<string, unknown>)[];
   for (const orth of ['polar-express', { name: 'cubic', steps: 6 }, USER_SCHEDULE, 'exact']) {
     cases.push({ configs: muon.map((m) => ({ ...m, orth }) as OptimizerConfigInput), rows: 12, cols: 20, step: 1 });
   }
-  for (const [rows, cols] of scope === 'quick' ? [[12, 20]] : [[12, 20], [20, 12], [1, 1], [9, 9]]) {
+  for (const [rows, cols] of scope === 'quick'
+    ? [[12, 20]]
+    : [
+        [12, 20],
+        [20, 12],
+        [1, 1],
+        [9, 9],
+      ]) {
     cases.push({ configs: variedRuns('muon-reg'), rows, cols, label: 'κ=10' });
   }
   cases.push({ configs: variedRuns('muon-reg').slice(2, 3), rows: 7, cols: 11, label: 'κ=10' });
@@ -101,21 +146,35 @@ export function optimCases(scope: 'full' | 'quick' = 'full'): OptimCase[] {
 export function rotation(a: number, b: number, c: number): number[] {
   const [sa, ca, sb, cb, sc, cc] = [Math.sin(a), Math.cos(a), Math.sin(b), Math.cos(b), Math.sin(c), Math.cos(c)];
   return [
-    ca * cb * cc - sa * sc, -ca * cb * sc - sa * cc, ca * sb,
-    sa * cb * cc + ca * sc, -sa * cb * sc + ca * cc, sa * sb,
-    -sb * cc, sb * sc, cb,
+    ca * cb * cc - sa * sc,
+    -ca * cb * sc - sa * cc,
+    ca * sb,
+    sa * cb * cc + ca * sc,
+    -sa * cb * sc + ca * cc,
+    sa * sb,
+    -sb * cc,
+    sb * sc,
+    cb,
   ];
 }
 
 /** Item-major embeddings (N × d): random orthonormal rows (d ≥ N) or [B]'s coupled rotations (d = N). */
-export function testEmbeddings(kind: 'orthonormal' | 'coupled-rotation', N: number, dIn: number, dOut: number, seed: number): { input: Float32Array; output: Float32Array } {
+export function testEmbeddings(
+  kind: 'orthonormal' | 'coupled-rotation',
+  N: number,
+  dIn: number,
+  dOut: number,
+  seed: number,
+): { input: Float32Array; output: Float32Array } {
   if (kind === 'coupled-rotation') {
     const block = (r: number[]) => {
       const out = new Float32Array(N * N);
-      for (let g = 0; g < N / 3; g++) for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-        // Column e_i of E is row i of the item-major table: E = I ⊗ R, so row 3g+i holds R[:, i].
-        out[(3 * g + i) * N + 3 * g + j] = r[j * 3 + i];
-      }
+      for (let g = 0; g < N / 3; g++)
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 3; j++) {
+            // Column e_i of E is row i of the item-major table: E = I ⊗ R, so row 3g+i holds R[:, i].
+            out[(3 * g + i) * N + 3 * g + j] = r[j * 3 + i];
+          }
       return out;
     };
     return { input: block(rotation(1.715, 0.876, 3.098)), output: block(rotation(3.638, 2.949, 5.218)) };
@@ -164,12 +223,13 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
     embeddings = { N, input: emb.input, output: emb.output };
     // G = Ẽ·S0·Eᵀ with |S0| ∈ [0.2, 1]: then ẼᵀGE = S0 up to f32 rounding and no sign is ambiguous.
     for (let r = 0; r < R; r++) {
-      const s0 = randomF32(N * N, seed + 20 + r, 0.2, 1).map((v, i) => (((i * 7 + r) % 3) === 0 ? -v : v));
-      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-        let acc = 0;
-        for (let p = 0; p < N; p++) for (let q = 0; q < N; q++) acc += emb.output[p * rows + i] * s0[p * N + q] * emb.input[q * cols + j];
-        g[r * per + i * cols + j] = acc;
-      }
+      const s0 = randomF32(N * N, seed + 20 + r, 0.2, 1).map((v, i) => ((i * 7 + r) % 3 === 0 ? -v : v));
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < cols; j++) {
+          let acc = 0;
+          for (let p = 0; p < N; p++) for (let q = 0; q < N; q++) acc += emb.output[p * rows + i] * s0[p * N + q] * emb.input[q * cols + j];
+          g[r * per + i * cols + j] = acc;
+        }
     }
   }
   const steps = c.steps ?? 1;
@@ -188,7 +248,12 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
   for (const k of stateNames) writeTensor(gpu, opt.state[k], initial[k]);
   try {
     for (let t = 1; t <= steps; t++) {
-      writeListLearningRates(gpu, params, resolved.map((x) => x.schedule), t);
+      writeListLearningRates(
+        gpu,
+        params,
+        resolved.map((x) => x.schedule),
+        t,
+      );
       await runCommands(gpu, async (rec) => {
         await opt.step(rec, { w: W, g: G, params });
         if (steps > 1) await advanceRuns(rec, params);
@@ -240,7 +305,15 @@ export async function runOptimCase(gpu: Gpu, c: OptimCase): Promise<OptimCaseRes
         atolW[r * per + i] = bound * steps;
       }
     }
-    const stateTol = { atol: magnitude(m0, g, v0, g.map((x) => x * x)).map((x) => 32 * F32_UNIT_ROUNDOFF * x * steps * steps), rtol: 0 };
+    const stateTol = {
+      atol: magnitude(
+        m0,
+        g,
+        v0,
+        g.map((x) => x * x),
+      ).map((x) => 32 * F32_UNIT_ROUNDOFF * x * steps * steps),
+      rtol: 0,
+    };
     return {
       w: compareToReference(gotW, wantW, { atol: atolW, rtol: 0 }),
       state: gotState.map((got, s) => compareToReference(got, wantState[s], stateTol)),
@@ -266,7 +339,9 @@ export async function checkOptimizers(gpu: Gpu, options: { scope?: 'full' | 'qui
       const all = [r.w, ...r.state];
       const worst = all.reduce((a, b) => (b.worstRatio > a.worstRatio ? b : a));
       rows.push({
-        kernel: 'optimizers', variant, caseId,
+        kernel: 'optimizers',
+        variant,
+        caseId,
         pass: all.every((x) => x.pass) && r.diverged.every((d) => d === 0),
         maxAbsError: finiteOrNull(Math.max(...all.map((x) => x.maxAbsError))),
         worstRatio: finiteOrNull(worst.worstRatio),

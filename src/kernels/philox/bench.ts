@@ -33,8 +33,17 @@ export async function benchPhilox(gpu: Gpu, options: BenchOptions = {}): Promise
       const medianMs = median(times);
       // "flops" here: values generated (one Philox-4x32-10 per 4 values).
       rows.push({
-        kernel: 'philox', variant: `fill-${mode}`, shape: `${count} values`, runs, medianMs, minMs: Math.min(...times), firstRunMs,
-        flops: count, gflops: count / (medianMs * 1e6), timing: profiler ? 'timestamp-query' : 'wall-clock', chosen: true,
+        kernel: 'philox',
+        variant: `fill-${mode}`,
+        shape: `${count} values`,
+        runs,
+        medianMs,
+        minMs: Math.min(...times),
+        firstRunMs,
+        flops: count,
+        gflops: count / (medianMs * 1e6),
+        timing: profiler ? 'timestamp-query' : 'wall-clock',
+        chosen: true,
         note: 'gflops column = billions of values per second',
       });
     }

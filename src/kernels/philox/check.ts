@@ -26,7 +26,12 @@ async function fill(gpu: Gpu, args: Omit<PhiloxFillArgs, 'out'>): Promise<Uint32
 /** The published known-answer vectors of Philox-4x32-10 (Random123): id, counter, key, output. */
 export const PHILOX_KATS: readonly [string, [number, number, number, number], [number, number], number[]][] = [
   ['kat zero', [0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
-  ['kat ones', [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]],
+  [
+    'kat ones',
+    [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+    [0xffffffff, 0xffffffff],
+    [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+  ],
   ['kat pi', [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]],
 ];
 
@@ -41,9 +46,24 @@ export async function checkPhilox(gpu: Gpu): Promise<CheckRow[]> {
   const add = async (caseId: string, body: () => Promise<{ mismatches: number; maxAbs?: number; ratio?: number }>) => {
     try {
       const r = await body();
-      rows.push({ kernel: 'philox', variant: 'philox4x32-10', caseId, pass: r.mismatches === 0, maxAbsError: r.maxAbs ?? r.mismatches, worstRatio: r.ratio ?? (r.mismatches ? 1e9 : 0) });
+      rows.push({
+        kernel: 'philox',
+        variant: 'philox4x32-10',
+        caseId,
+        pass: r.mismatches === 0,
+        maxAbsError: r.maxAbs ?? r.mismatches,
+        worstRatio: r.ratio ?? (r.mismatches ? 1e9 : 0),
+      });
     } catch (err) {
-      rows.push({ kernel: 'philox', variant: 'philox4x32-10', caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
+      rows.push({
+        kernel: 'philox',
+        variant: 'philox4x32-10',
+        caseId,
+        pass: false,
+        maxAbsError: null,
+        worstRatio: null,
+        error: (err as Error).message,
+      });
     }
   };
   for (const [id, counter, key, want] of PHILOX_KATS) {
@@ -64,7 +84,9 @@ export async function checkPhilox(gpu: Gpu): Promise<CheckRow[]> {
     return { mismatches: Array.from(raw).filter((x, i) => got[i] !== u32ToUniform(x)).length };
   });
   await add(PHILOX_STREAM_CASES[2], async () => {
-    const got = new Float32Array((await fill(gpu, { count: 100_000, seed: 44, stream: PHILOX_STREAMS.embeddingIn, mode: 'normal' })).buffer);
+    const got = new Float32Array(
+      (await fill(gpu, { count: 100_000, seed: 44, stream: PHILOX_STREAMS.embeddingIn, mode: 'normal' })).buffer,
+    );
     const want = philoxNormals(44, PHILOX_STREAMS.embeddingIn, 100_000);
     let maxAbs = 0;
     for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));

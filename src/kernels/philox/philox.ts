@@ -48,7 +48,8 @@ export interface PhiloxFillArgs {
  */
 export async function philoxFill(rec: CommandRecorder, args: PhiloxFillArgs): Promise<void> {
   if (args.out.dtype !== 'u32') throw new TypeError(`philoxFill: out must be a u32 tensor, got ${args.out.dtype}`);
-  if (!Number.isInteger(args.count) || args.count < 0) throw new RangeError(`philoxFill: count must be a non-negative integer, got ${args.count}`);
+  if (!Number.isInteger(args.count) || args.count < 0)
+    throw new RangeError(`philoxFill: count must be a non-negative integer, got ${args.count}`);
   const need = (args.out.offset + args.count) * BYTES_PER_ELEMENT;
   if (args.out.offset !== 0 || need > args.out.buffer.size || args.count > requiredElements(args.out)) {
     throw new RangeError(`philoxFill: out "${args.out.label}" must be an offset-0 tensor of at least ${args.count} elements`);

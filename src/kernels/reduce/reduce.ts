@@ -37,10 +37,15 @@ export async function sumSquares(rec: CommandRecorder, args: SumSquaresArgs): Pr
     buffers: { x: x.buffer, y: (y ?? x).buffer, out: args.out },
     uniforms: {
       params: {
-        rows: x.rows, cols: x.cols, batch: x.batch,
-        offsetX: x.offset, batchStrideX: x.batchStride,
-        offsetY: (y ?? x).offset, batchStrideY: (y ?? x).batchStride,
-        outOffset, outStride,
+        rows: x.rows,
+        cols: x.cols,
+        batch: x.batch,
+        offsetX: x.offset,
+        batchStrideX: x.batchStride,
+        offsetY: (y ?? x).offset,
+        batchStrideY: (y ?? x).batchStride,
+        outOffset,
+        outStride,
       },
     },
     workgroups: [x.batch, 1, 1],
@@ -72,16 +77,26 @@ export async function countNonFinite(rec: CommandRecorder, args: CountNonFiniteA
     buffers: { x: x.buffer, out: args.out },
     uniforms: {
       params: {
-        rows: x.rows, cols: x.cols, batch: x.batch,
-        offsetX: x.offset, batchStrideX: x.batchStride, offsetY: x.offset, batchStrideY: x.batchStride,
-        outOffset, outStride,
+        rows: x.rows,
+        cols: x.cols,
+        batch: x.batch,
+        offsetX: x.offset,
+        batchStrideX: x.batchStride,
+        offsetY: x.offset,
+        batchStrideY: x.batchStride,
+        outOffset,
+        outStride,
       },
     },
     workgroups: [x.batch, 1, 1],
   });
 }
 
-function outputPlacement(name: string, x: Tensor, args: { out: GPUBuffer; outOffset?: number; outStride?: number }): { outOffset: number; outStride: number } {
+function outputPlacement(
+  name: string,
+  x: Tensor,
+  args: { out: GPUBuffer; outOffset?: number; outStride?: number },
+): { outOffset: number; outStride: number } {
   const outStride = args.outStride ?? 1;
   const outOffset = args.outOffset ?? 0;
   const need = (outOffset + (x.batch - 1) * outStride + 1) * 4;

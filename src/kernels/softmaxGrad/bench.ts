@@ -22,7 +22,14 @@ import { createTensor, uploadTensor, type Tensor } from '../../gpu/tensor';
 import { randomF32 } from '../../cpu/random';
 import { createGpuTask } from '../../task/taskGpu';
 import type { BenchOptions, BenchRow } from '../family';
-import { matmul, matmulFlops, matmulVariantAvailable, MATMUL_VARIANTS, resolveMatmulVariant, type MatmulVariantName } from '../matmul/matmul';
+import {
+  matmul,
+  matmulFlops,
+  matmulVariantAvailable,
+  MATMUL_VARIANTS,
+  resolveMatmulVariant,
+  type MatmulVariantName,
+} from '../matmul/matmul';
 import { block3Transform, transpose3 } from './structural';
 import { softmaxGrad, type SoftmaxGradMemory } from './softmaxGrad';
 
@@ -112,9 +119,17 @@ function row(kernel: string, variant: string, shape: string, t: Timed, flops: nu
   const samples = t.samplesMs.filter(Number.isFinite);
   const medianMs = median(samples);
   const r: BenchRow = {
-    kernel, variant, shape, runs: samples.length, medianMs,
+    kernel,
+    variant,
+    shape,
+    runs: samples.length,
+    medianMs,
     minMs: samples.length ? Math.min(...samples) : NaN,
-    firstRunMs: t.firstRunMs, flops, gflops: flops / (medianMs * 1e6), timing, chosen: true,
+    firstRunMs: t.firstRunMs,
+    flops,
+    gflops: flops / (medianMs * 1e6),
+    timing,
+    chosen: true,
   };
   if (note) r.note = note;
   return r;
@@ -135,7 +150,8 @@ function parseBenchVariant(spec: string): BenchVariant {
   const out: BenchVariant = {};
   for (const part of spec.split(',')) {
     const [key, value] = part.split('=');
-    if ((key === 'chunk' || key === 'block') && /^[1-9]\d*$/.test(value ?? '')) out[key === 'chunk' ? 'chunkSize' : 'queryBlock'] = Number(value);
+    if ((key === 'chunk' || key === 'block') && /^[1-9]\d*$/.test(value ?? ''))
+      out[key === 'chunk' ? 'chunkSize' : 'queryBlock'] = Number(value);
     else if (key === 'matmul' && MATMUL_VARIANTS.some((v) => v.name === value)) out.matmulVariant = value as MatmulVariantName;
     else {
       throw new RangeError(
@@ -147,7 +163,11 @@ function parseBenchVariant(spec: string): BenchVariant {
 }
 
 function benchVariantName(v: BenchVariant): string {
-  const parts = [v.chunkSize && `chunk=${v.chunkSize}`, v.queryBlock && `block=${v.queryBlock}`, v.matmulVariant && `matmul=${v.matmulVariant}`].filter(Boolean);
+  const parts = [
+    v.chunkSize && `chunk=${v.chunkSize}`,
+    v.queryBlock && `block=${v.queryBlock}`,
+    v.matmulVariant && `matmul=${v.matmulVariant}`,
+  ].filter(Boolean);
   return parts.length ? `online-chunked(${parts.join(',')})` : 'online-chunked';
 }
 
@@ -174,7 +194,14 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
       }
       const blockings = explicit ?? [{}, ...(s.baseline ? gpuShaped : [])];
       const { N, d } = s;
-      const task = await createGpuTask(gpu, { N, dIn: d, dOut: d, embedding: 'gaussian', frequency: { kind: 'power', powerExponent: 1.5 }, taskSeed: 1 });
+      const task = await createGpuTask(gpu, {
+        N,
+        dIn: d,
+        dOut: d,
+        embedding: 'gaussian',
+        frequency: { kind: 'power', powerExponent: 1.5 },
+        taskSeed: 1,
+      });
       const created: Tensor[] = [];
       const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
       try {
@@ -191,7 +218,15 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
         );
         // Every variant and the baseline in one interleaved set: a drift of the machine's load hits all alike.
         const records: Record_[] = blockings.map((blocking, i) => async (rec) => {
-          const r = await softmaxGrad(rec, { W, G, embeddings: emb, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'expected', ...blocking });
+          const r = await softmaxGrad(rec, {
+            W,
+            G,
+            embeddings: emb,
+            targets: { kind: 'population', weights: task.weights },
+            noise: 0,
+            noiseTarget: 'expected',
+            ...blocking,
+          });
           memory[i] = r.memory;
           return () => r.destroy();
         });
@@ -208,16 +243,33 @@ export async function benchSoftmaxGrad(gpu: Gpu, options: BenchOptions = {}): Pr
         const timed = await timeInterleaved(gpu, count, records, profiler);
         const base = s.baseline ? timed[blockings.length] : undefined;
         // Forward + gradient FLOPs: H = E·Wᵀ, logits, p·Ẽ, G (the exps not counted).
-        const flops = matmulFlops({ M: N, N: d, K: d, batch: 1 }) + 2 * matmulFlops({ M: N, N, K: d, batch: 1 }) + matmulFlops({ M: d, N: d, K: N, batch: 1 });
+        const flops =
+          matmulFlops({ M: N, N: d, K: d, batch: 1 }) +
+          2 * matmulFlops({ M: N, N, K: d, batch: 1 }) +
+          matmulFlops({ M: d, N: d, K: N, batch: 1 });
         const baseFlops = 2 * matmulFlops({ M: N, N, K: d, batch: 1 }) + matmulFlops({ M: d, N: d, K: N, batch: 1 });
         const baseRow = base
-          ? row('softmax-grad', 'baseline-3-matmuls', s.label, base, baseFlops, timing, Object.entries(base.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', '))
+          ? row(
+              'softmax-grad',
+              'baseline-3-matmuls',
+              s.label,
+              base,
+              baseFlops,
+              timing,
+              Object.entries(base.perLabel)
+                .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+                .join(', '),
+            )
           : undefined;
         for (const [i, blocking] of blockings.entries()) {
           const fused = timed[i];
-          const breakdown = Object.entries(fused.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+          const breakdown = Object.entries(fused.perLabel)
+            .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+            .join(', ');
           const m = memory[i];
-          const memNote = m ? `peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB allocated (N×N f32 logits would be ${((N * N * 4) / 1e9).toFixed(2)} GB)` : '';
+          const memNote = m
+            ? `peak ${(m.peakBytes / 2 ** 20).toFixed(1)} MiB allocated (N×N f32 logits would be ${((N * N * 4) / 1e9).toFixed(2)} GB)`
+            : '';
           let note = [breakdown, memNote].filter(Boolean).join('; ');
           if (base && baseRow) {
             const ratio = median(fused.samplesMs.filter(Number.isFinite)) / baseRow.medianMs;
@@ -259,7 +311,14 @@ async function benchCoupled(
 ): Promise<BenchRow[]> {
   const { N } = s;
   const timing: BenchRow['timing'] = profiler ? 'timestamp-query' : 'wall-clock';
-  const task = await createGpuTask(gpu, { N, dIn: N, dOut: N, embedding: 'coupled-rotation', frequency: { kind: 'two-class', headCount: Math.round(N / 5), headMass: 0.8 }, taskSeed: 1 });
+  const task = await createGpuTask(gpu, {
+    N,
+    dIn: N,
+    dOut: N,
+    embedding: 'coupled-rotation',
+    frequency: { kind: 'two-class', headCount: Math.round(N / 5), headMass: 0.8 },
+    taskSeed: 1,
+  });
   const created: Tensor[] = [];
   const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
   try {
@@ -283,15 +342,31 @@ async function benchCoupled(
       await matmul(rec, { a: L, b: rowTriples(W), c: rowTriples(T) }, { label: 'rotation as matmul: (I⊗L)·X' });
       await matmul(rec, { a: entryTriples(T), b: Qm, c: entryTriples(M), transB: true }, { label: 'rotation as matmul: ·(I⊗Q)ᵀ' });
     };
-    onProgress?.(`softmax-grad ${s.label}: block3_transform, as two matmuls, the structural call, matmul ${R} x ${N}³ (${variant}), interleaved`);
+    onProgress?.(
+      `softmax-grad ${s.label}: block3_transform, as two matmuls, the structural call, matmul ${R} x ${N}³ (${variant}), interleaved`,
+    );
     const [block3, viaMatmul, call, mm] = await timeInterleaved(
       gpu,
       runs,
       [
-        (rec) => block3Transform(rec, { src: W, dst: M, left: transpose3(emb.blockOut), right: transpose3(emb.blockIn), label: 'block3_transform:logits' }),
+        (rec) =>
+          block3Transform(rec, {
+            src: W,
+            dst: M,
+            left: transpose3(emb.blockOut),
+            right: transpose3(emb.blockIn),
+            label: 'block3_transform:logits',
+          }),
         asMatmuls,
         async (rec) => {
-          const r = await softmaxGrad(rec, { W, G, embeddings: emb, targets: { kind: 'population', weights: task.weights }, noise: 0, noiseTarget: 'expected' });
+          const r = await softmaxGrad(rec, {
+            W,
+            G,
+            embeddings: emb,
+            targets: { kind: 'population', weights: task.weights },
+            noise: 0,
+            noiseTarget: 'expected',
+          });
           return () => r.destroy();
         },
         (rec) => matmul(rec, { a: W, b: B, c: C }, { label: 'matmul' }).then(() => undefined),
@@ -304,17 +379,55 @@ async function benchCoupled(
     const ratio = rate(block3, block3Flops) / rate(mm, mmFlops);
     const perRound = median(block3.samplesMs.map((b, i) => block3Flops / b / (mmFlops / mm.samplesMs[i])).filter(Number.isFinite));
     const callFlops = 2 * block3Flops + 5 * N * N * R;
-    const breakdown = Object.entries(call.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+    const breakdown = Object.entries(call.perLabel)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+      .join(', ');
     onProgress?.(`softmax-grad ${s.label}: block3_transform at ${(100 * ratio).toFixed(0)}% of the matmul's GFLOP/s`);
     return [
-      row('softmax-grad', 'block3_transform', s.label, block3, block3Flops, timing,
-        `${(100 * ratio).toFixed(0)}% of the plain matmul's GFLOP/s (${R} x ${N}³, ${variant}, same rounds; median of per-round ratios ${(100 * perRound).toFixed(0)}%; floor 50%); cost model 12 FLOPs per entry`),
-      { ...row('softmax-grad', 'rotation as 2 plain matmuls', s.label, viaMatmul, block3Flops, timing,
-        `the same rotation by matmul() on views (K = 3; the device's choice per shape): ${Object.entries(viaMatmul.perLabel).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}; ` +
-          `${(median(viaMatmul.samplesMs) / median(block3.samplesMs)).toFixed(1)}× block3_transform's time`), chosen: false },
-      row('softmax-grad', 'coupled-rotation structural', s.label, call, callFlops, timing,
-        `two block3_transform passes + identity_softmax_grad (cost models: 12 + 12 + 5 FLOPs per entry): ${breakdown}`),
-      { ...row('softmax-grad', `matmul ${variant}`, s.label, mm, mmFlops, timing, `the plain batched product ${R} x ${N}x${N}x${N}, the device's choice`), chosen: false },
+      row(
+        'softmax-grad',
+        'block3_transform',
+        s.label,
+        block3,
+        block3Flops,
+        timing,
+        `${(100 * ratio).toFixed(0)}% of the plain matmul's GFLOP/s (${R} x ${N}³, ${variant}, same rounds; median of per-round ratios ${(100 * perRound).toFixed(0)}%; floor 50%); cost model 12 FLOPs per entry`,
+      ),
+      {
+        ...row(
+          'softmax-grad',
+          'rotation as 2 plain matmuls',
+          s.label,
+          viaMatmul,
+          block3Flops,
+          timing,
+          `the same rotation by matmul() on views (K = 3; the device's choice per shape): ${Object.entries(viaMatmul.perLabel)
+            .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+            .join(', ')}; ` + `${(median(viaMatmul.samplesMs) / median(block3.samplesMs)).toFixed(1)}× block3_transform's time`,
+        ),
+        chosen: false,
+      },
+      row(
+        'softmax-grad',
+        'coupled-rotation structural',
+        s.label,
+        call,
+        callFlops,
+        timing,
+        `two block3_transform passes + identity_softmax_grad (cost models: 12 + 12 + 5 FLOPs per entry): ${breakdown}`,
+      ),
+      {
+        ...row(
+          'softmax-grad',
+          `matmul ${variant}`,
+          s.label,
+          mm,
+          mmFlops,
+          timing,
+          `the plain batched product ${R} x ${N}x${N}x${N}, the device's choice`,
+        ),
+        chosen: false,
+      },
     ];
   } finally {
     for (const t of created) t.buffer.destroy();

@@ -68,16 +68,84 @@ const power = { kind: 'power', powerExponent: 1.2 } as const;
  */
 export const STAGED_CASES: readonly SoftmaxGradCase[] = [
   // E, Ẽ, H, o beyond 16 KiB: chunks capped at 61 rows of E (67 floats), 5 query blocks of 61 × 5 chunks.
-  { embedding: 'gaussian', N: 257, dIn: 67, dOut: 32, runs: 1, noise: 0, noiseTarget: 'expected', frequency: power, maxBindingBytes: 16384 },
+  {
+    embedding: 'gaussian',
+    N: 257,
+    dIn: 67,
+    dOut: 32,
+    runs: 1,
+    noise: 0,
+    noiseTarget: 'expected',
+    frequency: power,
+    maxBindingBytes: 16384,
+  },
   // Runs in groups of 2 (W is 3 × 384 bytes), blocks of 2 queries, E rows gathered chunk by chunk, sampled labels.
-  { embedding: 'gaussian', N: 257, dIn: 32, dOut: 3, runs: 3, batch: 40, noise: 0.2, noiseTarget: 'sampled', chunkSize: 64, maxBindingBytes: 1024 },
+  {
+    embedding: 'gaussian',
+    N: 257,
+    dIn: 32,
+    dOut: 3,
+    runs: 3,
+    batch: 40,
+    noise: 0.2,
+    noiseTarget: 'sampled',
+    chunkSize: 64,
+    maxBindingBytes: 1024,
+  },
   // One run per group, ē accumulated chunk by chunk, expected targets, W and G views.
-  { embedding: 'gaussian', N: 97, dIn: 13, dOut: 21, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'expected', frequency: power, chunkSize: 40, maxBindingBytes: 2048, view: true },
+  {
+    embedding: 'gaussian',
+    N: 97,
+    dIn: 13,
+    dOut: 21,
+    runs: 3,
+    batch: 64,
+    noise: 0.3,
+    noiseTarget: 'expected',
+    frequency: power,
+    chunkSize: 40,
+    maxBindingBytes: 2048,
+    view: true,
+  },
   // Population with noise, W staged one run at a time.
-  { embedding: 'orthonormal', N: 50, dIn: 64, dOut: 50, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: { kind: 'hierarchical', groups: 5, groupExponent: 1 }, maxBindingBytes: 16384 },
+  {
+    embedding: 'orthonormal',
+    N: 50,
+    dIn: 64,
+    dOut: 50,
+    runs: 3,
+    noise: 0.3,
+    noiseTarget: 'expected',
+    frequency: { kind: 'hierarchical', groups: 5, groupExponent: 1 },
+    maxBindingBytes: 16384,
+  },
   // Structural paths in run groups of 2 (one 48×48 matrix is 9216 bytes).
-  { embedding: 'identity', N: 48, dIn: 48, dOut: 48, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'sampled', frequency: power, maxBindingBytes: 18432, computeO: true },
-  { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, maxBindingBytes: 18432, computeO: true, view: true },
+  {
+    embedding: 'identity',
+    N: 48,
+    dIn: 48,
+    dOut: 48,
+    runs: 3,
+    batch: 64,
+    noise: 0.3,
+    noiseTarget: 'sampled',
+    frequency: power,
+    maxBindingBytes: 18432,
+    computeO: true,
+  },
+  {
+    embedding: 'coupled-rotation',
+    N: 48,
+    dIn: 48,
+    dOut: 48,
+    runs: 3,
+    noise: 0.3,
+    noiseTarget: 'expected',
+    frequency: power,
+    maxBindingBytes: 18432,
+    computeO: true,
+    view: true,
+  },
 ];
 
 /** The suite. `quick` keeps one case per path (dense, identity, coupled, chunked, minibatch, staged). */
@@ -105,7 +173,16 @@ export function softmaxGradCases(scope: 'full' | 'quick' = 'full'): SoftmaxGradC
     { embedding: 'gaussian', N: 1031, dIn: 67, dOut: 32, ...pop, frequency: power, chunkSize: 128, queryBlock: 300 },
     // orthonormal: d ≥ N.
     { embedding: 'orthonormal', N: 50, dIn: 64, dOut: 64, ...pop, frequency: power },
-    { embedding: 'orthonormal', N: 50, dIn: 64, dOut: 50, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: { kind: 'hierarchical', groups: 5, groupExponent: 1 } },
+    {
+      embedding: 'orthonormal',
+      N: 50,
+      dIn: 64,
+      dOut: 50,
+      runs: 3,
+      noise: 0.3,
+      noiseTarget: 'expected',
+      frequency: { kind: 'hierarchical', groups: 5, groupExponent: 1 },
+    },
     // identity: N ∈ {3, 64, 300}.
     { embedding: 'identity', N: 3, dIn: 3, dOut: 3, ...pop },
     { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, frequency: power },
@@ -122,10 +199,43 @@ export function softmaxGradCases(scope: 'full' | 'quick' = 'full'): SoftmaxGradC
     { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, pattern: 'tiny-loss-margin-25' },
     // o on the structural paths (identity: the softmax itself; coupled-rotation: rotated once more).
     { embedding: 'identity', N: 64, dIn: 64, dOut: 64, ...pop, frequency: power, computeO: true },
-    { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, computeO: true },
+    {
+      embedding: 'coupled-rotation',
+      N: 48,
+      dIn: 48,
+      dOut: 48,
+      runs: 3,
+      noise: 0.3,
+      noiseTarget: 'expected',
+      frequency: power,
+      computeO: true,
+    },
     // W and G as views (offsets, padded run strides).
-    { embedding: 'gaussian', N: 97, dIn: 13, dOut: 21, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'sampled', frequency: power, chunkSize: 40, view: true },
-    { embedding: 'identity', N: 48, dIn: 48, dOut: 48, runs: 3, batch: 64, noise: 0.3, noiseTarget: 'sampled', frequency: power, view: true },
+    {
+      embedding: 'gaussian',
+      N: 97,
+      dIn: 13,
+      dOut: 21,
+      runs: 3,
+      batch: 64,
+      noise: 0.3,
+      noiseTarget: 'sampled',
+      frequency: power,
+      chunkSize: 40,
+      view: true,
+    },
+    {
+      embedding: 'identity',
+      N: 48,
+      dIn: 48,
+      dOut: 48,
+      runs: 3,
+      batch: 64,
+      noise: 0.3,
+      noiseTarget: 'sampled',
+      frequency: power,
+      view: true,
+    },
     { embedding: 'coupled-rotation', N: 48, dIn: 48, dOut: 48, runs: 3, noise: 0.3, noiseTarget: 'expected', frequency: power, view: true },
     ...STAGED_CASES,
   ];
@@ -150,7 +260,15 @@ export interface SoftmaxGradCaseResult {
   c: SoftmaxGradCase;
   ref: SoftmaxGradCpuResult;
   /** GPU outputs, columns split out: [R·Q] each. */
-  got: { lse: Float32Array; loss: Float32Array; zTrue: Float32Array; pTrue: Float32Array; correct: Float32Array; G: Float32Array; o?: Float32Array };
+  got: {
+    lse: Float32Array;
+    loss: Float32Array;
+    zTrue: Float32Array;
+    pTrue: Float32Array;
+    correct: Float32Array;
+    G: Float32Array;
+    o?: Float32Array;
+  };
   /** |ẽ_jk| max over j per k, |e| table (item-major, Float64), for tolerances. */
   absEtMax: Float64Array;
   absE: Float64Array;
@@ -173,10 +291,18 @@ function patternW(pattern: LogitPattern, N: number, next: () => number): Float32
     for (let i = 0; i < N; i++) {
       let z: number;
       switch (pattern) {
-        case 'extreme-200': z = next() < 0.5 ? -200 + 10 * next() : 200 - 10 * next(); break;
-        case 'all-below-120': z = -120 - 40 * next(); break;
-        case 'all-equal-large': z = 5000; break;
-        case 'tiny-loss-margin-25': z = i === j ? 25 : 0; break;
+        case 'extreme-200':
+          z = next() < 0.5 ? -200 + 10 * next() : 200 - 10 * next();
+          break;
+        case 'all-below-120':
+          z = -120 - 40 * next();
+          break;
+        case 'all-equal-large':
+          z = 5000;
+          break;
+        case 'tiny-loss-margin-25':
+          z = i === j ? 25 : 0;
+          break;
       }
       w[j * N + i] = z;
     }
@@ -197,7 +323,9 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
   const created: Tensor[] = [];
   const keep = <T extends Tensor>(t: T): T => (created.push(t), t);
   const task = await createGpuTask(gpu, {
-    N, dIn, dOut,
+    N,
+    dIn,
+    dOut,
     embedding: c.embedding === 'dense-identity' ? 'identity' : c.embedding,
     frequency: c.frequency ?? { kind: 'uniform' },
     noise: c.noise,
@@ -213,7 +341,10 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
       const I = new Float32Array(N * N);
       for (let i = 0; i < N; i++) I[i * N + i] = 1;
       embeddings = {
-        kind: 'dense', N, dIn, dOut,
+        kind: 'dense',
+        N,
+        dIn,
+        dOut,
         E: keep(uploadTensor(gpu, { rows: N, cols: N, label: 'E = I (dense)' }, I)),
         Et: keep(uploadTensor(gpu, { rows: N, cols: N, label: 'Ẽ = I (dense)' }, I)),
       };
@@ -261,9 +392,24 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     if (c.batch) {
       const items = keep(createTensor(gpu, { batch: R, rows: c.batch, cols: 1, dtype: 'u32', label: 'items' }));
       const labels = keep(createTensor(gpu, { batch: R, rows: c.batch, cols: 1, dtype: 'u32', label: 'labels' }));
-      const seeds = keep(uploadTensor(gpu, { batch: R, rows: 1, cols: 1, dtype: 'u32', label: 'run seeds' }, Array.from({ length: R }, (_, r) => 500 + r)));
+      const seeds = keep(
+        uploadTensor(
+          gpu,
+          { batch: R, rows: 1, cols: 1, dtype: 'u32', label: 'run seeds' },
+          Array.from({ length: R }, (_, r) => 500 + r),
+        ),
+      );
       await runCommands(gpu, (rec) =>
-        sampleMinibatch(rec, { seeds, thresholds: task.thresholds, thresholdCount: task.thresholdCount, N, noise: c.noise, step: 0, items, labels }),
+        sampleMinibatch(rec, {
+          seeds,
+          thresholds: task.thresholds,
+          thresholdCount: task.thresholdCount,
+          N,
+          noise: c.noise,
+          step: 0,
+          items,
+          labels,
+        }),
       );
       targets = { kind: 'minibatch', items, labels };
       cpuTargets = {
@@ -278,25 +424,41 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     }
     await runCommands(gpu, async (rec) => {
       result = await softmaxGrad(rec, {
-        W, G, embeddings, targets, noise: c.noise, noiseTarget: c.noiseTarget, chunkSize: c.chunkSize, queryBlock: c.queryBlock,
-        maxBindingBytes: c.maxBindingBytes, computeO: c.computeO,
+        W,
+        G,
+        embeddings,
+        targets,
+        noise: c.noise,
+        noiseTarget: c.noiseTarget,
+        chunkSize: c.chunkSize,
+        queryBlock: c.queryBlock,
+        maxBindingBytes: c.maxBindingBytes,
+        computeO: c.computeO,
       });
     });
     const outputs = await readTensor(gpu, result!.outputs);
-    let o = result!.o ? (await readTensor(gpu, result!.o)) : undefined;
+    let o = result!.o ? await readTensor(gpu, result!.o) : undefined;
     if (o && embeddings.kind !== 'dense' && cpuTargets.kind === 'minibatch') {
       // The structural o is per item ([R, N, N]); a draw's o is its item's row.
       const B = cpuTargets.batchSize;
       const rows = new Float32Array(R * B * dOut);
       for (let r = 0; r < R; r++) {
-        for (let b = 0; b < B; b++) rows.set(o.subarray((r * N + cpuTargets.items[r * B + b]) * dOut, (r * N + cpuTargets.items[r * B + b] + 1) * dOut), (r * B + b) * dOut);
+        for (let b = 0; b < B; b++)
+          rows.set(
+            o.subarray((r * N + cpuTargets.items[r * B + b]) * dOut, (r * N + cpuTargets.items[r * B + b] + 1) * dOut),
+            (r * B + b) * dOut,
+          );
       }
       o = rows;
     }
     const Q = result!.queries;
     const column = (k: number) => Float32Array.from({ length: R * Q }, (_, i) => outputs[i * 5 + k]);
     const got = {
-      lse: column(0), loss: column(1), zTrue: column(2), pTrue: column(3), correct: column(4),
+      lse: column(0),
+      loss: column(1),
+      zTrue: column(2),
+      pTrue: column(3),
+      correct: column(4),
       G: await readTensor(gpu, G),
       o,
     };
@@ -312,8 +474,17 @@ export async function runSoftmaxGradCase(gpu: Gpu, c: SoftmaxGradCase): Promise<
     const absEtMax = new Float64Array(dOut);
     for (let j = 0; j < N; j++) for (let k = 0; k < dOut; k++) absEtMax[k] = Math.max(absEtMax[k], Math.abs(Et[j * dOut + k]));
     return {
-      c, ref, got, absEtMax, absE: E.map(Math.abs), chunks: result!.chunks, memory: result!.memory,
-      staged: result!.staged, runGroups: result!.runGroups, blocks: result!.blocks, viewPaddingChanged,
+      c,
+      ref,
+      got,
+      absEtMax,
+      absE: E.map(Math.abs),
+      chunks: result!.chunks,
+      memory: result!.memory,
+      staged: result!.staged,
+      runGroups: result!.runGroups,
+      blocks: result!.blocks,
+      viewPaddingChanged,
     };
   } finally {
     result?.destroy();
@@ -366,8 +537,13 @@ export function softmaxGradTolerances(r: SoftmaxGradCaseResult): SoftmaxGradTole
   const sampled = Boolean(c.batch) && c.noiseTarget === 'sampled';
   const eps = c.noise;
   const t: SoftmaxGradTolerances = {
-    lse: new Float64Array(R * Q), loss: new Float64Array(R * Q), zTrue: new Float64Array(R * Q), pTrue: new Float64Array(R * Q),
-    o: new Float64Array(R * Q * dOut), G: new Float64Array(R * dOut * dIn), ambiguous: new Uint8Array(R * Q),
+    lse: new Float64Array(R * Q),
+    loss: new Float64Array(R * Q),
+    zTrue: new Float64Array(R * Q),
+    pTrue: new Float64Array(R * Q),
+    o: new Float64Array(R * Q * dOut),
+    G: new Float64Array(R * dOut * dIn),
+    ambiguous: new Uint8Array(R * Q),
   };
   const residualTol = new Float64Array(R * Q * dOut);
   for (let rq = 0; rq < R * Q; rq++) {
@@ -392,7 +568,9 @@ export function softmaxGradTolerances(r: SoftmaxGradCaseResult): SoftmaxGradTole
       // The label differs from the item only for noisy draws: then loss = lse − z_label.
       tolLoss = Math.max(tolNll, t.lse[rq] + dz + u * (Math.abs(lse) + Math.abs(ref.loss[rq])));
     } else {
-      tolLoss = (1 - eps) * tolNll + eps * (t.lse[rq] + dz + gamma(N) * ref.logitMagnitude[rq] + 2 * u * Math.abs(ref.loss[rq]) + 2 * u * Math.abs(lse));
+      tolLoss =
+        (1 - eps) * tolNll +
+        eps * (t.lse[rq] + dz + gamma(N) * ref.logitMagnitude[rq] + 2 * u * Math.abs(ref.loss[rq]) + 2 * u * Math.abs(lse));
     }
     t.loss[rq] = tolLoss;
     t.ambiguous[rq] = Math.abs(ref.margin[rq]) <= 2 * dz + 4 * u * Math.abs(ref.zTrue[rq]) ? 1 : 0;
@@ -465,12 +643,25 @@ export async function checkSoftmaxGrad(gpu: Gpu, options: { scope?: 'full' | 'qu
       const maxAbs = Math.max(...parts.map((p) => p.maxAbsError));
       const pass = parts.every((p) => p.pass) && cmp.correctMismatches === 0 && r.viewPaddingChanged === 0;
       rows.push({
-        kernel: 'softmax-grad', variant: 'online-chunked', caseId, pass, maxAbsError: finiteOrNull(maxAbs), worstRatio: finiteOrNull(worst),
+        kernel: 'softmax-grad',
+        variant: 'online-chunked',
+        caseId,
+        pass,
+        maxAbsError: finiteOrNull(maxAbs),
+        worstRatio: finiteOrNull(worst),
         ...(cmp.correctMismatches ? { error: `${cmp.correctMismatches} recovered flags differ` } : {}),
         ...(r.viewPaddingChanged ? { error: `${r.viewPaddingChanged} elements outside G's view changed` } : {}),
       });
     } catch (err) {
-      rows.push({ kernel: 'softmax-grad', variant: 'online-chunked', caseId, pass: false, maxAbsError: null, worstRatio: null, error: (err as Error).message });
+      rows.push({
+        kernel: 'softmax-grad',
+        variant: 'online-chunked',
+        caseId,
+        pass: false,
+        maxAbsError: null,
+        worstRatio: null,
+        error: (err as Error).message,
+      });
     }
   }
   return rows;

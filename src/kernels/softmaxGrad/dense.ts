@@ -37,9 +37,7 @@ const MIN_SCRATCH = 1 << 16;
 
 type Dense = Extract<TaskEmbeddings, { kind: 'dense' }>;
 
-export type DenseTargets =
-  | { kind: 'population'; weights: Tensor }
-  | { kind: 'minibatch'; items: Tensor; labels: Tensor };
+export type DenseTargets = { kind: 'population'; weights: Tensor } | { kind: 'minibatch'; items: Tensor; labels: Tensor };
 
 export interface DenseJob {
   emb: Dense;
@@ -127,7 +125,10 @@ async function chunkUpdate(
   // Blocks of a multiple of 4 queries take the vec4 form (4 queries per invocation).
   const vec4 = u.blockRows % 4 === 0 && u.scratchBatch % 4 === 0;
   const rows = vec4 ? u.rows / 4 : u.rows;
-  await counted(rec, alloc)({
+  await counted(
+    rec,
+    alloc,
+  )({
     kernel: vec4 ? SOFTMAX_CHUNK_UPDATE_VEC4_KERNEL : SOFTMAX_CHUNK_UPDATE_KERNEL,
     buffers: vec4
       ? { scratch4: b.scratch.buffer, o_acc4: b.o.buffer, state4: b.state.buffer, items4: b.items.buffer, labels4: b.labels.buffer }
@@ -181,8 +182,19 @@ async function recordDirect(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
         rec,
         alloc,
         {
-          rows: R * qb, blockRows: qb, queries: Q, queryBase: q0, chunkCols: c, scratchStride: qb, scratchBatch: Qb * C,
-          chunkBase: j0, dOut, first: j0 === 0 ? 1 : 0, population: t.kind === 'population' ? 1 : 0, indexBatchStride, itemBase: 0,
+          rows: R * qb,
+          blockRows: qb,
+          queries: Q,
+          queryBase: q0,
+          chunkCols: c,
+          scratchStride: qb,
+          scratchBatch: Qb * C,
+          chunkBase: j0,
+          dOut,
+          first: j0 === 0 ? 1 : 0,
+          population: t.kind === 'population' ? 1 : 0,
+          indexBatchStride,
+          itemBase: 0,
         },
         { scratch, o, state, items, labels },
       );
@@ -205,9 +217,18 @@ async function recordDirect(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
     },
     uniforms: {
       fin: {
-        rows: R * Q, queries: Q, dOut, N, population: t.kind === 'population' ? 1 : 0, sampled: job.sampled ? 1 : 0,
-        indexBatchStride, useItemWeights: t.kind === 'population' ? 1 : 0, noise: job.noise, constWeight: 1 / Q,
-        stagedTargets: 0, targetRunStride: 0,
+        rows: R * Q,
+        queries: Q,
+        dOut,
+        N,
+        population: t.kind === 'population' ? 1 : 0,
+        sampled: job.sampled ? 1 : 0,
+        indexBatchStride,
+        useItemWeights: t.kind === 'population' ? 1 : 0,
+        noise: job.noise,
+        constWeight: 1 / Q,
+        stagedTargets: 0,
+        targetRunStride: 0,
       },
     },
     workgroups: linearWorkgroups(rec.gpu, R * Q),
@@ -228,7 +249,9 @@ function stagedSizes(job: DenseJob): { C: number; Rg: number; Qb: number } {
   const widest = Math.max(dIn, dOut);
   const C = Math.min(job.chunkSize, N, Math.floor(L / (f * widest)));
   if (C < 1) {
-    throw new RangeError(`softmaxGrad: one embedding row (${widest} floats) is above the binding limit ${L} bytes; the largest d that fits is ${Math.floor(L / f)}`);
+    throw new RangeError(
+      `softmaxGrad: one embedding row (${widest} floats) is above the binding limit ${L} bytes; the largest d that fits is ${Math.floor(L / f)}`,
+    );
   }
   let Rg = Math.min(R, Math.floor(L / (f * dOut * dIn)));
   if (Rg < 1) {
@@ -274,7 +297,9 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
   const ebar = alloc.tensor('mean output embedding', 1, 1, dOut, never);
   const wB = population ? alloc.tensor('weights (staged block)', 1, Qb, 1, never) : alloc.tensor('unused weights', 1, 1, 1, never);
   const idxRuns = perRunIndex ? Rg : 1;
-  const itemsB = population ? alloc.tensor('unused index', 1, 1, 1, never, 'u32') : alloc.tensor('items (staged block)', idxRuns, Qb, 1, never, 'u32');
+  const itemsB = population
+    ? alloc.tensor('unused index', 1, 1, 1, never, 'u32')
+    : alloc.tensor('items (staged block)', idxRuns, Qb, 1, never, 'u32');
   const labelsB = population ? itemsB : alloc.tensor('labels (staged block)', idxRuns, Qb, 1, never, 'u32');
   const chunks = Math.ceil(N / C);
 
@@ -295,7 +320,9 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
     await dispatch({
       kernel: GATHER_ROWS_IN_CHUNK_KERNEL,
       buffers: { gather_src: src.buffer, gather_index: index.buffer, gather_out: out.buffer },
-      uniforms: { gchunk: { rows: rg * qb, blockRows: qb, cols: src.cols, chunkBase: j0, chunkRows: c, indexRunStride: perRunIndex ? qb : 0 } },
+      uniforms: {
+        gchunk: { rows: rg * qb, blockRows: qb, cols: src.cols, chunkBase: j0, chunkRows: c, indexRunStride: perRunIndex ? qb : 0 },
+      },
       workgroups: linearWorkgroups(rec.gpu, rg * qb),
     });
   };
@@ -303,7 +330,13 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
   for (let r0 = 0; r0 < R; r0 += Rg) {
     const rg = Math.min(Rg, R - r0);
     // A compact [runs, rows, cols] view of a staged buffer.
-    const view = (x: Tensor, runs: number, rows: number, cols = x.cols): Tensor => ({ ...x, batch: runs, rows, cols, batchStride: runs > 1 ? rows * cols : 0 });
+    const view = (x: Tensor, runs: number, rows: number, cols = x.cols): Tensor => ({
+      ...x,
+      batch: runs,
+      rows,
+      cols,
+      batchStride: runs > 1 ? rows * cols : 0,
+    });
     const Wg = view(Wst, rg, dOut);
     const Gg = view(Gst, rg, dOut);
     copyRows(enc, { t: job.W, run: r0, row: 0 }, { t: Wg, run: 0, row: 0 }, rg, dOut);
@@ -346,8 +379,18 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
           rec,
           alloc,
           {
-            rows: rg * qb, blockRows: qb, queries: qb, queryBase: 0, chunkCols: c, scratchStride: qb, scratchBatch: qb * C,
-            chunkBase: j0, dOut, first: j0 === 0 ? 1 : 0, population: population ? 1 : 0, indexBatchStride: perRunIndex ? qb : 0,
+            rows: rg * qb,
+            blockRows: qb,
+            queries: qb,
+            queryBase: 0,
+            chunkCols: c,
+            scratchStride: qb,
+            scratchBatch: qb * C,
+            chunkBase: j0,
+            dOut,
+            first: j0 === 0 ? 1 : 0,
+            population: population ? 1 : 0,
+            indexBatchStride: perRunIndex ? qb : 0,
             itemBase: population ? q0 : 0,
           },
           { scratch, o: OB, state: stateB, items, labels },
@@ -371,9 +414,18 @@ async function recordStaged(rec: CommandRecorder, job: DenseJob, alloc: CallBuff
         },
         uniforms: {
           fin: {
-            rows: rg * qb, queries: qb, dOut, N, population: population ? 1 : 0, sampled: job.sampled ? 1 : 0,
-            indexBatchStride: perRunIndex ? qb : 0, useItemWeights: population ? 1 : 0, noise: job.noise, constWeight: 1 / Q,
-            stagedTargets: 1, targetRunStride: population ? 0 : qb,
+            rows: rg * qb,
+            queries: qb,
+            dOut,
+            N,
+            population: population ? 1 : 0,
+            sampled: job.sampled ? 1 : 0,
+            indexBatchStride: perRunIndex ? qb : 0,
+            useItemWeights: population ? 1 : 0,
+            noise: job.noise,
+            constWeight: 1 / Q,
+            stagedTargets: 1,
+            targetRunStride: population ? 0 : qb,
           },
         },
         workgroups: linearWorkgroups(rec.gpu, rg * qb),

@@ -5,7 +5,10 @@
 import { defineKernel } from '../../gpu/registry';
 
 export const SOFTMAX_CHUNK_UPDATE_KERNEL = defineKernel({ shader: 'softmaxGrad/chunk_update.wgsl', entryPoint: 'softmax_chunk_update' });
-export const SOFTMAX_CHUNK_UPDATE_VEC4_KERNEL = defineKernel({ shader: 'softmaxGrad/chunk_update.wgsl', entryPoint: 'softmax_chunk_update_vec4' });
+export const SOFTMAX_CHUNK_UPDATE_VEC4_KERNEL = defineKernel({
+  shader: 'softmaxGrad/chunk_update.wgsl',
+  entryPoint: 'softmax_chunk_update_vec4',
+});
 export const SOFTMAX_FINALIZE_KERNEL = defineKernel({ shader: 'softmaxGrad/finalize.wgsl', entryPoint: 'softmax_finalize' });
 export const IDENTITY_SOFTMAX_GRAD_KERNEL = defineKernel({ shader: 'softmaxGrad/identity.wgsl', entryPoint: 'identity_softmax_grad' });
 export const BLOCK3_TRANSFORM_KERNEL = defineKernel({ shader: 'softmaxGrad/block3_transform.wgsl', entryPoint: 'block3_transform' });

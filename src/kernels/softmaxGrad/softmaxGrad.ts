@@ -57,7 +57,11 @@ export const outputColumn = (name: (typeof SOFTMAX_OUTPUT_COLUMNS)[number]): num
  * @example
  * const { pCorrect, correct, loss } = itemOutputs(await readTensor(gpu, result.outputs), r, result.queries);
  */
-export function itemOutputs(outputs: Float32Array, run: number, queries: number): { pCorrect: Float32Array; correct: Uint8Array; loss: Float32Array } {
+export function itemOutputs(
+  outputs: Float32Array,
+  run: number,
+  queries: number,
+): { pCorrect: Float32Array; correct: Uint8Array; loss: Float32Array } {
   const cols = SOFTMAX_OUTPUT_COLUMNS.length;
   const [pTrue, isCorrect, lossColumn] = [outputColumn('pTrue'), outputColumn('correct'), outputColumn('loss')];
   const pCorrect = new Float32Array(queries);
@@ -82,9 +86,7 @@ export const DEFAULT_CHUNK_SIZE = 128;
 /** Conservative bytes counted per dispatch for its transient uniform buffer. */
 const UNIFORM_BYTES_PER_DISPATCH = 256;
 
-export type SoftmaxTargets =
-  | { kind: 'population'; weights: Tensor }
-  | { kind: 'minibatch'; items: Tensor; labels: Tensor };
+export type SoftmaxTargets = { kind: 'population'; weights: Tensor } | { kind: 'minibatch'; items: Tensor; labels: Tensor };
 
 export interface SoftmaxGradArgs {
   /** [R, dOut, dIn]; any view matmul accepts (offset, run stride). */
@@ -168,16 +170,20 @@ function requireOperand(t: Tensor, name: string, batch: number, rows: number, co
   }
   if (t.batch !== batch) throw new RangeError(`softmaxGrad: ${name} has batch ${t.batch}, expected ${batch} (W's runs)`);
   for (const key of ['offset', 'batchStride'] as const) {
-    if (!Number.isInteger(t[key]) || t[key] < 0) throw new RangeError(`softmaxGrad: ${name}.${key} must be a non-negative integer, got ${t[key]}`);
+    if (!Number.isInteger(t[key]) || t[key] < 0)
+      throw new RangeError(`softmaxGrad: ${name}.${key} must be a non-negative integer, got ${t[key]}`);
   }
   if (batch > 1 && t.batchStride !== 0 && t.batchStride < rows * cols) {
-    throw new RangeError(`softmaxGrad: ${name}.batchStride ${t.batchStride} is smaller than one ${rows}×${cols} matrix (runs would overlap)`);
+    throw new RangeError(
+      `softmaxGrad: ${name}.batchStride ${t.batchStride} is smaller than one ${rows}×${cols} matrix (runs would overlap)`,
+    );
   }
   if (output && batch > 1 && t.batchStride === 0) {
     throw new RangeError(`softmaxGrad: ${name}.batchStride is 0: every run would write the same matrix (give each run its own)`);
   }
   const need = requiredElements(t) * BYTES_PER_ELEMENT;
-  if (need > t.buffer.size) throw new RangeError(`softmaxGrad: ${name} ("${t.label}") layout needs ${need} bytes but its buffer has ${t.buffer.size}`);
+  if (need > t.buffer.size)
+    throw new RangeError(`softmaxGrad: ${name} ("${t.label}") layout needs ${need} bytes but its buffer has ${t.buffer.size}`);
 }
 
 /** Shape and argument checks shared by every path; returns (runs, queries). */
@@ -193,11 +199,15 @@ function validate(args: SoftmaxGradArgs): { R: number; Q: number } {
     throw new RangeError(`softmaxGrad: identity embeddings need dIn = dOut = N = ${N}, got dIn ${dIn}, dOut ${dOut}`);
   }
   if (emb.kind === 'coupled-rotation' && (N % 3 !== 0 || dIn !== N || dOut !== N)) {
-    throw new RangeError(`softmaxGrad: coupled-rotation embeddings need N = dIn = dOut divisible by 3, got N ${N}, dIn ${dIn}, dOut ${dOut}`);
+    throw new RangeError(
+      `softmaxGrad: coupled-rotation embeddings need N = dIn = dOut divisible by 3, got N ${N}, dIn ${dIn}, dOut ${dOut}`,
+    );
   }
   if (emb.kind === 'dense') {
-    if (emb.E.rows !== N || emb.E.cols !== dIn) throw new RangeError(`softmaxGrad: embeddings.E is ${emb.E.rows}×${emb.E.cols}, expected N×dIn = ${N}×${dIn}`);
-    if (emb.Et.rows !== N || emb.Et.cols !== dOut) throw new RangeError(`softmaxGrad: embeddings.Et is ${emb.Et.rows}×${emb.Et.cols}, expected N×dOut = ${N}×${dOut}`);
+    if (emb.E.rows !== N || emb.E.cols !== dIn)
+      throw new RangeError(`softmaxGrad: embeddings.E is ${emb.E.rows}×${emb.E.cols}, expected N×dIn = ${N}×${dIn}`);
+    if (emb.Et.rows !== N || emb.Et.cols !== dOut)
+      throw new RangeError(`softmaxGrad: embeddings.Et is ${emb.Et.rows}×${emb.Et.cols}, expected N×dOut = ${N}×${dOut}`);
     if (emb.E.batch !== 1 || emb.Et.batch !== 1) throw new RangeError('softmaxGrad: embedding tables are shared by all runs (batch 1)');
   }
   const R = args.W.batch;
@@ -206,25 +216,34 @@ function validate(args: SoftmaxGradArgs): { R: number; Q: number } {
   if (args.W.rows !== dOut) throw new RangeError(`softmaxGrad: W has ${args.W.rows} rows but the output embeddings have dOut = ${dOut}`);
   requireOperand(args.W, 'W', R, dOut, dIn, false);
   requireOperand(args.G, 'G', R, dOut, dIn, true);
-  if (args.G.buffer === args.W.buffer) throw new RangeError('softmaxGrad: G must not share W\'s buffer');
+  if (args.G.buffer === args.W.buffer) throw new RangeError("softmaxGrad: G must not share W's buffer");
   const t = args.targets;
   let Q: number;
   if (t.kind === 'population') {
     if (t.weights.rows * t.weights.cols !== N || t.weights.dtype !== 'f32') {
-      throw new RangeError(`softmaxGrad: targets.weights must hold N = ${N} f32 frequencies, got ${t.weights.rows}×${t.weights.cols} ${t.weights.dtype}`);
+      throw new RangeError(
+        `softmaxGrad: targets.weights must hold N = ${N} f32 frequencies, got ${t.weights.rows}×${t.weights.cols} ${t.weights.dtype}`,
+      );
     }
     if (t.weights.offset !== 0) throw new RangeError('softmaxGrad: targets.weights must start at offset 0');
     Q = N;
   } else if (t.kind === 'minibatch') {
     Q = t.items.rows;
-    for (const [name, x] of [['items', t.items], ['labels', t.labels]] as const) {
+    for (const [name, x] of [
+      ['items', t.items],
+      ['labels', t.labels],
+    ] as const) {
       if (x.dtype !== 'u32') throw new TypeError(`softmaxGrad: targets.${name} must be u32, got ${x.dtype}`);
-      if (x.rows !== Q || x.cols !== 1) throw new RangeError(`softmaxGrad: targets.${name} must be [R, B, 1] with B = ${Q}, got ${x.rows}×${x.cols}`);
-      if (x.batch !== R && !(x.batch === 1 || x.batchStride === 0)) throw new RangeError(`softmaxGrad: targets.${name} has batch ${x.batch}, expected ${R} or 1`);
+      if (x.rows !== Q || x.cols !== 1)
+        throw new RangeError(`softmaxGrad: targets.${name} must be [R, B, 1] with B = ${Q}, got ${x.rows}×${x.cols}`);
+      if (x.batch !== R && !(x.batch === 1 || x.batchStride === 0))
+        throw new RangeError(`softmaxGrad: targets.${name} has batch ${x.batch}, expected ${R} or 1`);
       if (x.offset !== 0) throw new RangeError(`softmaxGrad: targets.${name} must start at offset 0`);
-      if (x.batch > 1 && x.batchStride !== 0 && x.batchStride !== Q) throw new RangeError(`softmaxGrad: targets.${name} must be contiguous per run (batchStride ${Q}), got ${x.batchStride}`);
+      if (x.batch > 1 && x.batchStride !== 0 && x.batchStride !== Q)
+        throw new RangeError(`softmaxGrad: targets.${name} must be contiguous per run (batchStride ${Q}), got ${x.batchStride}`);
     }
-    if (t.labels.batch > 1 !== t.items.batch > 1) throw new RangeError('softmaxGrad: targets.items and targets.labels must both be per run or both shared');
+    if (t.labels.batch > 1 !== t.items.batch > 1)
+      throw new RangeError('softmaxGrad: targets.items and targets.labels must both be per run or both shared');
     if (Q < 1) throw new RangeError('softmaxGrad: targets.items: a minibatch needs at least one draw');
   } else {
     throw new RangeError(`softmaxGrad: targets.kind must be 'population' or 'minibatch', got ${String((t as { kind?: unknown }).kind)}`);
@@ -291,7 +310,12 @@ async function assertAllocated(alloc: CallBuffers, N: number): Promise<void> {
   );
 }
 
-async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, alloc: CallBuffers, destroy: () => void): Promise<SoftmaxGradResult> {
+async function recordSoftmaxGrad(
+  rec: CommandRecorder,
+  args: SoftmaxGradArgs,
+  alloc: CallBuffers,
+  destroy: () => void,
+): Promise<SoftmaxGradResult> {
   const { R, Q } = validate(args);
   const deviceLimit = rec.gpu.limits.maxStorageBufferBindingSize ?? Infinity;
   const bindLimit = Math.min(deviceLimit, args.maxBindingBytes ?? Infinity);
@@ -307,8 +331,18 @@ async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, al
     const r = await recordDense(
       rec,
       {
-        emb, W: args.W, G: args.G, outputs, targets: t, Q, noise: args.noise, sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
-        chunkSize: args.chunkSize ?? DEFAULT_CHUNK_SIZE, queryBlock: args.queryBlock, bindLimit, matmulVariant: args.matmulVariant,
+        emb,
+        W: args.W,
+        G: args.G,
+        outputs,
+        targets: t,
+        Q,
+        noise: args.noise,
+        sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
+        chunkSize: args.chunkSize ?? DEFAULT_CHUNK_SIZE,
+        queryBlock: args.queryBlock,
+        bindLimit,
+        matmulVariant: args.matmulVariant,
       },
       alloc,
     );
@@ -317,11 +351,18 @@ async function recordSoftmaxGrad(rec: CommandRecorder, args: SoftmaxGradArgs, al
     const r = await recordStructural(
       rec,
       {
-        emb, W: args.W, G: args.G, outputs, Q, noise: args.noise, sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
+        emb,
+        W: args.W,
+        G: args.G,
+        outputs,
+        Q,
+        noise: args.noise,
+        sampled: t.kind === 'minibatch' && args.noiseTarget === 'sampled',
         weights: t.kind === 'population' ? t.weights : undefined,
         items: t.kind === 'minibatch' ? t.items : undefined,
         labels: t.kind === 'minibatch' ? t.labels : undefined,
-        computeO: Boolean(args.computeO), bindLimit,
+        computeO: Boolean(args.computeO),
+        bindLimit,
       },
       alloc,
     );
@@ -367,7 +408,16 @@ export async function assertFiniteTensors(gpu: Gpu, tensors: Record<string, Tens
         at += t.batch;
       }
     });
-    const counts = await readTensor(gpu, { buffer: counter, label: 'non-finite counters', batch: 1, rows: Math.max(1, slots), cols: 1, batchStride: 0, offset: 0, dtype: 'f32' });
+    const counts = await readTensor(gpu, {
+      buffer: counter,
+      label: 'non-finite counters',
+      batch: 1,
+      rows: Math.max(1, slots),
+      cols: 1,
+      batchStride: 0,
+      offset: 0,
+      dtype: 'f32',
+    });
     let at = 0;
     for (const { name, t } of entries) {
       let found = 0;
@@ -392,7 +442,8 @@ export function assertWeights(w: ArrayLike<number>): void {
     sum += w[i];
   }
   const tol = w.length * 2 ** -24 + 1e-9;
-  if (!(Math.abs(sum - 1) <= tol)) throw new RangeError(`softmaxGrad: targets.weights must sum to 1 (within ${tol.toExponential(2)}), got ${sum}`);
+  if (!(Math.abs(sum - 1) <= tol))
+    throw new RangeError(`softmaxGrad: targets.weights must sum to 1 (within ${tol.toExponential(2)}), got ${sum}`);
 }
 
 /**
@@ -400,7 +451,11 @@ export function assertWeights(w: ArrayLike<number>): void {
  * non-negative and summing to 1), records, submits and returns the result (its buffers still alive:
  * read them, then `destroy()`).
  */
-export async function computeSoftmaxGrad(gpu: Gpu, args: SoftmaxGradArgs, options: { checkFinite?: boolean } = {}): Promise<SoftmaxGradResult> {
+export async function computeSoftmaxGrad(
+  gpu: Gpu,
+  args: SoftmaxGradArgs,
+  options: { checkFinite?: boolean } = {},
+): Promise<SoftmaxGradResult> {
   validate(args);
   if (options.checkFinite ?? true) {
     const tensors: Record<string, Tensor> = { W: args.W };

@@ -44,7 +44,14 @@ export interface StructuralJob {
 const IDENTITY3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
 function blockUniform(N: number, runs: number, L: readonly number[], Qm: readonly number[], src: Tensor, dst: Tensor) {
-  const u: Record<string, number> = { n: N, runs, srcOffset: src.offset, srcStride: src.batchStride, dstOffset: dst.offset, dstStride: dst.batchStride };
+  const u: Record<string, number> = {
+    n: N,
+    runs,
+    srcOffset: src.offset,
+    srcStride: src.batchStride,
+    dstOffset: dst.offset,
+    dstStride: dst.batchStride,
+  };
   for (let a = 0; a < 3; a++) {
     for (let b = 0; b < 3; b++) {
       u[`l${a}${b}`] = L[3 * a + b];
@@ -76,11 +83,15 @@ export interface Block3Args {
 export async function block3Transform(rec: CommandRecorder, args: Block3Args): Promise<void> {
   const { src, dst } = args;
   const N = src.rows;
-  if (src.cols !== N || N % 3 !== 0) throw new RangeError(`block3Transform: src is ${src.rows}×${src.cols}; it must be square with a side divisible by 3`);
+  if (src.cols !== N || N % 3 !== 0)
+    throw new RangeError(`block3Transform: src is ${src.rows}×${src.cols}; it must be square with a side divisible by 3`);
   if (dst.rows !== N || dst.cols !== N || dst.batch !== src.batch) {
     throw new RangeError(`block3Transform: dst is ${dst.batch}×${dst.rows}×${dst.cols}, src ${src.batch}×${N}×${N}; they must match`);
   }
-  if (args.left.length !== 9 || args.right.length !== 9) throw new RangeError(`block3Transform: left and right must hold 9 values (3×3 row-major), got ${args.left.length} and ${args.right.length}`);
+  if (args.left.length !== 9 || args.right.length !== 9)
+    throw new RangeError(
+      `block3Transform: left and right must hold 9 values (3×3 row-major), got ${args.left.length} and ${args.right.length}`,
+    );
   const R = src.batch;
   await rec.dispatch({
     kernel: BLOCK3_TRANSFORM_KERNEL,
@@ -120,10 +131,15 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
     ['outputs', job.outputs.buffer.size],
     ['N×N work buffers', R * nn],
   ];
-  for (const [name, t] of [['targets.weights', job.weights], ['targets.items', job.items], ['targets.labels', job.labels]] as const) {
+  for (const [name, t] of [
+    ['targets.weights', job.weights],
+    ['targets.items', job.items],
+    ['targets.labels', job.labels],
+  ] as const) {
     if (t) bound.push([name, t.buffer.size]);
   }
-  if (bound.every(([, bytes]) => bytes <= job.bindLimit)) return { o: await recordStructuralRuns(rec, job, alloc), runGroups: 1, staged: false };
+  if (bound.every(([, bytes]) => bytes <= job.bindLimit))
+    return { o: await recordStructuralRuns(rec, job, alloc), runGroups: 1, staged: false };
 
   // Staged: groups of runs whose N×N matrices, outputs and draws fit one binding.
   const perRun = Math.max(nn, job.Q * 5 * BYTES_PER_ELEMENT, job.items ? job.Q * BYTES_PER_ELEMENT : 0);
@@ -135,7 +151,11 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
         `the largest N that fits is ${Math.floor(Math.sqrt(job.bindLimit / BYTES_PER_ELEMENT))}`,
     );
   }
-  for (const [name, t] of [['targets.weights', job.weights], ['targets.items', job.items], ['targets.labels', job.labels]] as const) {
+  for (const [name, t] of [
+    ['targets.weights', job.weights],
+    ['targets.items', job.items],
+    ['targets.labels', job.labels],
+  ] as const) {
     if (t && t.batchStride === 0 && t.buffer.size > job.bindLimit) {
       throw new RangeError(`softmaxGrad: ${name} ("${t.label}", ${t.buffer.size} bytes) is above the binding limit ${job.bindLimit}`);
     }
@@ -158,7 +178,15 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
     }
     const oGroup = await recordStructuralRuns(
       rec,
-      { ...job, runCapacity: Rg, W: view(Wst), G: view(Gst), outputs: view(outSt), items: itemsSt && perRunIndex ? view(itemsSt) : itemsSt, labels: labelsSt && perRunIndex ? view(labelsSt) : labelsSt },
+      {
+        ...job,
+        runCapacity: Rg,
+        W: view(Wst),
+        G: view(Gst),
+        outputs: view(outSt),
+        items: itemsSt && perRunIndex ? view(itemsSt) : itemsSt,
+        labels: labelsSt && perRunIndex ? view(labelsSt) : labelsSt,
+      },
       alloc,
       'o (staged runs)',
     );
@@ -170,7 +198,12 @@ export async function recordStructural(rec: CommandRecorder, job: StructuralJob,
 }
 
 /** The structural kernels for runs whose buffers are all bindable whole. */
-async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, alloc: CallBuffers, oLabel = 'o'): Promise<Tensor<'f32'> | undefined> {
+async function recordStructuralRuns(
+  rec: CommandRecorder,
+  job: StructuralJob,
+  alloc: CallBuffers,
+  oLabel = 'o',
+): Promise<Tensor<'f32'> | undefined> {
   const { emb } = job;
   const R = job.W.batch;
   const N = emb.N;
@@ -192,7 +225,13 @@ async function recordStructuralRuns(rec: CommandRecorder, job: StructuralJob, al
     logits = work('rotated logits');
     grad = work('gradient in embedding coordinates');
     alloc.dispatches++;
-    await block3Transform(rec, { src: job.W, dst: logits, left: transpose3(emb.blockOut), right: transpose3(emb.blockIn), label: 'block3_transform:logits' });
+    await block3Transform(rec, {
+      src: job.W,
+      dst: logits,
+      left: transpose3(emb.blockOut),
+      right: transpose3(emb.blockIn),
+      label: 'block3_transform:logits',
+    });
   }
   // p̂ columns as rows (query-major): o itself for identity, rotated once more for coupled-rotation.
   const softmaxRows = job.computeO ? work(coupled ? 'softmax rows (o before rotation)' : oLabel) : undefined;

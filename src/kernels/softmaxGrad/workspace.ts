@@ -106,7 +106,14 @@ export class CallBuffers {
    * (`f32` unless given), as createTensor.
    */
   tensor(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number): Tensor<'f32'>;
-  tensor<D extends DType>(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number, dtype: D): Tensor<D>;
+  tensor<D extends DType>(
+    label: string,
+    batch: number,
+    rows: number,
+    cols: number,
+    largestN: (limit: number) => number,
+    dtype: D,
+  ): Tensor<D>;
   tensor(label: string, batch: number, rows: number, cols: number, largestN: (limit: number) => number, dtype: DType = 'f32'): Tensor {
     const bytes = Math.max(16, batch * rows * cols * BYTES_PER_ELEMENT);
     const limit = this.workspace.gpu.limits.maxBufferSize ?? Infinity;

@@ -340,7 +340,10 @@ export function multistepCapacityFigure(
  * @example
  * multistepStepFigure(report.measurements, { N: 2048, exact: 'exact polar (Float64)' });
  */
-export function multistepStepFigure(records: readonly MultistepRecord[], options: { N: number; exact: string; labels?: Record<string, string> }): Figure {
+export function multistepStepFigure(
+  records: readonly MultistepRecord[],
+  options: { N: number; exact: string; labels?: Record<string, string> },
+): Figure {
   const shown = records.filter((r) => r.step >= 1);
   const as = [...new Set(shown.map((r) => r.a))].sort((x, y) => x - y);
   const ds = [...new Set(shown.map((r) => r.d))].sort((x, y) => x - y);

@@ -37,7 +37,12 @@ export function transformerFigure(records: readonly TransformerPoint[], metric: 
   const x = { field: 'step', type: 'quantitative', scale: fittedScale(false), axis: axisFor('step', [], false, { tickMinStep: 1 }) };
   const y =
     metric === 'accuracy'
-      ? { field: 'value', type: 'quantitative', scale: { ...fittedScale(false, { domain: [0, 1] }), padding: 6 }, axis: { title: 'next-token accuracy' } }
+      ? {
+          field: 'value',
+          type: 'quantitative',
+          scale: { ...fittedScale(false, { domain: [0, 1] }), padding: 6 },
+          axis: { title: 'next-token accuracy' },
+        }
       : { field: 'value', type: 'quantitative', scale: fittedScale(log), axis: axisFor('cross-entropy loss', values, log) };
   const legend = { ...legendFor(seeds.length), title: null };
   const title = metric === 'loss' ? 'Training loss per replica' : 'Next-token accuracy per replica';
@@ -59,12 +64,29 @@ export function transformerFigure(records: readonly TransformerPoint[], metric: 
         layer: [
           {
             params: [ZOOM_PARAM],
-            mark: { type: 'line', color: NEUTRAL_COLOR, point: { filled: false, size: 45, strokeWidth: 1.4, color: NEUTRAL_COLOR }, clip: true },
+            mark: {
+              type: 'line',
+              color: NEUTRAL_COLOR,
+              point: { filled: false, size: 45, strokeWidth: 1.4, color: NEUTRAL_COLOR },
+              clip: true,
+            },
             encoding: {
               x,
               y,
-              strokeDash: { field: 'series', type: 'nominal', sort: seeds, scale: { domain: seeds, range: seeds.map((_s, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) }, legend },
-              shape: { field: 'series', type: 'nominal', sort: seeds, scale: { domain: seeds, range: seeds.map((_s, k) => VARIANT_SHAPES[k % VARIANT_SHAPES.length]) }, legend },
+              strokeDash: {
+                field: 'series',
+                type: 'nominal',
+                sort: seeds,
+                scale: { domain: seeds, range: seeds.map((_s, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) },
+                legend,
+              },
+              shape: {
+                field: 'series',
+                type: 'nominal',
+                sort: seeds,
+                scale: { domain: seeds, range: seeds.map((_s, k) => VARIANT_SHAPES[k % VARIANT_SHAPES.length]) },
+                legend,
+              },
               description: { field: 'series' },
               tooltip: [{ field: 'series', title: 'replica' }, { field: 'step' }, { field: 'value', title: metric, format: '.4g' }],
             },

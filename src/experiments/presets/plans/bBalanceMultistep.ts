@@ -25,7 +25,8 @@ export const bBalanceMultistepPlan: PresetPlan<MultistepSettings, { embedding: B
     quick: { N: 300, headCount: 60, steps: 16 },
     full: { N: 999, headCount: 201, steps: 24 },
   },
-  describe: (s) => `N = d = ${s.N}, ${s.headCount} head items${s.N === 999 ? " ([B]'s size)" : ''}, ${s.steps} steps, GD / SignGD / Muon exact / Adam × 2 embeddings`,
+  describe: (s) =>
+    `N = d = ${s.N}, ${s.headCount} head items${s.N === 999 ? " ([B]'s size)" : ''}, ${s.steps} steps, GD / SignGD / Muon exact / Adam × 2 embeddings`,
   estimates: { ci: '≈ 35 s on SwiftShader (measured)', quick: '≈ 1.5 min on SwiftShader (measured 96 s)', full: 'minutes on a GPU' },
   // One cell per embedding (the four optimizers train together); Muon's N × N polar factor per step dominates.
   cells: (scale) => {

@@ -35,12 +35,21 @@ export const bBalanceOnestepPlan: PresetPlan<BalanceOnestepSettings, BalanceOnes
     quick: { N: 600, headCount: 120, sweepKs: [150, 300, 600] },
     full: { N: 999, headCount: 201, sweepKs: [150, 300, 600, 1200] },
   },
-  describe: (s) => `N = d = ${s.N}, ${s.headCount} head items${s.N === 999 ? " ([B]'s size)" : ''}${s.sweepKs.length ? `; K sweep ${s.sweepKs.join(', ')}` : ''}`,
+  describe: (s) =>
+    `N = d = ${s.N}, ${s.headCount} head items${s.N === 999 ? " ([B]'s size)" : ''}${s.sweepKs.length ? `; K sweep ${s.sweepKs.join(', ')}` : ''}`,
   estimates: { ci: '≈ 20 s on SwiftShader', quick: 'a few minutes on SwiftShader', full: 'minutes on a GPU' },
   // One cell per embedding; its cost is dominated by the N × N polar factors and evaluations (∝ N³).
   // Sweep cells: one per K (coupled-rotation, three optimizers, τ = 0.1).
   cells: (scale) => [
-    ...EMBEDDINGS.map((embedding): { id: string; cost: number; params: BalanceOnestepCell } => ({ id: embedding, cost: bBalanceOnestepPlan.settings[scale].N ** 3, params: { embedding } })),
-    ...bBalanceOnestepPlan.settings[scale].sweepKs.map((K) => ({ id: `K=${K}`, cost: 0.3 * K ** 3, params: { embedding: 'coupled-rotation' as const, K } })),
+    ...EMBEDDINGS.map((embedding): { id: string; cost: number; params: BalanceOnestepCell } => ({
+      id: embedding,
+      cost: bBalanceOnestepPlan.settings[scale].N ** 3,
+      params: { embedding },
+    })),
+    ...bBalanceOnestepPlan.settings[scale].sweepKs.map((K) => ({
+      id: `K=${K}`,
+      cost: 0.3 * K ** 3,
+      params: { embedding: 'coupled-rotation' as const, K },
+    })),
   ],
 };

@@ -23,7 +23,7 @@ export const bIsotropyPlan: PresetPlan<IsotropySettings, { embedding: BalanceEmb
     "GD's first update is not: its isotropy equals that of Ẽ(11ᵀ/N − I)diag(p)Eᵀ",
     "SignGD's first update on coupled-rotation: 3×3 block σ_min/σ_max ≈ 0.247, whole update ≈ 0.001 at N = 999 (∝ 1/N)",
     "Muon's weights end more isotropic (higher eRank) than GD's and — [B]'s claim — Adam's; than SignGD's on coupled-rotation (identity: reported)",
-    "Every Muon update is more isotropic (H_norm) than every Adam update, and than every SignGD update on coupled-rotation",
+    'Every Muon update is more isotropic (H_norm) than every Adam update, and than every SignGD update on coupled-rotation',
   ],
   settings: {
     ci: { N: 150, headCount: 30, steps: 6, every: 2, lrFactors: [0.5, 1, 2] },
@@ -44,6 +44,10 @@ export const bIsotropyPlan: PresetPlan<IsotropySettings, { embedding: BalanceEmb
   // One cell per embedding; the Float64 SVDs of every run at every isotropy step (≈ N³ each) dominate.
   cells: (scale) => {
     const { N, steps, every, lrFactors } = bIsotropyPlan.settings[scale];
-    return EMBEDDINGS.map((embedding) => ({ id: embedding, cost: 8 * lrFactors.length * (Math.floor(steps / every) + 1) * N ** 3, params: { embedding } }));
+    return EMBEDDINGS.map((embedding) => ({
+      id: embedding,
+      cost: 8 * lrFactors.length * (Math.floor(steps / every) + 1) * N ** 3,
+      params: { embedding },
+    }));
   },
 };

@@ -29,7 +29,8 @@ function batchWords(batches: readonly number[]): string {
 export const cCriticalBatchPlan: PresetPlan<CriticalBatchSettings, { d: number; seed: number }> = {
   name: 'c-critical-batch',
   title: "Critical batch size of one minibatch step: Muon's ≈ d^{a+1/2} vs SGD's ≈ √d",
-  paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 3',
+  paper:
+    '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 3',
   predictions: [
     'One step with minibatch B recovers ≈ min(d^{1+1/(2a)}, B^{1/a}) items with Muon',
     "Muon's critical batch (where capacity saturates) grows as d^{a+1/2}",
@@ -38,9 +39,18 @@ export const cCriticalBatchPlan: PresetPlan<CriticalBatchSettings, { d: number; 
   settings: {
     ci: { N: 2048, ds: [32, 64, 128], a: 1.5, seeds: 1, batches: powersOfTwo(1, 14), evalItems: 512, crossCheck: true },
     quick: { N: 4096, ds: [64, 128, 256], a: 1.5, seeds: 2, batches: powersOfTwo(1, 16), evalItems: 1024, crossCheck: false },
-    full: { N: 100_000, ds: [64, 128, 256, 512, 1024], a: 1.5, seeds: 16, batches: powersOfTwo(1, 22), evalItems: 16_384, crossCheck: false },
+    full: {
+      N: 100_000,
+      ds: [64, 128, 256, 512, 1024],
+      a: 1.5,
+      seeds: 16,
+      batches: powersOfTwo(1, 22),
+      evalItems: 16_384,
+      crossCheck: false,
+    },
   },
-  describe: (s) => `N = ${count(s.N)}, a = ${s.a}, d ${listed(s.ds)}, ${batchWords(s.batches)}, ${plural(s.seeds, 'task seed')}, top ${count(s.evalItems)} items evaluated`,
+  describe: (s) =>
+    `N = ${count(s.N)}, a = ${s.a}, d ${listed(s.ds)}, ${batchWords(s.batches)}, ${plural(s.seeds, 'task seed')}, top ${count(s.evalItems)} items evaluated`,
   estimates: {
     ci: '≈ 30–50 s on SwiftShader (measured 29–38 s; 51 s on a heavily loaded machine)',
     quick: '≈ 7–11 min on SwiftShader (measured 444 s; 662 s on a heavily loaded machine)',
@@ -50,6 +60,12 @@ export const cCriticalBatchPlan: PresetPlan<CriticalBatchSettings, { d: number; 
   // gradient (N·d²) and SVD (≈ d³), and the evaluation of two matrices on the GPU.
   cells: (scale) => {
     const { N, ds, seeds, batches } = cCriticalBatchPlan.settings[scale];
-    return ds.flatMap((d) => Array.from({ length: seeds }, (_, s) => ({ id: `d=${d},seed=${s + 1}`, cost: (batches.length + 1) * (N * d * d + d ** 3), params: { d, seed: s + 1 } })));
+    return ds.flatMap((d) =>
+      Array.from({ length: seeds }, (_, s) => ({
+        id: `d=${d},seed=${s + 1}`,
+        cost: (batches.length + 1) * (N * d * d + d ** 3),
+        params: { d, seed: s + 1 },
+      })),
+    );
   },
 };

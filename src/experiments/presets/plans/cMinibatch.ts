@@ -28,16 +28,50 @@ export type MinibatchCellParams = { seed: number; batchSize: number | null };
 export const cMinibatchPlan: PresetPlan<MinibatchSettings, MinibatchCellParams> = {
   name: 'c-minibatch',
   title: 'Minibatch Muon and the sample limit (B·t)^{1/a}; GD with a rising step size vs Muon',
-  paper: '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 5',
+  paper:
+    '[C] Kim, Nichani, Wu, Bietti, Lee, Sharp Capacity Scaling of Spectral Optimizers in Learning Associative Memory (arXiv 2603.26554), Fig. 5',
   predictions: [
     'With fresh minibatches Muon recovers at most the (B·t)^{1/a} distinct items it has seen (up to chance wins, ≈ 1/N per unseen item)',
     'Distinct items seen grow as (B·t)^{1/a}',
     'Population Muon (η = √d) recovers more items than GD rising from η_1 = 0.01√d',
   ],
   settings: {
-    ci: { N: 2048, d: 64, a: 1.5, populationSteps: 4, minibatchSteps: 20, batches: [4, 16, 64], seeds: 1, evalItems: 512, evalSteps: [1, 2, 4, 6, 8, 12, 16], crossCheck: true },
-    quick: { N: 4096, d: 64, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [4, 16, 64, 256], seeds: 1, evalItems: 1024, evalSteps: 'all', crossCheck: false },
-    full: { N: 100_000, d: 256, a: 1.5, populationSteps: 20, minibatchSteps: 20, batches: [16, 64, 256, 1024, 4096], seeds: 4, evalItems: 16_384, evalSteps: 'all', crossCheck: false },
+    ci: {
+      N: 2048,
+      d: 64,
+      a: 1.5,
+      populationSteps: 4,
+      minibatchSteps: 20,
+      batches: [4, 16, 64],
+      seeds: 1,
+      evalItems: 512,
+      evalSteps: [1, 2, 4, 6, 8, 12, 16],
+      crossCheck: true,
+    },
+    quick: {
+      N: 4096,
+      d: 64,
+      a: 1.5,
+      populationSteps: 20,
+      minibatchSteps: 20,
+      batches: [4, 16, 64, 256],
+      seeds: 1,
+      evalItems: 1024,
+      evalSteps: 'all',
+      crossCheck: false,
+    },
+    full: {
+      N: 100_000,
+      d: 256,
+      a: 1.5,
+      populationSteps: 20,
+      minibatchSteps: 20,
+      batches: [16, 64, 256, 1024, 4096],
+      seeds: 4,
+      evalItems: 16_384,
+      evalSteps: 'all',
+      crossCheck: false,
+    },
   },
   describe: (s) =>
     `N = ${count(s.N)}, d = ${s.d}, a = ${s.a}, ${s.populationSteps} population steps, minibatch B ${listed(s.batches)} × ${s.minibatchSteps} steps` +
@@ -54,7 +88,11 @@ export const cMinibatchPlan: PresetPlan<MinibatchSettings, MinibatchCellParams> 
     const step = (rows: number) => rows * s.d * s.d + s.d ** 3;
     return Array.from({ length: s.seeds }, (_, k) => k + 1).flatMap((seed) => [
       { id: `seed=${seed},population`, cost: s.populationSteps * 2 * step(s.N), params: { seed, batchSize: null } },
-      ...s.batches.map((B) => ({ id: `seed=${seed},B=${B}`, cost: s.minibatchSteps * step(B + Math.min(s.evalItems, s.N)), params: { seed, batchSize: B } })),
+      ...s.batches.map((B) => ({
+        id: `seed=${seed},B=${B}`,
+        cost: s.minibatchSteps * step(B + Math.min(s.evalItems, s.N)),
+        params: { seed, batchSize: B },
+      })),
     ]);
   },
 };
