@@ -165,6 +165,16 @@ export function axisFor(title: string, values: readonly number[], log: boolean, 
 }
 
 /**
+ * A quantitative position encoding on a log scale fitted to the data, its axis ticked for `values`.
+ *
+ * @example
+ * const x = logEncoding('d', 'd (embedding dimension)', [64, 128, 256]);
+ */
+export function logEncoding(field: string, title: string, values: readonly number[]): SpecObject {
+  return { field, type: 'quantitative', scale: fittedScale(true), axis: axisFor(title, values, true) };
+}
+
+/**
  * A colour encoding on `field` with a fixed scale; the legend goes under the plot when it has many
  * entries.
  */

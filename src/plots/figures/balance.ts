@@ -6,11 +6,11 @@
  * module does not import the presets' GPU code.
  */
 import {
-  axisFor,
   colorEncoding,
   drawable,
   legendFor,
   figureSpec,
+  logEncoding,
   fittedScale,
   ONLY_DATA,
   ONLY_REFS,
@@ -83,16 +83,11 @@ export function deltaVsLossFigure(curves: readonly DeltaLossCurve[], options: { 
     });
   }
   const colors = colorScale(curves.map((c) => legendLabel(c.optimizer)));
-  const x = {
-    field: 'loss',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'population loss after one step',
-      main.map((r) => r.loss as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'loss',
+    'population loss after one step',
+    main.map((r) => r.loss as number),
+  );
   const y = {
     field: 'delta',
     type: 'quantitative',

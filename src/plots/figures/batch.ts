@@ -7,9 +7,9 @@
  */
 import { fitPowerLaw } from '../../metrics/fits';
 import {
-  axisFor,
   colorEncoding,
   figureSpec,
+  logEncoding,
   fittedScale,
   noteLayers,
   noteRows,
@@ -94,17 +94,12 @@ export function capacityVsBatchFigure(
     }
   }
   const colors = colorScale(optimizers);
-  const x = { field: 'B', type: 'quantitative', scale: fittedScale(true), axis: axisFor('batch size B', batches, true) };
-  const y = {
-    field: 'capacity',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'items recovered',
-      rows.filter((r) => r.capacity).map((r) => r.capacity as number),
-      true,
-    ),
-  };
+  const x = logEncoding('B', 'batch size B', batches);
+  const y = logEncoding(
+    'capacity',
+    'items recovered',
+    rows.filter((r) => r.capacity).map((r) => r.capacity as number),
+  );
   return {
     name: 'capacity-vs-batch',
     title: `Items recovered after one minibatch step (N = ${options.N}, a = ${options.a})`,
@@ -193,26 +188,16 @@ export function criticalBatchFigure(critical: readonly CriticalBatch[], options:
   }
   lines.push(...noteRows(notes, {}, 'top-left', PANEL.width - 60, PANEL.height));
   const colors = colorScale(critical.map((c) => c.optimizer));
-  const x = {
-    field: 'd',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'd',
-      critical.map((c) => c.d),
-      true,
-    ),
-  };
-  const y = {
-    field: 'B',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'critical batch B*',
-      main.map((r) => r.B as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'd',
+    'd',
+    critical.map((c) => c.d),
+  );
+  const y = logEncoding(
+    'B',
+    'critical batch B*',
+    main.map((r) => r.B as number),
+  );
   return {
     name: 'critical-batch-vs-d',
     title: `Critical batch B* against d (a = ${options.a})`,
@@ -295,16 +280,11 @@ export function minibatchCapacityFigure(records: readonly MinibatchRecord[], opt
   const colors = colorScale(names.map(optimizerOf));
   const variants = ['population', ...batches.map((B) => `B = ${B}`)];
   const x = { field: 'step', type: 'quantitative', scale: fittedScale(false), axis: { title: 'step t' } };
-  const y = {
-    field: 'capacity',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'items recovered',
-      rows.map((r) => r.capacity as number),
-      true,
-    ),
-  };
+  const y = logEncoding(
+    'capacity',
+    'items recovered',
+    rows.map((r) => r.capacity as number),
+  );
   return {
     name: 'capacity-vs-step',
     title: `Items recovered along training (N = ${options.N}, d = ${options.d}, a = ${options.a})`,
@@ -379,17 +359,12 @@ export function sampleLimitFigure(records: readonly MinibatchRecord[], options: 
     ),
   );
   const colors = colorScale(['Muon']);
-  const x = { field: 'samples', type: 'quantitative', scale: fittedScale(true), axis: axisFor('samples drawn B·t', samples, true) };
-  const y = {
-    field: 'items',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'items',
-      rows.map((r) => r.items as number),
-      true,
-    ),
-  };
+  const x = logEncoding('samples', 'samples drawn B·t', samples);
+  const y = logEncoding(
+    'items',
+    'items',
+    rows.map((r) => r.items as number),
+  );
   return {
     name: 'sample-limit',
     title: 'Minibatch Muon against its sample limit',

@@ -6,11 +6,10 @@
  */
 import { fitPowerLaw } from '../../metrics/fits';
 import {
-  axisFor,
   colorEncoding,
   figureSpec,
+  logEncoding,
   legendFor,
-  fittedScale,
   noteLayers,
   noteRows,
   ONLY_DATA,
@@ -109,9 +108,9 @@ export function capacityVsDFigure(records: readonly CapacityRecord[], options: {
   }
   const colors = colorScale(optimizers.map(rename));
   const ds = records.map((r) => r.d);
-  const x = { field: 'd', type: 'quantitative', scale: fittedScale(true), axis: axisFor('d (embedding dimension)', ds, true) };
+  const x = logEncoding('d', 'd (embedding dimension)', ds);
   const caps = main.flatMap((r) => [r.lo as number, r.hi as number]);
-  const y = { field: 'capacity', type: 'quantitative', scale: fittedScale(true), axis: axisFor('items recovered', caps, true) };
+  const y = logEncoding('capacity', 'items recovered', caps);
   return {
     name: 'capacity-vs-d',
     title: `Items recovered after one step (N = ${options.N})`,
@@ -258,26 +257,16 @@ export function multistepCapacityFigure(
     }
   }
   const colors = colorScale(seriesNames.map(label));
-  const x = {
-    field: 'd',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'd',
-      records.map((r) => r.d),
-      true,
-    ),
-  };
-  const y = {
-    field: 'capacity',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'items recovered',
-      main.map((r) => r.capacity as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'd',
+    'd',
+    records.map((r) => r.d),
+  );
+  const y = logEncoding(
+    'capacity',
+    'items recovered',
+    main.map((r) => r.capacity as number),
+  );
   return {
     name: 'capacity-vs-d-per-t',
     title: `Items recovered after t steps against d (N = ${options.N})`,
@@ -373,26 +362,16 @@ export function multistepStepFigure(
       }
   const colors = colorScale(seriesNames.map(label));
   const dashes = { domain: ds.map((d) => `d = ${d}`), range: ds.map((_d, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) };
-  const x = {
-    field: 'step',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'step t',
-      main.map((r) => r.step as number),
-      true,
-    ),
-  };
-  const y = {
-    field: 'capacity',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'items recovered',
-      main.map((r) => r.capacity as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'step',
+    'step t',
+    main.map((r) => r.step as number),
+  );
+  const y = logEncoding(
+    'capacity',
+    'items recovered',
+    main.map((r) => r.capacity as number),
+  );
   return {
     name: 'capacity-vs-step',
     title: `Items recovered along training (N = ${options.N})`,

@@ -8,6 +8,7 @@ import {
   axisFor,
   colorEncoding,
   figureSpec,
+  logEncoding,
   fittedScale,
   noteLayers,
   noteRows,
@@ -97,16 +98,11 @@ export function groupLossFigure(
         )
       : { title: 'step t' },
   };
-  const y = {
-    field: 'loss',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'loss',
-      rows.filter((r) => r.kind == null).map((r) => r.loss as number),
-      true,
-    ),
-  };
+  const y = logEncoding(
+    'loss',
+    'loss',
+    rows.filter((r) => r.kind == null).map((r) => r.loss as number),
+  );
   return {
     name: options.name,
     title: options.title,
@@ -210,16 +206,11 @@ export function excessVsTFigure(
   const colors = colorScale(main.map((r) => r.optimizer as string));
   const Ts = main.map((r) => r.T as number);
   const x = { field: 'T', type: 'quantitative', scale: fittedScale(spansDecades(Ts, 1)), axis: axisFor('horizon T (steps)', Ts, true) };
-  const y = {
-    field: 'excess',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'loss − label entropy',
-      main.map((r) => r.excess as number),
-      true,
-    ),
-  };
+  const y = logEncoding(
+    'excess',
+    'loss − label entropy',
+    main.map((r) => r.excess as number),
+  );
   return {
     name: 'excess-vs-T',
     title: `Excess loss after T steps (N = ${options.N}, M = ${options.groups}, b = ${options.b}, ε = ${options.noise})`,

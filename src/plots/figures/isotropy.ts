@@ -5,9 +5,9 @@
  * the preset's `isotropy-trace` measurement records.
  */
 import {
-  axisFor,
   colorEncoding,
   figureSpec,
+  logEncoding,
   fittedScale,
   ONLY_DATA,
   PANEL,
@@ -155,13 +155,8 @@ export function finalRankVsEtaFigure(traces: readonly IsotropyTraceRecord[], opt
     );
   const colors = colorScale(traces.map((t) => t.optimizer));
   const ranks = rows.map((r) => r.eRank as number);
-  const x = { field: 'factor', type: 'quantitative', scale: fittedScale(true), axis: axisFor('η / base η', factors, true) };
-  const y = {
-    field: 'eRank',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(`eRank(W) after ${options.steps} steps`, ranks, true),
-  };
+  const x = logEncoding('factor', 'η / base η', factors);
+  const y = logEncoding('eRank', `eRank(W) after ${options.steps} steps`, ranks);
   return {
     name: 'w-erank-vs-eta',
     title: `Effective rank of the final weights against η (N = d = ${options.N})`,

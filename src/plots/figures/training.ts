@@ -11,9 +11,9 @@ import { fitPowerLaw } from '../../metrics/fits';
 import type { Isotropy } from '../../metrics/isotropy';
 import type { TrainMetricsRecord } from '../../train/records';
 import {
-  axisFor,
   colorEncoding,
   figureSpec,
+  logEncoding,
   fittedScale,
   legendFor,
   noteLayers,
@@ -122,26 +122,16 @@ function lossFigure(cells: readonly TrainingCell[]): Figure {
     }
   }
   const seeds = Math.max(0, ...cells.map((c) => new Set(c.records.map((r) => r.runSeed)).size));
-  const x = {
-    field: 'x',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'step + 1',
-      rows.map((r) => r.x as number),
-      true,
-    ),
-  };
-  const y = {
-    field: 'value',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'population loss',
-      rows.flatMap((r) => [r.lo as number, r.hi as number]),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'x',
+    'step + 1',
+    rows.map((r) => r.x as number),
+  );
+  const y = logEncoding(
+    'value',
+    'population loss',
+    rows.flatMap((r) => [r.lo as number, r.hi as number]),
+  );
   const layers = [
     ...(seeds > 1
       ? [
@@ -231,16 +221,11 @@ function bucketFigure(cells: readonly TrainingCell[], which: 'meanPCorrect' | 'a
   }
   const what = which === 'meanPCorrect' ? 'mean p̂(y(i)|i)' : 'accuracy (fraction recovered)';
   const bucketNames = [...new Set(rows.map((r) => r.bucket as string))];
-  const x = {
-    field: 'x',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'step + 1',
-      rows.map((r) => r.x as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'x',
+    'step + 1',
+    rows.map((r) => r.x as number),
+  );
   const y = {
     field: 'value',
     type: 'quantitative',
@@ -306,16 +291,11 @@ function deltaLossFigure(cells: readonly TrainingCell[]): Figure {
         series: r.optimizer,
       })),
   );
-  const x = {
-    field: 'loss',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'population loss',
-      rows.map((r) => r.loss as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'loss',
+    'population loss',
+    rows.map((r) => r.loss as number),
+  );
   const y = {
     field: 'delta',
     type: 'quantitative',
@@ -408,17 +388,12 @@ function capacityFigure(cells: readonly TrainingCell[]): Figure {
     rows.push(...noteRows(corner, {}, 'top-left', PANEL.width, PANEL.height));
   }
   const drawn = rows.filter((r) => r.kind == null && (r.capacity as number) > 0);
-  const x = { field: 'd', type: 'quantitative', scale: fittedScale(true), axis: axisFor('d = min(dIn, dOut)', [...ds], true) };
-  const y = {
-    field: 'capacity',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'recovered items',
-      drawn.map((r) => r.capacity as number),
-      true,
-    ),
-  };
+  const x = logEncoding('d', 'd = min(dIn, dOut)', [...ds]);
+  const y = logEncoding(
+    'capacity',
+    'recovered items',
+    drawn.map((r) => r.capacity as number),
+  );
   return {
     name: 'capacity-d',
     title: 'Capacity against d (final step)',
@@ -506,16 +481,11 @@ function spectraFigure(cells: readonly TrainingCell[]): Figure {
   }
   const ks = rows.map((r) => r.k as number);
   const x = { field: 'k', type: 'quantitative', scale: fittedScale(false), axis: { title: 'k (singular value rank)', tickMinStep: 1 } };
-  const y = {
-    field: 'share',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'σ_k² / Σσ²',
-      rows.map((r) => r.share as number),
-      true,
-    ),
-  };
+  const y = logEncoding(
+    'share',
+    'σ_k² / Σσ²',
+    rows.map((r) => r.share as number),
+  );
   return {
     name: 'spectra',
     title: cell ? `Singular-value energy of W and of the update (step ${step})` : 'Singular-value energy of W and of the update',

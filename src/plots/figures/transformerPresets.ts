@@ -9,9 +9,9 @@
  * model or recomputes a prediction.
  */
 import {
-  axisFor,
   colorEncoding,
   figureSpec,
+  logEncoding,
   fittedScale,
   legendFor,
   ONLY_DATA,
@@ -415,7 +415,7 @@ export function ftaVsExposuresFigure(bins: readonly ExposureBin[], options: { al
             params: [ZOOM_PARAM],
             mark: { type: 'line', point: true, clip: true },
             encoding: {
-              x: { field: 'from', type: 'quantitative', scale: fittedScale(true), axis: axisFor('statements seen (bin start)', xs, true) },
+              x: logEncoding('from', 'statements seen (bin start)', xs),
               y: { field: 'fta', type: 'quantitative', scale: fittedScale(false, { domain: [0, 1] }), axis: { title: 'FTA' } },
               color: colorEncoding('optimizer', colors),
               description: { field: 'label' },
@@ -583,26 +583,16 @@ export function envelopeFigure(records: readonly ScalingRecord[], envelopes: rea
   }));
   const { colors } = seriesStyle([...new Set([...records.map((r) => r.optimizer), ...envelopes.map((e) => e.optimizer)])]);
   const all = [...grid, ...env];
-  const x = {
-    field: 'tokens',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'tokens per seed',
-      all.map((r) => r.tokens as number),
-      true,
-    ),
-  };
-  const y = {
-    field: 'loss',
-    type: 'quantitative',
-    scale: fittedScale(true),
-    axis: axisFor(
-      'validation loss (nats)',
-      all.map((r) => r.loss as number),
-      true,
-    ),
-  };
+  const x = logEncoding(
+    'tokens',
+    'tokens per seed',
+    all.map((r) => r.tokens as number),
+  );
+  const y = logEncoding(
+    'loss',
+    'validation loss (nats)',
+    all.map((r) => r.loss as number),
+  );
   const tooltip = [
     { field: 'optimizer' },
     { field: 'tokens' },
