@@ -74,6 +74,8 @@ export function manifestMismatch(a: PresetRunManifest, b: PresetRunManifest): st
 
 export interface PresetPlan {
   cells: PresetCell[];
+  /** This invocation's share of the cells (all of them without --shard). */
+  mine: PresetCell[];
   /** Cells this invocation runs (its shard, minus finished ones with --resume). */
   todo: PresetCell[];
 }
@@ -81,7 +83,7 @@ export interface PresetPlan {
 export function planPresetCells(dir: string, cells: PresetCell[], options: { shard?: string; resume?: boolean }): PresetPlan {
   const mine = options.shard ? shardByCost(cells, (c) => c.cost, parseShard(options.shard).shard, parseShard(options.shard).count) : cells;
   const todo = options.resume ? mine.filter((c) => readPresetCell(dir, c) === null) : mine;
-  return { cells, todo };
+  return { cells, mine, todo };
 }
 
 /** Every cell's stored result, or the ids of those missing. */
@@ -222,7 +224,7 @@ export async function runPresetInCells(
   ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells }, Boolean(options.shard || options.resume));
   const plan = planPresetCells(dir, cells, options);
   console.log(
-    `${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${cells.length - plan.todo.length} finished)` : ''}`,
+    `${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${plan.mine.length - plan.todo.length} of this share finished earlier)` : ''}`,
   );
   for (const [k, cell] of plan.todo.entries()) {
     options.onCell?.(k, plan.todo.length, cell);

@@ -203,6 +203,10 @@ describe('merge: preset cells', () => {
       return dir;
     });
     expect(planPresetCells(dirs[0], cells, { resume: true }).todo.map((c) => c.id)).toEqual(['coupled-rotation', 'third']);
+    // A shard resumed in its own folder: its share is done; the other shard's cells are not "finished" here.
+    const resumed = planPresetCells(dirs[0], cells, { shard: '1/2', resume: true });
+    expect(resumed.mine.map((c) => c.id)).toEqual(shards[0]);
+    expect(resumed.todo).toEqual([]);
     const out = join(mkdtempSync(join(tmpdir(), 'muonlab-pm-')), 'merged');
     const merged = mergeRuns(dirs, out);
     expect(merged.kind).toBe('preset');
