@@ -228,6 +228,32 @@ describe('c-capacity figures', { timeout: 60_000 }, () => {
     expect(steps.counts['Muon exact · a = 1.5 · d = 128']).toEqual({ point: 4, 'line mark': 1, 'text mark': 1 });
     expect(steps.counts['Muon f32 PE · a = 1.5 · d = 64']).toEqual({ point: 4, 'line mark': 1 });
   });
+
+  it("multistep: c-multistep's three Muon series (GPU exact, Float64 SVD, scheduler) get three shades of Muon's colour", async () => {
+    const series = ['exact', 'f64', 'scheduler', 'gd'];
+    const labels = { exact: 'Muon exact', f64: 'Muon Float64 SVD', scheduler: 'Muon scheduler', gd: 'GD' };
+    const ms: MultistepRecord[] = series.flatMap((s, k) =>
+      [32, 64, 128].flatMap((d) =>
+        [1, 2].map((step) => ({ a: 1.5, d, seed: 1, series: s, step, capacity: (k + 1) * d * step, long: false })),
+      ),
+    );
+    const colorsOf = (figure: Figure) => {
+      const found = JSON.stringify(figure.spec).match(/"color":\{"field":"optimizer","type":"nominal","scale":(\{"domain":[^}]*\})/);
+      expect(found, figure.name).not.toBeNull();
+      const scale = JSON.parse(found![1]) as { domain: string[]; range: string[] };
+      return Object.fromEntries(scale.domain.map((label, i) => [label, scale.range[i]]));
+    };
+    for (const figure of [
+      multistepCapacityFigure(ms, { N: 2048, exact: 'exact', steps: 2, labels }),
+      multistepStepFigure(ms, { N: 2048, exact: 'exact', labels }),
+    ]) {
+      const colors = colorsOf(figure);
+      expect(colors['Muon exact']).toBe(OPTIMIZER_STYLE['muon-exact'].color);
+      expect(colors.GD).toBe(OPTIMIZER_STYLE.gd.color);
+      expect(new Set([colors['Muon exact'], colors['Muon Float64 SVD'], colors['Muon scheduler']]).size).toBe(3);
+      await check(figure);
+    }
+  });
 });
 
 describe('batch and minibatch figures', { timeout: 60_000 }, () => {

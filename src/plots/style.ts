@@ -123,6 +123,40 @@ export function colorScale(
 }
 
 /**
+ * The same scale with repeated colours told apart by shade: the first label of each colour keeps it,
+ * the next ones get a lighter, then a darker tint of the same hue (mixed 45 % towards white, then
+ * 35 % towards black, and so on). For figures whose series share an optimizer family but must stay
+ * distinguishable by colour alone — c-multistep's GPU exact, Float64 SVD and scheduler Muon series.
+ *
+ * @example
+ * shadeRepeats(colorScale(['Muon exact', 'Muon Float64 SVD'])); // range ['#D55E00', '#e8a673']
+ */
+export function shadeRepeats(scale: { domain: string[]; range: string[] }): { domain: string[]; range: string[] } {
+  const seen = new Map<string, number>();
+  const mix = (hex: string, toward: number, share: number) => {
+    const channels = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    return `#${channels
+      .map((c) =>
+        Math.round(c + (toward - c) * share)
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')}`;
+  };
+  return {
+    domain: scale.domain,
+    range: scale.range.map((color) => {
+      const k = seen.get(color) ?? 0;
+      seen.set(color, k + 1);
+      if (k === 0) return color;
+      const lighter = k % 2 === 1;
+      const share = Math.min(0.8, (lighter ? 0.45 : 0.35) * Math.ceil(k / 2));
+      return mix(color, lighter ? 255 : 0, share);
+    }),
+  };
+}
+
+/**
  * Dash patterns that tell apart labels sharing one optimizer colour (two Muon runs with different
  * η): the first label of each optimizer is solid, the next ones dashed — same domain order as
  * colorScale, so colour and dash merge into one legend.

@@ -21,7 +21,7 @@ import {
   type Figure,
   type SpecObject,
 } from '../spec';
-import { colorScale, VARIANT_DASHES, VARIANT_SHAPES } from '../style';
+import { colorScale, shadeRepeats, VARIANT_DASHES, VARIANT_SHAPES } from '../style';
 import { legendLabel } from './balance';
 
 /** One measured capacity of c-capacity-onestep (a measurement record). */
@@ -256,7 +256,7 @@ export function multistepCapacityFigure(
       lines.push(...noteRows(notes, { a: `a = ${a}`, t: `t = ${t}` }, 'top-left', 170, 190));
     }
   }
-  const colors = colorScale(seriesNames.map(label));
+  const colors = shadeRepeats(colorScale(seriesNames.map(label)));
   const x = logEncoding(
     'd',
     'd',
@@ -360,7 +360,7 @@ export function multistepStepFigure(
             });
         });
       }
-  const colors = colorScale(seriesNames.map(label));
+  const colors = shadeRepeats(colorScale(seriesNames.map(label)));
   const dashes = { domain: ds.map((d) => `d = ${d}`), range: ds.map((_d, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) };
   const x = logEncoding(
     'step',
