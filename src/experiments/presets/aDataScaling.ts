@@ -19,8 +19,8 @@ import { definePreset, type CellOutcome } from './cellular';
 import { dataScalingMeasurements, dataScalingPredictions, envelope } from './transformerClaims';
 import { aDataScalingPlan as plan, baseLr, budgetSteps, dataScalingConfig, type DataScalingCellParams } from './plans/aDataScaling';
 import { TRANSFORMER_SCALES } from './plans/transformerCommon';
-import { reproducedParagraph } from './transformerReport';
-import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type Scale } from './types';
+import { reproducedParagraph, transformerPresetReport } from './transformerReport';
+import { markdownTable, presetInfo, reportHead, type PresetCell, type Scale } from './types';
 
 type Cell = PresetCell<DataScalingCellParams>;
 
@@ -97,15 +97,16 @@ function summarize(scale: Scale, results: readonly CellOutcome<DataScalingCellPa
     '',
     figureMarkdown(envelopePlot),
   ].join('\n');
-  return presetReport({
+  return transformerPresetReport({
     preset: plan.name,
     scale,
-    settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, dataScalingConfig(scale, r.cell)])) },
+    settings: { ...s, ...m },
+    results,
+    configOf: (cell) => dataScalingConfig(scale, cell),
     predictions,
     measurements,
     plots: [envelopePlot],
     markdown,
-    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });
 }
 

@@ -27,8 +27,8 @@ import { definePreset, type CellOutcome } from './cellular';
 import { bucketsOf, HEAD_FTA_MIN, heavyTailMeasurements, heavyTailPredictions } from './transformerClaims';
 import { bHeavyTailQaPlan as plan, heavyTailConfig, type HeavyTailCellParams } from './plans/bHeavyTailQa';
 import { OPTIMIZER_LABELS, TRANSFORMER_SCALES, type OptimizerName } from './plans/transformerCommon';
-import { reproducedParagraph } from './transformerReport';
-import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type Scale } from './types';
+import { reproducedParagraph, transformerPresetReport } from './transformerReport';
+import { markdownTable, presetInfo, reportHead, type PresetCell, type Scale } from './types';
 
 /** One replica of one cell: the raw probe results and the loss, as the report's measurements hold them. */
 type Cell = PresetCell<HeavyTailCellParams>;
@@ -163,15 +163,16 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
     '',
     ...figures.map(figureMarkdown),
   ].join('\n');
-  return presetReport({
+  return transformerPresetReport({
     preset: plan.name,
     scale,
-    settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, heavyTailConfig(scale, r.cell)])) },
+    settings: { ...s, ...m },
+    results,
+    configOf: (cell) => heavyTailConfig(scale, cell),
     predictions,
     measurements,
     plots: figures,
     markdown,
-    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });
 }
 

@@ -22,8 +22,8 @@ import { definePreset, type CellOutcome } from './cellular';
 import { ablationMeasurements, ablationPredictions } from './transformerClaims';
 import { ablationConfig, bTransformerAblationPlan as plan, type AblationCellParams } from './plans/bTransformerAblation';
 import { ABLATION_ASSIGNMENTS, TRANSFORMER_SCALES } from './plans/transformerCommon';
-import { reproducedParagraph } from './transformerReport';
-import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type Scale } from './types';
+import { reproducedParagraph, transformerPresetReport } from './transformerReport';
+import { markdownTable, presetInfo, reportHead, type PresetCell, type Scale } from './types';
 
 type Cell = PresetCell<AblationCellParams>;
 
@@ -100,15 +100,16 @@ function summarize(scale: Scale, results: readonly CellOutcome<AblationCellParam
     '',
     ...figures.map(figureMarkdown),
   ].join('\n');
-  return presetReport({
+  return transformerPresetReport({
     preset: plan.name,
     scale,
-    settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, ablationConfig(scale, r.cell)])) },
+    settings: { ...s, ...m },
+    results,
+    configOf: (cell) => ablationConfig(scale, cell),
     predictions,
     measurements,
     plots: figures,
     markdown,
-    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });
 }
 

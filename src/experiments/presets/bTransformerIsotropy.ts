@@ -20,8 +20,8 @@ import { definePreset, type CellOutcome } from './cellular';
 import { isotropyMeasurements, isotropyPredictions, KINDS, kindSeries } from './transformerClaims';
 import { bTransformerIsotropyPlan as plan, isotropyConfig, type IsotropyCellParams } from './plans/bTransformerIsotropy';
 import { TRANSFORMER_SCALES } from './plans/transformerCommon';
-import { reproducedParagraph } from './transformerReport';
-import { markdownTable, presetInfo, presetReport, reportHead, type PresetCell, type Scale } from './types';
+import { reproducedParagraph, transformerPresetReport } from './transformerReport';
+import { markdownTable, presetInfo, reportHead, type PresetCell, type Scale } from './types';
 
 type Cell = PresetCell<IsotropyCellParams>;
 
@@ -88,15 +88,16 @@ function summarize(scale: Scale, results: readonly CellOutcome<IsotropyCellParam
     '',
     ...plots.map(figureMarkdown),
   ].join('\n');
-  return presetReport({
+  return transformerPresetReport({
     preset: plan.name,
     scale,
-    settings: { ...s, ...m, configs: Object.fromEntries(results.map((r) => [r.cell.id, isotropyConfig(scale, r.cell)])) },
+    settings: { ...s, ...m },
+    results,
+    configOf: (cell) => isotropyConfig(scale, cell),
     predictions,
     measurements,
     plots,
     markdown,
-    elapsedMs: results.reduce((sum, r) => sum + r.elapsedMs, 0),
   });
 }
 

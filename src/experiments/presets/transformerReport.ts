@@ -15,7 +15,8 @@
  *   difference is within the band of 0 or of the other sign).
  */
 import { pairedDifference, seedSummary, type SeedSummary } from '../../metrics/seedStats';
-import { withVerdicts, type PredictionRecord, type Scale } from './types';
+import type { Figure } from '../../plots/spec';
+import { presetReport, withVerdicts, type PredictionRecord, type PresetReport, type Scale } from './types';
 
 /** Which side of 0 a difference is predicted on. */
 export type Side = 'negative' | 'positive';
@@ -95,4 +96,35 @@ export function reproducedParagraph(predictions: readonly PredictionRecord[], sc
     `Not reproduced (the measurement contradicts the claim at this size): ${list(by('disagrees'))}.`,
     `Undecided (interval wider than the band, or a scale below the claim's): ${list(by('inconclusive'))}.`,
   ].join(' ');
+}
+
+/**
+ * The summary of a transformer preset from its cells: the settings with every cell's resolved
+ * transformer config (so a report names exactly what ran), the cells' summed run time, and the
+ * records, figures and markdown the preset built.
+ *
+ * @example
+ * return transformerPresetReport({ preset: plan.name, scale, settings: { ...s, ...m }, results, configOf: (cell) => heavyTailConfig(scale, cell), predictions, measurements, plots, markdown });
+ */
+export function transformerPresetReport<Cell extends { id: string }, Measurement extends Record<string, unknown>>(r: {
+  preset: string;
+  scale: Scale;
+  settings: Record<string, unknown>;
+  results: readonly { cell: Cell; elapsedMs: number }[];
+  configOf: (cell: Cell) => unknown;
+  predictions: PredictionRecord[];
+  measurements: Measurement[];
+  plots: Figure[];
+  markdown: string;
+}): PresetReport<Measurement> {
+  return presetReport({
+    preset: r.preset,
+    scale: r.scale,
+    settings: { ...r.settings, configs: Object.fromEntries(r.results.map((x) => [x.cell.id, r.configOf(x.cell)])) },
+    predictions: r.predictions,
+    measurements: r.measurements,
+    plots: r.plots,
+    markdown: r.markdown,
+    elapsedMs: r.results.reduce((sum, x) => sum + x.elapsedMs, 0),
+  });
 }
