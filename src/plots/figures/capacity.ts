@@ -8,6 +8,7 @@ import { fitPowerLaw } from '../../metrics/fits';
 import {
   colorEncoding,
   figureSpec,
+  fittedScale,
   logEncoding,
   legendFor,
   noteLayers,
@@ -362,11 +363,12 @@ export function multistepStepFigure(
       }
   const colors = shadeRepeats(colorScale(seriesNames.map(label)));
   const dashes = { domain: ds.map((d) => `d = ${d}`), range: ds.map((_d, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) };
-  const x = logEncoding(
-    'step',
-    'step t',
-    main.map((r) => r.step as number),
-  );
+  const steps = main.map((r) => r.step as number);
+  // Room right of the last step for the "d = …" labels at the lines' ends (×2 on the log axis), a little left of the first.
+  const x = {
+    ...logEncoding('step', 'step t', steps),
+    scale: fittedScale(true, { domain: [0.85 * Math.min(...steps), 2 * Math.max(...steps)] }),
+  };
   const y = logEncoding(
     'capacity',
     'items recovered',
