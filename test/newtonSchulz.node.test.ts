@@ -18,9 +18,12 @@ import {
   EXACT_LOWER_BOUND,
   EXACT_MAX_STEPS,
   EXACT_SCALE_SAFETY,
+  EXACT_UPPER_SLACK,
   exactPolarCpu,
   exactStopStep,
   exactTransfer,
+  liftTopPoint,
+  liftTopSpectrum,
   minimaxOddQuintic,
   powerOfTwoScale,
 } from '../src/cpu/exactPolar';
@@ -221,7 +224,8 @@ describe('GPU exact: schedule design', () => {
 
   test('the lifting schedule maps [ℓ, 1] to [1 − 1e-3, 1 + 1e-3], lifts in order and keeps the cushion', () => {
     expect(EXACT_LIFT_STEPS.length).toBe(
-      designLiftingSchedule({ lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: 1e-3 }).length,
+      designLiftingSchedule({ lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: 1e-3, upperSlack: EXACT_UPPER_SLACK })
+        .length,
     );
     const grid = Array.from({ length: 4001 }, (_, i) => EXACT_LOWER_BOUND ** (1 - i / 4000));
     let values = grid.slice();
@@ -241,6 +245,44 @@ describe('GPU exact: schedule design', () => {
       upper = newUpper;
     }
     for (const v of values) expect(Math.abs(v - 1)).toBeLessThanOrEqual(1e-3);
+  });
+
+  test('upper slack: a σ rounded above the top after step 1 still lifts to 1; without the slack it runs away', () => {
+    // Scalar model of the failure (odd polynomials act on each σ alone): σ at step 1's peak lands on
+    // the top u₁ of the next interval; f32 rounding nudges it up by a relative δ. Then the remaining
+    // lifting steps run. With the slack it ends within the design's 1e-3 of 1; designed without the
+    // slack the repeated step has p(u) = u with p'(u) > 1 there, and δ = 1e-6 grows past 1.5 (to overflow).
+    const lift = (steps: readonly NsTriple[], delta: number) => {
+      const [first, ...rest] = steps;
+      let x = quintic(first, liftTopPoint(first)) * (1 + delta);
+      for (const t of rest) x = quintic(t, x);
+      return x;
+    };
+    for (const delta of [0, 1e-7, 1e-6, 1e-5, 1e-4])
+      expect(Math.abs(lift(EXACT_LIFT_STEPS, delta) - 1), `δ = ${delta}`).toBeLessThanOrEqual(1e-3);
+    const plain = designLiftingSchedule({ lowerBound: EXACT_LOWER_BOUND, cushion: EXACT_CUSHION, tolerance: 1e-3 });
+    const runaway = lift(plain, 1e-6);
+    expect(!Number.isFinite(runaway) || runaway > 1.5, `without the slack: ${runaway}`).toBe(true);
+    const u = quintic(plain[0], liftTopPoint(plain[0]));
+    const [a, b, c] = plain[1];
+    expect(quintic(plain[1], u)).toBeCloseTo(u, 6);
+    expect(a + 3 * b * u ** 2 + 5 * c * u ** 4).toBeGreaterThan(5);
+    expect(EXACT_LIFT_STEPS.length).toBe(plain.length); // the slack costs no lifting step
+    expect(EXACT_UPPER_SLACK).toBeGreaterThanOrEqual(1e-4);
+  });
+
+  test('liftTopPoint is where step 1 peaks inside its interval; liftTopSpectrum puts σ/s there', () => {
+    const x = liftTopPoint();
+    const grid = Array.from({ length: 200001 }, (_, i) => EXACT_CUSHION + (i / 200000) * (0.9 - EXACT_CUSHION));
+    const values = grid.map((g) => quintic(EXACT_LIFT_STEPS[0], g));
+    const peak = grid[values.reduce((best, v, i) => (v > values[best] ? i : best), 0)];
+    expect(Math.abs(x - peak)).toBeLessThan(1e-5);
+    const sigma = liftTopSpectrum(64, 100, 8);
+    const s = EXACT_SCALE_SAFETY * sigma.reduce((acc, v) => acc + v ** 8, 0) ** (1 / 8);
+    for (let i = 1; i <= 8; i++) expect(sigma[i] / s).toBeCloseTo(x, 12);
+    expect(sigma[0]).toBe(1);
+    expect(sigma[63]).toBeCloseTo(1 / 100, 14);
+    expect(() => liftTopSpectrum(8, 100, 8)).toThrow(/count must be in \[1, 7\]/);
   });
 
   test('transfer: σ ≥ ℓ/2 of the scale → 1, σ ≤ ℓ/5 → 0 (the null space)', () => {

@@ -29,6 +29,13 @@
  *    to ≈ ℓ_{k+1}, where their directions drown in f32 rounding and must be lifted again. Measured in
  *    f32 emulation (n = 256, rank 128, κ = 100 on the range): ‖error‖₂ 8e-3 without the cushion, 6e-6
  *    with it, at the same number of steps (12). With the cushion no σ ≥ 0.1·u_k ever falls below 0.37·u_{k+1}.
+ *    Each step is designed on an interval whose top is 0.1 % above u_k (the *upper slack*). Without
+ *    it the top of the interval is a repelling fixed point: once the schedule repeats a step
+ *    (steps 2–9 share one quintic), p(u) = u with p'(u) ≈ 8.7, and a σ that step 1 sends exactly to
+ *    u_1 (the σ at step 1's interior maximum, 0.409·s) is pushed above u by f32 rounding and then
+ *    grows ×8.7 per step to overflow — seen on a well-conditioned (κ = 75) 256 × 128 [G; λI] of
+ *    c-multistep, where every output was NaN. With the slack every σ ≤ 1.001·u_k maps to ≤ u_{k+1},
+ *    so rounding (≲ 1e-5 relative per step) has 100× room; the schedule keeps its 12 lifting steps.
  * 4. Purification: (a, b, c) = (0, 2.5, −1.5), p(σ) = (5σ³ − 3σ⁵)/2, p(1) = 1, p'(1) = 0, p'(0) = 0.
  *    Every lifting polynomial has p'(0) > 1, so f32 rounding noise in the null space (≈ u per step,
  *    amplified by the lifting gain ≈ 3/ℓ to ≈ 0.1–0.3) would grow without end under more lifting steps;
@@ -55,6 +62,8 @@ import { frobeniusNorm, transpose, type NsTriple } from './newtonSchulz';
 export const EXACT_LOWER_BOUND = 1e-6;
 /** Each lifting step is the minimax on [max(ℓ_k, cushion·u_k), u_k]. */
 export const EXACT_CUSHION = 0.1;
+/** Each lifting step is designed on [d, (1 + slack)·u_k]: rounding above u_k stays bounded (header, 3). */
+export const EXACT_UPPER_SLACK = 1e-3;
 /** The lifting ends once the minimax error E < this (σ ∈ [ℓ, 1] then lie in [1 − E, 1 + E]). */
 export const EXACT_DESIGN_TOLERANCE = 1e-3;
 /** s = EXACT_SCALE_SAFETY·‖A²‖_F^{1/4}. */
@@ -128,21 +137,24 @@ export function minimaxOddQuintic(lo: number, hi: number): Minimax {
 
 /**
  * The lifting schedule: greedy cushioned minimax steps from [lowerBound, 1] until the error is below
- * `tolerance` (see the header). After a step designed on [d, u_k] with d = max(ℓ_k, cushion·u_k),
- * σ ∈ [d, u_k] land in [1 − E, 1 + E] and σ ∈ [ℓ_k, d] (where p increases) in [p(ℓ_k), 1 − E].
+ * `tolerance` (see the header). After a step designed on [d, (1 + upperSlack)·u_k] with
+ * d = max(ℓ_k, cushion·u_k), σ ∈ [d, (1 + upperSlack)·u_k] land in [1 − E, 1 + E] and σ ∈ [ℓ_k, d]
+ * (where p increases) in [p(ℓ_k), 1 − E].
  *
  * @example
- * designLiftingSchedule({ lowerBound: 1e-6, cushion: 0.1, tolerance: 1e-3 }).length; // 12
+ * designLiftingSchedule({ lowerBound: 1e-6, cushion: 0.1, tolerance: 1e-3, upperSlack: 1e-3 }).length; // 12
  */
-export function designLiftingSchedule(o: { lowerBound: number; cushion: number; tolerance: number }): NsTriple[] {
+export function designLiftingSchedule(o: { lowerBound: number; cushion: number; tolerance: number; upperSlack?: number }): NsTriple[] {
   if (!(o.lowerBound > 0 && o.lowerBound < 1)) throw new RangeError(`lowerBound: must be in (0, 1), got ${o.lowerBound}`);
   if (!(o.cushion >= 0 && o.cushion < 1)) throw new RangeError(`cushion: must be in [0, 1), got ${o.cushion}`);
+  const slack = o.upperSlack ?? 0;
+  if (!(slack >= 0 && slack < 1)) throw new RangeError(`upperSlack: must be in [0, 1), got ${o.upperSlack}`);
   const steps: NsTriple[] = [];
   let lo = o.lowerBound;
   let hi = 1;
   for (let k = 0; k < 60; k++) {
     const d = Math.max(lo, o.cushion * hi);
-    const { triple, error } = minimaxOddQuintic(d, hi);
+    const { triple, error } = minimaxOddQuintic(d, hi * (1 + slack));
     steps.push(triple);
     const cushioned = d > lo;
     lo = cushioned ? quintic(triple, lo) : 1 - error;
@@ -157,7 +169,45 @@ export const EXACT_LIFT_STEPS: readonly NsTriple[] = designLiftingSchedule({
   lowerBound: EXACT_LOWER_BOUND,
   cushion: EXACT_CUSHION,
   tolerance: EXACT_DESIGN_TOLERANCE,
+  upperSlack: EXACT_UPPER_SLACK,
 });
+
+/**
+ * Where step 1 sends σ to the top of the lifting interval: the interior maximum of its quintic
+ * (σ/s, the run's scale s), where p₁ reaches 1 + E₁ = u₁. A spectrum with σ there is the worst case
+ * for the upper slack (header, 3); `muonlab check` places several σ of an input on it.
+ *
+ * @example
+ * liftTopPoint(); // ≈ 0.409
+ */
+export function liftTopPoint(triple: NsTriple = EXACT_LIFT_STEPS[0]): number {
+  const [a, b, c] = triple;
+  // p'(x) = a + 3b·x² + 5c·x⁴ = 0: the smaller positive root in x² is the local maximum.
+  const disc = 9 * b * b - 20 * a * c;
+  const roots = [(-3 * b - Math.sqrt(disc)) / (10 * c), (-3 * b + Math.sqrt(disc)) / (10 * c)].filter((y) => y > 0).sort((p, q) => p - q);
+  if (!(disc > 0) || roots.length === 0) throw new RangeError(`liftTopPoint: the quintic (${triple.join(', ')}) has no interior maximum`);
+  return Math.sqrt(roots[0]);
+}
+
+/**
+ * A spectrum with `count` singular values where step 1 lands them on the top of the lifting interval:
+ * σ geometric from 1 down to 1/κ (k values), then σ₂ … σ_{count+1} set to liftTopPoint()·s, with s =
+ * EXACT_SCALE_SAFETY·(Σσ⁸)^{1/8} the kernel's own scale (solved by fixed-point iteration, since s
+ * depends on those σ too).
+ *
+ * @example
+ * liftTopSpectrum(64, 100, 8); // 64 values, 8 of them ≈ 0.41·s
+ */
+export function liftTopSpectrum(k: number, kappa: number, count: number): number[] {
+  if (!(count >= 1 && count < k)) throw new RangeError(`liftTopSpectrum: count must be in [1, ${k - 1}], got ${count}`);
+  const sigma = Array.from({ length: k }, (_, i) => kappa ** (-i / (k - 1)));
+  const x = liftTopPoint();
+  for (let it = 0; it < 100; it++) {
+    const s = EXACT_SCALE_SAFETY * Math.sqrt(Math.sqrt(Math.sqrt(sigma.reduce((acc, v) => acc + v ** 8, 0))));
+    for (let i = 1; i <= count; i++) sigma[i] = x * s;
+  }
+  return sigma;
+}
 /** Lifting + purification: the steps every call records (and the deltas buffer's stride). */
 export const EXACT_MAX_STEPS = EXACT_LIFT_STEPS.length + EXACT_PURIFICATION_STEPS;
 /** The first step (1-based) the stop rule looks at: the first purification step. */

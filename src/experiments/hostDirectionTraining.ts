@@ -252,8 +252,9 @@ export async function trainWithHostDirections(gpu: Gpu, task: GpuTask, options: 
             dIn,
           );
           d = orth.direction;
-          // A non-finite GPU result (seen once for h_λ: [G; λI] at 256×128, docs/math.md §2.6) is
-          // replaced by the Float64 SVD form for this update and recorded, never silently.
+          // A non-finite GPU result (seen once for h_λ, [G; λI] at 256×128: the lifting interval's
+          // repelling top, fixed by the upper slack of docs/math.md §2.6) is replaced by the Float64
+          // SVD form for this update and recorded, never silently.
           const fallback = !orth.direction.every(Number.isFinite);
           if (fallback) d = run.direction === 'gpu-polar' ? polarFactor(g, dOut, dIn, F32_EPSILON) : regularizedPolar(g, dOut, dIn, lambda);
           const rec = tRecords.find((x) => x.run === r);

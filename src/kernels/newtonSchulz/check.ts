@@ -24,7 +24,7 @@ import {
   type NsScheduleSpec,
 } from '../../cpu/newtonSchulz';
 import { polarFactor, singularValues, spectralNorm } from '../../cpu/polar';
-import { EXACT_MAX_STEPS, exactTriple } from '../../cpu/exactPolar';
+import { EXACT_MAX_STEPS, exactTriple, liftTopSpectrum } from '../../cpu/exactPolar';
 import { seededUniform } from '../../cpu/random';
 import type { CheckRow } from '../family';
 import { createNsWorkspace, newtonSchulz, readExactReport, type OrthSchedule } from './newtonSchulz';
@@ -39,6 +39,8 @@ export interface NsCase {
   kappa: number;
   /** Number of exactly-zero singular values (rank-deficient input). */
   zeros?: number;
+  /** `exact`: this many σ placed where step 1 sends them to the top of the lifting interval (liftTopSpectrum). */
+  liftTop?: number;
   label?: string;
   /** false: the plain matmul for all three products (default: the symmetric Gram kernel where the device has subgroups). */
   symmetric?: boolean;
@@ -51,7 +53,7 @@ export function orthLabel(o: OrthSchedule): string {
 }
 
 export function nsCaseId(c: NsCase): string {
-  return `${c.label ?? orthLabel(c.orth)} ${c.rows}x${c.cols} R=${c.batch} κ=${c.kappa}${c.zeros ? ` zeros=${c.zeros}` : ''}`;
+  return `${c.label ?? orthLabel(c.orth)} ${c.rows}x${c.cols} R=${c.batch} κ=${c.kappa}${c.zeros ? ` zeros=${c.zeros}` : ''}${c.liftTop ? ` liftTop=${c.liftTop}` : ''}`;
 }
 
 export const USER_SCHEDULE: NsScheduleSpec = {
@@ -124,6 +126,10 @@ export function nsCases(scope: 'full' | 'quick' = 'full'): NsCase[] {
   cases.push({ rows: 64, cols: 64, batch: 2, orth: 'exact', kappa: 1e6 });
   cases.push({ rows: 40, cols: 72, batch: 2, orth: 'exact', kappa: 1e6 });
   cases.push({ rows: 64, cols: 64, batch: 2, orth: 'exact', kappa: 100, zeros: 32 });
+  // σ that step 1 sends exactly to the top of the lifting interval: without the upper slack, f32
+  // rounding pushes them above it and the repeated lifting step (p'(u) ≈ 8.7) overflows to NaN.
+  cases.push({ rows: 64, cols: 64, batch: 2, orth: 'exact', kappa: 100, liftTop: 8 });
+  cases.push({ rows: 128, cols: 64, batch: 1, orth: 'exact', kappa: 100, liftTop: 16 });
   if (scope === 'full') {
     cases.push({ rows: 72, cols: 40, batch: 2, orth: 'exact', kappa: 1e6 });
     cases.push({ rows: 256, cols: 256, batch: 1, orth: 'exact', kappa: 1e6 });
@@ -149,7 +155,10 @@ function orthonormalColumns(n: number, k: number, rnd: () => number): Float64Arr
   return q;
 }
 
-/** X = U·diag(σ)·Vᵀ, σ geometric from σ_max down to σ_max/κ, then `zeros` exact zeros; f32-rounded. */
+/**
+ * X = U·diag(σ)·Vᵀ, σ geometric from σ_max down to σ_max/κ, then `zeros` exact zeros; f32-rounded.
+ * `spectrum` (min(rows, cols) values, times σ_max) replaces the geometric σ.
+ */
 export function conditionedMatrix(
   rows: number,
   cols: number,
@@ -157,13 +166,17 @@ export function conditionedMatrix(
   seed: number,
   zeros = 0,
   sigmaMax = 1,
+  spectrum?: readonly number[],
 ): Float32Array<ArrayBuffer> {
   const rnd = seededUniform(seed);
   const k = Math.min(rows, cols);
   const u = orthonormalColumns(rows, k, rnd);
   const v = orthonormalColumns(cols, k, rnd);
   const live = k - zeros;
-  const sigma = Array.from({ length: k }, (_, i) => (i >= live ? 0 : live === 1 ? sigmaMax : sigmaMax * kappa ** (-i / (live - 1))));
+  if (spectrum && spectrum.length !== k) throw new RangeError(`conditionedMatrix: spectrum needs ${k} values, got ${spectrum.length}`);
+  const sigma = spectrum
+    ? spectrum.map((x) => sigmaMax * x)
+    : Array.from({ length: k }, (_, i) => (i >= live ? 0 : live === 1 ? sigmaMax : sigmaMax * kappa ** (-i / (live - 1))));
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) {
@@ -193,7 +206,15 @@ export async function runNsCase(gpu: Gpu, c: NsCase): Promise<NsCaseResult> {
   const { rows, cols, batch } = c;
   const per = rows * cols;
   const inputs = Array.from({ length: batch }, (_, r) =>
-    conditionedMatrix(rows, cols, c.kappa, 1000 + r * 7 + rows * 13 + cols, c.zeros ?? 0, 0.5 + r),
+    conditionedMatrix(
+      rows,
+      cols,
+      c.kappa,
+      1000 + r * 7 + rows * 13 + cols,
+      c.zeros ?? 0,
+      0.5 + r,
+      c.liftTop ? liftTopSpectrum(Math.min(rows, cols), c.kappa, c.liftTop) : undefined,
+    ),
   );
   const host = new Float32Array(batch * per);
   inputs.forEach((x, r) => host.set(x, r * per));
