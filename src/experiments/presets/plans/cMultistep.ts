@@ -73,7 +73,7 @@ export const cMultistepPlan: PresetPlan<MultistepSettings, { a: number; d: numbe
     (s.crossCheckDs.length ? `; Float64 SVD cross-check at d ${listed(s.crossCheckDs)}` : ''),
   estimates: {
     ci: '≈ 1–2 min on SwiftShader (measured 71 s with the muon-reg, GD and Float64 cross-check series)',
-    quick: 'an hour or more on SwiftShader (two long runs per d ∈ {64, 128}; one muon-reg step at d = 128 took ≈ 20 s on a loaded machine)',
+    quick: '≈ 7–9 min on SwiftShader (measured 390 and 520 s in two runs, sharing 2 cores with one other job; slower under heavy load)',
     full: 'many hours on a GPU; not for CPU adapters',
   },
   // One cell per (a, d, task seed), in the order a single run visits them: per step the N × d
