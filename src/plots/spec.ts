@@ -9,7 +9,7 @@
  * replacing a dataset's rows without recompiling the spec (src/plots/embed.ts).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { FONT, REFERENCE_COLOR, REFERENCE_DASH } from './style';
+import { FONT, NEUTRAL_COLOR, REFERENCE_COLOR, REFERENCE_DASH } from './style';
 
 /** A Vega-Lite spec under construction (checked against the schema by the tests, not by tsc). */
 export type SpecObject = Record<string, unknown>;
@@ -187,6 +187,17 @@ export function legendFor(entries: number): SpecObject {
   return entries > MAX_RIGHT_LEGEND
     ? { orient: 'bottom', direction: 'horizontal', columns: Math.min(3, Math.ceil(entries / 4)) }
     : { orient: 'right' };
+}
+
+/**
+ * The legend of a line-style (strokeDash) encoding on a field other than the colour's: each entry a
+ * short grey line drawn with its dash pattern, not a circle outline (which hides the pattern).
+ *
+ * @example
+ * strokeDash: { field: 'd', type: 'nominal', scale: dashes, title: null, legend: dashLegend() }
+ */
+export function dashLegend(extra: SpecObject = {}): SpecObject {
+  return { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 1.6, symbolStrokeColor: NEUTRAL_COLOR, symbolSize: 300, ...extra };
 }
 
 /** The page's zoom and pan (drag to pan, wheel to zoom; double-click resets). */

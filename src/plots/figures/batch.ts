@@ -8,6 +8,7 @@
 import { fitPowerLaw } from '../../metrics/fits';
 import {
   colorEncoding,
+  dashLegend,
   figureSpec,
   logEncoding,
   fittedScale,
@@ -311,6 +312,7 @@ export function minibatchCapacityFigure(records: readonly MinibatchRecord[], opt
                 type: 'nominal',
                 title: null,
                 scale: { domain: variants, range: variants.map((_v, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) },
+                legend: dashLegend(),
               },
               description: { field: 'series' },
               tooltip: [

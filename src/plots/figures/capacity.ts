@@ -8,6 +8,7 @@ import { fitPowerLaw } from '../../metrics/fits';
 import {
   colorEncoding,
   figureSpec,
+  dashLegend,
   fittedScale,
   logEncoding,
   legendFor,
@@ -397,7 +398,7 @@ export function multistepStepFigure(
                 x,
                 y,
                 color: colorEncoding('optimizer', colors),
-                strokeDash: { field: 'd', type: 'nominal', scale: dashes, title: null, legend: { orient: 'right' } },
+                strokeDash: { field: 'd', type: 'nominal', scale: dashes, title: null, legend: dashLegend() },
                 detail: { field: 'label', type: 'nominal' },
                 description: { field: 'series' },
                 tooltip: [

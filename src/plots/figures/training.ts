@@ -12,6 +12,7 @@ import type { Isotropy } from '../../metrics/isotropy';
 import type { TrainMetricsRecord } from '../../train/records';
 import {
   colorEncoding,
+  dashLegend,
   figureSpec,
   logEncoding,
   fittedScale,
@@ -258,6 +259,7 @@ function bucketFigure(cells: readonly TrainingCell[], which: 'meanPCorrect' | 'a
                 type: 'nominal',
                 title: null,
                 scale: { domain: bucketNames, range: bucketNames.map((_b, k) => VARIANT_DASHES[k]) },
+                legend: dashLegend(),
               },
               detail: { field: 'series', type: 'nominal' },
               description: { field: 'series' },
@@ -511,6 +513,7 @@ function spectraFigure(cells: readonly TrainingCell[]): Figure {
                 type: 'nominal',
                 title: null,
                 scale: { domain: ['W', 'update'], range: [VARIANT_DASHES[0], VARIANT_DASHES[1]] },
+                legend: dashLegend(),
               },
               detail: { field: 'series', type: 'nominal' },
               description: { field: 'series' },
