@@ -63,7 +63,7 @@ export const bTransformerIsotropyPlan: PresetPlan<TransformerIsotropySettings, I
   claimsHoldFrom: 'quick',
   estimates: {
     ci: '≈ 30 s on SwiftShader',
-    quick: '≈ 25 min on SwiftShader',
+    quick: '≈ 10 min on SwiftShader (measured 602 s: cells of 5.5 and 4.5 min, sharing 2 cores with one other run)',
     full: 'GPU only: 2 cells × 4000 steps × 6 seeds at L 8, d 512, 6.3e16 FLOP — ≈ 45 min at 25 TFLOP/s sustained, ≈ 2 h at 10, plus the CPU SVDs of 24 matrices up to 512 × 2048 at 20 points (not measured here)',
   },
   cells: (scale) => {
