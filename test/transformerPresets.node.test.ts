@@ -25,6 +25,7 @@ import {
   type HeavyTailMeasurement,
   type IsotropyMeasurement,
 } from '../src/experiments/presets/transformerClaims';
+import { reproducedParagraph } from '../src/experiments/presets/transformerReport';
 import { SCALES, withVerdicts, type PredictionRecord, type Scale } from '../src/experiments/presets/types';
 import { transformerMatrices } from '../src/layout/transformerShape';
 import { assignGroups } from '../src/model/groups';
@@ -302,6 +303,21 @@ describe('a-data-scaling records from measurements', () => {
     expect(p[1].measured).toBeCloseTo(-0.1, 10);
     expect(verdicts(p, 'quick')).toEqual(['agrees', 'agrees']);
     expect(verdicts(p, 'ci')).toEqual(['inconclusive', 'inconclusive']);
+  });
+});
+
+describe("the report's plain-words paragraph", () => {
+  it("names the preset's own paper: [A] for a-data-scaling, [B] for the other three", () => {
+    const p: PredictionRecord[] = [
+      { name: 'claim one', formula: 'x', predicted: '< 0', measured: -1, ci: [-1.01, -0.99], tolerance: '±0.02', agrees: true },
+    ];
+    expect(reproducedParagraph(p, 'quick', 'quick', aDataScalingPlan.paper)).toMatch(
+      /^\*\*What this run \(quick\) reproduced of \[A\]\.\*\* Reproduced: claim one\./,
+    );
+    for (const plan of [bHeavyTailQaPlan, bTransformerAblationPlan, bTransformerIsotropyPlan])
+      expect(reproducedParagraph(p, 'quick', 'quick', plan.paper)).toContain('reproduced of [B].');
+    // Below the scale the claims hold from, nothing counts as reproduced.
+    expect(reproducedParagraph(p, 'ci', 'quick', aDataScalingPlan.paper)).toContain('Reproduced: none.');
   });
 });
 

@@ -83,7 +83,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<DataScalingCellPa
       scale,
       [
         `${plan.paper}. ${plan.describe(s)}. Base η: Muon ${baseLr('muon')} on the hidden matrices (AdamW ${baseLr('adamw')} × the same factor on the tables and head), AdamW ${baseLr('adamw')}; every cell has a 5 % warm-up and a cosine decay over its own budget. Validation: held-out statement orders (${m.validationBatches} batches).`,
-        reproducedParagraph(predictions, scale, plan.claimsHoldFrom),
+        reproducedParagraph(predictions, scale, plan.claimsHoldFrom, plan.paper),
       ],
       predictions,
     ),

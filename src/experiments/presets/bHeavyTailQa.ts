@@ -149,7 +149,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<HeavyTailCellPara
       scale,
       [
         `${plan.paper}. ${plan.describe(s)}. FTA: teacher-forced argmax at the answer position of each (individual, attribute)'s QA statement equals the value token; head = the ${Math.ceil(0.1 * m.individuals)} most frequent individuals, tail = the ${Math.floor(0.5 * m.individuals)} least frequent. Intervals: 95 % t intervals over the ${s.seeds.length} seeds (paired by seed for differences). Step sizes are fixed per optimizer, not tuned per cell (src/experiments/presets/plans/transformerCommon.ts).`,
-        reproducedParagraph(predictions, scale, plan.claimsHoldFrom),
+        reproducedParagraph(predictions, scale, plan.claimsHoldFrom, plan.paper),
       ],
       predictions,
     ),

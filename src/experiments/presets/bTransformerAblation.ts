@@ -90,7 +90,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<AblationCellParam
       scale,
       [
         `${plan.paper}. ${plan.describe(s)}. Muon on the named matrices (Nesterov 0.95, shape scale), AdamW on every other matrix, the same step sizes in every assignment (src/experiments/presets/plans/transformerCommon.ts). Validation loss: held-out statement orders of the same corpus (${m.validationBatches} batches). Intervals: 95 % t over the ${s.seeds.length} seeds, paired by seed. [B] at 160M parameters: all-Muon 3.565, Muon(V,O,MLP) 3.586, Muon(V,O + W_out) 3.605, Muon(V,O + W_in) 3.678, Muon(W_out) only 3.702, Muon(Q,K) only 3.893, all-Adam 3.924.`,
-        reproducedParagraph(predictions, scale, plan.claimsHoldFrom),
+        reproducedParagraph(predictions, scale, plan.claimsHoldFrom, plan.paper),
       ],
       predictions,
     ),

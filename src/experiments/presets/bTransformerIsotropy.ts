@@ -78,7 +78,7 @@ function summarize(scale: Scale, results: readonly CellOutcome<IsotropyCellParam
       scale,
       [
         `${plan.paper}. ${plan.describe(s)}. eRank = exp(entropy of σ²/Σσ²), Top10E = share of σ² in the top 10 directions (math.md §3.6); the matrices are d × d (W_V, W_O) and d × 4d (W_out), so eRank ≤ ${m.dModel}.`,
-        reproducedParagraph(predictions, scale, plan.claimsHoldFrom),
+        reproducedParagraph(predictions, scale, plan.claimsHoldFrom, plan.paper),
       ],
       predictions,
     ),

@@ -487,14 +487,14 @@ export function dataScalingPredictions(scale: Scale, measurements: readonly Data
   const mu = envelope(measurements, 'muon');
   const ad = envelope(measurements, 'adamw');
   const out: PredictionRecord[] = [];
-  // Below at every budget: the budget whose paired interval comes closest to 0 from below.
+  // Below at every budget: recorded at the least favourable budget, whose paired interval reaches highest.
   const diffs = mu.map((e, i) => ({ budgetLog2: e.budgetLog2, d: pairedDifference(e.perSeed, ad[i].perSeed) }));
   const key = (x: (typeof diffs)[number]) => (Number.isFinite(x.d.ci[1]) ? x.d.ci[1] : x.d.mean);
   const worst = diffs.reduce((a, b) => (key(b) > key(a) ? b : a));
   const decided = Number.isFinite(worst.d.ci[0]);
   out.push({
     name: "Muon's envelope below AdamW's at every budget",
-    formula: `L*(Muon) − L*(AdamW) at each optimizer's best η, paired by seed; shown at the budget closest to 0 (2^${worst.budgetLog2} tokens)`,
+    formula: `L*(Muon) − L*(AdamW) at each optimizer's best η, paired by seed; shown at the least favourable budget, the one whose interval reaches highest (2^${worst.budgetLog2} tokens)`,
     predicted: '< 0',
     measured: worst.d.mean,
     ci: decided ? worst.d.ci : null,

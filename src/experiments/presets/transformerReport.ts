@@ -84,14 +84,16 @@ export function reportedFigure(name: string, formula: string, values: readonly n
  * are not findings and are left out).
  *
  * @example
- * reproducedParagraph(predictions, 'quick', 'quick'); // '**What this run (quick) reproduced of [B].** Reproduced: …. Not reproduced: …. Undecided: ….'
+ * reproducedParagraph(predictions, 'quick', 'quick', plan.paper); // '**What this run (quick) reproduced of [B].** Reproduced: …. Not reproduced: …. Undecided: ….'
  */
-export function reproducedParagraph(predictions: readonly PredictionRecord[], scale: Scale, claimsHoldFrom?: Scale): string {
+export function reproducedParagraph(predictions: readonly PredictionRecord[], scale: Scale, claimsHoldFrom?: Scale, paper = '[B]'): string {
   const judged = withVerdicts(predictions, scale, claimsHoldFrom);
   const by = (v: string) => judged.filter((p) => p.verdict === v).map((p) => p.name);
   const list = (names: string[]) => (names.length ? names.join('; ') : 'none');
+  // The paper's tag ('[A]', '[B]') from its citation, as the plans write it ("[B] Wang et al., …").
+  const tag = /^\[[A-Z]\]/.exec(paper)?.[0] ?? paper;
   return [
-    `**What this run (${scale}) reproduced of [B].**`,
+    `**What this run (${scale}) reproduced of ${tag}.**`,
     `Reproduced: ${list(by('agrees'))}.`,
     `Not reproduced (the measurement contradicts the claim at this size): ${list(by('disagrees'))}.`,
     `Undecided (interval wider than the band, or a scale below the claim's): ${list(by('inconclusive'))}.`,
