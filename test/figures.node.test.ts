@@ -42,6 +42,7 @@ import { trainingFigures, type TrainingCell } from '../src/plots/figures/trainin
 import { transformerFigure, type TransformerPoint } from '../src/plots/figures/transformer';
 import { compileFigure, renderFigureSvg } from '../src/plots/render';
 import type { Figure } from '../src/plots/spec';
+import { logTicks } from '../src/plots/spec';
 import { OPTIMIZER_STYLE } from '../src/plots/style';
 import type { TrainMetricsRecord } from '../src/train/records';
 import { legendLabels, seriesCounts, svgMarks } from './svgMarks';
@@ -404,6 +405,17 @@ function record(over: Partial<TrainMetricsRecord>): TrainMetricsRecord {
     ...over,
   };
 }
+
+describe('log-axis ticks', () => {
+  it('sweep values as given; decades over a wide range; 1–2–5 or finer steps over a narrow one, never raw data ends when a round tick fits', () => {
+    expect(logTicks([64, 128, 256])).toEqual([64, 128, 256]);
+    expect(logTicks([3e-9, 1e-8, 2e-8, 5e-8, 1e-7, 1e-5, 1e-3, 0.1, 0.7])).toEqual([1e-8, 1e-6, 1e-4, 1e-2]);
+    expect(logTicks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30])).toEqual([1, 2, 5, 10, 20]);
+    // a-data-scaling's validation losses (nine distinct values between 0.86 and 1.76)
+    expect(logTicks([0.86, 0.99, 1.12, 1.23, 1.29, 1.33, 1.6, 1.7, 1.76])).toEqual([1, 1.2, 1.5]);
+    expect(logTicks([0.811, 0.812, 0.815, 0.82, 0.825, 0.83, 0.835, 0.84, 0.8456])).toEqual([0.811, 0.846]);
+  });
+});
 
 describe('config-run figures and the visual language', { timeout: 60_000 }, () => {
   const optimizers = [

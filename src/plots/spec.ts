@@ -129,6 +129,7 @@ export function fittedScale(log: boolean, options: { domain?: [number, number]; 
  * @example
  * logTicks([64, 128, 256]); // [64, 128, 256]
  * logTicks([3e-9, 0.7]); // [1e-8, 1e-7, …, 0.1] thinned to ≤ 7
+ * logTicks([0.86, 0.99, 1.12, 1.23, 1.29, 1.33, 1.6, 1.7, 1.76]); // [1, 1.2, 1.5]
  */
 export function logTicks(values: readonly number[], maxDistinct = 8): number[] {
   const v = drawable(values, true);
@@ -145,13 +146,22 @@ export function logTicks(values: readonly number[], maxDistinct = 8): number[] {
     for (let k = k0; k <= k1; k += step) out.push(Number(`1e${k}`));
     return out;
   }
-  const out: number[] = [];
-  for (let k = k0 - 1; k <= k1; k++)
-    for (const m of [1, 2, 5]) {
-      const t = m * 10 ** k;
-      if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push(Number(t.toPrecision(6)));
-    }
-  return out.length >= 2 ? out : [lo, hi];
+  // Less than two decades: 1–2–5 steps, or finer mantissas when the range is under a factor ≈ 2.5
+  // (validation losses 0.86 … 1.76 get 1, 1.2, 1.5 rather than their raw ends).
+  for (const mantissas of [
+    [1, 2, 5],
+    [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8],
+    [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9],
+  ]) {
+    const out: number[] = [];
+    for (let k = k0 - 1; k <= k1; k++)
+      for (const m of mantissas) {
+        const t = m * 10 ** k;
+        if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push(Number(t.toPrecision(6)));
+      }
+    if (out.length >= 2) return out;
+  }
+  return [lo, hi].map((x) => Number(x.toPrecision(3)));
 }
 
 /**
