@@ -7,7 +7,7 @@
  * over η of the seed-mean validation loss.
  *
  * Predictions (from quick on): Muon's envelope lies below AdamW's at every budget (paired by seed at
- * each optimizer's best η, recorded at the budget closest to the wrong side), and its power-law
+ * each optimizer's best η, recorded at the least favourable budget), and its power-law
  * exponent in the budget (least squares of log L against log D over the envelope) is steeper
  * (more negative) than AdamW's.
  */

@@ -385,7 +385,7 @@ export function isotropyPredictions(scale: Scale, measurements: readonly Isotrop
       );
       out.push({
         name: `${names[kind]}: Muon's ${metric === 'eRank' ? 'eRank higher' : 'Top10E lower'} than AdamW's at every logged step after the first`,
-        formula: `${metric}(Muon) − ${metric}(AdamW), layers' mean, paired by seed; shown at the step closest to the wrong side (step ${worst.step} of ${diffs.length})`,
+        formula: `${metric}(Muon) − ${metric}(AdamW), layers' mean, paired by seed; shown at the step closest to the wrong side (step ${worst.step}; ${diffs.length} logged steps compared)`,
         predicted: higher ? '> 0' : '< 0',
         measured: worst.d.mean,
         ci: decided ? worst.d.ci : null,
