@@ -10,7 +10,7 @@ import { writeJsonAtomic } from '../harness/files';
 import { ensurePresetManifest, presetCellDirectory } from '../harness/presetRun';
 import { reportFolder } from '../harness/report';
 import { cCapacityOnestepPlan } from '../src/experiments/presets/plans/cCapacityOnestep';
-import type { PresetCell } from '../src/experiments/presets/types';
+import { markdownTable, type PresetCell } from '../src/experiments/presets/types';
 
 type Capacity = (optimizer: string, d: number, seed: number) => number;
 
@@ -103,5 +103,15 @@ describe('muonlab report: a preset folder re-rendered from its cells', { timeout
     const dir = mkdtempSync(join(tmpdir(), 'muonlab-report-empty-'));
     await expect(reportFolder(dir, { browser: undefined, log: () => {} })).rejects.toThrow();
     rmSync(dir, { recursive: true });
+  });
+});
+
+describe('report tables', () => {
+  test('numbers print with at most five significant digits and no trailing zeros', () => {
+    expect(markdownTable(['α', 'η', 'loss', 'n', 'tiny', 'label'], [[0.5, 0.0066700001, 12345.67, 4096, 1.234567e-7, 'Muon']])).toBe(
+      ['| α | η | loss | n | tiny | label |', '|---|---|---|---|---|---|', '| 0.5 | 0.00667 | 12346 | 4096 | 1.2346e-7 | Muon |'].join(
+        '\n',
+      ),
+    );
   });
 });

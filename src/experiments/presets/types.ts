@@ -161,7 +161,8 @@ export function resultsInOrder<R extends { cell: { id: string } }>(
 
 /** A markdown table from rows of cells. */
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : v);
+  // Five significant digits without trailing zeros: α = 0.5 prints as 0.5, not 0.50000.
+  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(5)))) : v);
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join(
     '\n',
   );

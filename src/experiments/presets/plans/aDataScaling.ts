@@ -40,7 +40,7 @@ export const aDataScalingPlan: PresetPlan<DataScalingSettings, DataScalingCellPa
   claimsHoldFrom: 'quick',
   estimates: {
     ci: '≈ 1 min on SwiftShader',
-    quick: '≈ 1.5 h on SwiftShader',
+    quick: '≈ 30 min on SwiftShader (24 cells of 0.3–2.8 min, 28 min in all, measured sharing 2 cores with one other run)',
     full: 'GPU only: 2 × 5 × 5 cells up to 2^26 tokens per seed at L 8, d 512, 6.3e17 FLOP — ≈ 7 h at 25 TFLOP/s sustained, ≈ 17 h at 10 (not measured here)',
   },
   cells: (scale) => {

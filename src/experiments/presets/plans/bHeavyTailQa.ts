@@ -89,7 +89,7 @@ export const bHeavyTailQaPlan: PresetPlan<HeavyTailSettings, HeavyTailCellParams
   estimates: {
     ci: '≈ 1 min on SwiftShader',
     quick:
-      '≈ 2.3 h on SwiftShader, browser host (14 cells of 7–12 min measured at load ≈ 20 on 2 cores; the Node host is ≈ 5–10× slower); minutes on a GPU',
+      '≈ 50 min on SwiftShader, browser host (14 cells of 1.8–4.7 min, 49 min in all, measured sharing 2 cores with one other run; 7–12 min per cell at load ≈ 20; the Node host is ≈ 5–10× slower); minutes on a GPU',
     full: "GPU only: 14 cells × 4000 steps of 3 × 8192 tokens at L 8, d 512, 2.2e17 FLOP — ≈ 2.5 h at 25 TFLOP/s sustained (≈ 40 % of an H100's f32 peak), ≈ 6 h at 10 (not measured here)",
   },
   cells: (scale) => {
