@@ -224,7 +224,7 @@ export async function runPresetInCells(
   ensurePresetManifest(dir, { schema: 'muonlab.preset-run/1', preset: name, scale, cells }, Boolean(options.shard || options.resume));
   const plan = planPresetCells(dir, cells, options);
   console.log(
-    `${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${plan.mine.length - plan.todo.length} of this share finished earlier)` : ''}`,
+    `${cells.length} cell(s)${options.shard ? `, shard ${options.shard}` : ''}, ${plan.todo.length} to run here${options.resume ? ` (${plan.mine.length - plan.todo.length}${options.shard ? " of this shard's cells" : ''} finished earlier)` : ''}`,
   );
   for (const [k, cell] of plan.todo.entries()) {
     options.onCell?.(k, plan.todo.length, cell);

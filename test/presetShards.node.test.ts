@@ -61,7 +61,7 @@ describe(`${PRESET} in cells`, () => {
     const before = Object.fromEntries(ran[0].map((id) => [id, written(id)]));
     const resumed = muonlab('run', PRESET, '--scale', 'ci', '--out', join(root, 'shard1'), '--resume');
     expect(resumed.status, resumed.output).toBe(0);
-    expect(resumed.output).toContain(`${cells.length} cell(s), ${ran[1].length} to run here (${ran[0].length} finished)`);
+    expect(resumed.output).toContain(`${cells.length} cell(s), ${ran[1].length} to run here (${ran[0].length} finished earlier)`);
     expect(Object.fromEntries(ran[0].map((id) => [id, written(id)]))).toEqual(before);
     expect(figures(shards[0])).toEqual(figures(join(root, 'single', `${PRESET}-ci`)));
   }, 900_000);
