@@ -7,9 +7,6 @@
  * visual language (one colour per optimizer across figures), axes fitted to the data (no decade of
  * empty axis from "nice" rounding; the Δ-vs-loss window), and legends that are never truncated.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseExperimentConfig } from '../src/experiments/config';
 import {
@@ -40,47 +37,14 @@ import { excessVsTFigure, groupLossFigure, type GroupCurve } from '../src/plots/
 import { finalRankVsEtaFigure, updateIsotropyFigure, type IsotropyTraceRecord } from '../src/plots/figures/isotropy';
 import { trainingFigures, type TrainingCell } from '../src/plots/figures/training';
 import { transformerFigure, type TransformerPoint } from '../src/plots/figures/transformer';
-import { compileFigure, renderFigureSvg } from '../src/plots/render';
 import type { Figure } from '../src/plots/spec';
 import { logTicks } from '../src/plots/spec';
 import { OPTIMIZER_STYLE } from '../src/plots/style';
-import type { TrainMetricsRecord } from '../src/train/records';
-import { legendLabels, seriesCounts, svgMarks } from './svgMarks';
+import { checkFigure, compileVegaLiteSchema } from './figureCheck';
+import { metricsRecord } from './metricsRecord';
+import { legendLabels, svgMarks } from './svgMarks';
 
-const require = createRequire(import.meta.url);
-let validate: (spec: unknown) => boolean;
-let schemaErrors: () => string;
-
-beforeAll(() => {
-  const schema = JSON.parse(readFileSync(require.resolve('vega-lite/vega-lite-schema.json'), 'utf8'));
-  // The schema is large (≈ 2 MB): compiling it takes seconds, once per run. Formats (colour, URI)
-  // are not checked; every structural rule is.
-  const ajv = new Ajv({
-    allErrors: false,
-    strict: false,
-    allowUnionTypes: true,
-    validateFormats: false,
-    logger: false,
-    code: { optimize: false },
-  });
-  const started = performance.now();
-  const fn = ajv.compile(schema);
-  console.log(`Vega-Lite schema compiled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  validate = (spec) => fn(spec) as boolean;
-  schemaErrors = () => JSON.stringify(fn.errors?.slice(0, 3));
-}, 120_000);
-
-/** Schema-valid, warning-free, rendered: the SVG and its marks per series. */
-async function check(figure: Figure): Promise<{ svg: string; counts: Record<string, Record<string, number>> }> {
-  expect(validate(figure.spec), `${figure.name}: ${schemaErrors()}`).toBe(true);
-  expect(compileFigure(figure.spec).warnings, figure.name).toEqual([]);
-  expect(figure.caption.length, `${figure.name} caption`).toBeGreaterThan(20);
-  const svg = await renderFigureSvg(figure.spec);
-  expect(svg.startsWith('<svg')).toBe(true);
-  // Legend labels are never cut with an ellipsis.
-  for (const label of legendLabels(svg)) expect(label.endsWith('…'), `${figure.name}: legend label "${label}"`).toBe(false);
-  return { svg, counts: seriesCounts(svg) };
-}
+beforeAll(compileVegaLiteSchema, 120_000);
 
 const geometric = (from: number, to: number, n: number) => Array.from({ length: n }, (_, k) => from * (to / from) ** (k / (n - 1)));
 
@@ -100,7 +64,7 @@ describe('b-balance figures', { timeout: 60_000 }, () => {
   );
 
   it('Δ vs loss: one panel per embedding, a line and a marker per drawn point per series; losses below the 8-decade window left out', async () => {
-    const { svg, counts } = await check(deltaVsLossFigure(curves, { N: 300 }));
+    const { svg, counts } = await checkFigure(deltaVsLossFigure(curves, { N: 300 }));
     for (const c of curves) {
       const kept = c.points.filter(([loss]) => loss >= 5.7e-8).length;
       const series = `${c.optimizer.startsWith('Adam') ? 'Adam (β₁=β₂=0)' : c.optimizer} · ${c.embedding}`;
@@ -115,7 +79,7 @@ describe('b-balance figures', { timeout: 60_000 }, () => {
     const bars = ['identity', 'coupled-rotation'].flatMap((embedding) =>
       [0.1, 0.01].flatMap((tau) => optimizers.map((optimizer, k) => ({ optimizer, embedding, tau, rho: 0.1 + 0.15 * k, etaTau: 1 + k }))),
     );
-    const { counts } = await check(rhoBarsFigure(bars, { N: 300, gdClosedForm: () => 0.005 }));
+    const { counts } = await checkFigure(rhoBarsFigure(bars, { N: 300, gdClosedForm: () => 0.005 }));
     for (const b of bars)
       expect(counts[`${b.optimizer.startsWith('Adam') ? 'Adam (β₁=β₂=0)' : b.optimizer} · ${b.embedding} · τ = ${b.tau}`]).toEqual({
         bar: 1,
@@ -135,8 +99,8 @@ describe('b-balance figures', { timeout: 60_000 }, () => {
   );
 
   it('Δ along training and min vs max p̂: a line and 5 points per run; the diagonal as reference', async () => {
-    const delta = await check(deltaVsStepFigure(runs, { N: 150, headCount: 30 }));
-    const minMax = await check(minVsMaxFigure(runs, { N: 150 }));
+    const delta = await checkFigure(deltaVsStepFigure(runs, { N: 150, headCount: 30 }));
+    const minMax = await checkFigure(minVsMaxFigure(runs, { N: 150 }));
     for (const r of runs) {
       expect(delta.counts[`${r.optimizer} · ${r.embedding}`]).toEqual({ point: 5, 'line mark': 1 });
       expect(minMax.counts[`${r.optimizer} · ${r.embedding}`]).toEqual({ point: 5, 'line mark': 1 });
@@ -158,7 +122,7 @@ describe('c-capacity figures', { timeout: 60_000 }, () => {
   );
 
   it('capacity vs d: per a and optimizer 3 markers, 3 min–max bars, a fit, and a prediction for GD and Muon only', async () => {
-    const { svg, counts } = await check(capacityVsDFigure(records, { N: 4096 }));
+    const { svg, counts } = await checkFigure(capacityVsDFigure(records, { N: 4096 }));
     for (const a of [1.25, 1.5, 2]) {
       for (const [o, name, predicted] of [
         ['GD', 'GD', true],
@@ -218,13 +182,13 @@ describe('c-capacity figures', { timeout: 60_000 }, () => {
         long: false,
       })),
     ]);
-    const perT = await check(multistepCapacityFigure(ms, { N: 2048, exact: 'exact', steps: 4 }));
+    const perT = await checkFigure(multistepCapacityFigure(ms, { N: 2048, exact: 'exact', steps: 4 }));
     for (let t = 1; t <= 4; t++) {
       expect(perT.counts[`Muon exact · a = 1.5 · t = ${t}`]).toEqual({ point: 3 });
       expect(perT.counts[`Muon f32 PE · a = 1.5 · t = ${t}`]).toEqual({ point: 3 });
       expect(perT.counts[`Muon exact · a = 1.5 · t = ${t} predicted`]).toEqual({ 'line mark': 1 });
     }
-    const steps = await check(multistepStepFigure(ms, { N: 2048, exact: 'exact' }));
+    const steps = await checkFigure(multistepStepFigure(ms, { N: 2048, exact: 'exact' }));
     expect(steps.counts['Muon exact · a = 1.5 · d = 32']).toEqual({ point: 8, 'line mark': 1, 'text mark': 1 });
     expect(steps.counts['Muon exact · a = 1.5 · d = 128']).toEqual({ point: 4, 'line mark': 1, 'text mark': 1 });
     expect(steps.counts['Muon f32 PE · a = 1.5 · d = 64']).toEqual({ point: 4, 'line mark': 1 });
@@ -252,7 +216,7 @@ describe('c-capacity figures', { timeout: 60_000 }, () => {
       expect(colors['Muon exact']).toBe(OPTIMIZER_STYLE['muon-exact'].color);
       expect(colors.GD).toBe(OPTIMIZER_STYLE.gd.color);
       expect(new Set([colors['Muon exact'], colors['Muon Float64 SVD'], colors['Muon scheduler']]).size).toBe(3);
-      await check(figure);
+      await checkFigure(figure);
     }
   });
 });
@@ -277,7 +241,7 @@ describe('batch and minibatch figures', { timeout: 60_000 }, () => {
   ]);
 
   it('capacity vs batch: a line and a marker per B per (optimizer, d), the drawn items, the ceiling and B* per optimizer', async () => {
-    const { counts } = await check(capacityVsBatchFigure(records, critical, { N: 2048, a: 1.5, fraction: 0.9 }));
+    const { counts } = await checkFigure(capacityVsBatchFigure(records, critical, { N: 2048, a: 1.5, fraction: 0.9 }));
     for (const d of [32, 64]) {
       expect(counts[`Muon · d = ${d}`]).toEqual({ point: batches.length, 'line mark': 1 });
       expect(counts[`SGD · d = ${d}`]).toEqual({ point: batches.length, 'line mark': 1 });
@@ -288,7 +252,7 @@ describe('batch and minibatch figures', { timeout: 60_000 }, () => {
   });
 
   it('critical batch vs d: a marker per d, a fit and a prediction per optimizer', async () => {
-    const { counts } = await check(criticalBatchFigure(critical, { a: 1.5 }));
+    const { counts } = await checkFigure(criticalBatchFigure(critical, { a: 1.5 }));
     expect(counts.Muon).toEqual({ point: 2 });
     expect(counts['Muon fit']).toEqual({ 'line mark': 1 });
     expect(counts['SGD predicted']).toEqual({ 'line mark': 1 });
@@ -312,11 +276,11 @@ describe('batch and minibatch figures', { timeout: 60_000 }, () => {
         })),
       ),
     ];
-    const cap = await check(minibatchCapacityFigure(mb, { N: 2048, d: 64, a: 1.5 }));
+    const cap = await checkFigure(minibatchCapacityFigure(mb, { N: 2048, d: 64, a: 1.5 }));
     // Step 0 is not drawn (capacity 0 at W₀ = 0); GD's step-1 capacity is 1.
     expect(cap.counts['GD (rising η) · population']).toEqual({ point: 4, 'line mark': 1 });
     expect(cap.counts['Muon · B = 16']).toEqual({ point: 3, 'line mark': 1 });
-    const limit = await check(sampleLimitFigure(mb, { a: 1.5 }));
+    const limit = await checkFigure(sampleLimitFigure(mb, { a: 1.5 }));
     expect(limit.counts['Muon · B = 4']).toEqual({ point: 3 });
     expect(limit.counts['distinct seen · B = 16']).toEqual({ 'line mark': 1 });
     expect(limit.counts['(B·t)^(1/a)']['line mark']).toBe(1);
@@ -334,7 +298,7 @@ describe('[A] dynamics and [B] isotropy figures', { timeout: 60_000 }, () => {
   it('group loss curves: one line per group plus the population per panel, and the law dashed', async () => {
     const muon = curve('Muon', [0, 1, 2, 3, 4, 5], (t) => 256 * Math.exp(-t));
     const tra = curve('TRA-SignGD', [0, 1, 2, 3, 4, 5], (t) => 256 * Math.exp(-t));
-    const { counts } = await check(
+    const { counts } = await checkFigure(
       groupLossFigure([muon, tra], {
         name: 'muon-groups',
         title: 't',
@@ -353,7 +317,7 @@ describe('[A] dynamics and [B] isotropy figures', { timeout: 60_000 }, () => {
   it('excess vs T: a marker per horizon, fitted and predicted slopes', async () => {
     const muon = [16, 23, 32, 45, 64].map((T) => ({ T, optimizer: 'Muon', lr: 8 / T, excess: 3 / T ** 2 }));
     const gd = [16, 23, 32, 45, 64].map((T) => ({ T, optimizer: 'GD', lr: 1, excess: 1 / T }));
-    const { counts } = await check(excessVsTFigure(muon, gd, { N: 64, groups: 4, b: 2, noise: 0.1, checkGd: false }));
+    const { counts } = await checkFigure(excessVsTFigure(muon, gd, { N: 64, groups: 4, b: 2, noise: 0.1, checkGd: false }));
     expect(counts.Muon).toEqual({ point: 5 });
     expect(counts['best GD']).toEqual({ point: 5 });
     expect(counts['Muon predicted']).toEqual({ 'line mark': 1 });
@@ -374,37 +338,12 @@ describe('[A] dynamics and [B] isotropy figures', { timeout: 60_000 }, () => {
         })),
       ),
     );
-    const steps = await check(updateIsotropyFigure(traces, { N: 150 }));
+    const steps = await checkFigure(updateIsotropyFigure(traces, { N: 150 }));
     expect(steps.counts['Muon exact · identity']).toEqual({ point: 3, 'line mark': 1 });
-    const eta = await check(finalRankVsEtaFigure(traces, { N: 150, steps: 6 }));
+    const eta = await checkFigure(finalRankVsEtaFigure(traces, { N: 150, steps: 6 }));
     expect(eta.counts['GD · coupled-rotation']).toEqual({ point: 3, 'line mark': 1 });
   });
 });
-
-function record(over: Partial<TrainMetricsRecord>): TrainMetricsRecord {
-  return {
-    run: 0,
-    optimizer: 'gd',
-    optimizerName: 'gd',
-    runSeed: 0,
-    step: 0,
-    lr: 1,
-    loss: 1,
-    evalItems: 8,
-    capacity: 1,
-    capacityPrefix: 1,
-    delta: 0.5,
-    maxPCorrect: 0.9,
-    minPCorrect: 0.4,
-    buckets: [
-      { bucket: 'head', items: 2, meanPCorrect: 0.9, accuracy: 1 },
-      { bucket: 'tail', items: 6, meanPCorrect: 0.4, accuracy: 0 },
-    ],
-    diverged: false,
-    divergedAtStep: null,
-    ...over,
-  };
-}
 
 describe('log-axis ticks', () => {
   it('sweep values as given; decades over a wide range; 1–2–5 or finer steps over a narrow one, never raw data ends when a round tick fits', () => {
@@ -432,7 +371,7 @@ describe('config-run figures and the visual language', { timeout: 60_000 }, () =
     const records = [0, 1, 2].flatMap((step) =>
       [0, 1].flatMap((seed) =>
         optimizers.map((o, k) =>
-          record({
+          metricsRecord({
             run: 2 * k + seed,
             optimizer: o.name,
             optimizerName: o.name as 'gd',
@@ -456,7 +395,7 @@ describe('config-run figures and the visual language', { timeout: 60_000 }, () =
     const cells = [16, 64, 256].map(cell);
     const figures = trainingFigures(cells);
     expect(figures.map((f) => f.name)).toEqual(['loss', 'bucket-pcorrect', 'bucket-accuracy', 'delta-loss', 'capacity-d', 'spectra']);
-    const [loss, pc, , delta, cap, spectra] = await Promise.all(figures.map(check));
+    const [loss, pc, , delta, cap, spectra] = await Promise.all(figures.map(checkFigure));
     for (const c of cells)
       for (const o of ['gd', 'muon']) expect(loss.counts[`${o} · ${cellLabelOf(c)}`]).toEqual({ point: 3, 'line mark': 1, 'area mark': 1 });
     for (const o of ['gd', 'muon']) {
@@ -480,7 +419,7 @@ describe('config-run figures and the visual language', { timeout: 60_000 }, () =
       );
     expect(fillOf(delta.svg, 'gd')).toEqual(new Set([gdColour]));
     expect(fillOf(delta.svg, 'muon')).toEqual(new Set([muonColour]));
-    const capFig = await check(
+    const capFig = await checkFigure(
       capacityVsDFigure(
         [64, 128].flatMap((d) => [
           { a: 2, d, seed: 1, optimizer: 'GD', capacity: d },
@@ -508,10 +447,10 @@ describe('config-run figures and the visual language', { timeout: 60_000 }, () =
       training: { steps: 1 },
     });
     const records = [0, 1].flatMap((step) =>
-      labels.map((label, k) => record({ run: k, optimizer: label, optimizerName: 'muon', step, loss: 4 - step - k / 20 })),
+      labels.map((label, k) => metricsRecord({ run: k, optimizer: label, optimizerName: 'muon', step, loss: 4 - step - k / 20 })),
     );
     const [loss] = trainingFigures([{ id: 'one', point: {}, config, records }]);
-    const { svg, counts } = await check(loss);
+    const { svg, counts } = await checkFigure(loss);
     expect(legendLabels(svg).sort()).toEqual([...labels].sort());
     for (const l of labels) expect(counts[l]).toEqual({ point: 2, 'line mark': 1 });
   });
@@ -530,11 +469,11 @@ describe('transformer figures', { timeout: 60_000 }, () => {
   );
 
   it('loss and accuracy: a line per replica named by its seed, a marker per finite record, in the neutral colour', async () => {
-    const loss = await check(transformerFigure(points, 'loss'));
+    const loss = await checkFigure(transformerFigure(points, 'loss'));
     expect(loss.counts['seed 10']).toEqual({ point: 3, 'line mark': 1 });
     expect(loss.counts['seed 11']).toEqual({ point: 2, 'line mark': 1 });
     expect(legendLabels(loss.svg).sort()).toEqual(['seed 10', 'seed 11']);
-    const accuracy = await check(transformerFigure(points, 'accuracy'));
+    const accuracy = await checkFigure(transformerFigure(points, 'accuracy'));
     expect(accuracy.counts['seed 10']).toEqual({ point: 3, 'line mark': 1 });
     expect(accuracy.counts['seed 11']).toEqual({ point: 3, 'line mark': 1 });
     // A mixed-optimizer model has no optimizer colour: every mark is the neutral grey.
@@ -547,7 +486,7 @@ describe('transformer figures', { timeout: 60_000 }, () => {
   });
 
   it('no records yet: the figure says it waits for data and draws no series', async () => {
-    const { svg, counts } = await check(transformerFigure([], 'loss'));
+    const { svg, counts } = await checkFigure(transformerFigure([], 'loss'));
     expect(svg).toContain('waiting for data');
     expect(Object.keys(counts).filter((k) => k.startsWith('seed'))).toEqual([]);
   });

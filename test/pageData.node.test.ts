@@ -15,31 +15,7 @@ import { renderFigureSvg } from '../src/plots/render';
 import { createRunState, type CellState, type RunState } from '../src/ui/runState';
 import { decodeShareHash, encodeShareHash } from '../src/ui/shareLink';
 import { recordMetrics, tidyRows, toCsv } from '../src/ui/tidyExport';
-
-function record(over: Partial<TrainMetricsRecord>): TrainMetricsRecord {
-  return {
-    run: 0,
-    optimizer: 'gd',
-    optimizerName: 'gd',
-    runSeed: 0,
-    step: 0,
-    lr: 1,
-    loss: 1,
-    evalItems: 8,
-    capacity: 1,
-    capacityPrefix: 1,
-    delta: 0.5,
-    maxPCorrect: 0.9,
-    minPCorrect: 0.4,
-    buckets: [
-      { bucket: 'head', items: 2, meanPCorrect: 0.9, accuracy: 1 },
-      { bucket: 'tail', items: 6, meanPCorrect: 0.4, accuracy: 0 },
-    ],
-    diverged: false,
-    divergedAtStep: null,
-    ...over,
-  };
-}
+import { metricsRecord } from './metricsRecord';
 
 function cellOf(id: string, d: number, records: TrainMetricsRecord[], a = 1.5): CellState {
   const config = parseExperimentConfig({
@@ -129,7 +105,7 @@ describe('config validation messages', () => {
 
 describe('tidy CSV', () => {
   it('has one row per metric of each record, quotes cell ids with commas, and leaves null and NaN empty', () => {
-    const r = record({ step: 3, loss: Number.NaN, divergedAtStep: null });
+    const r = metricsRecord({ step: 3, loss: Number.NaN, divergedAtStep: null });
     const state = stateOf([{ ...cellOf('task.dIn=16,task.note="a"', 16, [r]) }]);
     const rows = tidyRows(state);
     // lr, loss, evalItems, capacity, capacityPrefix, delta, max, min, diverged, divergedAtStep + 3 × 2 buckets.
@@ -145,7 +121,7 @@ describe('tidy CSV', () => {
 
   it('flattens isotropy of W and of the update with their top-k energies', () => {
     const iso = { n: 3, hNorm: 0.5, eRank: 2, topE: [0.6, 0.9, 1], q75over25: null };
-    const names = recordMetrics(record({ isotropy: { w: iso, update: null }, minibatchLoss: 2 })).map(([n]) => n);
+    const names = recordMetrics(metricsRecord({ isotropy: { w: iso, update: null }, minibatchLoss: 2 })).map(([n]) => n);
     expect(names).toContain('minibatchLoss');
     expect(names.filter((n) => n.startsWith('isotropy.'))).toEqual([
       'isotropy.w.n',
@@ -161,7 +137,9 @@ describe('tidy CSV', () => {
 
 describe('live figure data', () => {
   it('draws the loss median over seeds with a min–max band, x = step + 1', () => {
-    const recs = [0, 1].flatMap((step) => [0, 1, 2].map((seed) => record({ run: seed, runSeed: seed, step, loss: 1 + step + seed })));
+    const recs = [0, 1].flatMap((step) =>
+      [0, 1, 2].map((seed) => metricsRecord({ run: seed, runSeed: seed, step, loss: 1 + step + seed })),
+    );
     const { rows } = figureOf([cellOf('single', 16, recs)], 'loss');
     expect(rows.map((r) => [r.optimizer, r.x, r.value, r.lo, r.hi])).toEqual([
       ['gd', 1, 2, 1, 3],
@@ -176,8 +154,8 @@ describe('live figure data', () => {
         `d=${d}`,
         d,
         [
-          record({ capacity: 0.5 * d ** 1.25, step: 2 }),
-          record({ run: 1, optimizer: 'muon', optimizerName: 'muon', capacity: d ** 1.25, step: 2 }),
+          metricsRecord({ capacity: 0.5 * d ** 1.25, step: 2 }),
+          metricsRecord({ run: 1, optimizer: 'muon', optimizerName: 'muon', capacity: d ** 1.25, step: 2 }),
         ],
         2,
       ),
@@ -197,7 +175,7 @@ describe('live figure data', () => {
     // Log-rank buckets of N = 64: 1, 2, 4, …, 32 items and a 1-item stub (rank 64).
     const sizes = [1, 2, 4, 8, 16, 32, 1];
     const buckets = sizes.map((items, k) => ({ bucket: `b${k}`, items, meanPCorrect: k / 10, accuracy: 0 }));
-    const { rows } = figureOf([cellOf('single', 16, [record({ buckets })])], 'bucket-pcorrect');
+    const { rows } = figureOf([cellOf('single', 16, [metricsRecord({ buckets })])], 'bucket-pcorrect');
     expect(rows.map((r) => [r.series, r.value, r.bucket])).toEqual([
       ['gd · b0', 0, 'head: b0'],
       ['gd · b5', 0.5, 'tail: b5'],
@@ -205,7 +183,7 @@ describe('live figure data', () => {
   });
 
   it('needs two values of d for the capacity figure and says so', () => {
-    const { rows, subtitle } = figureOf([cellOf('single', 16, [record({})])], 'capacity-d');
+    const { rows, subtitle } = figureOf([cellOf('single', 16, [metricsRecord({})])], 'capacity-d');
     expect(rows).toEqual([]);
     expect(subtitle).toMatch(/needs a sweep over task\.dIn/);
   });
@@ -216,7 +194,7 @@ describe('live figure data', () => {
   });
 
   it('leaves out what a log axis cannot place, and draws the rest (counted in the SVG)', async () => {
-    const recs = [0, 1, 2, 3].map((step) => record({ step, loss: [1, 0, -1, 10][step], delta: 0.2 }));
+    const recs = [0, 1, 2, 3].map((step) => metricsRecord({ step, loss: [1, 0, -1, 10][step], delta: 0.2 }));
     const figure = trainingFigures([cellOf('single', 16, recs)]).find((f) => f.name === 'delta-loss')!;
     const svg = await renderFigureSvg(figure.spec);
     expect((svg.match(/aria-label="gd" role="graphics-symbol" aria-roledescription="point"/g) ?? []).length).toBe(2);

@@ -5,9 +5,6 @@
  * expected per series — counted by aria-label, the counts worked out here from the input records —
  * and the plotted seed means and min–max bands are those of the inputs.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   decileFigure,
@@ -23,39 +20,12 @@ import {
   type ScalingRecord,
   type SeedCurve,
 } from '../src/plots/figures/transformerPresets';
-import { compileFigure, renderFigureSvg } from '../src/plots/render';
 import type { Figure } from '../src/plots/spec';
 import { OPTIMIZER_STYLE } from '../src/plots/style';
-import { legendLabels, seriesCounts, svgMarks } from './svgMarks';
+import { checkFigure, compileVegaLiteSchema } from './figureCheck';
+import { legendLabels, svgMarks } from './svgMarks';
 
-const require = createRequire(import.meta.url);
-let validate: (spec: unknown) => boolean;
-let schemaErrors: () => string;
-
-beforeAll(() => {
-  const schema = JSON.parse(readFileSync(require.resolve('vega-lite/vega-lite-schema.json'), 'utf8'));
-  const ajv = new Ajv({
-    allErrors: false,
-    strict: false,
-    allowUnionTypes: true,
-    validateFormats: false,
-    logger: false,
-    code: { optimize: false },
-  });
-  const fn = ajv.compile(schema);
-  validate = (spec) => fn(spec) as boolean;
-  schemaErrors = () => JSON.stringify(fn.errors?.slice(0, 3));
-}, 120_000);
-
-async function check(figure: Figure): Promise<{ svg: string; counts: Record<string, Record<string, number>> }> {
-  expect(validate(figure.spec), `${figure.name}: ${schemaErrors()}`).toBe(true);
-  expect(compileFigure(figure.spec).warnings, figure.name).toEqual([]);
-  expect(figure.caption.length, `${figure.name} caption`).toBeGreaterThan(20);
-  const svg = await renderFigureSvg(figure.spec);
-  expect(svg.startsWith('<svg')).toBe(true);
-  for (const label of legendLabels(svg)) expect(label.endsWith('…'), `${figure.name}: legend label "${label}"`).toBe(false);
-  return { svg, counts: seriesCounts(svg) };
-}
+beforeAll(compileVegaLiteSchema, 120_000);
 
 /** The rows of the figure's main dataset. */
 const rowsOf = (figure: Figure) => (figure.spec as unknown as { datasets: { main: Record<string, unknown>[] } }).datasets.main;
@@ -88,7 +58,7 @@ describe('b-transformer-ablation figures', { timeout: 60_000 }, () => {
       seriesOrder: ASSIGNMENTS,
       panelOrder: MLPS,
     });
-    const { counts, svg } = await check(figure);
+    const { counts, svg } = await checkFigure(figure);
     for (const panel of MLPS)
       for (const series of ASSIGNMENTS)
         expect(counts[`${series} · ${panel}`], `${series} · ${panel}`).toEqual({ point: steps.length, 'line mark': 1, 'area mark': 1 });
@@ -103,7 +73,7 @@ describe('b-transformer-ablation figures', { timeout: 60_000 }, () => {
   });
 
   it('a single seed draws no band', async () => {
-    const { counts } = await check(
+    const { counts } = await checkFigure(
       validationLossFigure(
         curves.filter((c) => c.seed === 1),
         { title: 'one seed', caption: 'A single seed: lines and points only.', seriesOrder: ASSIGNMENTS },
@@ -120,7 +90,7 @@ describe('b-transformer-ablation figures', { timeout: 60_000 }, () => {
       loss: c.values[c.values.length - 1],
     }));
     const figure = finalLossFigure(records, { seriesOrder: ASSIGNMENTS, panelOrder: MLPS });
-    const { counts } = await check(figure);
+    const { counts } = await checkFigure(figure);
     for (const panel of MLPS)
       for (const series of ASSIGNMENTS) {
         expect(counts[`${series} · ${panel} · seeds`], series).toEqual({ point: 3 });
@@ -145,7 +115,7 @@ describe('b-heavy-tail-qa figures', { timeout: 60_000 }, () => {
 
   it('FTA against α: per optimizer and bucket a line, a point per α and a min–max bar per α; the head threshold drawn once', async () => {
     const figure = ftaVsAlphaFigure(records, { optimizerOrder: OPTIMIZERS, headMin: 0.9 });
-    const { counts, svg } = await check(figure);
+    const { counts, svg } = await checkFigure(figure);
     for (const optimizer of OPTIMIZERS)
       for (const bucket of ['head', 'tail', 'all'])
         expect(counts[`${optimizer} · ${bucket}`], `${optimizer} · ${bucket}`).toEqual({
@@ -177,7 +147,7 @@ describe('b-heavy-tail-qa figures', { timeout: 60_000 }, () => {
         })),
       ),
     );
-    const { counts } = await check(
+    const { counts } = await checkFigure(
       decileFigure(deciles, {
         name: 'fta-by-decile',
         title: 'FTA by frequency decile',
@@ -200,7 +170,7 @@ describe('b-heavy-tail-qa figures', { timeout: 60_000 }, () => {
         count: 10,
       })),
     );
-    const { counts } = await check(ftaVsExposuresFigure(bins, { alpha: 1, optimizerOrder: OPTIMIZERS }));
+    const { counts } = await checkFigure(ftaVsExposuresFigure(bins, { alpha: 1, optimizerOrder: OPTIMIZERS }));
     for (const optimizer of OPTIMIZERS)
       expect(counts[optimizer]).toEqual({ point: bins.filter((b) => b.optimizer === optimizer && b.from > 0).length, 'line mark': 1 });
   });
@@ -225,7 +195,7 @@ describe('b-transformer-isotropy figures', { timeout: 60_000 }, () => {
       const values = metric === 'eRank' ? curves : curves.map((c) => ({ ...c, values: c.values.map((v) => v / 40) }));
       const figure = isotropyAlongTrainingFigure(values, { metric, dModel: 32, optimizerOrder: ['Muon', 'AdamW'] });
       expect(figure.name).toBe(metric === 'eRank' ? 'erank-along-training' : 'top10e-along-training');
-      const { counts } = await check(figure);
+      const { counts } = await checkFigure(figure);
       for (const series of ['Muon', 'AdamW'])
         for (const panel of ['W_V', 'W_O', 'W_out'])
           expect(counts[`${series} · ${panel}`], `${metric} ${series} ${panel}`).toEqual({
@@ -263,7 +233,7 @@ describe('a-data-scaling figure', { timeout: 60_000 }, () => {
       budgets.map((tokens) => ({ optimizer, tokens, lrFactor: 1, mean: (3 + o) * tokens ** -0.1 + 0.002 })),
     );
     const figure = envelopeFigure(records, envelopes);
-    const { counts } = await check(figure);
+    const { counts } = await checkFigure(figure);
     for (const optimizer of ['Muon', 'AdamW']) {
       expect(counts[`${optimizer} · every η`]).toEqual({ point: budgets.length * factors.length });
       expect(counts[`${optimizer} · envelope`]).toEqual({ point: budgets.length, 'line mark': 1 });
