@@ -210,6 +210,42 @@ export function dashLegend(extra: SpecObject = {}): SpecObject {
   return { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 1.6, symbolStrokeColor: NEUTRAL_COLOR, symbolSize: 300, ...extra };
 }
 
+/**
+ * The spread over seeds as a layer: a band (`area`, under a line) or a vertical bar (`rule`, through
+ * a point) from each row's `lo` to its `hi`, coloured like its series.
+ *
+ * @example
+ * seedRangeLayer({ mark: 'area', x, color: colorEncoding('optimizer', colors), description: 'series', detail: 'series' });
+ */
+export function seedRangeLayer(o: {
+  mark: 'area' | 'rule';
+  x: SpecObject;
+  color: SpecObject;
+  /** The field naming the row's series (the mark's description). */
+  description: string;
+  /** A field splitting bands that share a colour. */
+  detail?: string;
+  opacity?: number;
+  transform?: SpecObject[];
+}): SpecObject {
+  const mark =
+    o.mark === 'area'
+      ? { type: 'area', opacity: o.opacity ?? 0.18, clip: true }
+      : { type: 'rule', strokeWidth: 1.5, opacity: o.opacity ?? 0.7 };
+  return {
+    ...(o.transform ? { transform: o.transform } : {}),
+    mark,
+    encoding: {
+      x: o.x,
+      y: { field: 'lo', type: 'quantitative' },
+      y2: { field: 'hi' },
+      color: o.color,
+      ...(o.detail ? { detail: { field: o.detail, type: 'nominal' } } : {}),
+      description: { field: o.description },
+    },
+  };
+}
+
 /** The page's zoom and pan (drag to pan, wheel to zoom; double-click resets). */
 export const ZOOM_PARAM: SpecObject = { name: 'zoom', select: 'interval', bind: 'scales' };
 

@@ -7,6 +7,7 @@
 import { fitPowerLaw } from '../../metrics/fits';
 import {
   colorEncoding,
+  seedRangeLayer,
   figureSpec,
   dashLegend,
   fittedScale,
@@ -131,17 +132,7 @@ export function capacityVsDFigure(records: readonly CapacityRecord[], options: {
           width,
           height,
           layer: [
-            {
-              transform: [ONLY_DATA],
-              mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 },
-              encoding: {
-                x,
-                y: { field: 'lo', type: 'quantitative' },
-                y2: { field: 'hi' },
-                color: colorEncoding('optimizer', colors),
-                description: { field: 'series' },
-              },
-            },
+            seedRangeLayer({ mark: 'rule', transform: [ONLY_DATA], x, color: colorEncoding('optimizer', colors), description: 'series' }),
             {
               params: [ZOOM_PARAM],
               transform: [ONLY_DATA],

@@ -12,6 +12,7 @@ import type { Isotropy } from '../../metrics/isotropy';
 import type { TrainMetricsRecord } from '../../train/records';
 import {
   colorEncoding,
+  seedRangeLayer,
   dashLegend,
   figureSpec,
   logEncoding,
@@ -135,19 +136,7 @@ function lossFigure(cells: readonly TrainingCell[]): Figure {
   );
   const layers = [
     ...(seeds > 1
-      ? [
-          {
-            mark: { type: 'area', opacity: 0.18, clip: true },
-            encoding: {
-              x,
-              y: { field: 'lo', type: 'quantitative' },
-              y2: { field: 'hi' },
-              color: colorEncoding('optimizer', colors),
-              detail: { field: 'series', type: 'nominal' },
-              description: { field: 'series' },
-            },
-          },
-        ]
+      ? [seedRangeLayer({ mark: 'area', x, color: colorEncoding('optimizer', colors), detail: 'series', description: 'series' })]
       : []),
     {
       params: [ZOOM_PARAM],

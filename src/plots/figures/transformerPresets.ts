@@ -10,6 +10,7 @@
  */
 import {
   colorEncoding,
+  seedRangeLayer,
   figureSpec,
   logEncoding,
   fittedScale,
@@ -159,19 +160,7 @@ function bandFigure(
   };
   const layers: SpecObject[] = [
     ...(seeds > 1
-      ? [
-          {
-            mark: { type: 'area', opacity: 0.16, clip: true },
-            encoding: {
-              x,
-              y: { field: 'lo', type: 'quantitative' },
-              y2: { field: 'hi' },
-              color: colorEncoding('series', colors),
-              detail: { field: 'series', type: 'nominal' },
-              description: { field: 'label' },
-            },
-          },
-        ]
+      ? [seedRangeLayer({ mark: 'area', opacity: 0.16, x, color: colorEncoding('series', colors), detail: 'series', description: 'label' })]
       : []),
     {
       params: [ZOOM_PARAM],
@@ -310,18 +299,9 @@ export function ftaVsAlphaFigure(
           width: PANEL.facetWidth,
           height: PANEL.facetHeight,
           layer: [
-            {
-              // No filter here (one more made Vega-Lite's dataflow optimizer give up): reference rows
-              // have no lo/hi, so they draw no bar.
-              mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.7 },
-              encoding: {
-                x,
-                y: { field: 'lo', type: 'quantitative' },
-                y2: { field: 'hi' },
-                color: colorEncoding('optimizer', colors),
-                description: { field: 'label' },
-              },
-            },
+            // No filter here (one more made Vega-Lite's dataflow optimizer give up): reference rows
+            // have no lo/hi, so they draw no bar.
+            seedRangeLayer({ mark: 'rule', x, color: colorEncoding('optimizer', colors), description: 'label' }),
             {
               params: [ZOOM_PARAM],
               transform: [ONLY_DATA],
