@@ -132,7 +132,6 @@ export function colorScale(
  * shadeRepeats(colorScale(['Muon exact', 'Muon Float64 SVD'])); // range ['#D55E00', '#e8a673']
  */
 export function shadeRepeats(scale: { domain: string[]; range: string[] }): { domain: string[]; range: string[] } {
-  const seen = new Map<string, number>();
   const mix = (hex: string, toward: number, share: number) => {
     const channels = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
     return `#${channels
@@ -145,15 +144,23 @@ export function shadeRepeats(scale: { domain: string[]; range: string[] }): { do
   };
   return {
     domain: scale.domain,
-    range: scale.range.map((color) => {
-      const k = seen.get(color) ?? 0;
-      seen.set(color, k + 1);
+    range: mapRepeats(scale.range, (color, k) => {
       if (k === 0) return color;
       const lighter = k % 2 === 1;
       const share = Math.min(0.8, (lighter ? 0.45 : 0.35) * Math.ceil(k / 2));
       return mix(color, lighter ? 255 : 0, share);
     }),
   };
+}
+
+/** Maps each colour with its repeat index: 0 for the first label of that colour, 1 for the next, … */
+function mapRepeats<T>(colors: readonly string[], f: (color: string, k: number) => T): T[] {
+  const seen = new Map<string, number>();
+  return colors.map((color) => {
+    const k = seen.get(color) ?? 0;
+    seen.set(color, k + 1);
+    return f(color, k);
+  });
 }
 
 /**
@@ -165,13 +172,5 @@ export function shadeRepeats(scale: { domain: string[]; range: string[] }): { do
  * variantDashes(colorScale(['muon-a', 'muon-b'])); // { domain: ['muon-a', 'muon-b'], range: [[1, 0], [7, 3]] }
  */
 export function variantDashes(scale: { domain: string[]; range: string[] }): { domain: string[]; range: number[][] } {
-  const seen = new Map<string, number>();
-  return {
-    domain: scale.domain,
-    range: scale.range.map((color) => {
-      const k = seen.get(color) ?? 0;
-      seen.set(color, k + 1);
-      return VARIANT_DASHES[k % VARIANT_DASHES.length];
-    }),
-  };
+  return { domain: scale.domain, range: mapRepeats(scale.range, (_color, k) => VARIANT_DASHES[k % VARIANT_DASHES.length]) };
 }
